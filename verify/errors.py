@@ -1,0 +1,44 @@
+"""The one error hierarchy of ``verify``.
+
+Every error the toolkit raises on purpose derives from :class:`VerifyError`, so a caller
+(and the CLI) can tell an expected failure, reported with a clear message, from a bug.
+
+Examples
+--------
+>>> from verify.errors import InputError, VerifyError
+>>> issubclass(InputError, VerifyError) and issubclass(InputError, ValueError)
+True
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "VerifyError",
+    "InputError",
+    "SolverError",
+    "CertificateError",
+    "EnumerationLimitError",
+]
+
+
+class VerifyError(Exception):
+    """Base class of every error raised on purpose by ``verify``."""
+
+
+class InputError(VerifyError, ValueError):
+    """Unusable input: a data set, a model or an option that cannot be used as given.
+
+    The message says what was expected, what was received and, where possible, how to fix it.
+    """
+
+
+class SolverError(VerifyError):
+    """A conic solver failed, is missing, or is not licensed."""
+
+
+class CertificateError(VerifyError):
+    """A certificate file is malformed (not a failed check: that is a verdict)."""
+
+
+class EnumerationLimitError(VerifyError):
+    """An exact enumeration would exceed the limit the caller set."""

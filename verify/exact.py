@@ -1,0 +1,257 @@
+"""Exact rational arithmetic: the small trusted kernel shared with the checker.
+
+Pure Python (``fractions`` and ``int``); this module must never import numpy, scipy,
+cvxpy or networkx, because :mod:`verify.checker` relies on it.  Binary floating-point
+numbers are dyadic rationals, so every float converts *exactly*: convert once, never round.
+
+Examples
+--------
+>>> from fractions import Fraction
+>>> exact_dot([0.1, 0.2], [3.0, -1.5])
+Fraction(0, 1)
+>>> exact_dot([0.1, 0.2], [1.0, 1.0]) == Fraction(0.1) + Fraction(0.2)
+True
+>>> format_rational(Fraction(-3, 4)), parse_rational("-3/4")
+('-3/4', Fraction(-3, 4))
+>>> integer_rank([[1, 2, 3], [2, 4, 6], [1, 0, 1]])
+(2, [0, 2], [0, 1])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+
+__all__ = [
+    "to_fraction",
+    "exact_dot",
+    "exact_sign_dot",
+    "dyadic_scale",
+    "integer_rank",
+    "integer_det",
+    "format_rational",
+    "parse_rational",
+]
+
+
+def to_fraction(x: float | int | Fraction | str) -> Fraction:
+    """Return the exact rational value of ``x`` (a float converts without rounding).
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not finite.
+
+    Examples
+    --------
+    >>> to_fraction(0.5), to_fraction("7/3"), to_fraction(3)
+    (Fraction(1, 2), Fraction(7, 3), Fraction(3, 1))
+    """
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, str):
+        return parse_rational(x)
+    if isinstance(x, float) and not math.isfinite(x):
+        raise ValueError(f"cannot convert non-finite value {x!r} to a rational")
+    return Fraction(x)
+
+
+def exact_dot(a: Iterable[float | int | Fraction], b: Iterable[float | int | Fraction]) -> Fraction:
+    """Exact inner product of two equally long sequences of floats/rationals.
+
+    Examples
+    --------
+    >>> exact_dot([1e16, 1.0, -1e16], [1.0, 1.0, 1.0])
+    Fraction(1, 1)
+    """
+    a = list(a)
+    b = list(b)
+    if len(a) != len(b):
+        raise ValueError(f"exact_dot: lengths differ ({len(a)} and {len(b)})")
+    # Sum dyadic numbers as (integer mantissa, common exponent) for speed.
+    ints_a, ea = dyadic_scale(a)
+    ints_b, eb = dyadic_scale(b)
+    if ints_a is None or ints_b is None:
+        return sum((to_fraction(p) * to_fraction(q) for p, q in zip(a, b)), Fraction(0))
+    total = sum(p * q for p, q in zip(ints_a, ints_b))
+    return Fraction(total) * _pow2(ea + eb)
+
+
+def exact_sign_dot(a: Sequence[float], b: Sequence[float]) -> int:
+    """Sign (-1, 0 or 1) of the exact inner product of two float vectors.
+
+    Examples
+    --------
+    >>> exact_sign_dot([0.1, 0.2], [3.0, -1.5])
+    0
+    """
+    v = exact_dot(a, b)
+    return (v > 0) - (v < 0)
+
+
+def _pow2(e: int) -> Fraction:
+    return Fraction(1 << e) if e >= 0 else Fraction(1, 1 << (-e))
+
+
+def dyadic_scale(values: Iterable[float | int | Fraction]) -> tuple[list[int] | None, int]:
+    """Write dyadic values as ``ints * 2**e`` with one common exponent ``e``.
+
+    Returns ``(None, 0)`` when a value is a non-dyadic rational (denominator not a power
+    of two); floats and ints are always dyadic.
+
+    Examples
+    --------
+    >>> dyadic_scale([0.5, 3.0, -0.25])
+    ([2, 12, -1], -2)
+    """
+    fr = [to_fraction(v) for v in values]
+    e = 0
+    for q in fr:
+        den = q.denominator
+        if den & (den - 1):
+            return None, 0
+        e = min(e, -(den.bit_length() - 1))
+    return [int(q * _pow2(-e)) for q in fr], e
+
+
+def integer_rank(rows: Sequence[Sequence[int]]) -> tuple[int, list[int], list[int]]:
+    """Exact rank of an integer matrix by fraction-free (Bareiss) elimination.
+
+    Returns ``(rank, pivot_rows, pivot_cols)``: the submatrix on those rows and columns is
+    nonsingular and its size equals the rank.  Pivot rows are chosen greedily in input
+    order, so the first independent rows are preferred.
+
+    Examples
+    --------
+    >>> integer_rank([[0, 0], [0, 0]])
+    (0, [], [])
+    >>> integer_rank([[2, 1], [4, 2], [0, 1]])
+    (2, [0, 2], [0, 1])
+    """
+    m = [list(map(int, r)) for r in rows]
+    if not m:
+        return 0, [], []
+    ncols = len(m[0])
+    # Row-wise incremental elimination: keep a reduced basis of rows (echelon form over Q
+    # held in integers), test each new row against it.
+    basis: list[tuple[int, list[int]]] = []  # (pivot column, row)
+    pivot_rows: list[int] = []
+    for i, row in enumerate(m):
+        r = row[:]
+        for pc, b in basis:
+            if r[pc]:
+                a, c = b[pc], r[pc]
+                r = [a * x - c * y for x, y in zip(r, b)]
+                g = 0
+                for x in r:
+                    g = math.gcd(g, x)
+                if g > 1:
+                    r = [x // g for x in r]
+        pc = next((j for j in range(ncols) if r[j]), None)
+        if pc is not None:
+            basis.append((pc, r))
+            pivot_rows.append(i)
+    # Pivot columns of the echelon form identify a nonsingular minor on pivot_rows.
+    cols = sorted(pc for pc, _ in basis)
+    return len(basis), pivot_rows, _independent_columns([m[i] for i in pivot_rows], cols)
+
+
+def _independent_columns(sub: list[list[int]], guess: list[int]) -> list[int]:
+    """Columns of a full-row-rank integer matrix ``sub`` giving a nonsingular square minor."""
+    if not sub:
+        return []
+    transposed = [list(col) for col in zip(*sub)]
+    rank, cols, _ = _rank_rows_only(transposed)
+    assert rank == len(sub)
+    return sorted(cols)
+
+
+def _rank_rows_only(rows: list[list[int]]) -> tuple[int, list[int], None]:
+    basis: list[tuple[int, list[int]]] = []
+    chosen: list[int] = []
+    ncols = len(rows[0]) if rows else 0
+    for i, row in enumerate(rows):
+        r = row[:]
+        for pc, b in basis:
+            if r[pc]:
+                a, c = b[pc], r[pc]
+                r = [a * x - c * y for x, y in zip(r, b)]
+        pc = next((j for j in range(ncols) if r[j]), None)
+        if pc is not None:
+            basis.append((pc, r))
+            chosen.append(i)
+            if len(basis) == ncols:
+                break
+    return len(basis), chosen, None
+
+
+def integer_det(rows: Sequence[Sequence[int]]) -> int:
+    """Exact determinant of a square integer matrix (Bareiss elimination).
+
+    Examples
+    --------
+    >>> integer_det([[2, 1], [1, 3]])
+    5
+    >>> integer_det([[1, 2], [2, 4]])
+    0
+    """
+    a = [list(map(int, r)) for r in rows]
+    n = len(a)
+    if any(len(r) != n for r in a):
+        raise ValueError("integer_det needs a square matrix")
+    sign, prev = 1, 1
+    for k in range(n - 1):
+        if a[k][k] == 0:
+            swap = next((i for i in range(k + 1, n) if a[i][k] != 0), None)
+            if swap is None:
+                return 0
+            a[k], a[swap] = a[swap], a[k]
+            sign = -sign
+        akk = a[k][k]
+        for i in range(k + 1, n):
+            aik = a[i][k]
+            for j in range(k + 1, n):
+                a[i][j] = (a[i][j] * akk - aik * a[k][j]) // prev
+        prev = akk
+    return sign * a[n - 1][n - 1] if n else 1
+
+
+def format_rational(q: Fraction | int) -> str:
+    """Canonical text of a rational: ``"p/q"`` in lowest terms, or ``"p"`` when integral.
+
+    Examples
+    --------
+    >>> format_rational(Fraction(6, 4)), format_rational(Fraction(5))
+    ('3/2', '5')
+    """
+    q = Fraction(q)
+    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
+
+
+def parse_rational(text: str) -> Fraction:
+    """Parse ``"p/q"`` or ``"p"`` (integers only, no spaces, no decimals) exactly.
+
+    Raises
+    ------
+    ValueError
+        On anything else, so a tampered certificate cannot smuggle in a float.
+
+    Examples
+    --------
+    >>> parse_rational("10/4")
+    Fraction(5, 2)
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"expected a rational as a 'p/q' string, got {type(text).__name__}")
+    num, sep, den = text.partition("/")
+    if not _is_int_literal(num) or (sep and not (den.isdigit() and den.isascii())):
+        raise ValueError(f"not a rational 'p/q': {text!r}")
+    if sep and int(den) == 0:
+        raise ValueError(f"zero denominator in {text!r}")
+    return Fraction(int(num), int(den) if sep else 1)
+
+
+def _is_int_literal(s: str) -> bool:
+    body = s[1:] if s[:1] == "-" else s
+    return bool(body) and body.isascii() and body.isdigit()
