@@ -32,6 +32,7 @@ __all__ = [
     "integer_det",
     "format_rational",
     "parse_rational",
+    "sqrt_bounds",
 ]
 
 
@@ -255,3 +256,35 @@ def parse_rational(text: str) -> Fraction:
 def _is_int_literal(s: str) -> bool:
     body = s[1:] if s[:1] == "-" else s
     return bool(body) and body.isascii() and body.isdigit()
+
+
+def sqrt_bounds(q: Fraction | int, *, bits: int = 64) -> tuple[Fraction, Fraction]:
+    """Rational ``lo <= sqrt(q) <= hi`` with ``hi - lo <= 2**-bits * max(1, sqrt(q))``-ish.
+
+    Exact when ``q`` is the square of a rational.  Used wherever a norm enters a bound: the
+    upper bound takes ``hi``, the lower bound ``lo``, so no rounding ever favours a claim.
+
+    Examples
+    --------
+    >>> sqrt_bounds(Fraction(9, 4))
+    (Fraction(3, 2), Fraction(3, 2))
+    >>> lo, hi = sqrt_bounds(2)
+    >>> lo * lo <= 2 <= hi * hi and hi - lo < Fraction(1, 2**60)
+    True
+    """
+    q = Fraction(q)
+    if q < 0:
+        raise ValueError(f"sqrt_bounds of a negative number {q}")
+    if q == 0:
+        return Fraction(0), Fraction(0)
+    n, d = q.numerator, q.denominator
+    rn, rd = math.isqrt(n), math.isqrt(d)
+    if rn * rn == n and rd * rd == d:
+        return Fraction(rn, rd), Fraction(rn, rd)
+    # sqrt(n/d) = sqrt(n*d)/d; scale by 4**bits to keep `bits` fractional bits.
+    scale = 1 << bits
+    m = n * d * scale * scale
+    r = math.isqrt(m)  # r <= sqrt(m) < r + 1
+    lo = Fraction(r, d * scale)
+    hi = Fraction(r if r * r == m else r + 1, d * scale)
+    return lo, hi
