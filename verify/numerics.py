@@ -1,0 +1,327 @@
+"""Rigorous floating-point error bounds for numpy/BLAS computations (IEEE binary64).
+
+A float computation may decide a verdict only when a bound proved here says its rounding
+error cannot change the answer.  Everything assumes IEEE 754 binary64 with round-to-nearest
+(numpy's ``float64`` on every supported platform) and that dot products, matrix products and
+row sums are evaluated as *sums of products in some order* (any order, any tree, with or
+without fused multiply-add; no Strassen-like fast matrix multiplication, which OpenBLAS,
+MKL and BLIS do not use for ``dgemm``).
+
+The model (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §2.2, §3.1,
+with the underflow term made explicit): every elementary operation returns
+``fl(a op b) = (a op b)(1 + δ) + η'`` with ``|δ| ≤ u = 2**-53`` and ``|η'| ≤ η/2`` where
+``η = 2**-1074`` is the smallest subnormal (additions are exact when they underflow, so
+``η'`` only arises in products and fused multiply-adds).  For a dot product of length
+``n`` each product passes through at most ``n`` roundings, so, if no overflow occurs,
+
+    |fl(x·y) − x·y| ≤ γ_n Σ|x_k||y_k| + 2nη,        γ_n = nu / (1 − nu).
+
+A result that is finite proves that no overflow occurred (an infinity never turns back
+into a finite number).  Scalar constants are computed in exact rational arithmetic and
+rounded *upwards* to floats; array expressions are inflated by explicit factors that
+absorb their own rounding (each proof is in the function's docstring).
+
+Examples
+--------
+>>> gamma(784) > 784 * UNIT_ROUNDOFF
+True
+>>> import numpy as np
+>>> X = np.array([[3.0, 4.0], [0.0, 0.0]])
+>>> ub = norm_upper_bounds(X)
+>>> bool(ub[0] >= 5.0) and bool(ub[0] < 5.0 * (1 + 1e-12)) and bool(ub[1] > 0)
+True
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+__all__ = [
+    "UNIT_ROUNDOFF",
+    "SMALLEST_SUBNORMAL",
+    "SMALLEST_NORMAL",
+    "UNDERFLOW_ALLOWANCE",
+    "round_up",
+    "round_down",
+    "gamma",
+    "gamma_exact",
+    "dot_error_bound",
+    "norm_upper_bounds",
+    "normalized_sign_threshold",
+    "power_of_two_row_scaling",
+    "lsb_exponents",
+    "float_dot_is_exact",
+]
+
+UNIT_ROUNDOFF: float = 2.0**-53
+"""Unit roundoff ``u`` of binary64 with round-to-nearest."""
+SMALLEST_SUBNORMAL: float = 2.0**-1074
+"""``η``: the spacing of the subnormal numbers, the largest absolute error unit of underflow."""
+SMALLEST_NORMAL: float = 2.0**-1022
+UNDERFLOW_ALLOWANCE: float = 2.0**-1000
+"""A normal number exceeding ``2nη + η`` for every ``n < 2**70``: the absolute (underflow)
+term used by the bounds below, chosen normal so that later operations on it obey the purely
+relative rounding model."""
+
+_U = Fraction(1, 2**53)
+_ETA = Fraction(1, 2**1074)
+_MAX_N = 2**60
+
+
+def round_up(q: Fraction | int) -> float:
+    """Smallest-ish float ``>= q`` (the nearest float, moved up one step if it fell below).
+
+    Examples
+    --------
+    >>> round_up(Fraction(1, 3)) >= Fraction(1, 3)
+    True
+    >>> round_up(Fraction(1, 2))
+    0.5
+    """
+    q = Fraction(q)
+    f = float(q)
+    if Fraction(f) < q:
+        f = math.nextafter(f, math.inf)
+    return f
+
+
+def round_down(q: Fraction | int) -> float:
+    """Largest-ish float ``<= q``.
+
+    Examples
+    --------
+    >>> round_down(Fraction(1, 3)) <= Fraction(1, 3)
+    True
+    """
+    q = Fraction(q)
+    f = float(q)
+    if Fraction(f) > q:
+        f = math.nextafter(f, -math.inf)
+    return f
+
+
+def _check_n(n: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0 or n >= _MAX_N:
+        raise ValueError(f"length n must be an integer in [0, 2**60), got {n!r}")
+    return int(n)
+
+
+def gamma_exact(n: int) -> Fraction:
+    """Exact ``γ_n = n u / (1 − n u)`` as a rational.
+
+    Examples
+    --------
+    >>> gamma_exact(1) == Fraction(1, 2**53 - 1)
+    True
+    """
+    n = _check_n(n)
+    return n * _U / (1 - n * _U)
+
+
+def gamma(n: int) -> float:
+    """``γ_n`` rounded up to a float.
+
+    Examples
+    --------
+    >>> gamma(0)
+    0.0
+    >>> 1.1e-13 < gamma(1000) < 1.2e-13
+    True
+    """
+    return round_up(gamma_exact(n))
+
+
+def dot_error_bound(abs_dot: np.ndarray | float, n: int) -> np.ndarray:
+    """Upper bound on ``|fl(x·y) − x·y|`` for length-``n`` dot products, elementwise.
+
+    Parameters
+    ----------
+    abs_dot : array_like of float
+        Upper bounds on ``Σ|x_k||y_k|`` (nonnegative; e.g. a product of two norm upper
+        bounds from :func:`norm_upper_bounds`, by Cauchy–Schwarz).
+    n : int
+        Length of the dot products.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``b`` with ``b ≥ γ_n·abs_dot + 2nη`` (``inf`` where ``abs_dot`` is ``inf``).
+
+    Notes
+    -----
+    Computed as ``fl(fl(g·a) + t)`` with ``g = round_up(γ_n/(1−u)²)`` and ``t`` the normal
+    number :data:`UNDERFLOW_ALLOWANCE`.  For nonnegative operands
+    ``fl(g·a) ≥ g·a(1−u) − η/2`` and, the sum being normal, ``fl(z + t) ≥ (z + t)(1 − u)``,
+    so the result is at least ``γ_n a + (t − η/2)(1 − u) ≥ γ_n a + 2nη``.
+
+    Examples
+    --------
+    >>> b = dot_error_bound(np.array([1.0, 0.0]), 784)
+    >>> bool(b[0] >= float(gamma_exact(784))) and bool(b[1] > 0)
+    True
+    """
+    n = _check_n(n)
+    a = np.asarray(abs_dot, dtype=np.float64)
+    if np.any(a < 0) or np.any(np.isnan(a)):
+        raise ValueError("dot_error_bound: abs_dot must be nonnegative")
+    g = round_up(gamma_exact(n) / (1 - _U) ** 2)
+    return g * a + UNDERFLOW_ALLOWANCE
+
+
+def norm_upper_bounds(X: np.ndarray) -> np.ndarray:
+    """Rigorous upper bounds on the Euclidean norms of the rows of a 2-D float64 array.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``r`` with ``r[i] ≥ ‖X[i]‖`` and ``r[i] ≤ ‖X[i]‖(1 + γ_d + 8u) + 2**-499``
+        approximately; ``inf`` where the sum of squares overflows.  Always ``> 0``.
+
+    Notes
+    -----
+    ``s = fl(Σ_k x_k²)`` (any order) satisfies ``Σx² ≤ (s + 2dη)/(1 − γ_d)``.  With
+    ``t = UNDERFLOW_ALLOWANCE ≥ 2dη`` and ``c = round_up(1/((1 − γ_d)(1 − u)²))``:
+    ``fl(fl(s + t)·c) ≥ (s + t)/(1 − γ_d)`` (both operations have normal results, each
+    loses at most a factor ``1 − u``).  Then ``fl(√·)`` loses a factor ``1 − u`` and the
+    final ``fl(·F)``, ``F = round_up(1/(1 − u)²)``, restores it.
+
+    Examples
+    --------
+    >>> r = norm_upper_bounds(np.array([[1.0, 1.0, 1.0, 1.0]]))
+    >>> bool(r[0] >= 2.0)
+    True
+    """
+    X = np.asarray(X)
+    if X.ndim != 2 or X.dtype != np.float64:
+        raise ValueError("norm_upper_bounds expects a 2-D float64 array")
+    d = _check_n(X.shape[1])
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = np.einsum("ij,ij->i", X, X)
+        c = round_up(1 / ((1 - gamma_exact(d)) * (1 - _U) ** 2))
+        f = round_up(1 / (1 - _U) ** 2)
+        r = np.sqrt((s + UNDERFLOW_ALLOWANCE) * c) * f
+    r[np.isnan(r)] = np.inf
+    return r
+
+
+def normalized_sign_threshold(n: int) -> float:
+    """Threshold ``θ`` certifying signs of dot products divided by norm bounds.
+
+    Let ``ĝ = fl(x·y)`` (length ``n``, finite) and ``c = fl(fl(ĝ/a)/b)`` with floats
+    ``a ≥ max(1, ‖x‖)`` and ``b ≥ max(1, ‖y‖)``.  Then ``c > θ`` proves ``x·y > 0`` and
+    ``c < −θ`` proves ``x·y < 0``.
+
+    Notes
+    -----
+    Let ``T = γ_n a b + 2nη`` (≥ the error of ``ĝ`` by Cauchy–Schwarz).  If ``ĝ ≤ T``,
+    monotonicity of rounding gives ``c ≤ fl(fl(T/a)/b) ≤ (T/(ab))(1+u)² + 2η ≤
+    (γ_n + 2nη)(1+u)² + 2η ≤ θ`` (using ``ab ≥ 1``).  So ``c > θ`` forces ``ĝ > T`` and
+    hence ``x·y ≥ ĝ − T > 0``; the negative case is symmetric.
+
+    Examples
+    --------
+    >>> t = normalized_sign_threshold(784)
+    >>> bool(gamma(784) < t < 1.01 * gamma(784))
+    True
+    """
+    n = _check_n(n)
+    q = (gamma_exact(n) + 2 * n * _ETA) * (1 + _U) ** 2 + 2 * _ETA
+    return round_up(q)
+
+
+def power_of_two_row_scaling(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scale each row by a power of two, exactly, so that its largest ``|entry|`` is in [1, 2).
+
+    Positive row scalings preserve the sign of every inner product, and a power-of-two
+    scaling is exact unless it pushes entries into the subnormal range; rows for which the
+    scaling would lose a bit (verified by scaling back), and zero rows, are left unscaled.
+
+    Returns
+    -------
+    (Y, k) : (numpy.ndarray, numpy.ndarray)
+        ``Y[i] = X[i] · 2**k[i]`` exactly.
+
+    Examples
+    --------
+    >>> Y, k = power_of_two_row_scaling(np.array([[0.25, -0.125], [0.0, 0.0], [6.0, 1.0]]))
+    >>> Y.tolist(), k.tolist()
+    ([[1.0, -0.5], [0.0, 0.0], [1.5, 0.25]], [2, 0, -2])
+    """
+    X = np.asarray(X)
+    if X.ndim != 2 or X.dtype != np.float64:
+        raise ValueError("power_of_two_row_scaling expects a 2-D float64 array")
+    m = np.max(np.abs(X), axis=1) if X.shape[1] else np.zeros(X.shape[0])
+    _, e = np.frexp(m)  # m = f·2**e, f in [0.5, 1)
+    k = np.where(m > 0, 1 - e, 0).astype(np.int64)
+    Y = np.ldexp(X, k[:, None].astype(np.int32))
+    back = np.ldexp(Y, (-k)[:, None].astype(np.int32))
+    bad = ~np.all(back == X, axis=1) | ~np.all(np.isfinite(Y), axis=1)
+    if np.any(bad):
+        k[bad] = 0
+        Y[bad] = X[bad]
+    return Y, k
+
+
+def lsb_exponents(X: np.ndarray) -> np.ndarray:
+    """Per row, the exponent ``e`` of the least significant set bit over all entries.
+
+    Every entry of row ``i`` is then an integer multiple of ``2**e[i]``.  Zero rows get a
+    huge sentinel (``2**40``) since they are multiples of every power of two.
+
+    Examples
+    --------
+    >>> lsb_exponents(np.array([[0.75, 2.0], [3.0, 0.0], [0.0, 0.0]])).tolist()
+    [-2, 0, 1099511627776]
+    """
+    X = np.asarray(X, dtype=np.float64)
+    f, e = np.frexp(X)
+    mant = np.ldexp(f, 53).astype(np.int64)  # exact: |mant| < 2**53, integer
+    low = mant & -mant  # lowest set bit (0 for zeros)
+    _, tz = np.frexp(low.astype(np.float64))  # low = 2**(tz-1)
+    lsb = (e.astype(np.int64) - 53) + (tz.astype(np.int64) - 1)
+    sentinel = np.int64(2**40)
+    lsb = np.where(X != 0, lsb, sentinel)
+    return lsb.min(axis=1) if X.shape[1] else np.full(X.shape[0], sentinel)
+
+
+def float_dot_is_exact(
+    lsb_a: np.ndarray, mag_a: np.ndarray, lsb_b: np.ndarray, mag_b: np.ndarray
+) -> np.ndarray:
+    """Whether every float evaluation of ``x·y`` is exact, elementwise over broadcast pairs.
+
+    Parameters
+    ----------
+    lsb_a, lsb_b : array_like of int
+        :func:`lsb_exponents` of ``x`` and ``y``: entries are integer multiples of ``2**lsb``.
+    mag_a, mag_b : array_like of int
+        Exponents with ``‖x‖ < 2**mag_a`` and ``‖y‖ < 2**mag_b``.
+
+    Notes
+    -----
+    Write ``x = M·2**p``, ``y = N·2**q`` with integer vectors.  If
+    ``(mag_a − p) + (mag_b − q) ≤ 53`` then ``Σ|M_k||N_k| ≤ ‖M‖‖N‖ < 2**53``, so every
+    product and every partial sum (in any order, fused or not) is an integer of magnitude
+    ``< 2**53`` times ``2**(p+q)``.  With ``p + q ≥ −1074`` (no bits below the subnormal
+    spacing) and ``mag_a + mag_b ≤ 1000`` (no overflow) all of them are representable, so
+    no operation rounds.  Pairs involving a zero vector (sentinel ``lsb``) are exact too.
+
+    Examples
+    --------
+    >>> X = np.array([[3.0, -1.0], [1.0, 3.0], [0.1, 0.2]])
+    >>> lsb = lsb_exponents(X); mag = np.frexp(norm_upper_bounds(X))[1]
+    >>> float_dot_is_exact(lsb[0], mag[0], lsb[1], mag[1]).item()
+    True
+    >>> float_dot_is_exact(lsb[2], mag[2], lsb[2], mag[2]).item()
+    False
+    """
+    la = np.asarray(lsb_a, dtype=np.int64)
+    lb = np.asarray(lsb_b, dtype=np.int64)
+    ma = np.asarray(mag_a, dtype=np.int64)
+    mb = np.asarray(mag_b, dtype=np.int64)
+    sentinel = 2**40
+    zero = (la >= sentinel) | (lb >= sentinel)
+    ok = ((ma - la) + (mb - lb) <= 53) & (la + lb >= -1074) & (ma + mb <= 1000)
+    return zero | ok

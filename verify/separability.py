@@ -1,0 +1,661 @@
+"""Orthogonal separability of a labelled data set, decided exactly.
+
+A data set ``X`` (rows ``x_n``) with class indices ``c_n`` is *orthogonally separable* iff
+``x_n·x_m > 0`` whenever ``c_n = c_m`` (including ``n = m``, so no zero rows) and
+``x_n·x_m ≤ 0`` whenever ``c_n ≠ c_m``.  Binary labels ``y ∈ {±1}`` are the case of two
+classes (pass e.g. ``(y > 0).astype(int)``).
+
+Method
+------
+The Gram matrix is computed with BLAS in row blocks (only the blocks on and above the
+diagonal; memory ``O(block·N)``, never ``N×N``) and post-processed in cache-sized tiles.
+
+1. Rows are sorted by class and scaled by powers of two (exact; signs of inner products
+   are invariant under positive row scaling).
+2. Each Gram entry ``ĝ`` is divided by rigorous upper bounds ``a ≥ ‖x‖``, ``b ≥ ‖y‖``;
+   :func:`verify.numerics.normalized_sign_threshold` gives ``θ ≈ γ_d`` such that
+   ``|ĝ/a/b| > θ`` proves the sign of the exact ``x·y`` (error ``≤ γ_d Σ|x_k||y_k| +
+   2dη``, bounded by Cauchy–Schwarz, so the bound costs ``O(N²)``, not another Gram).
+3. Entries the bound cannot settle are settled exactly: when the rows are short dyadic
+   vectors (e.g. integer data) the float entry is *provably exact*
+   (:func:`verify.numerics.float_dot_is_exact`, decided per tile when possible), otherwise
+   by integer arithmetic on the exact binary expansions (``exact_checks``).
+4. Pairs of classes whose supports (nonzero coordinates) are disjoint have exactly zero
+   inner products: they are decided without computing the block (``structural_zero_pairs``).
+
+The reported minimum same-class and maximum cross-class cosines are informative floats,
+not verdicts: the extreme pair is located with the float Gram (margin ``δ``) and its cosine
+taken from the provably exact float entry or else from the exact inner product, so the
+report does not depend on ``block_size`` (barring pathological near-ties, see
+``_CAP``).  A cosine involving a zero row is taken as 0.
+
+Examples
+--------
+>>> import numpy as np
+>>> X = np.array([[1.65, 0.47], [-0.47, 1.35]])  # Appendix F.1, y = (1, -1)
+>>> r = orthogonal_separability(X, np.array([0, 1]))
+>>> r.separable, r.violations
+(True, 0)
+>>> X = np.array([[0.1, 0.2], [3.0, -1.5]])  # exact inner product 0: allowed across classes
+>>> r = orthogonal_separability(X, np.array([0, 1]))
+>>> r.separable, r.exact_checks
+(True, 1)
+>>> r = orthogonal_separability(X, np.array([0, 0]))  # ... but not within a class
+>>> r.separable, r.worst[0].kind, r.worst[0].inner_product
+(False, 'same-class-not-positive', Fraction(0, 1))
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from verify import numerics as nm
+from verify.errors import InputError
+from verify.exact import dyadic_scale, format_rational
+
+__all__ = ["Violation", "SeparabilityReport", "orthogonal_separability", "SAME", "CROSS"]
+
+SAME = "same-class-not-positive"
+CROSS = "cross-class-positive"
+
+_BLOCK_BYTES = 64 * 2**20  # target size of one Gram row block
+_TILE = 1 << 16  # entries of one post-processing tile (512 KiB)
+_CAP = 64  # at most this many float candidates per tile are evaluated exactly
+_BIG = 2**40
+_MAX_STRUCT_CLASSES = 256  # class-support analysis only up to this many classes
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One violating unordered pair ``{i, j}`` (original row indices, ``i ≤ j``).
+
+    ``inner_product`` is the exact ``x_i·x_j``; ``value`` is its nearest float and
+    ``cosine`` an informative float (0 when a row is zero).
+    """
+
+    i: int
+    j: int
+    class_i: int
+    class_j: int
+    kind: str
+    inner_product: Fraction
+    value: float
+    cosine: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; the exact inner product as a ``"p/q"`` string."""
+        return {
+            "i": self.i,
+            "j": self.j,
+            "class_i": self.class_i,
+            "class_j": self.class_j,
+            "kind": self.kind,
+            "inner_product": format_rational(self.inner_product),
+            "value": self.value,
+            "cosine": self.cosine,
+        }
+
+
+@dataclass(frozen=True)
+class SeparabilityReport:
+    """Result of :func:`orthogonal_separability`.
+
+    Attributes
+    ----------
+    separable : bool
+        The exact verdict (``False`` as soon as one violation is known).
+    violations : int
+        Number of violating unordered pairs ``{n, m}`` (``n = m`` counts for a zero row);
+        when the check stopped early, the count so far and ``complete_count`` is False.
+    complete_count : bool
+        Whether every pair was examined.
+    worst : tuple of Violation
+        Up to ``max_worst`` violations, worst first (largest cross-class cosine, most
+        negative same-class cosine; ties by indices), each with its exact inner product.
+    min_same_class_cosine, max_cross_class_cosine : float or None
+        Informative floats over distinct pairs ``n ≠ m`` (None when there is no such pair).
+    exact_checks : int
+        Pairs the float bound could not decide, decided by exact integer arithmetic.
+    exact_float_pairs : int
+        Pairs the float bound could not decide, decided from a float Gram entry proved
+        exact (short dyadic rows, e.g. small integers).  Both counts are deterministic
+        except for pairs whose cosine is within rounding of the threshold ``θ ≈ γ_d``.
+    structural_zero_pairs : int
+        Cross-class pairs decided by disjoint class supports (inner product exactly 0).
+    pairs_checked : int
+        Unordered pairs examined, diagonal included (``N(N+1)/2`` when complete); the pairs
+        not in the three counts above were decided by the rigorous float bound (or, on the
+        diagonal, by ``x·x > 0`` iff ``x ≠ 0``).
+    """
+
+    separable: bool
+    violations: int
+    complete_count: bool
+    worst: tuple[Violation, ...]
+    min_same_class_cosine: float | None
+    max_cross_class_cosine: float | None
+    exact_checks: int
+    exact_float_pairs: int
+    structural_zero_pairs: int
+    pairs_checked: int
+    n_samples: int
+    n_features: int
+    n_classes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (str/int/float/bool/None/list/dict only)."""
+        return {
+            "separable": self.separable,
+            "violations": self.violations,
+            "complete_count": self.complete_count,
+            "worst": [v.to_dict() for v in self.worst],
+            "min_same_class_cosine": self.min_same_class_cosine,
+            "max_cross_class_cosine": self.max_cross_class_cosine,
+            "exact_checks": self.exact_checks,
+            "exact_float_pairs": self.exact_float_pairs,
+            "structural_zero_pairs": self.structural_zero_pairs,
+            "pairs_checked": self.pairs_checked,
+            "n_samples": self.n_samples,
+            "n_features": self.n_features,
+            "n_classes": self.n_classes,
+        }
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def _validate(X: Any, classes: Any) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(X, np.ndarray):
+        raise InputError(f"X: expected a 2-D numpy array of floats, received {type(X).__name__}")
+    if X.ndim != 2:
+        raise InputError(f"X: expected a 2-D array (N samples × d features), received shape "
+                         f"{X.shape}")
+    if X.dtype.kind not in "fiu":
+        raise InputError(f"X: expected a real float (or integer) array, received dtype {X.dtype}")
+    N, d = X.shape
+    if N < 1 or d < 1:
+        raise InputError(f"X: expected at least one sample and one feature, received shape "
+                         f"{X.shape}")
+    X64 = np.ascontiguousarray(X, dtype=np.float64)
+    if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
+        bad = np.argwhere(~np.isfinite(X))[0]
+        raise InputError(f"X: expected finite values, received {X[tuple(bad)]!r} at row "
+                         f"{bad[0]}, column {bad[1]}")
+    if X.dtype != np.float64 and not np.array_equal(X64.astype(X.dtype), X):
+        raise InputError(f"X: dtype {X.dtype} values are not exactly representable as float64; "
+                         "convert them yourself (the verdict is about the values you pass)")
+    c = classes
+    if not isinstance(c, np.ndarray):
+        raise InputError(f"classes: expected a 1-D numpy integer array, received "
+                         f"{type(c).__name__}")
+    if c.ndim != 1 or c.dtype.kind not in "iu":
+        raise InputError(f"classes: expected a 1-D integer array of class indices 0..K-1, "
+                         f"received shape {c.shape}, dtype {c.dtype} (binary ±1 labels y: pass "
+                         "(y > 0).astype(int))")
+    if c.shape[0] != N:
+        raise InputError(f"classes: expected length {N} (one per row of X), received "
+                         f"{c.shape[0]}")
+    if np.any(c < 0):
+        raise InputError(f"classes: expected nonnegative class indices, received "
+                         f"{int(c.min())} (binary ±1 labels y: pass (y > 0).astype(int))")
+    return X64, c.astype(np.int64)
+
+
+# ------------------------------------------------------------------------- exact helpers
+
+
+class _Exact:
+    """Exact inner products of rows of ``X`` (original indices), cached per row and pair."""
+
+    def __init__(self, X: np.ndarray) -> None:
+        self.X = X
+        self.rows: dict[int, tuple[list[int], int, int]] = {}
+        self.pairs: dict[tuple[int, int], tuple[int, int, float]] = {}
+        self.count = 0
+
+    def _row(self, i: int) -> tuple[list[int], int, int]:
+        r = self.rows.get(i)
+        if r is None:
+            ints, e = dyadic_scale(self.X[i].tolist())
+            assert ints is not None  # floats are dyadic
+            r = (ints, e, sum(v * v for v in ints))
+            self.rows[i] = r
+        return r
+
+    def pair(self, i: int, j: int) -> tuple[int, int, float]:
+        """``(P, e, cos)`` with ``x_i·x_j = P·2**e`` and cos its (float) cosine."""
+        key = (i, j) if i <= j else (j, i)
+        out = self.pairs.get(key)
+        if out is None:
+            a, ea, sa = self._row(key[0])
+            b, eb, sb = self._row(key[1])
+            p = sum(map(operator.mul, a, b))
+            if sa == 0 or sb == 0:
+                cos = 0.0
+            else:
+                cos = float(np.copysign(np.sqrt(float(Fraction(p * p, sa * sb))), p))
+            out = (p, ea + eb, cos)
+            self.pairs[key] = out
+            self.count += 1
+        return out
+
+    def inner(self, i: int, j: int) -> Fraction:
+        p, e, _ = self.pair(i, j)
+        return Fraction(p) * (Fraction(2) ** e)
+
+
+# ---------------------------------------------------------------------------- the engine
+
+
+class _Engine:
+    def __init__(self, X: np.ndarray, cls: np.ndarray, max_worst: int, stop: bool) -> None:
+        N, d = X.shape
+        self.N, self.d = N, d
+        self.X, self.cls = X, cls
+        self.perm = np.argsort(cls, kind="stable")
+        self.cs = cls[self.perm]
+        Xs, _ = nm.power_of_two_row_scaling(X[self.perm])
+        self.Xs = Xs
+        nrm = nm.norm_upper_bounds(Xs)
+        self.n1 = np.maximum(nrm, 1.0)  # ≥ max(1, ‖x‖)
+        self.unsafe = ~(self.n1 <= 2.0**400)  # such pairs might overflow: check finiteness
+        self.zero = ~np.any(Xs != 0, axis=1)
+        lsb = nm.lsb_exponents(Xs)
+        mag = np.where(np.isfinite(self.n1), np.frexp(self.n1)[1], 2**20).astype(np.int64)
+        self.lsb, self.mag = lsb, mag
+        self.qz = np.where(self.zero, -_BIG, mag - lsb)
+        self.lsbz = np.where(self.zero, _BIG, lsb)
+        self.magz = np.where(self.zero, -_BIG, mag)
+        self.theta = nm.normalized_sign_threshold(d)
+        self.delta = max(1e-9, 16 * nm.gamma(d))
+        self.exact = _Exact(X)
+        self.max_worst, self.stop = max_worst, stop
+        self.violations = 0
+        self.pairs_checked = 0
+        self.exact_float = 0
+        self.exact_checks = 0
+        self.structural = 0
+        self.worst: list[tuple[float, int, int]] = []  # (−sev, i, j), sorted
+        self.best = {True: -np.inf, False: -np.inf}  # max severity-cosine per group
+        self.halted = False
+        self.disjoint: np.ndarray | None = None
+        self.starts = np.zeros(1, dtype=np.int64)
+
+    # --- pair helpers
+    def _orig(self, r: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.perm[r], self.perm[c]
+        return np.minimum(a, b), np.maximum(a, b)
+
+    def _pair_exact(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        ok = nm.float_dot_is_exact(self.lsb[r], self.mag[r], self.lsb[c], self.mag[c])
+        strict = (self.lsb[r] + self.lsb[c] >= -900) & (self.mag[r] + self.mag[c] <= 100)
+        return (self.zero[r] | self.zero[c]) | (ok & strict)
+
+    def _values(self, r: np.ndarray, c: np.ndarray, sev: np.ndarray, same: np.ndarray) -> list:
+        """Deterministic severity of pairs: float when the Gram entry is exact, else exact."""
+        pe = self._pair_exact(r, c)
+        i, j = self._orig(r, c)
+        out = []
+        for k in range(len(r)):
+            if pe[k]:
+                v = float(sev[k])
+            else:
+                cos = self.exact.pair(int(i[k]), int(j[k]))[2]
+                v = -cos if same[k] else cos
+            out.append((v + 0.0, int(i[k]), int(j[k])))
+        return out
+
+    # --- bookkeeping of the worst violations and of the extremes
+    def _worst_floor(self) -> float:
+        if len(self.worst) < self.max_worst:
+            return -np.inf
+        return -self.worst[-1][0]
+
+    def _narrow(self, idx: np.ndarray, vals: np.ndarray, k: int, r0: int, c0: int, w: int
+                ) -> np.ndarray:
+        if len(idx) <= _CAP:
+            return idx
+        kk = min(k, len(idx))
+        kth = np.partition(vals, len(vals) - kk)[len(vals) - kk]
+        keep = vals >= kth - 2 * self.delta
+        idx, vals = idx[keep], vals[keep]
+        if len(idx) > _CAP:
+            i, j = self._orig(r0 + idx // w, c0 + idx % w)
+            order = np.lexsort((j, i, -vals))[:_CAP]
+            idx = idx[order]
+        return idx
+
+    def _offer_worst(self, sev: np.ndarray, mask: np.ndarray, same: np.ndarray | bool,
+                     r0: int, c0: int) -> None:
+        if self.max_worst == 0:
+            return
+        w = sev.shape[1]
+        lo = self._worst_floor() - self.delta
+        if lo > -np.inf:
+            mask = mask & (sev >= lo)
+        idx = np.flatnonzero(mask)
+        if len(idx) == 0:
+            return
+        vals = sev.reshape(-1)[idx] if sev.flags.c_contiguous else sev.flat[idx]
+        idx = self._narrow(idx, vals, self.max_worst, r0, c0, w)
+        self._push(r0 + idx // w, c0 + idx % w, np.asarray(sev.flat[idx]), same, idx)
+
+    def _push(self, r: np.ndarray, c: np.ndarray, svals: np.ndarray, same: np.ndarray | bool,
+              idx: np.ndarray | None = None) -> None:
+        if isinstance(same, (bool, np.bool_)):
+            same_v = np.full(len(r), bool(same))
+        elif idx is not None:
+            same_v = same.reshape(-1)[idx]
+        else:
+            same_v = same
+        for v, i, j in self._values(r, c, svals, same_v):
+            self.worst.append((-v, i, j))
+        self.worst.sort()
+        del self.worst[self.max_worst:]
+
+    def _offer_extreme(self, sev: np.ndarray, group: np.ndarray | None, is_same: bool,
+                       ext: float, r0: int, c0: int) -> None:
+        best = self.best[is_same]
+        if not ext >= best - self.delta or ext == -np.inf:
+            return
+        thr = max(ext - 2 * self.delta, best - self.delta)
+        m = sev >= thr
+        if group is not None:
+            m &= group
+        idx = np.flatnonzero(m)
+        w = sev.shape[1]
+        idx = self._narrow(idx, np.asarray(sev.flat[idx]), 1, r0, c0, w)
+        r, c = r0 + idx // w, c0 + idx % w
+        vals = self._values(r, c, np.asarray(sev.flat[idx]), np.full(len(r), is_same))
+        self.best[is_same] = max([best] + [v for v, _, _ in vals])
+
+    # --- the tiles
+    def tile(self, R: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> None:
+        """Process Gram entries rows ``[r0, r1)`` × cols ``[c0, c1)`` (sorted positions)."""
+        rows, cols = slice(r0, r1), slice(c0, c1)
+        lower = c0 <= r1 - 1  # touches the diagonal square: keep only c > r
+        if lower:
+            cr = np.arange(c0, c1)[None, :] <= np.arange(r0, r1)[:, None]
+            n_valid = int(cr.size - np.count_nonzero(cr))
+            if n_valid == 0:
+                return
+        else:
+            n_valid = R.size
+        np.divide(R, self.n1[rows, None], out=R)
+        np.divide(R, self.n1[None, cols], out=R)
+        if self.unsafe[rows].any() or self.unsafe[cols].any():
+            R[~np.isfinite(R)] = 0.0  # overflowed entries: undecided, go exact
+        cs = self.cs
+        pure = cs[r0] == cs[r1 - 1] and cs[c0] == cs[c1 - 1]
+        if pure:
+            is_same = bool(cs[r0] == cs[c0])
+            same: np.ndarray | bool = is_same
+            if is_same:
+                np.negative(R, out=R)
+        else:
+            same = cs[rows, None] == cs[None, cols]
+            np.negative(R, out=R, where=same)
+        sev = R  # severity: −cosine for same-class entries, cosine for cross-class ones
+        if lower:
+            sev[cr] = -np.inf
+        self.pairs_checked += n_valid
+        # extremes (informative)
+        if pure:
+            ext = float(sev.max())
+            self._offer_extreme(sev, None, is_same, ext, r0, c0)
+            ext_all = ext
+        else:
+            ext_s = float(np.max(sev, where=same, initial=-np.inf))
+            ext_c = float(np.max(sev, where=~same, initial=-np.inf))
+            self._offer_extreme(sev, same, True, ext_s, r0, c0)
+            self._offer_extreme(sev, ~same, False, ext_c, r0, c0)
+            ext_all = max(ext_s, ext_c)
+        theta = self.theta
+        exact_tile = (self.qz[rows].max() + self.qz[cols].max() <= 53
+                      and self.lsbz[rows].min() + self.lsbz[cols].min() >= -900
+                      and self.magz[rows].max() + self.magz[cols].max() <= 100)
+        if exact_tile:
+            if ext_all >= -theta:
+                self.exact_float += int(np.count_nonzero((sev >= -theta) & (sev <= theta)))
+            if ext_all < 0:
+                return
+            if pure:
+                vmask = sev >= 0 if is_same else sev > 0
+            else:
+                vmask = (sev > 0) | (same & (sev == 0))
+            nv = int(np.count_nonzero(vmask))
+            if nv:
+                self.violations += nv
+                self._offer_worst(sev, vmask, same, r0, c0)
+            return
+        if ext_all > theta:
+            dmask = sev > theta
+            self.violations += int(np.count_nonzero(dmask))
+            self._offer_worst(sev, dmask, same, r0, c0)
+        if ext_all >= -theta:
+            und = np.flatnonzero((sev >= -theta) & (sev <= theta))
+            if len(und):
+                self._undecided(sev, und, same, r0, c0)
+
+    def _undecided(self, sev: np.ndarray, und: np.ndarray, same: np.ndarray | bool,
+                   r0: int, c0: int) -> None:
+        w = sev.shape[1]
+        r, c = r0 + und // w, c0 + und % w
+        sv = np.asarray(sev.flat[und])
+        if isinstance(same, (bool, np.bool_)):
+            sm = np.full(len(und), bool(same))
+        else:
+            sm = same.reshape(-1)[und]
+        pe = self._pair_exact(r, c)
+        viol = np.zeros(len(und), dtype=bool)
+        viol[pe] = (sv[pe] > 0) | (sm[pe] & (sv[pe] == 0))
+        self.exact_float += int(np.count_nonzero(pe))
+        i, j = self._orig(r, c)
+        for k in np.flatnonzero(~pe):
+            self.exact_checks += 1
+            p = self.exact.pair(int(i[k]), int(j[k]))[0]
+            viol[k] = p <= 0 if sm[k] else p > 0
+        nv = int(np.count_nonzero(viol))
+        if nv:
+            self.violations += nv
+            if self.max_worst:
+                self._push(r[viol], c[viol], sv[viol], sm[viol])
+
+    # --- the driver
+    def run(self, block: int) -> None:
+        N = self.N
+        total = N * (N + 1) // 2
+        # diagonal: x·x > 0 iff x ≠ 0
+        self.pairs_checked += N
+        zr = np.flatnonzero(self.zero)
+        if len(zr):
+            self.violations += len(zr)
+            if self.max_worst:
+                for p in zr:
+                    i = int(self.perm[p])
+                    self.worst.append((0.0, i, i))
+                self.worst.sort()
+                del self.worst[self.max_worst:]
+            if self.stop:
+                self.halted = True
+                return
+        labels, starts = np.unique(self.cs, return_index=True)
+        ends = np.append(starts[1:], N)
+        K = len(labels)
+        disjoint = None
+        if 1 < K <= _MAX_STRUCT_CLASSES:
+            supp = np.stack([np.any(self.Xs[s:e] != 0, axis=0) for s, e in zip(starts, ends)])
+            sf = supp.astype(np.float64)
+            disjoint = (sf @ sf.T) == 0
+        self.disjoint, self.starts = disjoint, starts
+        buf = np.empty(block * N)
+        for i0 in range(0, N, block):
+            i1 = min(N, i0 + block)
+            ranges = self._column_ranges(i0, i1, starts, ends, disjoint)
+            for c0, c1 in ranges:
+                G = buf[: (i1 - i0) * (c1 - c0)].reshape(i1 - i0, c1 - c0)
+                np.matmul(self.Xs[i0:i1], self.Xs[c0:c1].T, out=G)
+                for (r0, r1), (t0, t1) in self._tiles(i0, i1, c0, c1, starts, ends, K):
+                    self.tile(G[r0 - i0:r1 - i0, t0 - c0:t1 - c0], r0, r1, t0, t1)
+                    if self.stop and self.violations:
+                        self.halted = self.pairs_checked < total
+                        return
+
+    def _column_ranges(self, i0: int, i1: int, starts: np.ndarray, ends: np.ndarray,
+                       disjoint: np.ndarray | None) -> list[tuple[int, int]]:
+        """Column ranges ``[c0, c1)`` (``c ≥ i0``) whose Gram entries must be computed."""
+        if i0 + 1 >= self.N:
+            return []
+        if disjoint is None:
+            return [(i0, self.N)]
+        kr = [k for k in range(len(starts)) if starts[k] < i1 and ends[k] > i0]
+        need: list[tuple[int, int]] = []
+        for kb in range(len(starts)):
+            c0, c1 = max(int(starts[kb]), i0), int(ends[kb])
+            if c1 <= c0:
+                continue
+            needed = False
+            for ka in kr:
+                r0, r1 = max(int(starts[ka]), i0), min(int(ends[ka]), i1)
+                n_up = _n_upper(r0, r1, c0, c1)
+                if n_up == 0:
+                    continue
+                if ka != kb and disjoint[ka, kb]:
+                    self.structural += n_up
+                    self.pairs_checked += n_up
+                    self.best[False] = max(self.best[False], 0.0)
+                else:
+                    needed = True
+            if needed:
+                if need and need[-1][1] == c0:
+                    need[-1] = (need[-1][0], c1)
+                else:
+                    need.append((c0, c1))
+        return need
+
+    def _tiles(self, i0: int, i1: int, c0: int, c1: int, starts: np.ndarray,
+               ends: np.ndarray, K: int):
+        """Tiles of the computed block, cut at class boundaries when there are few classes."""
+        def cuts(a: int, b: int) -> list[tuple[int, int]]:
+            if K > _MAX_STRUCT_CLASSES:
+                return [(a, b)]
+            inner = [int(s) for s in starts if a < s < b]
+            pts = [a, *inner, b]
+            return list(zip(pts[:-1], pts[1:]))
+
+        for r0, r1 in cuts(i0, i1):
+            w = max(1, _TILE // (r1 - r0))
+            for s0, s1 in cuts(c0, c1):
+                if self._structural(r0, s0):
+                    continue  # counted in _column_ranges
+                for t0 in range(s0, s1, w):
+                    yield (r0, r1), (t0, min(s1, t0 + w))
+
+    def _structural(self, r0: int, s0: int) -> bool:
+        """Whether the classes at sorted positions ``r0`` and ``s0`` have disjoint supports."""
+        if self.disjoint is None:
+            return False
+        ka = int(np.searchsorted(self.starts, r0, side="right")) - 1
+        kb = int(np.searchsorted(self.starts, s0, side="right")) - 1
+        return ka != kb and bool(self.disjoint[ka, kb])
+
+
+def _n_upper(r0: int, r1: int, c0: int, c1: int) -> int:
+    """Number of pairs ``(r, c)`` with ``r0 ≤ r < r1``, ``c0 ≤ c < c1`` and ``c > r``."""
+    if r1 <= r0 or c1 <= c0:
+        return 0
+    r = np.arange(r0, r1)
+    return int(np.maximum(0, c1 - np.maximum(c0, r + 1)).sum())
+
+
+def orthogonal_separability(
+    X: np.ndarray,
+    classes: np.ndarray,
+    *,
+    block_size: int | None = None,
+    stop_at_first: bool = False,
+    max_worst: int = 5,
+) -> SeparabilityReport:
+    """Decide exactly whether ``(X, classes)`` is orthogonally separable.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, shape (N, d)
+        Finite real data, one sample per row (float64, or a dtype that converts exactly).
+    classes : numpy.ndarray, shape (N,)
+        Integer class indices ``0..K-1`` (binary ±1 labels ``y``: ``(y > 0).astype(int)``).
+    block_size : int, optional
+        Rows of the Gram matrix computed per BLAS call; by default a block is about 64 MiB.
+        The report does not depend on it.
+    stop_at_first : bool
+        Stop at the first tile containing a violation (the count is then partial).
+    max_worst : int
+        How many of the worst violations to report with their exact inner products.
+
+    Returns
+    -------
+    SeparabilityReport
+        The exact verdict and count, the worst violations, informative extreme cosines and
+        how the pairs were decided (see the module docstring for the method).
+
+    Raises
+    ------
+    InputError
+        On a non-2-D, empty, non-finite or non-real ``X``, or ``classes`` that are not a 1-D
+        nonnegative integer array of matching length, or bad options.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1.0, 0.0], [2.0, 1.0], [0.0, 3.0]])
+    >>> r = orthogonal_separability(X, np.array([0, 0, 1]))
+    >>> r.separable, r.violations, r.worst[0].i, r.worst[0].j, r.worst[0].inner_product
+    (False, 1, 1, 2, Fraction(3, 1))
+    >>> orthogonal_separability(np.zeros((1, 2)), np.array([0])).worst[0].kind
+    'same-class-not-positive'
+    """
+    Xv, cls = _validate(X, classes)
+    N, d = Xv.shape
+    if block_size is not None and (isinstance(block_size, bool)
+                                   or not isinstance(block_size, (int, np.integer))
+                                   or block_size < 1):
+        raise InputError(f"block_size: expected a positive integer or None, received "
+                         f"{block_size!r}")
+    if isinstance(max_worst, bool) or not isinstance(max_worst, (int, np.integer)) \
+            or max_worst < 0:
+        raise InputError(f"max_worst: expected a nonnegative integer, received {max_worst!r}")
+    if not isinstance(stop_at_first, (bool, np.bool_)):
+        raise InputError(f"stop_at_first: expected a bool, received {stop_at_first!r}")
+    block = int(block_size) if block_size is not None else max(1, _BLOCK_BYTES // (8 * N))
+    block = min(block, N)
+    eng = _Engine(Xv, cls, int(max_worst), bool(stop_at_first))
+    eng.run(block)
+    total = N * (N + 1) // 2
+    worst = []
+    for _negsev, i, j in eng.worst:
+        ip = eng.exact.inner(i, j)
+        cos = eng.exact.pair(i, j)[2]
+        ci, cj = int(cls[i]), int(cls[j])
+        worst.append(Violation(i, j, ci, cj, SAME if ci == cj else CROSS, ip, float(ip),
+                               cos + 0.0))
+    bs, bc = eng.best[True], eng.best[False]
+    return SeparabilityReport(
+        separable=eng.violations == 0,
+        violations=eng.violations,
+        complete_count=eng.pairs_checked == total,
+        worst=tuple(worst),
+        min_same_class_cosine=None if bs == -np.inf else -bs + 0.0,
+        max_cross_class_cosine=None if bc == -np.inf else bc + 0.0,
+        exact_checks=eng.exact_checks,
+        exact_float_pairs=eng.exact_float,
+        structural_zero_pairs=eng.structural,
+        pairs_checked=eng.pairs_checked,
+        n_samples=N,
+        n_features=d,
+        n_classes=len(np.unique(cls)),
+    )
