@@ -184,24 +184,24 @@ def exact_signs(X: Any, U: Any) -> np.ndarray:
     out = np.zeros((p, N), dtype=np.int8)
     if N == 0 or p == 0 or d == 0:
         return out
-    g = _gamma(d)
+    g = 2.0 * _gamma(d)
     under = 4.0 * d * _ETA
-    absXT = np.abs(X).T
-    XT = X.T
-    chunk = max(1, (1 << 22) // max(N, 1))
+    XT = np.ascontiguousarray(X.T)
+    absXT = np.abs(XT)
+    absU = np.abs(U)
+    chunk = max(1, (1 << 16) // max(N, 1), min(d, 512) // 4)  # cache-sized blocks
     undecided: list[tuple[np.ndarray, np.ndarray]] = []
     with np.errstate(over="ignore", invalid="ignore"):
         for s in range(0, p, chunk):
-            Uc = U[s : s + chunk]
-            F = Uc @ XT
-            B = np.abs(Uc) @ absXT
-            T = 2.0 * g * B + under
+            F = U[s : s + chunk] @ XT
+            T = absU[s : s + chunk] @ absXT
+            T *= g
+            T += under
             dec = np.abs(F) > T  # False for NaN / inf bounds
-            blk = out[s : s + chunk]
-            blk[dec & (F > 0)] = 1
-            blk[dec & (F < 0)] = -1
-            jj, nn = np.nonzero(~dec)
-            if jj.size:
+            np.sign(F, out=F)
+            out[s : s + chunk] = F
+            if not dec.all():
+                jj, nn = np.nonzero(~dec)
                 undecided.append((jj + s, nn))
     if undecided:
         jj = np.concatenate([a for a, _ in undecided])

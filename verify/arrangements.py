@@ -1,0 +1,444 @@
+"""Exact chambers of the central arrangement of the data rows: the activation patterns.
+
+A chamber is an open region of ``R^d`` minus the hyperplanes ``{u : x_n . u = 0}``; its
+pattern is ``D = diag(1[X u >= 0])`` for any ``u`` inside it (zero rows always give 1).
+Enumeration works on ``Y = X[:, J]`` (``J``: columns of a proven nonsingular minor, so the
+pattern sets agree) and reports witnesses in ``R^d`` that are zero outside ``J``, so that
+``X u = Y u[J]`` holds exactly.  Every witness is checked with :func:`verify.linalg.exact_signs`
+(no sign of a nonzero row may vanish) and the list is declared complete only when the number
+of distinct patterns equals the independent exact count of :func:`verify.counting.count_chambers`.
+
+Methods: rank 0/1 directly, rank 2 by sorting the lines by angle, rank 3 by the extreme-ray
+construction (the great-circle arrangement on the sphere, faces walked through a half-edge
+structure, each witness the sum of the chamber's unit rays), any rank incrementally (a chamber
+is split by a new hyperplane iff an LP finds a point on its other side, verified exactly).
+
+Examples
+--------
+>>> import numpy as np
+>>> ch = enumerate_chambers(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
+>>> len(ch), ch.complete, ch.method
+(6, True, 'sort-angles')
+>>> ch.pattern_matrix().astype(int).tolist()[0]
+[0, 0, 0]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse
+import scipy.sparse.csgraph
+
+from verify.counting import (
+    Hyperplanes,
+    count_chambers,
+    cover_bound,
+    rank3_lines,
+    reduce_hyperplanes,
+)
+from verify.errors import EnumerationLimitError, InputError
+from verify.linalg import as_float_matrix, exact_rank, exact_signs
+
+__all__ = ["Chambers", "enumerate_chambers", "count_chambers"]
+
+_METHODS = ("auto", "incremental", "sort-angles", "extreme-rays")
+
+
+@dataclass(frozen=True, eq=False)
+class Chambers:
+    """Chambers (activation patterns) of the arrangement of the rows of ``X``.
+
+    Attributes
+    ----------
+    n_samples, n_features, rank : int
+        ``N``, ``d`` and the proven rank ``r`` of ``X``.
+    columns : tuple of int
+        ``J``: the ``r`` columns the enumeration ran on.
+    patterns : ndarray of uint8, shape (p, ceil(N / 8))
+        ``np.packbits(bool_patterns, axis=1, bitorder="little")``; bit ``n`` of row ``j``
+        is 1 iff ``x_n . u_j >= 0``.  Rows sorted lexicographically (canonical order).
+    witnesses : ndarray of float64, shape (p, d)
+        ``u_j``, zero outside ``columns``; ``sign(X u_j)`` is exactly nonzero on every nonzero
+        row (checked in exact arithmetic).
+    complete : bool
+        True iff the number of distinct chambers found equals the exact ``count``.
+    count : int or None
+        Independent exact count (None in sampled mode).
+    count_proof : dict
+        JSON-ready evidence of ``count``.
+    method : str
+        ``"rank-0"``, ``"rank-1"``, ``"sort-angles"``, ``"extreme-rays"``, ``"incremental"``
+        or ``"sampled"``.
+    """
+
+    n_samples: int
+    n_features: int
+    rank: int
+    columns: tuple[int, ...]
+    patterns: np.ndarray = field(repr=False)
+    witnesses: np.ndarray = field(repr=False)
+    complete: bool
+    count: int | None
+    count_proof: dict = field(repr=False)
+    method: str
+
+    def __len__(self) -> int:
+        return int(self.patterns.shape[0])
+
+    def pattern(self, j: int) -> np.ndarray:
+        """Boolean pattern ``1[X u_j >= 0]`` of chamber ``j`` (shape ``(N,)``)."""
+        return np.unpackbits(self.patterns[j], count=self.n_samples, bitorder="little").astype(bool)
+
+    def pattern_matrix(self) -> np.ndarray:
+        """All patterns as a boolean array of shape ``(p, N)``."""
+        return np.unpackbits(self.patterns, axis=1, count=self.n_samples, bitorder="little").astype(
+            bool
+        )
+
+    def to_dict(self, *, include_patterns: bool = False) -> dict[str, Any]:
+        """JSON-ready summary; with ``include_patterns`` also the patterns (hex of the packed
+        bytes) and the witnesses (lists of floats).
+
+        Examples
+        --------
+        >>> ch = enumerate_chambers(np.array([[1.0], [-2.0]]))
+        >>> d = ch.to_dict(include_patterns=True)
+        >>> d["n_chambers"], d["patterns"], d["witnesses"]
+        (2, ['01', '02'], [[1.0], [-1.0]])
+        """
+        out: dict[str, Any] = {
+            "n_samples": self.n_samples,
+            "n_features": self.n_features,
+            "rank": self.rank,
+            "columns": list(self.columns),
+            "n_chambers": len(self),
+            "complete": self.complete,
+            "count": self.count,
+            "count_proof": self.count_proof,
+            "method": self.method,
+        }
+        if include_patterns:
+            out["pattern_encoding"] = "hex of np.packbits(pattern, bitorder='little')"
+            out["patterns"] = [bytes(row).hex() for row in self.patterns]
+            out["witnesses"] = [[float(v) for v in row] for row in self.witnesses]
+        return out
+
+
+# ----------------------------------------------------------------------------- assembly
+
+
+def _unique_rows(packed: np.ndarray) -> np.ndarray:
+    """Indices of the distinct rows of a uint8 matrix, in lexicographic order of the rows
+    (first occurrence of each)."""
+    p, B = packed.shape
+    A = np.zeros((p, B + (-B) % 8), dtype=np.uint8)
+    A[:, :B] = packed
+    keys = A.view(">u8").astype(np.uint64)  # big-endian words compare like the bytes
+    order = np.lexsort(keys.T[::-1])
+    ks = keys[order]
+    first = np.r_[True, np.any(ks[1:] != ks[:-1], axis=1)] if p else np.zeros(0, bool)
+    return order[first]
+
+
+def _assemble(X: np.ndarray, hp: Hyperplanes, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact patterns of the candidate witnesses ``W`` (in ``R^r``): keep those strictly
+    inside a chamber, dedupe, sort; return ``(packed patterns, witnesses in R^d)``."""
+    N, d = X.shape
+    r = hp.rank
+    nz = hp.index >= 0
+    all_nz = bool(nz.all())
+    B = (N + 7) // 8
+    if r == 0:
+        packed = np.packbits(np.ones((W.shape[0], N), dtype=bool), axis=1, bitorder="little")
+    else:
+        parts, keep = [], []
+        step = max(1, (1 << 20) // max(N, 1))
+        for s in range(0, W.shape[0], step):
+            S = exact_signs(hp.Y, W[s : s + step])
+            ok = np.all((S if all_nz else S[:, nz]) != 0, axis=1)
+            parts.append(np.packbits(S[ok] >= 0, axis=1, bitorder="little"))
+            keep.append(np.flatnonzero(ok) + s)
+        packed = np.vstack(parts).reshape(-1, B)
+        W = W[np.concatenate(keep)]
+    first = _unique_rows(packed)
+    U = np.zeros((len(first), d))
+    U[:, list(hp.columns)] = W[first]
+    return packed[first].reshape(len(first), B), U
+
+
+# ----------------------------------------------------------------------------- rank 2
+
+
+def _sort_angles(H: np.ndarray) -> np.ndarray:
+    """Witnesses of the ``2m`` sectors cut by ``m`` distinct lines through 0 in ``R^2``."""
+    rays = np.concatenate([np.stack([-H[:, 1], H[:, 0]], axis=1)] * 2)
+    rays[len(H) :] *= -1
+    rays /= np.linalg.norm(rays, axis=1)[:, None]
+    order = np.argsort(np.arctan2(rays[:, 1], rays[:, 0]), kind="stable")
+    R = rays[order]
+    return R + np.roll(R, -1, axis=0)
+
+
+# ----------------------------------------------------------------------------- rank 3
+
+
+def _perp_basis(V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors ``e1 ⊥ v`` and ``e2 = v x e1`` for each unit row ``v``."""
+    k = np.argmin(np.abs(V), axis=1)
+    A = np.zeros_like(V)
+    A[np.arange(len(V)), k] = 1.0
+    e1 = np.cross(V, A)
+    e1 /= np.linalg.norm(e1, axis=1)[:, None]
+    return e1, np.cross(V, e1)
+
+
+def _extreme_rays(H: np.ndarray, lines: list[tuple[int, ...]]) -> np.ndarray:
+    """Witnesses of the chambers of a rank-3 arrangement (faces of the great circles)."""
+    Hn = H / np.linalg.norm(H, axis=1)[:, None]
+    first = np.array([L[0] for L in lines])
+    second = np.array([L[1] for L in lines])
+    v = np.cross(Hn[first], Hn[second])
+    v /= np.linalg.norm(v, axis=1)[:, None]
+    nv = 2 * len(lines)
+    V = np.empty((nv, 3))
+    V[0::2], V[1::2] = v, -v
+    sizes = np.array([len(L) for L in lines])
+    inc_line = np.repeat(np.arange(len(lines)), sizes)
+    inc_plane = np.concatenate([np.asarray(L) for L in lines])
+    # entries: (plane, vertex) for both vertices of each incident line
+    ent_plane = np.concatenate([inc_plane, inc_plane])
+    ent_vert = np.concatenate([2 * inc_line, 2 * inc_line + 1])
+    e1, e2 = _perp_basis(Hn)
+    P = V[ent_vert]
+    theta = np.arctan2(
+        np.einsum("ij,ij->i", P, e2[ent_plane]), np.einsum("ij,ij->i", P, e1[ent_plane])
+    )
+    order = np.lexsort((theta, ent_plane))
+    ent_plane, ent_vert = ent_plane[order], ent_vert[order]
+    n_ent = len(order)
+    start = np.r_[True, ent_plane[1:] != ent_plane[:-1]]
+    gstart = np.maximum.accumulate(np.where(start, np.arange(n_ent), 0))
+    is_last = np.r_[ent_plane[1:] != ent_plane[:-1], True]
+    nxt = np.where(is_last, gstart, np.arange(n_ent) + 1)
+    # half-edges: 2k forward (entry k -> nxt[k]), 2k+1 backward (nxt[k] -> k)
+    n_he = 2 * n_ent
+    origin = np.empty(n_he, dtype=np.int64)
+    origin[0::2], origin[1::2] = ent_vert, ent_vert[nxt]
+    plane_of = np.repeat(ent_plane, 2)
+    direction = np.tile([1.0, -1.0], n_ent)
+    tang = np.cross(Hn[plane_of], V[origin]) * direction[:, None]
+    t1, t2 = _perp_basis(V)
+    phi = np.arctan2(
+        np.einsum("ij,ij->i", tang, t2[origin]), np.einsum("ij,ij->i", tang, t1[origin])
+    )
+    rot = np.lexsort((phi, origin))  # half-edges grouped by origin, CCW around it
+    o_sorted = origin[rot]
+    rstart = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
+    rlast = np.r_[o_sorted[1:] != o_sorted[:-1], True]
+    glast = np.minimum.accumulate(np.where(rlast, np.arange(n_he), n_he)[::-1])[::-1]
+    prev_pos = np.where(rstart, glast, np.arange(n_he) - 1)
+    pos = np.empty(n_he, dtype=np.int64)
+    pos[rot] = np.arange(n_he)
+    twin = np.arange(n_he) ^ 1
+    nxt_he = rot[prev_pos[pos[twin]]]  # first edge clockwise from the twin at the end vertex
+    G = scipy.sparse.coo_matrix((np.ones(n_he), (np.arange(n_he), nxt_he)), shape=(n_he, n_he))
+    n_faces, label = scipy.sparse.csgraph.connected_components(G, directed=True, connection="weak")
+    W = np.zeros((n_faces, 3))
+    for c in range(3):
+        W[:, c] = np.bincount(label, weights=V[origin, c], minlength=n_faces)
+    return W
+
+
+# ----------------------------------------------------------------------------- any rank
+
+
+def _lp_point(A: np.ndarray, side: np.ndarray) -> np.ndarray | None:
+    """A float point with ``side_i * a_i . w > 0`` for all rows (max-margin LP), or None."""
+    k, r = A.shape
+    An = A / np.linalg.norm(A, axis=1)[:, None]
+    A_ub = np.hstack([-(side[:, None] * An), np.ones((k, 1))])
+    c = np.zeros(r + 1)
+    c[-1] = -1.0
+    bounds = [(-1.0, 1.0)] * r + [(None, 1.0)]
+    res = scipy.optimize.linprog(c, A_ub=A_ub, b_ub=np.zeros(k), bounds=bounds, method="highs")
+    if res.status != 0 or res.x is None or res.x[-1] <= 0:
+        return None
+    return np.asarray(res.x[:r], dtype=np.float64)
+
+
+def _incremental(H: np.ndarray) -> np.ndarray:
+    """Witnesses of all chambers, adding hyperplanes one at a time (LP + exact checks)."""
+    m, r = H.shape
+    if m == 0:
+        return np.zeros((1, r))
+    sig = np.array([[1], [-1]], dtype=np.int8)
+    W = np.stack([H[0], -H[0]])
+    for k in range(1, m):
+        s = exact_signs(H[k : k + 1], W)[:, 0]
+        cand_sig: list[np.ndarray] = []
+        cand_w: list[np.ndarray] = []
+        keep = s != 0
+        new_sig = [np.hstack([sig[keep], s[keep, None]])]
+        new_w = [W[keep]]
+        for j in range(len(W)):
+            sides = [-int(s[j])] if s[j] else [1, -1]
+            for side in sides:
+                full = np.append(sig[j], side).astype(np.int8)
+                w = _lp_point(H[: k + 1], full.astype(float))
+                if w is not None:
+                    cand_sig.append(full)
+                    cand_w.append(w)
+        if cand_w:
+            Wc = np.array(cand_w)
+            Sc = np.array(cand_sig)
+            ok = np.all(exact_signs(H[: k + 1], Wc) == Sc, axis=1)
+            new_sig.append(Sc[ok])
+            new_w.append(Wc[ok])
+        sig = np.vstack(new_sig)
+        W = np.vstack(new_w)
+    return W
+
+
+# ----------------------------------------------------------------------------- public
+
+
+def _sampled(X: np.ndarray, samples: int, seed: int) -> Chambers:
+    N, d = X.shape
+    info = exact_rank(X)
+    rng = np.random.default_rng(seed)
+    nz = np.any(X != 0, axis=1)
+    seen: dict[bytes, np.ndarray] = {}
+    chunk = max(1, (1 << 22) // max(N, 1))
+    for s in range(0, samples, chunk):
+        U = rng.standard_normal((min(chunk, samples - s), d))
+        S = exact_signs(X, U)
+        ok = np.all(S[:, nz] != 0, axis=1)
+        packed = np.packbits(S[ok] >= 0, axis=1, bitorder="little")
+        for row, u in zip(packed, U[ok]):
+            seen.setdefault(row.tobytes(), u)
+    keys = sorted(seen)
+    B = (N + 7) // 8
+    patterns = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), B)
+    witnesses = np.array([seen[k] for k in keys]).reshape(len(keys), d)
+    return Chambers(
+        N,
+        d,
+        info.rank,
+        info.cols,
+        patterns.copy(),
+        witnesses,
+        False,
+        None,
+        {"method": "sampled", "samples": samples, "seed": seed},
+        "sampled",
+    )
+
+
+def enumerate_chambers(
+    X: Any,
+    *,
+    limit: int | None = None,
+    mode: str = "exact",
+    samples: int = 10_000,
+    seed: int = 0,
+    method: str = "auto",
+) -> Chambers:
+    """All chambers of the arrangement of the rows of ``X``, with exact witnesses.
+
+    Parameters
+    ----------
+    X : array (N, d)
+        Finite data; zero rows are allowed (their bit is always 1).
+    limit : int, optional
+        Raise :class:`~verify.errors.EnumerationLimitError` if the exact count exceeds it
+        (checked before enumerating; Cover's bound is tried first as a cheap upper bound).
+    mode : {"exact", "sampled"}
+        ``"sampled"``: distinct patterns of ``samples`` Gaussian gates (never complete).
+    samples, seed : int
+        Sampled mode only.
+    method : {"auto", "incremental", "sort-angles", "extreme-rays"}
+        Force an enumeration method (``sort-angles`` needs rank 2, ``extreme-rays`` rank 3).
+
+    Returns
+    -------
+    Chambers
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((8, 3))
+    >>> ch = enumerate_chambers(X)
+    >>> len(ch), ch.count, ch.complete, ch.method
+    (58, 58, True, 'extreme-rays')
+    >>> len(enumerate_chambers(X, method="incremental"))
+    58
+    """
+    X = as_float_matrix(X)
+    N, d = X.shape
+    if mode not in ("exact", "sampled"):
+        raise InputError(f"mode: expected 'exact' or 'sampled', received {mode!r}")
+    if method not in _METHODS:
+        raise InputError(f"method: expected one of {_METHODS}, received {method!r}")
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise InputError(f"limit: expected a positive int or None, received {limit!r}")
+    if mode == "sampled":
+        if not isinstance(samples, int) or samples < 1:
+            raise InputError(f"samples: expected a positive int, received {samples!r}")
+        return _sampled(X, samples, seed)
+    hp = reduce_hyperplanes(X)
+    r, m = hp.rank, hp.m
+    if limit is not None and cover_bound(m, r) > limit:
+        count, proof = count_chambers(X, hyperplanes=hp)
+        if count > limit:
+            raise EnumerationLimitError(
+                f"the arrangement has exactly {count} chambers (Cover's bound "
+                f"{cover_bound(m, r)}), more than limit={limit}"
+            )
+    else:
+        count, proof = count_chambers(X, hyperplanes=hp)
+    if method == "auto":
+        method = {0: "rank-0", 1: "rank-1", 2: "sort-angles", 3: "extreme-rays"}.get(
+            r, "incremental"
+        )
+    elif method != "incremental" and {"sort-angles": 2, "extreme-rays": 3}[method] != r:
+        raise InputError(
+            f"method {method!r} needs rank {2 if method == 'sort-angles' else 3},"
+            f" the data have rank {r}"
+        )
+    H = hp.normals
+    if method == "rank-0":
+        W = np.zeros((1, 0))
+    elif method == "rank-1":
+        W = np.array([[1.0], [-1.0]])
+    elif method == "sort-angles":
+        W = _sort_angles(H)
+    elif method == "extreme-rays":
+        if proof["method"] == "cover":
+            iu = np.triu_indices(m, 1)
+            lines = list(zip(iu[0].tolist(), iu[1].tolist()))
+        else:
+            lines = rank3_lines(hp)
+        W = _extreme_rays(H, lines)
+    else:
+        W = _incremental(H)
+    patterns, U = _assemble(X, hp, W)
+    if len(patterns) != count and method != "incremental" and r >= 2:
+        # a float ordering went wrong somewhere: fall back to the general construction
+        patterns, U = _assemble(X, hp, np.vstack([W, _incremental(H)]))
+        method = f"{method}+incremental"
+    return Chambers(
+        n_samples=N,
+        n_features=d,
+        rank=r,
+        columns=hp.columns,
+        patterns=patterns,
+        witnesses=U,
+        complete=len(patterns) == count,
+        count=count,
+        count_proof=proof,
+        method=method,
+    )
