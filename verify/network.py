@@ -417,7 +417,7 @@ def rescale_to_margin(net: Network, X: Any, y: Any) -> Network:
 
 def _rescale(net: Network, Xa: np.ndarray, ya: np.ndarray) -> tuple[Network, float]:
     gamma = _min_margin(net, Xa, ya)
-    c = 1.0 / np.sqrt(float(gamma))
+    c = float(1.0 / np.sqrt(float(gamma)))
     return Network(net.W1 * c, net.w2 * c, net.source, net.has_bias_feature, net.notes), c
 
 
