@@ -233,6 +233,11 @@ def test_missing_arrays_wrong_shapes_nonfinite(tmp_path):
     np.savez(p, W1=np.ones((2, 3)), w2=np.ones(3), extra=np.ones(1))
     with pytest.raises(InputError, match=r"unexpected arrays \['extra'\]"):
         load_weights(p)
+    np.savez(p, W1=np.array([[2**53 + 1]]), w2=np.ones(1))
+    with pytest.raises(InputError, match="too large to convert exactly"):
+        load_weights(p)
+    np.savez(p, W1=np.array([[3]]), w2=np.array([-2]))
+    assert load_weights(p).W1.tolist() == [[3.0]]
     np.savez(p, W1=np.array([["a"]]), w2=np.ones(1))
     with pytest.raises(InputError, match="must hold real numbers"):
         load_weights(p)
@@ -332,6 +337,10 @@ def test_state_dict_wrapped_and_module_prefix():
     mw = weights_from_state_dict(wrapped)
     assert np.array_equal(mw.W1, sd["0.weight"].T)
     assert any("module." in n for n in mw.notes) and any("unwrapped" in n for n in mw.notes)
+    ckpt = {"epoch": np.array(3), "optimizer": {"lr": np.array(0.1)}, "model_state_dict": sd}
+    mw = weights_from_state_dict(ckpt)
+    assert np.array_equal(mw.w2, sd["2.weight"][0])
+    assert any("ignored ['epoch', 'optimizer']" in n for n in mw.notes)
 
 
 def test_first_layer_bias_becomes_bias_feature():

@@ -110,7 +110,10 @@ def _as_float_array(a: Any, name: str, source: str) -> np.ndarray:
         raise InputError(f"{source}: {name} is not an array of numbers ({exc})") from None
     if arr.dtype.kind not in "biuf":
         raise InputError(f"{source}: {name} must hold real numbers, got dtype {arr.dtype}")
-    return np.array(arr, dtype=np.float64)
+    out = np.array(arr, dtype=np.float64)
+    if arr.dtype.kind in "iu" and arr.size and np.any(out.astype(arr.dtype) != arr):
+        raise InputError(f"{source}: {name} has integers too large to convert exactly (> 2**53)")
+    return out
 
 
 def check_weights(W1: Any, w2: Any, *, source: str = "<array>") -> tuple[np.ndarray, np.ndarray]:
@@ -219,8 +222,9 @@ def weights_from_state_dict(sd: Mapping[str, Any], *, source: str = "<state_dict
 
     The rule:
 
-    * a dict wrapped as ``{"state_dict": {...}}`` (or ``model_state_dict`` / ``model``) is
-      unwrapped; a common ``module.`` prefix (DataParallel) is removed;
+    * a checkpoint ``{"state_dict": {...}, ...}`` (or ``model_state_dict`` / ``model``) is
+      unwrapped, its other entries (epoch, optimizer state) ignored; a common ``module.``
+      prefix (DataParallel) is removed;
     * every key must be ``<layer>.weight`` or ``<layer>.bias``; there must be exactly two
       layers with a 2-D weight (``0``/``2`` of an ``nn.Sequential``, ``fc1``/``fc2``,
       ``layer1``/``layer2``, any names);
@@ -255,11 +259,14 @@ def weights_from_state_dict(sd: Mapping[str, Any], *, source: str = "<state_dict
             f"{source}: expected a state dict (name → tensor), got {type(sd).__name__}"
         )
     notes: list[str] = []
-    if len(sd) == 1:
-        (only,) = sd
-        if only in _WRAPPERS and isinstance(sd[only], Mapping):
-            sd = sd[only]
-            notes.append(f"unwrapped the state dict from key {only!r}")
+    wrapper = next((w for w in _WRAPPERS if isinstance(sd.get(w), Mapping)), None)
+    if wrapper is not None and not any(str(k).endswith((".weight", ".bias")) for k in sd):
+        others = sorted(str(k) for k in sd if k != wrapper)
+        sd = sd[wrapper]
+        notes.append(
+            f"unwrapped the state dict from key {wrapper!r}"
+            + (f" (ignored {others})" if others else "")
+        )
     keys = [str(k) for k in sd]
     if not keys:
         raise InputError(f"{source}: the state dict is empty; expected two Linear layers")
@@ -482,9 +489,10 @@ def _torch_to_numpy(obj: Any, name: str) -> Any:
     if hasattr(obj, "detach") and hasattr(obj, "dtype"):
         import torch
 
-        if not obj.is_floating_point():
-            raise InputError(f"{name}: a tensor has dtype {obj.dtype}; weights must be floats")
-        return obj.detach().cpu().to(torch.float64).numpy()
+        t = obj.detach().cpu()
+        # floats convert to float64 exactly; other dtypes are kept and rejected by the
+        # validation only if they are used as weights
+        return t.to(torch.float64).numpy() if t.is_floating_point() else t.numpy()
     return obj
 
 
