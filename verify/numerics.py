@@ -35,6 +35,7 @@ True
 from __future__ import annotations
 
 import math
+import operator
 from fractions import Fraction
 
 import numpy as np
@@ -54,6 +55,8 @@ __all__ = [
     "power_of_two_row_scaling",
     "lsb_exponents",
     "float_dot_is_exact",
+    "dyadic_row",
+    "ExactRows",
 ]
 
 UNIT_ROUNDOFF: float = 2.0**-53
@@ -256,8 +259,14 @@ def power_of_two_row_scaling(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = np.max(np.abs(X), axis=1) if X.shape[1] else np.zeros(X.shape[0])
     _, e = np.frexp(m)  # m = f·2**e, f in [0.5, 1)
     k = np.where(m > 0, 1 - e, 0).astype(np.int64)
-    Y = np.ldexp(X, k[:, None].astype(np.int32))
-    back = np.ldexp(Y, (-k)[:, None].astype(np.int32))
+    # Multiplying by a power of two is exact unless the result under- or overflows; the
+    # factor itself may be out of range for extreme k, so scale in two exact steps.
+    k1 = k // 2
+    f1 = np.ldexp(1.0, k1.astype(np.int32))[:, None]
+    f2 = np.ldexp(1.0, (k - k1).astype(np.int32))[:, None]
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        Y = (X * f1) * f2
+        back = (Y / f1) / f2
     bad = ~np.all(back == X, axis=1) | ~np.all(np.isfinite(Y), axis=1)
     if np.any(bad):
         k[bad] = 0
@@ -276,15 +285,19 @@ def lsb_exponents(X: np.ndarray) -> np.ndarray:
     >>> lsb_exponents(np.array([[0.75, 2.0], [3.0, 0.0], [0.0, 0.0]])).tolist()
     [-2, 0, 1099511627776]
     """
-    X = np.asarray(X, dtype=np.float64)
-    f, e = np.frexp(X)
-    mant = np.ldexp(f, 53).astype(np.int64)  # exact: |mant| < 2**53, integer
-    low = mant & -mant  # lowest set bit (0 for zeros)
-    _, tz = np.frexp(low.astype(np.float64))  # low = 2**(tz-1)
-    lsb = (e.astype(np.int64) - 53) + (tz.astype(np.int64) - 1)
+    X = np.ascontiguousarray(X, dtype=np.float64)
     sentinel = np.int64(2**40)
-    lsb = np.where(X != 0, lsb, sentinel)
-    return lsb.min(axis=1) if X.shape[1] else np.full(X.shape[0], sentinel)
+    if X.shape[1] == 0:
+        return np.full(X.shape[0], sentinel)
+    bits = X.view(np.int64)
+    expf = (bits >> 52) & 0x7FF  # biased exponent field
+    mant = bits & ((1 << 52) - 1)
+    sig = np.where(expf > 0, mant | (1 << 52), mant)  # |x| = sig * 2**(max(expf,1) - 1075)
+    low = sig & -sig  # lowest set bit of the significand (0 for x = 0)
+    tz = (low.astype(np.float64).view(np.int64) >> 52) - 1023  # low = 2**tz (exact: < 2**53)
+    lsb = np.maximum(expf, 1) - 1075 + tz
+    lsb[sig == 0] = sentinel
+    return lsb.min(axis=1)
 
 
 def float_dot_is_exact(
@@ -325,3 +338,76 @@ def float_dot_is_exact(
     zero = (la >= sentinel) | (lb >= sentinel)
     ok = ((ma - la) + (mb - lb) <= 53) & (la + lb >= -1074) & (ma + mb <= 1000)
     return zero | ok
+
+
+def dyadic_row(x: np.ndarray) -> tuple[list[int], int]:
+    """Exact ``x = ints · 2**e`` (Python ints, one common exponent) from the IEEE bit fields.
+
+    The fast equivalent of :func:`verify.exact.dyadic_scale` for a float64 vector.
+
+    Examples
+    --------
+    >>> dyadic_row(np.array([0.75, -2.0, 0.0]))
+    ([3, -8, 0], -2)
+    """
+    bits = np.ascontiguousarray(x, dtype=np.float64).reshape(-1).view(np.int64)
+    expf = (bits >> 52) & 0x7FF
+    mant = bits & ((1 << 52) - 1)
+    sig = np.where(expf > 0, mant | (1 << 52), mant)
+    sig = np.where(bits < 0, -sig, sig)
+    ex = np.maximum(expf, 1) - 1075  # x = sig · 2**ex
+    nz = sig != 0
+    if not nz.any():
+        return [0] * len(bits), 0
+    e = int(ex[nz].min())
+    ints = [int(v) << (int(k) - e) if v else 0 for v, k in zip(sig.tolist(), ex.tolist())]
+    m = 0
+    for v in ints:
+        m |= abs(v)
+    tz = (m & -m).bit_length() - 1  # common trailing zero bits: lowest terms
+    return ([v >> tz for v in ints], e + tz) if tz else (ints, e)
+
+
+class ExactRows:
+    """Exact inner products of the rows of a float64 matrix, cached per row and per pair.
+
+    Examples
+    --------
+    >>> E = ExactRows(np.array([[0.1, 0.2], [3.0, -1.5], [3.0, 4.0]]))
+    >>> E.inner(0, 1), E.pair(2, 2)[2]
+    (Fraction(0, 1), 1.0)
+    """
+
+    def __init__(self, X: np.ndarray) -> None:
+        self.X = X
+        self.rows: dict[int, tuple[list[int], int, int]] = {}
+        self.pairs: dict[tuple[int, int], tuple[int, int, float]] = {}
+
+    def _row(self, i: int) -> tuple[list[int], int, int]:
+        r = self.rows.get(i)
+        if r is None:
+            ints, e = dyadic_row(self.X[i])
+            r = (ints, e, sum(v * v for v in ints))
+            self.rows[i] = r
+        return r
+
+    def pair(self, i: int, j: int) -> tuple[int, int, float]:
+        """``(P, e, cos)``: ``x_i·x_j = P·2**e`` exactly; ``cos`` the cosine, correctly
+        rounded up to the final square root (0 when a row is zero)."""
+        key = (i, j) if i <= j else (j, i)
+        out = self.pairs.get(key)
+        if out is None:
+            a, ea, sa = self._row(key[0])
+            b, eb, sb = self._row(key[1])
+            p = sum(map(operator.mul, a, b))
+            cos = 0.0
+            if sa and sb and p:
+                cos = math.copysign(math.sqrt(float(Fraction(p * p, sa * sb))), (p > 0) - 0.5)
+            out = (p, ea + eb, cos)
+            self.pairs[key] = out
+        return out
+
+    def inner(self, i: int, j: int) -> Fraction:
+        """The exact ``x_i·x_j``."""
+        p, e, _ = self.pair(i, j)
+        return Fraction(p) * Fraction(2) ** e

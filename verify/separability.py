@@ -47,7 +47,6 @@ Examples
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -56,7 +55,7 @@ import numpy as np
 
 from verify import numerics as nm
 from verify.errors import InputError
-from verify.exact import dyadic_scale, format_rational
+from verify.exact import format_rational
 
 __all__ = ["Violation", "SeparabilityReport", "orthogonal_separability", "SAME", "CROSS"]
 
@@ -74,8 +73,8 @@ _MAX_STRUCT_CLASSES = 256  # class-support analysis only up to this many classes
 class Violation:
     """One violating unordered pair ``{i, j}`` (original row indices, ``i ≤ j``).
 
-    ``inner_product`` is the exact ``x_i·x_j``; ``value`` is its nearest float and
-    ``cosine`` an informative float (0 when a row is zero).
+    ``inner_product`` is the exact ``x_i·x_j``; ``value`` is its nearest float (None if
+    outside the float range) and ``cosine`` an informative float (0 when a row is zero).
     """
 
     i: int
@@ -84,7 +83,7 @@ class Violation:
     class_j: int
     kind: str
     inner_product: Fraction
-    value: float
+    value: float | None
     cosine: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -206,49 +205,6 @@ def _validate(X: Any, classes: Any) -> tuple[np.ndarray, np.ndarray]:
     return X64, c.astype(np.int64)
 
 
-# ------------------------------------------------------------------------- exact helpers
-
-
-class _Exact:
-    """Exact inner products of rows of ``X`` (original indices), cached per row and pair."""
-
-    def __init__(self, X: np.ndarray) -> None:
-        self.X = X
-        self.rows: dict[int, tuple[list[int], int, int]] = {}
-        self.pairs: dict[tuple[int, int], tuple[int, int, float]] = {}
-        self.count = 0
-
-    def _row(self, i: int) -> tuple[list[int], int, int]:
-        r = self.rows.get(i)
-        if r is None:
-            ints, e = dyadic_scale(self.X[i].tolist())
-            assert ints is not None  # floats are dyadic
-            r = (ints, e, sum(v * v for v in ints))
-            self.rows[i] = r
-        return r
-
-    def pair(self, i: int, j: int) -> tuple[int, int, float]:
-        """``(P, e, cos)`` with ``x_i·x_j = P·2**e`` and cos its (float) cosine."""
-        key = (i, j) if i <= j else (j, i)
-        out = self.pairs.get(key)
-        if out is None:
-            a, ea, sa = self._row(key[0])
-            b, eb, sb = self._row(key[1])
-            p = sum(map(operator.mul, a, b))
-            if sa == 0 or sb == 0:
-                cos = 0.0
-            else:
-                cos = float(np.copysign(np.sqrt(float(Fraction(p * p, sa * sb))), p))
-            out = (p, ea + eb, cos)
-            self.pairs[key] = out
-            self.count += 1
-        return out
-
-    def inner(self, i: int, j: int) -> Fraction:
-        p, e, _ = self.pair(i, j)
-        return Fraction(p) * (Fraction(2) ** e)
-
-
 # ---------------------------------------------------------------------------- the engine
 
 
@@ -273,7 +229,7 @@ class _Engine:
         self.magz = np.where(self.zero, -_BIG, mag)
         self.theta = nm.normalized_sign_threshold(d)
         self.delta = max(1e-9, 16 * nm.gamma(d))
-        self.exact = _Exact(X)
+        self.exact = nm.ExactRows(X)
         self.max_worst, self.stop = max_worst, stop
         self.violations = 0
         self.pairs_checked = 0
@@ -565,6 +521,13 @@ class _Engine:
         return ka != kb and bool(self.disjoint[ka, kb])
 
 
+def _to_float(q: Fraction) -> float | None:
+    try:
+        return float(q)
+    except OverflowError:
+        return None
+
+
 def _n_upper(r0: int, r1: int, c0: int, c1: int) -> int:
     """Number of pairs ``(r, c)`` with ``r0 ≤ r < r1``, ``c0 ≤ c < c1`` and ``c > r``."""
     if r1 <= r0 or c1 <= c0:
@@ -634,14 +597,15 @@ def orthogonal_separability(
     block = int(block_size) if block_size is not None else max(1, _BLOCK_BYTES // (8 * N))
     block = min(block, N)
     eng = _Engine(Xv, cls, int(max_worst), bool(stop_at_first))
-    eng.run(block)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        eng.run(block)  # overflowed entries are detected and decided exactly
     total = N * (N + 1) // 2
     worst = []
     for _negsev, i, j in eng.worst:
         ip = eng.exact.inner(i, j)
         cos = eng.exact.pair(i, j)[2]
         ci, cj = int(cls[i]), int(cls[j])
-        worst.append(Violation(i, j, ci, cj, SAME if ci == cj else CROSS, ip, float(ip),
+        worst.append(Violation(i, j, ci, cj, SAME if ci == cj else CROSS, ip, _to_float(ip),
                                cos + 0.0))
     bs, bc = eng.best[True], eng.best[False]
     return SeparabilityReport(
