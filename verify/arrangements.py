@@ -25,7 +25,9 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -41,7 +43,7 @@ from verify.counting import (
     reduce_hyperplanes,
 )
 from verify.errors import EnumerationLimitError, InputError
-from verify.linalg import as_float_matrix, exact_rank, exact_signs
+from verify.linalg import as_float_matrix, exact_rank, exact_signs, exact_signs_paired
 
 __all__ = ["Chambers", "enumerate_chambers", "count_chambers"]
 
@@ -173,14 +175,108 @@ def _assemble(X: np.ndarray, hp: Hyperplanes, W: np.ndarray) -> tuple[np.ndarray
 # ----------------------------------------------------------------------------- rank 2
 
 
-def _sort_angles(H: np.ndarray) -> np.ndarray:
-    """Witnesses of the ``2m`` sectors cut by ``m`` distinct lines through 0 in ``R^2``."""
-    rays = np.concatenate([np.stack([-H[:, 1], H[:, 0]], axis=1)] * 2)
-    rays[len(H) :] *= -1
-    rays /= np.linalg.norm(rays, axis=1)[:, None]
-    order = np.argsort(np.arctan2(rays[:, 1], rays[:, 0]), kind="stable")
+def _det2_signs(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Exact signs of ``det(a_i, b_i) = a_i . (b_i1, -b_i0)``."""
+    return exact_signs_paired(A, np.stack([B[:, 1], -B[:, 0]], axis=1))
+
+
+def _half(R: np.ndarray) -> np.ndarray:
+    """0 for angles in [0, pi), 1 for [pi, 2 pi): exact float comparisons."""
+    return ((R[:, 1] < 0) | ((R[:, 1] == 0) & (R[:, 0] < 0))).astype(np.int8)
+
+
+def _sector_witnesses(rays: np.ndarray, order: np.ndarray) -> np.ndarray | None:
+    """Prove exactly that ``rays[order]`` is strictly increasing in angle on [0, 2 pi) with
+    consecutive turns < pi, and return one witness strictly inside each sector (or None)."""
     R = rays[order]
-    return R + np.roll(R, -1, axis=0)
+    Rn = np.roll(R, -1, axis=0)
+    half = _half(R)
+    if np.any(np.diff(half) < 0) or not np.all(_det2_signs(R, Rn) > 0):
+        return None
+    unit = R / np.linalg.norm(R, axis=1)[:, None]
+    W = unit + np.roll(unit, -1, axis=0)
+    bad = np.flatnonzero((_det2_signs(R, W) <= 0) | (_det2_signs(W, Rn) <= 0))
+    for j in bad.tolist():  # thin sectors: exact rational bisector, rounded, rechecked
+        a = [Fraction(float(v)) for v in R[j]]
+        b = [Fraction(float(v)) for v in Rn[j]]
+        na, nb = abs(a[0]) + abs(a[1]), abs(b[0]) + abs(b[1])
+        W[j] = [float(a[i] / na + b[i] / nb) for i in range(2)]
+    if bad.size:
+        Wb, Rb, Rnb = W[bad], R[bad], Rn[bad]
+        if not (np.all(_det2_signs(Rb, Wb) > 0) and np.all(_det2_signs(Wb, Rnb) > 0)):
+            return None
+    return W
+
+
+def _exact_ray_order(hp: Hyperplanes) -> np.ndarray:
+    """Angular order of the rays ``+-(-h_2, h_1)`` by exact integer comparisons."""
+    m = hp.m
+    rays = [(-b, a) for a, b in hp.ints] + [(b, -a) for a, b in hp.ints]
+
+    def key_half(i: int) -> int:
+        x, y = rays[i]
+        return 0 if (y > 0 or (y == 0 and x > 0)) else 1
+
+    def cmp(i: int, j: int) -> int:
+        hi, hj = key_half(i), key_half(j)
+        if hi != hj:
+            return hi - hj
+        (x1, y1), (x2, y2) = rays[i], rays[j]
+        det = x1 * y2 - y1 * x2
+        return -1 if det > 0 else (1 if det < 0 else 0)
+
+    return np.array(sorted(range(2 * m), key=functools.cmp_to_key(cmp)), dtype=np.int64)
+
+
+def _sort_angles(hp: Hyperplanes) -> tuple[np.ndarray, np.ndarray] | None:
+    """Chambers of a rank-2 arrangement: the ``2m`` sectors between consecutive rays.
+
+    The rays ``+-(-h_2, h_1)`` are sorted by float angle; then it is proven exactly that the
+    order is strictly increasing in angle (half-plane index and 2x2 determinant signs), that
+    consecutive rays turn by less than pi, and that every witness lies strictly between its
+    two rays.  The sign of ``h_k . w_j`` then follows combinatorially (``h_k . w > 0`` iff
+    ``w`` lies in the half-turn from ``-rho_k`` to ``rho_k``), so the patterns are built without
+    an ``O(p N)`` sign computation.  Returns ``(packed patterns, witnesses in R^2)`` or None
+    when a check fails.
+    """
+    H = hp.normals
+    m = len(H)
+    rho = np.stack([-H[:, 1], H[:, 0]], axis=1)
+    rays = np.vstack([rho, -rho])
+    unit = rays / np.linalg.norm(rays, axis=1)[:, None]
+    hf = _half(rays)
+    theta = np.arctan2(unit[:, 1], unit[:, 0])
+    theta = np.where((hf == 1) & (theta > 0), -np.pi, theta)  # half 1 -> [-pi, 0)
+    order = np.lexsort((theta, hf))
+    W = _sector_witnesses(rays, order)
+    if W is None:
+        order = _exact_ray_order(hp)
+        W = _sector_witnesses(rays, order)
+        if W is None:
+            return None
+    # sector j lies between R[j] and R[j+1]; position of -rho_k in the sorted order
+    pos = np.empty(2 * m, dtype=np.int64)
+    pos[order] = np.arange(2 * m)
+    b = pos[m:]  # -rho_k
+    N = hp.Y.shape[0]
+    Bn = (N + 7) // 8
+    nz = np.flatnonzero(hp.index >= 0)
+    k_of = hp.index[nz]
+    # sector 0: h_k . w_0 > 0 iff (0 - b_k) mod 2m < m
+    s0 = ((-b) % (2 * m)) < m
+    bits0 = np.ones(N, dtype=bool)
+    bits0[nz] = s0[k_of] == (hp.orient[nz] > 0)
+    F = np.zeros((2 * m, Bn + (-Bn) % 8), dtype=np.uint8)
+    F[0, :Bn] = np.packbits(bits0, bitorder="little")
+    # entering sector j (j >= 1) crosses ray R[j]: every row of its hyperplane flips
+    j_of_row = pos[k_of]
+    j2 = pos[k_of + m]
+    jj = np.concatenate([j_of_row, j2])
+    rows = np.concatenate([nz, nz])
+    sel = jj > 0
+    np.bitwise_xor.at(F, (jj[sel], rows[sel] >> 3), (1 << (rows[sel] & 7)).astype(np.uint8))
+    P = np.bitwise_xor.accumulate(F.view(np.uint64), axis=0).view(np.uint8)[:, :Bn]
+    return P, W
 
 
 # ----------------------------------------------------------------------------- rank 3
@@ -196,19 +292,32 @@ def _perp_basis(V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return e1, np.cross(V, e1)
 
 
-def _extreme_rays(H: np.ndarray, lines: list[tuple[int, ...]]) -> np.ndarray:
-    """Witnesses of the chambers of a rank-3 arrangement (faces of the great circles)."""
+def _extreme_rays(H: np.ndarray, members: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Witnesses of the chambers of a rank-3 arrangement (faces of the great circles).
+
+    ``members`` lists the planes through each intersection line, line after line
+    (``sizes[l]`` planes for line ``l``).  Vertices are the unit rays ``+-v_l``; the circles
+    are cut at their vertices (sorted by angle), the half-edges around each vertex sorted by
+    tangent angle, the faces traced as cycles of the next-half-edge permutation, and each
+    face's witness is the sum of its unit rays.
+    """
     Hn = H / np.linalg.norm(H, axis=1)[:, None]
-    first = np.array([L[0] for L in lines])
-    second = np.array([L[1] for L in lines])
-    v = np.cross(Hn[first], Hn[second])
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    a, b = Hn[members[starts]], Hn[members[starts + 1]]
+    v = np.stack(
+        [
+            a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1],
+            a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2],
+            a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0],
+        ],
+        axis=1,
+    )
     v /= np.linalg.norm(v, axis=1)[:, None]
-    nv = 2 * len(lines)
-    V = np.empty((nv, 3))
+    n_lines = len(sizes)
+    V = np.empty((2 * n_lines, 3))
     V[0::2], V[1::2] = v, -v
-    sizes = np.array([len(L) for L in lines])
-    inc_line = np.repeat(np.arange(len(lines)), sizes)
-    inc_plane = np.concatenate([np.asarray(L) for L in lines])
+    inc_line = np.repeat(np.arange(n_lines), sizes)
+    inc_plane = members
     # entries: (plane, vertex) for both vertices of each incident line
     ent_plane = np.concatenate([inc_plane, inc_plane])
     ent_vert = np.concatenate([2 * inc_line, 2 * inc_line + 1])
@@ -415,17 +524,30 @@ def enumerate_chambers(
     elif method == "rank-1":
         W = np.array([[1.0], [-1.0]])
     elif method == "sort-angles":
-        W = _sort_angles(H)
+        res = _sort_angles(hp)
+        W = _incremental(H) if res is None else None
     elif method == "extreme-rays":
-        if proof["method"] == "cover":
+        if proof["method"] == "cover":  # general position: every pair is its own line
             iu = np.triu_indices(m, 1)
-            lines = list(zip(iu[0].tolist(), iu[1].tolist()))
+            members = np.stack(iu, axis=1).ravel()
+            sizes = np.full(len(iu[0]), 2)
         else:
             lines = rank3_lines(hp)
-        W = _extreme_rays(H, lines)
+            members = np.array([i for L in lines for i in L], dtype=np.int64)
+            sizes = np.array([len(L) for L in lines], dtype=np.int64)
+        W = _extreme_rays(H, members, sizes)
     else:
         W = _incremental(H)
-    patterns, U = _assemble(X, hp, W)
+    if method == "sort-angles" and res is not None:
+        P, W2 = res
+        first = _unique_rows(P)
+        patterns = P[first]
+        U = np.zeros((len(first), d))
+        U[:, list(hp.columns)] = W2[first]
+    else:
+        if method == "sort-angles":
+            method = "sort-angles+incremental"
+        patterns, U = _assemble(X, hp, W)
     if len(patterns) != count and method != "incremental" and r >= 2:
         # a float ordering went wrong somewhere: fall back to the general construction
         patterns, U = _assemble(X, hp, np.vstack([W, _incremental(H)]))

@@ -96,25 +96,50 @@ def reduce_hyperplanes(X: Any, *, rank_info: RankInfo | None = None) -> Hyperpla
     N = X.shape[0]
     index = np.full(N, -1, dtype=np.int64)
     orient = np.zeros(N, dtype=np.int8)
-    keys: dict[tuple[int, ...], int] = {}
-    ints: list[tuple[int, ...]] = []
-    first: list[int] = []
     rows, _ = integer_rows(Y) if Y.shape[1] else ([[] for _ in range(N)], None)
-    for n, row in enumerate(rows):
-        g = math.gcd(*row) if row else 0
-        if g == 0:
-            continue
-        s = 1 if next(v for v in row if v) > 0 else -1
-        key = tuple(s * v // g for v in row)
-        k = keys.get(key)
-        if k is None:
-            k = keys[key] = len(ints)
-            ints.append(key)
-            first.append(n)
-        index[n] = k
-        orient[n] = s
+    A = _as_int64(rows, Y.shape[1])
+    ints: list[tuple[int, ...]]
+    if A is not None and not np.any(A):
+        ints, first = [], []
+    elif A is not None:  # vectorised: primitive rows, sign-normalised, deduplicated
+        G = np.gcd.reduce(A, axis=1) if A.shape[1] else np.zeros(N, dtype=np.int64)
+        live = np.flatnonzero(G != 0)
+        Al = A[live]
+        s = np.sign(Al[np.arange(len(live)), np.argmax(Al != 0, axis=1)]).astype(np.int8)
+        K = Al // G[live, None] * s[:, None]
+        uniq, first_pos, inv = np.unique(K, axis=0, return_index=True, return_inverse=True)
+        rank_of = np.empty(len(uniq), dtype=np.int64)
+        by_first = np.argsort(first_pos)
+        rank_of[by_first] = np.arange(len(uniq))
+        index[live] = rank_of[inv.reshape(-1)]
+        orient[live] = s
+        first = live[np.sort(first_pos)].tolist()
+        ints = [tuple(v) for v in uniq[by_first].tolist()]
+    else:
+        keys: dict[tuple[int, ...], int] = {}
+        ints, first = [], []
+        for n, row in enumerate(rows):
+            g = math.gcd(*row) if row else 0
+            if g == 0:
+                continue
+            sg = 1 if next(v for v in row if v) > 0 else -1
+            key = tuple(sg * v // g for v in row)
+            k = keys.get(key)
+            if k is None:
+                k = keys[key] = len(ints)
+                ints.append(key)
+                first.append(n)
+            index[n] = k
+            orient[n] = sg
     normals = (Y[first] * orient[first][:, None]) if first else np.zeros((0, Y.shape[1]))
     return Hyperplanes(Y, normals, ints, index, orient, info)
+
+
+def _as_int64(rows: list[list[int]], d: int) -> np.ndarray | None:
+    """The integer rows as an int64 array when every entry is below 2**62, else None."""
+    if any(abs(v) >= 1 << 62 for row in rows for v in row):
+        return None
+    return np.array(rows, dtype=np.int64).reshape(len(rows), d)
 
 
 def cover_bound(m: int, r: int) -> int:
@@ -151,22 +176,28 @@ def _triples_general_position(H: np.ndarray) -> tuple[bool, int, int]:
     g = 2.0 * _gamma(6)
     n_float = n_exact = 0
     for i in range(m - 2):
-        P = np.cross(H[i], H[i + 1 :])  # (m-i-1, 3): b x c with b = H[i]
-        Pa = np.stack(
-            [
-                A[i, 1] * A[i + 1 :, 2] + A[i, 2] * A[i + 1 :, 1],
-                A[i, 2] * A[i + 1 :, 0] + A[i, 0] * A[i + 1 :, 2],
-                A[i, 0] * A[i + 1 :, 1] + A[i, 1] * A[i + 1 :, 0],
-            ],
-            axis=1,
-        )
-        D = P @ H[i + 1 :].T  # D[j, k] = det(H[i], H[i+1+j], H[i+1+k])
-        B = Pa @ A[i + 1 :].T
-        iu = np.triu_indices(D.shape[0], 1)
-        dv, bv = D[iu], B[iu]
-        dec = np.abs(dv) > g * bv + 1e-300
-        n_float += int(dec.sum())
-        for j, k in zip(iu[0][~dec].tolist(), iu[1][~dec].tolist()):
+        h, a = H[i], A[i]
+        Hs, As = H[i + 1 :], A[i + 1 :]
+        P = np.empty((len(Hs), 3))  # h x c for every later c
+        P[:, 0] = h[1] * Hs[:, 2] - h[2] * Hs[:, 1]
+        P[:, 1] = h[2] * Hs[:, 0] - h[0] * Hs[:, 2]
+        P[:, 2] = h[0] * Hs[:, 1] - h[1] * Hs[:, 0]
+        Pa = np.empty((len(Hs), 3))
+        Pa[:, 0] = a[1] * As[:, 2] + a[2] * As[:, 1]
+        Pa[:, 1] = a[2] * As[:, 0] + a[0] * As[:, 2]
+        Pa[:, 2] = a[0] * As[:, 1] + a[1] * As[:, 0]
+        D = P @ Hs.T  # D[j, k] = det(H[i], H[i+1+j], H[i+1+k])
+        B = Pa @ As.T
+        B *= g
+        B += 1e-300
+        und = np.abs(D) <= B
+        if not und.any():
+            n_float += len(Hs) * (len(Hs) - 1) // 2
+            continue
+        und = np.triu(und, 1)
+        jj, kk = np.nonzero(und)
+        n_float += len(Hs) * (len(Hs) - 1) // 2 - len(jj)
+        for j, k in zip(jj.tolist(), kk.tolist()):
             n_exact += 1
             if _int_det(H[[i, i + 1 + j, i + 1 + k]]) == 0:
                 return False, n_float, n_exact

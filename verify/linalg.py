@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -36,7 +37,14 @@ try:  # optional accelerator for the exact fallbacks
 except ImportError:  # pragma: no cover - exercised only without python-flint
     _flint = None
 
-__all__ = ["RankInfo", "exact_rank", "exact_signs", "as_float_matrix", "integer_rows"]
+__all__ = [
+    "RankInfo",
+    "exact_rank",
+    "exact_signs",
+    "exact_signs_paired",
+    "as_float_matrix",
+    "integer_rows",
+]
 
 _U = 2.0**-53  # unit roundoff of float64
 _ETA = 2.0**-1074  # smallest subnormal
@@ -118,28 +126,27 @@ def integer_rows(A: np.ndarray) -> tuple[list[list[int]], list[int]]:
     ([[1, 6], [0, 0]], [-1, 0])
     """
     A = np.asarray(A, dtype=np.float64)
+    n, d = A.shape
     mant, ex = np.frexp(A)
     mi = (mant * 2.0**53).astype(np.int64)
     ex = ex.astype(np.int64) - 53
     nz = mi != 0
     # strip trailing zero bits so small integers stay small
-    low = mi & -mi
-    tz = np.zeros_like(mi)
-    tz[nz] = np.round(np.log2(np.abs(low[nz]).astype(np.float64))).astype(np.int64)
-    mi = np.where(nz, mi >> tz, 0)
-    ex = np.where(nz, ex + tz, np.iinfo(np.int64).max)
-    rows: list[list[int]] = []
-    exps: list[int] = []
-    for i in range(A.shape[0]):
-        if not nz[i].any():
-            rows.append([0] * A.shape[1])
-            exps.append(0)
-            continue
-        e0 = int(ex[i][nz[i]].min())
-        sh = ex[i] - e0
-        rows.append([int(m) << int(s) if m else 0 for m, s in zip(mi[i].tolist(), sh.tolist())])
-        exps.append(e0)
-    return rows, exps
+    low = np.where(nz, mi & -mi, 1)
+    tz = np.frexp(np.abs(low).astype(np.float64))[1].astype(np.int64) - 1
+    mi = mi >> tz
+    big = np.iinfo(np.int64).max
+    ex = np.where(nz, ex + tz, big)
+    e0 = ex.min(axis=1) if d else np.zeros(n, dtype=np.int64)
+    e0 = np.where(e0 == big, 0, e0)
+    sh = np.where(nz, ex - e0[:, None], 0)
+    bits = np.frexp(np.abs(mi).astype(np.float64))[1].astype(np.int64) + sh
+    fits = np.all(bits <= 62, axis=1) if d else np.ones(n, dtype=bool)
+    small = np.where(nz & fits[:, None], mi << np.where(fits[:, None], sh, 0), 0)
+    rows: list[list[int]] = small.tolist()
+    for i in np.flatnonzero(~fits).tolist():
+        rows[i] = [int(m) << int(s) if m else 0 for m, s in zip(mi[i].tolist(), sh[i].tolist())]
+    return rows, e0.tolist()
 
 
 # ----------------------------------------------------------------------------- signs
@@ -162,7 +169,8 @@ def exact_signs(X: Any, U: Any) -> np.ndarray:
 
     Notes
     -----
-    The float product is accepted where ``|fl(x.u)| > 2 (gamma_d fl(|x|.|u|) + 2 d eta)``,
+    The float product is accepted where ``|fl(x.u)| > g fl(|x|.|u|) + 8 d eta`` with ``g`` the
+    power of two ``>= 2 gamma_d`` (``eta``: smallest subnormal),
     which bounds the rounding error of any summation order (also with FMA) including
     underflow; the remaining entries (e.g. exact zeros) are decided in integer arithmetic.
 
@@ -184,22 +192,30 @@ def exact_signs(X: Any, U: Any) -> np.ndarray:
     out = np.zeros((p, N), dtype=np.int8)
     if N == 0 or p == 0 or d == 0:
         return out
-    g = 2.0 * _gamma(d)
-    under = 4.0 * d * _ETA
+    # g: a power of two >= 2 gamma_d, so scaling by it is exact (up to underflow, which the
+    # 8 d eta term covers).  T = g (|u|.|x| + 8 d eta / g) in one product and one scaling.
+    g = 2.0 ** math.ceil(math.log2(2.0 * _gamma(d)))
     XT = np.ascontiguousarray(X.T)
-    absXT = np.abs(XT)
-    absU = np.abs(U)
+    absXT1 = np.vstack([np.abs(XT), np.ones((1, N))])
+    absU1 = np.hstack([np.abs(U), np.full((p, 1), 8.0 * d * _ETA / g)])
     chunk = max(1, (1 << 16) // max(N, 1), min(d, 512) // 4)  # cache-sized blocks
     undecided: list[tuple[np.ndarray, np.ndarray]] = []
     with np.errstate(over="ignore", invalid="ignore"):
         for s in range(0, p, chunk):
-            F = U[s : s + chunk] @ XT
-            T = absU[s : s + chunk] @ absXT
+            if d <= 4:  # tiny inner dimension: broadcasting beats BLAS
+                Uc, Ac = U[s : s + chunk], absU1[s : s + chunk]
+                F = Uc[:, 0:1] * XT[0]
+                T = Ac[:, 0:1] * absXT1[0]
+                for k in range(1, d):
+                    F += Uc[:, k : k + 1] * XT[k]
+                    T += Ac[:, k : k + 1] * absXT1[k]
+                T += Ac[:, d : d + 1]
+            else:
+                F = U[s : s + chunk] @ XT
+                T = absU1[s : s + chunk] @ absXT1
             T *= g
-            T += under
             dec = np.abs(F) > T  # False for NaN / inf bounds
-            np.sign(F, out=F)
-            out[s : s + chunk] = F
+            out[s : s + chunk] = np.sign(F, out=F)
             if not dec.all():
                 jj, nn = np.nonzero(~dec)
                 undecided.append((jj + s, nn))
@@ -207,6 +223,33 @@ def exact_signs(X: Any, U: Any) -> np.ndarray:
         jj = np.concatenate([a for a, _ in undecided])
         nn = np.concatenate([b for _, b in undecided])
         out[jj, nn] = _exact_dot_signs(X, U, jj, nn)
+    return out
+
+
+def exact_signs_paired(A: Any, B: Any) -> np.ndarray:
+    """Exact signs of the row-wise inner products ``A[i] . B[i]`` (int8, shape ``(len(A),)``).
+
+    Same rigorous float filter and exact fallback as :func:`exact_signs`.
+
+    Examples
+    --------
+    >>> exact_signs_paired(np.array([[1e16, 1.0, -1e16], [1.0, 2.0, 0.0]]),
+    ...                    np.array([[1.0, 1.0, 1.0], [2.0, -1.0, 5.0]])).tolist()
+    [1, 0]
+    """
+    A = as_float_matrix(A, name="A")
+    B = as_float_matrix(B, name="B")
+    if A.shape != B.shape:
+        raise InputError(f"exact_signs_paired: shapes differ ({A.shape} and {B.shape})")
+    d = A.shape[1]
+    with np.errstate(over="ignore", invalid="ignore"):
+        F = np.einsum("ij,ij->i", A, B)
+        T = 2.0 * _gamma(d) * np.einsum("ij,ij->i", np.abs(A), np.abs(B)) + 4.0 * d * _ETA
+        dec = np.abs(F) > T
+        out = np.where(dec, np.sign(F), 0).astype(np.int8)
+    idx = np.flatnonzero(~dec)
+    if idx.size and d:
+        out[idx] = _exact_dot_signs(B, A, idx, idx)
     return out
 
 
