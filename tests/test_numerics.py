@@ -161,5 +161,9 @@ def test_dyadic_rows_and_exact_rows(X):
         for j in range(len(X)):
             assert E.inner(i, j) == exact_dot(X[i].tolist(), X[j].tolist())
             c = E.pair(i, j)[2]
-            assert -1 <= c <= 1 and (c == 0) == (E.inner(i, j) == 0 or not X[i].any()
-                                                 or not X[j].any())
+            ip = E.inner(i, j)
+            assert -1 <= c <= 1 and (c > 0) <= (ip > 0) and (c < 0) <= (ip < 0)
+            if X[i].any() and X[j].any() and ip:
+                cos2 = ip * ip / (exact_dot(X[i].tolist(), X[i].tolist())
+                                  * exact_dot(X[j].tolist(), X[j].tolist()))
+                assert abs(c * c - float(cos2)) <= 1e-15 * float(cos2) + 1e-300

@@ -165,9 +165,6 @@ class SeparabilityReport:
         }
 
 
-# ---------------------------------------------------------------------------- validation
-
-
 def _validate(X: Any, classes: Any) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(X, np.ndarray):
         raise InputError(f"X: expected a 2-D numpy array of floats, received {type(X).__name__}")
@@ -205,18 +202,13 @@ def _validate(X: Any, classes: Any) -> tuple[np.ndarray, np.ndarray]:
     return X64, c.astype(np.int64)
 
 
-# ---------------------------------------------------------------------------- the engine
-
-
 class _Engine:
     def __init__(self, X: np.ndarray, cls: np.ndarray, max_worst: int, stop: bool) -> None:
         N, d = X.shape
-        self.N, self.d = N, d
-        self.X, self.cls = X, cls
+        self.N = N
         self.perm = np.argsort(cls, kind="stable")
         self.cs = cls[self.perm]
-        Xs, _ = nm.power_of_two_row_scaling(X[self.perm])
-        self.Xs = Xs
+        self.Xs = Xs = nm.power_of_two_row_scaling(X[self.perm])[0]
         nrm = nm.norm_upper_bounds(Xs)
         self.n1 = np.maximum(nrm, 1.0)  # ≥ max(1, ‖x‖)
         self.unsafe = ~(self.n1 <= 2.0**400)  # such pairs might overflow: check finiteness
@@ -238,7 +230,6 @@ class _Engine:
         self.structural = 0
         self.worst: list[tuple[float, int, int]] = []  # (−sev, i, j), sorted
         self.best = {True: -np.inf, False: -np.inf}  # max severity-cosine per group
-        self.halted = False
         self.disjoint: np.ndarray | None = None
         self.starts = np.zeros(1, dtype=np.int64)
 
@@ -258,12 +249,8 @@ class _Engine:
         i, j = self._orig(r, c)
         out = []
         for k in range(len(r)):
-            if pe[k]:
-                v = float(sev[k])
-            else:
-                cos = self.exact.pair(int(i[k]), int(j[k]))[2]
-                v = -cos if same[k] else cos
-            out.append((v + 0.0, int(i[k]), int(j[k])))
+            v = float(sev[k]) if pe[k] else self.exact.pair(int(i[k]), int(j[k]))[2]
+            out.append(((-v if same[k] and not pe[k] else v) + 0.0, int(i[k]), int(j[k])))
         return out
 
     # --- bookkeeping of the worst violations and of the extremes
@@ -303,13 +290,11 @@ class _Engine:
 
     def _push(self, r: np.ndarray, c: np.ndarray, svals: np.ndarray, same: np.ndarray | bool,
               idx: np.ndarray | None = None) -> None:
-        if isinstance(same, (bool, np.bool_)):
-            same_v = np.full(len(r), bool(same))
+        if isinstance(same, bool):
+            same = np.full(len(r), same)
         elif idx is not None:
-            same_v = same.reshape(-1)[idx]
-        else:
-            same_v = same
-        for v, i, j in self._values(r, c, svals, same_v):
+            same = same.reshape(-1)[idx]
+        for v, i, j in self._values(r, c, svals, same):
             self.worst.append((-v, i, j))
         self.worst.sort()
         del self.worst[self.max_worst:]
@@ -362,9 +347,8 @@ class _Engine:
         self.pairs_checked += n_valid
         # extremes (informative)
         if pure:
-            ext = float(sev.max())
-            self._offer_extreme(sev, None, is_same, ext, r0, c0)
-            ext_all = ext
+            ext_all = float(sev.max())
+            self._offer_extreme(sev, None, is_same, ext_all, r0, c0)
         else:
             ext_s = float(np.max(sev, where=same, initial=-np.inf))
             ext_c = float(np.max(sev, where=~same, initial=-np.inf))
@@ -403,10 +387,7 @@ class _Engine:
         w = sev.shape[1]
         r, c = r0 + und // w, c0 + und % w
         sv = np.asarray(sev.flat[und])
-        if isinstance(same, (bool, np.bool_)):
-            sm = np.full(len(und), bool(same))
-        else:
-            sm = same.reshape(-1)[und]
+        sm = np.full(len(und), same) if isinstance(same, bool) else same.reshape(-1)[und]
         pe = self._pair_exact(r, c)
         viol = np.zeros(len(und), dtype=bool)
         viol[pe] = (sv[pe] > 0) | (sm[pe] & (sv[pe] == 0))
@@ -425,7 +406,6 @@ class _Engine:
     # --- the driver
     def run(self, block: int) -> None:
         N = self.N
-        total = N * (N + 1) // 2
         # diagonal: x·x > 0 iff x ≠ 0
         self.pairs_checked += N
         zr = np.flatnonzero(self.zero)
@@ -438,7 +418,6 @@ class _Engine:
                 self.worst.sort()
                 del self.worst[self.max_worst:]
             if self.stop:
-                self.halted = True
                 return
         labels, starts = np.unique(self.cs, return_index=True)
         ends = np.append(starts[1:], N)
@@ -459,7 +438,6 @@ class _Engine:
                 for (r0, r1), (t0, t1) in self._tiles(i0, i1, c0, c1, starts, ends, K):
                     self.tile(G[r0 - i0:r1 - i0, t0 - c0:t1 - c0], r0, r1, t0, t1)
                     if self.stop and self.violations:
-                        self.halted = self.pairs_checked < total
                         return
 
     def _column_ranges(self, i0: int, i1: int, starts: np.ndarray, ends: np.ndarray,
@@ -521,8 +499,12 @@ class _Engine:
         return ka != kb and bool(self.disjoint[ka, kb])
 
 
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
 def _to_float(q: Fraction) -> float | None:
-    try:
+    try:  # None outside the float range
         return float(q)
     except OverflowError:
         return None
@@ -530,10 +512,8 @@ def _to_float(q: Fraction) -> float | None:
 
 def _n_upper(r0: int, r1: int, c0: int, c1: int) -> int:
     """Number of pairs ``(r, c)`` with ``r0 ≤ r < r1``, ``c0 ≤ c < c1`` and ``c > r``."""
-    if r1 <= r0 or c1 <= c0:
-        return 0
     r = np.arange(r0, r1)
-    return int(np.maximum(0, c1 - np.maximum(c0, r + 1)).sum())
+    return int(np.maximum(0, c1 - np.maximum(c0, r + 1)).sum()) if c1 > c0 else 0
 
 
 def orthogonal_separability(
@@ -584,14 +564,9 @@ def orthogonal_separability(
     """
     Xv, cls = _validate(X, classes)
     N, d = Xv.shape
-    if block_size is not None and (isinstance(block_size, bool)
-                                   or not isinstance(block_size, (int, np.integer))
-                                   or block_size < 1):
-        raise InputError(f"block_size: expected a positive integer or None, received "
-                         f"{block_size!r}")
-    if isinstance(max_worst, bool) or not isinstance(max_worst, (int, np.integer)) \
-            or max_worst < 0:
-        raise InputError(f"max_worst: expected a nonnegative integer, received {max_worst!r}")
+    for name, val, lo in (("block_size", block_size, 1), ("max_worst", max_worst, 0)):
+        if (val is not None or lo == 0) and not (_is_int(val) and val >= lo):
+            raise InputError(f"{name}: expected an integer >= {lo}, received {val!r}")
     if not isinstance(stop_at_first, (bool, np.bool_)):
         raise InputError(f"stop_at_first: expected a bool, received {stop_at_first!r}")
     block = int(block_size) if block_size is not None else max(1, _BLOCK_BYTES // (8 * N))
