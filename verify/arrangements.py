@@ -48,6 +48,7 @@ from verify.linalg import as_float_matrix, exact_rank, exact_signs, exact_signs_
 __all__ = ["Chambers", "enumerate_chambers", "count_chambers"]
 
 _METHODS = ("auto", "incremental", "sort-angles", "extreme-rays")
+_FALLBACK_MAX = 20_000  # largest count for which a failed fast path retries incrementally
 
 
 @dataclass(frozen=True, eq=False)
@@ -548,7 +549,7 @@ def enumerate_chambers(
         if method == "sort-angles":
             method = "sort-angles+incremental"
         patterns, U = _assemble(X, hp, W)
-    if len(patterns) != count and method != "incremental" and r >= 2:
+    if len(patterns) != count and method != "incremental" and r >= 2 and count <= _FALLBACK_MAX:
         # a float ordering went wrong somewhere: fall back to the general construction
         patterns, U = _assemble(X, hp, np.vstack([W, _incremental(H)]))
         method = f"{method}+incremental"
