@@ -22,6 +22,7 @@ from verify.network import (
     exact_preactivations,
     float_margins,
     iter_classes,
+    margin_enclosures,
     objective_upper_bound,
     rescale_to_margin,
 )
@@ -120,9 +121,44 @@ def test_float_margin_has_wrong_sign_exact_is_right():
     assert naive < 0  # wrong sign
     q = exact_margins(X, y, W1, w2)
     assert q == [Fraction(1) - Fraction(1, 1024)] == fraction_margins(X, y, W1, w2)
+    lo, hi = margin_enclosures(Network(W1, w2), X, y)
+    assert Fraction(lo[0]) <= q[0] <= Fraction(hi[0])  # the enclosure is honest, and wide
     # the exact route decides the sign the refusal uses: this network separates the sample
     net = rescale_to_margin(Network(W1, w2), X, y)
     assert net.w2[0] > 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(-1e200, 1e200, allow_subnormal=True), min_size=8, max_size=8),
+    st.lists(st.floats(-1e50, 1e50, allow_subnormal=True), min_size=6, max_size=6),
+    st.lists(st.floats(-1e50, 1e50, allow_subnormal=True), min_size=3, max_size=3),
+)
+def test_margin_enclosures_contain_exact(xs, ws, vs):
+    X = np.array(xs).reshape(4, 2)
+    W1 = np.array(ws).reshape(2, 3)
+    w2 = np.array(vs)
+    y = np.array([1, -1, 1, -1])
+    with np.errstate(all="ignore"):
+        lo, hi = margin_enclosures(Network(W1, w2), X, y)
+    for q, a, b in zip(exact_margins(X, y, W1, w2), lo, hi):
+        assert (a == -np.inf or Fraction(a) <= q) and (b == np.inf or q <= Fraction(b))
+
+
+def test_margin_enclosures_tight_and_min_margin_with_ties():
+    X, y, net = separable_problem(N=40)
+    lo, hi = margin_enclosures(net, X, y)
+    q = net.margins(X, y)
+    assert np.all(hi - lo <= 1e-12 * np.abs(q))
+    # duplicate the minimising sample and add a near-tie: several candidates go exact
+    k = int(np.argmin(q))
+    X2 = np.vstack([X, X[k], X[k] * (1 + 2.0**-50)])
+    y2 = np.concatenate([y, [y[k], y[k]]])
+    ub, _ = objective_upper_bound(net, X2, y2)
+    ref = min(fraction_margins(X2, y2, net.W1, net.w2))
+    num = ub * ref  # UB = (sum of rigorous norms) / gamma, so this isolates gamma
+    ub_orig, _ = objective_upper_bound(net, X, y)
+    assert num == ub_orig * min(fraction_margins(X, y, net.W1, net.w2))
 
 
 def test_activation_patterns_exact_ambiguity():

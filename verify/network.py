@@ -7,8 +7,11 @@ biases: a first-layer bias is the weight of the constant last feature that ``--b
 
 Everything that decides is exact: a float is a dyadic rational, so each row of ``X`` and each
 column of ``W1`` is written as integers times one power of two, and the pre-activations
-``x_n^T w1_i``, their signs and the margins ``y_n f(θ, x_n)`` are computed in integer
-arithmetic (python-flint's ``fmpz_mat`` when installed, plain Python otherwise).  Norms enter
+``x_n^T w1_i`` and the margins ``y_n f(θ, x_n)`` are computed in integer arithmetic
+(python-flint's ``fmpz_mat`` when installed, plain Python otherwise).  Where only a sign or a
+minimum is needed, rigorous float enclosures (:func:`margin_enclosures`,
+:func:`verify.linalg.exact_signs`) decide what they can prove and exact arithmetic does the
+rest, so the exact minimum margin costs little more than the float one.  Norms enter
 the objective bound through :func:`verify.exact.sqrt_bounds` (upper end), so the rational
 :func:`objective_upper_bound` is never below the true value.  The KKT analysis of trained
 networks is in :mod:`verify.kkt`.
@@ -37,6 +40,7 @@ import numpy as np
 
 from verify import exact
 from verify.errors import InputError
+from verify.linalg import exact_signs
 from verify.model_io import ModelWeights, check_feature_count, check_weights, load_weights
 
 try:  # optional accelerator for exact integer matrix products
@@ -52,6 +56,7 @@ __all__ = [
     "exact_preactivations",
     "exact_margins",
     "float_margins",
+    "margin_enclosures",
     "activation_patterns",
     "rescale_to_margin",
     "balance",
@@ -354,8 +359,9 @@ def float_margins(X: Any, y: Any, W1: Any, w2: Any) -> np.ndarray:
 def activation_patterns(net: Network, X: Any) -> tuple[np.ndarray, np.ndarray]:
     """Exact activation patterns: ``D_hat[i, n] = x_n^T w1_i > 0``, ``ambiguous`` where ``= 0``.
 
-    Both are boolean of shape ``(m, N)`` (``(K, m, N)`` for ``K`` classes).  Decided in
-    exact integer arithmetic, never with a float tolerance.
+    Both are boolean of shape ``(m, N)`` (``(K, m, N)`` for ``K`` classes).  Decided
+    exactly (:func:`verify.linalg.exact_signs`: a rigorous float error bound where it
+    proves the sign, exact integer arithmetic elsewhere), never with a float tolerance.
 
     Examples
     --------
@@ -369,11 +375,8 @@ def activation_patterns(net: Network, X: Any) -> tuple[np.ndarray, np.ndarray]:
     if not net.is_binary:
         pats = [activation_patterns(net.subnetwork(k), Xa) for k in range(net.n_classes)]
         return np.stack([p[0] for p in pats]), np.stack([p[1] for p in pats])
-    Z = np.array(
-        [[(z > 0) - (z < 0) for z in row] for row in exact_preactivations(Xa, net.W1)[0]],
-        dtype=np.int8,
-    ).reshape(Xa.shape[0], net.n_neurons)
-    return (Z > 0).T.copy(), (Z == 0).T.copy()
+    S = exact_signs(Xa, net.W1.T)  # (m, N); rigorous float filter, exact fallback
+    return S > 0, S == 0
 
 
 # --------------------------------------------------------------------------- scaling
@@ -421,15 +424,58 @@ def _rescale(net: Network, Xa: np.ndarray, ya: np.ndarray) -> tuple[Network, flo
     return Network(net.W1 * c, net.w2 * c, net.source, net.has_bias_feature, net.notes), c
 
 
+def margin_enclosures(net: Network, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Rigorous float enclosures ``lo <= y_n f(θ, x_n) <= hi`` of the margins (binary).
+
+    Proof (Higham's model, any summation order, FMA or not; ``γ_n = nu/(1−nu)``,
+    ``u = 2**-53``, ``t = 2**-1000`` covers every underflow term):
+    ``H = fl(X W1)`` has ``|H − XW1| <= γ_d S + 2dη`` with ``S = |X||W1| <= fl(|X||W1|) /
+    (1 − γ_d)``, so ``E1 = 4γ_d fl(|X||W1|) + t`` bounds it (the factor 4 also absorbs the
+    rounding of ``E1`` itself).  ReLU is 1-Lipschitz, so ``R = relu(H)`` is within ``E1`` of
+    the exact ``relu(XW1)``; ``o = fl(R w2)`` is within ``γ_m fl(R|w2|)/(1 − γ_m) + 2mη``
+    of ``R w2`` and ``R w2`` within ``E1 |w2| <= fl(E1|w2|)/(1 − γ_m)`` of the exact output.
+    ``E2 = (4γ_m fl(R|w2|) + (1 + 4γ_m) fl(E1|w2|) + t)(1 + 2**-40)`` dominates their sum
+    including the rounding of these few operations.  Non-finite values give ``±inf``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lo, hi = margin_enclosures(Network(np.array([[1.0]]), np.array([0.1])),
+    ...                            np.array([[3.0]]), np.array([1]))
+    >>> bool(lo[0] < 0.3 < hi[0]), bool(hi[0] - lo[0] < 1e-14)
+    (True, True)
+    """
+    _binary(net, "margin_enclosures")
+    Xa, ya = check_data(net, X, y)
+    d, m = net.W1.shape
+    gd, gm = 4.0 * d * 2.0**-53 / (1 - d * 2.0**-53), 4.0 * m * 2.0**-53 / (1 - m * 2.0**-53)
+    t = 2.0**-1000
+    with np.errstate(over="ignore", invalid="ignore"):
+        H = Xa @ net.W1
+        E1 = gd * (np.abs(Xa) @ np.abs(net.W1)) + t
+        R = np.maximum(H, 0.0)
+        a2 = np.abs(net.w2)
+        o = ya * (R @ net.w2)
+        E2 = (gm * (R @ a2) + (1.0 + gm) * (E1 @ a2) + t) * (1.0 + 2.0**-40)
+        lo, hi = o - E2, o + E2
+    bad = ~(np.isfinite(lo) & np.isfinite(hi))
+    lo[bad], hi[bad] = -np.inf, np.inf
+    return lo, hi
+
+
 def _min_margin(net: Network, Xa: np.ndarray, ya: np.ndarray) -> Fraction:
-    q = exact_margins(Xa, ya, net.W1, net.w2)
-    gamma = min(q)
+    """The exact minimum margin; exact arithmetic only where the float enclosures overlap."""
+    lo, hi = margin_enclosures(net, Xa, ya)
+    cand = np.flatnonzero(lo <= hi.min())  # holds every minimiser
+    gamma = min(exact_margins(Xa[cand], ya[cand], net.W1, net.w2))
     if gamma <= 0:
+        unsure = np.flatnonzero(lo <= 0)  # the others are proven positive
+        q = exact_margins(Xa[unsure], ya[unsure], net.W1, net.w2)
         wrong = sum(1 for v in q if v < 0)
         zero = sum(1 for v in q if v == 0)
         raise InputError(
             f"{net.source}: the minimum margin is {float(gamma):.6g}, not positive: "
-            f"{wrong} of {len(q)} samples are misclassified and {zero} lie on the decision "
+            f"{wrong} of {len(ya)} samples are misclassified and {zero} lie on the decision "
             "boundary (exact arithmetic); the max-margin bounds need a network that separates "
             "the data"
         )
