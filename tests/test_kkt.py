@@ -213,3 +213,24 @@ def test_cover_needs_one_neuron_per_class():
     json.dumps(c3.to_dict())
     with pytest.raises(InputError, match="expected D_hat"):
         covers_both_classes(D2, np.ones(3), y)
+
+
+def test_kkt_gram_path_agrees_with_dense(monkeypatch):
+    import verify.kkt as kkt
+
+    X, y, Xp, Xn = orth_separable(6, 5)
+    net, *_ = optimal_network(Xp, Xn)
+    dense = kkt_dual(net, X, y, support_tol=1e-6)
+    monkeypatch.setattr(kkt, "_DENSE_LIMIT", 0)
+    gram = kkt_dual(net, X, y, support_tol=1e-6)
+    assert gram.residual < 1e-7 and np.allclose(gram.lam, dense.lam, atol=1e-7)
+    assert np.allclose(gram.neuron_norms, 1.0, atol=1e-7)
+    # a non-KKT network: both paths minimise the same objective
+    Z = RNG.standard_normal((8, 3))
+    rnd = Network(RNG.standard_normal((3, 6)), RNG.standard_normal(6))
+    f = rnd.outputs(Z)
+    Z, yz = Z[np.abs(f) > 1e-3], np.where(f[np.abs(f) > 1e-3] > 0, 1, -1)
+    g = kkt_dual(rnd, Z, yz, support_tol=10.0)
+    monkeypatch.setattr(kkt, "_DENSE_LIMIT", 10**9)
+    d = kkt_dual(rnd, Z, yz, support_tol=10.0)
+    assert abs(g.residual - d.residual) < 1e-6 * max(1.0, d.residual)

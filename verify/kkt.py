@@ -163,19 +163,16 @@ def kkt_dual(
     q = bal.margins(Xa, ya)
     support = np.flatnonzero(q <= 1.0 + support_tol)
     neurons = np.flatnonzero(bal.w2 != 0)
-    d = Xa.shape[1]
-    A = np.zeros((neurons.size * d, support.size))
-    b = np.zeros(neurons.size * d)
     YX = (ya[:, None] * Xa)[support]  # rows y_n x_n, n in S
-    for r, i in enumerate(neurons):
-        A[r * d : (r + 1) * d] = (D[i, support][:, None] * YX).T
-        b[r * d : (r + 1) * d] = bal.W1[:, i] / bal.w2[i]
-    mu, _ = scipy.optimize.nnls(A, b, maxiter=50 * max(A.shape[1], 1))
+    DS = D[neurons][:, support].astype(float)  # (m', |S|)
+    B = (bal.W1[:, neurons] / bal.w2[neurons]).T  # (m', d): rows w1_i / w2_i
+    mu = _nnls_fit(YX, DS, B)
     lam = np.zeros(Xa.shape[0])
     lam[support] = ya[support] * mu
-    fitted = A @ mu
-    res_i = [float(np.linalg.norm((fitted - b)[r * d : (r + 1) * d])) for r in range(neurons.size)]
-    norm_i = [float(np.linalg.norm(fitted[r * d : (r + 1) * d])) for r in range(neurons.size)]
+    fitted = (DS * mu[None, :]) @ YX  # rows X^T D̂_i λ
+    res_i = np.linalg.norm(fitted - B, axis=1)
+    norm_i = np.linalg.norm(fitted, axis=1)
+    b = B.ravel()
     nb = float(np.linalg.norm(b))
     return KKTFit(
         lam=tuple(lam.tolist()),
@@ -183,15 +180,44 @@ def kkt_dual(
         support_tol=float(support_tol),
         margins=tuple(q.tolist()),
         neurons=tuple(int(i) for i in neurons),
-        residual=float(np.linalg.norm(fitted - b) / nb) if nb > 0 else 0.0,
-        neuron_residuals=tuple(res_i),
-        neuron_norms=tuple(norm_i),
+        residual=float(np.linalg.norm(res_i) / nb) if nb > 0 else 0.0,
+        neuron_residuals=tuple(res_i.tolist()),
+        neuron_norms=tuple(norm_i.tolist()),
         dual_objective=float(ya @ lam),
         primal_objective=float(np.sum(np.linalg.norm(bal.W1, axis=0) * np.abs(bal.w2))),
         scale=scale,
         n_ambiguous=int(amb[neurons].sum()),
         ambiguous_active=ambiguous_active,
     )
+
+
+_DENSE_LIMIT = 4_000_000  # entries of the stacked matrix A built explicitly (32 MB)
+
+
+def _nnls_fit(YX: np.ndarray, DS: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``argmin_{μ >= 0} Σ_i ‖Σ_n DS[i, n] μ_n YX[n] − B[i]‖²``.
+
+    Small problems stack the equations into ``A`` (``m'd × |S|``) for ``scipy.optimize.nnls``.
+    Large ones use the same objective in ``|S|`` dimensions: ``A^T A = (YX YX^T) ∘ (DS^T DS)``
+    and ``A^T b = Σ_i DS[i] ∘ (YX B[i])``; with ``A^T A = V Λ V^T`` the problem is the NNLS
+    ``min ‖L μ − c‖``, ``L = Λ^{1/2} V^T``, ``c = Λ^{-1/2} V^T A^T b`` (on ``Λ > 0``;
+    ``A^T b`` lies in the range of ``A^T A``), whose objective differs from the original one
+    by a constant.
+    """
+    m, S = DS.shape
+    d = YX.shape[1]
+    if S == 0 or m == 0:
+        return np.zeros(S)
+    if m * d * S <= _DENSE_LIMIT:
+        A = (DS[:, None, :] * YX.T[None, :, :]).reshape(m * d, S)
+        return scipy.optimize.nnls(A, B.ravel(), maxiter=50 * max(S, 1))[0]
+    G = (YX @ YX.T) * (DS.T @ DS)
+    r = np.sum(DS * (B @ YX.T), axis=0)
+    w, V = np.linalg.eigh(G)
+    keep = w > w.max() * S * np.finfo(float).eps
+    L = np.sqrt(w[keep])[:, None] * V[:, keep].T
+    c = (V[:, keep].T @ r) / np.sqrt(w[keep])
+    return scipy.optimize.nnls(L, c, maxiter=50 * max(S, 1))[0]
 
 
 def loss_weights(net: Network, X: Any, y: Any) -> np.ndarray:
