@@ -46,7 +46,7 @@ import numpy as np
 import scipy.linalg
 
 from verify.errors import EnumerationLimitError
-from verify.exact import format_rational, integer_rank
+from verify.exact import format_rational, integer_det, integer_rank
 from verify.faces import as_integer_matrix, enumerate_faces, sign_string
 
 __all__ = ["SpikeFreeReport", "spike_free"]
@@ -196,6 +196,15 @@ class _Exact:
         self.Cinv = _inv(C)
         self.G = _mm(_mm(_tr(C), RRt_inv), C)
         self.U = _mm(_mm(_tr([[Fraction(x) for x in row] for row in R]), RRt_inv), C)  # d x r
+        # Integer versions for the per-face work: adj(C) = det(C) C^{-1}, and
+        # Gi = det(R R^T) G.  Then det(C)^2 Gi and (adj(C) Y)^T Gi (adj(C) Y) are the forms
+        # G_F, H_F times the same positive factor det(C)^2 det(R R^T).
+        det_c = integer_det([[self.A[i][j] for j in range(r)] for i in prow])
+        det_r = integer_det([[sum(a * b for a, b in zip(p, q)) for q in R] for p in R])
+        self.adj_c = [[int(det_c * x) for x in row] for row in self.Cinv]
+        self.det_c2 = det_c * det_c
+        self.det_c = det_c
+        self.Gi = [[int(det_r * x) for x in row] for row in self.G]
 
     def apply(self, w: list[Fraction]) -> list[Fraction]:
         return [sum((Fraction(a) * b for a, b in zip(row, w) if a), Fraction(0)) for row in self.A]
@@ -227,14 +236,23 @@ def _unit_float(u: list[Fraction]) -> list[float]:
     return [float(x) for x in v / np.linalg.norm(v)]
 
 
+def _imm(P: list[list[int]], Q: list[list[int]]) -> list[list[int]]:
+    Qt = list(zip(*Q))
+    return [[sum(a * b for a, b in zip(row, col)) for col in Qt] for row in P]
+
+
 def _face_forms(ex: _Exact, B: list[list[int]], sigma: np.ndarray) -> tuple[Mat, Mat]:
-    """``G_F = B^T G B`` and ``H_F = Z^T G Z`` with ``A Z = D_F A B`` (columns of B are rays)."""
-    Bf = [[Fraction(x) for x in col] for col in B]  # k columns, each length r
-    Bm = _tr(Bf)  # r x k
-    AB = [[sum((a * b for a, b in zip(row, col)), Fraction(0)) for col in Bf] for row in ex.A]
-    Y = [AB[i] if sigma[i] > 0 else [Fraction(0)] * len(B) for i in ex.prow]
-    Z = _mm(ex.Cinv, Y)
-    return _mm(_mm(_tr(Bm), ex.G), Bm), _mm(_mm(_tr(Z), ex.G), Z)
+    """``G_F = B^T G B`` and ``H_F = Z^T G Z`` with ``A Z = D_F A B`` (columns of B are rays),
+    both times one positive constant (integer arithmetic), as Fractions."""
+    Bm = [list(t) for t in zip(*B)]  # r x k
+    Y = [[sum(a * b for a, b in zip(ex.A[i], col)) for col in B] if sigma[i] > 0
+         else [0] * len(B) for i in ex.prow]
+    Z = _imm(ex.adj_c, Y)
+    Bt = [list(col) for col in B]
+    GF = _imm(_imm(Bt, ex.Gi), Bm)
+    HF = _imm(_imm([list(t) for t in zip(*Z)], ex.Gi), Z)
+    return ([[Fraction(ex.det_c2 * x) for x in row] for row in GF],
+            [[Fraction(x) for x in row] for row in HF])
 
 
 def _count_in(GF: Mat, HF: Mat, a: Fraction, b: Fraction) -> int:
@@ -387,9 +405,9 @@ def spike_free(X: Any, *, limit: int | None = None, samples: int = 4000,
         if n == r:  # full row rank: range(X) is everything
             continue
         sigma = fc.signs[j]
-        DA = [[Fraction(x) if sigma[i] > 0 else Fraction(0) for x in ex.A[i]] for i in range(n)]
-        M = _mm(ex.Cinv, [DA[i] for i in prow])
-        if _mm([[Fraction(x) for x in row] for row in ex.A], M) == DA:
+        DA = [ex.A[i] if sigma[i] > 0 else [0] * r for i in range(n)]
+        M = _imm(ex.adj_c, [DA[i] for i in prow])  # det(C) times the exact solution
+        if _imm(ex.A, M) == [[ex.det_c * x for x in row] for row in DA]:
             continue
         base = w_of(j)
         below = [rays[t] for t in range(len(rays))
@@ -553,7 +571,8 @@ def _sampled(ex: _Exact, rows: list[list[int]], r: int, samples: int, seed: int,
         ok, q = ex.check(w)
         if not ok or (q is not None and q > 1):
             u = ex.to_u(w)
-            rv = None if ok else {"chamber": sign_string(np.sign(Wf[idx] @ Af.T).astype(int)),
+            y = ex.apply(w)
+            rv = None if ok else {"chamber": sign_string([(v > 0) - (v < 0) for v in y]),
                                   "witness": [format_rational(x) for x in u]}
             return SpikeFreeReport(
                 False, None if not ok else math.sqrt(float(q)), _unit_float(u),
