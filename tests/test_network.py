@@ -221,6 +221,10 @@ def test_multiclass_margins_and_iter_classes():
     assert D.shape == (K, m, N)
     with pytest.raises(InputError, match="binary network"):
         exact_margins(X, Y[:, 0], W1, w2)
+    with pytest.raises(InputError, match="one column of labels"):
+        list(iter_classes(net.subnetwork(0), Y))
+    with pytest.raises(InputError, match=r"expected shape \(N, 3\)"):
+        list(iter_classes(net, Y[:, :2]))
 
 
 # --------------------------------------------------------------------------- scaling

@@ -255,6 +255,10 @@ def iter_classes(net: Network, Y: Any) -> Iterator[tuple[int, Network, np.ndarra
     """
     Ya = np.asarray(Y)
     if net.is_binary:
+        if Ya.ndim == 2 and Ya.shape[1] != 1:
+            raise InputError(
+                f"labels: a binary network needs one column of labels, got shape {Ya.shape}"
+            )
         yield 0, net, (Ya[:, 0] if Ya.ndim == 2 else Ya)
         return
     if Ya.ndim != 2 or Ya.shape[1] != net.n_classes:
