@@ -63,7 +63,7 @@ SAME = "same-class-not-positive"
 CROSS = "cross-class-positive"
 
 _BLOCK_BYTES = 64 * 2**20  # target size of one Gram row block
-_TILE = 1 << 16  # entries of one post-processing tile (512 KiB)
+_TILE = 1 << 18  # entries of one post-processing tile (2 MiB)
 _CAP = 64  # at most this many float candidates per tile are evaluated exactly
 _BIG = 2**40
 _MAX_STRUCT_CLASSES = 256  # class-support analysis only up to this many classes
@@ -169,36 +169,46 @@ def _validate(X: Any, classes: Any) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(X, np.ndarray):
         raise InputError(f"X: expected a 2-D numpy array of floats, received {type(X).__name__}")
     if X.ndim != 2:
-        raise InputError(f"X: expected a 2-D array (N samples × d features), received shape "
-                         f"{X.shape}")
+        raise InputError(
+            f"X: expected a 2-D array (N samples × d features), received shape {X.shape}"
+        )
     if X.dtype.kind not in "fiu":
         raise InputError(f"X: expected a real float (or integer) array, received dtype {X.dtype}")
     N, d = X.shape
     if N < 1 or d < 1:
-        raise InputError(f"X: expected at least one sample and one feature, received shape "
-                         f"{X.shape}")
+        raise InputError(
+            f"X: expected at least one sample and one feature, received shape {X.shape}"
+        )
     X64 = np.ascontiguousarray(X, dtype=np.float64)
     if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
         bad = np.argwhere(~np.isfinite(X))[0]
-        raise InputError(f"X: expected finite values, received {X[tuple(bad)]!r} at row "
-                         f"{bad[0]}, column {bad[1]}")
+        raise InputError(
+            f"X: expected finite values, received {X[tuple(bad)]!r} at row "
+            f"{bad[0]}, column {bad[1]}"
+        )
     if X.dtype != np.float64 and not np.array_equal(X64.astype(X.dtype), X):
-        raise InputError(f"X: dtype {X.dtype} values are not exactly representable as float64; "
-                         "convert them yourself (the verdict is about the values you pass)")
+        raise InputError(
+            f"X: dtype {X.dtype} values are not exactly representable as float64; "
+            "convert them yourself (the verdict is about the values you pass)"
+        )
     c = classes
     if not isinstance(c, np.ndarray):
-        raise InputError(f"classes: expected a 1-D numpy integer array, received "
-                         f"{type(c).__name__}")
+        raise InputError(
+            f"classes: expected a 1-D numpy integer array, received {type(c).__name__}"
+        )
     if c.ndim != 1 or c.dtype.kind not in "iu":
-        raise InputError(f"classes: expected a 1-D integer array of class indices 0..K-1, "
-                         f"received shape {c.shape}, dtype {c.dtype} (binary ±1 labels y: pass "
-                         "(y > 0).astype(int))")
+        raise InputError(
+            f"classes: expected a 1-D integer array of class indices 0..K-1, "
+            f"received shape {c.shape}, dtype {c.dtype} (binary ±1 labels y: pass "
+            "(y > 0).astype(int))"
+        )
     if c.shape[0] != N:
-        raise InputError(f"classes: expected length {N} (one per row of X), received "
-                         f"{c.shape[0]}")
+        raise InputError(f"classes: expected length {N} (one per row of X), received {c.shape[0]}")
     if np.any(c < 0):
-        raise InputError(f"classes: expected nonnegative class indices, received "
-                         f"{int(c.min())} (binary ±1 labels y: pass (y > 0).astype(int))")
+        raise InputError(
+            f"classes: expected nonnegative class indices, received "
+            f"{int(c.min())} (binary ±1 labels y: pass (y > 0).astype(int))"
+        )
     return X64, c.astype(np.int64)
 
 
@@ -208,12 +218,16 @@ class _Engine:
         self.N = N
         self.perm = np.argsort(cls, kind="stable")
         self.cs = cls[self.perm]
-        self.Xs = Xs = nm.power_of_two_row_scaling(X[self.perm])[0]
-        nrm = nm.norm_upper_bounds(Xs)
+        self.Xs = Xs = np.empty_like(X)
+        nrm, lsb = np.empty(N), np.empty(N, dtype=np.int64)
+        for s in range(0, N, 256):  # row chunks: cache-friendly preprocessing
+            e = min(N, s + 256)
+            Xs[s:e] = nm.power_of_two_row_scaling(X[self.perm[s:e]])[0]
+            nrm[s:e] = nm.norm_upper_bounds(Xs[s:e])
+            lsb[s:e] = nm.lsb_exponents(Xs[s:e])
         self.n1 = np.maximum(nrm, 1.0)  # ≥ max(1, ‖x‖)
         self.unsafe = ~(self.n1 <= 2.0**400)  # such pairs might overflow: check finiteness
-        self.zero = ~np.any(Xs != 0, axis=1)
-        lsb = nm.lsb_exponents(Xs)
+        self.zero = lsb >= _BIG
         mag = np.where(np.isfinite(self.n1), np.frexp(self.n1)[1], 2**20).astype(np.int64)
         self.lsb, self.mag = lsb, mag
         self.qz = np.where(self.zero, -_BIG, mag - lsb)
@@ -230,8 +244,6 @@ class _Engine:
         self.structural = 0
         self.worst: list[tuple[float, int, int]] = []  # (−sev, i, j), sorted
         self.best = {True: -np.inf, False: -np.inf}  # max severity-cosine per group
-        self.disjoint: np.ndarray | None = None
-        self.starts = np.zeros(1, dtype=np.int64)
 
     # --- pair helpers
     def _orig(self, r: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -259,8 +271,9 @@ class _Engine:
             return -np.inf
         return -self.worst[-1][0]
 
-    def _narrow(self, idx: np.ndarray, vals: np.ndarray, k: int, r0: int, c0: int, w: int
-                ) -> np.ndarray:
+    def _narrow(
+        self, idx: np.ndarray, vals: np.ndarray, k: int, r0: int, c0: int, w: int
+    ) -> np.ndarray:
         if len(idx) <= _CAP:
             return idx
         kk = min(k, len(idx))
@@ -273,8 +286,9 @@ class _Engine:
             idx = idx[order]
         return idx
 
-    def _offer_worst(self, sev: np.ndarray, mask: np.ndarray, same: np.ndarray | bool,
-                     r0: int, c0: int) -> None:
+    def _offer_worst(
+        self, sev: np.ndarray, mask: np.ndarray, same: np.ndarray | bool, r0: int, c0: int
+    ) -> None:
         if self.max_worst == 0:
             return
         w = sev.shape[1]
@@ -288,8 +302,14 @@ class _Engine:
         idx = self._narrow(idx, vals, self.max_worst, r0, c0, w)
         self._push(r0 + idx // w, c0 + idx % w, np.asarray(sev.flat[idx]), same, idx)
 
-    def _push(self, r: np.ndarray, c: np.ndarray, svals: np.ndarray, same: np.ndarray | bool,
-              idx: np.ndarray | None = None) -> None:
+    def _push(
+        self,
+        r: np.ndarray,
+        c: np.ndarray,
+        svals: np.ndarray,
+        same: np.ndarray | bool,
+        idx: np.ndarray | None = None,
+    ) -> None:
         if isinstance(same, bool):
             same = np.full(len(r), same)
         elif idx is not None:
@@ -297,12 +317,23 @@ class _Engine:
         for v, i, j in self._values(r, c, svals, same):
             self.worst.append((-v, i, j))
         self.worst.sort()
-        del self.worst[self.max_worst:]
+        del self.worst[self.max_worst :]
 
-    def _offer_extreme(self, sev: np.ndarray, group: np.ndarray | None, is_same: bool,
-                       ext: float, r0: int, c0: int) -> None:
+    def _offer_extreme(
+        self,
+        sev: np.ndarray,
+        group: np.ndarray | None,
+        is_same: bool,
+        ext: float,
+        r0: int,
+        c0: int,
+        exact_tile: bool,
+    ) -> None:
         best = self.best[is_same]
         if not ext >= best - self.delta or ext == -np.inf:
+            return
+        if exact_tile:  # every entry is exact: its float value is the deterministic one
+            self.best[is_same] = max(best, ext + 0.0)
             return
         thr = max(ext - 2 * self.delta, best - self.delta)
         m = sev >= thr
@@ -345,20 +376,22 @@ class _Engine:
         if lower:
             sev[cr] = -np.inf
         self.pairs_checked += n_valid
+        theta = self.theta
+        exact_tile = bool(
+            self.qz[rows].max() + self.qz[cols].max() <= 53
+            and self.lsbz[rows].min() + self.lsbz[cols].min() >= -900
+            and self.magz[rows].max() + self.magz[cols].max() <= 100
+        )
         # extremes (informative)
         if pure:
             ext_all = float(sev.max())
-            self._offer_extreme(sev, None, is_same, ext_all, r0, c0)
+            self._offer_extreme(sev, None, is_same, ext_all, r0, c0, exact_tile)
         else:
             ext_s = float(np.max(sev, where=same, initial=-np.inf))
             ext_c = float(np.max(sev, where=~same, initial=-np.inf))
-            self._offer_extreme(sev, same, True, ext_s, r0, c0)
-            self._offer_extreme(sev, ~same, False, ext_c, r0, c0)
+            self._offer_extreme(sev, same, True, ext_s, r0, c0, exact_tile)
+            self._offer_extreme(sev, ~same, False, ext_c, r0, c0, exact_tile)
             ext_all = max(ext_s, ext_c)
-        theta = self.theta
-        exact_tile = (self.qz[rows].max() + self.qz[cols].max() <= 53
-                      and self.lsbz[rows].min() + self.lsbz[cols].min() >= -900
-                      and self.magz[rows].max() + self.magz[cols].max() <= 100)
         if exact_tile:
             if ext_all >= -theta:
                 self.exact_float += int(np.count_nonzero((sev >= -theta) & (sev <= theta)))
@@ -382,8 +415,9 @@ class _Engine:
             if len(und):
                 self._undecided(sev, und, same, r0, c0)
 
-    def _undecided(self, sev: np.ndarray, und: np.ndarray, same: np.ndarray | bool,
-                   r0: int, c0: int) -> None:
+    def _undecided(
+        self, sev: np.ndarray, und: np.ndarray, same: np.ndarray | bool, r0: int, c0: int
+    ) -> None:
         w = sev.shape[1]
         r, c = r0 + und // w, c0 + und % w
         sv = np.asarray(sev.flat[und])
@@ -416,87 +450,52 @@ class _Engine:
                     i = int(self.perm[p])
                     self.worst.append((0.0, i, i))
                 self.worst.sort()
-                del self.worst[self.max_worst:]
+                del self.worst[self.max_worst :]
             if self.stop:
                 return
         labels, starts = np.unique(self.cs, return_index=True)
-        ends = np.append(starts[1:], N)
+        starts = starts.tolist()
+        ends = [*starts[1:], N]
         K = len(labels)
-        disjoint = None
-        if 1 < K <= _MAX_STRUCT_CLASSES:
-            supp = np.stack([np.any(self.Xs[s:e] != 0, axis=0) for s, e in zip(starts, ends)])
-            sf = supp.astype(np.float64)
-            disjoint = (sf @ sf.T) == 0
-        self.disjoint, self.starts = disjoint, starts
         buf = np.empty(block * N)
+        if K > _MAX_STRUCT_CLASSES:  # many classes: plain blocks, tiles mix classes
+            for i0 in range(0, N, block):
+                if self._compute(i0, min(N, i0 + block), i0, N, buf):
+                    return
+            return
+        supp = np.stack([np.any(self.Xs[s:e] != 0, axis=0) for s, e in zip(starts, ends)])
+        sf = supp.astype(np.float64)
+        disjoint = (sf @ sf.T) == 0  # class supports: disjoint ⇒ inner products exactly 0
         for i0 in range(0, N, block):
             i1 = min(N, i0 + block)
-            ranges = self._column_ranges(i0, i1, starts, ends, disjoint)
-            for c0, c1 in ranges:
-                G = buf[: (i1 - i0) * (c1 - c0)].reshape(i1 - i0, c1 - c0)
-                np.matmul(self.Xs[i0:i1], self.Xs[c0:c1].T, out=G)
-                for (r0, r1), (t0, t1) in self._tiles(i0, i1, c0, c1, starts, ends, K):
-                    self.tile(G[r0 - i0:r1 - i0, t0 - c0:t1 - c0], r0, r1, t0, t1)
-                    if self.stop and self.violations:
+            for ka in range(K):
+                r0, r1 = max(starts[ka], i0), min(ends[ka], i1)
+                if r1 <= r0:
+                    continue
+                for kb in range(ka, K):  # column segments right of the rows: c > r
+                    c0, c1 = max(starts[kb], r0), ends[kb]
+                    n_up = _n_upper(r0, r1, c0, c1)
+                    if n_up == 0:
+                        continue
+                    if ka != kb and disjoint[ka, kb]:
+                        self.structural += n_up
+                        self.pairs_checked += n_up
+                        self.best[False] = max(self.best[False], 0.0)
+                    elif self._compute(r0, r1, c0, c1, buf):
                         return
 
-    def _column_ranges(self, i0: int, i1: int, starts: np.ndarray, ends: np.ndarray,
-                       disjoint: np.ndarray | None) -> list[tuple[int, int]]:
-        """Column ranges ``[c0, c1)`` (``c ≥ i0``) whose Gram entries must be computed."""
-        if i0 + 1 >= self.N:
-            return []
-        if disjoint is None:
-            return [(i0, self.N)]
-        kr = [k for k in range(len(starts)) if starts[k] < i1 and ends[k] > i0]
-        need: list[tuple[int, int]] = []
-        for kb in range(len(starts)):
-            c0, c1 = max(int(starts[kb]), i0), int(ends[kb])
-            if c1 <= c0:
-                continue
-            needed = False
-            for ka in kr:
-                r0, r1 = max(int(starts[ka]), i0), min(int(ends[ka]), i1)
-                n_up = _n_upper(r0, r1, c0, c1)
-                if n_up == 0:
-                    continue
-                if ka != kb and disjoint[ka, kb]:
-                    self.structural += n_up
-                    self.pairs_checked += n_up
-                    self.best[False] = max(self.best[False], 0.0)
-                else:
-                    needed = True
-            if needed:
-                if need and need[-1][1] == c0:
-                    need[-1] = (need[-1][0], c1)
-                else:
-                    need.append((c0, c1))
-        return need
-
-    def _tiles(self, i0: int, i1: int, c0: int, c1: int, starts: np.ndarray,
-               ends: np.ndarray, K: int):
-        """Tiles of the computed block, cut at class boundaries when there are few classes."""
-        def cuts(a: int, b: int) -> list[tuple[int, int]]:
-            if K > _MAX_STRUCT_CLASSES:
-                return [(a, b)]
-            inner = [int(s) for s in starts if a < s < b]
-            pts = [a, *inner, b]
-            return list(zip(pts[:-1], pts[1:]))
-
-        for r0, r1 in cuts(i0, i1):
-            w = max(1, _TILE // (r1 - r0))
-            for s0, s1 in cuts(c0, c1):
-                if self._structural(r0, s0):
-                    continue  # counted in _column_ranges
-                for t0 in range(s0, s1, w):
-                    yield (r0, r1), (t0, min(s1, t0 + w))
-
-    def _structural(self, r0: int, s0: int) -> bool:
-        """Whether the classes at sorted positions ``r0`` and ``s0`` have disjoint supports."""
-        if self.disjoint is None:
-            return False
-        ka = int(np.searchsorted(self.starts, r0, side="right")) - 1
-        kb = int(np.searchsorted(self.starts, s0, side="right")) - 1
-        return ka != kb and bool(self.disjoint[ka, kb])
+    def _compute(self, r0: int, r1: int, c0: int, c1: int, buf: np.ndarray) -> bool:
+        """Gram entries rows ``[r0, r1)`` × cols ``[c0, c1)`` by BLAS, then tile by tile.
+        Returns True when stopping at the first violation."""
+        G = buf[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
+        np.matmul(self.Xs[r0:r1], self.Xs[c0:c1].T, out=G)
+        w = max(1, _TILE // (r1 - r0))
+        for t0 in range(c0, c1, w):
+            t1 = min(c1, t0 + w)
+            self.tile(G[:, t0 - c0 : t1 - c0], r0, r1, t0, t1)
+            if self.stop and self.violations:
+                return True
+        return False
 
 
 def _is_int(v: Any) -> bool:
@@ -569,7 +568,11 @@ def orthogonal_separability(
             raise InputError(f"{name}: expected an integer >= {lo}, received {val!r}")
     if not isinstance(stop_at_first, (bool, np.bool_)):
         raise InputError(f"stop_at_first: expected a bool, received {stop_at_first!r}")
-    block = int(block_size) if block_size is not None else max(1, _BLOCK_BYTES // (8 * N))
+    block = (
+        int(block_size)
+        if block_size is not None
+        else max(1, min(_BLOCK_BYTES // (8 * N), max(256, N // 8)))
+    )
     block = min(block, N)
     eng = _Engine(Xv, cls, int(max_worst), bool(stop_at_first))
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
@@ -580,8 +583,9 @@ def orthogonal_separability(
         ip = eng.exact.inner(i, j)
         cos = eng.exact.pair(i, j)[2]
         ci, cj = int(cls[i]), int(cls[j])
-        worst.append(Violation(i, j, ci, cj, SAME if ci == cj else CROSS, ip, _to_float(ip),
-                               cos + 0.0))
+        worst.append(
+            Violation(i, j, ci, cj, SAME if ci == cj else CROSS, ip, _to_float(ip), cos + 0.0)
+        )
     bs, bc = eng.best[True], eng.best[False]
     return SeparabilityReport(
         separable=eng.violations == 0,
