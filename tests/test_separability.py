@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -294,7 +294,12 @@ def test_agrees_with_brute_force_structured(data):
 def test_sign_flip_of_whole_class_and_scaling_invariance(data, seed):
     X, cls = data
     rng = np.random.default_rng(seed)
-    s = np.ldexp(1.0, rng.integers(-20, 20, len(X)))[:, None]  # exact positive scaling
+    s = np.ldexp(1.0, rng.integers(-20, 20, len(X)))[:, None]  # positive scaling,
+    assume(np.array_equal((X * s) / s, X))  # exact unless it underflows
     r1 = orthogonal_separability(X, cls)
     r2 = orthogonal_separability(X * s, cls)
     assert (r1.separable, r1.violations) == (r2.separable, r2.violations)
+    flip = np.where(cls[:, None] == cls[0], -1.0, 1.0)  # negating one class keeps same-class
+    r3 = orthogonal_separability(X * flip, cls)  # products; cross ones change sign
+    b = brute_force(X * flip, cls)
+    assert r3.violations == b["violations"]
