@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from verify.arrangements import Chambers, _exact_ray_order, enumerate_chambers
-from verify.counting import count_chambers, cover_bound, reduce_hyperplanes
+from verify.arrangements import Chambers, enumerate_chambers
+from verify.counting import count_chambers, cover_bound, exact_ray_order, reduce_hyperplanes
 from verify.errors import EnumerationLimitError, InputError
 from verify.linalg import exact_signs
 
@@ -146,7 +146,7 @@ def test_rank2_exact_order_fallback_and_pi_rays() -> None:
     assert ch.complete and len(ch) == 10 and ch.method == "sort-angles"
     _check_witnesses(X, ch)
     hp = reduce_hyperplanes(X)
-    order = _exact_ray_order(hp)
+    order = exact_ray_order(hp)
     assert sorted(order.tolist()) == list(range(2 * hp.m))
     # the LP-based path cannot resolve a chamber of angle 2**-52: it may miss it, but then it
     # must say so, and whatever it finds is in the exact list
@@ -162,6 +162,30 @@ def test_rank3_extreme_rays_match_incremental() -> None:
         b = enumerate_chambers(X, method="incremental")
         assert a.method == "extreme-rays" and a.complete and b.complete
         np.testing.assert_array_equal(a.patterns, b.patterns)
+
+
+def test_rank3_thin_chambers_need_the_exact_walk() -> None:
+    # planes at angle 2**-52: the float walk misorders vertices, the exact walk (integer
+    # comparisons, exact interior points rounded with a search) recovers every chamber
+    e = 2.0**-52
+    X = np.array(
+        [
+            [1, 0, 0],
+            [0, 1, 0],
+            [0, 0, 1],
+            [1, 1, 0],
+            [1, 1 + e, 0],
+            [1, 1, 1],
+            [1, 1 + e, 1],
+            [1, 1, 1 + e],
+            [0, 1, 1],
+        ],
+        dtype=float,
+    )
+    ch = enumerate_chambers(X)
+    assert ch.count_proof["method"] == "zaslavsky"
+    assert ch.complete and len(ch) == ch.count
+    _check_witnesses(X, ch)
 
 
 def test_rank_deficient_embedded_in_higher_dimension() -> None:

@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from verify.errors import InputError
-from verify.linalg import RankInfo, exact_rank, exact_signs, integer_rows
+from verify.linalg import (
+    RankInfo,
+    exact_rank,
+    exact_signs,
+    exact_signs_paired,
+    float_points_with_signs,
+    integer_rows,
+)
 
 
 def _sympy_rank(X: np.ndarray) -> int:
@@ -141,3 +148,23 @@ def test_integer_rows_exact() -> None:
     for i in range(5):
         for j in range(4):
             assert Fraction(rows[i][j]) * Fraction(2) ** exps[i] == Fraction(float(A[i, j]))
+
+
+def test_exact_signs_paired_matches_fractions() -> None:
+    rng = np.random.default_rng(6)
+    A = rng.integers(-3, 4, (40, 3)).astype(float)
+    B = rng.integers(-3, 4, (40, 3)).astype(float)
+    A[0], B[0] = [1e16, 1.0, -1e16], [1.0, 1.0, 1.0]
+    expected = [_fraction_signs(A[i : i + 1], B[i : i + 1])[0, 0] for i in range(40)]
+    assert exact_signs_paired(A, B).tolist() == expected
+
+
+def test_float_points_with_signs_thin_cone() -> None:
+    # cone {x > 0, x + y > 0, 2^52 x + (2^52 + 1) y < 0, z in a window of relative width 2^-52}
+    e = Fraction(1, 2**53)
+    normals = [(1, 0, 0), (1, 1, 0), (2**52, 2**52 + 1, 0), (1, 1, 1), (2**52, 2**52, 2**52 + 1)]
+    z = -e * (1 - Fraction(1, 2**60))
+    p = [Fraction(1), -1 + e, z]
+    target = [1 if sum(a * q for a, q in zip(h, p)) > 0 else -1 for h in normals]
+    W = float_points_with_signs(normals, [p])
+    assert exact_signs(np.array(normals, dtype=float), W)[0].tolist() == target

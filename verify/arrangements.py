@@ -25,7 +25,6 @@ Examples
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -37,13 +36,24 @@ import scipy.sparse.csgraph
 
 from verify.counting import (
     Hyperplanes,
+    _cross,
+    _primitive,
     count_chambers,
     cover_bound,
+    exact_cyclic_order,
+    exact_ray_order,
+    half_plane_index,
     rank3_lines,
     reduce_hyperplanes,
+    sector_witnesses,
 )
 from verify.errors import EnumerationLimitError, InputError
-from verify.linalg import as_float_matrix, exact_rank, exact_signs, exact_signs_paired
+from verify.linalg import (
+    as_float_matrix,
+    exact_rank,
+    exact_signs,
+    float_points_with_signs,
+)
 
 __all__ = ["Chambers", "enumerate_chambers", "count_chambers"]
 
@@ -176,59 +186,6 @@ def _assemble(X: np.ndarray, hp: Hyperplanes, W: np.ndarray) -> tuple[np.ndarray
 # ----------------------------------------------------------------------------- rank 2
 
 
-def _det2_signs(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Exact signs of ``det(a_i, b_i) = a_i . (b_i1, -b_i0)``."""
-    return exact_signs_paired(A, np.stack([B[:, 1], -B[:, 0]], axis=1))
-
-
-def _half(R: np.ndarray) -> np.ndarray:
-    """0 for angles in [0, pi), 1 for [pi, 2 pi): exact float comparisons."""
-    return ((R[:, 1] < 0) | ((R[:, 1] == 0) & (R[:, 0] < 0))).astype(np.int8)
-
-
-def _sector_witnesses(rays: np.ndarray, order: np.ndarray) -> np.ndarray | None:
-    """Prove exactly that ``rays[order]`` is strictly increasing in angle on [0, 2 pi) with
-    consecutive turns < pi, and return one witness strictly inside each sector (or None)."""
-    R = rays[order]
-    Rn = np.roll(R, -1, axis=0)
-    half = _half(R)
-    if np.any(np.diff(half) < 0) or not np.all(_det2_signs(R, Rn) > 0):
-        return None
-    unit = R / np.linalg.norm(R, axis=1)[:, None]
-    W = unit + np.roll(unit, -1, axis=0)
-    bad = np.flatnonzero((_det2_signs(R, W) <= 0) | (_det2_signs(W, Rn) <= 0))
-    for j in bad.tolist():  # thin sectors: exact rational bisector, rounded, rechecked
-        a = [Fraction(float(v)) for v in R[j]]
-        b = [Fraction(float(v)) for v in Rn[j]]
-        na, nb = abs(a[0]) + abs(a[1]), abs(b[0]) + abs(b[1])
-        W[j] = [float(a[i] / na + b[i] / nb) for i in range(2)]
-    if bad.size:
-        Wb, Rb, Rnb = W[bad], R[bad], Rn[bad]
-        if not (np.all(_det2_signs(Rb, Wb) > 0) and np.all(_det2_signs(Wb, Rnb) > 0)):
-            return None
-    return W
-
-
-def _exact_ray_order(hp: Hyperplanes) -> np.ndarray:
-    """Angular order of the rays ``+-(-h_2, h_1)`` by exact integer comparisons."""
-    m = hp.m
-    rays = [(-b, a) for a, b in hp.ints] + [(b, -a) for a, b in hp.ints]
-
-    def key_half(i: int) -> int:
-        x, y = rays[i]
-        return 0 if (y > 0 or (y == 0 and x > 0)) else 1
-
-    def cmp(i: int, j: int) -> int:
-        hi, hj = key_half(i), key_half(j)
-        if hi != hj:
-            return hi - hj
-        (x1, y1), (x2, y2) = rays[i], rays[j]
-        det = x1 * y2 - y1 * x2
-        return -1 if det > 0 else (1 if det < 0 else 0)
-
-    return np.array(sorted(range(2 * m), key=functools.cmp_to_key(cmp)), dtype=np.int64)
-
-
 def _sort_angles(hp: Hyperplanes) -> tuple[np.ndarray, np.ndarray] | None:
     """Chambers of a rank-2 arrangement: the ``2m`` sectors between consecutive rays.
 
@@ -245,14 +202,14 @@ def _sort_angles(hp: Hyperplanes) -> tuple[np.ndarray, np.ndarray] | None:
     rho = np.stack([-H[:, 1], H[:, 0]], axis=1)
     rays = np.vstack([rho, -rho])
     unit = rays / np.linalg.norm(rays, axis=1)[:, None]
-    hf = _half(rays)
+    hf = half_plane_index(rays)
     theta = np.arctan2(unit[:, 1], unit[:, 0])
     theta = np.where((hf == 1) & (theta > 0), -np.pi, theta)  # half 1 -> [-pi, 0)
     order = np.lexsort((theta, hf))
-    W = _sector_witnesses(rays, order)
+    W = sector_witnesses(rays, order)
     if W is None:
-        order = _exact_ray_order(hp)
-        W = _sector_witnesses(rays, order)
+        order = exact_ray_order(hp)
+        W = sector_witnesses(rays, order)
         if W is None:
             return None
     # sector j lies between R[j] and R[j+1]; position of -rho_k in the sorted order
@@ -293,14 +250,30 @@ def _perp_basis(V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return e1, np.cross(V, e1)
 
 
-def _extreme_rays(H: np.ndarray, members: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+def _group_order(keys: np.ndarray, sort_group: Any) -> np.ndarray:
+    """Order grouping equal ``keys`` (ascending), each group sorted by ``sort_group(idx)``."""
+    by_key = np.argsort(keys, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, keys[by_key][1:] != keys[by_key][:-1], True])
+    parts = []
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        idx = by_key[a:b]
+        parts.append(idx[np.asarray(sort_group(idx), dtype=np.int64)])
+    return np.concatenate(parts)
+
+
+def _extreme_rays(
+    H: np.ndarray, members: np.ndarray, sizes: np.ndarray, exact: Hyperplanes | None = None
+) -> np.ndarray:
     """Witnesses of the chambers of a rank-3 arrangement (faces of the great circles).
 
     ``members`` lists the planes through each intersection line, line after line
     (``sizes[l]`` planes for line ``l``).  Vertices are the unit rays ``+-v_l``; the circles
     are cut at their vertices (sorted by angle), the half-edges around each vertex sorted by
     tangent angle, the faces traced as cycles of the next-half-edge permutation, and each
-    face's witness is the sum of its unit rays.
+    face's witness is the sum of its unit rays.  With ``exact`` (the hyperplanes with their
+    integer normals) both angular sorts use exact integer comparisons instead of floats, and
+    a second witness per face (the rational sum of the L1-normalised integer rays, rounded)
+    is added for thin chambers.
     """
     Hn = H / np.linalg.norm(H, axis=1)[:, None]
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
@@ -327,7 +300,20 @@ def _extreme_rays(H: np.ndarray, members: np.ndarray, sizes: np.ndarray) -> np.n
     theta = np.arctan2(
         np.einsum("ij,ij->i", P, e2[ent_plane]), np.einsum("ij,ij->i", P, e1[ent_plane])
     )
-    order = np.lexsort((theta, ent_plane))
+    if exact is None:
+        order = np.lexsort((theta, ent_plane))
+    else:
+        Vi = []
+        for k in range(n_lines):
+            f, g = exact.ints[members[starts[k]]], exact.ints[members[starts[k] + 1]]
+            c = _primitive(_cross(f, g))
+            Vi += [c, (-c[0], -c[1], -c[2])]
+        order = _group_order(
+            ent_plane,
+            lambda idx: exact_cyclic_order(
+                exact.ints[ent_plane[idx[0]]], [Vi[v] for v in ent_vert[idx]]
+            ),
+        )
     ent_plane, ent_vert = ent_plane[order], ent_vert[order]
     n_ent = len(order)
     start = np.r_[True, ent_plane[1:] != ent_plane[:-1]]
@@ -345,7 +331,18 @@ def _extreme_rays(H: np.ndarray, members: np.ndarray, sizes: np.ndarray) -> np.n
     phi = np.arctan2(
         np.einsum("ij,ij->i", tang, t2[origin]), np.einsum("ij,ij->i", tang, t1[origin])
     )
-    rot = np.lexsort((phi, origin))  # half-edges grouped by origin, CCW around it
+    if exact is None:
+        rot = np.lexsort((phi, origin))  # half-edges grouped by origin, CCW around it
+    else:
+
+        def tangents(idx: np.ndarray) -> list[int]:
+            ts = []
+            for e in idx.tolist():
+                t = _cross(exact.ints[plane_of[e]], Vi[origin[e]])
+                ts.append(t if e % 2 == 0 else (-t[0], -t[1], -t[2]))
+            return exact_cyclic_order(Vi[origin[idx[0]]], ts)
+
+        rot = _group_order(origin, tangents)
     o_sorted = origin[rot]
     rstart = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
     rlast = np.r_[o_sorted[1:] != o_sorted[:-1], True]
@@ -360,6 +357,14 @@ def _extreme_rays(H: np.ndarray, members: np.ndarray, sizes: np.ndarray) -> np.n
     W = np.zeros((n_faces, 3))
     for c in range(3):
         W[:, c] = np.bincount(label, weights=V[origin, c], minlength=n_faces)
+    if exact is not None:  # rational interior points, rounded with a local search
+        pts = [[Fraction(0)] * 3 for _ in range(n_faces)]
+        for e, f in zip(origin.tolist(), label.tolist()):
+            v = Vi[e]
+            n1 = abs(v[0]) + abs(v[1]) + abs(v[2])
+            for c in range(3):
+                pts[f][c] += Fraction(v[c], n1)
+        W = np.vstack([W, float_points_with_signs(exact.ints, pts)])
     return W
 
 
@@ -549,6 +554,11 @@ def enumerate_chambers(
         if method == "sort-angles":
             method = "sort-angles+incremental"
         patterns, U = _assemble(X, hp, W)
+    if len(patterns) != count and method == "extreme-rays":
+        # a float ordering went wrong (nearly coincident vertices): redo the walk exactly
+        W = np.vstack([W, _extreme_rays(H, members, sizes, exact=hp)])
+        patterns, U = _assemble(X, hp, W)
+        method = "extreme-rays-exact"
     if len(patterns) != count and method != "incremental" and r >= 2 and count <= _FALLBACK_MAX:
         # a float ordering went wrong somewhere: fall back to the general construction
         patterns, U = _assemble(X, hp, np.vstack([W, _incremental(H)]))

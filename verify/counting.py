@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -32,9 +33,27 @@ from typing import Any
 
 import numpy as np
 
-from verify.linalg import RankInfo, _gamma, _int_det, as_float_matrix, exact_rank, integer_rows
+from verify.linalg import (
+    RankInfo,
+    _gamma,
+    _int_det,
+    as_float_matrix,
+    exact_rank,
+    exact_signs_paired,
+    integer_rows,
+)
 
-__all__ = ["Hyperplanes", "reduce_hyperplanes", "count_chambers", "cover_bound", "rank3_lines"]
+__all__ = [
+    "Hyperplanes",
+    "reduce_hyperplanes",
+    "count_chambers",
+    "cover_bound",
+    "rank3_lines",
+    "exact_cyclic_order",
+    "exact_ray_order",
+    "sector_witnesses",
+    "half_plane_index",
+]
 
 _MAX_LISTED_FLATS = 2000
 
@@ -267,6 +286,102 @@ def rank3_lines(hp: Hyperplanes) -> list[tuple[int, ...]]:
             key = _primitive((a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0))
             lines.setdefault(key, set()).update((i, j))
     return sorted(tuple(sorted(v)) for v in lines.values())
+
+
+def _cross(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int, int]:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def exact_cyclic_order(n: tuple[int, ...], vecs: list[tuple[int, ...]]) -> list[int]:
+    """Indices of integer 3-vectors ``vecs`` (all orthogonal to ``n``, pairwise distinct
+    directions) in counter-clockwise angular order around ``n``, starting at ``vecs[0]``.
+
+    Decided with exact integer determinants ``det(n, v, w)``.
+
+    Examples
+    --------
+    >>> exact_cyclic_order((0, 0, 1), [(1, 0, 0), (0, -1, 0), (-1, 0, 0), (1, 1, 0)])
+    [0, 3, 2, 1]
+    """
+    r = vecs[0]
+
+    def det(v: tuple[int, ...], w: tuple[int, ...]) -> int:
+        c = _cross(v, w)
+        return n[0] * c[0] + n[1] * c[1] + n[2] * c[2]
+
+    def half(v: tuple[int, ...]) -> int:
+        d = det(r, v)
+        return 0 if d > 0 or (d == 0 and sum(x * y for x, y in zip(r, v)) > 0) else 1
+
+    halves = [half(v) for v in vecs]
+
+    def cmp(i: int, j: int) -> int:
+        if halves[i] != halves[j]:
+            return halves[i] - halves[j]
+        d = det(vecs[i], vecs[j])
+        return -1 if d > 0 else (1 if d < 0 else 0)
+
+    return sorted(range(len(vecs)), key=functools.cmp_to_key(cmp))
+
+
+def _det2_signs(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Exact signs of ``det(a_i, b_i) = a_i . (b_i1, -b_i0)``."""
+    return exact_signs_paired(A, np.stack([B[:, 1], -B[:, 0]], axis=1))
+
+
+def half_plane_index(R: np.ndarray) -> np.ndarray:
+    """0 for angles in [0, pi), 1 for [pi, 2 pi): exact float comparisons."""
+    return ((R[:, 1] < 0) | ((R[:, 1] == 0) & (R[:, 0] < 0))).astype(np.int8)
+
+
+def sector_witnesses(rays: np.ndarray, order: np.ndarray) -> np.ndarray | None:
+    """Prove exactly that ``rays[order]`` is strictly increasing in angle on [0, 2 pi) with
+    consecutive turns < pi, and return one witness strictly inside each sector (or None)."""
+    R = rays[order]
+    Rn = np.roll(R, -1, axis=0)
+    half = half_plane_index(R)
+    if np.any(np.diff(half) < 0) or not np.all(_det2_signs(R, Rn) > 0):
+        return None
+    unit = R / np.linalg.norm(R, axis=1)[:, None]
+    W = unit + np.roll(unit, -1, axis=0)
+    bad = np.flatnonzero((_det2_signs(R, W) <= 0) | (_det2_signs(W, Rn) <= 0))
+    for j in bad.tolist():  # thin sectors: exact rational bisector, rounded, rechecked
+        a = [Fraction(float(v)) for v in R[j]]
+        b = [Fraction(float(v)) for v in Rn[j]]
+        na, nb = abs(a[0]) + abs(a[1]), abs(b[0]) + abs(b[1])
+        W[j] = [float(a[i] / na + b[i] / nb) for i in range(2)]
+    if bad.size:
+        Wb, Rb, Rnb = W[bad], R[bad], Rn[bad]
+        if not (np.all(_det2_signs(Rb, Wb) > 0) and np.all(_det2_signs(Wb, Rnb) > 0)):
+            return None
+    return W
+
+
+def exact_ray_order(hp: Hyperplanes) -> np.ndarray:
+    """Angular order on [0, 2 pi) of the rays ``+-(-h_2, h_1)`` of a rank-2 arrangement
+    (ray ``k`` and ``m + k`` for hyperplane ``k``), by exact integer comparisons.
+
+    Examples
+    --------
+    >>> exact_ray_order(reduce_hyperplanes(np.array([[1.0, 0.0], [0.0, 1.0]]))).tolist()
+    [3, 0, 1, 2]
+    """
+    m = hp.m
+    rays = [(-b, a) for a, b in hp.ints] + [(b, -a) for a, b in hp.ints]
+
+    def key_half(i: int) -> int:
+        x, y = rays[i]
+        return 0 if (y > 0 or (y == 0 and x > 0)) else 1
+
+    def cmp(i: int, j: int) -> int:
+        hi, hj = key_half(i), key_half(j)
+        if hi != hj:
+            return hi - hj
+        (x1, y1), (x2, y2) = rays[i], rays[j]
+        det = x1 * y2 - y1 * x2
+        return -1 if det > 0 else (1 if det < 0 else 0)
+
+    return np.array(sorted(range(2 * m), key=functools.cmp_to_key(cmp)), dtype=np.int64)
 
 
 # ----------------------------------------------------------------------------- Zaslavsky

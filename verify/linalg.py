@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -44,6 +45,7 @@ __all__ = [
     "exact_signs_paired",
     "as_float_matrix",
     "integer_rows",
+    "float_points_with_signs",
 ]
 
 _U = 2.0**-53  # unit roundoff of float64
@@ -272,6 +274,99 @@ def _exact_dot_signs(X: np.ndarray, U: np.ndarray, jj: np.ndarray, nn: np.ndarra
         v = sum(p * q for p, q in zip(ui[a], xi[b]))
         res[k] = (v > 0) - (v < 0)
     return res
+
+
+def float_points_with_signs(
+    normals: list[tuple[int, ...]], points: list[list[Fraction]]
+) -> np.ndarray:
+    """Float points with exactly the same (nonzero) signs against integer ``normals`` as the
+    rational ``points`` (interior points of chambers, e.g. of very thin ones).
+
+    All coordinates but the smallest-magnitude one are rounded (plus a few neighbouring
+    floats); the last coordinate is then chosen inside its exact open interval.  Where no
+    float point is found, the plain rounding is returned (a caller re-checks anyway).
+
+    Examples
+    --------
+    >>> e = Fraction(1, 2**53)
+    >>> n = [(1, 1, 0), (2**52, 2**52 + 1, 0), (1, 0, 0)]
+    >>> p = float_points_with_signs(n, [[Fraction(1), -1 + e, Fraction(0)]])
+    >>> exact_signs(np.array(n, dtype=float), p).tolist()
+    [[1, -1, 1]]
+    """
+    out = np.array([[float(q) for q in p] for p in points], dtype=np.float64)
+    out = out.reshape(len(points), len(normals[0]) if normals else 0)
+    for f, p in enumerate(points):
+        target = [(sum(a * q for a, q in zip(h, p)) > 0) * 2 - 1 for h in normals]
+        if _signs_match(normals, [Fraction(v) for v in out[f]], target):
+            continue
+        w = _search_point(normals, p, target)
+        if w is not None:
+            out[f] = w
+    return out
+
+
+def _signs_match(normals: list[tuple[int, ...]], w: list[Fraction], target: list[int]) -> bool:
+    return all(
+        (s := sum(a * q for a, q in zip(h, w))) != 0 and (s > 0) == (t > 0)
+        for h, t in zip(normals, target)
+    )
+
+
+def _search_point(
+    normals: list[tuple[int, ...]], p: list[Fraction], target: list[int]
+) -> list[float] | None:
+    r = len(p)
+    big = max(abs(q) for q in p)
+    if big == 0:
+        return None
+    last = min(range(r), key=lambda c: abs(p[c]))
+    rest = [c for c in range(r) if c != last]
+    for scale in (1 / big, Fraction(3, 2) / big, Fraction(5, 4) / big, Fraction(1)):
+        q = [v * scale for v in p]
+        near = []
+        for c in rest:
+            x = float(q[c])
+            opts = [x]
+            for direction in (np.inf, -np.inf):
+                y = x
+                for _ in range(3):
+                    y = float(np.nextafter(y, direction))
+                    opts.append(y)
+            near.append(opts)
+        for prefix in itertools.product(*near):
+            lo, hi = None, None
+            feasible = True
+            for h, t in zip(normals, target):
+                a = sum(Fraction(h[c]) * Fraction(x) for c, x in zip(rest, prefix))
+                k = h[last] * t  # need t * (a + h_last z) > 0
+                if k == 0:
+                    if a * t <= 0:
+                        feasible = False
+                        break
+                    continue
+                bound = -a / h[last]
+                if k > 0:
+                    lo = bound if lo is None else max(lo, bound)
+                else:
+                    hi = bound if hi is None else min(hi, bound)
+            if not feasible or (lo is not None and hi is not None and lo >= hi):
+                continue
+            if lo is None and hi is None:
+                z = 0.0
+            elif lo is None:
+                z = float(hi) - abs(float(hi)) - 1.0
+            elif hi is None:
+                z = float(lo) + abs(float(lo)) + 1.0
+            else:
+                z = float((lo + hi) / 2)
+            if (lo is None or Fraction(z) > lo) and (hi is None or Fraction(z) < hi):
+                w = [0.0] * r
+                for c, x in zip(rest, prefix):
+                    w[c] = x
+                w[last] = z
+                return w
+    return None
 
 
 # ----------------------------------------------------------------------------- rank
