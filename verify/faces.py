@@ -228,7 +228,7 @@ def _null_vector(rows: list[list[int]], r: int) -> tuple[int, ...]:
     if r == 1:
         return (1,)
     if r == 2:
-        (a, b), = rows
+        ((a, b),) = rows
         return (-b, a)
     if r == 3:
         (a1, a2, a3), (b1, b2, b3) = rows
@@ -240,12 +240,107 @@ def _null_vector(rows: list[list[int]], r: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _signs_int(A: list[list[int]], w: Sequence[int]) -> list[int]:
-    out = []
-    for row in A:
-        s = sum(a * b for a, b in zip(row, w))
-        out.append((s > 0) - (s < 0))
+_U = 2.0**-53
+
+
+def _sign_matrix(A: list[list[int]], W: Sequence[Sequence[int]], n: int) -> np.ndarray:
+    """Exact signs of ``A w`` for every integer vector ``w`` in ``W``: shape ``(len(W), n)``.
+
+    Floats decide where a rigorous bound allows: converting an integer to float has relative
+    error at most ``u = 2**-53``, and a length-``r`` dot product of the converted values errs
+    by at most ``gamma_r sum |a_i w_i|``, so ``|fl(a.w) - a.w| <= 2 (r + 3) u fl(|a|.|w|)``
+    (generously).  Entries within the bound (exact zeros among them) are recomputed exactly.
+    """
+    out = np.zeros((len(W), n), dtype=np.int8)
+    if not len(W) or not n:
+        return out
+    r = len(W[0])
+    try:
+        Af = np.array(A, dtype=float).reshape(n, r)
+        Wf = np.array(W, dtype=float).reshape(len(W), r)
+    except OverflowError:
+        Af = Wf = None
+    if Af is not None and np.isfinite(Af).all() and np.isfinite(Wf).all():
+        with np.errstate(over="ignore", invalid="ignore"):
+            V = Wf @ Af.T
+            bound = (np.abs(Wf) @ np.abs(Af).T) * (2 * (r + 3) * _U)
+        sure = np.isfinite(V) & np.isfinite(bound) & (np.abs(V) > bound)
+        out[sure] = np.sign(V[sure]).astype(np.int8)
+        todo = np.argwhere(~sure)
+    else:
+        todo = np.argwhere(np.ones((len(W), n), dtype=bool))
+    for i, k in todo:
+        v = sum(a * b for a, b in zip(A[k], W[i]))
+        out[i, k] = (v > 0) - (v < 0)
     return out
+
+
+def _pack(S: np.ndarray, words: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bit masks (positive, negative) of int8 sign rows, as uint64 words."""
+
+    def bits(B: np.ndarray) -> np.ndarray:
+        packed = np.packbits(B, axis=1, bitorder="little")
+        out = np.zeros((B.shape[0], 8 * words), dtype=np.uint8)
+        out[:, : packed.shape[1]] = packed
+        return out.view(np.uint64)
+
+    return bits(S > 0), bits(S < 0)
+
+
+def _unpack(pos: np.ndarray, neg: np.ndarray, n: int) -> np.ndarray:
+    def bits(W: np.ndarray) -> np.ndarray:
+        u8 = np.ascontiguousarray(W).view(np.uint8)
+        return np.unpackbits(u8, axis=1, bitorder="little")[:, :n].astype(np.int8)
+
+    return bits(pos) - bits(neg)
+
+
+def _closure(C: np.ndarray, n: int, limit: int | None) -> tuple[np.ndarray, list[int], list[int]]:
+    """All compositions of the cocircuits ``C`` (int8 rows), starting from the zero vector.
+
+    Returns the sign vectors (discovery order), and for each the parent face and the ray
+    whose composition produced it (``tau o rho`` with ``rho`` compatible with ``tau``).
+    """
+    words = max(1, -(-n // 64))
+    P, Q = _pack(C, words) if len(C) else (np.zeros((0, words), np.uint64),) * 2
+    Z = P | Q
+    everything = np.bitwise_or.reduce(Z, axis=0) if len(Z) else np.zeros(words, np.uint64)
+    pos = [np.zeros(words, np.uint64)]
+    neg = [np.zeros(words, np.uint64)]
+    seen = {np.zeros(2 * words, np.uint64).tobytes()}
+    parent, via = [-1], [-1]
+    frontier = np.array([0])
+    step = max(1, 2_000_000 // max(1, len(C) * words))
+    while len(frontier) and len(C):
+        nxt = []
+        for a in range(0, len(frontier), step):
+            idx = frontier[a : a + step]
+            sp, sn = np.array([pos[i] for i in idx]), np.array([neg[i] for i in idx])
+            snz = sp | sn
+            live = ((everything & ~snz) != 0).any(axis=1)  # chambers compose to themselves
+            if not live.all():
+                idx, sp, sn, snz = idx[live], sp[live], sn[live], snz[live]
+            conflict = ((sp[:, None] & Q[None]) | (sn[:, None] & P[None])).any(axis=2)
+            touches = (Z[None] & ~snz[:, None]).any(axis=2)
+            fi, ci = np.nonzero(touches & ~conflict)
+            free = ~snz[fi]
+            npos, nneg = sp[fi] | (P[ci] & free), sn[fi] | (Q[ci] & free)
+            keys = np.ascontiguousarray(np.concatenate([npos, nneg], axis=1))
+            _, first = np.unique(keys.view(f"V{16 * words}").ravel(), return_index=True)
+            for t in np.sort(first):
+                key = keys[t].tobytes()
+                if key in seen:
+                    continue
+                seen.add(key)
+                nxt.append(len(pos))
+                pos.append(npos[t])
+                neg.append(nneg[t])
+                parent.append(int(idx[fi[t]]))
+                via.append(int(ci[t]))
+                if limit is not None and len(pos) > limit:
+                    raise EnumerationLimitError(f"more than {limit} faces")
+        frontier = np.array(nxt, dtype=np.int64)
+    return _unpack(np.array(pos), np.array(neg), n), parent, via
 
 
 def enumerate_faces(X: Any, *, limit: int | None = None) -> Faces:
@@ -304,42 +399,24 @@ def enumerate_faces(X: Any, *, limit: int | None = None) -> Faces:
     for v in sorted(ray_set):
         rays.append(v)
         rays.append(tuple(-x for x in v))
-    cocircuits = np.array([_signs_int(A, v) for v in rays], dtype=np.int8).reshape(len(rays), n)
+    cocircuits = _sign_matrix(A, rays, n)
 
     # Closure of {0} under composition with cocircuits = all covectors.  A face of dimension
     # k+1 is tau o rho for a facet tau and a ray rho of it, and rho agrees with tau wherever
     # both are nonzero, so only such "compatible" rays are composed; tau's witness plus rho
     # lies in the relative interior of tau o rho (a positive combination inside its closure).
-    ray_int = np.array(rays, dtype=object).reshape(len(rays), r)
-    zero = np.zeros(n, dtype=np.int8)
-    seen: dict[bytes, int] = {zero.tobytes(): 0}
-    found = [zero]
-    wit: list[np.ndarray] = [np.zeros(r, dtype=object)]
-    head = 0
-    while head < len(found):
-        sigma = found[head]
-        base = wit[head]
-        head += 1
-        mask = sigma == 0
-        if not mask.any() or not len(rays):
-            continue
-        ok = (cocircuits[:, mask] != 0).any(axis=1)
-        ok &= ~((cocircuits != 0) & (cocircuits != sigma) & ~mask).any(axis=1)
-        idx = np.flatnonzero(ok)
-        new = np.where(mask, cocircuits[idx], sigma)
-        for i, row in zip(idx, new):
-            key = row.tobytes()
-            if key not in seen:
-                seen[key] = len(found)
-                found.append(row)
-                wit.append(base + ray_int[i])
-                if limit is not None and len(found) > limit:
-                    raise EnumerationLimitError(f"more than {limit} faces")
-    signs = np.array(found, dtype=np.int8).reshape(len(found), n)
+    # Sign vectors are held as bit masks (positive part, negative part) in uint64 words and
+    # composed level by level, all pairs (face, compatible ray) at once.
+    found, parent, via = _closure(cocircuits, n, limit)
+    signs = found
+    wit: list[list[int]] = [[0] * r]
+    for j in range(1, len(found)):
+        wit.append([a + b for a, b in zip(wit[parent[j]], rays[via[j]])])
 
     # Dimensions from the exact rank of the rows vanishing on each face (memoised).
     rank_of: dict[bytes, int] = {}
     dims = np.empty(len(found), dtype=np.int64)
+    found = list(found)
     for j, s in enumerate(signs):
         key = (s == 0).tobytes()
         if key not in rank_of:
@@ -347,19 +424,17 @@ def enumerate_faces(X: Any, *, limit: int | None = None) -> Faces:
             rank_of[key] = integer_rank(zrows)[0] if zrows and r else 0
         dims[j] = r - rank_of[key]
 
-    table = str.maketrans("0+-", "012")
-    order = sorted(
-        range(len(found)), key=lambda j: (int(dims[j]), sign_string(signs[j]).translate(table))
-    )
+    code = np.where(signs < 0, 2, signs).astype(np.int8)  # text order 0 < + < -
+    order = np.lexsort(tuple(code[:, i] for i in range(n - 1, -1, -1)) + (dims,)).tolist()
     signs = signs[order]
     dims = dims[order]
 
     # Exact witnesses, re-checked exactly, embedded in R^d on the chosen columns.
+    prim = [list(_primitive(wit[j])) for j in order]
+    if len(prim) and not np.array_equal(_sign_matrix(A, prim, n), signs):  # pragma: no cover
+        raise AssertionError("witness check failed")  # a bug if ever reached
     witnesses: list[tuple[int, ...]] = []
-    for j in order:
-        w = [int(x) for x in _primitive([int(x) for x in wit[j]])]
-        if _signs_int(A, w) != [int(x) for x in found[j]]:  # pragma: no cover - a bug if reached
-            raise AssertionError(f"witness check failed for face {sign_string(found[j])}")
+    for w in prim:
         u = [0] * d
         for c, x in zip(cols, w):
             u[c] = x
