@@ -179,12 +179,14 @@ def test_property_small_integer_planar_data(rows):
 
 
 @pytest.mark.parametrize("shape,seed", [((3, 3), 1), ((3, 3), 2), ((3, 3), 3), ((2, 3), 4),
-                                        ((3, 4), 5), ((4, 3), 6)])
+                                        ((3, 4), 5), ((4, 3), 6), ((4, 3), 7)])
 def test_three_dimensional_against_sphere_sampling(shape, seed):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal(shape)
     if seed == 2:
         X = np.abs(X)  # all inner products positive
+    if seed == 7:
+        X[1] = 2.0 * X[0]  # N > rank with the range condition intact
     rep = spike_free(X)
     assert rep.spike_free is not None
     smax, sres = _sphere(X)
@@ -226,6 +228,27 @@ def test_report_is_json_ready_and_bad_input():
         spike_free(np.ones(3))
     with pytest.raises(InputError):
         spike_free([[np.inf, 1.0]])
+    with pytest.raises(InputError):
+        spike_free(F1, samples=0)
+    with pytest.raises(InputError):
+        spike_free(F1, limit=-1)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.lists(st.integers(-2, 2), min_size=3, max_size=3), min_size=1, max_size=4))
+def test_property_small_integer_spatial_data(rows):
+    X = np.array(rows, dtype=float)
+    rep = spike_free(X)
+    assert rep.spike_free is not None
+    if not X.any():
+        return
+    smax, sres = _sphere(X, n=20000, seed=1)
+    if sres > 1e-8 or smax > 1 + 1e-9:
+        assert rep.spike_free is False
+    if rep.spike_free:
+        assert smax <= 1 + 1e-12
+    if rep.range_violation is None:
+        assert smax <= rep.spike_value * (1 + 1e-12)
 
 
 @pytest.mark.parametrize("seed", range(8))

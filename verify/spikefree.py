@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from verify.errors import EnumerationLimitError
+from verify.errors import EnumerationLimitError, InputError
 from verify.exact import format_rational, integer_det, integer_rank
 from verify.faces import as_integer_matrix, enumerate_faces, sign_string
 
@@ -132,8 +132,10 @@ def _tr(P: Mat) -> Mat:
 
 def _inv(P: Mat) -> Mat:
     n = len(P)
-    M = [list(map(Fraction, row)) + [Fraction(int(i == j)) for j in range(n)]
-         for i, row in enumerate(P)]
+    M = [
+        list(map(Fraction, row)) + [Fraction(int(i == j)) for j in range(n)]
+        for i, row in enumerate(P)
+    ]
     for c in range(n):
         piv = next(i for i in range(c, n) if M[i][c] != 0)
         M[c], M[piv] = M[piv], M[c]
@@ -176,8 +178,10 @@ def _inertia(S: Mat) -> tuple[int, int, int]:
 
 def _quad(v: list[Fraction], P: Mat, w: list[Fraction] | None = None) -> Fraction:
     w = v if w is None else w
-    return sum((v[i] * P[i][j] * w[j] for i in range(len(v)) for j in range(len(w))
-                if v[i] and w[j]), Fraction(0))
+    return sum(
+        (v[i] * P[i][j] * w[j] for i in range(len(v)) for j in range(len(w)) if v[i] and w[j]),
+        Fraction(0),
+    )
 
 
 class _Exact:
@@ -245,18 +249,23 @@ def _face_forms(ex: _Exact, B: list[list[int]], sigma: np.ndarray) -> tuple[Mat,
     """``G_F = B^T G B`` and ``H_F = Z^T G Z`` with ``A Z = D_F A B`` (columns of B are rays),
     both times one positive constant (integer arithmetic), as Fractions."""
     Bm = [list(t) for t in zip(*B)]  # r x k
-    Y = [[sum(a * b for a, b in zip(ex.A[i], col)) for col in B] if sigma[i] > 0
-         else [0] * len(B) for i in ex.prow]
+    Y = [
+        [sum(a * b for a, b in zip(ex.A[i], col)) for col in B] if sigma[i] > 0 else [0] * len(B)
+        for i in ex.prow
+    ]
     Z = _imm(ex.adj_c, Y)
     Bt = [list(col) for col in B]
     GF = _imm(_imm(Bt, ex.Gi), Bm)
     HF = _imm(_imm([list(t) for t in zip(*Z)], ex.Gi), Z)
-    return ([[Fraction(ex.det_c2 * x) for x in row] for row in GF],
-            [[Fraction(x) for x in row] for row in HF])
+    return (
+        [[Fraction(ex.det_c2 * x) for x in row] for row in GF],
+        [[Fraction(x) for x in row] for row in HF],
+    )
 
 
 def _count_in(GF: Mat, HF: Mat, a: Fraction, b: Fraction) -> int:
     """Exact number of pencil eigenvalues in the open interval ``(a, b)``."""
+
     def above(t: Fraction) -> tuple[int, int]:
         _, neg, zero = _inertia([[t * g - h for g, h in zip(gr, hr)] for gr, hr in zip(GF, HF)])
         return neg, zero
@@ -282,10 +291,14 @@ def _eigen(GF: Mat, HF: Mat, dps: int | None) -> tuple[list[Fraction], list[list
     k = len(GF)
     scale = max(abs(x) for row in GF for x in row)
     if dps is None:
-        lam, V = _pencil_eig(np.array([[float(x / scale) for x in row] for row in GF]),
-                             np.array([[float(x / scale) for x in row] for row in HF]))
-        return ([Fraction(float(x)) for x in lam],
-                [[Fraction(float(V[t, i])) for t in range(k)] for i in range(k)])
+        lam, V = _pencil_eig(
+            np.array([[float(x / scale) for x in row] for row in GF]),
+            np.array([[float(x / scale) for x in row] for row in HF]),
+        )
+        return (
+            [Fraction(float(x)) for x in lam],
+            [[Fraction(float(V[t, i])) for t in range(k)] for i in range(k)],
+        )
     import mpmath
 
     def frac(x: Any) -> Fraction:
@@ -293,10 +306,19 @@ def _eigen(GF: Mat, HF: Mat, dps: int | None) -> tuple[list[Fraction], list[list
         return (-1 if x < 0 else 1) * Fraction(man) * (Fraction(2) ** exp)
 
     with mpmath.workdps(dps):
+
         def mp(P: Mat) -> Any:
-            return mpmath.matrix([[mpmath.mpf(x.numerator * scale.denominator)
-                                   / mpmath.mpf(x.denominator * scale.numerator)
-                                   for x in row] for row in P])
+            return mpmath.matrix(
+                [
+                    [
+                        mpmath.mpf(x.numerator * scale.denominator)
+                        / mpmath.mpf(x.denominator * scale.numerator)
+                        for x in row
+                    ]
+                    for row in P
+                ]
+            )
+
         Linv = mpmath.inverse(mpmath.cholesky(mp(GF)))
         E, Q = mpmath.eigsy(Linv * mp(HF) * Linv.T)
         V = Linv.T * Q
@@ -304,8 +326,16 @@ def _eigen(GF: Mat, HF: Mat, dps: int | None) -> tuple[list[Fraction], list[list
         return [frac(E[i]) for i in order], [[frac(V[t, i]) for t in range(k)] for i in order]
 
 
-def _exclude(ex: _Exact, B: list[list[int]], sigma: np.ndarray, GF: Mat, HF: Mat,
-             n_big: int, lam: list[Fraction], vecs: list[list[Fraction]]) -> bool:
+def _exclude(
+    ex: _Exact,
+    B: list[list[int]],
+    sigma: np.ndarray,
+    GF: Mat,
+    HF: Mat,
+    n_big: int,
+    lam: list[Fraction],
+    vecs: list[list[Fraction]],
+) -> bool:
     """Prove that no eigenvector of an eigenvalue > 1 lies in ``+-closure(F)``.
 
     The exact inertia count ``n_big`` of eigenvalues above 1 must be matched by as many
@@ -324,8 +354,11 @@ def _exclude(ex: _Exact, B: list[list[int]], sigma: np.ndarray, GF: Mat, HF: Mat
     gs = []
     for i in range(ex.N):
         if sigma[i] != 0:
-            g = [int(sigma[i]) * sum((Fraction(ex.A[i][t]) * col[t] for t in range(ex.r)),
-                                     Fraction(0)) for col in B]
+            g = [
+                int(sigma[i])
+                * sum((Fraction(ex.A[i][t]) * col[t] for t in range(ex.r)), Fraction(0))
+                for col in B
+            ]
             gs.append((g, _quad(g, GFinv)))
     for idx in top:
         others = [abs(lam[idx] - lam[j]) for j in range(k) if j != idx]
@@ -336,8 +369,11 @@ def _exclude(ex: _Exact, B: list[list[int]], sigma: np.ndarray, GF: Mat, HF: Mat
             return False
         gap = min(mu - a, b - mu)
         c = vecs[idx]
-        res = [sum((h * x for h, x in zip(hr, c)), Fraction(0))
-               - mu * sum((g * x for g, x in zip(gr, c)), Fraction(0)) for gr, hr in zip(GF, HF)]
+        res = [
+            sum((h * x for h, x in zip(hr, c)), Fraction(0))
+            - mu * sum((g * x for g, x in zip(gr, c)), Fraction(0))
+            for gr, hr in zip(GF, HF)
+        ]
         Rn = _quad(res, GFinv)
         neg_ok = pos_ok = False
         for g, q in gs:
@@ -354,8 +390,9 @@ def _trivial(r: int, reason: str) -> SpikeFreeReport:
     return SpikeFreeReport(True, 0.0, None, None, None, None, reason, 0, 0, 1, r, "trivial")
 
 
-def spike_free(X: Any, *, limit: int | None = None, samples: int = 4000,
-               seed: int = 0) -> SpikeFreeReport:
+def spike_free(
+    X: Any, *, limit: int | None = None, samples: int = 4000, seed: int = 0
+) -> SpikeFreeReport:
     """Decide exactly whether ``X`` is spike-free and compute its spike value.
 
     Parameters
@@ -380,6 +417,8 @@ def spike_free(X: Any, *, limit: int | None = None, samples: int = 4000,
     >>> spike_free([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]).range_violation is not None
     True
     """
+    if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
+        raise InputError(f"samples: expected a positive int, received {samples!r}")
     rows, n, d = as_integer_matrix(X)
     r, prow, cols = integer_rank(rows) if n and d else (0, [], [])
     if r == 0:
@@ -410,18 +449,32 @@ def spike_free(X: Any, *, limit: int | None = None, samples: int = 4000,
         if _imm(ex.A, M) == [[ex.det_c * x for x in row] for row in DA]:
             continue
         base = w_of(j)
-        below = [rays[t] for t in range(len(rays))
-                 if ((ray_signs[t] == 0) | (ray_signs[t] == sigma)).all()]
-        for cand in [base] + [[b + Fraction(fc.witnesses[i][c]) for b, c in zip(base, widx)]
-                              for i in below]:
+        below = [
+            rays[t]
+            for t in range(len(rays))
+            if ((ray_signs[t] == 0) | (ray_signs[t] == sigma)).all()
+        ]
+        for cand in [base] + [
+            [b + Fraction(fc.witnesses[i][c]) for b, c in zip(base, widx)] for i in below
+        ]:
             ok, _ = ex.check(cand)
             if not ok:
                 u = ex.to_u(cand)
                 return SpikeFreeReport(
-                    False, None, _unit_float(u), [format_rational(x) for x in u], None,
+                    False,
+                    None,
+                    _unit_float(u),
+                    [format_rational(x) for x in u],
+                    None,
                     {"chamber": sign_string(sigma), "witness": [format_rational(x) for x in u]},
                     f"range condition fails on chamber {sign_string(sigma)}: (Xu)_+ is not in "
-                    "range(X) at the exact witness", checked, 0, len(chambers), r, "exact-faces")
+                    "range(X) at the exact witness",
+                    checked,
+                    0,
+                    len(chambers),
+                    r,
+                    "exact-faces",
+                )
         raise AssertionError("range identity fails but no witness found")  # pragma: no cover
 
     # (b) spike value: every face of dimension >= 1, once.  Floats for the candidates ...
@@ -467,8 +520,11 @@ def spike_free(X: Any, *, limit: int | None = None, samples: int = 4000,
         for val, w in cands:
             if val > best_val:
                 best_val = val
-                best_w = ([Fraction(x) for x in ray_w[below[0]]] if w is None
-                          else [Fraction(float(x)) for x in w])
+                best_w = (
+                    [Fraction(x) for x in ray_w[below[0]]]
+                    if w is None
+                    else [Fraction(float(x)) for x in w]
+                )
         if certified[j] or violation is not None:
             continue
         # ... exact certification of face j
@@ -500,8 +556,10 @@ def spike_free(X: Any, *, limit: int | None = None, samples: int = 4000,
                 if mu <= 1 or violation is not None:
                     continue
                 for sgn in (1, -1):
-                    w = [sgn * sum((Fraction(col[t]) * ci for col, ci in zip(B, c)), Fraction(0))
-                         for t in range(r)]
+                    w = [
+                        sgn * sum((Fraction(col[t]) * ci for col, ci in zip(B, c)), Fraction(0))
+                        for t in range(r)
+                    ]
                     ok, ratio = ex.check(w)
                     if ok and ratio is not None and ratio > 1:
                         violation = (w, ratio)
@@ -528,33 +586,63 @@ def spike_free(X: Any, *, limit: int | None = None, samples: int = 4000,
         else:
             wb = w
         return SpikeFreeReport(
-            False, math.sqrt(max(best_val, float(ratio))), _unit_float(ex.to_u(wb)),
-            [format_rational(x) for x in u], format_rational(ratio), None,
+            False,
+            math.sqrt(max(best_val, float(ratio))),
+            _unit_float(ex.to_u(wb)),
+            [format_rational(x) for x in u],
+            format_rational(ratio),
+            None,
             f"exact witness u with ||X^+ (Xu)_+||^2 / ||u||^2 = 1 + {float(ratio - 1):.6g} > 1",
-            checked, n_faces, len(chambers), r, "exact-faces")
+            checked,
+            n_faces,
+            len(chambers),
+            r,
+            "exact-faces",
+        )
     assert best_w is not None
     exact_ok, exact_ratio = ex.check(best_w)
     u = ex.to_u(best_w)
-    wit = (_unit_float(u), [format_rational(x) for x in u],
-           format_rational(exact_ratio) if exact_ratio is not None else None)
+    wit = (
+        _unit_float(u),
+        [format_rational(x) for x in u],
+        format_rational(exact_ratio) if exact_ratio is not None else None,
+    )
     if undecided:
         return SpikeFreeReport(
-            None, math.sqrt(best_val), *wit, None,
+            None,
+            math.sqrt(best_val),
+            *wit,
+            None,
             f"{len(undecided)} face(s) could not be certified (clustered eigenvalues above 1 or "
-            "insufficient precision); no violation found", checked, n_faces, len(chambers), r,
-            "exact-faces", undecided)
+            "insufficient precision); no violation found",
+            checked,
+            n_faces,
+            len(chambers),
+            r,
+            "exact-faces",
+            undecided,
+        )
     value = min(math.sqrt(best_val), 1.0)  # proven upper bound 1
     if attained_one or exact_ratio == 1:
         value = 1.0  # attained exactly at a rational point
     return SpikeFreeReport(
-        True, value, *wit, None,
+        True,
+        value,
+        *wit,
+        None,
         "every range condition holds exactly and every face of every chamber is certified "
         "(exact inertia / isolated eigenvectors outside the face)",
-        checked, n_faces, len(chambers), r, "exact-faces")
+        checked,
+        n_faces,
+        len(chambers),
+        r,
+        "exact-faces",
+    )
 
 
-def _sampled(ex: _Exact, rows: list[list[int]], r: int, samples: int, seed: int,
-             why: str) -> SpikeFreeReport:
+def _sampled(
+    ex: _Exact, rows: list[list[int]], r: int, samples: int, seed: int, why: str
+) -> SpikeFreeReport:
     """Fallback without enumeration: random directions, exact check of the worst ones."""
     rng = np.random.default_rng(seed)
     Af = np.array(ex.A, dtype=float)
@@ -572,14 +660,39 @@ def _sampled(ex: _Exact, rows: list[list[int]], r: int, samples: int, seed: int,
         if not ok or (q is not None and q > 1):
             u = ex.to_u(w)
             y = ex.apply(w)
-            rv = None if ok else {"chamber": sign_string([(v > 0) - (v < 0) for v in y]),
-                                  "witness": [format_rational(x) for x in u]}
+            rv = (
+                None
+                if ok
+                else {
+                    "chamber": sign_string([(v > 0) - (v < 0) for v in y]),
+                    "witness": [format_rational(x) for x in u],
+                }
+            )
             return SpikeFreeReport(
-                False, None if not ok else math.sqrt(float(q)), _unit_float(u),
-                [format_rational(x) for x in u], None if q is None else format_rational(q), rv,
-                f"{why}; sampling found an exact witness of a violation", 0, 0, None, r,
-                "sampling")
+                False,
+                None if not ok else math.sqrt(float(q)),
+                _unit_float(u),
+                [format_rational(x) for x in u],
+                None if q is None else format_rational(q),
+                rv,
+                f"{why}; sampling found an exact witness of a violation",
+                0,
+                0,
+                None,
+                r,
+                "sampling",
+            )
     return SpikeFreeReport(
-        None, None, None, None, None, None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
         f"{why}; {samples} sampled directions found no violation (sampling cannot prove it)",
-        0, 0, None, r, "sampling")
+        0,
+        0,
+        None,
+        r,
+        "sampling",
+    )
