@@ -49,8 +49,16 @@ def _check_witnesses(X, fc):
 # sum_{k>=0} (-1)^k f_k = 1 - 1 - (-1)^(r-1) = (-1)^r.
 @pytest.mark.parametrize(
     "shape,rank,seed",
-    [((1, 1), None, 0), ((3, 1), None, 1), ((5, 2), None, 2), ((7, 3), None, 3),
-     ((9, 3), 2, 4), ((6, 4), None, 5), ((7, 5), 3, 6), ((6, 5), None, 7)],
+    [
+        ((1, 1), None, 0),
+        ((3, 1), None, 1),
+        ((5, 2), None, 2),
+        ((7, 3), None, 3),
+        ((9, 3), 2, 4),
+        ((6, 4), None, 5),
+        ((7, 5), 3, 6),
+        ((6, 5), None, 7),
+    ],
 )
 def test_euler_relation_and_exact_witnesses(shape, rank, seed):
     X = _random(shape, rank, seed)
@@ -94,13 +102,18 @@ def test_rank_two_counts_follow_distinct_lines():
 
 def test_chambers_match_arrangements_module():
     arr = pytest.importorskip("verify.arrangements")
-    for seed, shape, rank in [(0, (6, 2), None), (1, (8, 3), None), (2, (7, 4), None),
-                              (3, (8, 4), 3), (4, (5, 3), 1)]:
+    for seed, shape, rank in [
+        (0, (6, 2), None),
+        (1, (8, 3), None),
+        (2, (7, 4), None),
+        (3, (8, 4), 3),
+        (4, (5, 3), 1),
+    ]:
         X = _random(shape, rank, seed)
         X[1] = -2.0 * X[0]  # antiparallel pair
         fc = enumerate_faces(X)
         ch = arr.enumerate_chambers(X)
-        bits = (fc.chambers() >= 0)
+        bits = fc.chambers() >= 0
         assert ch.complete and len(ch) == fc.f_vector[-1]
         assert {b.tobytes() for b in bits} == {p.tobytes() for p in ch.pattern_matrix()}
 

@@ -51,12 +51,14 @@ def _sphere(X, n=60000, seed=0):
 
 def _is_whitened(X):
     Q = [[Fraction(v) if not isinstance(v, str) else parse_rational(v) for v in row] for row in X]
-    return all(sum(a * b for a, b in zip(p, q)) == (i == j)
-               for i, p in enumerate(Q) for j, q in enumerate(Q))
+    return all(
+        sum(a * b for a, b in zip(p, q)) == (i == j)
+        for i, p in enumerate(Q)
+        for j, q in enumerate(Q)
+    )
 
 
-H4 = [[0.5, 0.5, 0.5, 0.5], [0.5, -0.5, 0.5, -0.5], [0.5, 0.5, -0.5, -0.5],
-      [0.5, -0.5, -0.5, 0.5]]
+H4 = [[0.5, 0.5, 0.5, 0.5], [0.5, -0.5, 0.5, -0.5], [0.5, 0.5, -0.5, -0.5], [0.5, -0.5, -0.5, 0.5]]
 
 
 @pytest.mark.parametrize(
@@ -178,8 +180,10 @@ def test_property_small_integer_planar_data(rows):
         assert gmax > 1 - 1e-9 and Fraction(parse_rational(rep.witness_value_sq)) > 1
 
 
-@pytest.mark.parametrize("shape,seed", [((3, 3), 1), ((3, 3), 2), ((3, 3), 3), ((2, 3), 4),
-                                        ((3, 4), 5), ((4, 3), 6), ((4, 3), 7)])
+@pytest.mark.parametrize(
+    "shape,seed",
+    [((3, 3), 1), ((3, 3), 2), ((3, 3), 3), ((2, 3), 4), ((3, 4), 5), ((4, 3), 6), ((4, 3), 7)],
+)
 def test_three_dimensional_against_sphere_sampling(shape, seed):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal(shape)

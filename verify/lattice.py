@@ -92,8 +92,9 @@ def face_poset(X: Any, *, limit: int | None = None) -> nx.DiGraph:
     G = nx.DiGraph(rank=fc.rank, n_samples=fc.n_samples, n_features=fc.n_features)
     names = [fc.sign_string(j) for j in range(len(fc))]
     for j, name in enumerate(names):
-        G.add_node(name, sign=name, dim=int(fc.dims[j]),
-                   witness=" ".join(str(v) for v in fc.witnesses[j]))
+        G.add_node(
+            name, sign=name, dim=int(fc.dims[j]), witness=" ".join(str(v) for v in fc.witnesses[j])
+        )
     for k in range(fc.rank):
         lo, hi = fc.of_dim(k), fc.of_dim(k + 1)
         le = _below(fc.signs[lo], fc.signs[hi])
@@ -130,8 +131,9 @@ def hyperplane_classes(bits: np.ndarray) -> list[list[int]]:
 def _chamber_bits(chambers: Any) -> tuple[np.ndarray, list[str] | None]:
     if isinstance(chambers, Faces):
         s = chambers.chambers()
-        wit = [" ".join(str(v) for v in chambers.witnesses[j])
-               for j in chambers.of_dim(chambers.rank)]
+        wit = [
+            " ".join(str(v) for v in chambers.witnesses[j]) for j in chambers.of_dim(chambers.rank)
+        ]
         return (s >= 0).astype(np.int8), wit
     if hasattr(chambers, "pattern_matrix"):
         bits = np.asarray(chambers.pattern_matrix(), dtype=np.int8)
@@ -307,4 +309,3 @@ def graph_to_json(G: nx.Graph) -> dict[str, Any]:
     (False, 2, [{'rows': '0', 'source': 0, 'target': 1}])
     """
     return nx.node_link_data(_scalarise(G), edges="edges")
-
