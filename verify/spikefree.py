@@ -48,10 +48,20 @@ import scipy.linalg
 from verify.errors import EnumerationLimitError, InputError
 from verify.exact import format_rational, integer_det, integer_rank
 from verify.faces import as_integer_matrix, enumerate_faces, sign_string
+from verify.pencil import (
+    Mat,
+    eigenpairs,
+    exclude_eigenvectors,
+    float_eigenpairs,
+    inertia,
+    int_mat_mul,
+    mat_inv,
+    mat_mul,
+    quad,
+    transpose,
+)
 
 __all__ = ["SpikeFreeReport", "spike_free"]
-
-Mat = list[list[Fraction]]
 
 
 @dataclass(frozen=True)
@@ -120,70 +130,6 @@ class SpikeFreeReport:
         }
 
 
-# ---------------------------------------------------------------- exact rational helpers
-def _mm(P: Mat, Q: Mat) -> Mat:
-    Qt = list(zip(*Q))
-    return [[sum((a * b for a, b in zip(row, col)), Fraction(0)) for col in Qt] for row in P]
-
-
-def _tr(P: Mat) -> Mat:
-    return [list(col) for col in zip(*P)]
-
-
-def _inv(P: Mat) -> Mat:
-    n = len(P)
-    M = [
-        list(map(Fraction, row)) + [Fraction(int(i == j)) for j in range(n)]
-        for i, row in enumerate(P)
-    ]
-    for c in range(n):
-        piv = next(i for i in range(c, n) if M[i][c] != 0)
-        M[c], M[piv] = M[piv], M[c]
-        inv = 1 / M[c][c]
-        M[c] = [x * inv for x in M[c]]
-        for i in range(n):
-            if i != c and M[i][c] != 0:
-                f = M[i][c]
-                M[i] = [x - f * y for x, y in zip(M[i], M[c])]
-    return [row[n:] for row in M]
-
-
-def _inertia(S: Mat) -> tuple[int, int, int]:
-    """(positive, negative, zero) eigenvalue counts of a symmetric rational matrix.
-
-    Symmetric elimination with 1x1 and 2x2 pivots (Sylvester's law of inertia).
-    """
-    S = [list(row) for row in S]
-    pos = neg = 0
-    while S:
-        n = len(S)
-        i = next((i for i in range(n) if S[i][i] != 0), None)
-        if i is not None:
-            p = S[i][i]
-            pos, neg = pos + (p > 0), neg + (p < 0)
-            keep = [k for k in range(n) if k != i]
-            S = [[S[a][b] - S[a][i] * S[i][b] / p for b in keep] for a in keep]
-            continue
-        ij = next(((i, j) for i in range(n) for j in range(i + 1, n) if S[i][j] != 0), None)
-        if ij is None:
-            return pos, neg, n
-        i, j = ij
-        b = S[i][j]  # pivot block [[0, b], [b, 0]]: one positive, one negative eigenvalue
-        pos, neg = pos + 1, neg + 1
-        keep = [k for k in range(n) if k not in ij]
-        # inverse of [[0, b], [b, 0]] is [[0, 1/b], [1/b, 0]]
-        S = [[S[a][c] - (S[a][i] * S[j][c] + S[a][j] * S[i][c]) / b for c in keep] for a in keep]
-    return pos, neg, 0
-
-
-def _quad(v: list[Fraction], P: Mat, w: list[Fraction] | None = None) -> Fraction:
-    w = v if w is None else w
-    return sum(
-        (v[i] * P[i][j] * w[j] for i in range(len(v)) for j in range(len(w)) if v[i] and w[j]),
-        Fraction(0),
-    )
-
-
 class _Exact:
     """Exact data in reduced coordinates: ``A = X_int[:, cols]`` (N x r), ``C = A[prow]``.
 
@@ -196,10 +142,12 @@ class _Exact:
         self.N, self.r, self.prow = len(rows), r, prow
         R = [rows[i] for i in prow]
         C = [[Fraction(self.A[i][j]) for j in range(r)] for i in prow]
-        RRt_inv = _inv([[Fraction(sum(a * b for a, b in zip(p, q))) for q in R] for p in R])
-        self.Cinv = _inv(C)
-        self.G = _mm(_mm(_tr(C), RRt_inv), C)
-        self.U = _mm(_mm(_tr([[Fraction(x) for x in row] for row in R]), RRt_inv), C)  # d x r
+        RRt_inv = mat_inv([[Fraction(sum(a * b for a, b in zip(p, q))) for q in R] for p in R])
+        self.Cinv = mat_inv(C)
+        self.G = mat_mul(mat_mul(transpose(C), RRt_inv), C)
+        self.U = mat_mul(
+            mat_mul(transpose([[Fraction(x) for x in row] for row in R]), RRt_inv), C
+        )  # d x r
         # Integer versions for the per-face work: adj(C) = det(C) C^{-1}, and
         # Gi = det(R R^T) G.  Then det(C)^2 Gi and (adj(C) Y)^T Gi (adj(C) Y) are the forms
         # G_F, H_F times the same positive factor det(C)^2 det(R R^T).
@@ -225,8 +173,8 @@ class _Exact:
         c = self.preimage(y)
         if c is None:
             return False, None
-        den = _quad(w, self.G)
-        return True, (_quad(c, self.G) / den if den else Fraction(0))
+        den = quad(w, self.G)
+        return True, (quad(c, self.G) / den if den else Fraction(0))
 
     def to_u(self, w: list[Fraction]) -> list[Fraction]:
         return [sum((a * b for a, b in zip(row, w)), Fraction(0)) for row in self.U]
@@ -240,11 +188,6 @@ def _unit_float(u: list[Fraction]) -> list[float]:
     return [float(x) for x in v / np.linalg.norm(v)]
 
 
-def _imm(P: list[list[int]], Q: list[list[int]]) -> list[list[int]]:
-    Qt = list(zip(*Q))
-    return [[sum(a * b for a, b in zip(row, col)) for col in Qt] for row in P]
-
-
 def _face_forms(ex: _Exact, B: list[list[int]], sigma: np.ndarray) -> tuple[Mat, Mat]:
     """``G_F = B^T G B`` and ``H_F = Z^T G Z`` with ``A Z = D_F A B`` (columns of B are rays),
     both times one positive constant (integer arithmetic), as Fractions."""
@@ -253,137 +196,23 @@ def _face_forms(ex: _Exact, B: list[list[int]], sigma: np.ndarray) -> tuple[Mat,
         [sum(a * b for a, b in zip(ex.A[i], col)) for col in B] if sigma[i] > 0 else [0] * len(B)
         for i in ex.prow
     ]
-    Z = _imm(ex.adj_c, Y)
+    Z = int_mat_mul(ex.adj_c, Y)
     Bt = [list(col) for col in B]
-    GF = _imm(_imm(Bt, ex.Gi), Bm)
-    HF = _imm(_imm([list(t) for t in zip(*Z)], ex.Gi), Z)
+    GF = int_mat_mul(int_mat_mul(Bt, ex.Gi), Bm)
+    HF = int_mat_mul(int_mat_mul([list(t) for t in zip(*Z)], ex.Gi), Z)
     return (
         [[Fraction(ex.det_c2 * x) for x in row] for row in GF],
         [[Fraction(x) for x in row] for row in HF],
     )
 
 
-def _count_in(GF: Mat, HF: Mat, a: Fraction, b: Fraction) -> int:
-    """Exact number of pencil eigenvalues in the open interval ``(a, b)``."""
-
-    def above(t: Fraction) -> tuple[int, int]:
-        _, neg, zero = _inertia([[t * g - h for g, h in zip(gr, hr)] for gr, hr in zip(GF, HF)])
-        return neg, zero
-
-    na, _ = above(a)
-    nb, zb = above(b)
-    return na - nb - zb
-
-
-def _pencil_eig(Gq: np.ndarray, Hq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Float eigenpairs of ``Hq c = lam Gq c`` (diagonally rescaled for conditioning)."""
-    s = 1.0 / np.sqrt(np.diag(Gq))
-    lam, Y = scipy.linalg.eigh(Hq * np.outer(s, s), Gq * np.outer(s, s))
-    return lam, Y * s[:, None]
-
-
-def _eigen(GF: Mat, HF: Mat, dps: int | None) -> tuple[list[Fraction], list[list[Fraction]]]:
-    """Eigenpairs of the exact pencil, rounded to rationals: floats, or mpmath at ``dps``.
-
-    Returns eigenvalues (ascending) and eigenvectors (``vecs[i]`` belongs to ``lam[i]``);
-    only candidates: every use of them is checked exactly.
-    """
-    k = len(GF)
-    scale = max(abs(x) for row in GF for x in row)
-    if dps is None:
-        lam, V = _pencil_eig(
-            np.array([[float(x / scale) for x in row] for row in GF]),
-            np.array([[float(x / scale) for x in row] for row in HF]),
-        )
-        return (
-            [Fraction(float(x)) for x in lam],
-            [[Fraction(float(V[t, i])) for t in range(k)] for i in range(k)],
-        )
-    import mpmath
-
-    def frac(x: Any) -> Fraction:
-        man, exp = x.man_exp  # the mantissa is unsigned in mpmath
-        return (-1 if x < 0 else 1) * Fraction(man) * (Fraction(2) ** exp)
-
-    with mpmath.workdps(dps):
-
-        def mp(P: Mat) -> Any:
-            return mpmath.matrix(
-                [
-                    [
-                        mpmath.mpf(x.numerator * scale.denominator)
-                        / mpmath.mpf(x.denominator * scale.numerator)
-                        for x in row
-                    ]
-                    for row in P
-                ]
-            )
-
-        Linv = mpmath.inverse(mpmath.cholesky(mp(GF)))
-        E, Q = mpmath.eigsy(Linv * mp(HF) * Linv.T)
-        V = Linv.T * Q
-        order = sorted(range(k), key=lambda i: E[i])
-        return [frac(E[i]) for i in order], [[frac(V[t, i]) for t in range(k)] for i in order]
-
-
-def _exclude(
-    ex: _Exact,
-    B: list[list[int]],
-    sigma: np.ndarray,
-    GF: Mat,
-    HF: Mat,
-    n_big: int,
-    lam: list[Fraction],
-    vecs: list[list[Fraction]],
-) -> bool:
-    """Prove that no eigenvector of an eigenvalue > 1 lies in ``+-closure(F)``.
-
-    The exact inertia count ``n_big`` of eigenvalues above 1 must be matched by as many
-    exactly isolated intervals ``(a, b)`` inside ``(1, inf)``, each holding one eigenvalue;
-    Davis--Kahan (residual over gap) then bounds the distance of the true eigenvector from
-    the rational candidate, and two face inequalities violated with room to spare (one by
-    the vector, one by its negative) keep both out of the closed face.
-    """
-    k = len(GF)
-    if n_big == 0:
-        return True
-    top = list(range(k - n_big, k))
-    if lam[top[0]] <= 1:
-        return False
-    GFinv = _inv(GF)
-    gs = []
-    for i in range(ex.N):
-        if sigma[i] != 0:
-            g = [
-                int(sigma[i])
-                * sum((Fraction(ex.A[i][t]) * col[t] for t in range(ex.r)), Fraction(0))
-                for col in B
-            ]
-            gs.append((g, _quad(g, GFinv)))
-    for idx in top:
-        others = [abs(lam[idx] - lam[j]) for j in range(k) if j != idx]
-        half = min(others) / 2 if others else Fraction(1)
-        mu = lam[idx]
-        a, b = max(mu - half, Fraction(1)), mu + half
-        if not a < mu < b or _count_in(GF, HF, a, b) != 1:
-            return False
-        gap = min(mu - a, b - mu)
-        c = vecs[idx]
-        res = [
-            sum((h * x for h, x in zip(hr, c)), Fraction(0))
-            - mu * sum((g * x for g, x in zip(gr, c)), Fraction(0))
-            for gr, hr in zip(GF, HF)
-        ]
-        Rn = _quad(res, GFinv)
-        neg_ok = pos_ok = False
-        for g, q in gs:
-            ell = sum((x * y for x, y in zip(g, c)), Fraction(0))
-            if ell * ell * gap * gap > 2 * q * Rn:
-                neg_ok |= ell < 0
-                pos_ok |= ell > 0
-        if not (neg_ok and pos_ok):
-            return False
-    return True
+def _face_functionals(ex: _Exact, B: list[list[int]], sigma: np.ndarray) -> list[list[Fraction]]:
+    """``sigma_n (A B)_n`` for the rows not vanishing on the face: ``closure F = {B c : >= 0}``."""
+    return [
+        [Fraction(int(sigma[i]) * sum(a * b for a, b in zip(ex.A[i], col))) for col in B]
+        for i in range(ex.N)
+        if sigma[i] != 0
+    ]
 
 
 def _trivial(r: int, reason: str) -> SpikeFreeReport:
@@ -445,8 +274,8 @@ def spike_free(
             continue
         sigma = fc.signs[j]
         DA = [ex.A[i] if sigma[i] > 0 else [0] * r for i in range(n)]
-        M = _imm(ex.adj_c, [DA[i] for i in prow])  # det(C) times the exact solution
-        if _imm(ex.A, M) == [[ex.det_c * x for x in row] for row in DA]:
+        M = int_mat_mul(ex.adj_c, [DA[i] for i in prow])  # det(C) times the exact solution
+        if int_mat_mul(ex.A, M) == [[ex.det_c * x for x in row] for row in DA]:
             continue
         base = w_of(j)
         below = [
@@ -510,7 +339,7 @@ def spike_free(
             cands.append((float(Hq[0, 0] / Gq[0, 0]), None))
             ray_vals.append((cands[0][0], int(below[0])))
         else:
-            lam, vecs = _pencil_eig(Gq, Hq)
+            lam, vecs = float_eigenpairs(Gq, Hq)
             nz = sigma != 0
             for i in range(k):
                 for sgn in (1.0, -1.0):
@@ -531,7 +360,7 @@ def spike_free(
         _, piv_e, _ = integer_rank([ray_w[i] for i in below])
         B = [ray_w[below[p]] for p in piv_e]
         GF, HF = _face_forms(ex, B, sigma)
-        _, neg, _ = _inertia([[g - h for g, h in zip(gr, hr)] for gr, hr in zip(GF, HF)])
+        _, neg, _ = inertia([[g - h for g, h in zip(gr, hr)] for gr, hr in zip(GF, HF)])
         if neg == 0:
             certified |= ((fc.signs == 0) | (fc.signs == sigma)).all(axis=1)
             continue
@@ -551,7 +380,7 @@ def spike_free(
         for dps in (None, 60, 160):  # escalate precision: clustered or tiny excesses
             if decided:
                 break
-            lam_e, vecs_e = _eigen(GF, HF, dps)
+            lam_e, vecs_e = eigenpairs(GF, HF, dps)
             for mu, c in zip(lam_e, vecs_e):
                 if mu <= 1 or violation is not None:
                     continue
@@ -564,7 +393,9 @@ def spike_free(
                     if ok and ratio is not None and ratio > 1:
                         violation = (w, ratio)
                         break
-            decided = violation is not None or _exclude(ex, B, sigma, GF, HF, neg, lam_e, vecs_e)
+            decided = violation is not None or exclude_eigenvectors(
+                GF, HF, neg, lam_e, vecs_e, _face_functionals(ex, B, sigma)
+            )
         if not decided:
             undecided.append(sign_string(sigma))
 
