@@ -216,8 +216,9 @@ def lattice_of_flats(X: Any, *, limit: int | None = None) -> nx.DiGraph:
     """Hasse diagram of the lattice of flats (intersections of the hyperplanes).
 
     A flat is named by the set of rows vanishing on it, e.g. ``"{0,2}"`` (``"{}"`` is the
-    whole space); attribute ``rank`` is the exact rank of those rows and ``dim`` the dimension
-    of the flat in the row space.  Edges go from a flat to the flats one rank up containing
+    whole space; zero rows of ``X`` vanish everywhere, so they belong to every flat);
+    attribute ``rank`` is the exact rank of those rows and ``dim`` the dimension of the flat
+    in the row space.  Edges go from a flat to the flats one rank up containing
     its rows.
 
     Examples
