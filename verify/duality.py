@@ -30,7 +30,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -47,6 +47,7 @@ __all__ = [
     "nnls_slack",
     "slack_multipliers",
     "oracle",
+    "chamber_walls",
     "int_matrix",
     "exact_norm_sq",
     "certified_dual_norm",
@@ -110,6 +111,9 @@ class OracleResult:
         Number of NNLS problems solved.
     kkt : float
         Largest relative KKT residual of those NNLS solutions.
+    slack : dict
+        ``{(j, sign): SparseVector}`` of the NNLS slack multipliers (with ``keep_slack=True``;
+        chambers absent from it use ``z = 0``).
     """
 
     value: float
@@ -118,11 +122,17 @@ class OracleResult:
     values: np.ndarray
     nnls_calls: int
     kkt: float
+    slack: dict[tuple[int, int], SparseVector] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (without the per-chamber values)."""
-        return {"value": self.value, "chamber": self.chamber, "sign": self.sign,
-                "nnls_calls": self.nnls_calls, "kkt": self.kkt}
+        return {
+            "value": self.value,
+            "chamber": self.chamber,
+            "sign": self.sign,
+            "nnls_calls": self.nnls_calls,
+            "kkt": self.kkt,
+        }
 
 
 def as_patterns(patterns: Any, N: int) -> tuple[np.ndarray, bool]:
@@ -151,8 +161,9 @@ def _check_X_lam(X: Any, lam: Any) -> tuple[np.ndarray, np.ndarray]:
     X = np.asarray(X, dtype=np.float64)
     lam = np.asarray(lam, dtype=np.float64).reshape(-1)
     if X.ndim != 2 or lam.shape[0] != X.shape[0]:
-        raise InputError(f"expected X of shape (N, d) and lambda of length N, got {X.shape} "
-                         f"and {lam.shape}")
+        raise InputError(
+            f"expected X of shape (N, d) and lambda of length N, got {X.shape} and {lam.shape}"
+        )
     if not (np.isfinite(X).all() and np.isfinite(lam).all()):
         raise InputError("X and lambda must be finite")
     return X, lam
@@ -178,8 +189,9 @@ def nnls_slack(A: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, float, float]:
     return z, float(np.linalg.norm(r)), kkt
 
 
-def slack_multipliers(X: Any, lam: Any, pattern: Any) -> tuple[SparseVector, SparseVector,
-                                                                tuple[float, float]]:
+def slack_multipliers(
+    X: Any, lam: Any, pattern: Any
+) -> tuple[SparseVector, SparseVector, tuple[float, float]]:
     """Slack multipliers ``z^+, z^-`` of one chamber (Lemma 4, by NNLS).
 
     Parameters
@@ -214,15 +226,148 @@ def slack_multipliers(X: Any, lam: Any, pattern: Any) -> tuple[SparseVector, Spa
     return SparseVector.from_dense(zp), SparseVector.from_dense(zm), (vp, vm)
 
 
-def oracle(X: Any, lam: Any, patterns: Any, *, threshold: float = 1.0,
-           exact_values: bool = False) -> OracleResult:
+def chamber_walls(X: Any, patterns: Any) -> list[np.ndarray]:
+    """Rows whose hyperplane is a wall (facet) of each chamber: ``K_j = {u : s_n x_n^T u >= 0,
+    n in walls[j]}``.
+
+    Hyperplane ``h`` (all rows parallel to it, grouped exactly) is a wall of chamber ``j`` iff
+    flipping the bits of its rows in ``D_j`` gives another chamber of the list; one
+    representative row per wall is returned.  Only the *other* constraints are dropped and they
+    are redundant when the list is complete; with an incomplete list a missed wall only
+    enlarges the cone (oracle values stay upper bounds, and :func:`upper_bound` re-checks any
+    network exactly), while every listed row is a valid constraint of ``K_j`` anyway.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> P = np.array([[0, 0, 0], [1, 0, 0], [1, 0, 1], [1, 1, 1], [0, 1, 1], [0, 1, 0]], bool)
+    >>> [w.tolist() for w in chamber_walls(X, P)]
+    [[0, 1], [0, 2], [1, 2], [0, 1], [0, 2], [1, 2]]
+    """
+    from verify.counting import reduce_hyperplanes
+
+    X = np.asarray(X, dtype=np.float64)
+    P, _ = as_patterns(patterns, X.shape[0])
+    p, N = P.shape
+    hp = reduce_hyperplanes(X)
+    idx = np.asarray(hp.index)
+    live = np.flatnonzero(idx >= 0)
+    m = int(idx.max(initial=-1)) + 1
+    masks = np.zeros((m, N), dtype=bool)
+    masks[idx[live], live] = True
+    rep = np.full(m, -1, dtype=np.int64)
+    for n in live[::-1]:
+        rep[idx[n]] = n
+    packed = np.ascontiguousarray(np.packbits(P, axis=1, bitorder="little"))
+    B = packed.shape[1]
+    vt = np.dtype((np.void, B))
+    keys = np.sort(packed.view(vt).ravel())
+    pm = np.packbits(masks, axis=1, bitorder="little")
+    found = np.zeros((p, m), dtype=bool)
+    for c in range(m):
+        q = np.ascontiguousarray(packed ^ pm[c]).view(vt).ravel()
+        pos = np.minimum(np.searchsorted(keys, q), keys.size - 1)
+        found[:, c] = keys[pos] == q
+    return [rep[np.flatnonzero(found[j])] for j in range(p)]
+
+
+def _two_row_pass(
+    X: np.ndarray,
+    S: np.ndarray,
+    V: np.ndarray,
+    values: np.ndarray,
+    exact: np.ndarray,
+    walls: list[np.ndarray],
+    threshold: float,
+    exact_values: bool,
+    keep_slack: bool,
+    zbest: np.ndarray,
+    nbest: np.ndarray,
+    pairs: dict[tuple[int, int], tuple[tuple[int, ...], tuple[float, ...]]],
+) -> None:
+    """Vectorised two-wall slacks ``z = t1 e_n1 + t2 e_n2`` for the unresolved chambers."""
+    cand = ~exact if exact_values else (~exact) & (values > threshold)
+    js = np.flatnonzero(cand.any(axis=1))
+    if js.size == 0:
+        return
+    sizes = np.array([walls[j].size for j in js])
+    J, N1, N2 = [], [], []
+    for w in np.unique(sizes):
+        if w < 2:
+            continue
+        jw = js[sizes == w]
+        Wm = np.stack([walls[j] for j in jw])  # (k, w)
+        ia, ib = np.triu_indices(int(w), 1)
+        J.append(np.repeat(jw, ia.size))
+        N1.append(Wm[:, ia].ravel())
+        N2.append(Wm[:, ib].ravel())
+    if not J:
+        return
+    J, N1, N2 = np.concatenate(J), np.concatenate(N1), np.concatenate(N2)
+    A1 = S[J, N1][:, None] * X[N1]
+    A2 = S[J, N2][:, None] * X[N2]
+    g11 = np.einsum("ij,ij->i", A1, A1)
+    g12 = np.einsum("ij,ij->i", A1, A2)
+    g22 = np.einsum("ij,ij->i", A2, A2)
+    det = g11 * g22 - g12 * g12
+    ok_det = det > 1e-12 * g11 * g22
+    det = np.where(ok_det, det, 1.0)
+    for k, sg in ((0, 1.0), (1, -1.0)):
+        v = sg * V[J]
+        b1 = -np.einsum("ij,ij->i", A1, v)
+        b2 = -np.einsum("ij,ij->i", A2, v)
+        t1 = (g22 * b1 - g12 * b2) / det
+        t2 = (g11 * b2 - g12 * b1) / det
+        ok = ok_det & (t1 >= 0) & (t2 >= 0) & cand[J, k]
+        R = v + t1[:, None] * A1 + t2[:, None] * A2
+        val = np.where(ok, np.linalg.norm(R, axis=1), np.inf)
+        order = np.lexsort((val, J))  # by chamber, then value
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = J[order][1:] != J[order][:-1]
+        best = order[first]
+        best = best[np.isfinite(val[best])]
+        if best.size == 0:
+            continue
+        jb = J[best]
+        G = S[jb] * (R[best] @ X.T)
+        tolg = 1e-13 * (np.linalg.norm(V[jb], axis=1) * np.abs(X).max() + 1e-300)
+        kkt = G.min(axis=1) >= -tolg
+        better = val[best] < values[jb, k]
+        values[jb[better], k] = val[best][better]
+        exact[jb, k] |= kkt & (val[best] <= values[jb, k])
+        for i in np.flatnonzero(better):
+            j = int(jb[i])
+            zbest[j, k] = -2.0
+            if keep_slack:
+                pairs[(j, k)] = (
+                    (int(N1[best[i]]), int(N2[best[i]])),
+                    (float(t1[best[i]]), float(t2[best[i]])),
+                )
+
+
+def oracle(
+    X: Any,
+    lam: Any,
+    patterns: Any,
+    *,
+    threshold: float = 1.0,
+    exact_values: bool = False,
+    keep_slack: bool = False,
+    top: int | None = None,
+    walls: list[np.ndarray] | None = None,
+) -> OracleResult:
     """Dual-feasibility oracle over all chambers: ``max_{j, +-} max_{u in K_j, ||u||<=1}
     +-lambda^T D_j X u``.
 
-    Vectorised screening: ``v_j = X^T D_j lambda`` for all ``j`` at once; if ``||v_j|| <=
-    threshold`` the chamber is not violated (``z = 0`` is feasible); if ``(2D_j - I) X v_j >= 0``
-    the maximum is exactly ``||v_j||``; only the remaining chambers run NNLS.  With
-    ``exact_values=True`` every chamber runs NNLS (exact maxima for all).
+    Vectorised screening, for all chambers at once with ``v_j = X^T D_j lambda``: the best
+    one-row slack (``z = t e_n``, ``t >= 0``) gives the upper bound
+    ``sqrt(||v||^2 - max_n (a_n^T v)_-^2 / ||a_n||^2)`` (``||v||`` when ``v`` is in the cone),
+    exact when its residual passes the KKT test ``A r >= 0``.  Chambers whose bound is <=
+    ``threshold`` are not violated; the remaining inexact ones run NNLS, in decreasing order
+    of their bound.  With ``top=k`` the scan stops once the bound falls below the ``k``-th
+    largest exact value found: the ``k`` most violated chambers are then exact, the others
+    keep their upper bound.  With ``exact_values=True`` every chamber runs
+    NNLS.  ``walls`` (:func:`chamber_walls`) restricts each NNLS to the chamber's facet rows.
 
     Examples
     --------
@@ -242,20 +387,79 @@ def oracle(X: Any, lam: Any, patterns: Any, *, threshold: float = 1.0,
     V = P.astype(np.float64) @ (lam[:, None] * X)  # (p, d): X^T D_j lambda
     nv = np.linalg.norm(V, axis=1)
     S = np.where(P, 1.0, -1.0)  # (p, N)
-    AV = S * (V @ X.T)  # (p, N): (2D_j - I) X v_j
-    values = np.column_stack([nv, nv])
-    inside = np.column_stack([(AV >= 0).all(axis=1), (AV <= 0).all(axis=1)])
-    need = ~inside if exact_values else (~inside) & (nv[:, None] > threshold)
+    XV = V @ X.T  # (p, N): x_n^T v_j
+    nx = np.linalg.norm(X, axis=1)
+    nx_safe = np.where(nx > 0, nx, 1.0)
+    values = np.empty((p, 2))
+    exact = np.zeros((p, 2), dtype=bool)
+    zbest = np.zeros((p, 2))  # one-row slack multiplier z (0: none)
+    nbest = np.zeros((p, 2), dtype=np.int64)
+    for k, sg in ((0, 1.0), (1, -1.0)):
+        C = sg * S * XV / nx_safe  # (p, N): a_n^T v / ||a_n||, a_n = s_n x_n, v = sg v_j
+        C[:, nx == 0] = 0.0
+        Cn = np.minimum(C, 0.0)
+        n1 = np.argmin(Cn, axis=1)  # best single row (largest |a^T v| with a^T v < 0)
+        c1 = Cn[np.arange(p), n1]
+        values[:, k] = np.sqrt(np.maximum(nv**2 - c1**2, 0.0))
+        inside = c1 >= 0  # v in the cone: max = ||v||, z = 0
+        z1 = -c1 / nx_safe[n1]
+        R = sg * V + z1[:, None] * (S[np.arange(p), n1][:, None] * X[n1])
+        G = S * (R @ X.T)  # KKT: A r >= 0 (complementarity holds by construction)
+        tolg = 1e-13 * (nv * nx.max(initial=0.0) + 1e-300)
+        exact[:, k] = inside | (G.min(axis=1) >= -tolg)
+        zbest[:, k] = np.where(inside, 0.0, z1)
+        nbest[:, k] = n1
+    if walls is not None:
+        _two_row_pass(
+            X,
+            S,
+            V,
+            values,
+            exact,
+            walls,
+            threshold,
+            exact_values,
+            keep_slack,
+            zbest,
+            nbest,
+            pairs := {},
+        )
+    need = ~exact if exact_values else (~exact) & (values > threshold)
+    jj, kk = np.nonzero(need)
+    order = np.argsort(-values[jj, kk], kind="stable")
     calls, worst = 0, 0.0
-    for j, k in zip(*np.nonzero(need)):
-        A = S[j][:, None] * X
-        _, val, kkt = nnls_slack(A, V[j] if k == 0 else -V[j])
-        values[j, k] = val
+    slack: dict[tuple[int, int], SparseVector] = {}
+    best: list[float] = sorted(values[exact & (values > threshold)].tolist())[-(top or 1) :]
+    for t in order:
+        j, k = int(jj[t]), int(kk[t])
+        if top is not None and len(best) >= top and values[j, k] <= best[0]:
+            break
+        rows = np.arange(X.shape[0]) if walls is None else walls[j]
+        A = S[j, rows][:, None] * X[rows]
+        z, val, kkt = nnls_slack(A, V[j] if k == 0 else -V[j])
         calls += 1
         worst = max(worst, kkt)
+        if val < values[j, k]:
+            values[j, k] = val
+            zbest[j, k] = -1.0  # marker: NNLS slack
+            if keep_slack:
+                zf = np.zeros(X.shape[0])
+                zf[rows] = z
+                slack[(j, 1 if k == 0 else -1)] = SparseVector.from_dense(zf)
+        if top is not None and values[j, k] > threshold:
+            best = sorted([*best, float(values[j, k])])[-top:]
+    if keep_slack and walls is not None:
+        for (j, k), (idx, zz) in pairs.items():
+            if zbest[j, k] == -2.0:
+                slack[(j, 1 if k == 0 else -1)] = SparseVector(idx, zz, X.shape[0])
+    if keep_slack:
+        for j, k in zip(*np.nonzero(zbest > 0)):
+            slack[(int(j), 1 if k == 0 else -1)] = SparseVector(
+                (int(nbest[j, k]),), (float(zbest[j, k]),), X.shape[0]
+            )
     flat = int(np.argmax(values))
     j, k = divmod(flat, 2)
-    return OracleResult(float(values[j, k]), j, 1 if k == 0 else -1, values, calls, worst)
+    return OracleResult(float(values[j, k]), j, 1 if k == 0 else -1, values, calls, worst, slack)
 
 
 # ----------------------------------------------------------------------------- exact
@@ -339,8 +543,9 @@ def _dense_z(z: Any, p: int, N: int) -> np.ndarray:
     return np.maximum(out, 0.0)
 
 
-def certified_dual_norm(X: Any, lam: Any, patterns: Any, z_plus: Any = None,
-                        z_minus: Any = None) -> tuple[Fraction, dict[str, Any]]:
+def certified_dual_norm(
+    X: Any, lam: Any, patterns: Any, z_plus: Any = None, z_minus: Any = None
+) -> tuple[Fraction, dict[str, Any]]:
     """Rigorous upper bound ``s`` of ``max_{j, +-} ||+-X^T D_j lam + X^T (2D_j - I) z_j^+-||``.
 
     A chamber whose float norm, inflated by an a-priori rounding-error bound, is <= 1 is
@@ -406,8 +611,7 @@ def certified_dual_norm(X: Any, lam: Any, patterns: Any, z_plus: Any = None,
 
 def exact_yT_lam(y: Sequence[float], lam: Sequence[float]) -> Fraction:
     """Exact ``y^T lambda``."""
-    return sum((to_fraction(float(a)) * to_fraction(float(b)) for a, b in zip(y, lam)),
-               Fraction(0))
+    return sum((to_fraction(float(a)) * to_fraction(float(b)) for a, b in zip(y, lam)), Fraction(0))
 
 
 # ----------------------------------------------------------------------------- bounds
@@ -427,8 +631,9 @@ def _check_binary(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def lower_bound(X: Any, y: Any, lam: Any, patterns: Any, z_plus: Any = None,
-                z_minus: Any = None) -> Fraction:
+def lower_bound(
+    X: Any, y: Any, lam: Any, patterns: Any, z_plus: Any = None, z_minus: Any = None
+) -> Fraction:
     """Rigorous ``LB = y^T lam / max(1, s) <= P*`` (valid when ``patterns`` is complete).
 
     ``lam`` is first projected exactly onto ``diag(y) lam >= 0`` (wrong-signed entries set to
@@ -465,8 +670,10 @@ def exact_margins(X: Any, W1: Any, w2: Any) -> list[Fraction]:
     W1 = np.asarray(W1, dtype=np.float64)
     w2 = np.asarray(w2, dtype=np.float64).reshape(-1)
     if W1.ndim != 2 or W1.shape[0] != X.shape[1] or W1.shape[1] != w2.shape[0]:
-        raise InputError(f"network: expected W1 of shape (d={X.shape[1]}, m) and w2 of length m,"
-                         f" got {W1.shape} and {w2.shape}")
+        raise InputError(
+            f"network: expected W1 of shape (d={X.shape[1]}, m) and w2 of length m,"
+            f" got {W1.shape} and {w2.shape}"
+        )
     if not (np.isfinite(W1).all() and np.isfinite(w2).all()):
         raise InputError("network: weights must be finite")
     Xi, ex = int_matrix(X)
@@ -504,13 +711,15 @@ def upper_bound(X: Any, y: Any, W1: Any, w2: Any) -> Fraction:
     margins = [f if yn > 0 else -f for f, yn in zip(F, y)]
     n = min(range(len(margins)), key=margins.__getitem__)
     if margins[n] <= 0:
-        raise InputError(f"upper_bound: the network's margin is not positive (sample {n} has "
-                         f"y_n f(x_n) = {float(margins[n]):.3g}); expected min_n y_n f > 0")
+        raise InputError(
+            f"upper_bound: the network's margin is not positive (sample {n} has "
+            f"y_n f(x_n) = {float(margins[n]):.3g}); expected min_n y_n f > 0"
+        )
     w2 = np.asarray(w2, dtype=np.float64).reshape(-1)
     total = Fraction(0)
     for i in range(W1.shape[1]):
         if w2[i] == 0:
             continue
-        hi = sqrt_bounds(exact_norm_sq(W1[:, i:i + 1].T, np.ones(1)))[1]
+        hi = sqrt_bounds(exact_norm_sq(W1[:, i : i + 1].T, np.ones(1)))[1]
         total += hi * abs(Fraction(float(w2[i])))
     return total / margins[n]

@@ -85,8 +85,11 @@ class SolverChoice:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready description (name, options, reason)."""
-        return {"name": self.name, "options": dict(sorted(self.options.items())),
-                "reason": self.reason}
+        return {
+            "name": self.name,
+            "options": dict(sorted(self.options.items())),
+            "reason": self.reason,
+        }
 
 
 def _probe_mosek() -> tuple[bool, str]:
@@ -152,13 +155,17 @@ def choose_solver(name: str | None = None) -> SolverChoice:
         if usable:
             return SolverChoice("MOSEK", dict(_OPTIONS["MOSEK"]), reason)
         if "not installed" not in reason and not _MOSEK_CACHE.get("warned"):
-            warnings.warn(f"{reason}; falling back to CLARABEL with tight tolerances",
-                          RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"{reason}; falling back to CLARABEL with tight tolerances",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             _MOSEK_CACHE["warned"] = True
         return SolverChoice("CLARABEL", dict(CLARABEL_OPTIONS), f"{reason}; using CLARABEL")
     if not isinstance(name, str) or name.upper() not in KNOWN_SOLVERS:
-        raise SolverError(f"unknown solver {name!r}: expected one of {', '.join(KNOWN_SOLVERS)}"
-                          " or None")
+        raise SolverError(
+            f"unknown solver {name!r}: expected one of {', '.join(KNOWN_SOLVERS)} or None"
+        )
     key = name.upper()
     if key == "MOSEK":
         usable, reason = mosek_usable()
@@ -166,8 +173,10 @@ def choose_solver(name: str | None = None) -> SolverChoice:
             raise SolverError(f"solver MOSEK was requested but cannot be used: {reason}")
         return SolverChoice("MOSEK", dict(_OPTIONS["MOSEK"]), "requested")
     if key not in cp.installed_solvers():
-        raise SolverError(f"solver {key} was requested but is not installed "
-                          f"(installed: {', '.join(sorted(cp.installed_solvers()))})")
+        raise SolverError(
+            f"solver {key} was requested but is not installed "
+            f"(installed: {', '.join(sorted(cp.installed_solvers()))})"
+        )
     return SolverChoice(key, dict(_OPTIONS[key]), "requested")
 
 
@@ -190,8 +199,12 @@ def solve_problem(prob: cp.Problem, choice: SolverChoice) -> Status:
     except cp.error.SolverError as exc:
         if not choice.options:
             raise SolverError(f"{choice.name} failed: {exc}") from exc
-        warnings.warn(f"{choice.name} failed with tight tolerances ({exc}); retrying with "
-                      "its default tolerances", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"{choice.name} failed with tight tolerances ({exc}); retrying with "
+            "its default tolerances",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         try:
             with np.errstate(all="ignore"):
                 prob.solve(solver=choice.name)
