@@ -2,10 +2,11 @@
 
 A float computation may decide a verdict only when a bound proved here says its rounding
 error cannot change the answer.  Everything assumes IEEE 754 binary64 with round-to-nearest
-(numpy's ``float64`` on every supported platform) and that dot products, matrix products and
-row sums are evaluated as *sums of products in some order* (any order, any tree, with or
-without fused multiply-add; no Strassen-like fast matrix multiplication, which OpenBLAS,
-MKL and BLIS do not use for ``dgemm``).
+and gradual underflow (numpy's ``float64`` by default; :func:`check_float_environment`
+verifies it) and that dot products, matrix products and row sums are evaluated as *sums of
+products in some order* (any order, any tree, with or without fused multiply-add; no
+Strassen-like fast matrix multiplication, which OpenBLAS, MKL and BLIS do not use for
+``dgemm``).
 
 The model (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §2.2, §3.1,
 with the underflow term made explicit): every elementary operation returns
@@ -57,6 +58,7 @@ __all__ = [
     "float_dot_is_exact",
     "dyadic_row",
     "ExactRows",
+    "check_float_environment",
 ]
 
 UNIT_ROUNDOFF: float = 2.0**-53
@@ -72,6 +74,35 @@ relative rounding model."""
 _U = Fraction(1, 2**53)
 _ETA = Fraction(1, 2**1074)
 _MAX_N = 2**60
+
+
+def check_float_environment() -> None:
+    """Raise ``FloatingPointError`` unless numpy float64 arithmetic rounds to nearest with
+    gradual underflow, the model every bound here assumes.
+
+    Flush-to-zero / denormals-are-zero modes (which some ``-ffast-math`` builds switch on
+    process-wide) or a directed rounding mode would void the bounds.
+
+    Examples
+    --------
+    >>> check_float_environment()
+    """
+    u = 2.0**-53
+    one = np.array([1.0, -1.0])
+    near = one + np.array([1.5 * u, -1.5 * u])  # ties away from 1: nearest is 1 ± 2u
+    tiny = np.array([2.0**-1022]) * 0.5  # subnormal result (flush-to-zero gives 0)
+    sub = np.array([SMALLEST_SUBNORMAL]) * 2.0  # subnormal input (DAZ reads it as 0)
+    if not (
+        near[0] == 1 + 2 * u
+        and near[1] == -1 - 2 * u
+        and tiny[0] == 2.0**-1023
+        and sub[0] == 2 * SMALLEST_SUBNORMAL
+    ):
+        raise FloatingPointError(
+            "float64 arithmetic is not IEEE round-to-nearest with "
+            "gradual underflow (flush-to-zero or a directed rounding "
+            "mode is active): rigorous error bounds do not apply"
+        )
 
 
 def round_up(q: Fraction | int) -> float:

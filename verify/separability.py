@@ -62,7 +62,7 @@ __all__ = ["Violation", "SeparabilityReport", "orthogonal_separability", "SAME",
 SAME = "same-class-not-positive"
 CROSS = "cross-class-positive"
 
-_BLOCK_BYTES = 64 * 2**20  # target size of one Gram row block
+_BLOCK_BYTES = 128 * 2**20  # target size of one Gram row block
 _TILE = 1 << 18  # entries of one post-processing tile (2 MiB)
 _CAP = 64  # at most this many float candidates per tile are evaluated exactly
 _BIG = 2**40
@@ -532,7 +532,7 @@ def orthogonal_separability(
     classes : numpy.ndarray, shape (N,)
         Integer class indices ``0..K-1`` (binary ±1 labels ``y``: ``(y > 0).astype(int)``).
     block_size : int, optional
-        Rows of the Gram matrix computed per BLAS call; by default a block is about 64 MiB.
+        Rows of the Gram matrix computed per BLAS call; by default a block is at most 128 MiB.
         The report does not depend on it.
     stop_at_first : bool
         Stop at the first tile containing a violation (the count is then partial).
@@ -562,6 +562,7 @@ def orthogonal_separability(
     'same-class-not-positive'
     """
     Xv, cls = _validate(X, classes)
+    nm.check_float_environment()
     N, d = Xv.shape
     for name, val, lo in (("block_size", block_size, 1), ("max_worst", max_worst, 0)):
         if (val is not None or lo == 0) and not (_is_int(val) and val >= lo):
@@ -571,7 +572,7 @@ def orthogonal_separability(
     block = (
         int(block_size)
         if block_size is not None
-        else max(1, min(_BLOCK_BYTES // (8 * N), max(256, N // 8)))
+        else max(1, min(_BLOCK_BYTES // (8 * N), max(512, N // 8)))
     )
     block = min(block, N)
     eng = _Engine(Xv, cls, int(max_worst), bool(stop_at_first))
