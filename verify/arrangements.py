@@ -4,14 +4,18 @@ A chamber is an open region of ``R^d`` minus the hyperplanes ``{u : x_n . u = 0}
 pattern is ``D = diag(1[X u >= 0])`` for any ``u`` inside it (zero rows always give 1).
 Enumeration works on ``Y = X[:, J]`` (``J``: columns of a proven nonsingular minor, so the
 pattern sets agree) and reports witnesses in ``R^d`` that are zero outside ``J``, so that
-``X u = Y u[J]`` holds exactly.  Every witness is checked with :func:`verify.linalg.exact_signs`
-(no sign of a nonzero row may vanish) and the list is declared complete only when the number
-of distinct patterns equals the independent exact count of :func:`verify.counting.count_chambers`.
+``X u = Y u[J]`` holds exactly.  Every witness is checked exactly (no sign of a nonzero row
+may vanish) and the list is declared complete only when the number of distinct patterns
+equals the independent exact count of :func:`verify.counting.count_chambers`.
 
-Methods: rank 0/1 directly, rank 2 by sorting the lines by angle, rank 3 by the extreme-ray
+Methods: rank 0/1 directly; rank 2 by sorting the lines by angle, with an exact certificate
+of the angular order (then the patterns follow combinatorially); rank 3 by the extreme-ray
 construction (the great-circle arrangement on the sphere, faces walked through a half-edge
-structure, each witness the sum of the chamber's unit rays), any rank incrementally (a chamber
-is split by a new hyperplane iff an LP finds a point on its other side, verified exactly).
+structure, each witness the sum of the chamber's unit rays, all witnesses checked with
+:func:`verify.linalg.exact_signs`; if a float ordering fails, the walk is redone with exact
+integer comparisons); any rank incrementally: the chambers cut by a new hyperplane ``H`` are
+the chambers of the restriction to ``H`` (exact integer normals), enumerated recursively with
+the rank-2/3 paths; the new witnesses are checked exactly, with an exact rational fallback.
 
 Examples
 --------
@@ -30,22 +34,20 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-import scipy.optimize
 import scipy.sparse
 import scipy.sparse.csgraph
 
 from verify.counting import (
     Hyperplanes,
     _cross,
+    _nullspace,
     _primitive,
     count_chambers,
     cover_bound,
     exact_cyclic_order,
-    exact_ray_order,
-    half_plane_index,
     rank3_lines,
     reduce_hyperplanes,
-    sector_witnesses,
+    sort_angles,
 )
 from verify.errors import EnumerationLimitError, InputError
 from verify.linalg import (
@@ -53,12 +55,13 @@ from verify.linalg import (
     exact_rank,
     exact_signs,
     float_points_with_signs,
+    integer_rows,
 )
 
 __all__ = ["Chambers", "enumerate_chambers", "count_chambers"]
 
 _METHODS = ("auto", "incremental", "sort-angles", "extreme-rays")
-_FALLBACK_MAX = 20_000  # largest count for which a failed fast path retries incrementally
+_FALLBACK_MAX = 200_000  # largest count for which a failed fast path retries incrementally
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,57 +187,6 @@ def _assemble(X: np.ndarray, hp: Hyperplanes, W: np.ndarray) -> tuple[np.ndarray
 
 
 # ----------------------------------------------------------------------------- rank 2
-
-
-def _sort_angles(hp: Hyperplanes) -> tuple[np.ndarray, np.ndarray] | None:
-    """Chambers of a rank-2 arrangement: the ``2m`` sectors between consecutive rays.
-
-    The rays ``+-(-h_2, h_1)`` are sorted by float angle; then it is proven exactly that the
-    order is strictly increasing in angle (half-plane index and 2x2 determinant signs), that
-    consecutive rays turn by less than pi, and that every witness lies strictly between its
-    two rays.  The sign of ``h_k . w_j`` then follows combinatorially (``h_k . w > 0`` iff
-    ``w`` lies in the half-turn from ``-rho_k`` to ``rho_k``), so the patterns are built without
-    an ``O(p N)`` sign computation.  Returns ``(packed patterns, witnesses in R^2)`` or None
-    when a check fails.
-    """
-    H = hp.normals
-    m = len(H)
-    rho = np.stack([-H[:, 1], H[:, 0]], axis=1)
-    rays = np.vstack([rho, -rho])
-    unit = rays / np.linalg.norm(rays, axis=1)[:, None]
-    hf = half_plane_index(rays)
-    theta = np.arctan2(unit[:, 1], unit[:, 0])
-    theta = np.where((hf == 1) & (theta > 0), -np.pi, theta)  # half 1 -> [-pi, 0)
-    order = np.lexsort((theta, hf))
-    W = sector_witnesses(rays, order)
-    if W is None:
-        order = exact_ray_order(hp)
-        W = sector_witnesses(rays, order)
-        if W is None:
-            return None
-    # sector j lies between R[j] and R[j+1]; position of -rho_k in the sorted order
-    pos = np.empty(2 * m, dtype=np.int64)
-    pos[order] = np.arange(2 * m)
-    b = pos[m:]  # -rho_k
-    N = hp.Y.shape[0]
-    Bn = (N + 7) // 8
-    nz = np.flatnonzero(hp.index >= 0)
-    k_of = hp.index[nz]
-    # sector 0: h_k . w_0 > 0 iff (0 - b_k) mod 2m < m
-    s0 = ((-b) % (2 * m)) < m
-    bits0 = np.ones(N, dtype=bool)
-    bits0[nz] = s0[k_of] == (hp.orient[nz] > 0)
-    F = np.zeros((2 * m, Bn + (-Bn) % 8), dtype=np.uint8)
-    F[0, :Bn] = np.packbits(bits0, bitorder="little")
-    # entering sector j (j >= 1) crosses ray R[j]: every row of its hyperplane flips
-    j_of_row = pos[k_of]
-    j2 = pos[k_of + m]
-    jj = np.concatenate([j_of_row, j2])
-    rows = np.concatenate([nz, nz])
-    sel = jj > 0
-    np.bitwise_xor.at(F, (jj[sel], rows[sel] >> 3), (1 << (rows[sel] & 7)).astype(np.uint8))
-    P = np.bitwise_xor.accumulate(F.view(np.uint64), axis=0).view(np.uint8)[:, :Bn]
-    return P, W
 
 
 # ----------------------------------------------------------------------------- rank 3
@@ -371,22 +323,41 @@ def _extreme_rays(
 # ----------------------------------------------------------------------------- any rank
 
 
-def _lp_point(A: np.ndarray, side: np.ndarray) -> np.ndarray | None:
-    """A float point with ``side_i * a_i . w > 0`` for all rows (max-margin LP), or None."""
-    k, r = A.shape
-    An = A / np.linalg.norm(A, axis=1)[:, None]
-    A_ub = np.hstack([-(side[:, None] * An), np.ones((k, 1))])
-    c = np.zeros(r + 1)
-    c[-1] = -1.0
-    bounds = [(-1.0, 1.0)] * r + [(None, 1.0)]
-    res = scipy.optimize.linprog(c, A_ub=A_ub, b_ub=np.zeros(k), bounds=bounds, method="highs")
-    if res.status != 0 or res.x is None or res.x[-1] <= 0:
-        return None
-    return np.asarray(res.x[:r], dtype=np.float64)
+def _chamber_points(G: np.ndarray) -> np.ndarray:
+    """Candidate witnesses in ``R^{G.shape[1]}`` of the chambers of the rows of ``G``."""
+    hp = reduce_hyperplanes(G)
+    r = hp.rank
+    if r == 0:
+        Wr = np.zeros((1, 0))
+    elif r == 1:
+        Wr = np.array([[1.0], [-1.0]])
+    elif r == 2:
+        res = sort_angles(hp)
+        Wr = _incremental(hp) if res is None else res[1]
+    elif r == 3:
+        lines = rank3_lines(hp)
+        members = np.array([i for L in lines for i in L], dtype=np.int64)
+        sizes = np.array([len(L) for L in lines], dtype=np.int64)
+        Wr = _extreme_rays(hp.normals, members, sizes)
+        if len(Wr) != 2 + 2 * int(np.sum(sizes - 1)):  # Euler count disagrees: walk exactly
+            Wr = _extreme_rays(hp.normals, members, sizes, exact=hp)
+    else:
+        Wr = _incremental(hp)
+    W = np.zeros((len(Wr), G.shape[1]))
+    W[:, list(hp.columns)] = Wr
+    return W
 
 
-def _incremental(H: np.ndarray) -> np.ndarray:
-    """Witnesses of all chambers, adding hyperplanes one at a time (LP + exact checks)."""
+def _incremental(hp: Hyperplanes) -> np.ndarray:
+    """Witnesses of all chambers, adding hyperplanes one at a time, without LPs.
+
+    The chambers cut by ``H_k`` correspond to the chambers of the restriction of the first
+    ``k`` hyperplanes to ``H_k`` (normals ``B h_i`` for an exact integer basis ``B`` of
+    ``H_k``), enumerated recursively with the rank-2/3 fast paths.  Their sign vectors are
+    computed exactly; each cut chamber gets two witnesses ``p +- t h_k`` (``p`` in ``H_k``),
+    checked exactly, with an exact rational construction where the float one fails.
+    """
+    H, ints = hp.normals, hp.ints
     m, r = H.shape
     if m == 0:
         return np.zeros((1, r))
@@ -394,28 +365,75 @@ def _incremental(H: np.ndarray) -> np.ndarray:
     W = np.stack([H[0], -H[0]])
     for k in range(1, m):
         s = exact_signs(H[k : k + 1], W)[:, 0]
-        cand_sig: list[np.ndarray] = []
-        cand_w: list[np.ndarray] = []
-        keep = s != 0
+        B = _nullspace([ints[k]], r)
+        G = [[sum(b * x for b, x in zip(bj, ints[i])) for bj in B] for i in range(k)]
+        V = _chamber_points(_float_rows(G, r - 1))
+        Vi, _ = integer_rows(V)
+        S = (
+            np.array(G, dtype=object)
+            .reshape(k, r - 1)
+            .dot(np.array(Vi, dtype=object).reshape(len(Vi), r - 1).T)
+        )
+        S = ((S > 0).astype(np.int8) - (S < 0).astype(np.int8)).T.reshape(len(V), k)
+        live = np.all(S != 0, axis=1)
+        S, V = S[live], V[live]
+        index = {row.tobytes(): j for j, row in enumerate(sig)}
+        parent = np.array([index.get(row.tobytes(), -1) for row in S], dtype=np.int64)
+        if parent.size:
+            parent, first = np.unique(parent, return_index=True)
+            V, S = V[first], S[first]
+            V, S = V[parent >= 0], S[parent >= 0]
+            parent = parent[parent >= 0]
+        keep = np.ones(len(sig), dtype=bool)
+        keep[parent] = False
+        keep &= s != 0
         new_sig = [np.hstack([sig[keep], s[keep, None]])]
         new_w = [W[keep]]
-        for j in range(len(W)):
-            sides = [-int(s[j])] if s[j] else [1, -1]
-            for side in sides:
-                full = np.append(sig[j], side).astype(np.int8)
-                w = _lp_point(H[: k + 1], full.astype(float))
-                if w is not None:
-                    cand_sig.append(full)
-                    cand_w.append(w)
-        if cand_w:
-            Wc = np.array(cand_w)
-            Sc = np.array(cand_sig)
-            ok = np.all(exact_signs(H[: k + 1], Wc) == Sc, axis=1)
-            new_sig.append(Sc[ok])
-            new_w.append(Wc[ok])
-        sig = np.vstack(new_sig)
-        W = np.vstack(new_w)
+        E = max(0, max(abs(v).bit_length() for b in B for v in b) - 400)  # common scale
+        P = V @ np.array([[float(Fraction(v, 1 << E)) for v in b] for b in B]).reshape(r - 1, r)
+        for side in (1, -1):
+            target = np.hstack([S, np.full((len(S), 1), side, dtype=np.int8)])
+            Wc = P.copy()
+            todo = np.arange(len(P))
+            scale = np.max(np.abs(P), axis=1) / np.max(np.abs(H[k]))
+            for t in (2.0**-20, 2.0**-36, 2.0**-50):
+                cand = P[todo] + side * t * scale[todo, None] * H[k]
+                ok = np.all(exact_signs(H[: k + 1], cand) == target[todo], axis=1)
+                Wc[todo[ok]] = cand[ok]
+                todo = todo[~ok]
+            if todo.size:
+                Wc[todo] = _exact_children(ints, k, B, V[todo], side)
+            new_sig.append(target)
+            new_w.append(Wc)
+        sig, W = np.vstack(new_sig), np.vstack(new_w)
     return W
+
+
+def _float_rows(G: list[list[int]], c: int) -> np.ndarray:
+    """Float approximation of integer rows (each scaled by a power of two, no overflow)."""
+    out = np.zeros((len(G), c))
+    for i, row in enumerate(G):
+        e = max(0, max(abs(v).bit_length() for v in row) - 900)
+        out[i] = [float(Fraction(v, 1 << e)) for v in row]
+    return out
+
+
+def _exact_children(
+    ints: list[tuple[int, ...]], k: int, B: list[list[int]], V: np.ndarray, side: int
+) -> np.ndarray:
+    """Exact rational points ``p + side * delta * h_k`` (``p = B^T v`` in ``H_k``) rounded to
+    floats with the same signs (see :func:`verify.linalg.float_points_with_signs`)."""
+    h = ints[k]
+    pts = []
+    for v in V:
+        p = [sum(Fraction(float(x)) * b[c] for x, b in zip(v, B)) for c in range(len(h))]
+        delta = Fraction(1)
+        for g in ints[:k]:
+            gh = sum(a * b for a, b in zip(g, h))
+            if gh:
+                delta = min(delta, abs(sum(a * q for a, q in zip(g, p))) / (2 * abs(gh)))
+        pts.append([q + side * delta * hc for q, hc in zip(p, h)])
+    return float_points_with_signs(list(ints[: k + 1]), pts)
 
 
 # ----------------------------------------------------------------------------- public
@@ -530,8 +548,8 @@ def enumerate_chambers(
     elif method == "rank-1":
         W = np.array([[1.0], [-1.0]])
     elif method == "sort-angles":
-        res = _sort_angles(hp)
-        W = _incremental(H) if res is None else None
+        res = sort_angles(hp)
+        W = _incremental(hp) if res is None else None
     elif method == "extreme-rays":
         if proof["method"] == "cover":  # general position: every pair is its own line
             iu = np.triu_indices(m, 1)
@@ -543,7 +561,7 @@ def enumerate_chambers(
             sizes = np.array([len(L) for L in lines], dtype=np.int64)
         W = _extreme_rays(H, members, sizes)
     else:
-        W = _incremental(H)
+        W = _incremental(hp)
     if method == "sort-angles" and res is not None:
         P, W2 = res
         first = _unique_rows(P)
@@ -561,7 +579,7 @@ def enumerate_chambers(
         method = "extreme-rays-exact"
     if len(patterns) != count and method != "incremental" and r >= 2 and count <= _FALLBACK_MAX:
         # a float ordering went wrong somewhere: fall back to the general construction
-        patterns, U = _assemble(X, hp, np.vstack([W, _incremental(H)]))
+        patterns, U = _assemble(X, hp, np.vstack([W, _incremental(hp)]))
         method = f"{method}+incremental"
     return Chambers(
         n_samples=N,

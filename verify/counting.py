@@ -53,6 +53,7 @@ __all__ = [
     "exact_ray_order",
     "sector_witnesses",
     "half_plane_index",
+    "sort_angles",
 ]
 
 _MAX_LISTED_FLATS = 2000
@@ -382,6 +383,57 @@ def exact_ray_order(hp: Hyperplanes) -> np.ndarray:
         return -1 if det > 0 else (1 if det < 0 else 0)
 
     return np.array(sorted(range(2 * m), key=functools.cmp_to_key(cmp)), dtype=np.int64)
+
+
+def sort_angles(hp: Hyperplanes) -> tuple[np.ndarray, np.ndarray] | None:
+    """Chambers of a rank-2 arrangement: the ``2m`` sectors between consecutive rays.
+
+    The rays ``+-(-h_2, h_1)`` are sorted by float angle; then it is proven exactly that the
+    order is strictly increasing in angle (half-plane index and 2x2 determinant signs), that
+    consecutive rays turn by less than pi, and that every witness lies strictly between its
+    two rays.  The sign of ``h_k . w_j`` then follows combinatorially (``h_k . w > 0`` iff
+    ``w`` lies in the half-turn from ``-rho_k`` to ``rho_k``), so the patterns are built without
+    an ``O(p N)`` sign computation.  Returns ``(packed patterns, witnesses in R^2)`` or None
+    when a check fails.
+    """
+    H = hp.normals
+    m = len(H)
+    rho = np.stack([-H[:, 1], H[:, 0]], axis=1)
+    rays = np.vstack([rho, -rho])
+    unit = rays / np.linalg.norm(rays, axis=1)[:, None]
+    hf = half_plane_index(rays)
+    theta = np.arctan2(unit[:, 1], unit[:, 0])
+    theta = np.where((hf == 1) & (theta > 0), -np.pi, theta)  # half 1 -> [-pi, 0)
+    order = np.lexsort((theta, hf))
+    W = sector_witnesses(rays, order)
+    if W is None:
+        order = exact_ray_order(hp)
+        W = sector_witnesses(rays, order)
+        if W is None:
+            return None
+    # sector j lies between R[j] and R[j+1]; position of -rho_k in the sorted order
+    pos = np.empty(2 * m, dtype=np.int64)
+    pos[order] = np.arange(2 * m)
+    b = pos[m:]  # -rho_k
+    N = hp.Y.shape[0]
+    Bn = (N + 7) // 8
+    nz = np.flatnonzero(hp.index >= 0)
+    k_of = hp.index[nz]
+    # sector 0: h_k . w_0 > 0 iff (0 - b_k) mod 2m < m
+    s0 = ((-b) % (2 * m)) < m
+    bits0 = np.ones(N, dtype=bool)
+    bits0[nz] = s0[k_of] == (hp.orient[nz] > 0)
+    F = np.zeros((2 * m, Bn + (-Bn) % 8), dtype=np.uint8)
+    F[0, :Bn] = np.packbits(bits0, bitorder="little")
+    # entering sector j (j >= 1) crosses ray R[j]: every row of its hyperplane flips
+    j_of_row = pos[k_of]
+    j2 = pos[k_of + m]
+    jj = np.concatenate([j_of_row, j2])
+    rows = np.concatenate([nz, nz])
+    sel = jj > 0
+    np.bitwise_xor.at(F, (jj[sel], rows[sel] >> 3), (1 << (rows[sel] & 7)).astype(np.uint8))
+    P = np.bitwise_xor.accumulate(F.view(np.uint64), axis=0).view(np.uint8)[:, :Bn]
+    return P, W
 
 
 # ----------------------------------------------------------------------------- Zaslavsky

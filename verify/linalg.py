@@ -294,6 +294,8 @@ def float_points_with_signs(
     >>> exact_signs(np.array(n, dtype=float), p).tolist()
     [[1, -1, 1]]
     """
+    # positive scaling keeps every sign: bring each point to max |coordinate| = 1 first
+    points = [[q / max(abs(v) for v in p) for q in p] if any(p) else p for p in points]
     out = np.array([[float(q) for q in p] for p in points], dtype=np.float64)
     out = out.reshape(len(points), len(normals[0]) if normals else 0)
     for f, p in enumerate(points):
