@@ -376,8 +376,8 @@ def oracle(
     >>> res = oracle(X, np.array([0.6, -0.8]), P, exact_values=True)
     >>> round(res.value, 12), res.chamber, res.sign
     (0.8, 0, -1)
-    >>> oracle(X, np.array([0.6, -0.8]), P).value  # ||X^T D_j lam|| <= 1: not refined
-    1.0
+    >>> round(oracle(X, np.array([0.6, -0.8]), P).value, 12)  # one-row screening: exact
+    0.8
     """
     X, lam = _check_X_lam(X, lam)
     P, _ = as_patterns(patterns, X.shape[0])

@@ -183,7 +183,9 @@ def choose_solver(name: str | None = None) -> SolverChoice:
 def solve_problem(prob: cp.Problem, choice: SolverChoice) -> Status:
     """Solve a CVXPY problem with ``choice`` and map the answer to :class:`Status`.
 
-    ``optimal_inaccurate`` maps to ``inaccurate`` (never ``optimal``).  A solver crash is
+    ``optimal_inaccurate`` maps to ``inaccurate`` (never ``optimal``); Clarabel stopping
+    inaccurate with the tight tolerances is retried once with 10x looser ones (1e-9, still
+    below its defaults) and the second answer is mapped.  A solver crash is
     retried once with the solver's default tolerances (with a warning); a second crash
     raises :class:`SolverError`.
 
@@ -194,7 +196,9 @@ def solve_problem(prob: cp.Problem, choice: SolverChoice) -> Status:
     <Status.INFEASIBLE: 'infeasible'>
     """
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            # CVXPY's "Solution may be inaccurate" is reported through the status instead
+            warnings.filterwarnings("ignore", message="Solution may be inaccurate")
             prob.solve(solver=choice.name, **choice.options)
     except cp.error.SolverError as exc:
         if not choice.options:
@@ -210,4 +214,16 @@ def solve_problem(prob: cp.Problem, choice: SolverChoice) -> Status:
                 prob.solve(solver=choice.name)
         except cp.error.SolverError as exc2:
             raise SolverError(f"{choice.name} failed: {exc2}") from exc2
-    return from_cvxpy(prob.status)
+    status = from_cvxpy(prob.status)
+    if status is Status.INACCURATE and choice.name == "CLARABEL" and choice.options:
+        # the tight tolerances stalled just short: retry once 10x looser (still below defaults)
+        looser = {k: (v * 10 if k.startswith("tol_") and k != "tol_ktratio" else v)
+                  for k, v in choice.options.items()}
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                prob.solve(solver=choice.name, **looser)
+            except cp.error.SolverError:
+                return status
+        status = from_cvxpy(prob.status)
+    return status
