@@ -53,7 +53,7 @@ def main() -> None:
     _row("rank 2, N=10^4 sorted angles", ch2, t2, 1.0)
 
     print("\n== general incremental path (recursive restrictions) vs fast paths, smaller sizes ==")
-    for N, d in ((100, 3), (2000, 2)):
+    for N, d in ((100, 3), (1000, 2)):
         X = rng.standard_normal((N, d))
         fast, tf = _timed(enumerate_chambers, X)
         slow, ts = _timed(enumerate_chambers, X, method="incremental")

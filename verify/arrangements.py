@@ -361,33 +361,44 @@ def _incremental(hp: Hyperplanes) -> np.ndarray:
     m, r = H.shape
     if m == 0:
         return np.zeros((1, r))
-    sig = np.array([[1], [-1]], dtype=np.int8)
+    # chambers are held as witnesses plus a fingerprint of their sign vector (a random
+    # integer combination); a fingerprint match is confirmed by exact signs of the witness
+    z = np.random.default_rng(20220101).integers(-(1 << 40), 1 << 40, size=m, dtype=np.int64)
+    fp = np.array([z[0], -z[0]], dtype=np.int64)
+    Ho = np.array([list(h) for h in ints], dtype=object).reshape(m, r)
+    hbits = max(abs(v).bit_length() for h in ints for v in h)
+    Hi = Ho.astype(np.int64) if hbits < 62 else Ho
     W = np.stack([H[0], -H[0]])
     for k in range(1, m):
         s = exact_signs(H[k : k + 1], W)[:, 0]
         B = _nullspace([ints[k]], r)
-        G = [[sum(b * x for b, x in zip(bj, ints[i])) for bj in B] for i in range(k)]
-        V = _chamber_points(_float_rows(G, r - 1))
+        bb = max(abs(v).bit_length() for b in B for v in b)
+        if hbits + bb + r.bit_length() < 62:  # restricted normals B h_i exactly in int64
+            G = Hi[:k] @ np.array(B, dtype=np.int64).T
+            Gf = G.astype(np.float64)
+        else:  # exact in Python ints; the float copy only guides the sub-enumeration
+            G = Ho[:k].dot(np.array(B, dtype=object).T)
+            E = max(0, bb - 400)
+            Bf = np.array([[float(Fraction(v, 1 << E)) for v in b] for b in B])
+            Gf = H[:k] @ Bf.reshape(r - 1, r).T
+            Gf /= np.maximum(np.max(np.abs(Gf), axis=1), 1e-300)[:, None]
+        V = _chamber_points(Gf)
         Vi, _ = integer_rows(V)
-        S = (
-            np.array(G, dtype=object)
-            .reshape(k, r - 1)
-            .dot(np.array(Vi, dtype=object).reshape(len(Vi), r - 1).T)
-        )
+        S = G.astype(object).dot(np.array(Vi, dtype=object).reshape(len(Vi), r - 1).T)
         S = ((S > 0).astype(np.int8) - (S < 0).astype(np.int8)).T.reshape(len(V), k)
         live = np.all(S != 0, axis=1)
         S, V = S[live], V[live]
-        index = {row.tobytes(): j for j, row in enumerate(sig)}
-        parent = np.array([index.get(row.tobytes(), -1) for row in S], dtype=np.int64)
-        if parent.size:
-            parent, first = np.unique(parent, return_index=True)
-            V, S = V[first], S[first]
-            V, S = V[parent >= 0], S[parent >= 0]
-            parent = parent[parent >= 0]
-        keep = np.ones(len(sig), dtype=bool)
+        order = np.argsort(fp, kind="stable")
+        fpS = S.astype(np.int64) @ z[:k]
+        cand = order[np.minimum(np.searchsorted(fp[order], fpS), len(fp) - 1)]
+        hit = fp[cand] == fpS
+        hit[hit] = np.all(exact_signs(H[:k], W[cand[hit]]) == S[hit], axis=1)
+        parent, first = np.unique(cand[hit], return_index=True)
+        V, S = V[hit][first], S[hit][first]
+        keep = np.ones(len(W), dtype=bool)
         keep[parent] = False
         keep &= s != 0
-        new_sig = [np.hstack([sig[keep], s[keep, None]])]
+        new_fp = [fp[keep] + s[keep].astype(np.int64) * z[k]]
         new_w = [W[keep]]
         E = max(0, max(abs(v).bit_length() for b in B for v in b) - 400)  # common scale
         P = V @ np.array([[float(Fraction(v, 1 << E)) for v in b] for b in B]).reshape(r - 1, r)
@@ -397,25 +408,16 @@ def _incremental(hp: Hyperplanes) -> np.ndarray:
             todo = np.arange(len(P))
             scale = np.max(np.abs(P), axis=1) / np.max(np.abs(H[k]))
             for t in (2.0**-20, 2.0**-36, 2.0**-50):
-                cand = P[todo] + side * t * scale[todo, None] * H[k]
-                ok = np.all(exact_signs(H[: k + 1], cand) == target[todo], axis=1)
-                Wc[todo[ok]] = cand[ok]
+                cand_w = P[todo] + side * t * scale[todo, None] * H[k]
+                ok = np.all(exact_signs(H[: k + 1], cand_w) == target[todo], axis=1)
+                Wc[todo[ok]] = cand_w[ok]
                 todo = todo[~ok]
             if todo.size:
                 Wc[todo] = _exact_children(ints, k, B, V[todo], side)
-            new_sig.append(target)
+            new_fp.append(fp[parent] + side * z[k])
             new_w.append(Wc)
-        sig, W = np.vstack(new_sig), np.vstack(new_w)
+        fp, W = np.concatenate(new_fp), np.vstack(new_w)
     return W
-
-
-def _float_rows(G: list[list[int]], c: int) -> np.ndarray:
-    """Float approximation of integer rows (each scaled by a power of two, no overflow)."""
-    out = np.zeros((len(G), c))
-    for i, row in enumerate(G):
-        e = max(0, max(abs(v).bit_length() for v in row) - 900)
-        out[i] = [float(Fraction(v, 1 << e)) for v in row]
-    return out
 
 
 def _exact_children(

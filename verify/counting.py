@@ -157,9 +157,12 @@ def reduce_hyperplanes(X: Any, *, rank_info: RankInfo | None = None) -> Hyperpla
 
 def _as_int64(rows: list[list[int]], d: int) -> np.ndarray | None:
     """The integer rows as an int64 array when every entry is below 2**62, else None."""
-    if any(abs(v) >= 1 << 62 for row in rows for v in row):
+    try:
+        A = np.array(rows, dtype=np.int64).reshape(len(rows), d)
+    except OverflowError:
         return None
-    return np.array(rows, dtype=np.int64).reshape(len(rows), d)
+    ok = not A.size or (int(A.max()) < 1 << 62 and int(A.min()) > -(1 << 62))
+    return A if ok else None
 
 
 def cover_bound(m: int, r: int) -> int:
