@@ -48,6 +48,7 @@ from verify.counting import (
     rank3_lines,
     reduce_hyperplanes,
     sort_angles,
+    unit_rows,
 )
 from verify.errors import EnumerationLimitError, InputError
 from verify.linalg import (
@@ -61,7 +62,11 @@ from verify.linalg import (
 __all__ = ["Chambers", "enumerate_chambers", "count_chambers"]
 
 _METHODS = ("auto", "incremental", "sort-angles", "extreme-rays")
-_FALLBACK_MAX = 200_000  # largest count for which a failed fast path retries incrementally
+_FALLBACK_MAX = 200_000
+_BITLEN = np.frompyfunc(lambda v: abs(v).bit_length(), 1, 1)
+_SHIFTED_FLOAT = np.frompyfunc(
+    lambda v, e: float(v >> e) if e else float(v), 2, 1
+)  # largest count for which a failed fast path retries incrementally
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,6 +159,8 @@ def _unique_rows(packed: np.ndarray) -> np.ndarray:
     A = np.zeros((p, B + (-B) % 8), dtype=np.uint8)
     A[:, :B] = packed
     keys = A.view(">u8").astype(np.uint64)  # big-endian words compare like the bytes
+    if keys.shape[1] == 0:  # no samples: all patterns are the empty pattern
+        return np.arange(min(p, 1))
     order = np.lexsort(keys.T[::-1])
     ks = keys[order]
     first = np.r_[True, np.any(ks[1:] != ks[:-1], axis=1)] if p else np.zeros(0, bool)
@@ -227,7 +234,7 @@ def _extreme_rays(
     a second witness per face (the rational sum of the L1-normalised integer rays, rounded)
     is added for thin chambers.
     """
-    Hn = H / np.linalg.norm(H, axis=1)[:, None]
+    Hn = unit_rows(H)
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
     a, b = Hn[members[starts]], Hn[members[starts + 1]]
     v = np.stack(
@@ -238,7 +245,7 @@ def _extreme_rays(
         ],
         axis=1,
     )
-    v /= np.linalg.norm(v, axis=1)[:, None]
+    v = unit_rows(v)
     n_lines = len(sizes)
     V = np.empty((2 * n_lines, 3))
     V[0::2], V[1::2] = v, -v
@@ -376,12 +383,12 @@ def _incremental(hp: Hyperplanes) -> np.ndarray:
         if hbits + bb + r.bit_length() < 62:  # restricted normals B h_i exactly in int64
             G = Hi[:k] @ np.array(B, dtype=np.int64).T
             Gf = G.astype(np.float64)
-        else:  # exact in Python ints; the float copy only guides the sub-enumeration
+        else:  # exact in Python ints, rounded row by row (no cancellation) to guide the
+            # sub-enumeration, whose signs are then recomputed exactly from G
             G = Ho[:k].dot(np.array(B, dtype=object).T)
-            E = max(0, bb - 400)
-            Bf = np.array([[float(Fraction(v, 1 << E)) for v in b] for b in B])
-            Gf = H[:k] @ Bf.reshape(r - 1, r).T
-            Gf /= np.maximum(np.max(np.abs(Gf), axis=1), 1e-300)[:, None]
+            bits = _BITLEN(G).astype(np.int64)
+            sh = np.maximum(bits.max(axis=1) - 1000, 0)[:, None] + np.zeros_like(bits)
+            Gf = _SHIFTED_FLOAT(G, sh).astype(np.float64)
         V = _chamber_points(Gf)
         Vi, _ = integer_rows(V)
         S = G.astype(object).dot(np.array(Vi, dtype=object).reshape(len(Vi), r - 1).T)

@@ -54,6 +54,7 @@ __all__ = [
     "sector_witnesses",
     "half_plane_index",
     "sort_angles",
+    "unit_rows",
 ]
 
 _MAX_LISTED_FLATS = 2000
@@ -179,6 +180,18 @@ def cover_bound(m: int, r: int) -> int:
 
 
 # ----------------------------------------------------------------------------- general position
+
+
+def unit_rows(A: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit Euclidean length without overflow (power-of-two prescaling).
+
+    Examples
+    --------
+    >>> unit_rows(np.array([[3e300, 4e300]])).tolist()
+    [[0.6, 0.8]]
+    """
+    B = _unit2(A)
+    return B / np.linalg.norm(B, axis=1)[:, None]
 
 
 def _unit2(H: np.ndarray) -> np.ndarray:
@@ -346,7 +359,7 @@ def sector_witnesses(rays: np.ndarray, order: np.ndarray) -> np.ndarray | None:
     half = half_plane_index(R)
     if np.any(np.diff(half) < 0) or not np.all(_det2_signs(R, Rn) > 0):
         return None
-    unit = R / np.linalg.norm(R, axis=1)[:, None]
+    unit = unit_rows(R)
     W = unit + np.roll(unit, -1, axis=0)
     bad = np.flatnonzero((_det2_signs(R, W) <= 0) | (_det2_signs(W, Rn) <= 0))
     for j in bad.tolist():  # thin sectors: exact rational bisector, rounded, rechecked
@@ -403,7 +416,7 @@ def sort_angles(hp: Hyperplanes) -> tuple[np.ndarray, np.ndarray] | None:
     m = len(H)
     rho = np.stack([-H[:, 1], H[:, 0]], axis=1)
     rays = np.vstack([rho, -rho])
-    unit = rays / np.linalg.norm(rays, axis=1)[:, None]
+    unit = unit_rows(rays)
     hf = half_plane_index(rays)
     theta = np.arctan2(unit[:, 1], unit[:, 0])
     theta = np.where((hf == 1) & (theta > 0), -np.pi, theta)  # half 1 -> [-pi, 0)
