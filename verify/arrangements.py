@@ -48,7 +48,6 @@ from verify.counting import (
     rank3_lines,
     reduce_hyperplanes,
     sort_angles,
-    unit_rows,
 )
 from verify.errors import EnumerationLimitError, InputError
 from verify.linalg import (
@@ -56,7 +55,9 @@ from verify.linalg import (
     exact_rank,
     exact_signs,
     float_points_with_signs,
+    group_order,
     integer_rows,
+    unit_rows,
 )
 
 __all__ = ["Chambers", "enumerate_chambers", "count_chambers"]
@@ -209,17 +210,6 @@ def _perp_basis(V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return e1, np.cross(V, e1)
 
 
-def _group_order(keys: np.ndarray, sort_group: Any) -> np.ndarray:
-    """Order grouping equal ``keys`` (ascending), each group sorted by ``sort_group(idx)``."""
-    by_key = np.argsort(keys, kind="stable")
-    bounds = np.flatnonzero(np.r_[True, keys[by_key][1:] != keys[by_key][:-1], True])
-    parts = []
-    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-        idx = by_key[a:b]
-        parts.append(idx[np.asarray(sort_group(idx), dtype=np.int64)])
-    return np.concatenate(parts)
-
-
 def _extreme_rays(
     H: np.ndarray, members: np.ndarray, sizes: np.ndarray, exact: Hyperplanes | None = None
 ) -> np.ndarray:
@@ -267,7 +257,7 @@ def _extreme_rays(
             f, g = exact.ints[members[starts[k]]], exact.ints[members[starts[k] + 1]]
             c = _primitive(_cross(f, g))
             Vi += [c, (-c[0], -c[1], -c[2])]
-        order = _group_order(
+        order = group_order(
             ent_plane,
             lambda idx: exact_cyclic_order(
                 exact.ints[ent_plane[idx[0]]], [Vi[v] for v in ent_vert[idx]]
@@ -301,7 +291,7 @@ def _extreme_rays(
                 ts.append(t if e % 2 == 0 else (-t[0], -t[1], -t[2]))
             return exact_cyclic_order(Vi[origin[idx[0]]], ts)
 
-        rot = _group_order(origin, tangents)
+        rot = group_order(origin, tangents)
     o_sorted = origin[rot]
     rstart = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
     rlast = np.r_[o_sorted[1:] != o_sorted[:-1], True]

@@ -37,10 +37,12 @@ from verify.linalg import (
     RankInfo,
     _gamma,
     _int_det,
+    _unit2,
     as_float_matrix,
     exact_rank,
     exact_signs_paired,
     integer_rows,
+    unit_rows,
 )
 
 __all__ = [
@@ -54,7 +56,6 @@ __all__ = [
     "sector_witnesses",
     "half_plane_index",
     "sort_angles",
-    "unit_rows",
 ]
 
 _MAX_LISTED_FLATS = 2000
@@ -180,24 +181,6 @@ def cover_bound(m: int, r: int) -> int:
 
 
 # ----------------------------------------------------------------------------- general position
-
-
-def unit_rows(A: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit Euclidean length without overflow (power-of-two prescaling).
-
-    Examples
-    --------
-    >>> unit_rows(np.array([[3e300, 4e300]])).tolist()
-    [[0.6, 0.8]]
-    """
-    B = _unit2(A)
-    return B / np.linalg.norm(B, axis=1)[:, None]
-
-
-def _unit2(H: np.ndarray) -> np.ndarray:
-    """Scale rows by exact powers of two so the max |entry| of each row is in [1, 2)."""
-    e = np.floor(np.log2(np.max(np.abs(H), axis=1)))
-    return H * np.exp2(-e)[:, None]
 
 
 def _triples_general_position(H: np.ndarray) -> tuple[bool, int, int]:

@@ -46,6 +46,8 @@ __all__ = [
     "as_float_matrix",
     "integer_rows",
     "float_points_with_signs",
+    "unit_rows",
+    "group_order",
 ]
 
 _U = 2.0**-53  # unit roundoff of float64
@@ -282,9 +284,8 @@ def float_points_with_signs(
     """Float points with exactly the same (nonzero) signs against integer ``normals`` as the
     rational ``points`` (interior points of chambers, e.g. of very thin ones).
 
-    All coordinates but the smallest-magnitude one are rounded (plus a few neighbouring
-    floats); the last coordinate is then chosen inside its exact open interval.  Where no
-    float point is found, the plain rounding is returned (a caller re-checks anyway).
+    All coordinates but the smallest one are rounded (or moved a few floats), the last is
+    put inside its exact open interval; failing that, the plain rounding is returned.
 
     Examples
     --------
@@ -354,13 +355,12 @@ def _search_point(
                     hi = bound if hi is None else min(hi, bound)
             if not feasible or (lo is not None and hi is not None and lo >= hi):
                 continue
-            if lo is None and hi is None:
-                z = 0.0
-            elif lo is None:
+            z = 0.0
+            if lo is None and hi is not None:
                 z = float(hi) - abs(float(hi)) - 1.0
-            elif hi is None:
+            elif hi is None and lo is not None:
                 z = float(lo) + abs(float(lo)) + 1.0
-            else:
+            elif lo is not None and hi is not None:
                 z = float((lo + hi) / 2)
             if (lo is None or Fraction(z) > lo) and (hi is None or Fraction(z) < hi):
                 w = [0.0] * r
@@ -369,6 +369,41 @@ def _search_point(
                 w[last] = z
                 return w
     return None
+
+
+def unit_rows(A: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit Euclidean length without overflow (power-of-two prescaling).
+
+    Examples
+    --------
+    >>> unit_rows(np.array([[3e300, 4e300]])).tolist()
+    [[0.6, 0.8]]
+    """
+    B = _unit2(A)
+    return B / np.linalg.norm(B, axis=1)[:, None]
+
+
+def _unit2(H: np.ndarray) -> np.ndarray:
+    """Scale rows by exact powers of two so the max |entry| of each row is in [1, 2)."""
+    e = np.floor(np.log2(np.max(np.abs(H), axis=1)))
+    return H * np.exp2(-e)[:, None]
+
+
+def group_order(keys: np.ndarray, sort_group: Any) -> np.ndarray:
+    """Order grouping equal ``keys`` (ascending), each group sorted by ``sort_group(idx)``.
+
+    Examples
+    --------
+    >>> group_order(np.array([1, 0, 1]), lambda idx: list(range(len(idx)))[::-1]).tolist()
+    [1, 2, 0]
+    """
+    by_key = np.argsort(keys, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, keys[by_key][1:] != keys[by_key][:-1], True])
+    parts = []
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        idx = by_key[a:b]
+        parts.append(idx[np.asarray(sort_group(idx), dtype=np.int64)])
+    return np.concatenate(parts)
 
 
 # ----------------------------------------------------------------------------- rank
@@ -499,8 +534,7 @@ def _exact_full(X: np.ndarray) -> RankInfo:
 
 def _lu_preselect(A: np.ndarray) -> np.ndarray:
     """Rows chosen by LU with partial pivoting of a tall matrix ``A`` (first ``ncols``)."""
-    lu, ipiv, _info = scipy.linalg.lapack.dgetrf(A)
-    perm = np.arange(A.shape[0])
+    ipiv, perm = scipy.linalg.lapack.dgetrf(A)[1], np.arange(A.shape[0])
     for k, p in enumerate(ipiv[: A.shape[1]]):
         perm[k], perm[p] = perm[p], perm[k]
     return np.sort(perm[: A.shape[1]])
