@@ -198,21 +198,19 @@ def _triples_general_position(H: np.ndarray) -> tuple[bool, int, int]:
         h, a = H[i], A[i]
         Hs, As = H[i + 1 :], A[i + 1 :]
         P = np.empty((len(Hs), 3))  # h x c for every later c
-        P[:, 0] = h[1] * Hs[:, 2] - h[2] * Hs[:, 1]
-        P[:, 1] = h[2] * Hs[:, 0] - h[0] * Hs[:, 2]
-        P[:, 2] = h[0] * Hs[:, 1] - h[1] * Hs[:, 0]
         Pa = np.empty((len(Hs), 3))
-        Pa[:, 0] = a[1] * As[:, 2] + a[2] * As[:, 1]
-        Pa[:, 1] = a[2] * As[:, 0] + a[0] * As[:, 2]
-        Pa[:, 2] = a[0] * As[:, 1] + a[1] * As[:, 0]
-        D = P @ Hs.T  # D[j, k] = det(H[i], H[i+1+j], H[i+1+k])
-        B = Pa @ As.T
-        B *= g
-        B += 1e-300
-        und = np.abs(D) <= B
-        if not und.any():
-            n_float += len(Hs) * (len(Hs) - 1) // 2
-            continue
+        with np.errstate(all="ignore"):  # inf / NaN end up undecided, hence exact
+            P[:, 0] = h[1] * Hs[:, 2] - h[2] * Hs[:, 1]
+            P[:, 1] = h[2] * Hs[:, 0] - h[0] * Hs[:, 2]
+            P[:, 2] = h[0] * Hs[:, 1] - h[1] * Hs[:, 0]
+            Pa[:, 0] = a[1] * As[:, 2] + a[2] * As[:, 1]
+            Pa[:, 1] = a[2] * As[:, 0] + a[0] * As[:, 2]
+            Pa[:, 2] = a[0] * As[:, 1] + a[1] * As[:, 0]
+            D = P @ Hs.T  # D[j, k] = det(H[i], H[i+1+j], H[i+1+k])
+            B = Pa @ As.T
+            B *= g
+            B += 1e-300
+            und = ~(np.abs(D) > B)
         und = np.triu(und, 1)
         jj, kk = np.nonzero(und)
         n_float += len(Hs) * (len(Hs) - 1) // 2 - len(jj)

@@ -379,14 +379,20 @@ def unit_rows(A: np.ndarray) -> np.ndarray:
     >>> unit_rows(np.array([[3e300, 4e300]])).tolist()
     [[0.6, 0.8]]
     """
-    B = _unit2(A)
-    return B / np.linalg.norm(B, axis=1)[:, None]
+    with np.errstate(all="ignore"):  # approximate: underflow of tiny entries is harmless
+        B = A * np.exp2(-np.floor(np.log2(np.max(np.abs(A), axis=1))))[:, None]
+        return B / np.linalg.norm(B, axis=1)[:, None]
 
 
 def _unit2(H: np.ndarray) -> np.ndarray:
-    """Scale rows by exact powers of two so the max |entry| of each row is in [1, 2)."""
-    e = np.floor(np.log2(np.max(np.abs(H), axis=1)))
-    return H * np.exp2(-e)[:, None]
+    """Scale rows by powers of two so the max |entry| of each row is in [1, 2); rows whose
+    scaling would not be exact (underflow of small entries) are left unscaled."""
+    with np.errstate(all="ignore"):
+        e = np.floor(np.log2(np.max(np.abs(H), axis=1)))
+        S = H * np.exp2(-e)[:, None]
+        bad = ~np.all(S * np.exp2(e)[:, None] == H, axis=1)
+    S[bad] = H[bad]
+    return S
 
 
 def group_order(keys: np.ndarray, sort_group: Any) -> np.ndarray:
@@ -435,6 +441,9 @@ def _float_nonsingular(M: np.ndarray) -> tuple[bool, str]:
     if not (np.all(np.isfinite(rs)) and np.all(np.isfinite(cs))):
         return False, "zero row or column"
     A = A * cs[None, :]
+    with np.errstate(all="ignore"):
+        if not np.array_equal(A * (1.0 / cs)[None, :] * (1.0 / rs)[:, None], M):
+            return False, "equilibration not exact (underflow)"
     try:
         R = np.linalg.inv(A)
     except np.linalg.LinAlgError:
