@@ -6,8 +6,7 @@ underflow term) or, where such a bound cannot decide, in exact integer arithmeti
 float is a dyadic rational, so scaling a row by a power of two turns it into integers
 exactly; row scalings change neither ranks nor row spans.
 
-The optional ``python-flint`` package speeds up the exact fallbacks; without it the pure
-Python kernel :mod:`verify.exact` is used.
+Optional ``python-flint`` speeds up exact fallbacks (else pure :mod:`verify.exact`).
 
 Examples
 --------
@@ -86,12 +85,7 @@ class RankInfo:
         >>> RankInfo(1, (0,), (0,), "p").to_dict()["rows"]
         [0]
         """
-        return {
-            "rank": self.rank,
-            "rows": list(self.rows),
-            "cols": list(self.cols),
-            "proof": self.proof,
-        }
+        return {"rank": self.rank, "rows": [*self.rows], "cols": [*self.cols], "proof": self.proof}
 
 
 def as_float_matrix(X: Any, *, name: str = "X") -> np.ndarray:
@@ -300,20 +294,17 @@ def float_points_with_signs(
     out = np.array([[float(q) for q in p] for p in points], dtype=np.float64)
     out = out.reshape(len(points), len(normals[0]) if normals else 0)
     for f, p in enumerate(points):
-        target = [(sum(a * q for a, q in zip(h, p)) > 0) * 2 - 1 for h in normals]
-        if _signs_match(normals, [Fraction(v) for v in out[f]], target):
+        target = [_sign(sum(a * q for a, q in zip(h, p))) for h in normals]
+        w = [Fraction(v) for v in out[f]]
+        if all(_sign(sum(a * q for a, q in zip(h, w))) == t for h, t in zip(normals, target)):
             continue
-        w = _search_point(normals, p, target)
-        if w is not None:
-            out[f] = w
+        found = _search_point(normals, p, target)
+        out[f] = out[f] if found is None else found
     return out
 
 
-def _signs_match(normals: list[tuple[int, ...]], w: list[Fraction], target: list[int]) -> bool:
-    return all(
-        (s := sum(a * q for a, q in zip(h, w))) != 0 and (s > 0) == (t > 0)
-        for h, t in zip(normals, target)
-    )
+def _sign(v: Fraction | int) -> int:
+    return (v > 0) - (v < 0)
 
 
 def _search_point(
