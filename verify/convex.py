@@ -67,6 +67,9 @@ __all__ = [
     "upper_bound",
 ]
 
+#: Clarabel tolerance of the first column-generation rounds (the last ones use the tight ones).
+LOOSE_TOL = 1e-7
+
 #: Neurons with ||u|| below this fraction of the largest are dropped from the network.
 DROP_REL = 1e-7
 
@@ -457,17 +460,39 @@ def solve_dual(
 # ----------------------------------------------------------------------------- closed form
 
 
-def _min_norm(Xs: np.ndarray, choice: SolverChoice) -> tuple[np.ndarray, np.ndarray, Status]:
-    """``argmin{||w|| : Xs w >= 1}`` and the multiplier ``mu >= 0`` (``||Xs^T mu|| = 1``)."""
-    w = cp.Variable(Xs.shape[1])
-    con = Xs @ w >= 1
-    prob = cp.Problem(cp.Minimize(cp.norm(w, 2)), [con])
-    status = solve_problem(prob, choice)
-    if w.value is None:
-        raise SolverError(f"the min-norm problem of one class failed: {prob.status}")
-    mu = np.maximum(np.asarray(con.dual_value, dtype=float).reshape(-1), 0.0)
-    mu[mu <= 1e-13 * max(float(mu.max(initial=0.0)), 1e-300)] = 0.0  # exact zeros: any
-    return np.asarray(w.value, dtype=float), mu, status  # mu >= 0 is allowed in the LB
+def _min_norm(
+    Xs: np.ndarray, choice: SolverChoice, *, tol: float = 1e-10, max_rounds: int = 100
+) -> tuple[np.ndarray, np.ndarray, Status]:
+    """``argmin{||w|| : Xs w >= 1}`` and its multiplier ``mu >= 0`` (``||Xs^T mu|| = 1``).
+
+    Cutting planes: solve over a working set of rows, add the most violated rows, repeat until
+    ``Xs w >= 1 - tol``.  The multiplier of a restricted problem, extended by zeros, is
+    feasible for the full dual (``||Xs^T mu|| <= 1``), so the lower bound stays valid at any
+    round; the upper bound re-checks the final network exactly.
+    """
+    n, d = Xs.shape
+    c = Xs.mean(axis=0)
+    work = np.argsort(Xs @ c, kind="stable")[: min(n, 2 * d + 10)]
+    status = Status.UNKNOWN
+    for _ in range(max_rounds):
+        w = cp.Variable(d)
+        con = Xs[work] @ w >= 1
+        prob = cp.Problem(cp.Minimize(cp.norm(w, 2)), [con])
+        status = solve_problem(prob, choice)
+        if w.value is None:
+            raise SolverError(f"the min-norm problem of one class failed: {prob.status}")
+        wv = np.asarray(w.value, dtype=float)
+        margins = Xs @ wv
+        viol = np.flatnonzero(margins < 1 - tol)
+        viol = np.setdiff1d(viol, work)
+        if viol.size == 0:
+            break
+        add = viol[np.argsort(margins[viol], kind="stable")[: max(d, 50)]]
+        work = np.concatenate([work, add])
+    mu = np.zeros(n)
+    mu[work] = np.maximum(np.asarray(con.dual_value, dtype=float).reshape(-1), 0.0)
+    mu[mu <= 1e-13 * max(float(mu.max(initial=0.0)), 1e-300)] = 0.0  # any mu >= 0 is allowed
+    return wv, mu, status
 
 
 def _worst(status: list[Status]) -> Status:
@@ -660,16 +685,18 @@ def spike_free_restated_value(X: Any, y: Any, *, solver: str | SolverChoice | No
 # ----------------------------------------------------------------------------- column generation
 
 
-def _initial_working_set(X: np.ndarray, y: np.ndarray, P: np.ndarray) -> list[int]:
+def _initial_working_set(
+    X: np.ndarray, y: np.ndarray, P: np.ndarray, *, iterations: int = 8
+) -> list[int]:
     """Chambers of y-aligned candidate neurons (Theorem 1's fixed points u = +-X^T D(u) y)."""
     key = {row.tobytes(): j for j, row in enumerate(np.packbits(P, axis=1))}
     U = [X.T @ y, X.T @ np.maximum(y, 0), -X.T @ np.maximum(-y, 0)]
     for sgn in (1.0, -1.0):
-        V = sgn * X.copy()  # start from every +-x_n, iterate u <- sgn X^T D(u) y
-        for _ in range(3):
+        V = sgn * X.copy()  # start from every +-x_n, iterate u <- sgn X^T D(u) y to a spike
+        for _ in range(iterations):
             D = (V @ X.T >= 0).astype(float)
             V = sgn * (D * y[None, :]) @ X
-            U.extend(list(V))
+        U.extend(list(V))
     found: list[int] = []
     for u in U:
         j = key.get(np.packbits(X @ u >= 0).tobytes())
@@ -737,6 +764,12 @@ def column_generation(
     dropped: dict[int, int] = {}
     peak = len(working)
     converged = False
+    loose = choice
+    if choice.name == "CLARABEL":  # first rounds with looser tolerances (fewer iterations)
+        opts = {k: (LOOSE_TOL if k.startswith("tol_") and k != "tol_ktratio" else v)
+                for k, v in choice.options.items()}
+        loose = SolverChoice(choice.name, opts, choice.reason)
+    loose_phase = loose is not choice
     t_solve, rounds = 0.0, 0
     sol: ConvexSolution | None = None
     res = None
@@ -748,7 +781,7 @@ def column_generation(
             X,
             y,
             P[working],
-            solver=choice,
+            solver=loose if loose_phase else choice,
             complete=False,
             bounds=False,
             walls=[walls[j] for j in working],
@@ -764,20 +797,24 @@ def column_generation(
             continue
         if sol.status not in (Status.RESTRICTED, Status.INACCURATE):
             break
-        res = oracle(X, sol.lam, P, threshold=1.0 + tol, top=per_round, walls=walls)
+        thr = 1.0 + (max(tol, LOOSE_TOL * 10) if loose_phase else tol)
+        res = oracle(X, sol.lam, P, threshold=thr, top=per_round, walls=walls)
         best = res.values.max(axis=1)
-        order = [int(j) for j in np.argsort(-best, kind="stable") if best[j] > 1.0 + tol]
+        order = [int(j) for j in np.argsort(-best, kind="stable") if best[j] > thr]
         inset = set(working)
         new = [j for j in order if j not in inset][:per_round]
+        if not new and loose_phase:  # switch to the tight tolerances and re-check
+            loose_phase = False
+            continue
         if not new:  # violations inside the working set are solver inaccuracy (see s)
             converged = True
             break
-        # drop chambers without a neuron that are neither new nor dropped before (no cycling)
-        active = {working[n.pattern] for n in sol.neurons}
+        # drop chambers whose dual constraints are clearly slack (upper bound < 1 - 1e-3, so
+        # u_j = u'_j = 0 by complementary slackness), unless new or dropped before (no cycling)
         keep = [
             j
             for j in working
-            if j in active or added.get(j, 0) >= rounds - 1 or dropped.get(j, 0) >= 1
+            if best[j] >= 1.0 - 1e-3 or added.get(j, 0) >= rounds or dropped.get(j, 0) >= 1
         ]
         for j in set(working) - set(keep):
             dropped[j] = dropped.get(j, 0) + 1
@@ -813,8 +850,10 @@ def column_generation(
     if status == Status.RESTRICTED:
         status = Status.OPTIMAL if (converged and complete) else Status.RESTRICTED
     if not converged:
-        msg.append(f"not converged after {rounds} rounds: chambers outside the working set"
-                   f" are still violated (s = {res.value:.3g})")
+        msg.append(
+            f"not converged after {rounds} rounds: chambers outside the working set"
+            f" are still violated (s = {res.value:.3g})"
+        )
     if not complete:
         msg.append("chamber list not proven complete: no lower bound")
     return ConvexSolution(

@@ -217,8 +217,10 @@ def solve_problem(prob: cp.Problem, choice: SolverChoice) -> Status:
     status = from_cvxpy(prob.status)
     if status is Status.INACCURATE and choice.name == "CLARABEL" and choice.options:
         # the tight tolerances stalled just short: retry once 10x looser (still below defaults)
-        looser = {k: (v * 10 if k.startswith("tol_") and k != "tol_ktratio" else v)
-                  for k, v in choice.options.items()}
+        looser = {
+            k: (v * 10 if k.startswith("tol_") and k != "tol_ktratio" else v)
+            for k, v in choice.options.items()
+        }
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
