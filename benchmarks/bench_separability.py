@@ -14,6 +14,10 @@ Variants (N = 20,000, d = 784 by default):
                  float Gram entries are provably exact.
 * ``blocks``     nonnegative features on class-wise disjoint coordinate blocks (with exact
                  zeros inside the blocks): separable, cross-class pairs are structural zeros.
+* ``hadamard01`` (not run by default) ``0.1 ×`` the hadamard set: the entries are no longer
+                 short dyadic numbers, the cross-class inner products are exact zeros or
+                 ~1e-17 relative: no float bound decides them, every one goes to exact
+                 integer arithmetic (limb-split BLAS products).  The worst case.
 
 Run: ``python benchmarks/bench_separability.py [--n N] [--d D] [--only NAME ...]``.
 Times are wall clock (and process CPU time) of one run; peak memory is the growth of the
@@ -51,6 +55,9 @@ def make(name: str, N: int, d: int, rng: np.random.Generator) -> tuple[np.ndarra
         noise = rng.standard_normal((N, d))
         X += 0.05 * noise / np.linalg.norm(noise, axis=1, keepdims=True)
         return X, cls
+    if name == "hadamard01":  # not dyadic: cross products are tiny or 0, all go exact
+        X, cls = make("hadamard", N, d, rng)
+        return 0.1 * X, cls
     if name == "hadamard":
         m = 1 << int(np.log2(min(d, 512)))
         H = hadamard(m)

@@ -167,3 +167,42 @@ def test_dyadic_rows_and_exact_rows(X):
                 cos2 = ip * ip / (exact_dot(X[i].tolist(), X[i].tolist())
                                   * exact_dot(X[j].tolist(), X[j].tolist()))
                 assert abs(c * c - float(cos2)) <= 1e-15 * float(cos2) + 1e-300
+
+
+def test_limb_width():
+    for n in (1, 2, 3, 784, 1000, 2**20):
+        b = nm.limb_width(n)
+        assert n * 2 ** (2 * b) <= 2**53 < n * 2 ** (2 * b + 2) * 2
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 6).flatmap(
+    lambda d: st.tuples(hnp.arrays(np.float64, (3, d), elements=st.one_of(_finite, _tricky)),
+                        hnp.arrays(np.float64, (4, d), elements=st.one_of(_finite, _tricky)))))
+def test_exact_products_match_fractions(AB):
+    A, B = AB
+    P = nm.exact_products(A, B, max_limbs=60)
+    if P is None:  # rows spanning more than ~1000 bits
+        return
+    la, lb = nm.lsb_exponents(A), nm.lsb_exponents(B)
+    for a in range(len(A)):
+        for b in range(len(B)):
+            exact = exact_dot(A[a].tolist(), B[b].tolist())
+            assert P.sign[a, b] == (exact > 0) - (exact < 0)
+            ea = 0 if la[a] >= 2**40 else int(la[a])
+            eb = 0 if lb[b] >= 2**40 else int(lb[b])
+            assert Fraction(P.integer(a, b)) * Fraction(2) ** (ea + eb) == exact
+
+
+def test_exact_products_decimal_data_and_limits():
+    rng = np.random.default_rng(2)
+    A = np.round(rng.standard_normal((6, 50)), 3)
+    B = np.round(rng.standard_normal((5, 50)), 3)
+    P = nm.exact_products(A, B)
+    for a in range(6):
+        for b in range(5):
+            exact = exact_dot(A[a].tolist(), B[b].tolist())
+            assert P.sign[a, b] == (exact > 0) - (exact < 0)
+    wide = np.array([[1e300, 5e-324]])
+    assert nm.exact_products(wide, wide) is None
+    assert nm.ExactRows(wide).products([0], [0])[0] > 0

@@ -303,3 +303,25 @@ def test_sign_flip_of_whole_class_and_scaling_invariance(data, seed):
     r3 = orthogonal_separability(X * flip, cls)  # products; cross ones change sign
     b = brute_force(X * flip, cls)
     assert r3.violations == b["violations"]
+
+
+def test_near_orthogonal_non_dyadic_data_goes_exact_in_batches(monkeypatch):
+    # 0.1 × integer combinations of orthogonal Hadamard rows: cross-class inner products are
+    # tiny (rounding of 0.1) or exactly 0, far below what any float bound can certify.
+    from verify import numerics
+
+    rng = np.random.default_rng(7)
+    H = np.array([[1.0]])
+    while H.shape[0] < 16:
+        H = np.block([[H, H], [H, -H]])
+    cls = np.repeat([0, 1], 15)
+    X = np.vstack([0.1 * (rng.integers(1, 4, (15, 8)) @ H[k::2]) for k in (0, 1)])
+    r = check_against_brute(X, cls)  # exact signs by limb-split BLAS products
+    assert r.exact_checks >= 100
+    reports = [r.to_dict()]
+    monkeypatch.setattr(numerics, "exact_products", lambda *a, **k: None)
+    monkeypatch.setattr(numerics.ExactRows, "flint_min", 1)  # python-flint, if installed
+    reports.append(orthogonal_separability(X, cls, block_size=4).to_dict())
+    monkeypatch.setattr(numerics, "_flint", None)  # pure-Python integers
+    reports.append(orthogonal_separability(X, cls, block_size=7).to_dict())
+    assert reports[0] == reports[1] == reports[2]

@@ -41,6 +41,11 @@ from fractions import Fraction
 
 import numpy as np
 
+try:  # optional: fast exact integer matrix products
+    import flint as _flint
+except ImportError:  # pragma: no cover - depends on the environment
+    _flint = None
+
 __all__ = [
     "UNIT_ROUNDOFF",
     "SMALLEST_SUBNORMAL",
@@ -59,6 +64,9 @@ __all__ = [
     "dyadic_row",
     "ExactRows",
     "check_float_environment",
+    "limb_width",
+    "ExactProducts",
+    "exact_products",
 ]
 
 UNIT_ROUNDOFF: float = 2.0**-53
@@ -402,17 +410,24 @@ def dyadic_row(x: np.ndarray) -> tuple[list[int], int]:
 class ExactRows:
     """Exact inner products of the rows of a float64 matrix, cached per row and per pair.
 
+    Batches of products (:meth:`products`) use python-flint's integer matrix product when
+    it is installed (about 100× faster than Python integers); the results are the same.
+
     Examples
     --------
     >>> E = ExactRows(np.array([[0.1, 0.2], [3.0, -1.5], [3.0, 4.0]]))
     >>> E.inner(0, 1), E.pair(2, 2)[2]
     (Fraction(0, 1), 1.0)
+    >>> E.products([1, 2], [2, 2])  # [3, -1.5]·[3, 4] = 6·2**-1, [3, 4]·[3, 4] = 25
+    [6, 25]
     """
+
+    flint_min = 64  # batches at least this large go to python-flint
 
     def __init__(self, X: np.ndarray) -> None:
         self.X = X
         self.rows: dict[int, tuple[list[int], int, int]] = {}
-        self.pairs: dict[tuple[int, int], tuple[int, int, float]] = {}
+        self.pairs: dict[tuple[int, int], int] = {}
 
     def _row(self, i: int) -> tuple[list[int], int, int]:
         r = self.rows.get(i)
@@ -426,19 +441,126 @@ class ExactRows:
         """``(P, e, cos)``: ``x_i·x_j = P·2**e`` exactly; ``cos`` the cosine, correctly
         rounded up to the final square root (0 when a row is zero)."""
         key = (i, j) if i <= j else (j, i)
-        out = self.pairs.get(key)
-        if out is None:
-            a, ea, sa = self._row(key[0])
-            b, eb, sb = self._row(key[1])
-            p = sum(map(operator.mul, a, b))
-            cos = 0.0
-            if sa and sb and p:
-                cos = math.copysign(math.sqrt(float(Fraction(p * p, sa * sb))), (p > 0) - 0.5)
-            out = (p, ea + eb, cos)
-            self.pairs[key] = out
+        a, ea, sa = self._row(key[0])
+        b, eb, sb = self._row(key[1])
+        p = self.pairs.get(key)
+        if p is None:
+            p = self.pairs[key] = sum(map(operator.mul, a, b))
+        cos = 0.0
+        if sa and sb and p:  # int / int is correctly rounded (no gcd, no overflow)
+            cos = math.copysign(math.sqrt((p * p) / (sa * sb)), (p > 0) - 0.5)
+        return p, ea + eb, cos
+
+    def remember(self, i: int, j: int, p: int) -> None:
+        """Cache a product ``P`` computed elsewhere (e.g. by :meth:`products`)."""
+        self.pairs[(min(i, j), max(i, j))] = p
+
+    def products(self, ii: list[int] | np.ndarray, jj: list[int] | np.ndarray) -> list[int]:
+        """``P_k`` with ``x_{ii[k]}·x_{jj[k]} = P_k·2**(e_{ii[k]} + e_{jj[k]})``, batched
+        (not cached)."""
+        ii = np.asarray(ii, dtype=np.int64)
+        jj = np.asarray(jj, dtype=np.int64)
+        n = len(ii)
+        if _flint is not None and n >= self.flint_min:
+            ur, ri = np.unique(ii, return_inverse=True)
+            uc, ci = np.unique(jj, return_inverse=True)
+            if len(ur) * len(uc) <= 4 * n + 4096:
+                A = _flint.fmpz_mat([self._row(i)[0] for i in ur.tolist()])
+                B = _flint.fmpz_mat([self._row(j)[0] for j in uc.tolist()]).transpose()
+                ent = (A * B).entries()
+                return [int(ent[k]) for k in (ri * len(uc) + ci).tolist()]
+        out = []
+        for i, j in zip(ii.tolist(), jj.tolist()):
+            p = self.pairs.get((min(i, j), max(i, j)))
+            out.append(sum(map(operator.mul, self._row(i)[0], self._row(j)[0])) if p is None else p)
         return out
 
     def inner(self, i: int, j: int) -> Fraction:
         """The exact ``x_i·x_j``."""
         p, e, _ = self.pair(i, j)
         return Fraction(p) * Fraction(2) ** e
+
+
+def limb_width(n: int) -> int:
+    """Bits ``β`` per limb such that length-``n`` dot products of ``β``-bit integers are
+    exact in float64 (``n·2**(2β) ≤ 2**53``, any summation order).
+
+    Examples
+    --------
+    >>> limb_width(784), limb_width(1)
+    (21, 26)
+    """
+    n = _check_n(n)
+    return (53 - max(n, 1).bit_length()) // 2
+
+
+class ExactProducts:
+    """Exact integer inner products ``Σ_k M_ak N_bk`` of two sets of integer vectors, kept
+    as base-``2**β`` digits: ``digits[q]`` for ``q < Q`` are in ``[0, 2**β)``, the last one
+    is signed.  Built by :func:`exact_products`."""
+
+    def __init__(self, digits: np.ndarray, beta: int) -> None:
+        self.digits, self.beta = digits, beta
+        top = digits[-1]
+        rest = np.any(digits[:-1] != 0, axis=0)
+        self.sign = np.where(top != 0, np.sign(top), rest.astype(np.int64)).astype(np.int8)
+        """Exact signs (−1, 0, 1), shape ``(len(A), len(B))``."""
+
+    def integer(self, a: int, b: int) -> int:
+        """The exact integer ``Σ_k M_ak N_bk``."""
+        return sum(
+            int(self.digits[q, a, b]) << (self.beta * q) for q in range(self.digits.shape[0])
+        )
+
+
+def exact_products(A: np.ndarray, B: np.ndarray, lsb_a: np.ndarray | None = None,
+                   lsb_b: np.ndarray | None = None, *, max_limbs: int = 6
+                   ) -> ExactProducts | None:
+    """Exact inner products of every row of ``A`` with every row of ``B``, by BLAS.
+
+    Each row is an integer vector ``M = x·2**-lsb`` (:func:`lsb_exponents`), split exactly
+    (in float arithmetic) into signed ``β``-bit limbs (:func:`limb_width`); every
+    limb-by-limb matrix product is exact in float64 (:func:`float_dot_is_exact`'s argument:
+    integers below ``2**53``), and the ``L²`` limb products are recombined exactly in int64
+    with carries.  So ``x·y = integer(a, b)·2**(lsb_a + lsb_b)`` exactly.
+
+    Returns ``None`` when the widest row needs more than ``max_limbs`` limbs (its entries
+    span more than ``β·max_limbs`` bits); use :class:`ExactRows` then.
+
+    Examples
+    --------
+    >>> A = np.array([[0.1, 0.2]]); B = np.array([[3.0, -1.5], [1.0, 1.0]])
+    >>> P = exact_products(A, B)
+    >>> P.sign.tolist()
+    [[0, 1]]
+    """
+    A = np.ascontiguousarray(A, dtype=np.float64)
+    B = np.ascontiguousarray(B, dtype=np.float64)
+    beta = limb_width(A.shape[1])
+    mats, bits = [], 0
+    for X, lsb in ((A, lsb_a), (B, lsb_b)):
+        lsb = lsb_exponents(X) if lsb is None else np.asarray(lsb, dtype=np.int64)
+        lsb = np.where(lsb >= 2**40, 0, lsb)  # zero rows
+        if X.size:  # max|M| < 2**bits; decide before scaling (no overflow)
+            top = np.frexp(np.abs(X).max(axis=1))[1]
+            bits = max(bits, int((np.where(np.any(X != 0, axis=1), top - lsb, 0)).max()))
+            if bits > min(beta * max_limbs, 1000):  # (and M stays finite)
+                return None
+        mats.append(np.ldexp(X, (-lsb)[:, None].astype(np.int32)))  # integers, exactly
+    L = max(1, -(-bits // beta))
+    limbs = []
+    for M in mats:
+        sgn, mag, parts = np.sign(M), np.abs(M), []
+        for k in range(L):  # digit k of |M| in base 2**β: all operations exact
+            t = np.floor(np.ldexp(mag, -beta * k))
+            parts.append((t - np.ldexp(np.floor(np.ldexp(t, -beta)), beta)) * sgn)
+        limbs.append(parts)
+    H = np.zeros((2 * L, A.shape[0], B.shape[0]), dtype=np.int64)
+    for s_, As in enumerate(limbs[0]):
+        for t_, Bt in enumerate(limbs[1]):
+            H[s_ + t_] += (As @ Bt.T).astype(np.int64)  # exact: |entries| < 2**53
+    for q in range(2 * L - 1):  # carries: digits q < 2L-1 into [0, 2**β)
+        carry = H[q] >> beta
+        H[q] -= carry << beta
+        H[q + 1] += carry
+    return ExactProducts(H, beta)

@@ -256,13 +256,34 @@ class _Engine:
         return (self.zero[r] | self.zero[c]) | (ok & strict)
 
     def _values(self, r: np.ndarray, c: np.ndarray, sev: np.ndarray, same: np.ndarray) -> list:
-        """Deterministic severity of pairs: float when the Gram entry is exact, else exact."""
+        """Deterministic severities ``(v, i, j)``: ``v = ±fl(fl(g/a_r)/a_c)`` with ``g`` the
+        float Gram entry when it is provably exact, else the exact inner product (of the
+        scaled rows) rounded to a float; the same value whatever the blocking."""
         pe = self._pair_exact(r, c)
         i, j = self._orig(r, c)
+        miss = [k for k in np.flatnonzero(~pe).tolist()
+                if (int(i[k]), int(j[k])) not in self.exact.pairs]
+        if miss:  # exact products in one batch
+            m = np.array(miss)
+            get_p = self._exact_signs(r[m], c[m], i[m], j[m])[1]
+            for n, k in enumerate(miss):
+                self.exact.remember(int(i[k]), int(j[k]), get_p(n))
         out = []
         for k in range(len(r)):
-            v = float(sev[k]) if pe[k] else self.exact.pair(int(i[k]), int(j[k]))[2]
-            out.append(((-v if same[k] and not pe[k] else v) + 0.0, int(i[k]), int(j[k])))
+            ik, jk = int(i[k]), int(j[k])
+            v = float(sev[k])
+            if not pe[k]:
+                p = self.exact.pairs[(ik, jk)]
+                e = int(self.lsb[r[k]] + self.lsb[c[k]])
+                try:  # correctly rounded
+                    g = float(p << e) if e >= 0 else p / (1 << -e)
+                    v = (g / self.n1[r[k]]) / self.n1[c[k]]
+                except OverflowError:
+                    v = np.inf
+                if not np.isfinite(v) or self.unsafe[r[k]] or self.unsafe[c[k]]:
+                    v = self.exact.pair(ik, jk)[2]  # rows with huge entries: exact norms
+                v = -v if same[k] else v
+            out.append((v + 0.0, ik, jk))
         return out
 
     # --- bookkeeping of the worst violations and of the extremes
@@ -427,15 +448,40 @@ class _Engine:
         viol[pe] = (sv[pe] > 0) | (sm[pe] & (sv[pe] == 0))
         self.exact_float += int(np.count_nonzero(pe))
         i, j = self._orig(r, c)
-        for k in np.flatnonzero(~pe):
-            self.exact_checks += 1
-            p = self.exact.pair(int(i[k]), int(j[k]))[0]
-            viol[k] = p <= 0 if sm[k] else p > 0
+        ex = np.flatnonzero(~pe)
+        get_p = None
+        if len(ex):
+            self.exact_checks += len(ex)
+            sg, get_p = self._exact_signs(r[ex], c[ex], i[ex], j[ex])
+            viol[ex] = np.where(sm[ex], sg <= 0, sg > 0)
+        uns = np.flatnonzero(self.unsafe[r] | self.unsafe[c])  # their float values were lost
+        for k, (v, _, _) in zip(uns, self._values(r[uns], c[uns], sv[uns], sm[uns])):
+            self.best[bool(sm[k])] = max(self.best[bool(sm[k])], v)
         nv = int(np.count_nonzero(viol))
         if nv:
             self.violations += nv
-            if self.max_worst:
-                self._push(r[viol], c[viol], sv[viol], sm[viol])
+            # these have |cosine| ≲ θ: they can only enter a list whose floor is below that
+            if self.max_worst and self._worst_floor() <= 2 * (self.theta + self.delta):
+                k = np.flatnonzero(viol)
+                if len(k) > 64 * _CAP:  # pathological: rank the first pairs only
+                    k = k[np.lexsort((j[k], i[k]))[: 64 * _CAP]]
+                pos = {int(v): n for n, v in enumerate(ex)}
+                for v in k.tolist():
+                    if v in pos and get_p is not None:
+                        self.exact.remember(int(i[v]), int(j[v]), get_p(pos[v]))
+                self._push(r[k], c[k], sv[k], sm[k])
+
+    def _exact_signs(self, r: np.ndarray, c: np.ndarray, i: np.ndarray, j: np.ndarray):
+        """Exact signs of the inner products of pairs (sorted positions ``r, c``; original
+        ``i, j``) and a function giving the exact integer ``P`` of the k-th pair."""
+        ur, ri = np.unique(r, return_inverse=True)
+        uc, ci = np.unique(c, return_inverse=True)
+        if len(ur) * len(uc) <= 4 * len(r) + 4096:  # dense enough: limb products by BLAS
+            prod = nm.exact_products(self.Xs[ur], self.Xs[uc], self.lsb[ur], self.lsb[uc])
+            if prod is not None:
+                return prod.sign[ri, ci], lambda k: prod.integer(ri[k], ci[k])
+        P = self.exact.products(i, j)  # python-flint or Python integers
+        return np.array([(p > 0) - (p < 0) for p in P], dtype=np.int8), P.__getitem__
 
     # --- the driver
     def run(self, block: int) -> None:
@@ -593,8 +639,8 @@ def orthogonal_separability(
         violations=eng.violations,
         complete_count=eng.pairs_checked == total,
         worst=tuple(worst),
-        min_same_class_cosine=None if bs == -np.inf else -bs + 0.0,
-        max_cross_class_cosine=None if bc == -np.inf else bc + 0.0,
+        min_same_class_cosine=None if bs == -np.inf else float(-bs + 0.0),
+        max_cross_class_cosine=None if bc == -np.inf else float(bc + 0.0),
         exact_checks=eng.exact_checks,
         exact_float_pairs=eng.exact_float,
         structural_zero_pairs=eng.structural,
