@@ -76,7 +76,7 @@ def make(name: str, N: int, d: int, rng: np.random.Generator) -> tuple[np.ndarra
             vals = rng.random((np.count_nonzero(idx), edges[k + 1] - edges[k]))
             vals[vals < 0.3] = 0.0  # exact zeros inside the class block
             vals[:, 0] += 0.5  # a shared positive coordinate: same-class products > 0
-            X[idx, edges[k]:edges[k + 1]] = vals
+            X[idx, edges[k] : edges[k + 1]] = vals
         return X, cls
     raise ValueError(name)
 
@@ -120,28 +120,36 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", default=["random", "antipodal", "hadamard", "blocks"])
     args = ap.parse_args()
     rng = np.random.default_rng(0)
-    print(f"N = {args.n}, d = {args.d}, cores = {os.cpu_count()}, "
-          f"load average at start = {os.getloadavg()[0]:.2f}")
+    print(
+        f"N = {args.n}, d = {args.d}, cores = {os.cpu_count()}, "
+        f"load average at start = {os.getloadavg()[0]:.2f}"
+    )
     print("times: wall seconds (CPU seconds of this process); ratio = ours / X@X.T (wall, CPU)")
-    print(f"{'variant':<10} {'X@X.T s':>13} {'ours s':>13} {'ratio':>11} {'X@X.T MiB':>10} "
-          f"{'ours MiB':>9}  verdict / how the pairs were decided")
+    print(
+        f"{'variant':<10} {'X@X.T s':>13} {'ours s':>13} {'ratio':>11} {'X@X.T MiB':>10} "
+        f"{'ours MiB':>9}  verdict / how the pairs were decided"
+    )
     for name in args.only:
         X, cls = make(name, args.n, args.d, rng)
         G, t_gram, m_gram = measure(lambda X=X: X @ X.T)
         del G
         rep, t_ours, m_ours = measure(lambda X=X, cls=cls: orthogonal_separability(X, cls))
         N = args.n
-        bound = (rep.pairs_checked - rep.exact_checks - rep.exact_float_pairs
-                 - rep.structural_zero_pairs)
-        print(f"{name:<10} {t_gram[0]:6.2f} ({t_gram[1]:5.1f}) {t_ours[0]:6.2f} ({t_ours[1]:5.1f}) "
-              f"{t_ours[0] / t_gram[0]:5.2f} ({t_ours[1] / t_gram[1]:4.2f}) "
-              f"{_mib(m_gram):>10} {_mib(m_ours):>9}  separable={rep.separable} "
-              f"violations={rep.violations} pairs={rep.pairs_checked}"
-              f"{'' if rep.pairs_checked == N * (N + 1) // 2 else ' (INCOMPLETE)'} "
-              f"bound={bound} exact_float={rep.exact_float_pairs} "
-              f"exact_checks={rep.exact_checks} structural={rep.structural_zero_pairs} "
-              f"min_same_cos={rep.min_same_class_cosine:.4f} "
-              f"max_cross_cos={rep.max_cross_class_cosine:.4f}", flush=True)
+        bound = (
+            rep.pairs_checked - rep.exact_checks - rep.exact_float_pairs - rep.structural_zero_pairs
+        )
+        print(
+            f"{name:<10} {t_gram[0]:6.2f} ({t_gram[1]:5.1f}) {t_ours[0]:6.2f} ({t_ours[1]:5.1f}) "
+            f"{t_ours[0] / t_gram[0]:5.2f} ({t_ours[1] / t_gram[1]:4.2f}) "
+            f"{_mib(m_gram):>10} {_mib(m_ours):>9}  separable={rep.separable} "
+            f"violations={rep.violations} pairs={rep.pairs_checked}"
+            f"{'' if rep.pairs_checked == N * (N + 1) // 2 else ' (INCOMPLETE)'} "
+            f"bound={bound} exact_float={rep.exact_float_pairs} "
+            f"exact_checks={rep.exact_checks} structural={rep.structural_zero_pairs} "
+            f"min_same_cos={rep.min_same_class_cosine:.4f} "
+            f"max_cross_cos={rep.max_cross_class_cosine:.4f}",
+            flush=True,
+        )
     print(f"load average at end = {os.getloadavg()[0]:.2f} (2 cores shared with other jobs)")
 
 

@@ -33,13 +33,32 @@ def test_constants_and_rounding():
 
 
 _finite = st.floats(-1e30, 1e30, allow_nan=False, width=64)
-_tricky = st.sampled_from([0.0, 1.0, -1.0, 0.1, 0.2, -0.3, 1e17, -1e17, 2.0**56, 9.0, -10.0,
-                           1e-310, -5e-324, 3.0, 1.5, 2.0**-600])
+_tricky = st.sampled_from(
+    [
+        0.0,
+        1.0,
+        -1.0,
+        0.1,
+        0.2,
+        -0.3,
+        1e17,
+        -1e17,
+        2.0**56,
+        9.0,
+        -10.0,
+        1e-310,
+        -5e-324,
+        3.0,
+        1.5,
+        2.0**-600,
+    ]
+)
 
 
 def _vec(n):
-    return st.one_of(hnp.arrays(np.float64, n, elements=_finite),
-                     hnp.arrays(np.float64, n, elements=_tricky))
+    return st.one_of(
+        hnp.arrays(np.float64, n, elements=_finite), hnp.arrays(np.float64, n, elements=_tricky)
+    )
 
 
 def _float_dots(x: np.ndarray, y: np.ndarray) -> list[float]:
@@ -71,8 +90,11 @@ def test_dot_error_bound_holds(xy):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.integers(1, 10).flatmap(lambda d: hnp.arrays(np.float64, (3, d),
-                                                       elements=st.one_of(_finite, _tricky))))
+@given(
+    st.integers(1, 10).flatmap(
+        lambda d: hnp.arrays(np.float64, (3, d), elements=st.one_of(_finite, _tricky))
+    )
+)
 def test_norm_bounds_and_sign_threshold(X):
     n = nm.norm_upper_bounds(X)
     for i in range(3):
@@ -102,8 +124,11 @@ def test_sign_threshold_is_needed():
 
 
 @settings(max_examples=100, deadline=None)
-@given(hnp.arrays(np.float64, (4, 3), elements=st.one_of(_finite, _tricky,
-                                                         st.integers(-9, 9).map(float))))
+@given(
+    hnp.arrays(
+        np.float64, (4, 3), elements=st.one_of(_finite, _tricky, st.integers(-9, 9).map(float))
+    )
+)
 def test_lsb_and_exact_float_dots(X):
     lsb = nm.lsb_exponents(X)
     for i in range(len(X)):
@@ -135,9 +160,13 @@ def test_exact_criterion_for_small_integers():
 
 
 @settings(max_examples=100, deadline=None)
-@given(hnp.arrays(np.float64, (3, 4), elements=st.one_of(_finite, _tricky,
-                                                         st.floats(allow_nan=False,
-                                                                   allow_infinity=False))))
+@given(
+    hnp.arrays(
+        np.float64,
+        (3, 4),
+        elements=st.one_of(_finite, _tricky, st.floats(allow_nan=False, allow_infinity=False)),
+    )
+)
 def test_power_of_two_row_scaling_is_exact(X):
     Y, k = nm.power_of_two_row_scaling(X)
     for i in range(len(X)):
@@ -149,9 +178,13 @@ def test_power_of_two_row_scaling_is_exact(X):
 
 
 @settings(max_examples=100, deadline=None)
-@given(hnp.arrays(np.float64, (3, 4), elements=st.one_of(_finite, _tricky,
-                                                         st.floats(allow_nan=False,
-                                                                   allow_infinity=False))))
+@given(
+    hnp.arrays(
+        np.float64,
+        (3, 4),
+        elements=st.one_of(_finite, _tricky, st.floats(allow_nan=False, allow_infinity=False)),
+    )
+)
 def test_dyadic_rows_and_exact_rows(X):
     E = nm.ExactRows(X)
     for i in range(len(X)):
@@ -164,8 +197,14 @@ def test_dyadic_rows_and_exact_rows(X):
             ip = E.inner(i, j)
             assert -1 <= c <= 1 and (c > 0) <= (ip > 0) and (c < 0) <= (ip < 0)
             if X[i].any() and X[j].any() and ip:
-                cos2 = ip * ip / (exact_dot(X[i].tolist(), X[i].tolist())
-                                  * exact_dot(X[j].tolist(), X[j].tolist()))
+                cos2 = (
+                    ip
+                    * ip
+                    / (
+                        exact_dot(X[i].tolist(), X[i].tolist())
+                        * exact_dot(X[j].tolist(), X[j].tolist())
+                    )
+                )
                 assert abs(c * c - float(cos2)) <= 1e-15 * float(cos2) + 1e-300
 
 
@@ -176,9 +215,14 @@ def test_limb_width():
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(1, 6).flatmap(
-    lambda d: st.tuples(hnp.arrays(np.float64, (3, d), elements=st.one_of(_finite, _tricky)),
-                        hnp.arrays(np.float64, (4, d), elements=st.one_of(_finite, _tricky)))))
+@given(
+    st.integers(1, 6).flatmap(
+        lambda d: st.tuples(
+            hnp.arrays(np.float64, (3, d), elements=st.one_of(_finite, _tricky)),
+            hnp.arrays(np.float64, (4, d), elements=st.one_of(_finite, _tricky)),
+        )
+    )
+)
 def test_exact_products_match_fractions(AB):
     A, B = AB
     P = nm.exact_products(A, B, max_limbs=60)

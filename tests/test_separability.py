@@ -49,8 +49,10 @@ def check_against_brute(X: np.ndarray, cls: np.ndarray, **kw) -> sep.Separabilit
     assert r.violations == b["violations"]
     assert r.separable == (b["violations"] == 0)
     assert r.complete_count and r.pairs_checked == N * (N + 1) // 2
-    for got, want in ((r.min_same_class_cosine, b["min_same"]),
-                      (r.max_cross_class_cosine, b["max_cross"])):
+    for got, want in (
+        (r.min_same_class_cosine, b["min_same"]),
+        (r.max_cross_class_cosine, b["max_cross"]),
+    ):
         assert (got is None) == (want is None)
         if want is not None:
             assert abs(got - want) <= 1e-9
@@ -158,7 +160,7 @@ def test_disjoint_class_supports_are_structural_zeros():
     X = np.zeros((12, 9))
     cls = np.repeat([0, 1, 2], 4)
     for k in range(3):
-        X[cls == k, 3 * k:3 * k + 3] = rng.random((4, 3)) + 0.1
+        X[cls == k, 3 * k : 3 * k + 3] = rng.random((4, 3)) + 0.1
     r = check_against_brute(X, cls)
     assert r.separable and r.structural_zero_pairs == 3 * 16
     assert r.max_cross_class_cosine == 0.0
@@ -190,8 +192,10 @@ def test_stop_at_first():
     assert not part.complete_count and part.pairs_checked < 60 * 61 // 2
     # on separable data there is nothing to stop at: same report
     Y = np.abs(X)
-    assert (orthogonal_separability(Y, np.zeros(60, int), stop_at_first=True).to_dict()
-            == orthogonal_separability(Y, np.zeros(60, int)).to_dict())
+    assert (
+        orthogonal_separability(Y, np.zeros(60, int), stop_at_first=True).to_dict()
+        == orthogonal_separability(Y, np.zeros(60, int)).to_dict()
+    )
 
 
 def test_max_worst_and_to_dict_round_trip():
@@ -213,16 +217,22 @@ def test_input_validation():
     X = np.ones((3, 2))
     c = np.array([0, 1, 1])
     bad = [
-        (X.tolist(), c), (np.ones(3), c), (np.ones((0, 2)), np.array([], int)),
-        (np.array([[1.0, np.nan]] * 3), c), (np.array([[1 + 1j, 0]] * 3), c),
-        (X, c.astype(float)), (X, np.array([0, 1])), (X, np.array([0, -1, 1])),
-        (X, c.reshape(3, 1)), (X, c.tolist()), (X.astype(bool), c),
+        (X.tolist(), c),
+        (np.ones(3), c),
+        (np.ones((0, 2)), np.array([], int)),
+        (np.array([[1.0, np.nan]] * 3), c),
+        (np.array([[1 + 1j, 0]] * 3), c),
+        (X, c.astype(float)),
+        (X, np.array([0, 1])),
+        (X, np.array([0, -1, 1])),
+        (X, c.reshape(3, 1)),
+        (X, c.tolist()),
+        (X.astype(bool), c),
     ]
     for Xb, cb in bad:
         with pytest.raises(InputError):
             orthogonal_separability(Xb, cb)
-    for kw in ({"block_size": 0}, {"block_size": 1.5}, {"max_worst": -1},
-               {"stop_at_first": "yes"}):
+    for kw in ({"block_size": 0}, {"block_size": 1.5}, {"max_worst": -1}, {"stop_at_first": "yes"}):
         with pytest.raises(InputError):
             orthogonal_separability(X, c, **kw)
     # integer and float32 data convert exactly
@@ -233,8 +243,27 @@ def test_input_validation():
 # ------------------------------------------------------------------- property tests
 
 
-_VALUES = st.sampled_from([0.0, 0.0, 1.0, -1.0, 2.0, 0.5, -0.25, 0.1, 0.2, -0.3, 3.0, -1.5,
-                           1e-3, 7.0, 1e17, -1e17, 2.0**-1070])
+_VALUES = st.sampled_from(
+    [
+        0.0,
+        0.0,
+        1.0,
+        -1.0,
+        2.0,
+        0.5,
+        -0.25,
+        0.1,
+        0.2,
+        -0.3,
+        3.0,
+        -1.5,
+        1e-3,
+        7.0,
+        1e17,
+        -1e17,
+        2.0**-1070,
+    ]
+)
 
 
 @st.composite
@@ -249,8 +278,9 @@ def datasets(draw, structured: bool = False):
         X = np.zeros((n, d))
         for i in range(n):
             cols = blocks[cls[i]]
-            vals = draw(hnp.arrays(np.float64, len(cols),
-                                   elements=st.floats(0.01, 10, allow_nan=False)))
+            vals = draw(
+                hnp.arrays(np.float64, len(cols), elements=st.floats(0.01, 10, allow_nan=False))
+            )
             X[i, cols] = vals
         if draw(st.booleans()):  # perturb one entry (may or may not break separability)
             i, j = draw(st.integers(0, n - 1)), draw(st.integers(0, d - 1))
@@ -262,14 +292,14 @@ def datasets(draw, structured: bool = False):
     elif mode == 1:
         X = draw(hnp.arrays(np.float64, (n, d), elements=st.integers(-3, 3).map(float)))
     else:
-        X = draw(hnp.arrays(np.float64, (n, d),
-                            elements=st.floats(-1e6, 1e6, allow_nan=False, width=64)))
+        X = draw(
+            hnp.arrays(np.float64, (n, d), elements=st.floats(-1e6, 1e6, allow_nan=False, width=64))
+        )
     cls = np.array(draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
     return X, cls
 
 
-_SETTINGS = settings(max_examples=80, deadline=None,
-                     suppress_health_check=[HealthCheck.too_slow])
+_SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @_SETTINGS

@@ -508,14 +508,28 @@ class ExactProducts:
 
     def integer(self, a: int, b: int) -> int:
         """The exact integer ``Σ_k M_ak N_bk``."""
-        return sum(
-            int(self.digits[q, a, b]) << (self.beta * q) for q in range(self.digits.shape[0])
-        )
+        out = 0
+        for q, v in enumerate(self.digits[:, a, b].tolist()):
+            out += v << (self.beta * q)
+        return out
+
+    def approx(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Float approximations (a few ulps) of the integers of pairs ``(a[k], b[k])``."""
+        dg = self.digits[:, a, b].astype(np.float64)
+        v = dg[-1]
+        for q in range(dg.shape[0] - 2, -1, -1):
+            v = np.ldexp(v, self.beta) + dg[q]
+        return v
 
 
-def exact_products(A: np.ndarray, B: np.ndarray, lsb_a: np.ndarray | None = None,
-                   lsb_b: np.ndarray | None = None, *, max_limbs: int = 6
-                   ) -> ExactProducts | None:
+def exact_products(
+    A: np.ndarray,
+    B: np.ndarray,
+    lsb_a: np.ndarray | None = None,
+    lsb_b: np.ndarray | None = None,
+    *,
+    max_limbs: int = 6,
+) -> ExactProducts | None:
     """Exact inner products of every row of ``A`` with every row of ``B``, by BLAS.
 
     Each row is an integer vector ``M = x·2**-lsb`` (:func:`lsb_exponents`), split exactly

@@ -7,27 +7,22 @@ classes (pass e.g. ``(y > 0).astype(int)``).
 
 Method
 ------
-The Gram matrix is computed with BLAS in row blocks (only the blocks on and above the
-diagonal; memory ``O(block·N)``, never ``N×N``) and post-processed in cache-sized tiles.
+The Gram matrix is computed by BLAS in row blocks on and above the diagonal (memory
+``O(block·N)``, never ``N×N``) and post-processed in cache-sized tiles.  Rows are sorted by
+class and scaled by exact powers of two (inner-product signs are invariant).  An entry
+``ĝ`` divided by rigorous norm bounds ``a ≥ ‖x‖, b ≥ ‖y‖`` proves the sign of the exact
+``x·y`` once ``|ĝ/a/b| > θ ≈ γ_d`` (:func:`verify.numerics.normalized_sign_threshold`:
+error ``≤ γ_d Σ|x_k||y_k| + 2dη`` with Cauchy–Schwarz, an ``O(N²)`` bound, not a second
+Gram).  The rest is decided exactly: by the float entry itself when it is provably exact
+(short dyadic rows, e.g. small integers: ``exact_float_pairs``), else by exact integer
+products (:func:`verify.numerics.exact_products`, limb-split BLAS; python-flint or Python
+integers for very wide rows: ``exact_checks``).  Classes with disjoint supports have
+exactly zero cross products, decided without any Gram block (``structural_zero_pairs``).
 
-1. Rows are sorted by class and scaled by powers of two (exact; signs of inner products
-   are invariant under positive row scaling).
-2. Each Gram entry ``ĝ`` is divided by rigorous upper bounds ``a ≥ ‖x‖``, ``b ≥ ‖y‖``;
-   :func:`verify.numerics.normalized_sign_threshold` gives ``θ ≈ γ_d`` such that
-   ``|ĝ/a/b| > θ`` proves the sign of the exact ``x·y`` (error ``≤ γ_d Σ|x_k||y_k| +
-   2dη``, bounded by Cauchy–Schwarz, so the bound costs ``O(N²)``, not another Gram).
-3. Entries the bound cannot settle are settled exactly: when the rows are short dyadic
-   vectors (e.g. integer data) the float entry is *provably exact*
-   (:func:`verify.numerics.float_dot_is_exact`, decided per tile when possible), otherwise
-   by integer arithmetic on the exact binary expansions (``exact_checks``).
-4. Pairs of classes whose supports (nonzero coordinates) are disjoint have exactly zero
-   inner products: they are decided without computing the block (``structural_zero_pairs``).
-
-The reported minimum same-class and maximum cross-class cosines are informative floats,
-not verdicts: the extreme pair is located with the float Gram (margin ``δ``) and its cosine
-taken from the provably exact float entry or else from the exact inner product, so the
-report does not depend on ``block_size`` (barring pathological near-ties, see
-``_CAP``).  A cosine involving a zero row is taken as 0.
+The minimum same-class and maximum cross-class cosines are informative floats: the
+extreme pairs are located with the float Gram (margin ``δ``) and valued from exact data,
+so the report does not depend on ``block_size`` (barring near-ties beyond ``_CAP``
+candidates per tile).  A cosine involving a zero row counts as 0.
 
 Examples
 --------
@@ -47,7 +42,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Any
 
@@ -67,6 +62,7 @@ _TILE = 1 << 18  # entries of one post-processing tile (2 MiB)
 _CAP = 64  # at most this many float candidates per tile are evaluated exactly
 _BIG = 2**40
 _MAX_STRUCT_CLASSES = 256  # class-support analysis only up to this many classes
+Arr = np.ndarray
 
 
 @dataclass(frozen=True)
@@ -88,16 +84,9 @@ class Violation:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; the exact inner product as a ``"p/q"`` string."""
-        return {
-            "i": self.i,
-            "j": self.j,
-            "class_i": self.class_i,
-            "class_j": self.class_j,
-            "kind": self.kind,
-            "inner_product": format_rational(self.inner_product),
-            "value": self.value,
-            "cosine": self.cosine,
-        }
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["inner_product"] = format_rational(self.inner_product)
+        return out
 
 
 @dataclass(frozen=True)
@@ -148,72 +137,45 @@ class SeparabilityReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (str/int/float/bool/None/list/dict only)."""
-        return {
-            "separable": self.separable,
-            "violations": self.violations,
-            "complete_count": self.complete_count,
-            "worst": [v.to_dict() for v in self.worst],
-            "min_same_class_cosine": self.min_same_class_cosine,
-            "max_cross_class_cosine": self.max_cross_class_cosine,
-            "exact_checks": self.exact_checks,
-            "exact_float_pairs": self.exact_float_pairs,
-            "structural_zero_pairs": self.structural_zero_pairs,
-            "pairs_checked": self.pairs_checked,
-            "n_samples": self.n_samples,
-            "n_features": self.n_features,
-            "n_classes": self.n_classes,
-        }
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["worst"] = [v.to_dict() for v in self.worst]
+        return out
+
+
+_LABELS = "binary ±1 labels y: pass (y > 0).astype(int)"
 
 
 def _validate(X: Any, classes: Any) -> tuple[np.ndarray, np.ndarray]:
-    if not isinstance(X, np.ndarray):
-        raise InputError(f"X: expected a 2-D numpy array of floats, received {type(X).__name__}")
-    if X.ndim != 2:
-        raise InputError(
-            f"X: expected a 2-D array (N samples × d features), received shape {X.shape}"
-        )
-    if X.dtype.kind not in "fiu":
-        raise InputError(f"X: expected a real float (or integer) array, received dtype {X.dtype}")
+    def need(ok: Any, msg: str) -> None:
+        if not ok:
+            raise InputError(msg)
+
+    need(isinstance(X, np.ndarray), f"X: expected a 2-D numpy array, received {type(X)}")
+    need(X.ndim == 2, f"X: expected a 2-D array (N samples × d features), shape {X.shape}")
+    need(X.dtype.kind in "fiu", f"X: expected real floats (or integers), dtype {X.dtype}")
     N, d = X.shape
-    if N < 1 or d < 1:
-        raise InputError(
-            f"X: expected at least one sample and one feature, received shape {X.shape}"
-        )
+    need(N >= 1 and d >= 1, f"X: expected at least one sample and feature, shape {X.shape}")
     X64 = np.ascontiguousarray(X, dtype=np.float64)
     if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
-        bad = np.argwhere(~np.isfinite(X))[0]
-        raise InputError(
-            f"X: expected finite values, received {X[tuple(bad)]!r} at row "
-            f"{bad[0]}, column {bad[1]}"
-        )
-    if X.dtype != np.float64 and not np.array_equal(X64.astype(X.dtype), X):
-        raise InputError(
-            f"X: dtype {X.dtype} values are not exactly representable as float64; "
-            "convert them yourself (the verdict is about the values you pass)"
-        )
+        r, k = np.argwhere(~np.isfinite(X))[0]
+        raise InputError(f"X: expected finite values, received {X[r, k]!r} at [{r}, {k}]")
+    need(
+        X.dtype == np.float64 or np.array_equal(X64.astype(X.dtype), X),
+        f"X: dtype {X.dtype} values do not convert exactly to float64; convert them first",
+    )
     c = classes
-    if not isinstance(c, np.ndarray):
-        raise InputError(
-            f"classes: expected a 1-D numpy integer array, received {type(c).__name__}"
-        )
-    if c.ndim != 1 or c.dtype.kind not in "iu":
-        raise InputError(
-            f"classes: expected a 1-D integer array of class indices 0..K-1, "
-            f"received shape {c.shape}, dtype {c.dtype} (binary ±1 labels y: pass "
-            "(y > 0).astype(int))"
-        )
-    if c.shape[0] != N:
-        raise InputError(f"classes: expected length {N} (one per row of X), received {c.shape[0]}")
-    if np.any(c < 0):
-        raise InputError(
-            f"classes: expected nonnegative class indices, received "
-            f"{int(c.min())} (binary ±1 labels y: pass (y > 0).astype(int))"
-        )
+    need(
+        isinstance(c, np.ndarray) and c.ndim == 1 and c.dtype.kind in "iu",
+        f"classes: expected a 1-D integer numpy array of class indices 0..K-1, received "
+        f"{type(c).__name__} {getattr(c, 'shape', '')} {getattr(c, 'dtype', '')} ({_LABELS})",
+    )
+    need(c.shape[0] == N, f"classes: expected length {N} (rows of X), received {c.shape[0]}")
+    need(not np.any(c < 0), f"classes: expected indices >= 0, received {c.min()} ({_LABELS})")
     return X64, c.astype(np.int64)
 
 
 class _Engine:
-    def __init__(self, X: np.ndarray, cls: np.ndarray, max_worst: int, stop: bool) -> None:
+    def __init__(self, X: Arr, cls: Arr, max_worst: int, stop: bool) -> None:
         N, d = X.shape
         self.N = N
         self.perm = np.argsort(cls, kind="stable")
@@ -237,32 +199,32 @@ class _Engine:
         self.delta = max(1e-9, 16 * nm.gamma(d))
         self.exact = nm.ExactRows(X)
         self.max_worst, self.stop = max_worst, stop
-        self.violations = 0
-        self.pairs_checked = 0
-        self.exact_float = 0
-        self.exact_checks = 0
-        self.structural = 0
+        self.violations = self.pairs_checked = self.structural = 0
+        self.exact_float = self.exact_checks = 0
         self.worst: list[tuple[float, int, int]] = []  # (−sev, i, j), sorted
         self.best = {True: -np.inf, False: -np.inf}  # max severity-cosine per group
 
     # --- pair helpers
-    def _orig(self, r: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _orig(self, r: Arr, c: Arr) -> tuple[Arr, Arr]:
         a, b = self.perm[r], self.perm[c]
         return np.minimum(a, b), np.maximum(a, b)
 
-    def _pair_exact(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    def _pair_exact(self, r: Arr, c: Arr) -> Arr:
         ok = nm.float_dot_is_exact(self.lsb[r], self.mag[r], self.lsb[c], self.mag[c])
         strict = (self.lsb[r] + self.lsb[c] >= -900) & (self.mag[r] + self.mag[c] <= 100)
         return (self.zero[r] | self.zero[c]) | (ok & strict)
 
-    def _values(self, r: np.ndarray, c: np.ndarray, sev: np.ndarray, same: np.ndarray) -> list:
+    def _values(self, r: Arr, c: Arr, sev: Arr, same: Arr) -> list:
         """Deterministic severities ``(v, i, j)``: ``v = ±fl(fl(g/a_r)/a_c)`` with ``g`` the
         float Gram entry when it is provably exact, else the exact inner product (of the
         scaled rows) rounded to a float; the same value whatever the blocking."""
         pe = self._pair_exact(r, c)
         i, j = self._orig(r, c)
-        miss = [k for k in np.flatnonzero(~pe).tolist()
-                if (int(i[k]), int(j[k])) not in self.exact.pairs]
+        miss = [
+            k
+            for k in np.flatnonzero(~pe).tolist()
+            if (int(i[k]), int(j[k])) not in self.exact.pairs
+        ]
         if miss:  # exact products in one batch
             m = np.array(miss)
             get_p = self._exact_signs(r[m], c[m], i[m], j[m])[1]
@@ -275,11 +237,7 @@ class _Engine:
             if not pe[k]:
                 p = self.exact.pairs[(ik, jk)]
                 e = int(self.lsb[r[k]] + self.lsb[c[k]])
-                try:  # correctly rounded
-                    g = float(p << e) if e >= 0 else p / (1 << -e)
-                    v = (g / self.n1[r[k]]) / self.n1[c[k]]
-                except OverflowError:
-                    v = np.inf
+                v = (_scaled_float(p, e) / self.n1[r[k]]) / self.n1[c[k]]
                 if not np.isfinite(v) or self.unsafe[r[k]] or self.unsafe[c[k]]:
                     v = self.exact.pair(ik, jk)[2]  # rows with huge entries: exact norms
                 v = -v if same[k] else v
@@ -288,13 +246,9 @@ class _Engine:
 
     # --- bookkeeping of the worst violations and of the extremes
     def _worst_floor(self) -> float:
-        if len(self.worst) < self.max_worst:
-            return -np.inf
-        return -self.worst[-1][0]
+        return -np.inf if len(self.worst) < self.max_worst else -self.worst[-1][0]
 
-    def _narrow(
-        self, idx: np.ndarray, vals: np.ndarray, k: int, r0: int, c0: int, w: int
-    ) -> np.ndarray:
+    def _narrow(self, idx: Arr, vals: Arr, k: int, r0: int, c0: int, w: int) -> Arr:
         if len(idx) <= _CAP:
             return idx
         kk = min(k, len(idx))
@@ -307,9 +261,7 @@ class _Engine:
             idx = idx[order]
         return idx
 
-    def _offer_worst(
-        self, sev: np.ndarray, mask: np.ndarray, same: np.ndarray | bool, r0: int, c0: int
-    ) -> None:
+    def _offer_worst(self, sev: Arr, mask: Arr, same: Any, r0: int, c0: int) -> None:
         if self.max_worst == 0:
             return
         w = sev.shape[1]
@@ -323,14 +275,7 @@ class _Engine:
         idx = self._narrow(idx, vals, self.max_worst, r0, c0, w)
         self._push(r0 + idx // w, c0 + idx % w, np.asarray(sev.flat[idx]), same, idx)
 
-    def _push(
-        self,
-        r: np.ndarray,
-        c: np.ndarray,
-        svals: np.ndarray,
-        same: np.ndarray | bool,
-        idx: np.ndarray | None = None,
-    ) -> None:
+    def _push(self, r: Arr, c: Arr, svals: Arr, same: Any, idx: Any = None) -> None:
         if isinstance(same, bool):
             same = np.full(len(r), same)
         elif idx is not None:
@@ -341,14 +286,7 @@ class _Engine:
         del self.worst[self.max_worst :]
 
     def _offer_extreme(
-        self,
-        sev: np.ndarray,
-        group: np.ndarray | None,
-        is_same: bool,
-        ext: float,
-        r0: int,
-        c0: int,
-        exact_tile: bool,
+        self, sev: Arr, group: Any, is_same: bool, ext: float, r0: int, c0: int, exact_tile: bool
     ) -> None:
         best = self.best[is_same]
         if not ext >= best - self.delta or ext == -np.inf:
@@ -368,7 +306,7 @@ class _Engine:
         self.best[is_same] = max([best] + [v for v, _, _ in vals])
 
     # --- the tiles
-    def tile(self, R: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> None:
+    def tile(self, R: Arr, r0: int, r1: int, c0: int, c1: int) -> None:
         """Process Gram entries rows ``[r0, r1)`` × cols ``[c0, c1)`` (sorted positions)."""
         rows, cols = slice(r0, r1), slice(c0, c1)
         lower = c0 <= r1 - 1  # touches the diagonal square: keep only c > r
@@ -387,7 +325,7 @@ class _Engine:
         pure = cs[r0] == cs[r1 - 1] and cs[c0] == cs[c1 - 1]
         if pure:
             is_same = bool(cs[r0] == cs[c0])
-            same: np.ndarray | bool = is_same
+            same: Arr | bool = is_same
             if is_same:
                 np.negative(R, out=R)
         else:
@@ -436,9 +374,7 @@ class _Engine:
             if len(und):
                 self._undecided(sev, und, same, r0, c0)
 
-    def _undecided(
-        self, sev: np.ndarray, und: np.ndarray, same: np.ndarray | bool, r0: int, c0: int
-    ) -> None:
+    def _undecided(self, sev: Arr, und: Arr, same: Arr | bool, r0: int, c0: int) -> None:
         w = sev.shape[1]
         r, c = r0 + und // w, c0 + und % w
         sv = np.asarray(sev.flat[und])
@@ -449,11 +385,12 @@ class _Engine:
         self.exact_float += int(np.count_nonzero(pe))
         i, j = self._orig(r, c)
         ex = np.flatnonzero(~pe)
-        get_p = None
         if len(ex):
             self.exact_checks += len(ex)
-            sg, get_p = self._exact_signs(r[ex], c[ex], i[ex], j[ex])
+            sg, get_p, g = self._exact_signs(r[ex], c[ex], i[ex], j[ex])
             viol[ex] = np.where(sm[ex], sg <= 0, sg > 0)
+            cos = (g / self.n1[r[ex]]) / self.n1[c[ex]]  # approximate, for ranking only
+            sv[ex] = np.where(sm[ex], -cos, cos)
         uns = np.flatnonzero(self.unsafe[r] | self.unsafe[c])  # their float values were lost
         for k, (v, _, _) in zip(uns, self._values(r[uns], c[uns], sv[uns], sm[uns])):
             self.best[bool(sm[k])] = max(self.best[bool(sm[k])], v)
@@ -463,25 +400,32 @@ class _Engine:
             # these have |cosine| ≲ θ: they can only enter a list whose floor is below that
             if self.max_worst and self._worst_floor() <= 2 * (self.theta + self.delta):
                 k = np.flatnonzero(viol)
-                if len(k) > 64 * _CAP:  # pathological: rank the first pairs only
-                    k = k[np.lexsort((j[k], i[k]))[: 64 * _CAP]]
+                if len(k) > _CAP:  # rank by the approximate severities, then exactly
+                    k = k[np.lexsort((j[k], i[k], -np.nan_to_num(sv[k])))[:_CAP]]
                 pos = {int(v): n for n, v in enumerate(ex)}
                 for v in k.tolist():
-                    if v in pos and get_p is not None:
+                    if v in pos:
                         self.exact.remember(int(i[v]), int(j[v]), get_p(pos[v]))
                 self._push(r[k], c[k], sv[k], sm[k])
 
-    def _exact_signs(self, r: np.ndarray, c: np.ndarray, i: np.ndarray, j: np.ndarray):
+    def _exact_signs(self, r: Arr, c: Arr, i: Arr, j: Arr):
         """Exact signs of the inner products of pairs (sorted positions ``r, c``; original
-        ``i, j``) and a function giving the exact integer ``P`` of the k-th pair."""
+        ``i, j``), a function giving the exact integer ``P`` of the k-th pair (the product
+        is ``P·2**(lsb_r + lsb_c)``) and float approximations of the products."""
+        e = self.lsb[r] + self.lsb[c]
         ur, ri = np.unique(r, return_inverse=True)
         uc, ci = np.unique(c, return_inverse=True)
         if len(ur) * len(uc) <= 4 * len(r) + 4096:  # dense enough: limb products by BLAS
             prod = nm.exact_products(self.Xs[ur], self.Xs[uc], self.lsb[ur], self.lsb[uc])
             if prod is not None:
-                return prod.sign[ri, ci], lambda k: prod.integer(ri[k], ci[k])
+                return (
+                    prod.sign[ri, ci],
+                    lambda k: prod.integer(ri[k], ci[k]),
+                    np.ldexp(prod.approx(ri, ci), e.astype(np.int32)),
+                )
         P = self.exact.products(i, j)  # python-flint or Python integers
-        return np.array([(p > 0) - (p < 0) for p in P], dtype=np.int8), P.__getitem__
+        g = np.array([_scaled_float(p, int(k)) for p, k in zip(P, e.tolist())])
+        return np.array([(p > 0) - (p < 0) for p in P], dtype=np.int8), P.__getitem__, g
 
     # --- the driver
     def run(self, block: int) -> None:
@@ -530,7 +474,7 @@ class _Engine:
                     elif self._compute(r0, r1, c0, c1, buf):
                         return
 
-    def _compute(self, r0: int, r1: int, c0: int, c1: int, buf: np.ndarray) -> bool:
+    def _compute(self, r0: int, r1: int, c0: int, c1: int, buf: Arr) -> bool:
         """Gram entries rows ``[r0, r1)`` × cols ``[c0, c1)`` by BLAS, then tile by tile.
         Returns True when stopping at the first violation."""
         G = buf[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
@@ -544,15 +488,16 @@ class _Engine:
         return False
 
 
+def _scaled_float(p: int, e: int) -> float:
+    """``p·2**e`` correctly rounded (±inf beyond the float range)."""
+    try:
+        return float(p << e) if e >= 0 else p / (1 << -e)
+    except OverflowError:
+        return np.inf if p > 0 else -np.inf
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-
-
-def _to_float(q: Fraction) -> float | None:
-    try:  # None outside the float range
-        return float(q)
-    except OverflowError:
-        return None
 
 
 def _n_upper(r0: int, r1: int, c0: int, c1: int) -> int:
@@ -627,12 +572,12 @@ def orthogonal_separability(
     total = N * (N + 1) // 2
     worst = []
     for _negsev, i, j in eng.worst:
-        ip = eng.exact.inner(i, j)
-        cos = eng.exact.pair(i, j)[2]
+        p, e, cos = eng.exact.pair(i, j)
         ci, cj = int(cls[i]), int(cls[j])
-        worst.append(
-            Violation(i, j, ci, cj, SAME if ci == cj else CROSS, ip, _to_float(ip), cos + 0.0)
-        )
+        val = _scaled_float(p, e)  # None outside the float range
+        kind = SAME if ci == cj else CROSS
+        ip = Fraction(p) * Fraction(2) ** e
+        worst.append(Violation(i, j, ci, cj, kind, ip, val if abs(val) < np.inf else None, cos))
     bs, bc = eng.best[True], eng.best[False]
     return SeparabilityReport(
         separable=eng.violations == 0,
