@@ -73,6 +73,14 @@ def test_strong_duality_direct_primal_vs_dual(seed, N, d):
     assert y @ p.lam == pytest.approx(p.value, rel=REL)  # the paper's sign convention
     assert (y * p.lam >= 0).all()
     _brackets(p)
+    # the convex variables themselves: objective, cones and margin of program (14)
+    P = ch.pattern_matrix()
+    U, Up = p.u, p.u_prime
+    norms = np.linalg.norm(U, axis=0).sum() + np.linalg.norm(Up, axis=0).sum()
+    assert norms == pytest.approx(p.value, rel=REL)
+    S = np.where(P, 1.0, -1.0).T
+    assert (S * (X @ U)).min() >= -1e-7 and (S * (X @ Up)).min() >= -1e-7
+    assert (y * (P.T * (X @ (Up - U))).sum(axis=1)).min() >= 1 - 1e-7
     assert float(q.lower_bound) <= p.value * (1 + 1e-9)
     assert float(q.lower_bound) == pytest.approx(p.value, rel=REL)
 
@@ -207,3 +215,16 @@ def test_to_dict_is_json_ready_and_bad_input():
         column_generation(X, np.arange(6.0))
     with pytest.raises(InputError, match="6 labels"):
         solve_orthogonally_separable(X, y[:5])
+
+
+def test_polish_refits_norms_to_margin_one():
+    from verify.convex import Neuron, polish
+
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    y = np.array([1.0, -1.0, 1.0])
+    nr = (Neuron(1, (1.0, 0.0), 0.5), Neuron(-1, (0.0, 1.0), 3.0))
+    out = polish(X, y, nr)
+    # x3 = (1, 1): c1 - c2 >= 1, x1: c1 >= 1, x2: c2 >= 1  ->  c = (2, 1)
+    assert [round(n.norm, 9) for n in out] == [2.0, 1.0]
+    assert float(upper_bound(X, y, np.column_stack([n.w1 for n in out]),
+                             np.array([n.w2 for n in out]))) == pytest.approx(3.0, rel=1e-9)

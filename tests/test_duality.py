@@ -104,6 +104,8 @@ def test_oracle_screening_walls_and_top_agree_with_full_nnls(seed):
     violated = full.values > 1.0
     assert np.allclose(screened.values[violated], full.values[violated], atol=1e-10)
     assert top.value == pytest.approx(full.value, abs=1e-10)
+    value, chamber, sign, values = full  # unpacks like a tuple
+    assert values[chamber, 0 if sign > 0 else 1] == value == values.max()
     k3 = np.sort(full.values.max(axis=1))[-3:]
     t3 = np.sort(top.values.max(axis=1))[-3:]
     if k3[0] > 1.0:

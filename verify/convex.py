@@ -135,6 +135,9 @@ class ConvexSolution:
         Float ``max_{j,+-}`` dual constraint value at the end (<= 1 + tol when converged).
     message : str
         Notes (dropped neurons, conditions assumed, why a status is not optimal).
+    u, u_prime : ndarray or None
+        The convex variables ``u_j`` and ``u'_j`` as columns, shape (d, p), of
+        :func:`solve_primal` (``None`` for the other routes; not in :meth:`to_dict`).
     """
 
     value: float
@@ -150,6 +153,8 @@ class ConvexSolution:
     n_chambers: int = 0
     s: float | None = None
     message: str = ""
+    u: np.ndarray | None = field(default=None, repr=False)
+    u_prime: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def W1(self) -> np.ndarray:
@@ -252,7 +257,7 @@ def polish(X: np.ndarray, y: np.ndarray, neurons: tuple[Neuron, ...]) -> tuple[N
         b_ub=-np.ones(X.shape[0]),
         bounds=(0, None),
         method="highs",
-        options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10},
+        options={"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9},
     )
     if res.status != 0:
         return neurons
@@ -401,6 +406,8 @@ def solve_primal(
         working_set=P.shape[0],
         s=s,
         message=msg,
+        u=np.asarray(U.value, dtype=float),
+        u_prime=np.asarray(Up.value, dtype=float),
     )
 
 
@@ -737,13 +744,16 @@ def column_generation(
 
     Examples
     --------
+    >>> from verify.arrangements import enumerate_chambers
     >>> rng = np.random.default_rng(0)
     >>> X, y = rng.standard_normal((8, 2)), np.array([1.0, -1.0] * 4)
-    >>> cg = column_generation(X, y)
-    >>> d = solve_primal(X, y, cg_chambers := __import__("verify.arrangements").arrangements
-    ...                  .enumerate_chambers(X))
-    >>> abs(cg.value - d.value) < 1e-6 * d.value, cg.status
+    >>> chambers = enumerate_chambers(X)
+    >>> cg = column_generation(X, y, chambers=chambers)
+    >>> direct = solve_primal(X, y, chambers)
+    >>> abs(cg.value - direct.value) < 1e-6 * direct.value, cg.status
     (True, <Status.OPTIMAL: 'optimal'>)
+    >>> cg.lower_bound <= direct.upper_bound and direct.lower_bound <= cg.upper_bound
+    True
     """
     X, y = _check_binary(X, y)
     N = X.shape[0]

@@ -124,6 +124,10 @@ class OracleResult:
     kkt: float
     slack: dict[tuple[int, int], SparseVector] = field(default_factory=dict, repr=False)
 
+    def __iter__(self):
+        """Unpack as ``(value, chamber, sign, values)``."""
+        return iter((self.value, self.chamber, self.sign, self.values))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (without the per-chamber values)."""
         return {
