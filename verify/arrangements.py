@@ -29,14 +29,17 @@ Examples
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse
 import scipy.sparse.csgraph
 
+from verify import exact
 from verify.counting import (
     Hyperplanes,
     _cross,
@@ -306,6 +309,7 @@ def _extreme_rays(
     W = np.zeros((n_faces, 3))
     for c in range(3):
         W[:, c] = np.bincount(label, weights=V[origin, c], minlength=n_faces)
+    W[~np.all(np.isfinite(W), axis=1)] = 0.0  # degenerate float rays: no witness (checked)
     if exact is not None:  # rational interior points, rounded with a local search
         pts = [[Fraction(0)] * 3 for _ in range(n_faces)]
         for e, f in zip(origin.tolist(), label.tolist()):
@@ -336,8 +340,10 @@ def _chamber_points(G: np.ndarray) -> np.ndarray:
         members = np.array([i for L in lines for i in L], dtype=np.int64)
         sizes = np.array([len(L) for L in lines], dtype=np.int64)
         Wr = _extreme_rays(hp.normals, members, sizes)
-        if len(Wr) != 2 + 2 * int(np.sum(sizes - 1)):  # Euler count disagrees: walk exactly
-            Wr = _extreme_rays(hp.normals, members, sizes, exact=hp)
+        S = exact_signs(hp.Y, Wr)
+        S = S[np.all(S != 0, axis=1)]
+        if len(np.unique(S, axis=0)) != 2 + 2 * int(np.sum(sizes - 1)):  # Zaslavsky count
+            Wr = np.vstack([Wr, _extreme_rays(hp.normals, members, sizes, exact=hp)])
     else:
         Wr = _incremental(hp)
     W = np.zeros((len(Wr), G.shape[1]))
@@ -368,7 +374,7 @@ def _incremental(hp: Hyperplanes) -> np.ndarray:
     W = np.stack([H[0], -H[0]])
     for k in range(1, m):
         s = exact_signs(H[k : k + 1], W)[:, 0]
-        B = _nullspace([ints[k]], r)
+        B = _orthogonal_basis(ints[k], H[k])
         bb = max(abs(v).bit_length() for b in B for v in b)
         if hbits + bb + r.bit_length() < 62:  # restricted normals B h_i exactly in int64
             G = Hi[:k] @ np.array(B, dtype=np.int64).T
@@ -415,6 +421,25 @@ def _incremental(hp: Hyperplanes) -> np.ndarray:
             new_w.append(Wc)
         fp, W = np.concatenate(new_fp), np.vstack(new_w)
     return W
+
+
+def _orthogonal_basis(h: tuple[int, ...], hf: np.ndarray) -> list[list[int]]:
+    """Integer basis of ``h^perp``, nearly orthonormal up to scale (so restrictions keep the
+    Euclidean geometry of the data and nested restrictions do not become ill-conditioned):
+    rounded float orthonormal vectors ``q`` projected exactly, ``(h.h) q - (q.h) h``."""
+    r = len(h)
+    Q = scipy.linalg.null_space(unit_rows(hf[None, :]))
+    hh = sum(v * v for v in h)
+    B = []
+    for q in Q.T:
+        qi = [round(float(x) * 2.0**40) for x in q]
+        qh = sum(a * b for a, b in zip(qi, h))
+        B.append([hh * a - qh * c for a, c in zip(qi, h)])
+    g = math.gcd(*(v for b in B for v in b))  # one common factor: keeps the geometry
+    B = [[v // g for v in b] for b in B] if g > 1 else B
+    if exact.integer_rank(B)[0] != r - 1:  # cannot happen for sane floats: exact fallback
+        return _nullspace([h], r)
+    return B
 
 
 def _exact_children(
