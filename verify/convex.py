@@ -251,14 +251,18 @@ def polish(X: np.ndarray, y: np.ndarray, neurons: tuple[Neuron, ...]) -> tuple[N
 
     Dm = np.array([n.direction for n in neurons]).T  # (d, m)
     F = np.maximum(X @ Dm, 0.0) * np.array([n.sign for n in neurons])[None, :]
-    res = linprog(
-        np.ones(len(neurons)),
-        A_ub=-(y[:, None] * F),
-        b_ub=-np.ones(X.shape[0]),
-        bounds=(0, None),
-        method="highs",
-        options={"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9},
-    )
+    tight = {"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9}
+    for options in (tight, {}):  # HiGHS may report numerical trouble with the tight ones
+        res = linprog(
+            np.ones(len(neurons)),
+            A_ub=-(y[:, None] * F),
+            b_ub=-np.ones(X.shape[0]),
+            bounds=(0, None),
+            method="highs",
+            options=options,
+        )
+        if res.status == 0:
+            break
     if res.status != 0:
         return neurons
     return tuple(
