@@ -67,6 +67,10 @@ __all__ = ["Chambers", "enumerate_chambers", "count_chambers"]
 
 _METHODS = ("auto", "incremental", "sort-angles", "extreme-rays")
 _FALLBACK_MAX = 200_000
+try:  # optional: LLL reduction of restriction bases
+    import flint as _flint
+except ImportError:  # pragma: no cover
+    _flint = None
 _BITLEN = np.frompyfunc(lambda v: abs(v).bit_length(), 1, 1)
 _SHIFTED_FLOAT = np.frompyfunc(
     lambda v, e: float(v >> e) if e else float(v), 2, 1
@@ -374,9 +378,14 @@ def _incremental(hp: Hyperplanes) -> np.ndarray:
     W = np.stack([H[0], -H[0]])
     for k in range(1, m):
         s = exact_signs(H[k : k + 1], W)[:, 0]
-        B = _orthogonal_basis(ints[k], H[k])
+        # a short integer basis keeps small-integer data exact in floats (so exact
+        # degeneracies survive); otherwise a nearly orthonormal one keeps the geometry
+        B = _short_basis(_nullspace([ints[k]], r))
         bb = max(abs(v).bit_length() for b in B for v in b)
-        if hbits + bb + r.bit_length() < 62:  # restricted normals B h_i exactly in int64
+        if hbits + bb + r.bit_length() > 53:
+            B = _orthogonal_basis(ints[k], H[k])
+            bb = max(abs(v).bit_length() for b in B for v in b)
+        if hbits + bb + r.bit_length() <= 53:  # restricted normals exact in int64 and float
             G = Hi[:k] @ np.array(B, dtype=np.int64).T
             Gf = G.astype(np.float64)
         else:  # exact in Python ints, rounded row by row (no cancellation) to guide the
@@ -410,17 +419,32 @@ def _incremental(hp: Hyperplanes) -> np.ndarray:
             Wc = P.copy()
             todo = np.arange(len(P))
             scale = np.max(np.abs(P), axis=1) / np.max(np.abs(H[k]))
-            for t in (2.0**-20, 2.0**-36, 2.0**-50):
-                cand_w = P[todo] + side * t * scale[todo, None] * H[k]
+            with np.errstate(all="ignore"):  # step to half-way to the next hyperplane along h
+                hk = unit_rows(H[k : k + 1])[0]
+                tc = -(P @ unit_rows(H[:k]).T) / (side * (unit_rows(H[:k]) @ hk))
+                tc = np.where(np.isfinite(tc) & (tc > 0), tc, np.inf).min(axis=1, initial=np.inf)
+                mid = np.where(np.isfinite(tc), tc / 2, np.max(np.abs(P), axis=1))
+            for t in (0.5, 2.0**-20, 2.0**-36, 2.0**-50):
+                step = mid[todo] if t == 0.5 else t * scale[todo] * np.max(np.abs(H[k]))
+                cand_w = P[todo] + side * step[:, None] * hk
                 ok = np.all(exact_signs(H[: k + 1], cand_w) == target[todo], axis=1)
                 Wc[todo[ok]] = cand_w[ok]
                 todo = todo[~ok]
+            good = np.ones(len(P), dtype=bool)
             if todo.size:
                 Wc[todo] = _exact_children(ints, k, B, V[todo], side)
-            new_fp.append(fp[parent] + side * z[k])
-            new_w.append(Wc)
+                good[todo] = np.all(exact_signs(H[: k + 1], Wc[todo]) == target[todo], axis=1)
+            new_fp.append(fp[parent[good]] + side * z[k])
+            new_w.append(Wc[good])
         fp, W = np.concatenate(new_fp), np.vstack(new_w)
     return W
+
+
+def _short_basis(B: list[list[int]]) -> list[list[int]]:
+    """LLL-reduced integer basis of the same subspace (python-flint), else ``B``."""
+    if _flint is None or len(B) < 2:
+        return B
+    return [[int(v) for v in row] for row in _flint.fmpz_mat(B).lll().tolist()]
 
 
 def _orthogonal_basis(h: tuple[int, ...], hf: np.ndarray) -> list[list[int]]:
