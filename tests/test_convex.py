@@ -228,3 +228,28 @@ def test_polish_refits_norms_to_margin_one():
     assert [round(n.norm, 9) for n in out] == [2.0, 1.0]
     assert float(upper_bound(X, y, np.column_stack([n.w1 for n in out]),
                              np.array([n.w2 for n in out]))) == pytest.approx(3.0, rel=1e-9)
+
+
+def test_tree_chained_restricted_dual_equals_primal_and_gives_its_variables():
+    from verify.convex import _solve_restricted
+    from verify.duality import chamber_walls
+    from verify.solvers import choose_solver
+
+    X, y = _random(12, 12, 3)
+    P = enumerate_chambers(X).pattern_matrix()
+    walls = chamber_walls(X, P)
+    rng = np.random.default_rng(0)
+    for size in (30, len(P)):
+        idx = np.sort(rng.choice(len(P), size, replace=False))
+        prim = solve_primal(X, y, P[idx], bounds=False)
+        dual = _solve_restricted(X, y, P[idx], [walls[j] for j in idx], choose_solver("CLARABEL"))
+        if prim.status is Status.INFEASIBLE:
+            assert dual.status is Status.INFEASIBLE
+            continue
+        assert dual.value == pytest.approx(prim.value, rel=REL)
+        U, Up = dual.u, dual.u_prime  # minus the cone multipliers: a solution of (14)
+        S = np.where(P[idx], 1.0, -1.0).T
+        assert (S * (X @ U)).min() >= -1e-7 and (S * (X @ Up)).min() >= -1e-7
+        assert (y * (P[idx].T * (X @ (Up - U))).sum(axis=1)).min() >= 1 - 1e-7
+        cost = np.linalg.norm(U, axis=0).sum() + np.linalg.norm(Up, axis=0).sum()
+        assert cost == pytest.approx(prim.value, rel=REL)

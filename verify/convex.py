@@ -716,6 +716,85 @@ def _initial_working_set(
     return found
 
 
+def _tree_parents(P: np.ndarray) -> np.ndarray:
+    """Parent of each pattern in a minimum spanning tree of the Hamming distances (Prim),
+    rooted at the empty pattern (parent ``-1``)."""
+    p = P.shape[0]
+    Pi = P.astype(np.int32)
+    cnt = Pi.sum(axis=1).astype(np.int64)
+    best = cnt.copy()
+    parent = np.full(p, -1, dtype=np.int64)
+    done = np.zeros(p, dtype=bool)
+    for _ in range(p):
+        j = int(np.argmin(np.where(done, np.iinfo(np.int64).max, best)))
+        done[j] = True
+        dj = cnt + cnt[j] - 2 * (Pi @ Pi[j])
+        upd = (~done) & (dj < best)
+        best[upd] = dj[upd]
+        parent[upd] = j
+    return parent
+
+
+def _solve_restricted(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[np.ndarray],
+                      choice: SolverChoice) -> ConvexSolution:
+    """The dual (129) over the patterns ``P`` with the facet rows ``walls``, written sparsely.
+
+    ``q_j = X^T D_j lam`` is chained along a spanning tree of the patterns (Hamming MST):
+    ``q_j - q_parent = X^T (D_j - D_parent) lam`` has only a few nonzeros per chamber, where
+    the direct form has ``~N/2``.  The primal ``u'_j``, ``u_j`` are minus the vector parts of
+    the multipliers of the two second-order cones of chamber ``j`` (checked in the tests by
+    the margin and cone constraints of (14)).
+    """
+    N, d = X.shape
+    p = P.shape[0]
+    parent = _tree_parents(P)
+    Ppar = np.where(parent[:, None] >= 0, P[np.maximum(parent, 0)], False)
+    Delta = P.astype(np.int8) - Ppar.astype(np.int8)
+    jj, nn = np.nonzero(Delta)
+    K = scipy.sparse.csr_matrix(
+        ((X[nn] * Delta[jj, nn][:, None]).ravel(),
+         ((np.arange(d)[None, :] + d * jj[:, None]).ravel(), np.repeat(nn, d))),
+        shape=(d * p, N))
+    r1 = np.arange(d * p)
+    jp, kk = np.repeat(np.arange(p), d), np.tile(np.arange(d), p)
+    m = parent[jp] >= 0
+    B = scipy.sparse.csr_matrix(
+        (np.concatenate([np.ones(d * p), -np.ones(int(m.sum()))]),
+         (np.concatenate([r1, r1[m]]), np.concatenate([r1, kk[m] + d * parent[jp[m]]]))),
+        shape=(d * p, d * p))
+    J = np.concatenate([np.full(len(w), j) for j, w in enumerate(walls)]).astype(np.int64)
+    R = np.concatenate([np.asarray(w, dtype=np.int64) for w in walls])
+    A = np.where(P[J, R], 1.0, -1.0)[:, None] * X[R]
+    T = R.size
+    Mw = scipy.sparse.csr_matrix(
+        (A.ravel(), ((np.arange(d)[None, :] + d * J[:, None]).ravel(), np.repeat(np.arange(T), d))),
+        shape=(d * p, T))
+    lam, Q = cp.Variable(N), cp.Variable(d * p)
+    Zp, Zm = cp.Variable(T, nonneg=True), cp.Variable(T, nonneg=True)
+    socp = cp.SOC(np.ones(p), cp.reshape(Q + Mw @ Zp, (d, p), order="F"), axis=0)
+    socm = cp.SOC(np.ones(p), cp.reshape(-Q + Mw @ Zm, (d, p), order="F"), axis=0)
+    prob = cp.Problem(cp.Maximize(y @ lam),
+                      [cp.multiply(y, lam) >= 0, B @ Q == K @ lam, socp, socm])
+    t0 = time.perf_counter()
+    status = solve_problem(prob, choice)
+    info = _solver_info(choice, time.perf_counter() - t0)
+    if prob.status in ("unbounded", "unbounded_inaccurate"):
+        status = Status.INFEASIBLE  # the dual is unbounded: these patterns cannot separate
+    if lam.value is None or socp.dual_value is None or status == Status.INFEASIBLE:
+        if status in (Status.OPTIMAL, Status.INACCURATE):
+            status = Status.UNKNOWN
+        return ConvexSolution(float("nan"), None, None, status, "restricted", np.zeros(N),
+                              solver=info, n_chambers=p, message=f"solver status {prob.status}")
+    Up = -np.asarray(socp.dual_value[1], dtype=float)
+    U = -np.asarray(socm.dual_value[1], dtype=float)
+    neurons, msg = recover_network(U, Up, ids=np.arange(p))
+    if status == Status.OPTIMAL:
+        status = Status.RESTRICTED
+    return ConvexSolution(float(prob.value), None, None, status, "restricted",
+                          project_lambda(y, lam.value), neurons, info, n_chambers=p,
+                          working_set=p, message=msg, u=U, u_prime=Up)
+
+
 def column_generation(
     X: Any,
     y: Any,
@@ -791,15 +870,8 @@ def column_generation(
         rounds += 1
         t0 = time.perf_counter()
         used = list(working)
-        sol = solve_primal(
-            X,
-            y,
-            P[working],
-            solver=loose if loose_phase else choice,
-            complete=False,
-            bounds=False,
-            walls=[walls[j] for j in working],
-        )
+        sol = _solve_restricted(X, y, P[working], [walls[j] for j in working],
+                                loose if loose_phase else choice)
         t_solve += time.perf_counter() - t0
         if sol.status == Status.INFEASIBLE:
             rest = np.setdiff1d(np.arange(p), working)
