@@ -66,15 +66,13 @@ from verify.linalg import (
 __all__ = ["Chambers", "enumerate_chambers", "count_chambers"]
 
 _METHODS = ("auto", "incremental", "sort-angles", "extreme-rays")
-_FALLBACK_MAX = 200_000
+_FALLBACK_MAX = 200_000  # largest count for which a failed fast path retries incrementally
 try:  # optional: LLL reduction of restriction bases
     import flint as _flint
 except ImportError:  # pragma: no cover
     _flint = None
 _BITLEN = np.frompyfunc(lambda v: abs(v).bit_length(), 1, 1)
-_SHIFTED_FLOAT = np.frompyfunc(
-    lambda v, e: float(v >> e) if e else float(v), 2, 1
-)  # largest count for which a failed fast path retries incrementally
+_SHIFTED_FLOAT = np.frompyfunc(lambda v, e: float(v >> e) if e else float(v), 2, 1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,25 +81,14 @@ class Chambers:
 
     Attributes
     ----------
-    n_samples, n_features, rank : int
-        ``N``, ``d`` and the proven rank ``r`` of ``X``.
-    columns : tuple of int
-        ``J``: the ``r`` columns the enumeration ran on.
-    patterns : ndarray of uint8, shape (p, ceil(N / 8))
-        ``np.packbits(bool_patterns, axis=1, bitorder="little")``; bit ``n`` of row ``j``
-        is 1 iff ``x_n . u_j >= 0``.  Rows sorted lexicographically (canonical order).
-    witnesses : ndarray of float64, shape (p, d)
-        ``u_j``, zero outside ``columns``; ``sign(X u_j)`` is exactly nonzero on every nonzero
-        row (checked in exact arithmetic).
-    complete : bool
-        True iff the number of distinct chambers found equals the exact ``count``.
-    count : int or None
-        Independent exact count (None in sampled mode).
-    count_proof : dict
-        JSON-ready evidence of ``count``.
-    method : str
-        ``"rank-0"``, ``"rank-1"``, ``"sort-angles"``, ``"extreme-rays"``, ``"incremental"``
-        or ``"sampled"``.
+    ``n_samples, n_features, rank``: ``N``, ``d``, proven ``rank X``; ``columns``: the ``r``
+    columns ``J`` used.  ``patterns``: uint8 ``(p, ceil(N/8))``, ``np.packbits(P, axis=1,
+    bitorder="little")``, bit ``n`` of row ``j`` is 1 iff ``x_n . u_j >= 0``, rows in
+    lexicographic (canonical) order.  ``witnesses``: float64 ``(p, d)``, zero outside ``J``,
+    ``sign(X u_j)`` exactly nonzero on every nonzero row.  ``complete``: the number found
+    equals the independent exact ``count`` (None in sampled mode), with JSON-ready
+    ``count_proof``.  ``method``: ``rank-0``, ``rank-1``, ``sort-angles``, ``extreme-rays``,
+    ``incremental`` or ``sampled`` (``+...`` when a fallback was needed).
     """
 
     n_samples: int
