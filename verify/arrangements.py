@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
+import scipy.optimize
 import scipy.sparse
 import scipy.sparse.csgraph
 
@@ -394,6 +395,7 @@ def _incremental(hp: Hyperplanes) -> np.ndarray:
         hit[hit] = np.all(exact_signs(H[:k], W[cand[hit]]) == S[hit], axis=1)
         parent, first = np.unique(cand[hit], return_index=True)
         V, S = V[hit][first], S[hit][first]
+        V = _recenter(G, Gf, V, S)
         keep = np.ones(len(W), dtype=bool)
         keep[parent] = False
         keep &= s != 0
@@ -425,6 +427,29 @@ def _incremental(hp: Hyperplanes) -> np.ndarray:
             new_w.append(Wc[good])
         fp, W = np.concatenate(new_fp), np.vstack(new_w)
     return W
+
+
+def _recenter(G: np.ndarray, Gf: np.ndarray, V: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """Replace badly centred sub-witnesses (relative margin < 1e-9, e.g. found in a spurious
+    thin chamber of the rounded restriction) by a max-margin LP point of the exact chamber
+    ``sign(G v) = S``, kept only when its exact signs match."""
+    with np.errstate(all="ignore"):
+        Gn = unit_rows(Gf)
+        marg = np.min(np.abs(unit_rows(V) @ Gn.T), axis=1) if len(V) else np.zeros(0)
+    for j in np.flatnonzero(~(marg > 1e-9)).tolist():
+        k, c = Gn.shape
+        A_ub = np.hstack([-(S[j][:, None] * Gn), np.ones((k, 1))])
+        obj = np.r_[np.zeros(c), -1.0]
+        bounds = [(-1.0, 1.0)] * c + [(None, 1.0)]
+        res = scipy.optimize.linprog(obj, A_ub=A_ub, b_ub=np.zeros(k), bounds=bounds)
+        if res.status != 0 or res.x is None or not np.all(np.isfinite(res.x)):
+            continue
+        w = np.asarray(res.x[:c], dtype=np.float64)
+        wi = np.array(integer_rows(w[None, :])[0][0], dtype=object)
+        sg = G.astype(object).dot(wi)
+        if np.array_equal((sg > 0).astype(np.int8) - (sg < 0).astype(np.int8), S[j]):
+            V[j] = w
+    return V
 
 
 def _short_basis(B: list[list[int]]) -> list[list[int]]:
