@@ -48,6 +48,8 @@ __all__ = [
     "slack_multipliers",
     "oracle",
     "chamber_walls",
+    "wall_pairs",
+    "WallList",
     "int_matrix",
     "exact_norm_sq",
     "certified_dual_norm",
@@ -272,7 +274,36 @@ def chamber_walls(X: Any, patterns: Any) -> list[np.ndarray]:
         q = np.ascontiguousarray(packed ^ pm[c]).view(vt).ravel()
         pos = np.minimum(np.searchsorted(keys, q), keys.size - 1)
         found[:, c] = keys[pos] == q
-    return [rep[np.flatnonzero(found[j])] for j in range(p)]
+    return WallList(rep[np.flatnonzero(found[j])] for j in range(p))
+
+
+def wall_pairs(walls: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All pairs of walls of every chamber: ``(chamber, row1, row2)`` arrays."""
+    sizes = np.array([w.size for w in walls])
+    J, N1, N2 = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [
+        np.zeros(0, dtype=np.int64)]
+    for w in np.unique(sizes):
+        if w < 2:
+            continue
+        jw = np.flatnonzero(sizes == w)
+        Wm = np.stack([walls[j] for j in jw])  # (k, w)
+        ia, ib = np.triu_indices(int(w), 1)
+        J.append(np.repeat(jw, ia.size))
+        N1.append(Wm[:, ia].ravel())
+        N2.append(Wm[:, ib].ravel())
+    return np.concatenate(J), np.concatenate(N1), np.concatenate(N2)
+
+
+class WallList(list):
+    """The list returned by :func:`chamber_walls`, caching :func:`wall_pairs`."""
+
+    _pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    @property
+    def pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._pairs is None:
+            self._pairs = wall_pairs(self)
+        return self._pairs
 
 
 def _two_row_pass(
@@ -287,27 +318,18 @@ def _two_row_pass(
     keep_slack: bool,
     zbest: np.ndarray,
     nbest: np.ndarray,
-    pairs: dict[tuple[int, int], tuple[tuple[int, ...], tuple[float, ...]]],
+    slack2: dict[tuple[int, int], tuple[tuple[int, ...], tuple[float, ...]]],
 ) -> None:
     """Vectorised two-wall slacks ``z = t1 e_n1 + t2 e_n2`` for the unresolved chambers."""
     cand = ~exact if exact_values else (~exact) & (values > threshold)
     js = np.flatnonzero(cand.any(axis=1))
     if js.size == 0:
         return
-    sizes = np.array([walls[j].size for j in js])
-    J, N1, N2 = [], [], []
-    for w in np.unique(sizes):
-        if w < 2:
-            continue
-        jw = js[sizes == w]
-        Wm = np.stack([walls[j] for j in jw])  # (k, w)
-        ia, ib = np.triu_indices(int(w), 1)
-        J.append(np.repeat(jw, ia.size))
-        N1.append(Wm[:, ia].ravel())
-        N2.append(Wm[:, ib].ravel())
-    if not J:
+    J, N1, N2 = walls.pairs if isinstance(walls, WallList) else wall_pairs(walls)
+    sel = cand.any(axis=1)[J]
+    J, N1, N2 = J[sel], N1[sel], N2[sel]
+    if J.size == 0:
         return
-    J, N1, N2 = np.concatenate(J), np.concatenate(N1), np.concatenate(N2)
     A1 = S[J, N1][:, None] * X[N1]
     A2 = S[J, N2][:, None] * X[N2]
     g11 = np.einsum("ij,ij->i", A1, A1)
@@ -343,7 +365,7 @@ def _two_row_pass(
             j = int(jb[i])
             zbest[j, k] = -2.0
             if keep_slack:
-                pairs[(j, k)] = (
+                slack2[(j, k)] = (
                     (int(N1[best[i]]), int(N2[best[i]])),
                     (float(t1[best[i]]), float(t2[best[i]])),
                 )
@@ -426,7 +448,7 @@ def oracle(
             keep_slack,
             zbest,
             nbest,
-            pairs := {},
+            slack2 := {},
         )
     need = ~exact if exact_values else (~exact) & (values > threshold)
     jj, kk = np.nonzero(need)
@@ -453,7 +475,7 @@ def oracle(
         if top is not None and values[j, k] > threshold:
             best = sorted([*best, float(values[j, k])])[-top:]
     if keep_slack and walls is not None:
-        for (j, k), (idx, zz) in pairs.items():
+        for (j, k), (idx, zz) in slack2.items():
             if zbest[j, k] == -2.0:
                 slack[(j, 1 if k == 0 else -1)] = SparseVector(idx, zz, X.shape[0])
     if keep_slack:
