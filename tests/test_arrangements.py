@@ -200,6 +200,19 @@ def test_general_rank_incremental_gaussian_and_grid() -> None:
     _check_witnesses(G, cg)
 
 
+def test_general_rank_sparse_and_spread_data() -> None:
+    # exact zeros (degenerate, Zaslavsky) and entries spread over 2**-30 .. 2**30
+    rng = np.random.default_rng(100)
+    X = rng.standard_normal((11, 4))
+    X[rng.random(X.shape) < 0.3] = 0.0
+    Y = rng.standard_normal((10, 4)) * np.exp2(rng.integers(-30, 30, (10, 4)))
+    for Z in (X, Y):
+        ch = enumerate_chambers(Z)
+        assert ch.method == "incremental" and ch.complete and len(ch) == ch.count
+        _check_witnesses(Z, ch)
+    assert enumerate_chambers(X).count_proof["method"] == "zaslavsky"
+
+
 def test_rank_deficient_embedded_in_higher_dimension() -> None:
     rng = np.random.default_rng(5)
     A = rng.integers(-3, 4, (12, 2)).astype(float) @ rng.integers(-2, 3, (2, 5)).astype(float)
