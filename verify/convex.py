@@ -830,7 +830,7 @@ def column_generation(
     tol : float
         A chamber is violated when its oracle value exceeds ``1 + tol``.
     max_rounds, per_round : int
-        Round limit, and chambers added per round (default ``max(20, p // 50)``).
+        Round limit, and chambers added per round (default ``max(50, p // 10)``).
     limit : int, optional
         Passed to ``enumerate_chambers``.
 
@@ -855,7 +855,7 @@ def column_generation(
         chambers = enumerate_chambers(X, limit=limit)
     P, complete = as_patterns(chambers, N)
     p = P.shape[0]
-    per_round = max(20, p // 50) if per_round is None else int(per_round)
+    per_round = max(50, p // 10) if per_round is None else int(per_round)
     if per_round < 1 or max_rounds < 1:
         raise InputError("per_round and max_rounds must be positive integers")
     choice = _choice(solver)
