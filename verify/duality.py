@@ -39,6 +39,7 @@ from scipy.optimize import nnls
 
 from verify.errors import InputError
 from verify.exact import sqrt_bounds, to_fraction
+from verify.numerics import gamma as _gamma
 
 __all__ = [
     "SparseVector",
@@ -60,12 +61,7 @@ __all__ = [
     "upper_bound",
 ]
 
-_U = 2.0**-53
-_ETA = 2.0**-1074
-
-
-def _gamma(n: int) -> float:
-    return n * _U / (1.0 - n * _U)
+_ETA = 2.0**-1074  # smallest subnormal
 
 
 @dataclass(frozen=True)
