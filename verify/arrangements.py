@@ -531,6 +531,19 @@ def _sampled(X: np.ndarray, samples: int, seed: int) -> Chambers:
     )
 
 
+#: Largest number of elementary exact checks spent on a count when the list is refused.
+_COUNT_BUDGET = 500_000
+
+
+def _count_work(m: int, r: int) -> int:
+    """Rough number of checks :func:`count_chambers` needs (pairs in rank 3, minors above)."""
+    if r <= 2:
+        return m
+    if r == 3:
+        return math.comb(m, 2)
+    return math.comb(m, r)
+
+
 def enumerate_chambers(
     X: Any,
     *,
@@ -585,11 +598,20 @@ def enumerate_chambers(
     hp = reduce_hyperplanes(X)
     r, m = hp.rank, hp.m
     if limit is not None and cover_bound(m, r) > limit:
+        work = _count_work(m, r)
+        if work > _COUNT_BUDGET:
+            raise EnumerationLimitError(
+                f"Cover's bound allows up to {cover_bound(m, r)} chambers, more than "
+                f"limit={limit}; the exact count was not attempted (it needs about {work} "
+                f"exact checks, budget {_COUNT_BUDGET})"
+            )
         count, proof = count_chambers(X, hyperplanes=hp)
         if count > limit:
             raise EnumerationLimitError(
                 f"the arrangement has exactly {count} chambers (Cover's bound "
-                f"{cover_bound(m, r)}), more than limit={limit}"
+                f"{cover_bound(m, r)}), more than limit={limit}",
+                count=count,
+                proof=proof,
             )
     else:
         count, proof = count_chambers(X, hyperplanes=hp)

@@ -41,4 +41,17 @@ class CertificateError(VerifyError):
 
 
 class EnumerationLimitError(VerifyError):
-    """An exact enumeration would exceed the limit the caller set."""
+    """An exact enumeration would exceed the limit the caller set.
+
+    Attributes
+    ----------
+    count : int or None
+        The exact number of objects, when it was proven before giving up.
+    proof : dict or None
+        How that count was shown (JSON-ready).
+    """
+
+    def __init__(self, message: str, *, count: int | None = None, proof: dict | None = None):
+        super().__init__(message)
+        self.count = count
+        self.proof = proof

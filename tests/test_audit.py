@@ -1,0 +1,83 @@
+"""The dataset audit agrees with independent routes (verify.audit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from verify.audit import audit
+from verify.data import check_dataset, load_dataset
+from verify.faces import enumerate_faces
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_paper_f1_and_f2():
+    f1 = audit(load_dataset(EXAMPLES / "f1.json"))
+    assert f1.orthogonally_separable and f1.spike.spike_free is False
+    assert f1.chambers == 4 and f1.chambers_complete
+    f2 = audit(load_dataset(EXAMPLES / "f2.json"))
+    assert f2.orthogonally_separable and f2.spike.spike_free is True
+    assert f2.spike.spike_value == 1.0
+
+
+def test_whitened_is_spike_free_with_value_one():
+    rep = audit(load_dataset(EXAMPLES / "whitened.json"))
+    X = rep.enumeration is not None and load_dataset(EXAMPLES / "whitened.json").X
+    assert np.array_equal(X @ X.T, np.eye(3))  # exactly whitened (dyadic entries)
+    assert rep.spike.spike_free is True and rep.spike.spike_value == 1.0
+
+
+def test_three_class_separable_and_relabel_breaks_it():
+    ds = load_dataset(EXAMPLES / "three_class.json")
+    assert ds.n_classes == 3
+    assert audit(ds).orthogonally_separable
+    labels = list(ds.labels)
+    labels[1] = "b"  # row 1 now shares a positive inner product with class a
+    rep = audit(check_dataset(ds.X, labels))
+    assert not rep.orthogonally_separable
+    assert rep.separability.violations > 0
+
+
+def test_degenerate_grid_count_matches_faces_route():
+    ds = load_dataset(EXAMPLES / "grid3.json")
+    rep = audit(ds)
+    assert rep.chambers_complete
+    faces = enumerate_faces(ds.X)
+    chambers_by_faces = int(np.sum(np.asarray(faces.dims) == rep.rank.rank))
+    assert rep.chambers == chambers_by_faces == len(rep.enumeration)
+    assert rep.count_proof["method"] != "cover"  # not in general position
+
+
+def test_rank_deficient_embedded_in_higher_dimension():
+    rng = np.random.default_rng(3)
+    B = rng.integers(-3, 4, size=(2, 5)).astype(float)
+    C = rng.integers(-3, 4, size=(9, 2)).astype(float)
+    X = C @ B  # rank 2 in R^5, exact small integers
+    y = np.where(np.arange(9) % 2 == 0, 1, -1)
+    ds = check_dataset(X, y)
+    rep = audit(ds, spike=False)
+    assert rep.rank.rank == 2
+    assert rep.chambers_complete
+    d = {tuple(r) for r in np.sign(np.round(X / np.abs(X).max(axis=1, keepdims=True), 12))}
+    # rank 2: chambers = 2 * number of distinct lines through the origin
+    assert rep.chambers % 2 == 0 and rep.chambers <= 2 * len(d)
+
+
+def test_limit_keeps_proven_count_without_list():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    ds = check_dataset(X, np.where(rng.random(40) < 0.5, 1, -1))
+    full = audit(ds, spike=False)
+    assert full.chambers == 2 * (1 + 39 + 39 * 38 // 2)  # Cover, general position
+    small = audit(ds, limit=100, spike=False)
+    assert small.chambers_complete is False
+    assert small.chambers in (None, full.chambers)
+
+
+def test_infeasible_data_is_reported():
+    ds = check_dataset(np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]]), [1, -1, 1])
+    obj = audit(ds, spike=False).to_dict()
+    assert obj["max_margin_feasible"] is False
+    assert {i["kind"] for i in obj["issues"]} == {"zero-row", "contradictory-rows"}

@@ -1,0 +1,161 @@
+"""The command line: exit codes, JSON keys, messages, atomic output (verify.cli)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from verify.cli import main
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+AUDIT_KEYS = {
+    "samples",
+    "features",
+    "rank",
+    "classes",
+    "orthogonally_separable",
+    "orthogonal_separability",
+    "spike_free",
+    "spike_value",
+    "spike_witness",
+    "chambers",
+    "chambers_complete",
+    "count_proof",
+}
+
+
+def _json(capsys) -> dict:
+    out = capsys.readouterr().out
+    return json.loads(out)
+
+
+def test_audit_json_f1(capsys):
+    assert main(["audit", str(EXAMPLES / "f1.json"), "--json"]) == 0
+    obj = _json(capsys)
+    assert AUDIT_KEYS <= set(obj)
+    assert obj["samples"] == 2 and obj["features"] == 2 and obj["rank"] == 2
+    assert obj["orthogonally_separable"] is True
+    assert obj["chambers"] == 4 and obj["chambers_complete"] is True
+    assert obj["spike_free"] is False  # MATH.md: F.1 is not spike-free
+    assert obj["spike_value"] > 1
+
+
+def test_audit_human_table_fits_100_columns(capsys):
+    assert main(["audit", str(EXAMPLES / "f1.json")]) == 0
+    out = capsys.readouterr().out
+    assert "orthogonally separable" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_audit_writes_output_file(tmp_path, capsys):
+    out = tmp_path / "rep.json"
+    assert main(["audit", str(EXAMPLES / "f2.json"), "-o", str(out)]) == 0
+    obj = json.loads(out.read_text())
+    assert AUDIT_KEYS <= set(obj)
+    assert list(tmp_path.iterdir()) == [out]  # no temporary files left behind
+
+
+def test_audit_exact_zero_cross_class(tmp_path, capsys):
+    # 0.1*3 + 0.2*(-1.5) is exactly 0 in the reals; floats give a tiny nonzero number.
+    X = np.array([[0.1, 0.2], [3.0, -1.5]])
+    p = tmp_path / "z.npz"
+    np.savez(p, X=X, y=np.array([1, -1]))
+    assert main(["audit", str(p), "--json"]) == 0
+    obj = _json(capsys)
+    assert obj["orthogonally_separable"] is True
+
+
+def test_audit_float_sign_wrong(tmp_path, capsys):
+    # x0.x1 = 1e16*1 + 1*1 + (-1e16)*1 = 1 > 0 exactly, but float evaluation gives 0.
+    X = np.array([[1e16, 1.0, -1e16], [1.0, 1.0, 1.0]])
+    assert float(X[0] @ X[1]) != 1.0
+    p = tmp_path / "s.npz"
+    np.savez(p, X=X, y=np.array([1, -1]))
+    assert main(["audit", str(p), "--json", "--no-spike"]) == 0
+    obj = _json(capsys)
+    assert obj["orthogonally_separable"] is False
+    worst = obj["orthogonal_separability"]["worst"][0]
+    assert worst["inner_product"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "message"),
+    [
+        ('{"X": [[1, 2]], "y": [1, 2]}', ".json", "2 labels for 1 rows"),
+        ('{"X": [[1, NaN]], "y": [1]}', ".json", "non-finite"),
+        ("1,2,1\n3\n", ".csv", "columns"),
+        ("hello", ".txt", "unknown data format"),
+    ],
+)
+def test_bad_input_exit_2_one_line(tmp_path, capsys, content, suffix, message):
+    p = tmp_path / f"bad{suffix}"
+    p.write_text(content)
+    out = tmp_path / "never.json"
+    assert main(["audit", str(p), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_missing_file_exit_2(capsys):
+    assert main(["audit", "/nonexistent/data.npz"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_no_command_exit_2(capsys):
+    assert main([]) == 2
+
+
+def test_bad_option_exit_2(capsys):
+    assert main(["enumerate", str(EXAMPLES / "f1.json"), "--limit", "zero"]) == 2
+
+
+def test_enumerate_json_and_graph(tmp_path, capsys):
+    g = tmp_path / "ch.graphml"
+    assert main(["enumerate", str(EXAMPLES / "f1.json"), "--json", "--graph", str(g)]) == 0
+    obj = _json(capsys)
+    assert obj["complete"] is True and len(obj["patterns"]) == 4
+    G = nx.read_graphml(g)
+    assert G.number_of_nodes() > 4
+
+
+def test_enumerate_limit_refuses(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    p = tmp_path / "g.npz"
+    np.savez(p, X=rng.standard_normal((30, 3)), y=np.where(rng.random(30) < 0.5, 1, -1))
+    assert main(["enumerate", str(p), "--limit", "10"]) == 2
+    assert "10" in capsys.readouterr().err
+
+
+def test_enumerate_sampled_never_complete(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    p = tmp_path / "g.npz"
+    np.savez(p, X=rng.standard_normal((20, 3)), y=np.where(rng.random(20) < 0.5, 1, -1))
+    assert main(["enumerate", str(p), "--sampled", "500", "--json"]) == 0
+    assert _json(capsys)["complete"] is False
+
+
+def test_demo_runs(tmp_path, capsys):
+    assert main(["demo", "--outdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "F.1" in out and "F.2" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audit-F1.json", "audit-F2.json"]
+
+
+def test_python_dash_m(tmp_path):
+    r = subprocess.run(
+        [sys.executable, "-m", "verify", "audit", str(EXAMPLES / "f1.json"), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["chambers"] == 4

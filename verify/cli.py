@@ -1,0 +1,406 @@
+"""The ``verify`` command line: a thin layer over the library.
+
+Each sub-command parses its options, calls the library, renders the result as a short table
+or as one JSON object, and returns an exit code: 0 success, 1 a check failed, 2 unusable
+input (one line on stderr saying why).  Output files are written atomically.
+
+Examples
+--------
+>>> main(["--version"])  # doctest: +SKIP
+verify 0.1.0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from verify import __version__
+from verify.errors import InputError, VerifyError
+
+__all__ = ["main", "write_atomic"]
+
+EXAMPLES = {
+    "audit": "example: verify audit examples/f1.json --json",
+    "enumerate": "example: verify enumerate examples/f1.json --graph chambers.graphml",
+    "demo": "example: verify demo --outdir demo-out",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="verify",
+        description=(
+            "Exact verdicts about two-layer ReLU networks and their data "
+            "(Wang & Pilanci, ICLR 2022)."
+        ),
+        epilog="Run 'verify demo' for the paper's data sets end to end.",
+    )
+    p.add_argument("--version", action="version", version=f"verify {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    a = sub.add_parser(
+        "audit",
+        help="orthogonal separability, spike-free property and chambers of a data set",
+        description="Audit a data set: exact rank, orthogonal separability (binary or "
+        "multi-class), the spike-free property and the number of chambers with its proof.",
+        epilog=EXAMPLES["audit"],
+    )
+    _data_args(a)
+    a.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    a.add_argument("-o", "--output", metavar="FILE", help="also write the JSON report to FILE")
+    a.add_argument(
+        "--limit",
+        type=_positive_int,
+        default=None,
+        help="largest number of chambers to enumerate (default 200000)",
+    )
+    a.add_argument(
+        "--first-violation",
+        action="store_true",
+        help="stop the separability check at the first violating pair",
+    )
+    a.add_argument("--no-spike", action="store_true", help="skip the spike-free test")
+
+    e = sub.add_parser(
+        "enumerate",
+        help="list the chambers (activation patterns) of the arrangement, proven complete",
+        description="Enumerate the chambers of the arrangement {u : x_n^T u = 0} exactly: "
+        "each with its pattern D_j and a strictly interior witness u_j, and the proof that "
+        "the list is complete.",
+        epilog=EXAMPLES["enumerate"],
+    )
+    _data_args(e)
+    e.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    e.add_argument("-o", "--output", metavar="FILE", help="also write the JSON list to FILE")
+    e.add_argument(
+        "--graph",
+        metavar="FILE.graphml",
+        help="write the chamber flip graph and the face poset as GraphML",
+    )
+    e.add_argument(
+        "--limit",
+        type=_positive_int,
+        default=None,
+        help="refuse (exit 2) if there are more chambers than this",
+    )
+    e.add_argument(
+        "--sampled",
+        type=_positive_int,
+        metavar="SAMPLES",
+        default=None,
+        help="sample this many random gates instead (never complete)",
+    )
+
+    d = sub.add_parser(
+        "demo",
+        help="the main job: the paper's Appendix F data sets end to end",
+        description="Audit the paper's Appendix F data sets (embedded; no arguments needed).",
+        epilog=EXAMPLES["demo"],
+    )
+    d.add_argument("--outdir", metavar="DIR", default=None, help="write the reports here")
+    d.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    return p
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data", metavar="DATA", help="data set: .npz (X, y), .csv or .json")
+    p.add_argument("--bias", action="store_true", help="append a constant feature (a bias)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
+    return v
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 1 check failed, 2 unusable input)."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help/--version
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        if args.command == "audit":
+            return _cmd_audit(args)
+        if args.command == "enumerate":
+            return _cmd_enumerate(args)
+        if args.command == "demo":
+            return _cmd_demo(args)
+    except InputError as exc:
+        print(f"verify {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except VerifyError as exc:
+        print(f"verify {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"verify {args.command}: interrupted", file=sys.stderr)
+        return 130
+    raise AssertionError(f"unhandled command {args.command}")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from verify.audit import DEFAULT_LIMIT, audit
+    from verify.data import load_dataset
+
+    ds = load_dataset(args.data, bias=args.bias)
+    rep = audit(
+        ds,
+        limit=args.limit or DEFAULT_LIMIT,
+        stop_at_first=args.first_violation,
+        spike=not args.no_spike,
+    )
+    obj = rep.to_dict()
+    if args.output:
+        write_atomic(args.output, dumps(obj))
+    if args.json:
+        print(dumps(obj), end="")
+    else:
+        print(render_audit(obj))
+    return 0
+
+
+def _cmd_enumerate(args: argparse.Namespace) -> int:
+    from verify.arrangements import enumerate_chambers
+    from verify.data import load_dataset
+
+    ds = load_dataset(args.data, bias=args.bias)
+    if args.sampled:
+        ch = enumerate_chambers(ds.X, mode="sampled", samples=args.sampled)
+    else:
+        ch = enumerate_chambers(ds.X, limit=args.limit)
+    obj = ch.to_dict(include_patterns=True)
+    if args.graph:
+        from verify.lattice import face_poset, flip_graph, write_graphml
+
+        if not ch.complete:
+            raise InputError("--graph needs the complete chamber list (not --sampled)")
+        _write_graphs(args.graph, ds.X, ch, face_poset, flip_graph, write_graphml)
+    if args.output:
+        write_atomic(args.output, dumps(obj))
+    if args.json:
+        print(dumps(obj), end="")
+    else:
+        print(render_chambers(obj))
+    return 0
+
+
+def _write_graphs(path: str, X: Any, ch: Any, face_poset, flip_graph, write_graphml) -> None:
+    import networkx as nx
+
+    flips = flip_graph(ch)
+    poset = face_poset(X)
+    G = nx.union(
+        nx.relabel_nodes(nx.DiGraph(flips), lambda n: f"chamber:{n}"),
+        nx.relabel_nodes(poset, lambda n: f"face:{n}"),
+    )
+    G.graph["description"] = "chamber flip graph (chamber:*) and face poset Hasse diagram (face:*)"
+    tmp = _tmp_path(path)
+    try:
+        write_graphml(G, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from verify.audit import audit
+    from verify.data import paper_dataset
+
+    reports = {}
+    for name in ("F.1", "F.2"):
+        reports[name] = audit(paper_dataset(name)).to_dict()
+    if args.outdir:
+        out = Path(args.outdir)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, obj in reports.items():
+            write_atomic(out / f"audit-{name.replace('.', '')}.json", dumps(obj))
+    if args.json:
+        print(dumps(reports), end="")
+        return 0
+    print("verify demo: the paper's Appendix F data sets (Wang & Pilanci, ICLR 2022)\n")
+    for name, obj in reports.items():
+        print(f"== Appendix {name} ==")
+        print(render_audit(obj))
+        print()
+    print(render_paper_comparison(reports))
+    return 0
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def dumps(obj: Any) -> str:
+    """Deterministic JSON text (sorted keys, two-space indent, trailing newline)."""
+    return json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "unknown"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    width = max(len(k) for k, _ in rows)
+    lines = []
+    for k, v in rows:
+        text = v if len(v) <= 100 - width - 2 else v[: 100 - width - 5] + "..."
+        lines.append(f"{k.ljust(width)}  {text}")
+    return "\n".join(lines)
+
+
+def render_audit(obj: dict[str, Any]) -> str:
+    """Short human table of an audit report (fits 100 columns)."""
+    sep = obj["orthogonal_separability"]
+    rows = [
+        ("data", str(obj["source"])),
+        ("samples x features", f"{obj['samples']} x {obj['features']}"),
+        ("rank (exact)", str(obj["rank"])),
+        ("classes", ", ".join(map(str, obj["classes"]))),
+    ]
+    if obj.get("positive_label") is not None:
+        rows.append(("label +1", str(obj["positive_label"])))
+    rows.append(("orthogonally separable", _fmt(obj["orthogonally_separable"])))
+    if not obj["orthogonally_separable"]:
+        rows.append(("  violating pairs", str(sep.get("violations"))))
+        for w in sep.get("worst", [])[:3]:
+            rows.append(
+                (
+                    f"  pair ({w['i']}, {w['j']})",
+                    f"{w['kind']}: x_i.x_j = {w['inner_product']}",
+                )
+            )
+    spike = obj["spike_free"]
+    rows.append(("spike-free", _fmt(spike)))
+    if obj["spike_value"] is not None:
+        rows.append(("  spike value", _fmt(obj["spike_value"])))
+    if spike is None and obj.get("spike_free_details"):
+        rows.append(("  reason", str(obj["spike_free_details"].get("reason", ""))))
+    rows.append(("chambers", _fmt(obj["chambers"])))
+    proof = obj.get("count_proof") or {}
+    rows.append(
+        (
+            "  complete list",
+            f"{_fmt(obj['chambers_complete'])} ({proof.get('method', 'no proof')})",
+        )
+    )
+    if obj["issues"]:
+        for issue in obj["issues"]:
+            rows.append(("infeasible", issue["message"]))
+    else:
+        rows.append(("max-margin feasible", "yes"))
+    return _table(rows)
+
+
+def render_chambers(obj: dict[str, Any]) -> str:
+    """Short human listing of a chamber enumeration."""
+    head = [
+        ("samples x features", f"{obj.get('n_samples')} x {obj.get('n_features')}"),
+        ("rank", str(obj.get("rank"))),
+        ("chambers", str(obj.get("chambers", obj.get("n_chambers")))),
+        ("complete", _fmt(obj.get("complete"))),
+        ("method", str(obj.get("method"))),
+        ("count proof", str((obj.get("count_proof") or {}).get("method"))),
+    ]
+    lines = [_table(head), ""]
+    patterns = obj.get("patterns") or []
+    shown = patterns[:20]
+    for j, pat in enumerate(shown):
+        lines.append(f"  D_{j:<4d} {pat if len(pat) <= 90 else pat[:87] + '...'}")
+    if len(patterns) > len(shown):
+        lines.append(f"  ... {len(patterns) - len(shown)} more (use --json or -o FILE)")
+    return "\n".join(lines)
+
+
+def render_paper_comparison(reports: dict[str, dict[str, Any]]) -> str:
+    """Our verdicts beside what the paper states about its Appendix F data sets.
+
+    The paper's text says F.1 is "orthogonal separable but not spike-free"; F.2's heading
+    calls it spike-free while its body says "non-spike-free".  The computed verdicts decide.
+    """
+    claims = {
+        "F.1": [("orthogonally separable", "orthogonally_separable", True, "F.1 text")]
+        + [("spike-free", "spike_free", False, "F.1 text")],
+        "F.2": [
+            ("spike-free", "spike_free", True, "F.2 heading"),
+            ("spike-free", "spike_free", False, "F.2 body"),
+        ],
+    }
+    lines = ["Beside the paper (Appendix F):"]
+    lines.append(f"  {'set':<5}{'orth. sep.':<12}{'spike-free':<12}{'spike value'}")
+    for name, obj in reports.items():
+        lines.append(
+            f"  {name:<5}{_fmt(obj['orthogonally_separable']):<12}{_fmt(obj['spike_free']):<12}"
+            f"{_fmt(obj['spike_value'])}"
+        )
+    lines.append("")
+    for name, obj in reports.items():
+        for prop, key, says, where in claims[name]:
+            got = obj[key]
+            claim = prop if says else f"not {prop}"
+            if got is None:
+                verdict = "undecided here"
+            else:
+                verdict = "confirmed" if got == says else "contradicted"
+            lines.append(f"  {name}: the paper ({where}) says {claim}: {verdict} (exact)")
+    lines.append("  F.2's labels are illegible in the extraction; y = (1, 1) is used (MATH.md).")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _tmp_path(path: str | os.PathLike[str]) -> str:
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    os.close(fd)
+    return tmp
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a temporary file, then rename).
+
+    Raises
+    ------
+    InputError
+        If the directory does not exist or is not writable.
+    """
+    target = Path(path)
+    if not target.parent.exists():
+        raise InputError(f"cannot write {path}: directory {target.parent} does not exist")
+    try:
+        tmp = _tmp_path(target)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
