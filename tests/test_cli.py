@@ -127,6 +127,17 @@ def test_enumerate_json_and_graph(tmp_path, capsys):
     assert G.number_of_nodes() > 4
 
 
+def test_enumerate_graph_json(tmp_path, capsys):
+    g = tmp_path / "ch.json"
+    assert main(["enumerate", str(EXAMPLES / "grid3.json"), "--graph", str(g)]) == 0
+    obj = json.loads(g.read_text())
+    flips = nx.node_link_graph(obj["flip_graph"], edges="edges")
+    assert flips.number_of_nodes() == 96 and nx.is_connected(flips)
+    poset = nx.node_link_graph(obj["face_poset"], edges="edges")
+    dims = [d["dim"] for _, d in poset.nodes(data=True)]
+    assert dims.count(3) == 96 and dims.count(0) == 1
+
+
 def test_enumerate_limit_refuses(tmp_path, capsys):
     rng = np.random.default_rng(0)
     p = tmp_path / "g.npz"

@@ -82,7 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--graph",
         metavar="FILE.graphml",
-        help="write the chamber flip graph and the face poset as GraphML",
+        help="write the chamber flip graph and the face poset as GraphML "
+        "(node-link JSON when FILE ends in .json)",
     )
     e.add_argument(
         "--limit",
@@ -188,11 +189,9 @@ def _cmd_enumerate(args: argparse.Namespace) -> int:
         ch = enumerate_chambers(ds.X, limit=args.limit)
     obj = ch.to_dict(include_patterns=True)
     if args.graph:
-        from verify.lattice import face_poset, flip_graph, write_graphml
-
         if not ch.complete:
             raise InputError("--graph needs the complete chamber list (not --sampled)")
-        _write_graphs(args.graph, ds.X, ch, face_poset, flip_graph, write_graphml)
+        _write_graphs(args.graph, ds.X, ch)
     if args.output:
         write_atomic(args.output, dumps(obj))
     if args.json:
@@ -202,23 +201,28 @@ def _cmd_enumerate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_graphs(path: str, X: Any, ch: Any, face_poset, flip_graph, write_graphml) -> None:
+#: Largest face poset ``--graph`` builds.
+FACE_LIMIT = 1_000_000
+
+
+def _write_graphs(path: str, X: Any, ch: Any) -> None:
+    """Write the flip graph and the face poset: GraphML, or node-link JSON for ``*.json``."""
     import networkx as nx
 
+    from verify.lattice import face_poset, flip_graph, graph_to_json, write_graphml
+
     flips = flip_graph(ch)
-    poset = face_poset(X)
+    poset = face_poset(X, limit=FACE_LIMIT)
+    if str(path).lower().endswith(".json"):
+        obj = {"flip_graph": graph_to_json(flips), "face_poset": graph_to_json(poset)}
+        write_atomic(path, dumps(obj))
+        return
     G = nx.union(
         nx.relabel_nodes(nx.DiGraph(flips), lambda n: f"chamber:{n}"),
         nx.relabel_nodes(poset, lambda n: f"face:{n}"),
     )
     G.graph["description"] = "chamber flip graph (chamber:*) and face poset Hasse diagram (face:*)"
-    tmp = _tmp_path(path)
-    try:
-        write_graphml(G, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_graphml(G, path)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
