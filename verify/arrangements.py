@@ -15,7 +15,8 @@ structure, each witness the sum of the chamber's unit rays, all witnesses checke
 :func:`verify.linalg.exact_signs`; if a float ordering fails, the walk is redone with exact
 integer comparisons); any rank incrementally: the chambers cut by a new hyperplane ``H`` are
 the chambers of the restriction to ``H`` (exact integer normals), enumerated recursively with
-the rank-2/3 paths; the new witnesses are checked exactly, with an exact rational fallback.
+the rank-2/3 paths (:mod:`verify.restrictions`); the new witnesses are checked exactly,
+with an exact rational fallback.
 
 Examples
 --------
@@ -35,16 +36,12 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-import scipy.linalg
-import scipy.optimize
 import scipy.sparse
 import scipy.sparse.csgraph
 
-from verify import exact
 from verify.counting import (
     Hyperplanes,
     _cross,
-    _nullspace,
     _primitive,
     count_chambers,
     cover_bound,
@@ -60,20 +57,14 @@ from verify.linalg import (
     exact_signs,
     float_points_with_signs,
     group_order,
-    integer_rows,
     unit_rows,
 )
+from verify.restrictions import incremental_witnesses
 
 __all__ = ["Chambers", "enumerate_chambers", "count_chambers"]
 
 _METHODS = ("auto", "incremental", "sort-angles", "extreme-rays")
 _FALLBACK_MAX = 200_000  # largest count for which a failed fast path retries incrementally
-try:  # optional: LLL reduction of restriction bases
-    import flint as _flint
-except ImportError:  # pragma: no cover
-    _flint = None
-_BITLEN = np.frompyfunc(lambda v: abs(v).bit_length(), 1, 1)
-_SHIFTED_FLOAT = np.frompyfunc(lambda v, e: float(v >> e) if e else float(v), 2, 1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -313,189 +304,6 @@ def _extreme_rays(
     return W
 
 
-# ----------------------------------------------------------------------------- any rank
-
-
-def _chamber_points(G: np.ndarray) -> np.ndarray:
-    """Candidate witnesses in ``R^{G.shape[1]}`` of the chambers of the rows of ``G``."""
-    hp = reduce_hyperplanes(G)
-    r = hp.rank
-    if r == 0:
-        Wr = np.zeros((1, 0))
-    elif r == 1:
-        Wr = np.array([[1.0], [-1.0]])
-    elif r == 2:
-        res = sort_angles(hp)
-        Wr = _incremental(hp) if res is None else res[1]
-    elif r == 3:
-        lines = rank3_lines(hp)
-        members = np.array([i for L in lines for i in L], dtype=np.int64)
-        sizes = np.array([len(L) for L in lines], dtype=np.int64)
-        Wr = _extreme_rays(hp.normals, members, sizes)
-        S = exact_signs(hp.Y, Wr)
-        S = S[np.all(S != 0, axis=1)]
-        if len(np.unique(S, axis=0)) != 2 + 2 * int(np.sum(sizes - 1)):  # Zaslavsky count
-            Wr = np.vstack([Wr, _extreme_rays(hp.normals, members, sizes, exact=hp)])
-    else:
-        Wr = _incremental(hp)
-    W = np.zeros((len(Wr), G.shape[1]))
-    W[:, list(hp.columns)] = Wr
-    return W
-
-
-def _incremental(hp: Hyperplanes) -> np.ndarray:
-    """Witnesses of all chambers, adding hyperplanes one at a time, without LPs.
-
-    The chambers cut by ``H_k`` correspond to the chambers of the restriction of the first
-    ``k`` hyperplanes to ``H_k`` (normals ``B h_i`` for an exact integer basis ``B`` of
-    ``H_k``), enumerated recursively with the rank-2/3 fast paths.  Their sign vectors are
-    computed exactly; each cut chamber gets two witnesses ``p +- t h_k`` (``p`` in ``H_k``),
-    checked exactly, with an exact rational construction where the float one fails.
-    """
-    H, ints = hp.normals, hp.ints
-    m, r = H.shape
-    if m == 0:
-        return np.zeros((1, r))
-    # chambers are held as witnesses plus a fingerprint of their sign vector (a random
-    # integer combination); a fingerprint match is confirmed by exact signs of the witness
-    z = np.random.default_rng(20220101).integers(-(1 << 40), 1 << 40, size=m, dtype=np.int64)
-    fp = np.array([z[0], -z[0]], dtype=np.int64)
-    Ho = np.array([list(h) for h in ints], dtype=object).reshape(m, r)
-    hbits = max(abs(v).bit_length() for h in ints for v in h)
-    Hi = Ho.astype(np.int64) if hbits < 62 else Ho
-    W = np.stack([H[0], -H[0]])
-    for k in range(1, m):
-        s = exact_signs(H[k : k + 1], W)[:, 0]
-        # a short integer basis keeps small-integer data exact in floats (so exact
-        # degeneracies survive); otherwise a nearly orthonormal one keeps the geometry
-        B = _short_basis(_nullspace([ints[k]], r))
-        bb = max(abs(v).bit_length() for b in B for v in b)
-        if hbits + bb + r.bit_length() > 53:
-            B = _orthogonal_basis(ints[k], H[k])
-            bb = max(abs(v).bit_length() for b in B for v in b)
-        if hbits + bb + r.bit_length() <= 53:  # restricted normals exact in int64 and float
-            G = Hi[:k] @ np.array(B, dtype=np.int64).T
-            Gf = G.astype(np.float64)
-        else:  # exact in Python ints, rounded row by row (no cancellation) to guide the
-            # sub-enumeration, whose signs are then recomputed exactly from G
-            G = Ho[:k].dot(np.array(B, dtype=object).T)
-            bits = _BITLEN(G).astype(np.int64)
-            sh = np.maximum(bits.max(axis=1) - 1000, 0)[:, None] + np.zeros_like(bits)
-            Gf = _SHIFTED_FLOAT(G, sh).astype(np.float64)
-        V = _chamber_points(Gf)
-        Vi, _ = integer_rows(V)
-        S = G.astype(object).dot(np.array(Vi, dtype=object).reshape(len(Vi), r - 1).T)
-        S = ((S > 0).astype(np.int8) - (S < 0).astype(np.int8)).T.reshape(len(V), k)
-        live = np.all(S != 0, axis=1)
-        S, V = S[live], V[live]
-        order = np.argsort(fp, kind="stable")
-        fpS = S.astype(np.int64) @ z[:k]
-        cand = order[np.minimum(np.searchsorted(fp[order], fpS), len(fp) - 1)]
-        hit = fp[cand] == fpS
-        hit[hit] = np.all(exact_signs(H[:k], W[cand[hit]]) == S[hit], axis=1)
-        parent, first = np.unique(cand[hit], return_index=True)
-        V, S = V[hit][first], S[hit][first]
-        V = _recenter(G, Gf, V, S)
-        keep = np.ones(len(W), dtype=bool)
-        keep[parent] = False
-        keep &= s != 0
-        new_fp = [fp[keep] + s[keep].astype(np.int64) * z[k]]
-        new_w = [W[keep]]
-        E = max(0, max(abs(v).bit_length() for b in B for v in b) - 400)  # common scale
-        P = V @ np.array([[float(Fraction(v, 1 << E)) for v in b] for b in B]).reshape(r - 1, r)
-        for side in (1, -1):
-            target = np.hstack([S, np.full((len(S), 1), side, dtype=np.int8)])
-            Wc = P.copy()
-            todo = np.arange(len(P))
-            scale = np.max(np.abs(P), axis=1) / np.max(np.abs(H[k]))
-            with np.errstate(all="ignore"):  # step to half-way to the next hyperplane along h
-                hk = unit_rows(H[k : k + 1])[0]
-                tc = -(P @ unit_rows(H[:k]).T) / (side * (unit_rows(H[:k]) @ hk))
-                tc = np.where(np.isfinite(tc) & (tc > 0), tc, np.inf).min(axis=1, initial=np.inf)
-                mid = np.where(np.isfinite(tc), tc / 2, np.max(np.abs(P), axis=1))
-            for t in (0.5, 2.0**-20, 2.0**-36, 2.0**-50):
-                step = mid[todo] if t == 0.5 else t * scale[todo] * np.max(np.abs(H[k]))
-                cand_w = P[todo] + side * step[:, None] * hk
-                ok = np.all(exact_signs(H[: k + 1], cand_w) == target[todo], axis=1)
-                Wc[todo[ok]] = cand_w[ok]
-                todo = todo[~ok]
-            good = np.ones(len(P), dtype=bool)
-            if todo.size:
-                Wc[todo] = _exact_children(ints, k, B, V[todo], side)
-                good[todo] = np.all(exact_signs(H[: k + 1], Wc[todo]) == target[todo], axis=1)
-            new_fp.append(fp[parent[good]] + side * z[k])
-            new_w.append(Wc[good])
-        fp, W = np.concatenate(new_fp), np.vstack(new_w)
-    return W
-
-
-def _recenter(G: np.ndarray, Gf: np.ndarray, V: np.ndarray, S: np.ndarray) -> np.ndarray:
-    """Replace badly centred sub-witnesses (relative margin < 1e-9, e.g. found in a spurious
-    thin chamber of the rounded restriction) by a max-margin LP point of the exact chamber
-    ``sign(G v) = S``, kept only when its exact signs match."""
-    with np.errstate(all="ignore"):
-        Gn = unit_rows(Gf)
-        marg = np.min(np.abs(unit_rows(V) @ Gn.T), axis=1) if len(V) else np.zeros(0)
-    for j in np.flatnonzero(~(marg > 1e-9)).tolist():
-        k, c = Gn.shape
-        A_ub = np.hstack([-(S[j][:, None] * Gn), np.ones((k, 1))])
-        obj = np.r_[np.zeros(c), -1.0]
-        bounds = [(-1.0, 1.0)] * c + [(None, 1.0)]
-        res = scipy.optimize.linprog(obj, A_ub=A_ub, b_ub=np.zeros(k), bounds=bounds)
-        if res.status != 0 or res.x is None or not np.all(np.isfinite(res.x)):
-            continue
-        w = np.asarray(res.x[:c], dtype=np.float64)
-        wi = np.array(integer_rows(w[None, :])[0][0], dtype=object)
-        sg = G.astype(object).dot(wi)
-        if np.array_equal((sg > 0).astype(np.int8) - (sg < 0).astype(np.int8), S[j]):
-            V[j] = w
-    return V
-
-
-def _short_basis(B: list[list[int]]) -> list[list[int]]:
-    """LLL-reduced integer basis of the same subspace (python-flint), else ``B``."""
-    if _flint is None or len(B) < 2:
-        return B
-    return [[int(v) for v in row] for row in _flint.fmpz_mat(B).lll().tolist()]
-
-
-def _orthogonal_basis(h: tuple[int, ...], hf: np.ndarray) -> list[list[int]]:
-    """Integer basis of ``h^perp``, nearly orthonormal up to scale (so restrictions keep the
-    Euclidean geometry of the data and nested restrictions do not become ill-conditioned):
-    rounded float orthonormal vectors ``q`` projected exactly, ``(h.h) q - (q.h) h``."""
-    r = len(h)
-    Q = scipy.linalg.null_space(unit_rows(hf[None, :]))
-    hh = sum(v * v for v in h)
-    B = []
-    for q in Q.T:
-        qi = [round(float(x) * 2.0**40) for x in q]
-        qh = sum(a * b for a, b in zip(qi, h))
-        B.append([hh * a - qh * c for a, c in zip(qi, h)])
-    g = math.gcd(*(v for b in B for v in b))  # one common factor: keeps the geometry
-    B = [[v // g for v in b] for b in B] if g > 1 else B
-    if exact.integer_rank(B)[0] != r - 1:  # cannot happen for sane floats: exact fallback
-        return _nullspace([h], r)
-    return B
-
-
-def _exact_children(
-    ints: list[tuple[int, ...]], k: int, B: list[list[int]], V: np.ndarray, side: int
-) -> np.ndarray:
-    """Exact rational points ``p + side * delta * h_k`` (``p = B^T v`` in ``H_k``) rounded to
-    floats with the same signs (see :func:`verify.linalg.float_points_with_signs`)."""
-    h = ints[k]
-    pts = []
-    for v in V:
-        p = [sum(Fraction(float(x)) * b[c] for x, b in zip(v, B)) for c in range(len(h))]
-        delta = Fraction(1)
-        for g in ints[:k]:
-            gh = sum(a * b for a, b in zip(g, h))
-            if gh:
-                delta = min(delta, abs(sum(a * q for a, q in zip(g, p))) / (2 * abs(gh)))
-        pts.append([q + side * delta * hc for q, hc in zip(p, h)])
-    return float_points_with_signs(list(ints[: k + 1]), pts)
-
-
 # ----------------------------------------------------------------------------- public
 
 
@@ -631,7 +439,7 @@ def enumerate_chambers(
         W = np.array([[1.0], [-1.0]])
     elif method == "sort-angles":
         res = sort_angles(hp)
-        W = _incremental(hp) if res is None else None
+        W = incremental_witnesses(hp) if res is None else None
     elif method == "extreme-rays":
         if proof["method"] == "cover":  # general position: every pair is its own line
             iu = np.triu_indices(m, 1)
@@ -643,7 +451,7 @@ def enumerate_chambers(
             sizes = np.array([len(L) for L in lines], dtype=np.int64)
         W = _extreme_rays(H, members, sizes)
     else:
-        W = _incremental(hp)
+        W = incremental_witnesses(hp)
     if method == "sort-angles" and res is not None:
         P, W2 = res
         first = _unique_rows(P)
@@ -661,7 +469,7 @@ def enumerate_chambers(
         method = "extreme-rays-exact"
     if len(patterns) != count and method != "incremental" and r >= 2 and count <= _FALLBACK_MAX:
         # a float ordering went wrong somewhere: fall back to the general construction
-        patterns, U = _assemble(X, hp, np.vstack([W, _incremental(hp)]))
+        patterns, U = _assemble(X, hp, np.vstack([W, incremental_witnesses(hp)]))
         method = f"{method}+incremental"
     return Chambers(
         n_samples=N,
