@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from verify import linalg
 from verify.errors import InputError
 from verify.linalg import (
     RankInfo,
@@ -48,13 +49,19 @@ def _check_minor(X: np.ndarray, info: RankInfo) -> None:
         np.array([[1e-300, 2e-300], [1e300, 2e300], [3.0, 6.0]]),
     ],
 )
-def test_exact_rank_matches_sympy(X: np.ndarray) -> None:
+@pytest.mark.parametrize("use_flint", [True, False])
+def test_exact_rank_matches_sympy(X: np.ndarray, use_flint: bool, monkeypatch) -> None:
+    if not use_flint:  # the pure-Python fallbacks of verify.exact
+        monkeypatch.setattr(linalg, "_flint", None)
     info = exact_rank(X)
     assert info.rank == (_sympy_rank(X) if X.size else 0)
     _check_minor(X, info)
 
 
-def test_exact_rank_tall_wide_deficient() -> None:
+@pytest.mark.parametrize("use_flint", [True, False])
+def test_exact_rank_tall_wide_deficient(use_flint: bool, monkeypatch) -> None:
+    if not use_flint:
+        monkeypatch.setattr(linalg, "_flint", None)
     rng = np.random.default_rng(1)
     for N, d, r in [(40, 6, 3), (6, 40, 2), (50, 50, 5), (30, 3, 3), (3, 30, 3)]:
         A = rng.integers(-3, 4, (N, r)).astype(float) @ rng.integers(-3, 4, (r, d)).astype(float)
