@@ -30,6 +30,9 @@ EXAMPLES = {
     "audit": "example: verify audit examples/f1.json --json",
     "enumerate": "example: verify enumerate examples/f1.json --graph chambers.graphml",
     "demo": "example: verify demo --outdir demo-out",
+    "solve": "example: verify solve examples/f1.json --json -o f1-opt.npz",
+    "certify": "example: verify certify examples/f1.json f1-opt.npz -o f1.cert.json",
+    "check": "example: verify check f1.cert.json --data examples/f1.json",
 }
 
 
@@ -107,7 +110,55 @@ def _parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--outdir", metavar="DIR", default=None, help="write the reports here")
     d.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    _certificate_parsers(sub)
     return p
+
+
+def _certificate_parsers(sub: Any) -> None:
+    s = sub.add_parser(
+        "solve",
+        help="solve the convex max-margin program by the fastest proven route",
+        description="Solve the convex twin (14) of the max-margin problem for every one-vs-all "
+        "class: orthogonally separable data by the closed form, spike-free data by Remark 1, "
+        "otherwise exact chambers and column generation (sampled chambers, status "
+        "'restricted', when the enumeration limit is exceeded).",
+        epilog=EXAMPLES["solve"],
+    )
+    _data_args(s)
+    s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    s.add_argument("--solver", default=None, help="conic solver (MOSEK, CLARABEL, ECOS, SCS)")
+    s.add_argument("-o", "--output", metavar="MODEL", help="save the optimal network "
+                   "(.npz or .safetensors)")
+    s.add_argument("--limit", type=_positive_int, default=None,
+                   help="largest number of chambers to enumerate (default 200000)")
+    c = sub.add_parser(
+        "certify",
+        help="write a JSON optimality certificate of a trained network",
+        description="Certify a trained network MODEL on DATA: LB <= P* <= UB with every piece "
+        "of evidence needed to recompute both exactly ('verify check').",
+        epilog=EXAMPLES["certify"],
+    )
+    _data_args(c)
+    c.add_argument("model", metavar="MODEL", help="trained network (.npz or .safetensors)")
+    c.add_argument("-o", "--output", metavar="CERT", required=True, help="certificate file")
+    c.add_argument("--solver", default=None, help="conic solver (MOSEK, CLARABEL, ECOS, SCS)")
+    c.add_argument("--limit", type=_positive_int, default=None,
+                   help="largest number of chambers to enumerate (default 200000)")
+    c.add_argument("--tolerance", default=None, metavar="GAP",
+                   help="relative gap called globally optimal (default 1e-6)")
+    c.add_argument("--json", action="store_true", help="print the certificate on stdout")
+    k = sub.add_parser(
+        "check",
+        help="re-check a certificate in exact arithmetic (the small trusted kernel)",
+        description="Replay a certificate: hashes, dual feasibility of lambda, chamber "
+        "witnesses, the count proof, slack multipliers, LB and UB. Exit 0 valid, 1 invalid "
+        "(every failed rule named), 2 unusable input.",
+        epilog=EXAMPLES["check"],
+    )
+    k.add_argument("cert", metavar="CERT", help="certificate (.json)")
+    k.add_argument("--data", default=None, help="data file (default: the certificate's path)")
+    k.add_argument("--model", default=None, help="model file (default: the certificate's path)")
+    k.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:
@@ -142,6 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_enumerate(args)
         if args.command == "demo":
             return _cmd_demo(args)
+        if args.command == "solve":
+            return _cmd_solve(args)
+        if args.command == "certify":
+            return _cmd_certify(args)
+        if args.command == "check":
+            return _cmd_check(args)
     except InputError as exc:
         print(f"verify {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -247,6 +304,96 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print()
     print(render_paper_comparison(reports))
     return 0
+
+
+def _cmd_solve(args: argparse.Namespace) -> int:
+    from verify.certificate import DEFAULT_LIMIT, optimal_weights, solve_dataset
+    from verify.data import load_dataset
+    from verify.model_io import save_model
+    from verify.solvers import choose_solver
+
+    ds = load_dataset(args.data, bias=args.bias)
+    solves = solve_dataset(ds, solver=args.solver, limit=args.limit or DEFAULT_LIMIT)
+    if args.output:
+        W1, w2 = optimal_weights(solves, ds.n_features)
+        save_model(args.output, W1, w2, bias_feature=ds.bias)
+    obj = {
+        "classes": [cs.to_dict(ds.X) for cs in solves],
+        "solver": choose_solver(args.solver).to_dict(),
+    }
+    if args.json:
+        print(dumps(obj), end="")
+        return 0
+    for c in obj["classes"]:
+        lb = c["lower_bound"]["float"] if c["lower_bound"] else None
+        ub = c["upper_bound"]["float"] if c["upper_bound"] else None
+        print(f"class {c['label']}: {c['status']} ({c['method']}), P* = {c['optimal_value']:.9g}"
+              f", {_fmt(lb)} <= P* <= {_fmt(ub)}, {len(c['neurons'])} neurons")
+    if args.output:
+        print(f"optimal network written to {args.output}")
+    return 0
+
+
+def _cmd_certify(args: argparse.Namespace) -> int:
+    from fractions import Fraction
+
+    from verify.certificate import (
+        DEFAULT_LIMIT,
+        DEFAULT_TOLERANCE,
+        build_certificate,
+        dumps_certificate,
+    )
+    from verify.data import load_dataset
+    from verify.network import load_network
+
+    tol = DEFAULT_TOLERANCE
+    if args.tolerance is not None:
+        try:
+            tol = Fraction(args.tolerance)
+        except (ValueError, ZeroDivisionError):
+            raise InputError(f"--tolerance: expected a number, got {args.tolerance!r}") from None
+        if not 0 <= tol < 1:
+            raise InputError(f"--tolerance: expected 0 <= GAP < 1, got {args.tolerance}")
+    ds = load_dataset(args.data, bias=args.bias)
+    net = load_network(args.model, n_features=ds.n_features, data_bias=ds.bias)
+    cert = build_certificate(
+        ds, net, data_path=args.data, model_path=args.model, cert_path=args.output,
+        solver=args.solver, limit=args.limit or DEFAULT_LIMIT, tolerance=tol,
+    )
+    text = dumps_certificate(cert)
+    write_atomic(args.output, text)
+    if args.json:
+        print(text, end="")
+        return 0
+    for c in cert["classes"]:
+        print(f"class {c['label']}: {c['verdict_detail']} [{c['method']}]")
+    print(f"certificate written to {args.output}")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from verify.checker import check_file
+
+    try:
+        res = check_file(args.cert, data=args.data, model=args.model)
+    except InputError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise InputError(f"{args.cert}: malformed certificate ({exc.__class__.__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    obj = res.to_dict()
+    if args.json:
+        print(dumps(obj), end="")
+    elif res.valid:
+        lb = "none" if res.lower_bound is None else f"{float(res.lower_bound):.12g}"
+        print(f"valid: {lb} <= P* <= {float(res.upper_bound):.12g}")
+        for c in obj["classes"]:
+            print(f"  class {c['index']}: {c['verdict']}")
+    else:
+        print(f"INVALID: {len(res.failures)} failed rule(s)")
+        for f in res.failures:
+            print(f"  {f.rule}: {f.detail}")
+    return 0 if res.valid else 1
 
 
 # --------------------------------------------------------------------------- rendering

@@ -1,0 +1,581 @@
+"""The small trusted checker of ``verify`` certificates (``docs/certificate.md``).
+
+It never solves anything: it replays the evidence of a certificate in exact rational/integer
+arithmetic and recomputes ``LB <= P* <= UB`` for every class.  It imports only the standard
+library, :mod:`verify.exact`, :mod:`verify.checker_io` and :mod:`verify.errors` (no numpy,
+scipy, cvxpy or networkx; a test runs it with those modules blocked).  One explicit
+``if ...: fail(rule, detail)`` per rule; every failure names the offending class, chamber,
+sample or neuron.  Unusable input (missing or malformed files, a wrong format or version)
+raises :class:`verify.errors.InputError` instead.
+
+Examples
+--------
+>>> from fractions import Fraction
+>>> sq_norm_le([[1, 0], [0, 1]], 0, [3, 4], 1, Fraction(5))
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from verify.checker_io import data_sha256, model_sha256, read_data, read_model
+from verify.errors import InputError
+from verify.exact import format_rational, parse_rational, sqrt_bounds
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "Failure",
+    "CheckResult",
+    "check_certificate",
+    "check_file",
+    "sq_norm_le",
+]
+
+FORMAT = "verify-certificate"
+VERSION = 1
+_MAX_LISTED = 20  # failures listed per rule before summarising
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed rule: ``rule`` (a short stable name) and ``detail`` (what, where)."""
+
+    rule: str
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"rule": self.rule, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of :func:`check_certificate`: ``valid`` iff no rule failed.
+
+    ``lower_bound``/``upper_bound`` are the recomputed totals over the classes (``None`` when
+    some class has no lower bound).
+    """
+
+    valid: bool
+    lower_bound: Fraction | None
+    upper_bound: Fraction | None
+    failures: tuple[Failure, ...] = ()
+    classes: tuple[dict[str, Any], ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        def q(v: Fraction | None) -> Any:
+            return None if v is None else {"exact": format_rational(v), "float": float(v)}
+
+        return {
+            "valid": self.valid,
+            "lower_bound": q(self.lower_bound),
+            "upper_bound": q(self.upper_bound),
+            "failures": [f.to_dict() for f in self.failures],
+            "classes": list(self.classes),
+        }
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _get(obj: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if not isinstance(obj, dict) or key not in obj:
+        raise InputError(f"malformed certificate: {where} has no {key!r}")
+    v = obj[key]
+    if not isinstance(v, kind) or (isinstance(v, bool) and kind is int):
+        raise InputError(f"malformed certificate: {where}.{key} has the wrong type")
+    return v
+
+
+def _q(text: Any, where: str) -> Fraction:
+    try:
+        return parse_rational(text)
+    except ValueError as exc:
+        raise InputError(f"malformed certificate: {where}: {exc}") from None
+
+
+def _bound(obj: Any, where: str) -> Fraction | None:
+    if obj is None:
+        return None
+    return _q(_get(obj, "exact", str, where), where + ".exact")
+
+
+def _ints(values: list[Fraction]) -> tuple[list[int], int]:
+    """``values == ints / den`` with one common positive denominator."""
+    den = 1
+    for v in values:
+        den = math.lcm(den, v.denominator)
+    return [v.numerator * (den // v.denominator) for v in values], den
+
+
+def sq_norm_le(XI: list[list[int]], xe: int, a: list[int], aden: int, s: Fraction) -> bool:
+    """Exact test ``||X^T a||^2 <= s^2`` with ``X = XI * 2**xe`` and ``a = a_int / aden``.
+
+    Examples
+    --------
+    >>> sq_norm_le([[1, 0], [0, 1]], 0, [3, 4], 1, Fraction(49, 10))
+    False
+    """
+    d = len(XI[0]) if XI else 0
+    v = [0] * d
+    for n, an in enumerate(a):
+        if an:
+            row = XI[n]
+            for k in range(d):
+                v[k] += an * row[k]
+    lhs = sum(t * t for t in v) * s.denominator**2
+    rhs = s.numerator**2 * aden**2
+    if xe >= 0:
+        lhs <<= 2 * xe
+    else:
+        rhs <<= -2 * xe
+    return lhs <= rhs
+
+
+def _bits(hexstr: str, N: int, where: str) -> list[int] | None:
+    try:
+        raw = bytes.fromhex(hexstr)
+    except ValueError:
+        raise InputError(f"malformed certificate: {where} is not hex") from None
+    if len(raw) != (N + 7) // 8:
+        return None
+    bits = [(raw[n // 8] >> (n % 8)) & 1 for n in range(N)]
+    if any(raw[n // 8] >> (n % 8) & 1 for n in range(N, 8 * len(raw))):
+        return None
+    return bits
+
+
+class _Fails:
+    def __init__(self) -> None:
+        self.items: list[Failure] = []
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, rule: str, detail: str) -> None:
+        c = self.counts.get(rule, 0)
+        self.counts[rule] = c + 1
+        if c < _MAX_LISTED:
+            self.items.append(Failure(rule, detail))
+
+    def result(self) -> tuple[Failure, ...]:
+        extra = [
+            Failure(r, f"... and {c - _MAX_LISTED} more failures of this rule")
+            for r, c in self.counts.items()
+            if c > _MAX_LISTED
+        ]
+        return tuple(self.items + extra)
+
+
+# ----------------------------------------------------------------------------- network bounds
+
+
+def _network_objective(
+    XI: list[list[int]], xe: int, y: list[int], W1: list[list[Fraction]], w2: list[Fraction]
+) -> tuple[Fraction, Fraction, int, Fraction]:
+    """``(UB, LB_obj, argmin sample, min margin)`` of a network: the objective
+    ``sum ||w1_i|| |w2_i| / min_n y_n f(x_n)`` bounded above/below with :func:`sqrt_bounds`."""
+    d, m = len(W1), len(w2)
+    cols, wden = _ints([W1[k][i] for i in range(m) for k in range(d)])
+    v2, vden = _ints(w2)
+    best: Fraction | None = None
+    arg = -1
+    for n, row in enumerate(XI):
+        f = 0
+        for i in range(m):
+            if v2[i]:
+                pre = sum(row[k] * cols[i * d + k] for k in range(d))
+                if pre > 0:
+                    f += pre * v2[i]
+        mg = Fraction(y[n] * f, wden * vden) * (Fraction(2) ** xe)
+        if best is None or mg < best:
+            best, arg = mg, n
+    assert best is not None
+    hi = lo = Fraction(0)
+    for i in range(m):
+        if w2[i]:
+            sq = sum((W1[k][i] ** 2 for k in range(d)), Fraction(0))
+            b = sqrt_bounds(sq)
+            lo += b[0] * abs(w2[i])
+            hi += b[1] * abs(w2[i])
+    if best <= 0:
+        return Fraction(-1), Fraction(-1), arg, best
+    return hi / best, lo / best, arg, best
+
+
+# ----------------------------------------------------------------------------- count proofs
+
+
+def _primitive(v: list[int]) -> tuple[int, ...]:
+    g = 0
+    for t in v:
+        g = math.gcd(g, t)
+    if g == 0:
+        return tuple(v)
+    s = 1 if next(t for t in v if t) > 0 else -1
+    return tuple(s * t // g for t in v)
+
+
+def _hyperplanes(XI: list[list[int]]) -> list[tuple[int, ...]]:
+    seen: dict[tuple[int, ...], None] = {}
+    for row in XI:
+        if any(row):
+            seen.setdefault(_primitive(row), None)
+    return list(seen)
+
+
+def _rank_cols(H: list[tuple[int, ...]]) -> tuple[int, list[int]]:
+    from verify.exact import integer_rank
+
+    if not H:
+        return 0, []
+    r, rows, _ = integer_rank([list(h) for h in H])
+    # columns of a nonsingular r x r minor of the normals (exact)
+    _, cols, _ = integer_rank([list(c) for c in zip(*[H[i] for i in rows])])
+    return r, sorted(cols)
+
+
+def _cross(a: tuple[int, ...], b: tuple[int, ...]) -> list[int]:
+    return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+
+
+def replay_count(XI: list[list[int]], proof: Any, fail: Any, where: str) -> int | None:
+    """Replay a chamber-count proof on the exact data; return the count or ``None``."""
+    from verify.exact import integer_det
+
+    method = proof.get("method") if isinstance(proof, dict) else None
+    H = _hyperplanes(XI)
+    m = len(H)
+    r, cols = _rank_cols(H)
+    if proof.get("n_hyperplanes") != m or proof.get("rank") != r:
+        fail("count-proof", f"{where}: the proof states rank {proof.get('rank')} and "
+             f"{proof.get('n_hyperplanes')} hyperplanes; the data have rank {r} and {m}")
+        return None
+    Hr = [tuple(h[c] for c in cols) for h in H]
+    if method in ("rank-0", "rank-1", "rank-2"):
+        if int(method[-1]) != r:
+            fail("count-proof", f"{where}: method {method} but the rank is {r}")
+            return None
+        return {0: 1, 1: 2, 2: 2 * m}[r]
+    if method == "cover":
+        if r == 3:  # general position <=> no three normals dependent <=> all lines simple
+            lines = _lines(Hr)
+            bad = next((L for L in lines.values() if len(L) > 2), None)
+            if bad is not None:
+                fail("count-proof", f"{where}: not in general position: hyperplanes "
+                     f"{sorted(bad)[:3]} are dependent")
+                return None
+        else:
+            import itertools
+
+            for sub in itertools.combinations(range(m), r):
+                if integer_det([list(Hr[i]) for i in sub]) == 0:
+                    fail("count-proof", f"{where}: not in general position: hyperplanes "
+                         f"{list(sub)} are dependent")
+                    return None
+        return 2 * sum(math.comb(m - 1, k) for k in range(r))
+    if method == "zaslavsky" and r == 3:
+        lines = _lines(Hr)
+        hist: dict[str, int] = {}
+        for L in lines.values():
+            hist[str(len(L))] = hist.get(str(len(L)), 0) + 1
+        if proof.get("line_multiplicities") != dict(sorted(hist.items())):
+            fail("count-proof", f"{where}: line multiplicities {proof.get('line_multiplicities')}"
+                 f" differ from the recomputed {dict(sorted(hist.items()))}")
+            return None
+        return 2 + 2 * sum(len(L) - 1 for L in lines.values())
+    fail("count-proof", f"{where}: unsupported count proof (method {method!r}, rank {r})")
+    return None
+
+
+def _lines(Hr: list[tuple[int, ...]]) -> dict[tuple[int, ...], set[int]]:
+    lines: dict[tuple[int, ...], set[int]] = {}
+    for a in range(len(Hr)):
+        for b in range(a + 1, len(Hr)):
+            key = _primitive(_cross(Hr[a], Hr[b]))
+            lines.setdefault(key, set()).update((a, b))
+    return lines
+
+
+# ----------------------------------------------------------------------------- main check
+
+
+def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], s: Fraction,
+                    fail: Any, where: str) -> None:
+    N = len(XI)
+    patterns = _get(ev, "patterns", list, where)
+    witnesses = _get(ev, "witnesses", list, where)
+    mults = _get(ev, "multipliers", list, where)
+    proof = _get(ev, "count_proof", dict, where)
+    if len(witnesses) != len(patterns):
+        fail("witness-pattern", f"{where}: {len(patterns)} patterns but {len(witnesses)} witnesses")
+    P: list[list[int] | None] = []
+    seen: dict[tuple[int, ...], int] = {}
+    verified = 0
+    for j, (hx, wit) in enumerate(zip(patterns, witnesses)):
+        if not isinstance(hx, str) or not isinstance(wit, list) or len(wit) != len(XI[0]):
+            raise InputError(f"malformed certificate: {where} chamber {j}")
+        bits = _bits(hx, N, f"{where} chamber {j} pattern")
+        if bits is None:
+            fail("pattern-encoding", f"{where}: chamber {j}: pattern {hx!r} is not {N} bits")
+            P.append(None)
+            continue
+        P.append(bits)
+        u, _ = _ints([_q(t, f"{where} chamber {j} witness") for t in wit])
+        ok = True
+        for n, row in enumerate(XI):
+            dot = sum(a * b for a, b in zip(row, u))
+            if dot == 0 and any(row):
+                fail("witness-interior", f"{where}: chamber {j}: witness is on the hyperplane "
+                     f"of sample {n}")
+                ok = False
+                break
+            if (1 if dot >= 0 else 0) != bits[n]:
+                fail("witness-pattern", f"{where}: chamber {j}: sample {n} has sign "
+                     f"{'+' if dot > 0 else '-'} but the pattern bit is {bits[n]}")
+                ok = False
+                break
+        key = tuple(bits)
+        if key in seen:
+            fail("patterns-distinct", f"{where}: chamber {j} repeats chamber {seen[key]}")
+            ok = False
+        else:
+            seen[key] = j
+        verified += ok
+    count = replay_count(XI, proof, fail, where)
+    if count is not None and verified != count:
+        fail("chamber-count", f"{where}: {verified} distinct verified chambers, the replayed "
+             f"count is {count}")
+    # slack multipliers: z_j^+- >= 0, sparse
+    zs: dict[tuple[int, int], tuple[list[int], list[Fraction]]] = {}
+    for t, mu in enumerate(mults):
+        j = _get(mu, "chamber", int, f"{where}.multipliers[{t}]")
+        sg = _get(mu, "sign", int, f"{where}.multipliers[{t}]")
+        idx = _get(mu, "indices", list, f"{where}.multipliers[{t}]")
+        vals = [_q(v, f"{where}.multipliers[{t}]") for v in
+                _get(mu, "values", list, f"{where}.multipliers[{t}]")]
+        if not (0 <= j < len(P)) or sg not in (1, -1) or (j, sg) in zs:
+            fail("multiplier-index", f"{where}: multiplier {t}: chamber {j} sign {sg} is not a "
+                 "listed chamber/sign or is repeated")
+            continue
+        if (len(idx) != len(vals) or not all(isinstance(i, int) and 0 <= i < N for i in idx)
+                or len(set(idx)) != len(idx)):
+            fail("multiplier-index", f"{where}: multiplier {t} (chamber {j}): indices must be "
+                 f"distinct samples 0..{N - 1}, one per value")
+            continue
+        neg = [i for i, v in zip(idx, vals) if v < 0]
+        if neg:
+            fail("multiplier-sign", f"{where}: chamber {j} sign {sg}: z is negative at sample "
+                 f"{neg[0]}")
+            continue
+        zs[(j, sg)] = (idx, vals)
+    if s < 0:
+        fail("dual-norm", f"{where}: s = {format_rational(s)} is negative")
+        return
+    li, lden = _ints(lam)
+    for j, bits in enumerate(P):
+        if bits is None:
+            continue
+        base = [li[n] if bits[n] else 0 for n in range(N)]
+        for sg in (1, -1):
+            if sg == -1 and (j, 1) not in zs and (j, -1) not in zs:
+                continue  # ||-v|| = ||v||: already checked
+            if (j, sg) in zs:
+                idx, vals = zs[(j, sg)]
+                zi, zden = _ints(vals)
+                a = [sg * b * zden for b in base]
+                for i, zv in zip(idx, zi):
+                    a[i] += (1 if bits[i] else -1) * zv * lden
+                den = lden * zden
+            else:
+                a, den = [sg * b for b in base], lden
+            if not sq_norm_le(XI, xe, a, den, s):
+                fail("dual-norm", f"{where}: chamber {j} sign {'+' if sg > 0 else '-'}: "
+                     f"||{'+' if sg > 0 else '-'}X^T D_j lambda + X^T (2D_j - I) z|| > s")
+
+
+def _check_closed_form(XI: list[list[int]], xe: int, y: list[int], lam: list[Fraction],
+                       s: Fraction, fail: Any, where: str) -> None:
+    N = len(XI)
+    for n in range(N):
+        for m in range(n, N):
+            g = sum(a * b for a, b in zip(XI[n], XI[m]))
+            if y[n] == y[m] and g <= 0:
+                fail("orthogonal-separability", f"{where}: samples {n} and {m} have the same "
+                     "label but x_n . x_m <= 0")
+            elif y[n] != y[m] and g > 0:
+                fail("orthogonal-separability", f"{where}: samples {n} and {m} have different "
+                     "labels but x_n . x_m > 0")
+    li, lden = _ints(lam)
+    for sign in (1, -1):
+        mu = [sign * li[n] if y[n] == sign else 0 for n in range(N)]
+        if not sq_norm_le(XI, xe, mu, lden, s):
+            fail("closed-form-norm", f"{where}: ||X_{'+' if sign > 0 else '-'}^T mu|| > s")
+
+
+def check_certificate(
+    cert: Any,
+    X: list[list[float]],
+    classes: list[Any],
+    Y: list[list[int]],
+    model: tuple[Any, tuple[int, ...], Any, tuple[int, ...], bool],
+) -> CheckResult:
+    """Check a parsed certificate against the data ``(X, classes, Y)`` and the model
+    (as returned by :func:`verify.checker_io.read_data` / :func:`~verify.checker_io.read_model`)."""
+    fail = _Fails()
+    if _get(cert, "format", str, "certificate") != FORMAT:
+        raise InputError(f"not a verify certificate (format {cert.get('format')!r})")
+    if _get(cert, "version", int, "certificate") != VERSION:
+        raise InputError(f"unsupported certificate version {cert.get('version')!r}; "
+                         f"this checker reads version {VERSION}")
+    data = _get(cert, "data", dict, "certificate")
+    mod = _get(cert, "model", dict, "certificate")
+    W1, s1, w2, s2, mbias = model
+    N, d, K = len(X), len(X[0]), len(Y[0])
+    if data_sha256(X, Y) != _get(data, "sha256", str, "data"):
+        fail("data-hash", "the SHA-256 of the data differs from the certificate's")
+    if _get(data, "classes", list, "data") != classes:
+        fail("data-classes", f"the data's classes {classes} differ from the certificate's")
+    if model_sha256(W1, s1, w2, s2) != _get(mod, "sha256", str, "model"):
+        fail("model-hash", "the SHA-256 of the model differs from the certificate's")
+    if s1[-2] != d or (len(s1) == 2 and K != 1) or (len(s1) == 3 and s1[0] != K):
+        fail("model-shape", f"model W1 of shape {list(s1)} does not fit data with d = {d} and "
+             f"{K} one-vs-all problems")
+        return CheckResult(False, None, None, fail.result())
+    if mbias and not _get(data, "bias", bool, "data"):
+        fail("model-shape", "the model has a bias feature but the data were used without it")
+    Xq = [Fraction(v) for row in X for v in row]
+    flat, xden = _ints(Xq)
+    if xden & (xden - 1):
+        raise InputError("data values are not binary floating-point numbers")
+    xe = -(xden.bit_length() - 1)
+    XI = [flat[n * d : (n + 1) * d] for n in range(N)]
+    tol = _q(_get(cert, "tolerance", str, "certificate"), "tolerance")
+    entries = _get(cert, "classes", list, "certificate")
+    if len(entries) != K:
+        fail("classes", f"{len(entries)} class entries for {K} one-vs-all problems")
+    total_lb: Fraction | None = Fraction(0)
+    total_ub = Fraction(0)
+    summary = []
+    for c, ent in enumerate(entries):
+        where = f"class {c}"
+        k = _get(ent, "index", int, where)
+        if k != c:
+            fail("classes", f"{where}: entry has index {k}")
+            continue
+        y = [Y[n][k] for n in range(N)]
+        Wk = W1 if len(s1) == 2 else W1[k]
+        w2k = w2 if len(s1) == 2 else w2[k]
+        ub_c = _bound(ent.get("upper_bound"), where + ".upper_bound")
+        lb_c = _bound(ent.get("lower_bound"), where + ".lower_bound")
+        verdict = _get(ent, "verdict", str, where)
+        # UB of the certified model
+        Wq = [[Fraction(v) for v in row] for row in Wk]
+        vq = [Fraction(v) for v in w2k]
+        ub, obj_lo, arg, gam = _network_objective(XI, xe, y, Wq, vq)
+        if gam <= 0:
+            fail("model-margin", f"{where}: sample {arg} has y_n f(x_n) = {float(gam):.6g} <= 0")
+            total_lb = None
+            continue
+        if ub_c is None or ub_c < ub:
+            fail("upper-bound", f"{where}: claimed UB {None if ub_c is None else float(ub_c)} is "
+                 f"below the recomputed UB(theta) {float(ub):.17g}")
+        total_ub += ub
+        # LB from lambda and the evidence for s
+        lb: Fraction | None = None
+        lam = [_q(t, f"{where}.lambda") for t in _get(ent, "lambda", list, where)]
+        method = _get(ent, "method", str, where)
+        if len(lam) != N:
+            fail("lambda-length", f"{where}: lambda has {len(lam)} entries for {N} samples")
+        elif method in ("chambers", "closed-form"):
+            for n in range(N):
+                if y[n] * lam[n] < 0:
+                    fail("lambda-sign", f"{where}: sample {n}: y_n lambda_n < 0")
+            s = _q(_get(ent, "s", str, where), where + ".s")
+            ev = _get(ent, "evidence", dict, where)
+            if method == "chambers":
+                _check_chambers(ev, XI, xe, lam, s, fail, where)
+            else:
+                _check_closed_form(XI, xe, y, lam, s, fail, where)
+            lb = sum((a * b for a, b in zip(y, lam)), Fraction(0)) / max(Fraction(1), s)
+            if lb_c is None or lb_c > lb:
+                fail("lower-bound", f"{where}: claimed LB {None if lb_c is None else float(lb_c)}"
+                     f" exceeds the recomputed y^T lambda / max(1, s) = {float(lb):.17g}")
+        elif method != "restricted":
+            fail("method", f"{where}: unknown evidence method {method!r}")
+        if method == "restricted" and lb_c is not None:
+            fail("lower-bound", f"{where}: a restricted certificate claims a lower bound")
+        gap_c = ent.get("relative_gap")
+        if lb_c is not None and ub_c is not None and ub_c > 0:
+            gap = (ub_c - lb_c) / ub_c
+            g_c = _bound(gap_c, where + ".relative_gap")
+            if g_c is None or g_c < gap:
+                fail("relative-gap",
+                     f"{where}: claimed gap is below (UB - LB)/UB = {float(gap):.6g}")
+        if verdict == "globally-optimal-within":
+            g_c = _bound(gap_c, where + ".relative_gap")
+            if lb is None or g_c is None or g_c > tol:
+                fail("verdict", f"{where}: 'globally-optimal-within' needs a lower bound and a "
+                     f"relative gap <= the tolerance {float(tol):.3g}")
+        elif verdict == "suboptimal":
+            opt = _get(ent, "optimal_network", dict, where)
+            OW = [[_q(t, where) for t in row] for row in _get(opt, "W1", list, where)]
+            ow = [_q(t, where) for t in _get(opt, "w2", list, where)]
+            if len(OW) != d or any(len(r) != len(ow) for r in OW):
+                fail("verdict", f"{where}: optimal_network has the wrong shape")
+            else:
+                oub, _, oarg, ogam = _network_objective(XI, xe, y, OW, ow)
+                if ogam <= 0:
+                    fail("verdict", f"{where}: optimal_network has margin <= 0 at sample {oarg}")
+                elif not oub < obj_lo:
+                    fail("verdict", f"{where}: 'suboptimal' needs UB(optimal_network) "
+                         f"{float(oub):.17g} < the model's objective {float(obj_lo):.17g}")
+        elif verdict not in ("restricted", "inconclusive"):
+            fail("verdict", f"{where}: unknown verdict {verdict!r}")
+        if lb is None or total_lb is None:
+            total_lb = None
+        else:
+            total_lb += lb
+        summary.append({"index": k, "lower_bound": None if lb is None else float(lb),
+                        "upper_bound": float(ub), "verdict": verdict})
+    tot = cert.get("total")
+    if isinstance(tot, dict):
+        tl, tu = _bound(tot.get("lower_bound"), "total"), _bound(tot.get("upper_bound"), "total")
+        if tl is not None and (total_lb is None or tl > total_lb):
+            fail("total", "the claimed total lower bound is not implied")
+        if tu is None or tu < total_ub:
+            fail("total", "the claimed total upper bound is not implied")
+    failures = fail.result()
+    return CheckResult(not failures, total_lb, total_ub, failures, tuple(summary))
+
+
+def check_file(cert_path: str | Path, *, data: str | Path | None = None,
+               model: str | Path | None = None) -> CheckResult:
+    """Read a certificate file and the files it names (or ``data``/``model``) and check it.
+
+    Raises
+    ------
+    InputError
+        Missing or malformed files, a wrong format or version (exit code 2 of ``verify check``).
+    """
+    p = Path(cert_path)
+    if not p.is_file():
+        raise InputError(f"{cert_path}: no such file")
+    try:
+        cert = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{cert_path}: not valid JSON ({exc.__class__.__name__}: "
+                         f"{str(exc).splitlines()[0]})") from None
+    if not isinstance(cert, dict):
+        raise InputError(f"{cert_path}: not a verify certificate (not a JSON object)")
+    base = p.resolve().parent
+    dinfo = _get(cert, "data", dict, "certificate")
+    minfo = _get(cert, "model", dict, "certificate")
+    dpath = Path(data) if data is not None else base / _get(dinfo, "path", str, "data")
+    mpath = Path(model) if model is not None else base / _get(minfo, "path", str, "model")
+    X, classes, Y = read_data(dpath, bias=_get(dinfo, "bias", bool, "data"))
+    return check_certificate(cert, X, classes, Y, read_model(mpath))
