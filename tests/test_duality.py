@@ -1,8 +1,6 @@
-"""Lemma 4 (slack multipliers), the oracle and the exact bounds, each against a second route."""
+"""Lemma 4 (slack multipliers), the oracle and the chamber walls, each against a second route."""
 
 from __future__ import annotations
-
-from fractions import Fraction
 
 import cvxpy as cp
 import numpy as np
@@ -12,19 +10,12 @@ from scipy.optimize import linprog
 from verify.arrangements import enumerate_chambers
 from verify.duality import (
     SparseVector,
-    certified_dual_norm,
     chamber_walls,
-    exact_margins,
-    exact_norm_sq,
-    int_matrix,
-    lower_bound,
     nnls_slack,
     oracle,
     slack_multipliers,
-    upper_bound,
 )
 from verify.errors import InputError
-from verify.exact import exact_dot
 
 
 def _cone_max_cvxpy(X, D, v):
@@ -134,63 +125,46 @@ def test_parallel_rows_share_one_wall():
     assert len(ch) == 4 and all(len(w) == 2 for w in walls)
 
 
-def test_int_matrix_is_exact():
-    A = np.array([[0.1, -3.0e300, 5e-324], [0.0, 1.0, -2.5]])
-    M, e = int_matrix(A)
-    for a, m in zip(A.ravel(), M.ravel()):
-        assert Fraction(int(m)) * Fraction(2) ** e == Fraction(float(a))
-
-
-def test_exact_norm_and_margins_against_fraction_arithmetic():
-    rng = np.random.default_rng(7)
-    X = rng.standard_normal((5, 3))
-    a = rng.standard_normal(5)
-    c = [exact_dot(X[:, k], a) for k in range(3)]
-    assert exact_norm_sq(X, a) == sum(t * t for t in c)
-    W1 = rng.standard_normal((3, 4))
-    w2 = rng.standard_normal(4)
-    F = exact_margins(X, W1, w2)
-    for n in range(5):
-        ref = sum(max(exact_dot(X[n], W1[:, i]), Fraction(0)) * Fraction(w2[i]) for i in range(4))
-        assert F[n] == ref
-
-
-def test_upper_bound_exact_and_rejects_nonpositive_margin():
-    X = np.array([[1.0, 0.0], [0.0, 1.0]])
-    y = np.array([1.0, -1.0])
-    # neurons (3, 0) -> +1 and (0, 1) -> -2: margins 3 and 2, cost 3*1 + 1*2 = 5
-    assert upper_bound(X, y, np.array([[3.0, 0.0], [0.0, 1.0]]), np.array([1.0, -2.0])) == \
-        Fraction(5, 2)
-    with pytest.raises(InputError, match="margin is not positive"):
-        upper_bound(X, y, np.array([[1.0], [0.0]]), np.array([1.0]))
-    with pytest.raises(InputError, match="W1 of shape"):
-        upper_bound(X, y, np.ones((3, 1)), np.ones(1))
-
-
-def test_certified_norm_is_an_exact_upper_bound_and_lb_projects_lambda():
-    rng = np.random.default_rng(8)
-    X = rng.standard_normal((7, 2))
-    y = np.where(rng.standard_normal(7) > 0, 1.0, -1.0)
-    lam = rng.standard_normal(7)
-    P = enumerate_chambers(X).pattern_matrix()
-    res = oracle(X, lam, P, keep_slack=True)
-    zp = [res.slack.get((j, 1)) for j in range(len(P))]
-    zm = [res.slack.get((j, -1)) for j in range(len(P))]
-    s, info = certified_dual_norm(X, lam, P, zp, zm)
-    assert float(s) >= res.value - 1e-12 and float(s) == pytest.approx(res.value, rel=1e-12)
-    assert info["exact_chambers"] >= 1
-    lb = lower_bound(X, y, lam, P, zp, zm)
-    lam_p = np.where(y * lam > 0, lam, 0.0)
-    s_p, _ = certified_dual_norm(X, lam_p, P)  # zero slacks: looser, still >= exact max
-    assert lb <= sum(Fraction(v) for v in np.abs(lam_p))
-    assert float(s_p) >= oracle(X, lam_p, P, exact_values=True).value - 1e-12
-
-
 def test_bad_inputs():
     X = np.ones((3, 2))
     with pytest.raises(InputError, match="lambda of length"):
         oracle(X, np.ones(2), np.ones((1, 3), bool))
     with pytest.raises(InputError, match="shape"):
         oracle(X, np.ones(3), np.ones((1, 4), bool))
-    with pytest.raises(InputError, match="labels in"):
-        lower_bound(X, np.array([1.0, 0.0, 1.0]), np.ones(3), np.ones((1, 3), bool))
+
+
+#: ``verify.duality.__all__`` before the exact bounds moved to verify.bounds (a contract).
+DUALITY_ALL = [
+    "SparseVector",
+    "OracleResult",
+    "as_patterns",
+    "nnls_slack",
+    "slack_multipliers",
+    "oracle",
+    "chamber_walls",
+    "wall_pairs",
+    "WallList",
+    "int_matrix",
+    "exact_norm_sq",
+    "certified_dual_norm",
+    "project_lambda",
+    "exact_yT_lam",
+    "exact_margins",
+    "lower_bound",
+    "upper_bound",
+]
+
+
+def test_bounds_stay_importable_from_duality():
+    import verify.bounds
+    import verify.duality as du
+
+    assert du.__all__ == DUALITY_ALL
+    for name in DUALITY_ALL[DUALITY_ALL.index("int_matrix") :] + ["_check_binary"]:
+        assert getattr(du, name) is getattr(verify.bounds, name), name
+    namespace: dict = {}
+    exec("from verify.duality import *", namespace)
+    assert set(DUALITY_ALL) <= set(namespace) and set(DUALITY_ALL) <= set(dir(du))
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        du.nope  # noqa: B018
+

@@ -1,0 +1,59 @@
+"""Column generation (verify.colgen) against the direct program and a 2-D angle grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from convex_cases import REL, brackets, grid_dual_check, random_problem
+
+from verify.arrangements import enumerate_chambers
+from verify.bounds import upper_bound
+from verify.colgen import _solve_restricted, column_generation
+from verify.convex import solve_primal
+from verify.duality import chamber_walls
+from verify.solvers import choose_solver
+from verify.status import Status
+
+
+@pytest.mark.parametrize(("seed", "N", "d"), [(3, 12, 2), (4, 12, 3), (5, 9, 4)])
+def test_column_generation_equals_direct(seed, N, d):
+    X, y = random_problem(seed, N, d)
+    ch = enumerate_chambers(X)
+    direct = solve_primal(X, y, ch)
+    cg = column_generation(X, y, chambers=ch, per_round=3)
+    assert cg.status is Status.OPTIMAL and cg.method == "column-generation"
+    assert cg.value == pytest.approx(direct.value, rel=REL)
+    assert cg.s <= 1 + 1e-9 and cg.working_set <= len(ch)
+    brackets(cg, direct.value)
+    # the recovered network is optimal: its exact UB is P*
+    assert float(upper_bound(X, y, cg.W1, cg.w2)) == pytest.approx(direct.value, rel=REL)
+
+
+def test_2d_dual_certificate_on_angle_grid():
+    X, y = random_problem(6, 10, 2)
+    sol = column_generation(X, y)
+    m = grid_dual_check(X, sol.lam)
+    assert m <= 1 + 1e-8  # dual feasible on a fine grid of u ...
+    assert m >= 1 - 1e-3  # ... and some constraint is active
+    assert y @ sol.lam == pytest.approx(sol.value, rel=REL)
+
+
+def test_tree_chained_restricted_dual_equals_primal_and_gives_its_variables():
+    X, y = random_problem(12, 12, 3)
+    P = enumerate_chambers(X).pattern_matrix()
+    walls = chamber_walls(X, P)
+    rng = np.random.default_rng(0)
+    for size in (30, len(P)):
+        idx = np.sort(rng.choice(len(P), size, replace=False))
+        prim = solve_primal(X, y, P[idx], bounds=False)
+        dual = _solve_restricted(X, y, P[idx], [walls[j] for j in idx], choose_solver("CLARABEL"))
+        if prim.status is Status.INFEASIBLE:
+            assert dual.status is Status.INFEASIBLE
+            continue
+        assert dual.value == pytest.approx(prim.value, rel=REL)
+        U, Up = dual.u, dual.u_prime  # minus the cone multipliers: a solution of (14)
+        S = np.where(P[idx], 1.0, -1.0).T
+        assert (S * (X @ U)).min() >= -1e-7 and (S * (X @ Up)).min() >= -1e-7
+        assert (y * (P[idx].T * (X @ (Up - U))).sum(axis=1)).min() >= 1 - 1e-7
+        cost = np.linalg.norm(U, axis=0).sum() + np.linalg.norm(Up, axis=0).sum()
+        assert cost == pytest.approx(prim.value, rel=REL)
