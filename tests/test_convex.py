@@ -84,6 +84,18 @@ def test_polish_refits_norms_to_margin_one():
                              np.array([n.w2 for n in out]))) == pytest.approx(3.0, rel=1e-9)
 
 
+def test_patterns_that_cannot_separate_give_no_bounds_and_no_network():
+    X = np.array([[1.0, 0.0], [0.0, 1.0]])
+    y = np.array([1.0, -1.0])
+    P = np.zeros((1, 2), dtype=bool)  # every neuron inactive: the margin constraint fails
+    primal, dual = solve_primal(X, y, P), solve_dual(X, y, P)
+    assert primal.status is Status.INFEASIBLE and dual.status is Status.UNBOUNDED
+    for sol, method in ((primal, "restricted"), (dual, "dual")):
+        assert sol.method == method and sol.neurons == () and sol.n_chambers == 1
+        assert sol.lower_bound is None and sol.upper_bound is None and not sol.lam.any()
+        assert sol.message.startswith("solver status")
+
+
 #: ``verify.convex.__all__`` before the split into colgen / closedform / bounds (a contract).
 CONVEX_ALL = [
     "Neuron",

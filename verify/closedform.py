@@ -36,6 +36,7 @@ from verify.convex import (
     ConvexSolution,
     Neuron,
     _choice,
+    _failed,
     _network_ub,
     _solver_info,
     recover_network,
@@ -205,16 +206,7 @@ def solve_spike_free(
     status = solve_problem(prob, choice)
     info = _solver_info(choice, time.perf_counter() - t0)
     if a.value is None:
-        return ConvexSolution(
-            float("nan"),
-            None,
-            None,
-            status,
-            "spike-free",
-            np.zeros(X.shape[0]),
-            solver=info,
-            message=str(prob.status),
-        )
+        return _failed(status, "spike-free", X.shape[0], info, str(prob.status))
     lam = project_lambda(y, y * np.asarray(margin.dual_value, dtype=float).reshape(-1))
     neurons, drop = recover_network(b.value[:, None], a.value[:, None])
     s_sq = Fraction(0)

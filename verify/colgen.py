@@ -39,6 +39,7 @@ from verify.convex import (
     ConvexSolution,
     Neuron,
     _choice,
+    _failed,
     _network_ub,
     _slacks,
     _solver_info,
@@ -142,8 +143,7 @@ def _solve_restricted(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[n
     if lam.value is None or socp.dual_value is None or status == Status.INFEASIBLE:
         if status in (Status.OPTIMAL, Status.INACCURATE):
             status = Status.UNKNOWN
-        return ConvexSolution(float("nan"), None, None, status, "restricted", np.zeros(N),
-                              solver=info, n_chambers=p, message=f"solver status {prob.status}")
+        return _failed(status, "restricted", N, info, f"solver status {prob.status}", n_chambers=p)
     Up = -np.asarray(socp.dual_value[1], dtype=float)
     U = -np.asarray(socm.dual_value[1], dtype=float)
     neurons, msg = recover_network(U, Up, ids=np.arange(p))

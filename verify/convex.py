@@ -220,6 +220,30 @@ def _solver_info(choice: SolverChoice, seconds: float) -> dict[str, Any]:
     return {**choice.to_dict(), "seconds": round(seconds, 6)}
 
 
+def _failed(
+    status: Status,
+    method: str,
+    N: int,
+    info: dict[str, Any],
+    message: str,
+    *,
+    value: float = float("nan"),
+    n_chambers: int = 0,
+) -> ConvexSolution:
+    """A solve without a usable answer: no bounds, no network, ``lam = 0``."""
+    return ConvexSolution(
+        value,
+        None,
+        None,
+        status,
+        method,
+        np.zeros(N),
+        solver=info,
+        n_chambers=n_chambers,
+        message=message,
+    )
+
+
 def recover_network(
     U: np.ndarray, Up: np.ndarray, *, rel: float = DROP_REL, ids: Any = None
 ) -> tuple[tuple[Neuron, ...], str]:
@@ -401,16 +425,14 @@ def solve_primal(
     info = _solver_info(choice, time.perf_counter() - t0)
     method = "direct" if complete else "restricted"
     if status not in (Status.OPTIMAL, Status.INACCURATE) or U.value is None:
-        return ConvexSolution(
-            float("nan") if prob.value is None else float(prob.value),
-            None,
-            None,
+        return _failed(
             status,
             method,
-            np.zeros(X.shape[0]),
-            solver=info,
+            X.shape[0],
+            info,
+            f"solver status {prob.status}",
+            value=float("nan") if prob.value is None else float(prob.value),
             n_chambers=P.shape[0],
-            message=f"solver status {prob.status}",
         )
     lam = y * np.maximum(np.asarray(margin.dual_value, dtype=float).reshape(-1), 0.0)
     neurons, msg = recover_network(U.value, Up.value, ids=np.arange(P.shape[0]))
@@ -477,17 +499,7 @@ def solve_dual(
     status = solve_problem(prob, choice)
     info = _solver_info(choice, time.perf_counter() - t0)
     if lam.value is None:
-        return ConvexSolution(
-            float("nan"),
-            None,
-            None,
-            status,
-            "dual",
-            np.zeros(N),
-            solver=info,
-            n_chambers=p,
-            message=f"solver status {prob.status}",
-        )
+        return _failed(status, "dual", N, info, f"solver status {prob.status}", n_chambers=p)
     lv = project_lambda(y, lam.value)
     lb = lower_bound(X, y, lv, P, list(Zp.value.T), list(Zm.value.T)) if complete else None
     if status == Status.OPTIMAL and not complete:
