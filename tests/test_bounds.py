@@ -77,3 +77,12 @@ def test_bad_inputs():
     X = np.ones((3, 2))
     with pytest.raises(InputError, match="labels in"):
         lower_bound(X, np.array([1.0, 0.0, 1.0]), np.ones(3), np.ones((1, 3), bool))
+
+
+def test_exact_margins_without_samples_features_or_neurons_are_zero():
+    X = np.array([[1.0, 2.0], [3.0, -4.0]])
+    assert exact_margins(X, np.zeros((2, 0)), np.zeros(0)) == [Fraction(0), Fraction(0)]
+    assert exact_margins(np.zeros((0, 2)), np.ones((2, 1)), np.ones(1)) == []
+    assert exact_margins(np.zeros((2, 0)), np.zeros((0, 3)), np.ones(3)) == [0, 0]
+    with pytest.raises(InputError, match="non-finite"):
+        exact_margins(np.array([[np.inf, 0.0]]), np.ones((2, 1)), np.ones(1))
