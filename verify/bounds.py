@@ -38,7 +38,6 @@ import numpy as np
 from verify.duality import SparseVector, _check_X_lam, as_patterns
 from verify.errors import InputError
 from verify.exact import sqrt_bounds, to_fraction
-from verify.network import exact_margins as _signed_margins
 from verify.numerics import gamma as _gamma
 
 __all__ = [
@@ -248,8 +247,6 @@ def lower_bound(
 def exact_margins(X: Any, W1: Any, w2: Any) -> list[Fraction]:
     """Exact outputs ``f(theta, x_n) = sum_i (x_n^T w1_i)_+ w2_i`` as rationals.
 
-    The arithmetic is :func:`verify.network.exact_margins` with all labels ``+1``.
-
     Examples
     --------
     >>> exact_margins(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[1.0], [-1.0]]),
@@ -266,11 +263,14 @@ def exact_margins(X: Any, W1: Any, w2: Any) -> list[Fraction]:
         )
     if not (np.isfinite(W1).all() and np.isfinite(w2).all()):
         raise InputError("network: weights must be finite")
-    if not np.isfinite(X).all():
-        raise InputError("int_matrix: non-finite entries")
-    if 0 in (*X.shape, w2.size):  # no sample, feature or neuron: every output is 0
-        return [Fraction(0)] * X.shape[0]
-    return _signed_margins(X, np.ones(X.shape[0], dtype=np.int64), W1, w2)  # y = 1: outputs
+    Xi, ex = int_matrix(X)
+    Wi, ew = int_matrix(W1)
+    vi, ev = int_matrix(w2)
+    Z = Xi.dot(Wi)  # exact integers (N, m), scale 2**(ex+ew)
+    Zp = np.where(Z > 0, Z, 0)
+    F = Zp.dot(vi)
+    sc = _scaled(ex + ew + ev)
+    return [Fraction(int(f)) * sc for f in F]
 
 
 def upper_bound(X: Any, y: Any, W1: Any, w2: Any) -> Fraction:
