@@ -521,8 +521,10 @@ def check_certificate(
             if lb is None or g_c is None or g_c > tol:
                 fail("verdict", f"{where}: 'globally-optimal-within' needs a lower bound and a "
                      f"relative gap <= the tolerance {float(tol):.3g}")
+        elif verdict == "suboptimal" and not isinstance(ent.get("optimal_network"), dict):
+            fail("verdict", f"{where}: 'suboptimal' without an optimal_network as evidence")
         elif verdict == "suboptimal":
-            opt = _get(ent, "optimal_network", dict, where)
+            opt = ent["optimal_network"]
             OW = [[_q(t, where) for t in row] for row in _get(opt, "W1", list, where)]
             ow = [_q(t, where) for t in _get(opt, "w2", list, where)]
             if len(OW) != d or any(len(r) != len(ow) for r in OW):
