@@ -1,4 +1,4 @@
-"""Certificates: structure-aware solve, verdicts, determinism, hashes, schema (verify.certificate)."""
+"""verify.certificate: structure-aware solve, verdicts, determinism, hashes, schema."""
 
 from __future__ import annotations
 
