@@ -287,7 +287,8 @@ def test_replay_count_matches_counting_module():
         ints, _ = dyadic_scale([float(v) for v in X.ravel()])
         XI = [ints[i * X.shape[1] : (i + 1) * X.shape[1]] for i in range(X.shape[0])]
         fails: list[str] = []
-        got = replay_count(XI, json.loads(json.dumps(proof)), lambda r, d, f=fails: f.append(r), "t")
+        proof = json.loads(json.dumps(proof))
+        got = replay_count(XI, proof, lambda r, d, f=fails: f.append(r), "t")
         assert (got, fails) == (count, []), proof["method"]
         assert len(enumerate_chambers(X)) == count
 
