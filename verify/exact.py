@@ -117,7 +117,7 @@ def dyadic_scale(values: Iterable[float | int | Fraction]) -> tuple[list[int] | 
 
 
 def integer_rank(rows: Sequence[Sequence[int]]) -> tuple[int, list[int], list[int]]:
-    """Exact rank of an integer matrix by fraction-free (Bareiss) elimination.
+    """Exact rank of an integer matrix by fraction-free elimination (gcd-reduced rows).
 
     Returns ``(rank, pivot_rows, pivot_cols)``: the submatrix on those rows and columns is
     nonsingular and its size equals the rank.  Pivot rows are chosen greedily in input
@@ -131,13 +131,23 @@ def integer_rank(rows: Sequence[Sequence[int]]) -> tuple[int, list[int], list[in
     (2, [0, 2], [0, 1])
     """
     m = [list(map(int, r)) for r in rows]
-    if not m:
+    pivot_rows = _independent_rows(m)
+    if not pivot_rows:
         return 0, [], []
-    ncols = len(m[0])
-    # Row-wise incremental elimination: keep a reduced basis of rows (echelon form over Q
-    # held in integers), test each new row against it.
-    basis: list[tuple[int, list[int]]] = []  # (pivot column, row)
-    pivot_rows: list[int] = []
+    # The chosen rows have full row rank; independent columns of them give a nonsingular minor.
+    transposed = [list(col) for col in zip(*(m[i] for i in pivot_rows))]
+    return len(pivot_rows), pivot_rows, _independent_rows(transposed)
+
+
+def _independent_rows(m: list[list[int]]) -> list[int]:
+    """Indices of the greedily chosen linearly independent rows of an integer matrix.
+
+    Incremental elimination: keep an echelon basis of rows held in integers (each reduced
+    by its gcd), reduce every new row against it, keep it if something is left.
+    """
+    ncols = len(m[0]) if m else 0
+    basis: list[tuple[int, list[int]]] = []  # (pivot column, reduced row)
+    chosen: list[int] = []
     for i, row in enumerate(m):
         r = row[:]
         for pc, b in basis:
@@ -152,39 +162,10 @@ def integer_rank(rows: Sequence[Sequence[int]]) -> tuple[int, list[int], list[in
         pc = next((j for j in range(ncols) if r[j]), None)
         if pc is not None:
             basis.append((pc, r))
-            pivot_rows.append(i)
-    # Pivot columns of the echelon form identify a nonsingular minor on pivot_rows.
-    cols = sorted(pc for pc, _ in basis)
-    return len(basis), pivot_rows, _independent_columns([m[i] for i in pivot_rows], cols)
-
-
-def _independent_columns(sub: list[list[int]], guess: list[int]) -> list[int]:
-    """Columns of a full-row-rank integer matrix ``sub`` giving a nonsingular square minor."""
-    if not sub:
-        return []
-    transposed = [list(col) for col in zip(*sub)]
-    rank, cols, _ = _rank_rows_only(transposed)
-    assert rank == len(sub)
-    return sorted(cols)
-
-
-def _rank_rows_only(rows: list[list[int]]) -> tuple[int, list[int], None]:
-    basis: list[tuple[int, list[int]]] = []
-    chosen: list[int] = []
-    ncols = len(rows[0]) if rows else 0
-    for i, row in enumerate(rows):
-        r = row[:]
-        for pc, b in basis:
-            if r[pc]:
-                a, c = b[pc], r[pc]
-                r = [a * x - c * y for x, y in zip(r, b)]
-        pc = next((j for j in range(ncols) if r[j]), None)
-        if pc is not None:
-            basis.append((pc, r))
             chosen.append(i)
             if len(basis) == ncols:
                 break
-    return len(basis), chosen, None
+    return chosen
 
 
 def integer_det(rows: Sequence[Sequence[int]]) -> int:
