@@ -21,7 +21,7 @@ small_ints = st.integers(-3, 3)
     st.integers(1, 6).flatmap(
         lambda d: st.lists(st.lists(small_ints, min_size=d, max_size=d), min_size=1, max_size=6)
     )
-)  # noqa: E501
+)
 def test_integer_rank_matches_sympy(M):
     r, rows, cols = exact.integer_rank(M)
     assert r == sympy.Matrix(M).rank()
@@ -37,7 +37,7 @@ def test_integer_rank_matches_sympy(M):
             st.lists(st.integers(-50, 50), min_size=n, max_size=n), min_size=n, max_size=n
         )
     )
-)  # noqa: E501
+)
 def test_integer_det_matches_sympy(M):
     assert exact.integer_det(M) == sympy.Matrix(M).det()
 
