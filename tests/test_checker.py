@@ -337,3 +337,26 @@ def test_checker_runs_with_numpy_blocked(certs):
     assert "valid" in r.stdout
     res = check_file(certs["grid3"])
     assert res.valid and res.lower_bound <= res.upper_bound
+
+
+def test_packed_gram_signs_match_brute_force():
+    """The Kronecker-packed Gram-row sign test equals the pairwise exact test (zeros included)."""
+    from verify.checker import _gram_sign_rows
+
+    rng = np.random.default_rng(4)
+    for trial in range(200):
+        N, d = int(rng.integers(1, 7)), int(rng.integers(1, 4))
+        scale = [1, 3, 2**40][trial % 3]
+        XI = [[int(v) * scale for v in rng.integers(-2, 3, size=d)] for _ in range(N)]
+        y = [int(v) for v in rng.choice([-1, 1], size=N)]
+        if trial % 4 == 0:  # an orthogonally separable case
+            XI = [[abs(v) + 1 for v in r] if yn > 0 else [-abs(v) for v in r]
+                  for r, yn in zip(XI, y)]
+        want = []
+        for n in range(N):
+            ok = True
+            for m in range(N):
+                g = sum(a * b for a, b in zip(XI[n], XI[m]))
+                ok &= (g > 0) if y[n] == y[m] else (g <= 0)
+            want.append(ok)
+        assert _gram_sign_rows(XI, y) == want

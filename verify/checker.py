@@ -11,7 +11,7 @@ raises :class:`verify.errors.InputError` instead.
 Examples
 --------
 >>> from fractions import Fraction
->>> sq_norm_le([[1, 0], [0, 1]], 0, [3, 4], 1, Fraction(5))
+>>> sq_norm_le([[1, 0], [0, 1]], 0, [3, 4], 1, Fraction(5))  # columns of X = I
 True
 """
 
@@ -21,6 +21,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
+from operator import mul
 from pathlib import Path
 from typing import Any
 
@@ -114,21 +115,16 @@ def _ints(values: list[Fraction]) -> tuple[list[int], int]:
     return [v.numerator * (den // v.denominator) for v in values], den
 
 
-def sq_norm_le(XI: list[list[int]], xe: int, a: list[int], aden: int, s: Fraction) -> bool:
-    """Exact test ``||X^T a||^2 <= s^2`` with ``X = XI * 2**xe`` and ``a = a_int / aden``.
+def sq_norm_le(XT: list[list[int]], xe: int, a: list[int], aden: int, s: Fraction) -> bool:
+    """Exact test ``||X^T a||^2 <= s^2`` with ``X = XI * 2**xe`` given by its columns ``XT``
+    (integers) and ``a = a_int / aden``.
 
     Examples
     --------
     >>> sq_norm_le([[1, 0], [0, 1]], 0, [3, 4], 1, Fraction(49, 10))
     False
     """
-    d = len(XI[0]) if XI else 0
-    v = [0] * d
-    for n, an in enumerate(a):
-        if an:
-            row = XI[n]
-            for k in range(d):
-                v[k] += an * row[k]
+    v = [sum(map(mul, a, col)) for col in XT]
     lhs = sum(t * t for t in v) * s.denominator**2
     rhs = s.numerator**2 * aden**2
     if xe >= 0:
@@ -188,7 +184,7 @@ def _network_objective(
         f = 0
         for i in range(m):
             if v2[i]:
-                pre = sum(row[k] * cols[i * d + k] for k in range(d))
+                pre = sum(map(mul, row, cols[i * d : (i + 1) * d]))
                 if pre > 0:
                     f += pre * v2[i]
         mg = Fraction(y[n] * f, wden * vden) * (Fraction(2) ** xe)
@@ -328,7 +324,7 @@ def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], 
         u, _ = _ints([_q(t, f"{where} chamber {j} witness") for t in wit])
         ok = True
         for n, row in enumerate(XI):
-            dot = sum(a * b for a, b in zip(row, u))
+            dot = sum(map(mul, row, u))
             if dot == 0 and any(row):
                 fail("witness-interior", f"{where}: chamber {j}: witness is on the hyperplane "
                      f"of sample {n}")
@@ -377,6 +373,7 @@ def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], 
         fail("dual-norm", f"{where}: s = {format_rational(s)} is negative")
         return
     li, lden = _ints(lam)
+    XT = [list(c) for c in zip(*XI)]
     for j, bits in enumerate(P):
         if bits is None:
             continue
@@ -393,7 +390,7 @@ def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], 
                 den = lden * zden
             else:
                 a, den = [sg * b for b in base], lden
-            if not sq_norm_le(XI, xe, a, den, s):
+            if not sq_norm_le(XT, xe, a, den, s):
                 fail("dual-norm", f"{where}: chamber {j} sign {'+' if sg > 0 else '-'}: "
                      f"||{'+' if sg > 0 else '-'}X^T D_j lambda + X^T (2D_j - I) z|| > s")
 
@@ -401,20 +398,62 @@ def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], 
 def _check_closed_form(XI: list[list[int]], xe: int, y: list[int], lam: list[Fraction],
                        s: Fraction, fail: Any, where: str) -> None:
     N = len(XI)
+    rows_ok = _gram_sign_rows(XI, y)
     for n in range(N):
-        for m in range(n, N):
-            g = sum(a * b for a, b in zip(XI[n], XI[m]))
-            if y[n] == y[m] and g <= 0:
-                fail("orthogonal-separability", f"{where}: samples {n} and {m} have the same "
-                     "label but x_n . x_m <= 0")
-            elif y[n] != y[m] and g > 0:
-                fail("orthogonal-separability", f"{where}: samples {n} and {m} have different "
-                     "labels but x_n . x_m > 0")
+        if rows_ok[n]:
+            continue
+        for m in range(N):
+            g = sum(map(mul, XI[n], XI[m]))
+            if y[n] == y[m] and g <= 0 and m >= n:
+                fail("orthogonal-separability", f"{where}: samples {n} and {m} have the "
+                     "same label but x_n . x_m <= 0")
+            elif y[n] != y[m] and g > 0 and (m > n or rows_ok[m]):
+                fail("orthogonal-separability", f"{where}: samples {n} and {m} have "
+                     "different labels but x_n . x_m > 0")
     li, lden = _ints(lam)
+    XT = [list(c) for c in zip(*XI)]
     for sign in (1, -1):
         mu = [sign * li[n] if y[n] == sign else 0 for n in range(N)]
-        if not sq_norm_le(XI, xe, mu, lden, s):
+        if not sq_norm_le(XT, xe, mu, lden, s):
             fail("closed-form-norm", f"{where}: ||X_{'+' if sign > 0 else '-'}^T mu|| > s")
+
+
+def _gram_sign_rows(XI: list[list[int]], y: list[int]) -> list[bool]:
+    """Per sample ``n``: every ``x_n . x_m`` has the orthogonal-separability sign (``> 0``
+    same label, ``<= 0`` otherwise), decided exactly for a whole Gram row at once.
+
+    Kronecker packing: column ``k`` is the integer ``P_k = sum_m X[m][k] 2**(B m)``, so
+    ``sum_k X[n][k] P_k = sum_m g_m 2**(B m)`` exactly (``g_m = x_n . x_m``).  Adding
+    ``D - 1 = 2**(B-1) - 1`` to every slot keeps each slot in ``[0, 2**B)`` (``|g_m| <
+    2**(B-2)``), so the slots are the base-``2**B`` digits and the top bit of slot ``m`` is set
+    iff ``g_m >= 1``.  The row is right iff the top bits are set exactly on the same-label slots.
+    """
+    N, d = len(XI), len(XI[0])
+    mx = max((abs(v) for row in XI for v in row), default=0)
+    B = 8 * ((2 * mx.bit_length() + d.bit_length() + 3 + 7) // 8)
+    nb = B // 8
+    off = 1 << (B - 2)
+    rep = int.from_bytes((b"\x01" + b"\x00" * (nb - 1)) * N, "little")
+    P = [
+        int.from_bytes(b"".join((XI[m][k] + off).to_bytes(nb, "little") for m in range(N)),
+                       "little") - off * rep
+        for k in range(d)
+    ]
+    top = (1 << (B - 1)).to_bytes(nb, "little")
+    zero = bytes(nb)
+    offs = ((1 << (B - 1)) - 1) * rep  # D - 1 in every slot
+    masks = {c: int.from_bytes(b"".join(top if y[m] == c else zero for m in range(N)), "little")
+             for c in (1, -1)}
+    allmask = int.from_bytes(top * N, "little")
+    out = []
+    for n in range(N):
+        mask = masks[1 if y[n] > 0 else -1]
+        S = offs
+        for c, Pk in zip(XI[n], P):
+            if c:
+                S += c * Pk
+        out.append(S & allmask == mask)
+    return out
 
 
 def check_certificate(

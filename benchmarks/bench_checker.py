@@ -1,0 +1,77 @@
+"""Certify vs check: the trusted pure-Python checker against the certificate builder.
+
+Goal: checking is never slower than certifying (the checker replays evidence; it never
+solves).  For each data set: solve once (optimal network saved), then time
+
+* certify: ``build_certificate`` (structure-aware solve, chambers, slack multipliers, exact
+  bounds) and writing the JSON;
+* check: ``check_file`` (reading the JSON, the data and the model in pure Python, every rule
+  in exact arithmetic).
+
+Run: ``python benchmarks/bench_checker.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from verify.certificate import build_certificate, dumps_certificate, optimal_weights, solve_dataset
+from verify.checker import check_file
+from verify.data import load_dataset
+from verify.model_io import save_model
+from verify.network import load_network
+
+
+def _case(name: str, X: np.ndarray, y: np.ndarray, tmp: Path) -> tuple[str, int, float, float]:
+    data = tmp / f"{name}.json"
+    data.write_text(json.dumps({"X": X.tolist(), "y": [int(v) for v in y]}))
+    ds = load_dataset(data)
+    W1, w2 = optimal_weights(solve_dataset(ds), ds.n_features)
+    model = tmp / f"{name}.npz"
+    save_model(model, W1, w2)
+    net = load_network(model, n_features=ds.n_features)
+    cert = tmp / f"{name}.cert.json"
+    t0 = time.perf_counter()
+    obj = build_certificate(ds, net, data_path=data, model_path=model, cert_path=cert)
+    cert.write_text(dumps_certificate(obj))
+    t_cert = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res = check_file(cert)
+    t_check = time.perf_counter() - t0
+    assert res.valid, res.failures
+    p = len(obj["classes"][0]["evidence"].get("patterns", []))
+    return obj["classes"][0]["method"], p, t_cert, t_check
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    rng = np.random.default_rng(0)
+    cases = []
+    for N in (20, 60) if quick else (20, 60, 150):
+        X = rng.standard_normal((N, 2))
+        y = np.where(X[:, 0] + 0.3 * rng.standard_normal(N) > 0, 1, -1)
+        cases.append((f"gauss-2d N={N}", X, y))
+    for N in (12,) if quick else (12, 25, 40):
+        X = rng.standard_normal((N, 3))
+        y = np.where(X[:, 0] + 0.3 * rng.standard_normal(N) > 0, 1, -1)
+        cases.append((f"gauss-3d N={N}", X, y))
+    for N in (50,) if quick else (50, 200, 1000):
+        pos = np.abs(rng.standard_normal((N // 2, 5)))
+        X = np.vstack([pos, -np.abs(rng.standard_normal((N - N // 2, 5)))])
+        cases.append((f"orthosep-5d N={N}", X, np.array([1] * (N // 2) + [-1] * (N - N // 2))))
+    print(f"{'data':<20} {'evidence':<12} {'chambers':>8} {'certify s':>10} {'check s':>9} "
+          f"{'check/certify':>13}")
+    with tempfile.TemporaryDirectory() as d:
+        for name, X, y in cases:
+            method, p, tc, tk = _case(name.replace(" ", "_").replace("=", ""), X, y, Path(d))
+            print(f"{name:<20} {method:<12} {p:>8} {tc:>10.3f} {tk:>9.3f} {tk / tc:>13.2f}")
+
+
+if __name__ == "__main__":
+    main()
