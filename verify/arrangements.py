@@ -59,12 +59,14 @@ from verify.linalg import (
     group_order,
     unit_rows,
 )
-from verify.restrictions import incremental_witnesses
+from verify.restrictions import face_witnesses, incremental_witnesses
 
 __all__ = ["Chambers", "enumerate_chambers", "count_chambers"]
 
 _METHODS = ("auto", "incremental", "sort-angles", "extreme-rays")
 _FALLBACK_MAX = 200_000  # largest count for which a failed fast path retries incrementally
+_FACES_MAX = 5_000  # largest count for which an incomplete list falls back to verify.faces
+_FACES_LIMIT = 200_000  # at most this many faces are enumerated then
 
 
 @dataclass(frozen=True, eq=False)
@@ -469,8 +471,14 @@ def enumerate_chambers(
         method = "extreme-rays-exact"
     if len(patterns) != count and method != "incremental" and r >= 2 and count <= _FALLBACK_MAX:
         # a float ordering went wrong somewhere: fall back to the general construction
-        patterns, U = _assemble(X, hp, np.vstack([W, incremental_witnesses(hp)]))
+        W = np.vstack([W, incremental_witnesses(hp)])
+        patterns, U = _assemble(X, hp, W)
         method = f"{method}+incremental"
+    if len(patterns) != count and r >= 2 and count <= _FACES_MAX and W is not None:
+        # last resort: exact face enumeration, its chamber points rounded and re-checked
+        W = np.vstack([W, face_witnesses(hp.ints, limit=_FACES_LIMIT)])
+        patterns, U = _assemble(X, hp, W)
+        method = f"{method}+faces"
     return Chambers(
         n_samples=N,
         n_features=d,

@@ -34,16 +34,28 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import scipy.linalg
 import scipy.optimize
 
 from verify import exact
-from verify.counting import Hyperplanes, _nullspace, rank3_lines, reduce_hyperplanes, sort_angles
-from verify.linalg import exact_signs, float_points_with_signs, integer_rows, unit_rows
+from verify.counting import (
+    Hyperplanes,
+    _nullspace,
+    _zaslavsky,
+    cover_bound,
+    exact_ray_order,
+    rank3_lines,
+    reduce_hyperplanes,
+    sort_angles,
+)
+from verify.linalg import RankInfo, exact_signs, float_points_with_signs, integer_rows, unit_rows
 
-__all__ = ["incremental_witnesses", "chamber_points"]
+__all__ = ["incremental_witnesses", "chamber_points", "face_witnesses"]
+
+_INT_PROOF = "exact integer rows (verify.exact.integer_rank)"
 
 try:  # optional: LLL reduction of restriction bases
     import flint as _flint
@@ -53,17 +65,28 @@ _BITLEN = np.frompyfunc(lambda v: abs(v).bit_length(), 1, 1)
 _SHIFTED_FLOAT = np.frompyfunc(lambda v, e: float(v >> e) if e else float(v), 2, 1)
 
 
-def chamber_points(G: np.ndarray) -> np.ndarray:
+def chamber_points(G: np.ndarray, exact_rows: np.ndarray | None = None) -> np.ndarray:
     """Candidate witnesses in ``R^{G.shape[1]}`` of the chambers of the rows of ``G``
-    (float normals; the rank-2/3 fast paths, :func:`incremental_witnesses` above).
+    (the rank-2/3 fast paths, :func:`incremental_witnesses` above).
+
+    ``G`` holds float normals.  With ``exact_rows`` (the exact integer normals, an object
+    array, of which ``G`` is a rounding), every decision is taken on the integers: exact
+    hyperplanes and rank, exact rank-2 order and rank-3 lines, exact sign checks; when the
+    verified chambers are fewer than the exact count, every chamber is added from the exact
+    face enumeration of :mod:`verify.faces`.
 
     Examples
     --------
     >>> chamber_points(np.array([[1.0, 0.0], [0.0, 1.0]])).shape
     (4, 2)
+    >>> G = np.array([[1, 0], [2**60 + 1, 2**60]], dtype=object)   # 2 lines, 4 chambers
+    >>> len(chamber_points(G.astype(float), exact_rows=G))
+    4
     """
     from verify.arrangements import _extreme_rays  # rank-3 walk (import cycle: lazy)
 
+    if exact_rows is not None:
+        return _exact_chamber_points(exact_rows, _extreme_rays)
     hp = reduce_hyperplanes(G)
     r = hp.rank
     if r == 0:
@@ -89,6 +112,134 @@ def chamber_points(G: np.ndarray) -> np.ndarray:
     return W
 
 
+def _exact_chamber_points(Gi: np.ndarray, extreme_rays: Any) -> np.ndarray:
+    """:func:`chamber_points` decided on the exact integer rows ``Gi`` (object array)."""
+    hp = _integer_hyperplanes(Gi)
+    r, m = hp.rank, hp.m
+    Hx = np.array([list(h) for h in hp.ints], dtype=object).reshape(m, r)
+    if r <= 1:
+        Wr, count = (np.zeros((1, 0)), 1) if r == 0 else (np.array([[1.0], [-1.0]]), 2)
+    elif r == 2:  # exact angular order, exact bisectors of consecutive rays, rounded
+        rays = [(-b, a) for a, b in hp.ints] + [(b, -a) for a, b in hp.ints]
+        order = exact_ray_order(hp).tolist()
+        pts = []
+        for a, b in zip(order, order[1:] + order[:1]):
+            (x1, y1), (x2, y2) = rays[a], rays[b]
+            n1, n2 = abs(x1) + abs(y1), abs(x2) + abs(y2)
+            pts.append([Fraction(x1, n1) + Fraction(x2, n2), Fraction(y1, n1) + Fraction(y2, n2)])
+        Wr, count = float_points_with_signs(hp.ints, pts), 2 * m
+    elif r == 3:
+        lines = rank3_lines(hp)
+        members = np.array([i for L in lines for i in L], dtype=np.int64)
+        sizes = np.array([len(L) for L in lines], dtype=np.int64)
+        count = 2 + 2 * int(np.sum(sizes - 1))
+        Wr = extreme_rays(hp.normals, members, sizes)  # float walk first, checked exactly
+        S = _int_signs(Hx, np.where(np.isfinite(Wr), Wr, 0.0))
+        if len(np.unique(S[np.all(S != 0, axis=1)], axis=0)) < count:
+            Wr = np.vstack([Wr, extreme_rays(hp.normals, members, sizes, exact=hp)])
+    else:
+        Wr, count = incremental_witnesses(hp), None
+    Wr = np.where(np.isfinite(Wr), Wr, 0.0)
+    S = _int_signs(Hx, Wr)
+    found = len(np.unique(S[np.all(S != 0, axis=1)], axis=0))
+    if count is None:  # Cover's bound is an upper bound: Zaslavsky only when below it
+        count = found if found == cover_bound(m, r) else _zaslavsky(hp)[0]
+    if found < count:
+        Wr = np.vstack([Wr, face_witnesses(hp.ints)])
+    W = np.zeros((len(Wr), Gi.shape[1]))
+    W[:, list(hp.columns)] = Wr
+    return W
+
+
+def face_witnesses(ints: list[tuple[int, ...]], *, limit: int | None = None) -> np.ndarray:
+    """Float witnesses of every chamber of the integer normals ``ints`` (rank = length),
+    from the exact integer witnesses of :func:`verify.faces.enumerate_faces`, each rounded
+    by :func:`verify.linalg.float_points_with_signs` (exact signs kept when possible; the
+    caller re-checks).
+
+    Examples
+    --------
+    >>> W = face_witnesses([(1, 0), (1, 1)])
+    >>> sorted(map(tuple, np.sign(W @ np.array([[1, 0], [1, 1]]).T).astype(int).tolist()))
+    [(-1, -1), (-1, 1), (1, -1), (1, 1)]
+    """
+    from verify.faces import enumerate_faces
+
+    r = len(ints[0]) if ints else 0
+    if r == 0:
+        return np.zeros((1, 0))
+    fc = enumerate_faces([list(h) for h in ints], limit=limit)
+    rays, chambers = fc.of_dim(1), fc.of_dim(r)
+    # a well-centred exact point per chamber: the sum of all its rays, L1-normalised
+    Rs, Cs = fc.signs[rays].astype(np.int8), fc.signs[chambers].astype(np.int8)
+    out = np.zeros((len(chambers), r))
+    for i in range(len(chambers)):
+        inside = np.flatnonzero(~np.any((Rs * Cs[i]) < 0, axis=1)).tolist()
+        p = [Fraction(0)] * r
+        for j in inside:
+            w = fc.witnesses[int(rays[j])]
+            n1 = sum(abs(v) for v in w)
+            p = [a + Fraction(v, n1) for a, v in zip(p, w)]
+        try:
+            out[i] = float_points_with_signs(list(ints), [p])[0]
+        except OverflowError:  # the rounding search overflowed: leave a zero (rejected)
+            continue
+    return out
+
+
+def _integer_hyperplanes(Gi: np.ndarray) -> Hyperplanes:
+    """:class:`~verify.counting.Hyperplanes` of exact integer rows: exact rank, columns and
+    primitive normals; ``Y`` and ``normals`` are float proxies (each row scaled by a power of
+    two and rounded; exact when the integers have at most 53 bits)."""
+    rows = [[int(v) for v in row] for row in Gi]
+    k, c = Gi.shape
+    rank, prow, cols = exact.integer_rank(rows) if k and c else (0, [], [])
+    cols = sorted(cols)
+    index = np.full(k, -1, dtype=np.int64)
+    orient = np.zeros(k, dtype=np.int8)
+    keys: dict[tuple[int, ...], int] = {}
+    ints: list[tuple[int, ...]] = []
+    for n, row in enumerate(rows):
+        y = [row[j] for j in cols]
+        g = math.gcd(*y) if y else 0
+        if g == 0:
+            continue
+        sg = 1 if next(v for v in y if v) > 0 else -1
+        key = tuple(sg * v // g for v in y)
+        if key not in keys:
+            keys[key] = len(ints)
+            ints.append(key)
+        index[n], orient[n] = keys[key], sg
+    Y = _float_proxy(np.array([[row[j] for j in cols] for row in rows], dtype=object), k, rank)
+    normals = _float_proxy(np.array([list(h) for h in ints], dtype=object), len(ints), rank)
+    info = RankInfo(rank, tuple(sorted(prow)), tuple(cols), _INT_PROOF)
+    return Hyperplanes(Y, normals, ints, index, orient, info)
+
+
+def _float_proxy(A: np.ndarray, n: int, c: int) -> np.ndarray:
+    """Rows of an integer object array scaled by powers of two (max about 1) and rounded."""
+    A = A.reshape(n, c)
+    if not A.size:
+        return np.zeros((n, c))
+    bits = _BITLEN(A).astype(np.int64)
+    top = bits.max(axis=1)
+    if top.max() <= 53:
+        return A.astype(np.float64)
+    sh = np.maximum(top - 60, 0)
+    F = _SHIFTED_FLOAT(A, sh[:, None] + np.zeros_like(bits)).astype(np.float64)
+    return np.ldexp(F, -(top - sh)[:, None])
+
+
+def _int_signs(Hx: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Exact signs of ``Hx @ w`` (integer object rows) for each float row ``w`` of ``W``."""
+    W = np.asarray(W, dtype=np.float64).reshape(-1, Hx.shape[1])
+    if not len(W) or not Hx.shape[0]:
+        return np.zeros((len(W), Hx.shape[0]), dtype=np.int8)
+    Wi, _ = integer_rows(W)
+    S = Hx.dot(np.array(Wi, dtype=object).reshape(len(Wi), Hx.shape[1]).T)
+    return ((S > 0).astype(np.int8) - (S < 0).astype(np.int8)).T.reshape(len(W), Hx.shape[0])
+
+
 def incremental_witnesses(hp: Hyperplanes) -> np.ndarray:
     """Witnesses of all chambers, adding hyperplanes one at a time, without LPs.
 
@@ -109,9 +260,14 @@ def incremental_witnesses(hp: Hyperplanes) -> np.ndarray:
     Ho = np.array([list(h) for h in ints], dtype=object).reshape(m, r)
     hbits = max(abs(v).bit_length() for h in ints for v in h)
     Hi = Ho.astype(np.int64) if hbits < 62 else Ho
+    proxies = hp.rank_info.proof == _INT_PROOF and hbits > 53  # normals rounded: use ints
+
+    def signs(lo: int, hi: int, W: np.ndarray) -> np.ndarray:
+        return _int_signs(Ho[lo:hi], W) if proxies else exact_signs(H[lo:hi], W)
+
     W = np.stack([H[0], -H[0]])
     for k in range(1, m):
-        s = exact_signs(H[k : k + 1], W)[:, 0]
+        s = signs(k, k + 1, W)[:, 0]
         # a short integer basis keeps small-integer data exact in floats (so exact
         # degeneracies survive); otherwise a nearly orthonormal one keeps the geometry
         B = _short_basis(_nullspace([ints[k]], r))
@@ -119,6 +275,7 @@ def incremental_witnesses(hp: Hyperplanes) -> np.ndarray:
         if hbits + bb + r.bit_length() > 53:
             B = _orthogonal_basis(ints[k], H[k])
             bb = max(abs(v).bit_length() for b in B for v in b)
+        exact_rows = None
         if hbits + bb + r.bit_length() <= 53:  # restricted normals exact in int64 and float
             G = Hi[:k] @ np.array(B, dtype=np.int64).T
             Gf = G.astype(np.float64)
@@ -128,7 +285,8 @@ def incremental_witnesses(hp: Hyperplanes) -> np.ndarray:
             bits = _BITLEN(G).astype(np.int64)
             sh = np.maximum(bits.max(axis=1) - 1000, 0)[:, None] + np.zeros_like(bits)
             Gf = _SHIFTED_FLOAT(G, sh).astype(np.float64)
-        V = chamber_points(Gf)
+            exact_rows = G
+        V = chamber_points(Gf, exact_rows)
         Vi, _ = integer_rows(V)
         S = G.astype(object).dot(np.array(Vi, dtype=object).reshape(len(Vi), r - 1).T)
         S = ((S > 0).astype(np.int8) - (S < 0).astype(np.int8)).T.reshape(len(V), k)
@@ -138,7 +296,7 @@ def incremental_witnesses(hp: Hyperplanes) -> np.ndarray:
         fpS = S.astype(np.int64) @ z[:k]
         cand = order[np.minimum(np.searchsorted(fp[order], fpS), len(fp) - 1)]
         hit = fp[cand] == fpS
-        hit[hit] = np.all(exact_signs(H[:k], W[cand[hit]]) == S[hit], axis=1)
+        hit[hit] = np.all(signs(0, k, W[cand[hit]]) == S[hit], axis=1)
         parent, first = np.unique(cand[hit], return_index=True)
         V, S = V[hit][first], S[hit][first]
         V = _recenter(G, Gf, V, S)
@@ -162,13 +320,13 @@ def incremental_witnesses(hp: Hyperplanes) -> np.ndarray:
             for t in (0.5, 2.0**-20, 2.0**-36, 2.0**-50):
                 step = mid[todo] if t == 0.5 else t * scale[todo] * np.max(np.abs(H[k]))
                 cand_w = P[todo] + side * step[:, None] * hk
-                ok = np.all(exact_signs(H[: k + 1], cand_w) == target[todo], axis=1)
+                ok = np.all(signs(0, k + 1, cand_w) == target[todo], axis=1)
                 Wc[todo[ok]] = cand_w[ok]
                 todo = todo[~ok]
             good = np.ones(len(P), dtype=bool)
             if todo.size:
                 Wc[todo] = _exact_children(ints, k, B, V[todo], side)
-                good[todo] = np.all(exact_signs(H[: k + 1], Wc[todo]) == target[todo], axis=1)
+                good[todo] = np.all(signs(0, k + 1, Wc[todo]) == target[todo], axis=1)
             new_fp.append(fp[parent[good]] + side * z[k])
             new_w.append(Wc[good])
         fp, W = np.concatenate(new_fp), np.vstack(new_w)
