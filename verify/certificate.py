@@ -134,7 +134,13 @@ def solve_binary(
     spike: bool = True,
 ) -> tuple[ConvexSolution, str, bool, Any]:
     """Solve one binary problem by the fastest proven route: ``(solution, method,
-    orthogonal, chambers)``."""
+    orthogonal, chambers)``.
+
+    Orthogonally separable (decided exactly) → closed form; else, when ``N <= max(d, 12)`` and
+    ``spike``, Remark 1 if :mod:`verify.spikefree` proves ``X`` spike-free; else the exact chambers
+    (at most ``limit``) and column generation; beyond the limit, sampled chambers
+    (``restricted``, no lower bound).
+    """
     from verify.arrangements import enumerate_chambers
     from verify.separability import orthogonal_separability
 
@@ -143,7 +149,9 @@ def solve_binary(
     orth = bool(orthogonal_separability(X, (y > 0).astype(int), stop_at_first=True).separable)
     if orth:
         return solve_orthogonally_separable(X, y, solver=solver), "closed-form", True, None
-    if spike:
+    if spike and X.shape[0] <= max(X.shape[1], 12):
+        # N <= d: the range condition of the spike-free test is automatic for full row rank;
+        # small N: the exact test is cheap; otherwise it is expensive and rarely positive
         try:
             sol = solve_spike_free(X, y, solver=solver)
         except InputError:
