@@ -243,3 +243,17 @@ def test_build_certificate_text_is_deterministic():
     assert dumps_certificate(build_certificate(ds, net, **kw)) == dumps_certificate(
         build_certificate(ds, net, **kw)
     )
+
+
+def test_bounds_bracket_the_direct_program(general2d):
+    """Independent route: program (14) over the exact chamber list, solved directly."""
+    from verify.arrangements import enumerate_chambers
+    from verify.convex import solve_primal
+
+    tmp, data, cert, _ = general2d
+    ds = load_dataset(data)
+    direct = solve_primal(ds.X, ds.y.astype(float), enumerate_chambers(ds.X))
+    c = cert["classes"][0]
+    lb, ub = Fraction(c["lower_bound"]["exact"]), Fraction(c["upper_bound"]["exact"])
+    assert float(lb) <= direct.value * (1 + 1e-7) and direct.value <= float(ub) * (1 + 1e-7)
+    assert direct.lower_bound is None or direct.lower_bound <= ub

@@ -582,7 +582,8 @@ def check_certificate(
         else:
             total_lb += lb
         summary.append({"index": k, "lower_bound": None if lb is None else float(lb),
-                        "upper_bound": float(ub), "verdict": verdict})
+                        "upper_bound": float(ub), "verdict": verdict,
+                        "relative_gap": None if lb is None else float((ub - lb) / ub)})
     tot = cert.get("total")
     if isinstance(tot, dict):
         tl, tu = _bound(tot.get("lower_bound"), "total"), _bound(tot.get("upper_bound"), "total")

@@ -388,7 +388,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         lb = "none" if res.lower_bound is None else f"{float(res.lower_bound):.12g}"
         print(f"valid: {lb} <= P* <= {float(res.upper_bound):.12g}")
         for c in obj["classes"]:
-            print(f"  class {c['index']}: {c['verdict']}")
+            gap = "" if c["relative_gap"] is None else f" (relative gap {c['relative_gap']:.3g})"
+            print(f"  class {c['index']}: {c['verdict']}{gap}")
     else:
         print(f"INVALID: {len(res.failures)} failed rule(s)")
         for f in res.failures:
