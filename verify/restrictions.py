@@ -225,7 +225,7 @@ def _float_proxy(A: np.ndarray, n: int, c: int) -> np.ndarray:
     top = bits.max(axis=1)
     if top.max() <= 53:
         return A.astype(np.float64)
-    sh = np.maximum(top - 60, 0)
+    sh = np.maximum(top - 1000, 0)
     F = _SHIFTED_FLOAT(A, sh[:, None] + np.zeros_like(bits)).astype(np.float64)
     return np.ldexp(F, -(top - sh)[:, None])
 
