@@ -270,3 +270,16 @@ def test_dataset_and_model_helpers(tmp_path):
 def test_bad_input(args, kw, match):
     with pytest.raises(InputError, match=match):
         train(*args, **{"steps": 5, **kw})
+
+
+def test_f1_limit_neurons_are_the_closed_form_optimum(f1_runs, f1_p_star):
+    # Theorem 4: theta/|theta| tends to a global optimum; on F.1 its neurons are w_+ and w_-
+    r = f1_runs["loss-scaled"]
+    n = np.linalg.norm(r.W1, axis=0)
+    grown = n > 1e-3 * n.max()
+    assert 2 <= grown.sum() < 10  # sparse: the neurons of the wrong sign never grew
+    for nu in f1_p_star.neurons:
+        mine = grown & (np.sign(r.w2) == nu.sign)
+        assert mine.any()
+        cos = (np.asarray(nu.direction) @ r.W1[:, mine]) / n[mine]
+        assert np.all(cos > 1 - 1e-6)

@@ -321,7 +321,8 @@ def _step(
     q = Yt * np.einsum("knm,km->kn", H, w2)
     log_sig = -np.logaddexp(0.0, q)  # log expit(-q) = log(-ℓ'(q))
     if scaled:
-        log_l = log_losses(q)
+        total = np.sum(np.logaddexp(0.0, -q), axis=1)
+        log_l = np.log(total) if np.all(total > 1e-250) else log_losses(q)
         if log_l0 is None:
             log_l0 = log_l
         eta = lr * np.exp(log_l0) / np.maximum(1.0, log_l0 - log_l)

@@ -89,7 +89,7 @@ def log_losses(q: np.ndarray) -> np.ndarray:
     >>> np.round(log_losses(np.array([[0.0, 0.0], [2000.0, 3000.0]])), 6).tolist()
     [0.326634, -2000.0]
     """
-    t = _log_loss_terms(q)
+    t = -q if np.all(q > 40.0) else _log_loss_terms(q)  # e^{-q}/2 < 3e-18 is below ulp(q)
     top = t.max(axis=1, keepdims=True)
     return (top + np.log(np.exp(t - top).sum(axis=1, keepdims=True)))[:, 0]
 
