@@ -66,6 +66,16 @@ def test_subgradient_is_zero_at_the_kink():
     assert np.all(gW1 == 0.0)
 
 
+@pytest.mark.parametrize("schedule", ["constant", "loss-scaled"])
+def test_trainer_uses_zero_at_the_kink(schedule):
+    # the only sample sits exactly on the neuron's kink: with derivative 1[x^T w > 0] = 0 and
+    # (x^T w)_+ = 0 nothing moves (with 1[x^T w >= 0] the first layer would move)
+    X = np.array([[1.0, -1.0]])
+    W1, w2 = np.array([[1.0], [1.0]]), np.array([2.0])
+    r = train(X, np.array([1]), neurons=1, steps=3, lr=0.5, init=(W1, w2), schedule=schedule)
+    assert np.array_equal(r.W1, W1) and np.array_equal(r.w2, w2)
+
+
 def test_one_step_is_the_euler_step_of_the_flow():
     # W(t+1) = W(t) - lr * gradient, with the gradient of an independent route
     rng = np.random.default_rng(5)
