@@ -360,3 +360,44 @@ def test_packed_gram_signs_match_brute_force():
                 ok &= (g > 0) if y[n] == y[m] else (g <= 0)
             want.append(ok)
         assert _gram_sign_rows(XI, y) == want
+
+
+def _paths(obj, prefix=()):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield prefix + (k,)
+            yield from _paths(v, prefix + (k,))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj[:2]):
+            yield prefix + (i,)
+            yield from _paths(v, prefix + (i,))
+
+
+def test_structural_damage_never_crashes(certs, capsys):
+    """Every field replaced by junk: exit 1 or 2 (never an exception) unless informative."""
+    base = json.loads(certs["chambers"].read_text())
+    out = certs["chambers"].with_name("damaged.json")
+    seen = 0
+    accepted = set()
+    for path in _paths(base):
+        for junk in (None, "x", -1, [], {}, 10**400):
+            obj = copy.deepcopy(base)
+            tgt = obj
+            for k in path[:-1]:
+                tgt = tgt[k]
+            if tgt[path[-1]] == junk:
+                continue
+            tgt[path[-1]] = junk
+            out.write_text(json.dumps(obj))
+            rc = main(["check", str(out)])
+            assert rc in (0, 1, 2), (path, junk)
+            if rc == 0:
+                accepted.add(tuple(k for k in path if isinstance(k, str)))
+            seen += 1
+    capsys.readouterr()
+    assert seen > 100
+    # only informative fields (floats for people, solver/tool notes) may change unnoticed
+    informative = {"float", "formula", "n_zero_rows", "enumeration_method", "pattern_encoding",
+                   "solve", "verdict_detail", "solver", "tool"}
+    for path in accepted:
+        assert set(path) & informative or path == ("total", "lower_bound"), path

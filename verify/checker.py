@@ -25,7 +25,13 @@ from operator import mul
 from pathlib import Path
 from typing import Any
 
-from verify.checker_io import data_sha256, model_sha256, read_data, read_model
+from verify.checker_io import (
+    data_sha256,
+    model_sha256,
+    positive_label,
+    read_data,
+    read_model,
+)
 from verify.errors import InputError
 from verify.exact import format_rational, parse_rational, sqrt_bounds
 
@@ -481,6 +487,12 @@ def check_certificate(
         fail("data-classes", f"the data's classes {classes} differ from the certificate's")
     if model_sha256(W1, s1, w2, s2) != _get(mod, "sha256", str, "model"):
         fail("model-hash", "the SHA-256 of the model differs from the certificate's")
+    if data.get("n_samples") != N or data.get("n_features") != d:
+        fail("data-shape", f"the certificate states {data.get('n_samples')} x "
+             f"{data.get('n_features')} data, the file has {N} x {d}")
+    if mod.get("shape_W1") != list(s1) or mod.get("shape_w2") != list(s2):
+        fail("model-shape", f"the certificate states shapes {mod.get('shape_W1')} and "
+             f"{mod.get('shape_w2')}, the model has {list(s1)} and {list(s2)}")
     if s1[-2] != d or (len(s1) == 2 and K != 1) or (len(s1) == 3 and s1[0] != K):
         fail("model-shape", f"model W1 of shape {list(s1)} does not fit data with d = {d} and "
              f"{K} one-vs-all problems")
@@ -507,6 +519,9 @@ def check_certificate(
             fail("classes", f"{where}: entry has index {k}")
             continue
         y = [Y[n][k] for n in range(N)]
+        want = classes[k] if K > 1 else positive_label(classes)
+        if ent.get("label") != want:
+            fail("data-classes", f"{where}: label {ent.get('label')!r}, the data's is {want!r}")
         Wk = W1 if len(s1) == 2 else W1[k]
         w2k = w2 if len(s1) == 2 else w2[k]
         ub_c = _bound(ent.get("upper_bound"), where + ".upper_bound")
@@ -584,13 +599,12 @@ def check_certificate(
         summary.append({"index": k, "lower_bound": None if lb is None else float(lb),
                         "upper_bound": float(ub), "verdict": verdict,
                         "relative_gap": None if lb is None else float((ub - lb) / ub)})
-    tot = cert.get("total")
-    if isinstance(tot, dict):
-        tl, tu = _bound(tot.get("lower_bound"), "total"), _bound(tot.get("upper_bound"), "total")
-        if tl is not None and (total_lb is None or tl > total_lb):
-            fail("total", "the claimed total lower bound is not implied")
-        if tu is None or tu < total_ub:
-            fail("total", "the claimed total upper bound is not implied")
+    tot = _get(cert, "total", dict, "certificate")
+    tl, tu = _bound(tot.get("lower_bound"), "total"), _bound(tot.get("upper_bound"), "total")
+    if tl is not None and (total_lb is None or tl > total_lb):
+        fail("total", "the claimed total lower bound is not implied")
+    if tu is None or tu < total_ub:
+        fail("total", "the claimed total upper bound is not implied")
     failures = fail.result()
     return CheckResult(not failures, total_lb, total_ub, failures, tuple(summary))
 

@@ -45,6 +45,7 @@ __all__ = [
     "read_data",
     "read_model",
     "normalise_labels",
+    "positive_label",
     "data_sha256",
     "model_sha256",
 ]
@@ -177,6 +178,20 @@ def normalise_labels(
     else:
         y = [1 if c == 1 else -1 for c in cidx]
     return classes, [[v] for v in y]
+
+
+def positive_label(classes: list[Any]) -> Any:
+    """The label mapped to ``+1`` for binary data (as :func:`normalise_labels`).
+
+    Examples
+    --------
+    >>> positive_label([0, 1]), positive_label(["a", "b"]), positive_label(["x"])
+    (1, 'b', 'x')
+    """
+    cset = set(classes)
+    if cset <= {-1, 1} or cset == {0, 1}:
+        return 1
+    return classes[-1]
 
 
 # ----------------------------------------------------------------------------- data
