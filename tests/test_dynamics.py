@@ -241,6 +241,12 @@ def test_trajectory_shapes_save_load(tmp_path, f1_p_star):
         np.testing.assert_array_equal(getattr(back, name), getattr(tr, name))
     assert back.metadata() == tr.metadata() and back.p_star == f1_p_star.value
     assert r.to_dict()["trajectory"]["steps"] == tr.steps.tolist()
+    with np.load(p, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["loss"] = arrays["loss"][:-1]
+    np.savez(tmp_path / "short.npz", **arrays)
+    with pytest.raises(InputError, match="loss"):
+        Trajectory.load(tmp_path / "short.npz")
     (tmp_path / "bad.npz").write_bytes(b"nope")
     with pytest.raises(InputError, match="trajectory"):
         Trajectory.load(tmp_path / "bad.npz")

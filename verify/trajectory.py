@@ -290,6 +290,13 @@ class Trajectory:
         missing = [n for n in (*_ARRAYS, *_META) if n not in data]
         if missing:
             raise InputError(f"{p}: trajectory file lacks {missing}")
+        T = data["steps"].shape[0] if data["steps"].ndim == 1 else -1
+        bad = [n for n in (*_CLASS_ARRAYS, *_TOTAL_ARRAYS) if data[n].shape[:1] != (T,)]
+        if T < 1 or bad or any(data[n].ndim != 0 for n in _META):
+            raise InputError(
+                f"{p}: inconsistent trajectory file (steps {data['steps'].shape}; arrays without "
+                f"one row per step: {bad}; metadata must be 0-d)"
+            )
         p_star = float(data["p_star"])
         return cls(
             **{name: data[name] for name in _ARRAYS},
