@@ -152,6 +152,8 @@ CHAMBER_TAMPERS = {
     "model hash": (_set(["model", "sha256"], "f" * 64), {"model-hash"}),
     "classes": (_set(["data", "classes"], [0, 1]), {"data-classes"}),
     "total": (_bump_exact(["total", "lower_bound"], 2), {"total"}),
+    "huge lower bound": (_set(["classes", 0, "lower_bound"], {"exact": "9" * 400, "float": 1.0}),
+                         {"lower-bound"}),
 }
 
 

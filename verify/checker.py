@@ -77,7 +77,7 @@ class CheckResult:
 
     def to_dict(self) -> dict[str, Any]:
         def q(v: Fraction | None) -> Any:
-            return None if v is None else {"exact": format_rational(v), "float": float(v)}
+            return None if v is None else {"exact": format_rational(v), "float": _fl(v)}
 
         return {
             "valid": self.valid,
@@ -89,6 +89,14 @@ class CheckResult:
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def _fl(q: Fraction | int) -> float:
+    """``float(q)`` for people, clamped to the largest finite float (never raises)."""
+    try:
+        return float(q)
+    except OverflowError:
+        return 1.7976931348623157e308 if q > 0 else -1.7976931348623157e308
 
 
 def _get(obj: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -532,12 +540,12 @@ def check_certificate(
         vq = [Fraction(v) for v in w2k]
         ub, obj_lo, arg, gam = _network_objective(XI, xe, y, Wq, vq)
         if gam <= 0:
-            fail("model-margin", f"{where}: sample {arg} has y_n f(x_n) = {float(gam):.6g} <= 0")
+            fail("model-margin", f"{where}: sample {arg} has y_n f(x_n) = {_fl(gam):.6g} <= 0")
             total_lb = None
             continue
         if ub_c is None or ub_c < ub:
-            fail("upper-bound", f"{where}: claimed UB {None if ub_c is None else float(ub_c)} is "
-                 f"below the recomputed UB(theta) {float(ub):.17g}")
+            fail("upper-bound", f"{where}: claimed UB {None if ub_c is None else _fl(ub_c)} is "
+                 f"below the recomputed UB(theta) {_fl(ub):.17g}")
         total_ub += ub
         # LB from lambda and the evidence for s
         lb: Fraction | None = None
@@ -557,8 +565,8 @@ def check_certificate(
                 _check_closed_form(XI, xe, y, lam, s, fail, where)
             lb = sum((a * b for a, b in zip(y, lam)), Fraction(0)) / max(Fraction(1), s)
             if lb_c is None or lb_c > lb:
-                fail("lower-bound", f"{where}: claimed LB {None if lb_c is None else float(lb_c)}"
-                     f" exceeds the recomputed y^T lambda / max(1, s) = {float(lb):.17g}")
+                fail("lower-bound", f"{where}: claimed LB {None if lb_c is None else _fl(lb_c)}"
+                     f" exceeds the recomputed y^T lambda / max(1, s) = {_fl(lb):.17g}")
         elif method != "restricted":
             fail("method", f"{where}: unknown evidence method {method!r}")
         if method == "restricted" and lb_c is not None:
@@ -569,12 +577,12 @@ def check_certificate(
             g_c = _bound(gap_c, where + ".relative_gap")
             if g_c is None or g_c < gap:
                 fail("relative-gap",
-                     f"{where}: claimed gap is below (UB - LB)/UB = {float(gap):.6g}")
+                     f"{where}: claimed gap is below (UB - LB)/UB = {_fl(gap):.6g}")
         if verdict == "globally-optimal-within":
             g_c = _bound(gap_c, where + ".relative_gap")
             if lb is None or g_c is None or g_c > tol:
                 fail("verdict", f"{where}: 'globally-optimal-within' needs a lower bound and a "
-                     f"relative gap <= the tolerance {float(tol):.3g}")
+                     f"relative gap <= the tolerance {_fl(tol):.3g}")
         elif verdict == "suboptimal" and not isinstance(ent.get("optimal_network"), dict):
             fail("verdict", f"{where}: 'suboptimal' without an optimal_network as evidence")
         elif verdict == "suboptimal":
@@ -589,16 +597,16 @@ def check_certificate(
                     fail("verdict", f"{where}: optimal_network has margin <= 0 at sample {oarg}")
                 elif not oub < obj_lo:
                     fail("verdict", f"{where}: 'suboptimal' needs UB(optimal_network) "
-                         f"{float(oub):.17g} < the model's objective {float(obj_lo):.17g}")
+                         f"{_fl(oub):.17g} < the model's objective {_fl(obj_lo):.17g}")
         elif verdict not in ("restricted", "inconclusive"):
             fail("verdict", f"{where}: unknown verdict {verdict!r}")
         if lb is None or total_lb is None:
             total_lb = None
         else:
             total_lb += lb
-        summary.append({"index": k, "lower_bound": None if lb is None else float(lb),
-                        "upper_bound": float(ub), "verdict": verdict,
-                        "relative_gap": None if lb is None else float((ub - lb) / ub)})
+        summary.append({"index": k, "lower_bound": None if lb is None else _fl(lb),
+                        "upper_bound": _fl(ub), "verdict": verdict,
+                        "relative_gap": None if lb is None else _fl((ub - lb) / ub)})
     tot = _get(cert, "total", dict, "certificate")
     tl, tu = _bound(tot.get("lower_bound"), "total"), _bound(tot.get("upper_bound"), "total")
     if tl is not None and (total_lb is None or tl > total_lb):

@@ -378,7 +378,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         res = check_file(args.cert, data=args.data, model=args.model)
     except InputError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError,
+            RecursionError) as exc:
         raise InputError(f"{args.cert}: malformed certificate ({exc.__class__.__name__}: "
                          f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
     obj = res.to_dict()
