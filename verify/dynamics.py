@@ -321,8 +321,12 @@ def _step(
     q = Yt * np.matmul(H, w2[:, :, None])[:, :, 0]
     log_sig = -np.logaddexp(0.0, q)  # log expit(-q) = log(-ℓ'(q))
     if scaled:
-        total = np.sum(np.logaddexp(0.0, -q), axis=1)
-        log_l = np.log(total) if np.all(total > 1e-250) else log_losses(q)
+        qmin = q.min(axis=1)
+        if np.all(qmin > 40.0):  # ℓ(q) = e^{-q} to the last bit: a log-sum-exp
+            log_l = np.log(np.exp(qmin[:, None] - q).sum(axis=1)) - qmin
+        else:
+            total = np.sum(np.logaddexp(0.0, -q), axis=1)
+            log_l = np.log(total) if np.all(total > 1e-250) else log_losses(q)
         if log_l0 is None:
             log_l0 = log_l
         eta = lr * np.exp(log_l0) / np.maximum(1.0, log_l0 - log_l)
