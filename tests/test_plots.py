@@ -121,6 +121,27 @@ def _umask():
     return m
 
 
+def test_trajectory_figures_on_more_samples_without_saving():
+    """d = 2 with N = 3: circle and seeds (one row: no rectified panel), gap, alignment."""
+    X = np.array([[1.0, 0.2], [0.1, 1.0], [-1.0, -0.3]])
+    y = np.array([1.0, 1.0, -1.0])
+    runs = [gd(X, y, steps=60, seed=s) for s in range(3)]
+    assert len(plot("seeds", X, y, trajectory=runs).axes) == 3
+    fig = plot("circle", X, y, trajectory=runs[0], model=(np.eye(2), np.array([1.0, -1.0])))
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels.count("cone boundary") == 1 and "model neuron" in labels
+    assert "optimal neuron" in labels
+    gap = plot("gap", X, y, trajectory=runs)
+    title = gap.axes[0].get_title()
+    p_star = solve_binary(X, y)[0].value
+    assert f"{p_star:.6g}" in title
+    # P* from the trajectory's metadata when no solution is given
+    assert "12.5" in plot("gap", X, y, trajectory={**runs[0], "p_star": 12.5}).axes[0].get_title()
+    assert len(plot("alignment", X, y, trajectory=runs[0]).axes) == 2
+    with pytest.raises(InputError, match="'alignment' needs labels y"):
+        plot("alignment", X, None, trajectory=runs[0])
+
+
 # ----------------------------------------------------------------------------- refusals
 
 

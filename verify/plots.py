@@ -250,7 +250,7 @@ def _panel_traj_rectified(ax: Any, t: dict[str, np.ndarray], X: np.ndarray, y: n
 
 
 def _panel_circle(ax: Any, t: dict[str, np.ndarray], X: np.ndarray, sol: Any, *,
-                  legend: bool = True) -> None:
+                  legend: bool = True, model: Any = None) -> None:
     th = np.linspace(0, 2 * np.pi, 361)
     ax.plot(np.cos(th), np.sin(th), color="0.6", lw=0.8)
     for k, x in enumerate(X):
@@ -270,6 +270,9 @@ def _panel_circle(ax: Any, t: dict[str, np.ndarray], X: np.ndarray, sol: Any, *,
     if U.size:
         ax.scatter(U[0], U[1], marker="*", s=260, color="gold", edgecolor="k", zorder=5,
                    label="optimal neuron")
+    if model is not None:
+        M = _unit_cols(model[0])
+        ax.scatter(M[0], M[1], marker="x", s=40, color="k", zorder=6, label="model neuron")
     _square(ax, -1.15, 1.15)
     ax.set_xlabel(r"$\hat w_{1,i}[1]$")
     ax.set_ylabel(r"$\hat w_{1,i}[2]$")
@@ -371,7 +374,7 @@ def _fig_traj_rectified(X, y, sol, model, trajs):
 def _fig_circle(X, y, sol, model, trajs):
     t = _one("circle", trajs)
     fig, ax = _figure(2)
-    _panel_circle(ax[0, 0], t, X, sol)
+    _panel_circle(ax[0, 0], t, X, sol, model=model)
     _panel_angles(ax[0, 1], t, X, sol)
     ax[0, 0].set_title(r"Trajectories of $\hat w_{1,i}=w_{1,i}/\|w_{1,i}\|_2$", fontsize=10)
     return fig
@@ -493,7 +496,7 @@ def plot(
         Supplies ``lam*``, ``P*`` and the optimal neurons; computed from ``X, y`` if missing
         (and needed).
     model : (W1, w2), ModelWeights or model file, optional
-        A trained network whose neurons are marked on ``rectified-ellipsoid``.
+        A trained network whose neurons are marked on ``rectified-ellipsoid`` and ``circle``.
     output : path, optional
         ``.png``, ``.svg`` or ``.pdf``; written atomically.
 
