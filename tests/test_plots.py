@@ -183,6 +183,10 @@ def test_bad_requests_raise_input_error(tmp_path):
         plot("polar", ds.X, [1, 2])
     with pytest.raises(InputError, match="model: expected one binary network"):
         plot("rectified-ellipsoid", ds.X, ds.y, model=(np.ones((3, 2)), np.ones(2)))
+    with pytest.raises(InputError, match="recorded on other data"):
+        plot("circle", ds.X, ds.y, trajectory={**t, "X": ds.X + 1.0})
+    with pytest.raises(InputError, match="recorded with other labels"):
+        plot("circle", ds.X, ds.y, trajectory={**t, "X": ds.X, "y": -ds.y})
     with pytest.raises(InputError, match="expected a .npz"):
         plot("circle", ds.X, ds.y, trajectory=str(tmp_path / "t.csv"))
 

@@ -301,6 +301,21 @@ def relative_gap(traj: dict[str, np.ndarray], p_star: float) -> np.ndarray:
         return np.where(np.isfinite(ub), (ub - p_star) / p_star, np.nan)
 
 
+def _same_data(t: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray | None) -> None:
+    """Refuse a trajectory recorded on other data than the data given (a consistency check)."""
+    if "X" in t:
+        TX = np.asarray(t["X"], dtype=np.float64)
+        if TX.shape != X.shape or not np.allclose(TX, X, rtol=1e-9, atol=0.0):
+            raise InputError(
+                f"trajectory: it was recorded on other data (X of shape {TX.shape}) than the "
+                f"data given (X of shape {X.shape})"
+            )
+    if "y" in t and y is not None:
+        ty = np.asarray(t["y"], dtype=np.float64)
+        if ty.shape != y.shape or not np.array_equal(ty, y):
+            raise InputError("trajectory: it was recorded with other labels y than the data given")
+
+
 def load_trajectory(obj: Any, X: Any = None, y: Any = None) -> dict[str, np.ndarray]:
     """A trajectory as a dict of arrays, checked, with derivable arrays filled in.
 
@@ -310,7 +325,8 @@ def load_trajectory(obj: Any, X: Any = None, y: Any = None) -> dict[str, np.ndar
         Needs ``W1`` (T, d, m) and ``w2`` (T, m), or ``direction`` (T, d, m); ``steps``
         defaults to ``0..T-1``.
     X, y : arrays, optional
-        The data (default: the trajectory's own ``X``, ``y``).
+        The data (default: the trajectory's own ``X``, ``y``; if both are present they must
+        agree, else :class:`InputError`).
 
     Returns
     -------
@@ -356,6 +372,7 @@ def load_trajectory(obj: Any, X: Any = None, y: Any = None) -> dict[str, np.ndar
             raise InputError("trajectory: no data given and the trajectory holds no 'X'")
         X, y = t["X"], t.get("y") if y is None else y
     X, y = as_data(X, y, need_labels=False)
+    _same_data(t, X, y)
     if "direction" in t:
         Dn = np.asarray(t["direction"], dtype=np.float64)
     elif "W1" in t:
