@@ -138,6 +138,9 @@ def test_trajectory_figures_on_more_samples_without_saving():
     # P* from the trajectory's metadata when no solution is given
     assert "12.5" in plot("gap", X, y, trajectory={**runs[0], "p_star": 12.5}).axes[0].get_title()
     assert len(plot("alignment", X, y, trajectory=runs[0]).axes) == 2
+    dead = {**runs[0], "W1": runs[0]["W1"].copy()}
+    dead["W1"][:, :, 0] = 0.0  # a zero neuron: no direction, drawn as nothing
+    assert len(plot("circle", X, y, trajectory=dead).axes) == 2
     with pytest.raises(InputError, match="'alignment' needs labels y"):
         plot("alignment", X, None, trajectory=runs[0])
 

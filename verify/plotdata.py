@@ -331,9 +331,10 @@ def load_trajectory(obj: Any, X: Any = None, y: Any = None) -> dict[str, np.ndar
     Returns
     -------
     dict
-        Always ``steps``, ``direction`` (unit columns), ``sign`` (T, m) (sign of ``w2``, +1 when
-        unknown), ``X``; ``rectified`` (T, N, m) = ``(X direction)_+``; ``alignment`` (T, m) =
-        ``cos∠(w1_i, s_i X^T D(w1_i) y)`` when ``y`` is known; the other arrays as given.
+        Always ``steps``, ``direction`` (unit columns, NaN for a zero neuron), ``sign`` (T, m)
+        (sign of ``w2``, +1 when unknown), ``X``; ``rectified`` (T, N, m) =
+        ``(X direction)_+``; ``alignment`` (T, m) = ``cos∠(w1_i, s_i X^T D(w1_i) y)`` when ``y``
+        is known; the other arrays as given.
 
     Examples
     --------
@@ -380,7 +381,8 @@ def load_trajectory(obj: Any, X: Any = None, y: Any = None) -> dict[str, np.ndar
         if W.ndim != 3:
             raise InputError(f"trajectory: W1 must have shape (T, d, m), received {W.shape}")
         nrm = np.linalg.norm(W, axis=1, keepdims=True)
-        Dn = W / np.where(nrm > 0, nrm, 1.0)
+        with np.errstate(invalid="ignore"):
+            Dn = np.where(nrm > 0, W / np.where(nrm > 0, nrm, 1.0), np.nan)  # as the trainer
     else:
         raise InputError("trajectory: expected arrays 'W1' or 'direction', found neither")
     if Dn.ndim != 3:

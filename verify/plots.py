@@ -285,7 +285,8 @@ def _panel_angles(ax: Any, t: dict[str, np.ndarray], X: np.ndarray, sol: Any) ->
     ang = np.degrees(np.unwrap(np.arctan2(D[:, 1, :], D[:, 0, :]), axis=0))
     for i in range(D.shape[2]):
         ax.plot(steps + 1, ang[:, i], color=f"C{i % 10}", lw=1.5)
-    lo, hi = float(ang.min()) - 20.0, float(ang.max()) + 20.0
+    fin = ang[np.isfinite(ang)]  # a zero neuron has no direction (NaN)
+    lo, hi = (float(fin.min()) - 20.0, float(fin.max()) + 20.0) if fin.size else (-180.0, 180.0)
     shifts = 360.0 * np.arange(-3, 4)
     for x in X:
         for s in (1, -1):
