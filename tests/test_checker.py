@@ -280,7 +280,10 @@ def test_replay_count_matches_counting_module():
         np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0], [1.0, 1.0, 0], [2.0, 2.0, 0]]),
         rng.standard_normal((6, 4)),
         np.hstack([rng.standard_normal((6, 2)), np.zeros((6, 1))]),
+        rng.integers(-1, 2, size=(10, 4)).astype(float),  # rank-4 Zaslavsky (lattice of flats)
+        rng.integers(-1, 2, size=(12, 5)).astype(float),
     ]
+    methods = set()
     from verify.exact import dyadic_scale
 
     for X in cases:
@@ -293,6 +296,9 @@ def test_replay_count_matches_counting_module():
         got = replay_count(XI, proof, lambda r, d, f=fails: f.append(r), "t")
         assert (got, fails) == (count, []), proof["method"]
         assert len(enumerate_chambers(X)) == count
+        methods.add((proof["method"], proof["rank"] > 3))
+    assert {("rank-2", False), ("cover", False), ("zaslavsky", False), ("cover", True),
+            ("zaslavsky", True)} <= methods
 
 
 @pytest.mark.parametrize("dtype", ["<f8", "<i8", "<f4", "<i4", "|b1", "<U3"])
