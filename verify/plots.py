@@ -262,7 +262,7 @@ def _panel_circle(ax: Any, t: dict[str, np.ndarray], X: np.ndarray, sol: Any, *,
     cols = [f"C{i % 10}" for i in range(D.shape[2])]
     for i in range(D.shape[2]):
         ax.plot(D[:, 0, i], D[:, 1, i], color=cols[i], lw=2, alpha=0.8,
-                label=f"{i + 1}-th neuron" if D.shape[2] <= 12 else None)
+                label=f"neuron {i + 1}" if D.shape[2] <= 12 else None)
         ax.scatter(D[marks, 0, i], D[marks, 1, i], color=cols[i], s=10, zorder=3)
         ax.scatter(D[0, 0, i], D[0, 1, i], facecolor="white", edgecolor=cols[i], s=25, zorder=3)
         ax.scatter(D[-1, 0, i], D[-1, 1, i], color=cols[i], edgecolor="k", s=30, zorder=4)
