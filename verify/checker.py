@@ -2,7 +2,8 @@
 
 It never solves anything: it replays the evidence of a certificate in exact rational/integer
 arithmetic and recomputes ``LB <= P* <= UB`` for every class.  It imports only the standard
-library, :mod:`verify.exact`, :mod:`verify.checker_io` and :mod:`verify.errors` (no numpy,
+library, :mod:`verify.exact`, :mod:`verify.checker_io`, :mod:`verify.checker_count` and
+:mod:`verify.errors` (no numpy,
 scipy, cvxpy or networkx; a test runs it with those modules blocked).  One explicit
 ``if ...: fail(rule, detail)`` per rule; every failure names the offending class, chamber,
 sample or neuron.  Unusable input (missing or malformed files, a wrong format or version)
@@ -25,6 +26,7 @@ from operator import mul
 from pathlib import Path
 from typing import Any
 
+from verify.checker_count import gram_sign_rows, replay_count
 from verify.checker_io import (
     data_sha256,
     model_sha256,
@@ -217,162 +219,6 @@ def _network_objective(
     return hi / best, lo / best, arg, best
 
 
-# ----------------------------------------------------------------------------- count proofs
-
-
-def _primitive(v: list[int]) -> tuple[int, ...]:
-    g = 0
-    for t in v:
-        g = math.gcd(g, t)
-    if g == 0:
-        return tuple(v)
-    s = 1 if next(t for t in v if t) > 0 else -1
-    return tuple(s * t // g for t in v)
-
-
-def _hyperplanes(XI: list[list[int]]) -> list[tuple[int, ...]]:
-    seen: dict[tuple[int, ...], None] = {}
-    for row in XI:
-        if any(row):
-            seen.setdefault(_primitive(row), None)
-    return list(seen)
-
-
-def _rank_cols(H: list[tuple[int, ...]]) -> tuple[int, list[int]]:
-    from verify.exact import integer_rank
-
-    if not H:
-        return 0, []
-    r, rows, _ = integer_rank([list(h) for h in H])
-    # columns of a nonsingular r x r minor of the normals (exact)
-    _, cols, _ = integer_rank([list(c) for c in zip(*[H[i] for i in rows])])
-    return r, sorted(cols)
-
-
-def _cross(a: tuple[int, ...], b: tuple[int, ...]) -> list[int]:
-    return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
-
-
-def replay_count(XI: list[list[int]], proof: Any, fail: Any, where: str) -> int | None:
-    """Replay a chamber-count proof on the exact data; return the count or ``None``."""
-    from verify.exact import integer_det
-
-    method = proof.get("method") if isinstance(proof, dict) else None
-    H = _hyperplanes(XI)
-    m = len(H)
-    r, cols = _rank_cols(H)
-    if proof.get("n_hyperplanes") != m or proof.get("rank") != r:
-        fail("count-proof", f"{where}: the proof states rank {proof.get('rank')} and "
-             f"{proof.get('n_hyperplanes')} hyperplanes; the data have rank {r} and {m}")
-        return None
-    Hr = [tuple(h[c] for c in cols) for h in H]
-    if method in ("rank-0", "rank-1", "rank-2"):
-        if int(method[-1]) != r:
-            fail("count-proof", f"{where}: method {method} but the rank is {r}")
-            return None
-        return {0: 1, 1: 2, 2: 2 * m}[r]
-    if method == "cover":
-        if r == 3:  # general position <=> no three normals dependent <=> all lines simple
-            lines = _lines(Hr)
-            bad = next((L for L in lines.values() if len(L) > 2), None)
-            if bad is not None:
-                fail("count-proof", f"{where}: not in general position: hyperplanes "
-                     f"{sorted(bad)[:3]} are dependent")
-                return None
-        else:
-            import itertools
-
-            for sub in itertools.combinations(range(m), r):
-                if integer_det([list(Hr[i]) for i in sub]) == 0:
-                    fail("count-proof", f"{where}: not in general position: hyperplanes "
-                         f"{list(sub)} are dependent")
-                    return None
-        return 2 * sum(math.comb(m - 1, k) for k in range(r))
-    if method == "zaslavsky" and r == 3:
-        lines = _lines(Hr)
-        hist: dict[str, int] = {}
-        for L in lines.values():
-            hist[str(len(L))] = hist.get(str(len(L)), 0) + 1
-        if proof.get("line_multiplicities") != dict(sorted(hist.items())):
-            fail("count-proof", f"{where}: line multiplicities {proof.get('line_multiplicities')}"
-                 f" differ from the recomputed {dict(sorted(hist.items()))}")
-            return None
-        return 2 + 2 * sum(len(L) - 1 for L in lines.values())
-    if method == "zaslavsky":
-        total = _zaslavsky(Hr, r)
-        if proof.get("mobius_abs_sum") != total:
-            fail("count-proof", f"{where}: the proof states sum |mu| = "
-                 f"{proof.get('mobius_abs_sum')}, the lattice of flats gives {total}")
-            return None
-        return total
-    fail("count-proof", f"{where}: unsupported count proof (method {method!r}, rank {r})")
-    return None
-
-
-def _restrict(K: list[list[int]], h: tuple[int, ...]) -> list[list[int]]:
-    """Integer basis of ``span(K) ∩ h^⊥`` from an integer basis ``K`` (fraction-free)."""
-    dots = [sum(map(mul, h, v)) for v in K]
-    p = next((i for i, t in enumerate(dots) if t), None)
-    if p is None:
-        return K
-    out = []
-    for i, v in enumerate(K):
-        if i != p:
-            w = [dots[p] * a - dots[i] * b for a, b in zip(v, K[p])]
-            g = 0
-            for t in w:
-                g = math.gcd(g, t)
-            out.append([t // g for t in w] if g > 1 else w)
-    return out
-
-
-def _zaslavsky(Hr: list[tuple[int, ...]], r: int) -> int:
-    """``sum_F |mu(0, F)|`` over the lattice of flats, recomputed from scratch (exact).
-
-    A flat is the set of hyperplanes containing an intersection subspace (kept as an exact
-    integer basis ``K`` of that subspace); the flats of rank ``k + 1`` are the closures of a
-    flat of rank ``k`` plus one more hyperplane, and every flat of rank ``k`` below a flat of
-    rank ``k + 1`` generates it, so ``mu(F) = -sum_{G < F} mu(G)`` runs over recorded parents.
-    """
-    m = len(Hr)
-    eye = [[int(i == j) for j in range(r)] for i in range(r)]
-    space: dict[frozenset[int], list[list[int]]] = {frozenset(): eye}
-    below: dict[frozenset[int], set[frozenset[int]]] = {frozenset(): set()}
-    levels: list[list[frozenset[int]]] = [[frozenset()]]
-    for k in range(r):
-        nxt: list[frozenset[int]] = []
-        for F in levels[k]:
-            covered = set(F)
-            for h in range(m):
-                if h in covered:
-                    continue
-                K = _restrict(space[F], Hr[h])
-                members = frozenset(
-                    i for i in range(m) if all(sum(map(mul, Hr[i], v)) == 0 for v in K)
-                )
-                covered |= members
-                if members not in space:
-                    space[members] = K
-                    below[members] = set()
-                    nxt.append(members)
-                below[members] |= below[F] | {F}
-        levels.append(nxt)
-    mu: dict[frozenset[int], int] = {frozenset(): 1}
-    for k in range(1, r + 1):
-        for F in levels[k]:
-            mu[F] = -sum(mu[G] for G in below[F])
-    return sum(abs(v) for v in mu.values())
-
-
-def _lines(Hr: list[tuple[int, ...]]) -> dict[tuple[int, ...], set[int]]:
-    lines: dict[tuple[int, ...], set[int]] = {}
-    for a in range(len(Hr)):
-        for b in range(a + 1, len(Hr)):
-            key = _primitive(_cross(Hr[a], Hr[b]))
-            lines.setdefault(key, set()).update((a, b))
-    return lines
-
-
 # ----------------------------------------------------------------------------- main check
 
 
@@ -474,7 +320,7 @@ def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], 
 def _check_closed_form(XI: list[list[int]], xe: int, y: list[int], lam: list[Fraction],
                        s: Fraction, fail: Any, where: str) -> None:
     N = len(XI)
-    rows_ok = _gram_sign_rows(XI, y)
+    rows_ok = gram_sign_rows(XI, y)
     for n in range(N):
         if rows_ok[n]:
             continue
@@ -492,44 +338,6 @@ def _check_closed_form(XI: list[list[int]], xe: int, y: list[int], lam: list[Fra
         mu = [sign * li[n] if y[n] == sign else 0 for n in range(N)]
         if not sq_norm_le(XT, xe, mu, lden, s):
             fail("closed-form-norm", f"{where}: ||X_{'+' if sign > 0 else '-'}^T mu|| > s")
-
-
-def _gram_sign_rows(XI: list[list[int]], y: list[int]) -> list[bool]:
-    """Per sample ``n``: every ``x_n . x_m`` has the orthogonal-separability sign (``> 0``
-    same label, ``<= 0`` otherwise), decided exactly for a whole Gram row at once.
-
-    Kronecker packing: column ``k`` is the integer ``P_k = sum_m X[m][k] 2**(B m)``, so
-    ``sum_k X[n][k] P_k = sum_m g_m 2**(B m)`` exactly (``g_m = x_n . x_m``).  Adding
-    ``D - 1 = 2**(B-1) - 1`` to every slot keeps each slot in ``[0, 2**B)`` (``|g_m| <
-    2**(B-2)``), so the slots are the base-``2**B`` digits and the top bit of slot ``m`` is set
-    iff ``g_m >= 1``.  The row is right iff the top bits are set exactly on the same-label slots.
-    """
-    N, d = len(XI), len(XI[0])
-    mx = max((abs(v) for row in XI for v in row), default=0)
-    B = 8 * ((2 * mx.bit_length() + d.bit_length() + 3 + 7) // 8)
-    nb = B // 8
-    off = 1 << (B - 2)
-    rep = int.from_bytes((b"\x01" + b"\x00" * (nb - 1)) * N, "little")
-    P = [
-        int.from_bytes(b"".join((XI[m][k] + off).to_bytes(nb, "little") for m in range(N)),
-                       "little") - off * rep
-        for k in range(d)
-    ]
-    top = (1 << (B - 1)).to_bytes(nb, "little")
-    zero = bytes(nb)
-    offs = ((1 << (B - 1)) - 1) * rep  # D - 1 in every slot
-    masks = {c: int.from_bytes(b"".join(top if y[m] == c else zero for m in range(N)), "little")
-             for c in (1, -1)}
-    allmask = int.from_bytes(top * N, "little")
-    out = []
-    for n in range(N):
-        mask = masks[1 if y[n] > 0 else -1]
-        S = offs
-        for c, Pk in zip(XI[n], P):
-            if c:
-                S += c * Pk
-        out.append(S & allmask == mask)
-    return out
 
 
 def check_certificate(
