@@ -143,7 +143,7 @@ def _exact_chamber_points(Gi: np.ndarray, extreme_rays: Any) -> np.ndarray:
     S = _int_signs(Hx, Wr)
     found = len(np.unique(S[np.all(S != 0, axis=1)], axis=0))
     if count is None:  # Cover's bound is an upper bound: Zaslavsky only when below it
-        count = found if found == cover_bound(m, r) else _zaslavsky(hp)[0]
+        count = found if found == cover_bound(m, r) else _exact_count(hp)
     if found < count:
         Wr = np.vstack([Wr, face_witnesses(hp.ints)])
     W = np.zeros((len(Wr), Gi.shape[1]))
@@ -151,11 +151,35 @@ def _exact_chamber_points(Gi: np.ndarray, extreme_rays: Any) -> np.ndarray:
     return W
 
 
-def face_witnesses(ints: list[tuple[int, ...]], *, limit: int | None = None) -> np.ndarray:
+def _complete(Gi: np.ndarray, found: int) -> bool:
+    """Whether ``found`` distinct verified chambers are all the chambers of the integer rows
+    ``Gi``: Cover's bound (an upper bound) first, the exact count only below it."""
+    if found == cover_bound(Gi.shape[0], Gi.shape[1]):
+        return True
+    return found >= _exact_count(_integer_hyperplanes(Gi))
+
+
+def _exact_count(hp: Hyperplanes) -> int:
+    """Chambers of exact integer hyperplanes (rank <= 2 closed form, rank-3 lines, Cover
+    when reached, else Zaslavsky), all on the integers."""
+    r, m = hp.rank, hp.m
+    if r <= 2:
+        return {0: 1, 1: 2, 2: 2 * m}[r]
+    if r == 3:
+        return 2 + 2 * sum(len(L) - 1 for L in rank3_lines(hp))
+    return _zaslavsky(hp)[0]
+
+
+def face_witnesses(
+    ints: list[tuple[int, ...]], *, limit: int | None = None, max_search: int = 16
+) -> np.ndarray:
     """Float witnesses of every chamber of the integer normals ``ints`` (rank = length),
-    from the exact integer witnesses of :func:`verify.faces.enumerate_faces`, each rounded
-    by :func:`verify.linalg.float_points_with_signs` (exact signs kept when possible; the
-    caller re-checks).
+    from the exact face enumeration of :func:`verify.faces.enumerate_faces`.
+
+    Each chamber's exact point is the sum of all its rays (L1-normalised, well centred); it
+    is rounded and its signs checked exactly; for at most ``max_search`` chambers whose
+    rounding fails, :func:`verify.linalg.float_points_with_signs` searches nearby floats.
+    Rows that still fail are returned as they are (the caller re-checks every witness).
 
     Examples
     --------
@@ -170,19 +194,23 @@ def face_witnesses(ints: list[tuple[int, ...]], *, limit: int | None = None) -> 
         return np.zeros((1, 0))
     fc = enumerate_faces([list(h) for h in ints], limit=limit)
     rays, chambers = fc.of_dim(1), fc.of_dim(r)
-    # a well-centred exact point per chamber: the sum of all its rays, L1-normalised
     Rs, Cs = fc.signs[rays].astype(np.int8), fc.signs[chambers].astype(np.int8)
-    out = np.zeros((len(chambers), r))
+    pts = []
     for i in range(len(chambers)):
-        inside = np.flatnonzero(~np.any((Rs * Cs[i]) < 0, axis=1)).tolist()
         p = [Fraction(0)] * r
-        for j in inside:
+        for j in np.flatnonzero(~np.any((Rs * Cs[i]) < 0, axis=1)).tolist():
             w = fc.witnesses[int(rays[j])]
             n1 = sum(abs(v) for v in w)
             p = [a + Fraction(v, n1) for a, v in zip(p, w)]
+        big = max(abs(q) for q in p)
+        pts.append([q / big for q in p])
+    out = np.array([[float(q) for q in p] for p in pts]).reshape(len(pts), r)
+    Hx = np.array([list(h) for h in ints], dtype=object).reshape(len(ints), r)
+    bad = np.flatnonzero(np.any(_int_signs(Hx, out) != Cs, axis=1))
+    for i in bad[:max_search].tolist():
         try:
-            out[i] = float_points_with_signs(list(ints), [p])[0]
-        except OverflowError:  # the rounding search overflowed: leave a zero (rejected)
+            out[i] = float_points_with_signs(list(ints), [pts[i]])[0]
+        except OverflowError:  # the search overflowed: keep the rounding (rejected later)
             continue
     return out
 
@@ -286,11 +314,14 @@ def incremental_witnesses(hp: Hyperplanes) -> np.ndarray:
             sh = np.maximum(bits.max(axis=1) - 1000, 0)[:, None] + np.zeros_like(bits)
             Gf = _SHIFTED_FLOAT(G, sh).astype(np.float64)
             exact_rows = G
-        V = chamber_points(Gf, exact_rows)
-        Vi, _ = integer_rows(V)
-        S = G.astype(object).dot(np.array(Vi, dtype=object).reshape(len(Vi), r - 1).T)
-        S = ((S > 0).astype(np.int8) - (S < 0).astype(np.int8)).T.reshape(len(V), k)
+        V = chamber_points(Gf)
+        S = _int_signs(G.astype(object), V)
         live = np.all(S != 0, axis=1)
+        n_found = len(np.unique(S[live].astype(np.int64) @ z[:k]))  # <= distinct rows
+        if exact_rows is not None and not _complete(exact_rows, n_found):
+            V2 = chamber_points(Gf, exact_rows)  # decided on the exact integer normals
+            V, S = np.vstack([V, V2]), np.vstack([S, _int_signs(exact_rows, V2)])
+            live = np.all(S != 0, axis=1)
         S, V = S[live], V[live]
         order = np.argsort(fp, kind="stable")
         fpS = S.astype(np.int64) @ z[:k]
