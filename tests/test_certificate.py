@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from verify.certificate import (
     ClassSolve,
@@ -257,3 +259,30 @@ def test_bounds_bracket_the_direct_program(general2d):
     lb, ub = Fraction(c["lower_bound"]["exact"]), Fraction(c["upper_bound"]["exact"])
     assert float(lb) <= direct.value * (1 + 1e-7) and direct.value <= float(ub) * (1 + 1e-7)
     assert direct.lower_bound is None or direct.lower_bound <= ub
+
+
+@settings(max_examples=8, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), n=st.integers(3, 9), d=st.integers(2, 3))
+def test_random_certificates_check(seed, n, d):
+    """End to end on random data: the certificate of the convex optimum checks valid,
+    brackets the solver's value, and is globally optimal within the tolerance."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = np.where(rng.standard_normal(n) > 0, 1, -1)
+    ds = check_dataset(X, y)
+    solves = solve_dataset(ds)
+    W1, w2 = optimal_weights(solves, d)
+    cert = build_certificate(ds, Network(W1, w2), data_path="d.json", model_path="m.npz",
+                             cert_path="c.json", solves=solves)
+    from verify.checker import check_certificate
+
+    Xl, classes, Y = X.tolist(), list(ds.classes), ds.Y.tolist()
+    res = check_certificate(cert, Xl, classes, Y, (W1.tolist(), W1.shape, w2.tolist(),
+                                                   w2.shape, False))
+    assert res.valid, res.failures
+    c = cert["classes"][0]
+    value = solves[0].solution.value
+    assert res.lower_bound <= res.upper_bound
+    assert float(res.lower_bound) <= value * (1 + 1e-7) <= float(res.upper_bound) * (1 + 2e-7)
+    assert c["verdict"] == "globally-optimal-within", c["verdict_detail"]
