@@ -53,7 +53,7 @@ def main() -> None:
     quick = "--quick" in sys.argv
     rng = np.random.default_rng(0)
     cases = []
-    for N in (20, 60) if quick else (20, 60, 150):
+    for N in (20, 60) if quick else (20, 60, 150, 400):
         X = rng.standard_normal((N, 2))
         y = np.where(X[:, 0] + 0.3 * rng.standard_normal(N) > 0, 1, -1)
         cases.append((f"gauss-2d N={N}", X, y))
