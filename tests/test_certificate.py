@@ -38,9 +38,9 @@ def _write_json_data(path: Path, X: np.ndarray, y: np.ndarray) -> Path:
     return path
 
 
-def _cycle(tmp: Path, data: Path, *extra: str) -> tuple[dict, Path]:
+def _cycle(tmp: Path, data: Path, *extra: str, suffix: str = ".npz") -> tuple[dict, Path]:
     """solve -o model, certify, return the certificate and its path."""
-    model = tmp / "opt.npz"
+    model = tmp / f"opt{suffix}"
     cert = tmp / "cert.json"
     assert main(["solve", str(data), "-o", str(model), *extra]) == 0
     assert main(["certify", str(data), str(model), "-o", str(cert), *extra]) == 0
@@ -70,6 +70,17 @@ def test_f1_closed_form(tmp_path, capsys):
     norms = sorted(abs(w2[i]) * sum(r[i] ** 2 for r in W1) ** 0.5 for i in range(len(w2)))
     assert norms == pytest.approx([0.58287, 0.69956], abs=1e-4)
     assert main(["check", str(path)]) == 0
+
+
+def test_bias_feature_and_safetensors(tmp_path):
+    shutil.copy(EXAMPLES / "f1.json", tmp_path / "f1.json")
+    cert, path = _cycle(tmp_path, tmp_path / "f1.json", "--bias", suffix=".safetensors")
+    assert cert["data"]["bias"] is True and cert["data"]["n_features"] == 3
+    assert cert["model"]["path"] == "opt.safetensors"
+    assert main(["check", str(path)]) == 0
+    obj = dict(cert, data=dict(cert["data"], bias=False))  # the hash covers the bias column
+    (tmp_path / "nobias.json").write_text(json.dumps(obj))
+    assert main(["check", str(tmp_path / "nobias.json")]) == 1
 
 
 def test_convex_optimum_general_2d(general2d):
