@@ -135,6 +135,7 @@ CHAMBER_TAMPERS = {
     "multiplier chamber": (
         lambda c: _first_mult(c).__setitem__("chamber", 10**6), {"multiplier-index"}),
     "s": (_set(["classes", 0, "s"], lambda s: _scale(s, Fraction(1, 2))), {"dual-norm"}),
+    "s negative": (_set(["classes", 0, "s"], lambda s: _scale(s, -10)), {"s-sign"}),
     "lower bound": (_bump_exact(["classes", 0, "lower_bound"], 2), {"lower-bound"}),
     "upper bound": (_bump_exact(["classes", 0, "upper_bound"], Fraction(1, 2)),
                     {"upper-bound"}),
@@ -181,6 +182,8 @@ def test_tampered_closed_form(certs, capsys):
         (_set(["classes", 0, "s"], lambda s: _scale(s, Fraction(1, 2))), "closed-form-norm"),
         (_set(["classes", 0, "verdict"], "suboptimal"), "verdict"),
         (_set(["tolerance"], "1/10000000000000000000000"), "verdict"),
+        (_set(["tolerance"], "3/2"), "tolerance"),
+        (_set(["classes", 0, "s"], lambda s: _scale(s, -10)), "s-sign"),
     ]:
         obj = copy.deepcopy(base)
         tamper(obj)

@@ -291,9 +291,6 @@ def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], 
                  f"{neg[0]}")
             continue
         zs[(j, sg)] = (idx, vals)
-    if s < 0:
-        fail("dual-norm", f"{where}: s = {format_rational(s)} is negative")
-        return
     li, lden = _ints(lam)
     XT = [list(c) for c in zip(*XI)]
     for j, bits in enumerate(P):
@@ -384,6 +381,8 @@ def check_certificate(
     xe = -(xden.bit_length() - 1)
     XI = [flat[n * d : (n + 1) * d] for n in range(N)]
     tol = _q(_get(cert, "tolerance", str, "certificate"), "tolerance")
+    if not 0 <= tol < 1:
+        fail("tolerance", f"the tolerance {format_rational(tol)} is not in [0, 1)")
     entries = _get(cert, "classes", list, "certificate")
     if len(entries) != K:
         fail("classes", f"{len(entries)} class entries for {K} one-vs-all problems")
@@ -429,6 +428,9 @@ def check_certificate(
                     fail("lambda-sign", f"{where}: sample {n}: y_n lambda_n < 0")
             s = _q(_get(ent, "s", str, where), where + ".s")
             ev = _get(ent, "evidence", dict, where)
+            if s < 0:  # s bounds a norm; a negative s would pass the squared tests
+                fail("s-sign", f"{where}: s = {format_rational(s)} is negative")
+                s = Fraction(0)
             if method == "chambers":
                 _check_chambers(ev, XI, xe, lam, s, fail, where)
             else:
