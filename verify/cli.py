@@ -327,8 +327,10 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     for c in obj["classes"]:
         lb = c["lower_bound"]["float"] if c["lower_bound"] else None
         ub = c["upper_bound"]["float"] if c["upper_bound"] else None
-        print(f"class {c['label']}: {c['status']} ({c['method']}), P* = {c['optimal_value']:.9g}"
-              f", {_fmt(lb)} <= P* <= {_fmt(ub)}, {len(c['neurons'])} neurons")
+        val = "P* =" if c["status"] == "optimal" else "solver value (no claim about P*)"
+        print(f"class {c['label']}: {c['status']} ({c['method']}), {val} "
+              f"{c['optimal_value']:.9g}, {_fmt(lb)} <= P* <= {_fmt(ub)}, "
+              f"{len(c['neurons'])} neurons")
     if args.output:
         print(f"optimal network written to {args.output}")
     return 0
