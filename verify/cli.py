@@ -147,6 +147,8 @@ def _certificate_parsers(sub: Any) -> None:
     c.add_argument("--tolerance", default=None, metavar="GAP",
                    help="relative gap called globally optimal (default 1e-6)")
     c.add_argument("--json", action="store_true", help="print the certificate on stdout")
+    c.add_argument("--no-self-check", action="store_true",
+                   help="skip re-checking the certificate with the trusted checker before writing")
     k = sub.add_parser(
         "check",
         help="re-check a certificate in exact arithmetic (the small trusted kernel)",
@@ -362,6 +364,17 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         ds, net, data_path=args.data, model_path=args.model, cert_path=args.output,
         solver=args.solver, limit=args.limit or DEFAULT_LIMIT, tolerance=tol,
     )
+    if not args.no_self_check:
+        from verify.checker import check_certificate
+        from verify.checker_io import read_data, read_model
+
+        X, classes, Y = read_data(args.data, bias=ds.bias)
+        res = check_certificate(json.loads(dumps_certificate(cert)), X, classes, Y,
+                                read_model(args.model))
+        if not res.valid:
+            print("verify certify: the trusted checker rejects the certificate (not written): "
+                  + "; ".join(f"{f.rule}: {f.detail}" for f in res.failures), file=sys.stderr)
+            return 1
     text = dumps_certificate(cert)
     write_atomic(args.output, text)
     if args.json:
