@@ -207,6 +207,9 @@ def test_label_normalisation_matches_library(tmp_path, labels):
         ds = load_dataset(p)
         _, classes, Y = read_data(p)
         assert classes == list(ds.classes) and Y == ds.Y.tolist()
+    p = tmp_path / "col.json"
+    p.write_text(json.dumps({"X": X.tolist(), "y": [[v] for v in labels]}))
+    assert read_data(p)[2] == load_dataset(p).Y.tolist()
 
 
 def test_schema_validates(general2d, tmp_path):

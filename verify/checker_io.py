@@ -238,6 +238,8 @@ def read_data(
         X, y = _finite_matrix(obj["X"], name), obj["y"]
         if not isinstance(y, list):
             raise InputError(f"{name}: y must be a list of labels")
+        if y and all(isinstance(v, list) and len(v) == 1 for v in y):
+            y = [v[0] for v in y]  # a column of labels, as numpy reshapes (N, 1)
     elif suffix == ".csv":
         X, y = _read_csv(p, name)
     elif suffix == ".npz":
