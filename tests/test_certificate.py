@@ -26,6 +26,7 @@ from verify.checker import check_file
 from verify.checker_io import data_sha256, model_sha256, read_data, read_model
 from verify.cli import main
 from verify.data import check_dataset, load_dataset
+from verify.exact import format_rational
 from verify.model_io import save_model
 from verify.network import Network, objective_upper_bound
 
@@ -300,3 +301,26 @@ def test_random_certificates_check(seed, n, d):
     assert res.lower_bound <= res.upper_bound
     assert float(res.lower_bound) <= value * (1 + 1e-7) <= float(res.upper_bound) * (1 + 2e-7)
     assert c["verdict"] == "globally-optimal-within", c["verdict_detail"]
+
+
+def test_certify_self_check_refuses_a_wrong_certificate(general2d, tmp_path, monkeypatch, capsys):
+    import verify.certificate as vc
+
+    tmp, data, _, _ = general2d
+    real = vc.build_certificate
+
+    def wrong(*a, **k):  # a builder bug: a lower bound above the evidence
+        cert = real(*a, **k)
+        lb = cert["classes"][0]["lower_bound"]
+        lb["exact"] = format_rational(Fraction(lb["exact"]) * 2)
+        return cert
+
+    monkeypatch.setattr(vc, "build_certificate", wrong)
+    out = tmp_path / "c.json"
+    assert main(["certify", str(data), str(tmp / "opt.npz"), "-o", str(out)]) == 1
+    assert "lower-bound" in capsys.readouterr().err and not out.exists()
+    assert main(["certify", str(data), str(tmp / "opt.npz"), "-o", str(out),
+                 "--no-self-check", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["format"] == "verify-certificate"
+    assert main(["check", str(out)]) == 1
+    assert "lower-bound:" in capsys.readouterr().out
