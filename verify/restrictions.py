@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import math
 from fractions import Fraction
 from typing import Any
@@ -207,12 +208,71 @@ def face_witnesses(
     out = np.array([[float(q) for q in p] for p in pts]).reshape(len(pts), r)
     Hx = np.array([list(h) for h in ints], dtype=object).reshape(len(ints), r)
     bad = np.flatnonzero(np.any(_int_signs(Hx, out) != Cs, axis=1))
+    for i in bad.tolist():  # chambers thinner than the rounding: short lattice vectors
+        A = [[int(sg) * v for v in h] for sg, h in zip(Cs[i].tolist(), ints)]
+        u = _lattice_point(A, pts[i])
+        if u is not None:
+            out[i] = u
+    bad = np.flatnonzero(np.any(_int_signs(Hx, out) != Cs, axis=1))
     for i in bad[:max_search].tolist():
         try:
             out[i] = float_points_with_signs(list(ints), [pts[i]])[0]
         except OverflowError:  # the search overflowed: keep the rounding (rejected later)
             continue
     return out
+
+
+def _lattice_point(A: list[list[int]], p: list[Fraction], bits: int = 50) -> np.ndarray | None:
+    """A float point ``w`` with ``A w > 0`` exactly, near the ray of the exact interior
+    point ``p``, or None (``w = D v``: integers ``|v_i| < 2**53`` times powers of two).
+
+    With ``D`` the powers of two of the coordinates of ``p``, Babai rounding in an
+    LLL-reduced basis (python-flint) of the lattice of the vectors ``(v, A' v)`` (``A'``:
+    ``A D`` scaled by a power of two to about 60 bits), aimed at ``(t, A' t)``, ``t = D^-1 p``
+    scaled to about ``2**bits``: integer points with ``A D v`` close to ``A D t`` even where
+    the chamber is far thinner than the float rounding of ``p``.  Checked exactly.
+    """
+    if _flint is None or not A:
+        return None
+    r, m = len(p), len(A)
+    # per-coordinate powers of two (u = D v): coordinates of very different magnitudes
+    top = max(abs(q) for q in p)
+    ex = [_log2(abs(q) / top) if q else 0 for q in p]
+    lo = min(ex)
+    A = [[v << (e - lo) for v, e in zip(row, ex)] for row in A]
+    t = [q / top * Fraction(2) ** (bits - e) for q, e in zip(p, ex)]  # each about 2**bits
+    sh = max(abs(v) for row in A for v in row).bit_length() - 60
+    Aw = [[(v >> sh) if sh > 0 else (v << -sh) for v in row] for row in A]
+    basis = [[int(i == j) for j in range(r)] + [Aw[n][i] for n in range(m)] for i in range(r)]
+    L, T = _flint.fmpz_mat(basis).lll(transform=True)
+    Lf = np.array([[float(int(x)) for x in row] for row in L.tolist()])
+    Tl = [[int(x) for x in row] for row in T.tolist()]
+    tv = t + [sum(Fraction(Aw[n][i]) * t[i] for i in range(r)) for n in range(m)]
+    with np.errstate(all="ignore"):
+        c0 = np.linalg.lstsq(Lf.T, np.array([float(q) for q in tv]), rcond=None)[0]
+    if not np.all(np.isfinite(c0)):
+        return None
+    base = np.round(c0).astype(np.int64).tolist()
+    for d in itertools.product((0, -1, 1), repeat=r):
+        c = [b + e for b, e in zip(base, d)]
+        u = [sum(c[k] * Tl[k][i] for k in range(r)) for i in range(r)]
+        if all(abs(x) < 1 << 53 for x in u) and all(
+            sum(a * x for a, x in zip(row, u)) > 0 for row in A
+        ):
+            with np.errstate(all="ignore"):
+                w = np.ldexp(np.array(u, dtype=np.float64), np.array(ex) - bits)
+            if all(
+                Fraction(float(a)) == Fraction(x) * Fraction(2) ** (e - bits)
+                for a, x, e in zip(w, u, ex)
+            ):
+                return w
+    return None
+
+
+def _log2(q: Fraction) -> int:
+    """``floor(log2 q)`` of a positive rational."""
+    e = q.numerator.bit_length() - q.denominator.bit_length()
+    return e if Fraction(2) ** e <= q else e - 1
 
 
 def _integer_hyperplanes(Gi: np.ndarray) -> Hyperplanes:
