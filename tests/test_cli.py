@@ -154,11 +154,46 @@ def test_enumerate_sampled_never_complete(tmp_path, capsys):
     assert _json(capsys)["complete"] is False
 
 
-def test_demo_runs(tmp_path, capsys):
-    assert main(["demo", "--outdir", str(tmp_path)]) == 0
+def test_demo_runs_end_to_end(tmp_path, capsys):
+    assert main(["demo", "--outdir", str(tmp_path), "--no-figures"]) == 0
     out = capsys.readouterr().out
-    assert "F.1" in out and "F.2" in out
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["audit-F1.json", "audit-F2.json"]
+    assert "Appendix F.1" in out and "Appendix F.2" in out
+    assert "contradicted by exact computation" in out  # F.2's body vs its heading
+    report = json.loads((tmp_path / "demo.json").read_text())
+    for name in ("F.1", "F.2"):
+        runs = report["sets"][name]["runs"]
+        assert runs and all(r["check_valid"] for r in runs)
+        first = sorted((r for r in runs if r["seed"] == 0), key=lambda r: r["steps"])
+        gaps = [r["relative_gap"] for r in first]
+        assert gaps == sorted(gaps, reverse=True) and gaps[-1] < 1e-3  # the gap shrinks
+    for cert in tmp_path.glob("*/*.cert.json"):
+        assert main(["check", str(cert)]) == 0
+
+
+def test_train_then_plot(tmp_path, capsys):
+    model, traj, fig = tmp_path / "m.npz", tmp_path / "t.npz", tmp_path / "c.png"
+    args = ["train", str(EXAMPLES / "f1.json"), "--steps", "200", "--schedule", "loss-scaled"]
+    assert main([*args, "-o", str(model), "--record", str(traj), "--json"]) == 0
+    summary = _json(capsys)
+    assert summary["steps"] == 200 and summary["normalised_margin"] > 0
+    assert main(["plot", "circle", str(EXAMPLES / "f1.json"), "--trajectory", str(traj),
+                 "--model", str(model), "-o", str(fig)]) == 0
+    assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_refuses_wrong_dimension(tmp_path, capsys):
+    out = tmp_path / "never.png"
+    assert main(["plot", "polar", str(EXAMPLES / "grid3.json"), "-o", str(out)]) == 2
+    assert "needs N = 2" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_train_bad_options(tmp_path, capsys):
+    base = ["train", str(EXAMPLES / "f1.json"), "-o", str(tmp_path / "m.npz")]
+    assert main([*base, "--lr", "-1"]) == 2
+    assert "lr" in capsys.readouterr().err
+    assert main([*base, "--record", str(tmp_path / "t.txt")]) == 2
+    assert main([*base, "--neurons", "0"]) == 2
 
 
 def test_python_dash_m(tmp_path):

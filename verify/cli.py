@@ -14,22 +14,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import math
 import sys
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from verify import __version__
 from verify.errors import InputError, VerifyError
+from verify.fileio import write_atomic
+from verify.render import dumps, fmt, render_audit, render_chambers
 
-__all__ = ["main", "write_atomic"]
+__all__ = ["main", "dumps", "write_atomic"]
 
 EXAMPLES = {
     "audit": "example: verify audit examples/f1.json --json",
     "enumerate": "example: verify enumerate examples/f1.json --graph chambers.graphml",
     "demo": "example: verify demo --outdir demo-out",
+    "train": "example: verify train examples/f1.json --neurons 10 --steps 5000 "
+    "--schedule loss-scaled -o f1-net.npz --record f1-traj.npz",
+    "plot": "example: verify plot circle examples/f1.json --trajectory f1-traj.npz -o f1.png",
     "solve": "example: verify solve examples/f1.json --json -o f1-opt.npz",
     "certify": "example: verify certify examples/f1.json f1-opt.npz -o f1.cert.json",
     "check": "example: verify check f1.cert.json --data examples/f1.json",
@@ -104,14 +107,62 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser(
         "demo",
-        help="the main job: the paper's Appendix F data sets end to end",
-        description="Audit the paper's Appendix F data sets (embedded; no arguments needed).",
+        help="the main job: the paper's Appendix F experiments end to end",
+        description="The paper's Appendix F data sets (embedded; no arguments needed): audit, "
+        "convex optimum, gradient descent over several seeds and training lengths, a "
+        "certificate for every trained network re-checked by the trusted checker, the "
+        "paper's figures, and a table beside the paper's numbers.",
         epilog=EXAMPLES["demo"],
     )
-    d.add_argument("--outdir", metavar="DIR", default=None, help="write the reports here")
+    d.add_argument("--outdir", metavar="DIR", default="demo-out",
+                   help="write data, models, trajectories, certificates and figures here "
+                   "(default: demo-out)")
+    d.add_argument("--no-figures", action="store_true", help="skip the figures (faster)")
     d.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    _training_parsers(sub)
     _certificate_parsers(sub)
     return p
+
+
+def _training_parsers(sub: Any) -> None:
+    t = sub.add_parser(
+        "train",
+        help="train a two-layer ReLU network by gradient descent (the paper's section 4)",
+        description="Full-batch gradient descent on the logistic loss from a small scaled "
+        "initialisation (||w1_i(0)|| = |w2_i(0)|); K classes train K independent sub-networks.",
+        epilog=EXAMPLES["train"],
+    )
+    _data_args(t)
+    t.add_argument("--neurons", type=_positive_int, default=10, metavar="M",
+                   help="hidden neurons (default 10)")
+    t.add_argument("--steps", type=_positive_int, default=10_000, metavar="T",
+                   help="gradient steps (default 10000)")
+    t.add_argument("--lr", type=float, default=0.1, help="step size (default 0.1)")
+    t.add_argument("--init-scale", type=float, default=1e-3,
+                   help="||w1_i(0)|| = |w2_i(0)| (default 1e-3)")
+    t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    t.add_argument("--schedule", choices=("constant", "loss-scaled"), default="constant",
+                   help="constant step, or scaled by the loss (Lyu & Li 2019)")
+    t.add_argument("-o", "--output", metavar="MODEL", required=True,
+                   help="trained network (.npz or .safetensors)")
+    t.add_argument("--record", metavar="TRAJ.npz", default=None,
+                   help="also record the trajectory at log-spaced steps")
+    t.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    g = sub.add_parser(
+        "plot",
+        help="draw one of the paper's figures (PNG, SVG or PDF)",
+        description="Figures: rectified-ellipsoid, polar, ellipsoid (N = 2 samples); "
+        "rectified-trajectories (N = 2, a trajectory); circle, seeds (d = 2, trajectories); "
+        "gap, alignment (any data, a trajectory).",
+        epilog=EXAMPLES["plot"],
+    )
+    g.add_argument("kind", metavar="KIND", help="figure kind (see above)")
+    _data_args(g)
+    g.add_argument("--model", default=None, help="mark this trained network's neurons")
+    g.add_argument("--trajectory", action="append", default=None, metavar="TRAJ.npz",
+                   help="trajectory from 'verify train --record' (repeat for 'seeds', 'gap')")
+    g.add_argument("-o", "--output", metavar="FILE", required=True,
+                   help="output image (.png, .svg or .pdf)")
 
 
 def _certificate_parsers(sub: Any) -> None:
@@ -195,6 +246,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_enumerate(args)
         if args.command == "demo":
             return _cmd_demo(args)
+        if args.command == "train":
+            return _cmd_train(args)
+        if args.command == "plot":
+            return _cmd_plot(args)
         if args.command == "solve":
             return _cmd_solve(args)
         if args.command == "certify":
@@ -285,26 +340,56 @@ def _write_graphs(path: str, X: Any, ch: Any) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from verify.audit import audit
-    from verify.data import paper_dataset
+    from verify.demo import render_demo, run_demo
 
-    reports = {}
-    for name in ("F.1", "F.2"):
-        reports[name] = audit(paper_dataset(name)).to_dict()
-    if args.outdir:
-        out = Path(args.outdir)
-        out.mkdir(parents=True, exist_ok=True)
-        for name, obj in reports.items():
-            write_atomic(out / f"audit-{name.replace('.', '')}.json", dumps(obj))
+    report = run_demo(args.outdir, figures=not args.no_figures)
     if args.json:
-        print(dumps(reports), end="")
-        return 0
-    print("verify demo: the paper's Appendix F data sets (Wang & Pilanci, ICLR 2022)\n")
-    for name, obj in reports.items():
-        print(f"== Appendix {name} ==")
-        print(render_audit(obj))
-        print()
-    print(render_paper_comparison(reports))
+        print(dumps(report), end="")
+    else:
+        print(render_demo(report))
+    return 0 if all(r["check_valid"] for s in report["sets"].values() for r in s["runs"]) else 1
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from verify.data import load_dataset
+    from verify.dynamics import train_dataset
+
+    ds = load_dataset(args.data, bias=args.bias)
+    if args.record and not str(args.record).endswith(".npz"):
+        raise InputError(f"--record: the trajectory file must end in .npz, got {args.record}")
+    res = train_dataset(
+        ds, neurons=args.neurons, steps=args.steps, lr=args.lr, init_scale=args.init_scale,
+        seed=args.seed, schedule=args.schedule, record="log" if args.record else None,
+    )
+    res.save_model(args.output)
+    if args.record:
+        res.trajectory.save(args.record)
+    summary = {
+        "steps": res.steps, "schedule": res.schedule, "seed": res.seed, "lr": res.lr,
+        "init_scale": res.init_scale, "loss": res.loss, "log_loss": res.log_loss,
+        "normalised_margin": res.margin, "ub": res.ub if math.isfinite(res.ub) else None,
+        "model": args.output, "trajectory": args.record,
+    }
+    if args.json:
+        print(dumps(summary), end="")
+    else:
+        print(f"trained {args.steps} steps ({res.schedule}): loss {res.loss:.6g}, normalised "
+              f"margin {res.margin:.6g}, UB(theta) {fmt(summary['ub'])}")
+        print(f"network written to {args.output}"
+              + (f", trajectory to {args.record}" if args.record else ""))
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from verify.data import load_dataset
+    from verify.plots import plot
+
+    ds = load_dataset(args.data, bias=args.bias)
+    traj = args.trajectory
+    if traj is not None and len(traj) == 1:
+        traj = traj[0]
+    plot(args.kind, ds, trajectory=traj, model=args.model, output=args.output)
+    print(f"figure '{args.kind}' written to {args.output}")
     return 0
 
 
@@ -331,7 +416,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         ub = c["upper_bound"]["float"] if c["upper_bound"] else None
         val = "P* =" if c["status"] == "optimal" else "solver value (no claim about P*)"
         print(f"class {c['label']}: {c['status']} ({c['method']}), {val} "
-              f"{c['optimal_value']:.9g}, {_fmt(lb)} <= P* <= {_fmt(ub)}, "
+              f"{c['optimal_value']:.9g}, {fmt(lb)} <= P* <= {fmt(ub)}, "
               f"{len(c['neurons'])} neurons")
     if args.output:
         print(f"optimal network written to {args.output}")
@@ -411,164 +496,3 @@ def _cmd_check(args: argparse.Namespace) -> int:
         for f in res.failures:
             print(f"  {f.rule}: {f.detail}")
     return 0 if res.valid else 1
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def dumps(obj: Any) -> str:
-    """Deterministic JSON text (sorted keys, two-space indent, trailing newline)."""
-    return json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-
-
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "unknown"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return str(v)
-
-
-def _table(rows: list[tuple[str, str]]) -> str:
-    width = max(len(k) for k, _ in rows)
-    lines = []
-    for k, v in rows:
-        text = v if len(v) <= 100 - width - 2 else v[: 100 - width - 5] + "..."
-        lines.append(f"{k.ljust(width)}  {text}")
-    return "\n".join(lines)
-
-
-def render_audit(obj: dict[str, Any]) -> str:
-    """Short human table of an audit report (fits 100 columns)."""
-    sep = obj["orthogonal_separability"]
-    rows = [
-        ("data", str(obj["source"])),
-        ("samples x features", f"{obj['samples']} x {obj['features']}"),
-        ("rank (exact)", str(obj["rank"])),
-        ("classes", ", ".join(map(str, obj["classes"]))),
-    ]
-    if obj.get("positive_label") is not None:
-        rows.append(("label +1", str(obj["positive_label"])))
-    rows.append(("orthogonally separable", _fmt(obj["orthogonally_separable"])))
-    if not obj["orthogonally_separable"]:
-        rows.append(("  violating pairs", str(sep.get("violations"))))
-        for w in sep.get("worst", [])[:3]:
-            rows.append(
-                (
-                    f"  pair ({w['i']}, {w['j']})",
-                    f"{w['kind']}: x_i.x_j = {w['inner_product']}",
-                )
-            )
-    spike = obj["spike_free"]
-    rows.append(("spike-free", _fmt(spike)))
-    if obj["spike_value"] is not None:
-        rows.append(("  spike value", _fmt(obj["spike_value"])))
-    if spike is None and obj.get("spike_free_details"):
-        rows.append(("  reason", str(obj["spike_free_details"].get("reason", ""))))
-    rows.append(("chambers", _fmt(obj["chambers"])))
-    proof = obj.get("count_proof") or {}
-    rows.append(
-        (
-            "  complete list",
-            f"{_fmt(obj['chambers_complete'])} ({proof.get('method', 'no proof')})",
-        )
-    )
-    if obj["issues"]:
-        for issue in obj["issues"]:
-            rows.append(("infeasible", issue["message"]))
-    else:
-        rows.append(("max-margin feasible", "yes"))
-    return _table(rows)
-
-
-def render_chambers(obj: dict[str, Any]) -> str:
-    """Short human listing of a chamber enumeration."""
-    head = [
-        ("samples x features", f"{obj.get('n_samples')} x {obj.get('n_features')}"),
-        ("rank", str(obj.get("rank"))),
-        ("chambers", str(obj.get("chambers", obj.get("n_chambers")))),
-        ("complete", _fmt(obj.get("complete"))),
-        ("method", str(obj.get("method"))),
-        ("count proof", str((obj.get("count_proof") or {}).get("method"))),
-    ]
-    lines = [_table(head), ""]
-    patterns = obj.get("patterns") or []
-    shown = patterns[:20]
-    for j, pat in enumerate(shown):
-        lines.append(f"  D_{j:<4d} {pat if len(pat) <= 90 else pat[:87] + '...'}")
-    if len(patterns) > len(shown):
-        lines.append(f"  ... {len(patterns) - len(shown)} more (use --json or -o FILE)")
-    return "\n".join(lines)
-
-
-def render_paper_comparison(reports: dict[str, dict[str, Any]]) -> str:
-    """Our verdicts beside what the paper states about its Appendix F data sets.
-
-    The paper's text says F.1 is "orthogonal separable but not spike-free"; F.2's heading
-    calls it spike-free while its body says "non-spike-free".  The computed verdicts decide.
-    """
-    claims = {
-        "F.1": [("orthogonally separable", "orthogonally_separable", True, "F.1 text")]
-        + [("spike-free", "spike_free", False, "F.1 text")],
-        "F.2": [
-            ("spike-free", "spike_free", True, "F.2 heading"),
-            ("spike-free", "spike_free", False, "F.2 body"),
-        ],
-    }
-    lines = ["Beside the paper (Appendix F):"]
-    lines.append(f"  {'set':<5}{'orth. sep.':<12}{'spike-free':<12}{'spike value'}")
-    for name, obj in reports.items():
-        lines.append(
-            f"  {name:<5}{_fmt(obj['orthogonally_separable']):<12}{_fmt(obj['spike_free']):<12}"
-            f"{_fmt(obj['spike_value'])}"
-        )
-    lines.append("")
-    for name, obj in reports.items():
-        for prop, key, says, where in claims[name]:
-            got = obj[key]
-            claim = prop if says else f"not {prop}"
-            if got is None:
-                verdict = "undecided here"
-            else:
-                verdict = "confirmed" if got == says else "contradicted"
-            lines.append(f"  {name}: the paper ({where}) says {claim}: {verdict} (exact)")
-    lines.append("  F.2's labels are illegible in the extraction; y = (1, 1) is used (MATH.md).")
-    return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- files
-
-
-def _tmp_path(path: str | os.PathLike[str]) -> str:
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    os.close(fd)
-    return tmp
-
-
-def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` atomically (a temporary file, then rename).
-
-    Raises
-    ------
-    InputError
-        If the directory does not exist or is not writable.
-    """
-    target = Path(path)
-    if not target.parent.exists():
-        raise InputError(f"cannot write {path}: directory {target.parent} does not exist")
-    try:
-        tmp = _tmp_path(target)
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

@@ -1,0 +1,52 @@
+"""Atomic file output: a temporary file in the target's folder, then one rename.
+
+A reader never sees a half-written file, and a failed write leaves the old file (if any)
+and no temporary file behind.
+
+Examples
+--------
+>>> import os, tempfile
+>>> p = os.path.join(tempfile.mkdtemp(), "out.txt")
+>>> write_atomic(p, "hello\\n")
+>>> open(p).read()
+'hello\\n'
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from verify.errors import InputError
+
+__all__ = ["write_atomic"]
+
+
+def write_atomic(path: str | os.PathLike[str], content: str | bytes) -> None:
+    """Write ``content`` (text as UTF-8, or bytes) to ``path`` atomically.
+
+    Raises
+    ------
+    InputError
+        If the folder does not exist or the file cannot be written.
+    """
+    target = Path(path)
+    folder = target.parent
+    if not folder.exists():
+        raise InputError(f"cannot write {path}: directory {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

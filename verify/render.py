@@ -1,0 +1,106 @@
+"""Text and JSON rendering of results for the command line (fits 100 columns).
+
+Examples
+--------
+>>> print(dumps({"b": 1, "a": [1.5]}), end="")
+{
+  "a": [
+    1.5
+  ],
+  "b": 1
+}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["dumps", "fmt", "render_audit", "render_chambers"]
+
+
+def dumps(obj: Any) -> str:
+    """Deterministic JSON text (sorted keys, two-space indent, trailing newline)."""
+    return json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def fmt(v: Any) -> str:
+    if v is None:
+        return "unknown"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    width = max(len(k) for k, _ in rows)
+    lines = []
+    for k, v in rows:
+        text = v if len(v) <= 100 - width - 2 else v[: 100 - width - 5] + "..."
+        lines.append(f"{k.ljust(width)}  {text}")
+    return "\n".join(lines)
+
+
+def render_audit(obj: dict[str, Any]) -> str:
+    """Short human table of an audit report (fits 100 columns)."""
+    sep = obj["orthogonal_separability"]
+    rows = [
+        ("data", str(obj["source"])),
+        ("samples x features", f"{obj['samples']} x {obj['features']}"),
+        ("rank (exact)", str(obj["rank"])),
+        ("classes", ", ".join(map(str, obj["classes"]))),
+    ]
+    if obj.get("positive_label") is not None:
+        rows.append(("label +1", str(obj["positive_label"])))
+    rows.append(("orthogonally separable", fmt(obj["orthogonally_separable"])))
+    if not obj["orthogonally_separable"]:
+        rows.append(("  violating pairs", str(sep.get("violations"))))
+        for w in sep.get("worst", [])[:3]:
+            rows.append(
+                (
+                    f"  pair ({w['i']}, {w['j']})",
+                    f"{w['kind']}: x_i.x_j = {w['inner_product']}",
+                )
+            )
+    spike = obj["spike_free"]
+    rows.append(("spike-free", fmt(spike)))
+    if obj["spike_value"] is not None:
+        rows.append(("  spike value", fmt(obj["spike_value"])))
+    if spike is None and obj.get("spike_free_details"):
+        rows.append(("  reason", str(obj["spike_free_details"].get("reason", ""))))
+    rows.append(("chambers", fmt(obj["chambers"])))
+    proof = obj.get("count_proof") or {}
+    rows.append(
+        (
+            "  complete list",
+            f"{fmt(obj['chambers_complete'])} ({proof.get('method', 'no proof')})",
+        )
+    )
+    if obj["issues"]:
+        for issue in obj["issues"]:
+            rows.append(("infeasible", issue["message"]))
+    else:
+        rows.append(("max-margin feasible", "yes"))
+    return _table(rows)
+
+
+def render_chambers(obj: dict[str, Any]) -> str:
+    """Short human listing of a chamber enumeration."""
+    head = [
+        ("samples x features", f"{obj.get('n_samples')} x {obj.get('n_features')}"),
+        ("rank", str(obj.get("rank"))),
+        ("chambers", str(obj.get("chambers", obj.get("n_chambers")))),
+        ("complete", fmt(obj.get("complete"))),
+        ("method", str(obj.get("method"))),
+        ("count proof", str((obj.get("count_proof") or {}).get("method"))),
+    ]
+    lines = [_table(head), ""]
+    patterns = obj.get("patterns") or []
+    shown = patterns[:20]
+    for j, pat in enumerate(shown):
+        lines.append(f"  D_{j:<4d} {pat if len(pat) <= 90 else pat[:87] + '...'}")
+    if len(patterns) > len(shown):
+        lines.append(f"  ... {len(patterns) - len(shown)} more (use --json or -o FILE)")
+    return "\n".join(lines)
