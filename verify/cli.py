@@ -36,6 +36,7 @@ EXAMPLES = {
     "solve": "example: verify solve examples/f1.json --json -o f1-opt.npz",
     "certify": "example: verify certify examples/f1.json f1-opt.npz -o f1.cert.json",
     "check": "example: verify check f1.cert.json --data examples/f1.json",
+    "regress": "example: verify regress certificates/ --junit regress.xml --compare",
 }
 
 
@@ -212,6 +213,30 @@ def _certificate_parsers(sub: Any) -> None:
     k.add_argument("--data", default=None, help="data file (default: the certificate's path)")
     k.add_argument("--model", default=None, help="model file (default: the certificate's path)")
     k.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    _regress_parser(sub)
+
+
+def _regress_parser(sub: Any) -> None:
+    r = sub.add_parser(
+        "regress",
+        help="re-check every certificate of a folder (CI regression of the certificates)",
+        description="Re-check every *.json certificate in DIR (recursively; schema-*.json and "
+        "the data files the certificates name are skipped) with the trusted checker against "
+        "the data and model files it names. With --compare, also rebuild each certificate "
+        "from its data and model and fail if a bound got worse. Exit 0 all pass, 1 a "
+        "certificate fails or a named file is missing, 2 unusable input (DIR missing, no "
+        "certificates).",
+        epilog=EXAMPLES["regress"],
+    )
+    r.add_argument("dir", metavar="DIR", help="folder of certificates")
+    r.add_argument("--junit", metavar="FILE", default=None,
+                   help="also write JUnit XML (one testcase per certificate) to FILE")
+    r.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    r.add_argument("--compare", action="store_true",
+                   help="regenerate each certificate and fail if LB decreased or UB increased")
+    r.add_argument("--tolerance", default=None, metavar="T",
+                   help="relative tolerance of --compare (default 1e-6)")
+    r.add_argument("--solver", default=None, help="conic solver of --compare (default: auto)")
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:
@@ -256,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_certify(args)
         if args.command == "check":
             return _cmd_check(args)
+        if args.command == "regress":
+            return _cmd_regress(args)
     except InputError as exc:
         print(f"verify {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -496,3 +523,31 @@ def _cmd_check(args: argparse.Namespace) -> int:
         for f in res.failures:
             print(f"  {f.rule}: {f.detail}")
     return 0 if res.valid else 1
+
+
+def _cmd_regress(args: argparse.Namespace) -> int:
+    from fractions import Fraction
+
+    from verify.regress import DEFAULT_COMPARE_TOLERANCE, junit_xml, regress, render_table
+
+    tol = DEFAULT_COMPARE_TOLERANCE
+    if args.tolerance is not None:
+        try:
+            tol = Fraction(args.tolerance)
+        except (ValueError, ZeroDivisionError):
+            raise InputError(f"--tolerance: expected a number, got {args.tolerance!r}") from None
+        if tol < 0:
+            raise InputError(f"--tolerance: expected T >= 0, got {args.tolerance}")
+    report = regress(args.dir, compare=args.compare, tolerance=tol, solver=args.solver)
+    if args.junit:
+        write_atomic(args.junit, junit_xml(report))
+    if args.json:
+        print(dumps(report.to_dict()), end="")
+    else:
+        print(render_table(report))
+    if not report.passed:
+        for o in report.outcomes:
+            if not o.passed:
+                reasons = "; ".join(f"{p.rule}: {p.detail}" for p in o.all_problems())
+                print(f"verify regress: {o.name} FAILED: {reasons}", file=sys.stderr)
+    return 0 if report.passed else 1
