@@ -386,6 +386,30 @@ def _two_row_pass(
                 )
 
 
+def _nnls_chunk(chunk: list, X: np.ndarray) -> list[tuple[np.ndarray, float, float]]:
+    """NNLS of a chunk of ``(signs of the rows, rows, v)`` (top level: picklable)."""
+    return [nnls_slack(s[:, None] * X[rows], v) for s, rows, v in chunk]
+
+
+def _parallel_nnls(X, S, V, walls, jj, kk, order, executor, whole: bool):
+    """The NNLS results of :func:`oracle`'s loop, in its order, computed by ``executor``
+    in batches (one batch when ``whole``; else small ones, as the loop may stop early)."""
+    from verify.distributed import map_chunks, n_workers, split_chunks
+
+    nw = n_workers(executor)
+    allrows = np.arange(X.shape[0])
+    batch = order.size if whole else 32 * nw
+    for b0 in range(0, order.size, batch):
+        items = []
+        for t in order[b0 : b0 + batch]:
+            j, k = int(jj[t]), int(kk[t])
+            rows = allrows if walls is None else walls[j]
+            items.append((S[j, rows], rows, V[j] if k == 0 else -V[j]))
+        chunks = split_chunks(items, 4 * nw, min_size=16)
+        for res in map_chunks(_nnls_chunk, chunks, executor, shared=X):
+            yield from res
+
+
 def oracle(
     X: Any,
     lam: Any,
@@ -396,6 +420,7 @@ def oracle(
     keep_slack: bool = False,
     top: int | None = None,
     walls: list[np.ndarray] | None = None,
+    executor: Any = None,
 ) -> OracleResult:
     """Dual-feasibility oracle over all chambers: ``max_{j, +-} max_{u in K_j, ||u||<=1}
     +-lambda^T D_j X u``.
@@ -409,6 +434,9 @@ def oracle(
     largest exact value found: the ``k`` most violated chambers are then exact, the others
     keep their upper bound.  With ``exact_values=True`` every chamber runs
     NNLS.  ``walls`` (:func:`chamber_walls`) restricts each NNLS to the chamber's facet rows.
+    ``executor`` (a ``distributed.Client`` or ``concurrent.futures`` executor, see
+    :func:`verify.distributed.map_chunks`) runs the NNLS problems in parallel chunks; they are
+    applied in the serial order, so the result is identical to the in-process one.
 
     Examples
     --------
@@ -471,13 +499,19 @@ def oracle(
     calls, worst = 0, 0.0
     slack: dict[tuple[int, int], SparseVector] = {}
     best: list[float] = sorted(values[exact & (values > threshold)].tolist())[-(top or 1) :]
+    pre = None
+    if executor is not None and order.size:
+        pre = _parallel_nnls(X, S, V, walls, jj, kk, order, executor, top is None)
     for t in order:
         j, k = int(jj[t]), int(kk[t])
         if top is not None and len(best) >= top and values[j, k] <= best[0]:
             break
         rows = np.arange(X.shape[0]) if walls is None else walls[j]
-        A = S[j, rows][:, None] * X[rows]
-        z, val, kkt = nnls_slack(A, V[j] if k == 0 else -V[j])
+        if pre is not None:
+            z, val, kkt = next(pre)
+        else:
+            A = S[j, rows][:, None] * X[rows]
+            z, val, kkt = nnls_slack(A, V[j] if k == 0 else -V[j])
         calls += 1
         worst = max(worst, kkt)
         if val < values[j, k]:

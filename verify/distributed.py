@@ -1,0 +1,237 @@
+"""Optional scale-out of the independent per-chunk work on ``dask.distributed``.
+
+The heavy loops of the toolkit (the NNLS calls of :func:`verify.duality.oracle`, the Gram
+blocks of :func:`verify.separability.orthogonal_separability`) are maps of a pure function
+over independent chunks.  :func:`map_chunks` runs such a map either in-process (``executor``
+``None``: a plain list comprehension, exactly the serial path) or on an executor:
+
+- a ``distributed.Client`` (``client.map`` + ``client.gather``; a large shared object is
+  scattered once to every worker with ``broadcast=True``);
+- any :class:`concurrent.futures.Executor` (``submit`` then ``result`` in order).
+
+Results come back in the order of ``chunks`` and are combined by the caller in that order,
+so nothing depends on completion order: the distributed answer is bit-identical to the
+serial one (each chunk is computed by the same code on the same inputs).
+
+:func:`executor_from_options` turns the command-line options ``--workers N`` /
+``--scheduler ADDRESS`` into a context manager yielding a ``Client`` (or ``None``).
+``dask`` is an optional dependency (the ``dask`` extra); it is imported only there.
+
+Examples
+--------
+>>> map_chunks(sum, [[1, 2], [3], []], None)
+[3, 3, 0]
+>>> split_chunks(list(range(7)), 3)
+[[0, 1, 2], [3, 4], [5, 6]]
+>>> with executor_from_options(None, None) as ex:
+...     print(ex)
+None
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from verify.errors import InputError
+
+__all__ = [
+    "map_chunks",
+    "split_chunks",
+    "n_workers",
+    "executor_from_options",
+    "DASK_HINT",
+]
+
+#: How to get dask when it is missing.
+DASK_HINT = "install the 'dask' extra: pip install -e '.[dask]'"
+
+#: Seconds to wait for an existing scheduler before giving up.
+CONNECT_TIMEOUT = 5.0
+
+
+def _import_distributed() -> Any:
+    """``distributed``, or :class:`InputError` with the install hint."""
+    try:
+        return importlib.import_module("distributed")
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise InputError(f"dask.distributed is not installed; {DASK_HINT}") from exc
+
+
+def _is_client(executor: Any) -> bool:
+    return type(executor).__name__ == "Client" and hasattr(executor, "gather")
+
+
+def n_workers(executor: Any) -> int:
+    """Number of parallel workers behind ``executor`` (1 for ``None``).
+
+    Examples
+    --------
+    >>> n_workers(None)
+    1
+    """
+    if executor is None:
+        return 1
+    if _is_client(executor):
+        try:
+            info = executor.scheduler_info()
+            workers = info.get("workers", {})
+            return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+        except Exception:  # pragma: no cover - a scheduler that does not answer
+            return 1
+    return max(1, int(getattr(executor, "_max_workers", 1) or 1))
+
+
+def split_chunks(items: Sequence[Any], n_chunks: int, *, min_size: int = 1) -> list[list[Any]]:
+    """Split ``items`` into at most ``n_chunks`` contiguous chunks of near-equal size.
+
+    Chunks hold at least ``min_size`` items (except when there are fewer items), so each
+    task carries enough work to pay for its scheduling (aim at >= ~50 ms per task).
+    Concatenating the chunks gives back ``items`` in order.
+
+    Examples
+    --------
+    >>> split_chunks(list(range(5)), 2)
+    [[0, 1, 2], [3, 4]]
+    >>> split_chunks(list(range(6)), 4, min_size=3)
+    [[0, 1, 2], [3, 4, 5]]
+    >>> split_chunks([], 3)
+    []
+    """
+    if not isinstance(n_chunks, int) or n_chunks < 1:
+        raise InputError(f"n_chunks: expected an integer >= 1, received {n_chunks!r}")
+    n = len(items)
+    if n == 0:
+        return []
+    k = max(1, min(n_chunks, n // max(1, min_size)))
+    q, r = divmod(n, k)
+    out, s = [], 0
+    for i in range(k):
+        e = s + q + (1 if i < r else 0)
+        out.append(list(items[s:e]))
+        s = e
+    return out
+
+
+def map_chunks(
+    fn: Callable[..., Any],
+    chunks: Sequence[Any],
+    executor: Any = None,
+    *,
+    shared: Any = None,
+) -> list[Any]:
+    """``[fn(c) for c in chunks]`` (or ``fn(c, shared)``), serially or on ``executor``.
+
+    Parameters
+    ----------
+    fn : callable
+        A top-level (picklable) function of one chunk, or of ``(chunk, shared)`` when
+        ``shared`` is given.
+    chunks : sequence
+        The independent pieces of work.
+    executor : distributed.Client, concurrent.futures.Executor or None
+        ``None`` runs in-process, in order.
+    shared : object, optional
+        A large object every call needs (arrays, an engine): with a ``Client`` it is
+        scattered once to all workers (``broadcast=True``) instead of being sent per task.
+
+    Returns
+    -------
+    list
+        The results in the order of ``chunks`` (identical to the serial map).
+
+    Examples
+    --------
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> with ThreadPoolExecutor(2) as ex:
+    ...     map_chunks(pow, [2, 3, 4], ex, shared=2)
+    [4, 9, 16]
+    """
+    chunks = list(chunks)
+    args: tuple[Any, ...] = () if shared is None else (shared,)
+    if executor is None or len(chunks) == 0:
+        return [fn(c, *args) for c in chunks]
+    if _is_client(executor):
+        if shared is not None:
+            args = (executor.scatter(shared, broadcast=True, hash=False),)
+        futures = executor.map(fn, chunks, *[[a] * len(chunks) for a in args], pure=False)
+        try:
+            return list(executor.gather(futures))
+        finally:
+            for f in futures:
+                f.release()
+    if hasattr(executor, "submit"):
+        futs = [executor.submit(fn, c, *args) for c in chunks]
+        return [f.result() for f in futs]
+    raise InputError(
+        "executor: expected None, a distributed.Client or a concurrent.futures.Executor, "
+        f"received {type(executor).__name__}"
+    )
+
+
+@contextlib.contextmanager
+def executor_from_options(
+    workers: int | None = None, scheduler: str | None = None
+) -> Iterator[Any]:
+    """Context manager for ``--workers N`` / ``--scheduler ADDRESS``.
+
+    ``workers`` starts a local cluster (``LocalCluster(n_workers=workers,
+    threads_per_worker=1, processes=True, dashboard_address=None)``) and yields a
+    ``Client`` on it; ``scheduler`` connects a ``Client`` to an existing cluster (within
+    :data:`CONNECT_TIMEOUT` seconds); neither yields ``None`` (everything in-process).
+    Everything started here is shut down on exit.
+
+    Raises
+    ------
+    InputError
+        Both options given, ``workers`` not a positive integer, dask not installed (with
+        the install hint), or a scheduler that cannot be reached.
+
+    Examples
+    --------
+    >>> with executor_from_options() as ex:
+    ...     ex is None
+    True
+    """
+    if workers is not None and scheduler is not None:
+        raise InputError("--workers and --scheduler: expected at most one of them, received both")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise InputError(f"--workers: expected an integer >= 1, received {workers!r}")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise InputError(f"--scheduler: expected an address like tcp://host:8786, "
+                         f"received {scheduler!r}")
+    if workers is None and scheduler is None:
+        yield None
+        return
+    distributed = _import_distributed()
+    if workers is not None:
+        cluster = distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+        try:
+            client = distributed.Client(cluster)
+            try:
+                yield client
+            finally:
+                client.close()
+        finally:
+            cluster.close()
+        return
+    try:
+        client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(
+            f"--scheduler: could not connect to a dask scheduler at {scheduler!r} within "
+            f"{CONNECT_TIMEOUT:g} s ({type(exc).__name__}: {exc})"
+        ) from exc
+    try:
+        yield client
+    finally:
+        client.close()
