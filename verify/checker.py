@@ -476,7 +476,7 @@ def check_certificate(
             total_lb = None
         else:
             total_lb += lb
-        summary.append({"index": k, "lower_bound": None if lb is None else _fl(lb),
+        summary.append({"index": k, "label": want, "lower_bound": None if lb is None else _fl(lb),
                         "upper_bound": _fl(ub), "verdict": verdict,
                         "relative_gap": None if lb is None else _fl((ub - lb) / ub)})
     tot = _get(cert, "total", dict, "certificate")

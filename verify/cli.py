@@ -517,7 +517,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"valid: {lb} <= P* <= {float(res.upper_bound):.12g}")
         for c in obj["classes"]:
             gap = "" if c["relative_gap"] is None else f" (relative gap {c['relative_gap']:.3g})"
-            print(f"  class {c['index']}: {c['verdict']}{gap}")
+            print(f"  class {c['label']}: {c['verdict']}{gap}")
     else:
         print(f"INVALID: {len(res.failures)} failed rule(s)")
         for f in res.failures:
