@@ -42,6 +42,7 @@ __all__ = [
     "split_chunks",
     "n_workers",
     "executor_from_options",
+    "run_gram_blocks",
     "DASK_HINT",
 ]
 
@@ -202,8 +203,9 @@ def executor_from_options(
     ):
         raise InputError(f"--workers: expected an integer >= 1, received {workers!r}")
     if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
-        raise InputError(f"--scheduler: expected an address like tcp://host:8786, "
-                         f"received {scheduler!r}")
+        raise InputError(
+            f"--scheduler: expected an address like tcp://host:8786, received {scheduler!r}"
+        )
     if workers is None and scheduler is None:
         yield None
         return
@@ -235,3 +237,45 @@ def executor_from_options(
         yield client
     finally:
         client.close()
+
+
+def _gram_blocks_chunk(blocks: list[tuple[int, int, int, int]], engine: Any) -> tuple:
+    """Gram blocks of :class:`verify.separability._Engine` on a fresh copy of its state."""
+    import copy
+
+    import numpy as np
+
+    e = copy.copy(engine)
+    e.violations = e.pairs_checked = e.structural = e.exact_float = e.exact_checks = 0
+    e.worst = []
+    e.best = {True: -np.inf, False: -np.inf}
+    buf = np.empty(max((r1 - r0) * (c1 - c0) for r0, r1, c0, c1 in blocks))
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for r0, r1, c0, c1 in blocks:
+            e._compute(r0, r1, c0, c1, buf)
+    return e.violations, e.pairs_checked, e.exact_float, e.exact_checks, e.worst, e.best
+
+
+def run_gram_blocks(engine: Any, blocks: list[tuple[int, int, int, int]], executor: Any) -> None:
+    """Run the Gram ``blocks`` of a separability engine on ``executor`` and merge the results.
+
+    Every block is processed by the same code as in-process, on a copy of the engine with
+    empty counters; the counts are added, the per-block worst lists merged by the same total
+    order (severity, then indices) and cut to ``max_worst``, the extremes combined by ``max``:
+    none of these depends on the order or grouping of the blocks (the severities are
+    blocking-independent by construction), so the report equals the serial one.
+    """
+    nw = n_workers(executor)
+    chunks = split_chunks(blocks, 4 * nw)
+    for v, pc, ef, ec, worst, best in map_chunks(
+        _gram_blocks_chunk, chunks, executor, shared=engine
+    ):
+        engine.violations += v
+        engine.pairs_checked += pc
+        engine.exact_float += ef
+        engine.exact_checks += ec
+        engine.worst.extend(worst)
+        for k in (True, False):
+            engine.best[k] = max(engine.best[k], best[k])
+    engine.worst.sort()
+    del engine.worst[engine.max_worst :]

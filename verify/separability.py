@@ -42,6 +42,7 @@ Examples
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Any
@@ -428,7 +429,7 @@ class _Engine:
         return np.array([(p > 0) - (p < 0) for p in P], dtype=np.int8), P.__getitem__, g
 
     # --- the driver
-    def run(self, block: int) -> None:
+    def run(self, block: int, executor: Any = None) -> None:
         N = self.N
         # diagonal: x·x > 0 iff x ≠ 0
         self.pairs_checked += N
@@ -443,36 +444,40 @@ class _Engine:
                 del self.worst[self.max_worst :]
             if self.stop:
                 return
-        labels, starts = np.unique(self.cs, return_index=True)
-        starts = starts.tolist()
-        ends = [*starts[1:], N]
-        K = len(labels)
+        starts = np.unique(self.cs, return_index=True)[1].tolist()
+        plan = self._plan(block, starts, [*starts[1:], N])
+        if executor is not None and not self.stop:  # same blocks, on the executor
+            return importlib.import_module("verify.distributed").run_gram_blocks(
+                self, list(plan), executor
+            )
         buf = np.empty(block * N)
-        if K > _MAX_STRUCT_CLASSES:  # many classes: plain blocks, tiles mix classes
-            for i0 in range(0, N, block):
-                if self._compute(i0, min(N, i0 + block), i0, N, buf):
-                    return
+        for r0, r1, c0, c1 in plan:
+            if self._compute(r0, r1, c0, c1, buf):
+                return
+
+    def _plan(self, block: int, starts: list, ends: list):
+        """The Gram blocks, in order; pairs between classes of disjoint supports (inner
+        products exactly 0) are counted here instead."""
+        N, K = self.N, len(starts)
+        if K > _MAX_STRUCT_CLASSES:
+            yield from ((i0, min(N, i0 + block), i0, N) for i0 in range(0, N, block))
             return
         supp = np.stack([np.any(self.Xs[s:e] != 0, axis=0) for s, e in zip(starts, ends)])
         sf = supp.astype(np.float64)
-        disjoint = (sf @ sf.T) == 0  # class supports: disjoint ⇒ inner products exactly 0
+        disjoint = (sf @ sf.T) == 0
         for i0 in range(0, N, block):
             i1 = min(N, i0 + block)
             for ka in range(K):
                 r0, r1 = max(starts[ka], i0), min(ends[ka], i1)
-                if r1 <= r0:
-                    continue
-                for kb in range(ka, K):  # column segments right of the rows: c > r
+                for kb in range(ka, K) if r1 > r0 else ():
                     c0, c1 = max(starts[kb], r0), ends[kb]
                     n_up = _n_upper(r0, r1, c0, c1)
-                    if n_up == 0:
-                        continue
-                    if ka != kb and disjoint[ka, kb]:
+                    if n_up and ka != kb and disjoint[ka, kb]:
                         self.structural += n_up
                         self.pairs_checked += n_up
                         self.best[False] = max(self.best[False], 0.0)
-                    elif self._compute(r0, r1, c0, c1, buf):
-                        return
+                    elif n_up:
+                        yield (r0, r1, c0, c1)
 
     def _compute(self, r0: int, r1: int, c0: int, c1: int, buf: Arr) -> bool:
         """Gram entries rows ``[r0, r1)`` × cols ``[c0, c1)`` by BLAS, then tile by tile.
@@ -513,6 +518,7 @@ def orthogonal_separability(
     block_size: int | None = None,
     stop_at_first: bool = False,
     max_worst: int = 5,
+    executor: Any = None,
 ) -> SeparabilityReport:
     """Decide exactly whether ``(X, classes)`` is orthogonally separable.
 
@@ -529,6 +535,8 @@ def orthogonal_separability(
         Stop at the first tile containing a violation (the count is then partial).
     max_worst : int
         How many of the worst violations to report with their exact inner products.
+    executor : distributed.Client or concurrent.futures.Executor, optional
+        Compute the Gram blocks there (same report); ignored with ``stop_at_first``.
 
     Returns
     -------
@@ -568,7 +576,7 @@ def orthogonal_separability(
     block = min(block, N)
     eng = _Engine(Xv, cls, int(max_worst), bool(stop_at_first))
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        eng.run(block)  # overflowed entries are detected and decided exactly
+        eng.run(block, executor)  # overflowed entries are detected and decided exactly
     total = N * (N + 1) // 2
     worst = []
     for _negsev, i, j in eng.worst:
