@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 
 from verify.errors import InputError
+from verify.progress import progress
 from verify.trajectory import Trajectory, log_losses, record_steps, snapshot, stack_snapshots
 
 __all__ = [
@@ -402,20 +403,22 @@ def train(
     scaled = schedule == "loss-scaled"
     XT = np.ascontiguousarray(Xa.T)
     log_l0 = None
-    for t in range(int(steps) + 1):
-        if rec is not None and ri < rec.size and rec[ri] == t:
-            snaps.append(snapshot(Xa, Yt, W1, w2))
-            rec_steps.append(t)
-            ri += 1
-        if t == steps:
-            break
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked below
-            W1, w2, log_l0 = _step(Xa, XT, Yt, W1, w2, lr, scaled, log_l0)
-        if (t + 1) % 64 == 0 or t + 1 == steps:  # non-finite weights stay non-finite
-            if not math.isfinite(float(W1.sum()) + float(w2.sum())):
-                raise InputError(
-                    f"train: diverged by step {t + 1} (non-finite weights); lower lr"
-                )
+    with progress("training", total=int(steps)) as bar:
+        for t in range(int(steps) + 1):
+            if rec is not None and ri < rec.size and rec[ri] == t:
+                snaps.append(snapshot(Xa, Yt, W1, w2))
+                rec_steps.append(t)
+                ri += 1
+            if t == steps:
+                break
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked below
+                W1, w2, log_l0 = _step(Xa, XT, Yt, W1, w2, lr, scaled, log_l0)
+            if (t + 1) % 64 == 0 or t + 1 == steps:  # non-finite weights stay non-finite
+                bar.advance(64 if (t + 1) % 64 == 0 else (t + 1) % 64)
+                if not math.isfinite(float(W1.sum()) + float(w2.sum())):
+                    raise InputError(
+                        f"train: diverged by step {t + 1} (non-finite weights); lower lr"
+                    )
     final = snapshot(Xa, Yt, W1, w2)
     trajectory = None
     if rec is not None:

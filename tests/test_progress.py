@@ -1,0 +1,36 @@
+"""Progress bars: drawn on a terminal only, silenced by set_enabled(False) (--quiet)."""
+
+from __future__ import annotations
+
+import io
+
+from verify import progress as P
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_drawn_on_a_terminal():
+    out = _Tty()
+    with P.progress("work", total=4, stream=out) as bar:
+        for _ in range(4):
+            bar.advance()
+    text = out.getvalue()
+    assert "\rwork [" in text and "100% 4/4" in text and text.endswith("\n")
+
+
+def test_silent_when_not_a_terminal_or_quiet():
+    plain = io.StringIO()
+    with P.progress("work", total=2, stream=plain) as bar:
+        bar.advance(2)
+    assert plain.getvalue() == ""
+    out = _Tty()
+    P.set_enabled(False)
+    try:
+        with P.progress("work", stream=out) as bar:
+            bar.advance()
+    finally:
+        P.set_enabled(True)
+    assert out.getvalue() == ""
