@@ -1,0 +1,123 @@
+"""pytest plugin: one test per certificate, passing iff ``verify check`` would exit 0.
+
+Registered as the ``pytest11`` entry point ``verify`` (or load it with
+``-p verify.pytest_plugin``).  It adds one option::
+
+    pytest --verify-certificates DIR [--verify-certificates DIR2 ...]
+
+and then collects, for every certificate of ``DIR`` (found as ``verify regress`` finds
+them: :func:`verify.regress.find_certificates`), a test item ``<path>::verify-check`` that
+replays it with the trusted checker against the data and model files it names.  A failing
+item lists the failed rules (or names the missing file).  A ``DIR`` that does not exist or
+holds no certificate is a usage error (the run stops; nothing passes silently).
+
+Without the option the plugin does nothing: it imports nothing from ``verify`` and adds no
+item, so it neither slows down nor changes an ordinary test run.
+
+Examples
+--------
+>>> CertificateFailure("f1.cert.json", ["hash: data sha256 mismatch"]).args[0]
+'f1.cert.json'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+__all__ = [
+    "OPTION",
+    "CertificateFailure",
+    "CertificateFile",
+    "CertificateItem",
+    "pytest_addoption",
+    "pytest_make_collect_report",
+]
+
+#: The command-line option.
+OPTION = "--verify-certificates"
+
+
+class CertificateFailure(Exception):
+    """Raised by :class:`CertificateItem` when the checker rejects the certificate."""
+
+    def __init__(self, name: str, problems: list[str]) -> None:
+        super().__init__(name, problems)
+        self.name = name
+        self.problems = problems
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("verify", "verify certificates")
+    group.addoption(
+        OPTION,
+        action="append",
+        default=[],
+        metavar="DIR",
+        dest="verify_certificates",
+        help="add one test per certificate in DIR (recursively): it passes iff "
+        "'verify check' accepts the certificate; may be repeated",
+    )
+
+
+class CertificateFile(pytest.File):
+    """A certificate file: collects one :class:`CertificateItem`."""
+
+    def collect(self) -> Any:
+        yield CertificateItem.from_parent(self, name="verify-check")
+
+
+class CertificateItem(pytest.Item):
+    """Replays one certificate with the trusted checker (:func:`verify.regress.check_one`)."""
+
+    def runtest(self) -> None:
+        from verify.regress import check_one
+
+        out = check_one(self.path)
+        if not out.valid:
+            raise CertificateFailure(str(self.path),
+                                     [f"{p.rule}: {p.detail}" for p in out.problems])
+        self.user_properties.append(("upper_bound", str(out.upper_bound)))
+        self.user_properties.append(("lower_bound", str(out.lower_bound)))
+
+    def repr_failure(self, excinfo: Any, style: Any = None) -> Any:
+        if isinstance(excinfo.value, CertificateFailure):
+            e = excinfo.value
+            lines = [f"certificate {e.name} rejected by the trusted checker "
+                     f"({len(e.problems)} failed rule(s)):"]
+            lines += [f"  {p}" for p in e.problems]
+            return "\n".join(lines)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, None, f"verify check {self.path.name}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+    """Append one :class:`CertificateFile` per certificate to the session's children."""
+    outcome = yield
+    if not isinstance(collector, pytest.Session):
+        return
+    dirs = collector.config.getoption("verify_certificates", default=None)
+    if not dirs:
+        return
+    from verify.errors import InputError
+    from verify.regress import find_certificates
+
+    rep = outcome.get_result()
+    if not rep.passed:
+        return
+    seen = {getattr(n, "path", None) for n in rep.result}
+    for d in dirs:
+        try:
+            paths = find_certificates(d)
+        except InputError as exc:
+            raise pytest.UsageError(f"{OPTION} {d}: {exc}") from None
+        for p in paths:
+            rp = Path(p).resolve()
+            if rp not in seen:
+                seen.add(rp)
+                rep.result.append(CertificateFile.from_parent(collector, path=rp))
