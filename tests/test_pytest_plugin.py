@@ -1,0 +1,107 @@
+"""The pytest plugin ``--verify-certificates DIR``: one item per certificate, passing iff
+``verify check`` exits 0; absent option, no effect."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from verify.cli import main
+from verify.exact import format_rational
+
+pytest_plugins = ["pytester"]
+
+CERTS = Path(__file__).resolve().parent.parent / "certificates"
+
+
+@pytest.fixture(autouse=True)
+def _explicit_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    # load the plugin with -p only, whether or not the pytest11 entry point is installed
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+
+def _copy(name: str, dest: Path, as_name: str | None = None) -> Path:
+    cert = json.loads((CERTS / name).read_text())
+    for rel in (cert["data"]["path"], cert["model"]["path"]):
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(CERTS / rel, dest / rel)
+    out = dest / (as_name or name)
+    shutil.copyfile(CERTS / name, out)
+    return out
+
+
+def _tamper(path: Path) -> None:
+    cert = json.loads(path.read_text())
+    ub = cert["classes"][0]["upper_bound"]
+    ub["exact"] = format_rational(Fraction(ub["exact"]) / 2)
+    path.write_text(json.dumps(cert))
+
+
+def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest("-p", "verify.pytest_plugin", "-p", "no:cacheprovider", *args)
+
+
+def test_valid_and_tampered(pytester: pytest.Pytester) -> None:
+    d = pytester.path / "certs"
+    _copy("f1-optimal.cert.json", d)
+    bad = _copy("f1-trained.cert.json", d, "tampered.cert.json")
+    _tamper(bad)
+    res = _run(pytester, "--verify-certificates", "certs", "-v")
+    res.assert_outcomes(passed=1, failed=1)
+    res.stdout.fnmatch_lines([
+        "*f1-optimal.cert.json*PASSED*",
+        "*tampered.cert.json*FAILED*",
+        "*rejected by the trusted checker*",
+        "*upper-bound: class 0: claimed UB*",
+    ])
+    # the items agree with 'verify check' exit codes (the other route)
+    assert main(["check", str(d / "f1-optimal.cert.json")]) == 0
+    assert main(["check", str(bad)]) == 1
+
+
+def test_missing_model_names_the_file(pytester: pytest.Pytester) -> None:
+    d = pytester.path / "certs"
+    _copy("grid3-optimal.cert.json", d)
+    (d / "models" / "grid3-optimal.npz").unlink()
+    res = _run(pytester, "--verify-certificates", str(d))
+    res.assert_outcomes(failed=1)
+    res.stdout.fnmatch_lines(["*missing-file:*grid3-optimal.npz: no such file*"])
+
+
+def test_repeated_option_and_keyword_selection(pytester: pytest.Pytester) -> None:
+    _copy("f2-optimal.cert.json", pytester.path / "a")
+    _copy("exact_zero-trained.cert.json", pytester.path / "b")
+    res = _run(pytester, "--verify-certificates", "a", "--verify-certificates", "b")
+    res.assert_outcomes(passed=2)
+    res = _run(pytester, "--verify-certificates", "a", "--verify-certificates", "b",
+               "-k", "exact_zero")
+    res.assert_outcomes(passed=1, deselected=1)
+
+
+def test_unusable_directory_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    res = _run(pytester, "--verify-certificates", "nope")
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    res.stderr.fnmatch_lines(["*nope: no such directory*"])
+    (pytester.path / "empty").mkdir()
+    res = _run(pytester, "--verify-certificates", "empty")
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    res.stderr.fnmatch_lines(["*no certificates found*"])
+
+
+def test_absent_option_changes_nothing(pytester: pytest.Pytester) -> None:
+    _copy("f1-optimal.cert.json", pytester.path / "certs")
+    pytester.makepyfile(test_plain="""
+        import sys
+
+        def test_plain():
+            # the plugin imports nothing from verify without the option
+            assert "verify.regress" not in sys.modules
+            assert "verify.checker" not in sys.modules
+    """)
+    res = pytester.runpytest_subprocess("-p", "verify.pytest_plugin", "-p", "no:cacheprovider")
+    res.assert_outcomes(passed=1)
+    res.stdout.fnmatch_lines(["collected 1 item"])
