@@ -228,8 +228,9 @@ def _lattice_point(A: list[list[int]], p: list[Fraction], bits: int = 50) -> np.
 
     With ``D`` the powers of two of the coordinates of ``p``, Babai rounding in an
     LLL-reduced basis (python-flint) of the lattice of the vectors ``(v, A' v)`` (``A'``:
-    ``A D`` scaled by a power of two to about 60 bits), aimed at ``(t, A' t)``, ``t = D^-1 p``
-    scaled to about ``2**bits``: integer points with ``A D v`` close to ``A D t`` even where
+    ``A D``, each row scaled by a power of two to about 60 bits), aimed at ``(t, A' t)``
+    (``t = D^-1 p`` scaled to about ``2**bits``): integer points with ``A D v`` close to
+    ``A D t`` even where
     the chamber is far thinner than the float rounding of ``p``.  Checked exactly.
     """
     if _flint is None or not A:
@@ -241,8 +242,8 @@ def _lattice_point(A: list[list[int]], p: list[Fraction], bits: int = 50) -> np.
     lo = min(ex)
     A = [[v << (e - lo) for v, e in zip(row, ex)] for row in A]
     t = [q / top * Fraction(2) ** (bits - e) for q, e in zip(p, ex)]  # each about 2**bits
-    sh = max(abs(v) for row in A for v in row).bit_length() - 60
-    Aw = [[(v >> sh) if sh > 0 else (v << -sh) for v in row] for row in A]
+    shifts = [max(abs(v) for v in row).bit_length() - 60 for row in A]  # rows to ~60 bits
+    Aw = [[(v >> sh) if sh > 0 else (v << -sh) for v in row] for row, sh in zip(A, shifts)]
     basis = [[int(i == j) for j in range(r)] + [Aw[n][i] for n in range(m)] for i in range(r)]
     L, T = _flint.fmpz_mat(basis).lll(transform=True)
     Lf = np.array([[float(int(x)) for x in row] for row in L.tolist()])
@@ -260,9 +261,10 @@ def _lattice_point(A: list[list[int]], p: list[Fraction], bits: int = 50) -> np.
             sum(a * x for a, x in zip(row, u)) > 0 for row in A
         ):
             with np.errstate(all="ignore"):
-                w = np.ldexp(np.array(u, dtype=np.float64), np.array(ex) - bits)
+                # centre the exponents (a positive scaling): from -lo/2 down to lo/2
+                w = np.ldexp(np.array(u, dtype=np.float64), np.array(ex) - bits - lo // 2)
             if all(
-                Fraction(float(a)) == Fraction(x) * Fraction(2) ** (e - bits)
+                Fraction(float(a)) == Fraction(x) * Fraction(2) ** (e - bits - lo // 2)
                 for a, x, e in zip(w, u, ex)
             ):
                 return w
@@ -351,6 +353,7 @@ def incremental_witnesses(hp: Hyperplanes) -> np.ndarray:
     proxies = hp.rank_info.proof == _INT_PROOF and hbits > 53  # normals rounded: use ints
 
     def signs(lo: int, hi: int, W: np.ndarray) -> np.ndarray:
+        W = np.where(np.all(np.isfinite(W), axis=1)[:, None], W, 0.0)  # overflow: rejected
         return _int_signs(Ho[lo:hi], W) if proxies else exact_signs(H[lo:hi], W)
 
     W = np.stack([H[0], -H[0]])
@@ -397,7 +400,8 @@ def incremental_witnesses(hp: Hyperplanes) -> np.ndarray:
         new_fp = [fp[keep] + s[keep].astype(np.int64) * z[k]]
         new_w = [W[keep]]
         E = max(0, max(abs(v).bit_length() for b in B for v in b) - 400)  # common scale
-        P = V @ np.array([[float(Fraction(v, 1 << E)) for v in b] for b in B]).reshape(r - 1, r)
+        with np.errstate(all="ignore"):  # huge-range sub-witnesses may overflow: checked
+            P = V @ np.array([[float(Fraction(v, 1 << E)) for v in b] for b in B]).reshape(r - 1, r)
         for side in (1, -1):
             target = np.hstack([S, np.full((len(S), 1), side, dtype=np.int8)])
             Wc = P.copy()
@@ -410,13 +414,17 @@ def incremental_witnesses(hp: Hyperplanes) -> np.ndarray:
                 mid = np.where(np.isfinite(tc), tc / 2, np.max(np.abs(P), axis=1))
             for t in (0.5, 2.0**-20, 2.0**-36, 2.0**-50):
                 step = mid[todo] if t == 0.5 else t * scale[todo] * np.max(np.abs(H[k]))
-                cand_w = P[todo] + side * step[:, None] * hk
+                with np.errstate(all="ignore"):
+                    cand_w = P[todo] + side * step[:, None] * hk
                 ok = np.all(signs(0, k + 1, cand_w) == target[todo], axis=1)
                 Wc[todo[ok]] = cand_w[ok]
                 todo = todo[~ok]
             good = np.ones(len(P), dtype=bool)
             if todo.size:
-                Wc[todo] = _exact_children(ints, k, B, V[todo], side)
+                try:
+                    Wc[todo] = _exact_children(ints, k, B, V[todo], side)
+                except OverflowError:  # rounding search out of float range: dropped below
+                    Wc[todo] = 0.0
                 good[todo] = np.all(signs(0, k + 1, Wc[todo]) == target[todo], axis=1)
             new_fp.append(fp[parent[good]] + side * z[k])
             new_w.append(Wc[good])
