@@ -52,6 +52,16 @@ def test_committed_set_is_complete() -> None:
     assert [p.name for p in find_certificates(CERTS)] == COMMITTED  # data/schema skipped
 
 
+def test_committed_certificates_follow_the_schema() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((CERTS / "schema-v1.json").read_text())
+    for name in COMMITTED:
+        cert = json.loads((CERTS / name).read_text())
+        jsonschema.validate(cert, schema)
+        assert (CERTS / cert["data"]["path"]).is_file()
+        assert (CERTS / cert["model"]["path"]).is_file()
+
+
 def test_committed_certificates_pass(capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, err = _run(capsys, str(CERTS))
     assert rc == 0, err
