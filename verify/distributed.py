@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import pickle
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -157,9 +158,18 @@ def map_chunks(
     if _is_client(executor):
         if shared is not None:
             args = (executor.scatter(shared, broadcast=True, hash=False),)
-        futures = executor.map(fn, chunks, *[[a] * len(chunks) for a in args], pure=False)
+        # one pickle (one frame) per chunk and per result: dask would otherwise walk the
+        # nested lists and serialise every small array as its own frame (very slow)
+        payloads = [pickle.dumps(c, protocol=5) for c in chunks]
+        futures = executor.map(
+            _call_pickled,
+            [fn] * len(chunks),
+            payloads,
+            *[[a] * len(chunks) for a in args],
+            pure=False,
+        )
         try:
-            return list(executor.gather(futures))
+            return [pickle.loads(r) for r in executor.gather(futures)]
         finally:
             for f in futures:
                 f.release()
@@ -170,6 +180,11 @@ def map_chunks(
         "executor: expected None, a distributed.Client or a concurrent.futures.Executor, "
         f"received {type(executor).__name__}"
     )
+
+
+def _call_pickled(fn: Callable[..., Any], payload: bytes, *args: Any) -> bytes:
+    """``pickle(fn(unpickle(payload), *args))``: one frame each way."""
+    return pickle.dumps(fn(pickle.loads(payload), *args), protocol=5)
 
 
 @contextlib.contextmanager

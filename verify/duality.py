@@ -387,24 +387,27 @@ def _two_row_pass(
 
 
 def _nnls_chunk(chunk: list, X: np.ndarray) -> list[tuple[np.ndarray, float, float]]:
-    """NNLS of a chunk of ``(signs of the rows, rows, v)`` (top level: picklable)."""
-    return [nnls_slack(s[:, None] * X[rows], v) for s, rows, v in chunk]
+    """NNLS of a chunk of ``(D_j on the rows, rows or None for all, v)`` (picklable)."""
+    return [
+        nnls_slack(np.where(b, 1.0, -1.0)[:, None] * (X if rows is None else X[rows]), v)
+        for b, rows, v in chunk
+    ]
 
 
-def _parallel_nnls(X, S, V, walls, jj, kk, order, executor, whole: bool):
+def _parallel_nnls(X, P, V, walls, jj, kk, order, executor, whole: bool):
     """The NNLS results of :func:`oracle`'s loop, in its order, computed by ``executor``
-    in batches (one batch when ``whole``; else small ones, as the loop may stop early)."""
+    in batches (one batch when ``whole``; else small ones, as the loop may stop early).
+    The same products as the loop (``X[arange(N)]`` is ``X``): bit-identical results."""
     from verify.distributed import map_chunks, n_workers, split_chunks
 
     nw = n_workers(executor)
-    allrows = np.arange(X.shape[0])
     batch = order.size if whole else 32 * nw
     for b0 in range(0, order.size, batch):
         items = []
         for t in order[b0 : b0 + batch]:
             j, k = int(jj[t]), int(kk[t])
-            rows = allrows if walls is None else walls[j]
-            items.append((S[j, rows], rows, V[j] if k == 0 else -V[j]))
+            b, rows = (P[j], None) if walls is None else (P[j, walls[j]], walls[j])
+            items.append((b, rows, V[j] if k == 0 else -V[j]))
         chunks = split_chunks(items, 4 * nw, min_size=16)
         for res in map_chunks(_nnls_chunk, chunks, executor, shared=X):
             yield from res
@@ -501,7 +504,7 @@ def oracle(
     best: list[float] = sorted(values[exact & (values > threshold)].tolist())[-(top or 1) :]
     pre = None
     if executor is not None and order.size:
-        pre = _parallel_nnls(X, S, V, walls, jj, kk, order, executor, top is None)
+        pre = _parallel_nnls(X, P, V, walls, jj, kk, order, executor, top is None)
     for t in order:
         j, k = int(jj[t]), int(kk[t])
         if top is not None and len(best) >= top and values[j, k] <= best[0]:

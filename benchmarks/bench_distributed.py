@@ -1,0 +1,152 @@
+"""Serial vs dask.distributed (2 workers), and certificate size / check time vs chambers.
+
+(a) the dual-feasibility oracle with NNLS on every chamber (``exact_values=True``) of a
+    rank-3 data set with ~10^5 chambers;
+(b) the exact orthogonal-separability test at N = 8,000, d = 256;
+(c) ``build_certificate`` on rank-2 data with ~10^3, 10^4, 10^5 chambers: the size of
+    ``dumps_certificate`` and the time of ``verify.checker.check_file``.  Sizes that take
+    longer than ``--budget`` seconds to build are not run but extrapolated from the measured
+    ones (a fitted power law), and printed as such.
+
+Every parallel result is compared with the serial one (they must be identical).
+
+Run: ``python benchmarks/bench_distributed.py [--quick] [--budget SECONDS] [--skip-c]``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from verify.arrangements import enumerate_chambers
+from verify.distributed import executor_from_options
+from verify.duality import oracle
+from verify.separability import orthogonal_separability
+
+
+def _time(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def _row(name: str, ts: float, tp: float, same: bool) -> None:
+    print(f"{name:<44} {ts:>9.2f} {tp:>9.2f} {ts / tp:>8.2f}x  identical={same}")
+
+
+def bench_parallel(client, quick: bool) -> None:
+    print(f"{'task':<44} {'serial s':>9} {'2 wkr s':>9} {'speed-up':>9}")
+    rng = np.random.default_rng(0)
+    N = 120 if quick else 320  # rank 3: N(N-1)+2 chambers
+    X = rng.standard_normal((N, 3))
+    lam = rng.standard_normal(N) * 0.3
+    P = enumerate_chambers(X, limit=10**6).pattern_matrix()
+    s, ts = _time(lambda: oracle(X, lam, P, exact_values=True, keep_slack=True))
+    p, tp = _time(lambda: oracle(X, lam, P, exact_values=True, keep_slack=True, executor=client))
+    same = s.to_dict() == p.to_dict() and s.values.tobytes() == p.values.tobytes()
+    same = same and {k: v.to_dict() for k, v in s.slack.items()} == {
+        k: v.to_dict() for k, v in p.slack.items()
+    }
+    _row(f"(a) oracle+slacks, {P.shape[0]} chambers, {s.nnls_calls} NNLS", ts, tp, same)
+
+    N, d = (2000, 64) if quick else (8000, 256)
+    X = rng.standard_normal((N, d))
+    c = (X[:, 0] > 0).astype(int)
+    Xp = np.abs(X)  # separable within the classes: every same-class pair positive
+    for name, XX in (("gaussian", X), ("positive orthant", Xp)):
+        s, ts = _time(lambda XX=XX: orthogonal_separability(XX, c))
+        p, tp = _time(lambda XX=XX: orthogonal_separability(XX, c, executor=client))
+        _row(f"(b) separability N={N} d={d} {name}", ts, tp, s.to_dict() == p.to_dict())
+
+
+def _cert_case(N: int, tmp: Path) -> tuple[int, int, float, float]:
+    from verify.certificate import (
+        build_certificate,
+        dumps_certificate,
+        optimal_weights,
+        solve_dataset,
+    )
+    from verify.checker import check_file
+    from verify.data import load_dataset
+    from verify.model_io import save_model
+    from verify.network import load_network
+
+    rng = np.random.default_rng(N)
+    X = rng.standard_normal((N, 2))
+    y = np.where(X[:, 0] + 0.3 * rng.standard_normal(N) > 0, 1, -1)
+    data = tmp / f"d{N}.json"
+    data.write_text(json.dumps({"X": X.tolist(), "y": [int(v) for v in y]}))
+    ds = load_dataset(data)
+    t0 = time.perf_counter()
+    W1, w2 = optimal_weights(solve_dataset(ds, limit=10**7), ds.n_features)
+    model = tmp / f"m{N}.npz"
+    save_model(model, W1, w2)
+    net = load_network(model, n_features=ds.n_features)
+    cert = tmp / f"c{N}.json"
+    obj = build_certificate(ds, net, data_path=data, model_path=model, cert_path=cert,
+                            limit=10**7)
+    text = dumps_certificate(obj)
+    cert.write_text(text)
+    t_build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res = check_file(cert)
+    t_check = time.perf_counter() - t0
+    if not res.valid:
+        raise SystemExit(f"certificate N={N} rejected: {res.failures}")
+    p = len(obj["classes"][0]["evidence"].get("patterns", []))
+    return p, len(text.encode()), t_build, t_check
+
+
+def bench_certificates(quick: bool, budget: float) -> None:
+    print()
+    print(f"{'chambers':>10} {'N (2-D)':>8} {'cert bytes':>12} {'build s':>9} {'check s':>9}")
+    sizes = (50, 500) if quick else (500, 5000, 50000, 500000)
+    done: list[tuple[int, int, int, float, float]] = []
+    with tempfile.TemporaryDirectory() as d:
+        for N in sizes:
+            if len(done) >= 2:  # predict the build time before trying
+                (n0, *_, b0, _), (n1, *_, b1, _) = done[-2], done[-1]
+                k = math.log(b1 / b0) / math.log(n1 / n0)
+                guess = b1 * (N / n1) ** k
+                if guess > budget:
+                    _extrapolate(done, N, guess)
+                    continue
+            p, nbytes, tb, tc = _cert_case(N, Path(d))
+            done.append((N, p, nbytes, tb, tc))
+            print(f"{p:>10} {N:>8} {nbytes:>12} {tb:>9.2f} {tc:>9.2f}", flush=True)
+            if tb > budget:
+                break
+
+
+def _extrapolate(done, N: int, build_guess: float) -> None:
+    (n0, p0, s0, _, c0), (n1, p1, s1, _, c1) = done[-2], done[-1]
+
+    def fit(a, b):
+        k = math.log(b / a) / math.log(n1 / n0)
+        return b * (N / n1) ** k
+
+    print(
+        f"{round(fit(p0, p1)):>10} {N:>8} {round(fit(s0, s1)):>12} {build_guess:>9.0f} "
+        f"{fit(c0, c1):>9.1f}  EXTRAPOLATED (power law through the last two rows), not run"
+    )
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    budget = float(sys.argv[sys.argv.index("--budget") + 1]) if "--budget" in sys.argv else 300
+    if "--skip-ab" not in sys.argv:
+        with executor_from_options(2, None) as client:
+            client.run(lambda: None)  # workers up before timing
+            bench_parallel(client, quick)
+    if "--skip-c" not in sys.argv:
+        bench_certificates(quick, budget)
+
+
+if __name__ == "__main__":
+    main()
