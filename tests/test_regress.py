@@ -84,6 +84,10 @@ def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
         # the recomputed bounds are at least as good as the claimed ones
         assert lb >= Fraction(claimed["lower_bound"]["exact"])
         assert ub <= Fraction(claimed["upper_bound"]["exact"])
+        cert = json.loads((CERTS / r["name"]).read_text())
+        assert r["verdicts"] == [c["verdict"] for c in cert["classes"]]
+        if r["name"].endswith("-optimal.cert.json"):  # the convex optimum's own network
+            assert set(r["verdicts"]) == {"globally-optimal-within"}
 
 
 # ----------------------------------------------------------------------------- tampering

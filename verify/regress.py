@@ -103,6 +103,7 @@ class Outcome:
     ``name``: path relative to the folder; ``valid``: the checker accepts it;
     ``lower_bound``/``upper_bound``: the checker's recomputed totals (``None`` if not
     recomputed); ``problems``: failed rules (or the unusable input: a missing file is named);
+    ``verdicts``: the certificate's verdict per class as the checker read it;
     ``comparison``: with ``compare`` only.
     """
 
@@ -114,6 +115,15 @@ class Outcome:
     problems: tuple[Problem, ...] = ()
     seconds: float = 0.0
     comparison: Comparison | None = None
+    verdicts: tuple[str, ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        """One word for the table: ``optimal`` (every class ``globally-optimal-within``),
+        ``suboptimal``, ``restricted``, ``inconclusive``, ``mixed`` or ``-`` (none)."""
+        short = {"globally-optimal-within": "optimal"}
+        vs = {short.get(v, v) for v in self.verdicts}
+        return "-" if not vs else vs.pop() if len(vs) == 1 else "mixed"
 
     @property
     def gap(self) -> float | None:
@@ -134,6 +144,7 @@ class Outcome:
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "path": self.path, "passed": self.passed, "valid": self.valid,
+            "verdicts": list(self.verdicts),
             "lower_bound": _q(self.lower_bound), "upper_bound": _q(self.upper_bound),
             "relative_gap": self.gap, "seconds": self.seconds,
             "failures": [p.to_dict() for p in self.problems],
@@ -245,7 +256,8 @@ def check_one(path: str | os.PathLike[str], *, name: str | None = None) -> Outco
                        seconds=time.perf_counter() - t0)
     return Outcome(label, str(p), res.valid, res.lower_bound, res.upper_bound,
                    tuple(Problem(f.rule, f.detail) for f in res.failures),
-                   time.perf_counter() - t0)
+                   time.perf_counter() - t0,
+                   verdicts=tuple(str(c.get("verdict")) for c in res.classes))
 
 
 def _bound(obj: Any) -> Fraction | None:
@@ -342,7 +354,8 @@ def regress(directory: str | os.PathLike[str], *, compare: bool = False,
         o = check_one(p, name=p.relative_to(root).as_posix())
         if compare:
             o = Outcome(o.name, o.path, o.valid, o.lower_bound, o.upper_bound, o.problems,
-                        o.seconds, compare_one(p, tolerance=tolerance, solver=solver))
+                        o.seconds, compare_one(p, tolerance=tolerance, solver=solver),
+                        o.verdicts)
         outs.append(o)
     return RegressReport(str(directory), tuple(outs), compare,
                          tolerance if compare else None, time.perf_counter() - t0)
@@ -355,15 +368,16 @@ def render_table(report: RegressReport) -> str:
     """A plain-text table (at most 100 columns) with one line per certificate, the failed
     rules under a failing one, and a summary line."""
     w = max([4] + [len(o.name) for o in report.outcomes])
-    w = min(w, 38)
-    head = f"{'name':<{w}}  {'verdict':<7}  {'LB':>12}  {'UB':>12}  {'gap':>9}  {'check s':>7}"
+    w = min(w, 32)
+    head = (f"{'name':<{w}}  {'result':<6}  {'verdict':<12}  {'LB':>11}  {'UB':>11}  "
+            f"{'gap':>8}  {'time s':>6}")
     lines = [head, "-" * len(head)]
     for o in report.outcomes:
         name = o.name if len(o.name) <= w else "…" + o.name[-(w - 1):]
-        verdict = "pass" if o.passed else "FAIL"
+        result = "pass" if o.passed else "FAIL"
         gap = "-" if o.gap is None else f"{o.gap:.2e}"
-        lines.append(f"{name:<{w}}  {verdict:<7}  {_fmt(o.lower_bound, 7):>12}  "
-                     f"{_fmt(o.upper_bound, 7):>12}  {gap:>9}  {o.seconds:>7.2f}")
+        lines.append(f"{name:<{w}}  {result:<6}  {o.verdict:<12}  {_fmt(o.lower_bound, 7):>11}  "
+                     f"{_fmt(o.upper_bound, 7):>11}  {gap:>8}  {o.seconds:>6.2f}")
         if o.comparison is not None:
             for r in o.comparison.classes:
                 lines.append(f"    compare {r['where']}: LB {_num(r['old_lower_bound'])} -> "
