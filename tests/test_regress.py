@@ -162,7 +162,15 @@ def test_not_a_certificate_is_not_skipped(tmp_path: Path,
     _copy_one("f1-optimal.cert.json", tmp_path)
     (tmp_path / "stray.json").write_text('{"hello": 1}')
     rc, _, err = _run(capsys, str(tmp_path))
-    assert rc == 1 and "stray.json FAILED" in err
+    assert rc == 1 and "stray.json FAILED: not-a-certificate" in err
+    # a data file no certificate names is reported, not skipped
+    (tmp_path / "f1-optimal.cert.json").unlink()
+    _copy_one("f1-trained.cert.json", tmp_path)
+    shutil.copyfile(CERTS / "data" / "f2.json", tmp_path / "data" / "f2.json")
+    (tmp_path / "stray.json").unlink()
+    rc, _, err = _run(capsys, str(tmp_path))
+    assert rc == 1 and "data/f2.json FAILED: not-a-certificate" in err
+    assert "data/f1.json" not in err  # named by f1-trained: skipped
 
 
 # ----------------------------------------------------------------------------- unusable input

@@ -250,6 +250,15 @@ def check_one(path: str | os.PathLike[str], *, name: str | None = None) -> Outco
     label = name if name is not None else p.as_posix()
     t0 = time.perf_counter()
     try:
+        obj = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        obj = None  # check_file names the problem
+    if isinstance(obj, dict) and "format" not in obj:
+        hint = " (a data file that no certificate names?)" if "X" in obj else ""
+        return Outcome(label, str(p), False, problems=(Problem(
+            "not-a-certificate", f"{p}: a JSON object without 'format'{hint}"),),
+            seconds=time.perf_counter() - t0)
+    try:
         res = check_file(p)
     except (InputError, *_MALFORMED) as exc:
         return Outcome(label, str(p), False, problems=(_unusable(exc),),
