@@ -367,3 +367,15 @@ def test_general_rank_degenerate_big_integer_restrictions() -> None:
     assert ch.complete and len(ch) == ch.count
     assert _pattern_set(ch) == _faces_chambers(X)
     _check_witnesses(X, ch)
+
+
+def test_general_rank_magnitudes_1e300_in_a_row() -> None:
+    # entries 1e-300 .. 1e300 mixed within rows (general position: Cover's count, exact)
+    for seed in (4, 6):
+        rng = np.random.default_rng(seed)
+        X = rng.standard_normal((7, 4)) * 10.0 ** rng.choice([-300, 0, 300], size=(7, 4))
+        ch = enumerate_chambers(X)
+        assert ch.count == cover_bound(7, 4) == len(_faces_chambers(X))
+        assert ch.complete and len(ch) == ch.count
+        assert _pattern_set(ch) == _faces_chambers(X)
+        _check_witnesses(X, ch)
