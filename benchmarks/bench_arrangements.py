@@ -66,6 +66,24 @@ def main() -> None:
         chg, tg = _timed(enumerate_chambers, Xg)
         _row(f"rank {d}, N={N} incremental", chg, tg)
 
+    print("\n== general path on degenerate data (exact restrictions, verify.faces fallback) ==")
+    for label, seed, make in (
+        ("nearly degenerate rank 4 (8x4)", 3, "near"),
+        ("1e-300..1e300 in rows (7x4)", 6, "spread"),
+        ("sparse Gaussian rank 5 (14x5)", 1001, "sparse"),
+    ):
+        g = np.random.default_rng(seed)
+        if make == "near":
+            Xd = g.standard_normal((8, 3)) @ g.standard_normal((3, 4))
+            Xd[1] = -2.0 * Xd[0]
+        elif make == "spread":
+            Xd = g.standard_normal((7, 4)) * 10.0 ** g.choice([-300, 0, 300], size=(7, 4))
+        else:
+            Xd = g.standard_normal((14, 5))
+            Xd[g.random(Xd.shape) < 0.35] = 0.0
+        chd, td = _timed(enumerate_chambers, Xd)
+        _row(label, chd, td)
+
     print("\n== sampling baseline (random Gaussian gates, as in the literature) ==")
     for samples in (10_000, 100_000):
         sm, tsm = _timed(enumerate_chambers, X3, mode="sampled", samples=samples, seed=1)

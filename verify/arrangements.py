@@ -16,7 +16,11 @@ structure, each witness the sum of the chamber's unit rays, all witnesses checke
 integer comparisons); any rank incrementally: the chambers cut by a new hyperplane ``H`` are
 the chambers of the restriction to ``H`` (exact integer normals), enumerated recursively with
 the rank-2/3 paths (:mod:`verify.restrictions`); the new witnesses are checked exactly,
-with an exact rational fallback.
+with an exact rational fallback.  Last resort for small lists (count <= 5000) that are still
+short: the chambers of the exact face enumeration :func:`verify.faces.enumerate_faces`, each
+given a float witness (rounded centre, else a short lattice vector, else a local search),
+checked exactly (``+faces`` in ``method``).  Some chambers have no float64 point at all;
+``complete`` is then False.
 
 Examples
 --------
@@ -82,7 +86,7 @@ class Chambers:
     ``sign(X u_j)`` exactly nonzero on every nonzero row.  ``complete``: the number found
     equals the independent exact ``count`` (None in sampled mode), with JSON-ready
     ``count_proof``.  ``method``: ``rank-0``, ``rank-1``, ``sort-angles``, ``extreme-rays``,
-    ``incremental`` or ``sampled`` (``+...`` when a fallback was needed).
+    ``incremental`` or ``sampled`` (``+incremental``, ``+faces`` when a fallback was needed).
     """
 
     n_samples: int

@@ -16,8 +16,16 @@ recomputed exactly against the integer normals ``G``, old chambers are matched b
 integer fingerprint of the sign vector confirmed by exact signs, and each cut chamber gets two
 children ``p +- t h_k`` (``p = B^T v`` in ``H_k``), checked with
 :func:`verify.linalg.exact_signs`, with an exact rational construction rounded by a local
-search where the float steps fail.  Nothing here decides completeness: the caller compares
-the number of distinct verified chambers with the exact count.
+search where the float steps fail.
+
+When the restricted normals need more than 53 bits, the sub-enumeration first runs on their
+rounding; if its exactly verified chambers are fewer than Cover's bound and than the exact
+count of the restriction (closed form, rank-3 lines or Zaslavsky, on the integers), it is
+redone on the exact integer normals (exact rank, ray order, lines and signs), and as a last
+resort from :func:`verify.faces.enumerate_faces`.  Chambers far thinner than float rounding
+get their float witness from a short lattice vector (LLL, python-flint) near the exact
+centre.  Nothing here decides completeness: the caller compares the number of distinct
+verified chambers with the exact count.
 
 Examples
 --------
