@@ -105,3 +105,17 @@ def test_absent_option_changes_nothing(pytester: pytest.Pytester) -> None:
     res = pytester.runpytest_subprocess("-p", "verify.pytest_plugin", "-p", "no:cacheprovider")
     res.assert_outcomes(passed=1)
     res.stdout.fnmatch_lines(["collected 1 item"])
+
+
+def test_explicit_plugin_beside_installed_entry_point(pytester: pytest.Pytester,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import entry_points
+
+    eps = [ep for ep in entry_points(group="pytest11") if ep.value == "verify.pytest_plugin"]
+    if not eps:
+        pytest.skip("the verify package is not installed with its pytest11 entry point")
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    _copy("f1-optimal.cert.json", pytester.path / "certs")
+    for extra in ([], ["-p", "verify.pytest_plugin"]):  # entry point alone, and both
+        res = pytester.runpytest_subprocess(*extra, "--verify-certificates", "certs")
+        res.assert_outcomes(passed=1)

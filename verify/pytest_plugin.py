@@ -29,9 +29,11 @@ import pytest
 
 __all__ = [
     "OPTION",
+    "ENTRY_POINT",
     "CertificateFailure",
     "CertificateFile",
     "CertificateItem",
+    "pytest_addhooks",
     "pytest_addoption",
     "pytest_make_collect_report",
 ]
@@ -47,6 +49,20 @@ class CertificateFailure(Exception):
         super().__init__(name, problems)
         self.name = name
         self.problems = problems
+
+
+#: The ``pytest11`` entry-point name of this plugin (``pyproject.toml``).
+ENTRY_POINT = "verify"
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Loaded explicitly (``-p verify.pytest_plugin``) before the installed entry point: block
+    the entry point, which would register this module a second time and stop pytest."""
+    import sys
+
+    me = sys.modules[__name__]
+    if pluginmanager.get_name(me) != ENTRY_POINT and pluginmanager.get_plugin(ENTRY_POINT) is None:
+        pluginmanager.set_blocked(ENTRY_POINT)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
