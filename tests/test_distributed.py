@@ -15,6 +15,7 @@ from verify.arrangements import enumerate_chambers  # noqa: E402
 from verify.duality import chamber_walls, oracle  # noqa: E402
 from verify.errors import InputError  # noqa: E402
 from verify.separability import orthogonal_separability  # noqa: E402
+from verify.spikefree import spike_free  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +92,33 @@ def test_separability_identical(client, case):
     # stop_at_first is order-dependent: it runs serially, same answer
     s = orthogonal_separability(X, c, stop_at_first=True)
     assert orthogonal_separability(X, c, stop_at_first=True, executor=client) == s
+
+
+def _spike_cases():
+    rng = np.random.default_rng(11)
+    x1, x2 = rng.standard_normal(2), rng.standard_normal(2)
+    F1 = [[1.65, 0.47], [0.47, 1.35]]  # the paper's Appendix F.2: spike-free
+    F2 = [[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]  # range condition fails
+    return [
+        np.array(F1),
+        np.array(F2),
+        np.array([x1, 2.0 * x1, -0.5 * x2]),  # N > rank, range condition intact
+        np.abs(rng.standard_normal((4, 3))),  # range condition fails (witness)
+        rng.standard_normal((6, 4)),
+        rng.standard_normal((3, 3)),  # full rank: faces and exact inertias, value > 1
+        np.abs(rng.standard_normal((3, 3))),
+        rng.standard_normal((4, 4)),
+        np.diag([1.0, 2.0, 3.0]),  # orthogonal rows: spike-free
+    ]
+
+
+@pytest.mark.parametrize("case", range(9))
+def test_spike_free_identical(client, case):
+    X = _spike_cases()[case]
+    serial = spike_free(X)
+    par = spike_free(X, executor=client)
+    assert par.to_dict() == serial.to_dict()
+    assert serial.spike_free is not None
 
 
 def test_map_chunks_order_and_shared(client):

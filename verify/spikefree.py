@@ -219,8 +219,43 @@ def _trivial(r: int, reason: str) -> SpikeFreeReport:
     return SpikeFreeReport(True, 0.0, None, None, None, None, reason, 0, 0, 1, r, "trivial")
 
 
+def _range_ok_chunk(sigmas: list[np.ndarray], ex: _Exact) -> list[bool]:
+    """The exact range identity of part (a) for a chunk of chambers (picklable)."""
+    out = []
+    for sigma in sigmas:
+        DA = [ex.A[i] if sigma[i] > 0 else [0] * len(ex.A[i]) for i in range(ex.N)]
+        M = int_mat_mul(ex.adj_c, [DA[i] for i in ex.prow])
+        out.append(int_mat_mul(ex.A, M) == [[ex.det_c * x for x in row] for row in DA])
+    return out
+
+
+def _chamber_forms_chunk(items: list, shared: tuple) -> list[tuple]:
+    """``(B, GF, HF, neg)`` of part (b) for a chunk of ``(sigma, below)`` (picklable)."""
+    ex, ray_w = shared
+    out = []
+    for sigma, below in items:
+        _, piv_e, _ = integer_rank([ray_w[i] for i in below])
+        B = [ray_w[below[p]] for p in piv_e]
+        GF, HF = _face_forms(ex, B, sigma)
+        _, neg, _ = inertia([[g - h for g, h in zip(gr, hr)] for gr, hr in zip(GF, HF)])
+        out.append((B, GF, HF, neg))
+    return out
+
+
+def _on(executor: Any, fn: Any, items: list, shared: Any) -> list:
+    from verify.distributed import map_chunks, n_workers, split_chunks
+
+    chunks = split_chunks(items, 4 * n_workers(executor), min_size=8)
+    return [x for part in map_chunks(fn, chunks, executor, shared=shared) for x in part]
+
+
 def spike_free(
-    X: Any, *, limit: int | None = None, samples: int = 4000, seed: int = 0
+    X: Any,
+    *,
+    limit: int | None = None,
+    samples: int = 4000,
+    seed: int = 0,
+    executor: Any = None,
 ) -> SpikeFreeReport:
     """Decide exactly whether ``X`` is spike-free and compute its spike value.
 
@@ -233,6 +268,9 @@ def spike_free(
         refute (with an exact witness) but never prove the property.
     samples, seed : int
         Number of random directions and the seed of that fallback.
+    executor : distributed.Client or concurrent.futures.Executor, optional
+        Run the exact per-chamber work (range identities, face forms and inertias) there
+        (:func:`verify.distributed.map_chunks`); the report is identical.
 
     Returns
     -------
@@ -268,9 +306,12 @@ def spike_free(
 
     # (a) range condition per chamber, exactly.
     checked = 0
-    for j in chambers:
+    range_ok = None
+    if executor is not None and n != r:
+        range_ok = _on(executor, _range_ok_chunk, [fc.signs[j] for j in chambers], ex)
+    for t, j in enumerate(chambers):
         checked += 1
-        if n == r:  # full row rank: range(X) is everything
+        if n == r or (range_ok is not None and range_ok[t]):  # full row rank: all of R^n
             continue
         sigma = fc.signs[j]
         DA = [ex.A[i] if sigma[i] > 0 else [0] * r for i in range(n)]
@@ -320,6 +361,14 @@ def spike_free(
     certified = np.zeros(len(fc), dtype=bool)
     undecided: list[str] = []
     violation: tuple[list[Fraction], Fraction] | None = None
+    pre: dict[int, tuple] = {}
+    if executor is not None:
+        below_of = [
+            np.flatnonzero(((ray_signs == 0) | (ray_signs == fc.signs[j])).all(axis=1))
+            for j in chambers
+        ]
+        items = [(fc.signs[j], b) for j, b in zip(chambers, below_of)]
+        pre = dict(zip(map(int, chambers), _on(executor, _chamber_forms_chunk, items, (ex, ray_w))))
     for j in sorted(range(len(fc)), key=lambda t: -int(fc.dims[t])):
         k = int(fc.dims[j])
         if k == 0:
@@ -357,10 +406,13 @@ def spike_free(
         if certified[j] or violation is not None:
             continue
         # ... exact certification of face j
-        _, piv_e, _ = integer_rank([ray_w[i] for i in below])
-        B = [ray_w[below[p]] for p in piv_e]
-        GF, HF = _face_forms(ex, B, sigma)
-        _, neg, _ = inertia([[g - h for g, h in zip(gr, hr)] for gr, hr in zip(GF, HF)])
+        if j in pre:
+            B, GF, HF, neg = pre[j]
+        else:
+            _, piv_e, _ = integer_rank([ray_w[i] for i in below])
+            B = [ray_w[below[p]] for p in piv_e]
+            GF, HF = _face_forms(ex, B, sigma)
+            _, neg, _ = inertia([[g - h for g, h in zip(gr, hr)] for gr, hr in zip(GF, HF)])
         if neg == 0:
             certified |= ((fc.signs == 0) | (fc.signs == sigma)).all(axis=1)
             continue
