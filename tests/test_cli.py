@@ -205,3 +205,13 @@ def test_python_dash_m(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["chambers"] == 4
+
+
+def test_quiet_turns_progress_off(capsys):
+    from verify import progress
+
+    try:
+        assert main(["--quiet", "audit", str(EXAMPLES / "f1.json"), "--no-spike"]) == 0
+        assert progress.enabled() is False
+    finally:
+        progress.set_enabled(True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from verify import __version__
 from verify.errors import InputError, VerifyError
 from verify.fileio import write_atomic
+from verify.progress import set_enabled
 from verify.render import dumps, fmt, render_audit, render_chambers
 
 __all__ = ["main", "dumps", "write_atomic"]
@@ -50,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Run 'verify demo' for the paper's data sets end to end.",
     )
     p.add_argument("--version", action="version", version=f"verify {__version__}")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bars (they appear only when stderr is a terminal)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     a = sub.add_parser(
@@ -264,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    set_enabled(not args.quiet)
     try:
         if args.command == "audit":
             return _cmd_audit(args)
@@ -289,6 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VerifyError as exc:
         print(f"verify {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `verify audit DATA | head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         print(f"verify {args.command}: interrupted", file=sys.stderr)
         return 130
