@@ -341,6 +341,7 @@ def test_exact_restriction_route_keeps_hyperplanes_floats_merge() -> None:
     assert verified(face_witnesses([tuple(r) for r in rows])) == exact_route
 
 
+@pytest.mark.slow
 def test_nearly_degenerate_rank4_is_honest_and_inside_the_exact_list() -> None:
     # exactly rank 4, numerically rank 3: chambers far thinner than float rounding
     for seed in (0, 3):
@@ -369,6 +370,7 @@ def test_general_rank_degenerate_big_integer_restrictions() -> None:
     _check_witnesses(X, ch)
 
 
+@pytest.mark.slow
 def test_general_rank_magnitudes_1e300_in_a_row() -> None:
     # entries 1e-300 .. 1e300 mixed within rows (general position: Cover's count, exact)
     for seed in (4, 6):
