@@ -130,7 +130,8 @@ def test_nearly_degenerate_data_against_the_exact_count():
     assert _euler(fc) == 1
     _check_witnesses(X, fc)
     found = {p.tobytes() for p in ch.pattern_matrix()}
-    assert found <= {b.tobytes() for b in (fc.chambers() >= 0)}
+    assert ch.complete  # the exact fallbacks of the general path recover every chamber
+    assert found == {b.tobytes() for b in (fc.chambers() >= 0)}
 
 
 def test_sampled_directions_land_in_listed_chambers():
