@@ -44,6 +44,7 @@ __all__ = [
     "n_workers",
     "executor_from_options",
     "run_gram_blocks",
+    "share",
     "DASK_HINT",
 ]
 
@@ -117,6 +118,24 @@ def split_chunks(items: Sequence[Any], n_chunks: int, *, min_size: int = 1) -> l
     return out
 
 
+def _is_future(obj: Any) -> bool:
+    return type(obj).__name__ == "Future" and hasattr(obj, "key")
+
+
+def share(obj: Any, executor: Any) -> Any:
+    """``obj`` sent once to every worker of a ``Client`` (a future that :func:`map_chunks`
+    accepts as ``shared`` without sending it again); ``obj`` itself for other executors.
+
+    Examples
+    --------
+    >>> share([1, 2], None)
+    [1, 2]
+    """
+    if _is_client(executor):
+        return executor.scatter([obj], broadcast=True, hash=False)[0]  # one object, one key
+    return obj
+
+
 def map_chunks(
     fn: Callable[..., Any],
     chunks: Sequence[Any],
@@ -137,7 +156,8 @@ def map_chunks(
         ``None`` runs in-process, in order.
     shared : object, optional
         A large object every call needs (arrays, an engine): with a ``Client`` it is
-        scattered once to all workers (``broadcast=True``) instead of being sent per task.
+        scattered once to all workers (``broadcast=True``) instead of being sent per task
+        (or pass the result of :func:`share` to reuse it over several calls).
 
     Returns
     -------
@@ -156,8 +176,8 @@ def map_chunks(
     if executor is None or len(chunks) == 0:
         return [fn(c, *args) for c in chunks]
     if _is_client(executor):
-        if shared is not None:
-            args = (executor.scatter(shared, broadcast=True, hash=False),)
+        if shared is not None and not _is_future(shared):
+            args = (share(shared, executor),)
         # one pickle (one frame) per chunk and per result: dask would otherwise walk the
         # nested lists and serialise every small array as its own frame (very slow)
         payloads = [pickle.dumps(c, protocol=5) for c in chunks]

@@ -386,30 +386,29 @@ def _two_row_pass(
                 )
 
 
-def _nnls_chunk(chunk: list, X: np.ndarray) -> list[tuple[np.ndarray, float, float]]:
-    """NNLS of a chunk of ``(D_j on the rows, rows or None for all, v)`` (picklable)."""
-    return [
-        nnls_slack(np.where(b, 1.0, -1.0)[:, None] * (X if rows is None else X[rows]), v)
-        for b, rows, v in chunk
-    ]
+def _nnls_chunk(chunk: list, shared: tuple) -> list[tuple[np.ndarray, float, float]]:
+    """NNLS of a chunk of ``(chamber, column)`` pairs of :func:`oracle` (picklable): the same
+    products as its loop (``X[arange(N)]`` is ``X``), so bit-identical results."""
+    X, P, V, walls = shared
+    out = []
+    for j, k in chunk:
+        b, Xr = (P[j], X) if walls is None else (P[j, walls[j]], X[walls[j]])
+        out.append(nnls_slack(np.where(b, 1.0, -1.0)[:, None] * Xr, V[j] if k == 0 else -V[j]))
+    return out
 
 
 def _parallel_nnls(X, P, V, walls, jj, kk, order, executor, whole: bool):
     """The NNLS results of :func:`oracle`'s loop, in its order, computed by ``executor``
-    in batches (one batch when ``whole``; else small ones, as the loop may stop early).
-    The same products as the loop (``X[arange(N)]`` is ``X``): bit-identical results."""
-    from verify.distributed import map_chunks, n_workers, split_chunks
+    in batches (one batch when ``whole``; else smaller ones, as the loop may stop early)."""
+    from verify.distributed import map_chunks, n_workers, share, split_chunks
 
     nw = n_workers(executor)
-    batch = order.size if whole else 32 * nw
+    shared = share((X, P, V, None if walls is None else list(walls)), executor)
+    batch = order.size if whole else 256 * nw
     for b0 in range(0, order.size, batch):
-        items = []
-        for t in order[b0 : b0 + batch]:
-            j, k = int(jj[t]), int(kk[t])
-            b, rows = (P[j], None) if walls is None else (P[j, walls[j]], walls[j])
-            items.append((b, rows, V[j] if k == 0 else -V[j]))
-        chunks = split_chunks(items, 4 * nw, min_size=16)
-        for res in map_chunks(_nnls_chunk, chunks, executor, shared=X):
+        pairs = list(zip(jj[order[b0 : b0 + batch]].tolist(), kk[order[b0 : b0 + batch]].tolist()))
+        chunks = split_chunks(pairs, 4 * nw, min_size=16)
+        for res in map_chunks(_nnls_chunk, chunks, executor, shared=shared):
             yield from res
 
 
