@@ -57,3 +57,19 @@ def test_tree_chained_restricted_dual_equals_primal_and_gives_its_variables():
         assert (y * (P[idx].T * (X @ (Up - U))).sum(axis=1)).min() >= 1 - 1e-7
         cost = np.linalg.norm(U, axis=0).sum() + np.linalg.norm(Up, axis=0).sum()
         assert cost == pytest.approx(prim.value, rel=REL)
+
+
+def test_restricted_value_is_never_below_the_optimum():
+    # Over an incomplete (sampled) chamber list the program is a restriction of (14): its
+    # value must be >= P*.  (Walls read off an incomplete list would relax it instead.)
+    from verify.arrangements import enumerate_chambers
+
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        X = rng.standard_normal((14, 4))
+        y = np.where(rng.random(14) < 0.5, 1, -1)
+        full = column_generation(X, y)
+        sampled = enumerate_chambers(X, mode="sampled", samples=40, seed=seed)
+        res = column_generation(X, y, chambers=sampled)
+        assert res.status == "restricted" and res.lower_bound is None
+        assert res.value >= full.value * (1 - 1e-7)

@@ -219,7 +219,14 @@ def column_generation(
     if per_round < 1 or max_rounds < 1:
         raise InputError("per_round and max_rounds must be positive integers")
     choice = _choice(solver)
-    walls = chamber_walls(X, P)
+    if complete:
+        walls = chamber_walls(X, P)
+    else:
+        # Walls read off an incomplete list can miss facets, which enlarges the cones and makes
+        # the restricted program a relaxation (a value below P*).  Keep every row instead: the
+        # restricted program is then a restriction of (14) and its value is >= P*.
+        rows = np.flatnonzero(X.any(axis=1))
+        walls = [rows for _ in range(p)]
     working = _initial_working_set(X, y, P)
     rng = np.random.default_rng(0)
     added: dict[int, int] = {}
