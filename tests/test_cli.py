@@ -166,6 +166,7 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
         first = sorted((r for r in runs if r["seed"] == 0), key=lambda r: r["steps"])
         gaps = [r["relative_gap"] for r in first]
         assert gaps == sorted(gaps, reverse=True) and gaps[-1] < 1e-3  # the gap shrinks
+        assert 1 - first[-1]["alignment"] < 1e-5  # neurons align with the optimal ones
     for cert in tmp_path.glob("*/*.cert.json"):
         assert main(["check", str(cert)]) == 0
 
