@@ -216,3 +216,42 @@ def test_quiet_turns_progress_off(capsys):
         assert progress.enabled() is False
     finally:
         progress.set_enabled(True)
+
+
+def test_convert_fortran_ordered_model_then_certify_and_check(tmp_path, capsys):
+    # A network saved from transposed arrays (Fortran order) converts to C order, which the
+    # trusted checker's pure-Python .npy reader needs.
+    W1 = np.asfortranarray(np.array([[1.0, 0.2], [0.1, 1.0]]))  # (d=2, m=2), separates F.1
+    w2 = np.array([1.0, -1.0])
+    src, out, cert = tmp_path / "f.npz", tmp_path / "c.npz", tmp_path / "c.cert.json"
+    np.savez(src, W1=W1, w2=w2)
+    assert main(["convert", str(src), "-o", str(out)]) == 0
+    data = str(EXAMPLES / "f1.json")
+    assert main(["certify", data, str(out), "-o", str(cert)]) == 0
+    assert main(["check", str(cert)]) == 0
+    assert main(["convert", str(src), "-o", str(tmp_path / "x.pt")]) == 2
+    assert "must end in .npz or .safetensors" in capsys.readouterr().err
+
+
+def test_pytorch_trained_network_end_to_end(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    X = torch.tensor([[1.65, 0.47], [-0.47, 1.35]], dtype=torch.float64)
+    y = torch.tensor([1.0, -1.0], dtype=torch.float64)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(2, 8, bias=False), torch.nn.ReLU(), torch.nn.Linear(8, 1, bias=False)
+    ).double()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2000):
+        opt.zero_grad()
+        torch.nn.functional.softplus(-y * model(X)[:, 0]).sum().backward()
+        opt.step()
+    pt, npz, cert = tmp_path / "net.pt", tmp_path / "net.npz", tmp_path / "net.cert.json"
+    torch.save(model.state_dict(), pt)
+    data = str(EXAMPLES / "f1.json")
+    assert main(["certify", data, str(pt), "-o", str(cert)]) == 2
+    assert "verify convert" in capsys.readouterr().err
+    assert main(["convert", str(pt), "-o", str(npz)]) == 0
+    assert main(["certify", data, str(npz), "-o", str(cert)]) == 0
+    assert main(["check", str(cert), "--json"]) == 0
+    capsys.readouterr()

@@ -360,7 +360,8 @@ def read_model(path: str | Path) -> tuple[Any, tuple[int, ...], Any, tuple[int, 
         arrays, meta = _read_safetensors(p, name)
         bias = str(meta.get("bias_feature", "false")).lower() == "true"
     else:
-        raise InputError(f"{name}: the checker reads .npz and .safetensors models, not {suffix!r}")
+        raise InputError(f"{name}: the checker reads .npz and .safetensors models, not "
+                         f"{suffix!r}; convert it first: verify convert {name} -o MODEL.npz")
     if "W1" not in arrays or "w2" not in arrays:
         raise InputError(f"{name}: the model file needs arrays 'W1' and 'w2'")
     (s1, f1), (s2, f2) = arrays["W1"], arrays["w2"]

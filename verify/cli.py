@@ -34,6 +34,7 @@ EXAMPLES = {
     "demo": "example: verify demo --outdir demo-out",
     "train": "example: verify train examples/f1.json --neurons 10 --steps 5000 "
     "--schedule loss-scaled -o f1-net.npz --record f1-traj.npz",
+    "convert": "example: verify convert net.pt -o net.npz",
     "plot": "example: verify plot circle examples/f1.json --trajectory f1-traj.npz -o f1.png",
     "solve": "example: verify solve examples/f1.json --json -o f1-opt.npz",
     "certify": "example: verify certify examples/f1.json f1-opt.npz -o f1.cert.json",
@@ -153,6 +154,19 @@ def _training_parsers(sub: Any) -> None:
     t.add_argument("--record", metavar="TRAJ.npz", default=None,
                    help="also record the trajectory at log-spaced steps")
     t.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    v = sub.add_parser(
+        "convert",
+        help="convert a network (.pt/.pth state_dict, .npz, .safetensors) to .npz/.safetensors",
+        description="Read a trained network (a PyTorch state_dict of Linear(d, m, bias=False) -> "
+        "ReLU -> Linear(m, 1, bias=False) with torch.load(weights_only=True), or .npz / "
+        ".safetensors with W1 (d x m) and w2 (m)) and write it as .npz or .safetensors, the "
+        "formats 'verify check' reads. A first-layer bias becomes the last row of W1 (load the "
+        "data with --bias).",
+        epilog=EXAMPLES["convert"],
+    )
+    v.add_argument("model", metavar="MODEL", help="network file (.pt, .pth, .npz, .safetensors)")
+    v.add_argument("-o", "--output", metavar="OUT", required=True,
+                   help="output network (.npz or .safetensors)")
     g = sub.add_parser(
         "plot",
         help="draw one of the paper's figures (PNG, SVG or PDF)",
@@ -280,6 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_train(args)
         if args.command == "plot":
             return _cmd_plot(args)
+        if args.command == "convert":
+            return _cmd_convert(args)
         if args.command == "solve":
             return _cmd_solve(args)
         if args.command == "certify":
@@ -413,6 +429,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
               f"margin {res.margin:.6g}, UB(theta) {fmt(summary['ub'])}")
         print(f"network written to {args.output}"
               + (f", trajectory to {args.record}" if args.record else ""))
+    return 0
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from verify.model_io import load_weights, save_model
+
+    if not str(args.output).lower().endswith((".npz", ".safetensors")):
+        raise InputError(f"-o: the output must end in .npz or .safetensors, got {args.output}")
+    mw = load_weights(args.model)
+    save_model(args.output, mw.W1, mw.w2, bias_feature=mw.has_bias_feature)
+    note = " (W1's last row is a first-layer bias: use --bias with the data)" \
+        if mw.has_bias_feature else ""
+    print(f"{args.model} ({mw.format}) written to {args.output}{note}")
     return 0
 
 

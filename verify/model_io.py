@@ -514,6 +514,7 @@ def save_model(
     """
     p = Path(path)
     A, b = check_weights(W1, w2, source=str(path))
+    A, b = np.ascontiguousarray(A), np.ascontiguousarray(b)  # C order: what the checker reads
     suffix = p.suffix.lower()
     if suffix == ".safetensors":
         meta = {"bias_feature": "true"} if bias_feature else None
