@@ -255,3 +255,18 @@ def test_pytorch_trained_network_end_to_end(tmp_path, capsys):
     assert main(["certify", data, str(npz), "-o", str(cert)]) == 0
     assert main(["check", str(cert), "--json"]) == 0
     capsys.readouterr()
+
+
+def test_audit_on_a_local_cluster_is_identical(capsys):
+    pytest.importorskip("distributed")
+    data = str(EXAMPLES / "grid3.json")
+    assert main(["audit", data, "--json"]) == 0
+    serial = capsys.readouterr().out
+    assert main(["audit", data, "--json", "--workers", "2"]) == 0
+    assert capsys.readouterr().out == serial
+
+
+def test_cluster_options_bad_input(capsys):
+    data = str(EXAMPLES / "f1.json")
+    assert main(["audit", data, "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "at most one" in capsys.readouterr().err

@@ -107,6 +107,7 @@ def audit(
     limit: int = DEFAULT_LIMIT,
     stop_at_first: bool = False,
     spike: bool = True,
+    executor: Any = None,
 ) -> AuditReport:
     """Audit a data set: rank, orthogonal separability, spike-free property, chambers.
 
@@ -120,6 +121,9 @@ def audit(
         Stop the separability check at the first violating pair.
     spike : bool, keyword-only
         Run the spike-free test.
+    executor : distributed.Client or concurrent.futures.Executor, keyword-only
+        Run the Gram blocks and the per-chamber spike-free work there
+        (:func:`verify.distributed.executor_from_options`); results are identical.
 
     Returns
     -------
@@ -135,9 +139,11 @@ def audit(
     """
     X = dataset.X
     rank = exact_rank(X)
-    sep = orthogonal_separability(X, dataset.class_index, stop_at_first=stop_at_first)
+    sep = orthogonal_separability(
+        X, dataset.class_index, stop_at_first=stop_at_first, executor=executor
+    )
     chambers, complete, proof, enum = _chambers(X, limit)
-    spike_report = spike_free(X, limit=limit) if spike else None
+    spike_report = spike_free(X, limit=limit, executor=executor) if spike else None
     return AuditReport(
         dataset=dataset.summary(),
         rank=rank,

@@ -79,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
         help="stop the separability check at the first violating pair",
     )
     a.add_argument("--no-spike", action="store_true", help="skip the spike-free test")
+    _cluster_args(a)
 
     e = sub.add_parser(
         "enumerate",
@@ -257,6 +258,14 @@ def _regress_parser(sub: Any) -> None:
     r.add_argument("--solver", default=None, help="conic solver of --compare (default: auto)")
 
 
+def _cluster_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help="run the heavy parts on a local dask cluster of N worker processes "
+                   "(needs the 'dask' extra); results are identical")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run them on an existing dask cluster (e.g. tcp://host:8786)")
+
+
 def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", metavar="DATA", help="data set: .npz (X, y), .csv or .json")
     p.add_argument("--bias", action="store_true", help="append a constant feature (a bias)")
@@ -326,14 +335,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _cmd_audit(args: argparse.Namespace) -> int:
     from verify.audit import DEFAULT_LIMIT, audit
     from verify.data import load_dataset
+    from verify.distributed import executor_from_options
 
     ds = load_dataset(args.data, bias=args.bias)
-    rep = audit(
-        ds,
-        limit=args.limit or DEFAULT_LIMIT,
-        stop_at_first=args.first_violation,
-        spike=not args.no_spike,
-    )
+    with executor_from_options(args.workers, args.scheduler) as executor:
+        rep = audit(
+            ds,
+            limit=args.limit or DEFAULT_LIMIT,
+            stop_at_first=args.first_violation,
+            spike=not args.no_spike,
+            executor=executor,
+        )
     obj = rep.to_dict()
     if args.output:
         write_atomic(args.output, dumps(obj))
