@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
 import sys
 import tempfile
 import time
@@ -93,8 +94,7 @@ def _cert_case(N: int, tmp: Path) -> tuple[int, int, float, float]:
     save_model(model, W1, w2)
     net = load_network(model, n_features=ds.n_features)
     cert = tmp / f"c{N}.json"
-    obj = build_certificate(ds, net, data_path=data, model_path=model, cert_path=cert,
-                            limit=10**7)
+    obj = build_certificate(ds, net, data_path=data, model_path=model, cert_path=cert, limit=10**7)
     text = dumps_certificate(obj)
     cert.write_text(text)
     t_build = time.perf_counter() - t0
@@ -121,13 +121,19 @@ def bench_certificates(quick: bool, budget: float) -> None:
                 if guess > budget:
                     _extrapolate(done, N, guess)
                     continue
-            try:
-                p, nbytes, tb, tc = _cert_case(N, Path(d))
-            except VerifyError as exc:
-                print(f"{'-':>10} {N:>8}  FAILED: {type(exc).__name__}: {exc}"[:160], flush=True)
+            # each size in its own process: a crash (seen: SIGSEGV at N=317) is reported
+            run = subprocess.run(
+                [sys.executable, __file__, "--cert-case", str(N), d],
+                capture_output=True,
+                text=True,
+            )
+            if run.returncode != 0:
+                why = (run.stdout + run.stderr).strip().splitlines()[-1:] or [""]
+                print(f"{'-':>10} {N:>8}  FAILED (exit {run.returncode}) {why[0]}"[:160])
                 if len(done) >= 2:
                     _extrapolate(done, N, math.nan)
                 continue
+            p, nbytes, tb, tc = json.loads(run.stdout.strip().splitlines()[-1])
             done.append((N, p, nbytes, tb, tc))
             print(f"{p:>10} {N:>8} {nbytes:>12} {tb:>9.2f} {tc:>9.2f}", flush=True)
             if tb > budget:
@@ -148,6 +154,13 @@ def _extrapolate(done, N: int, build_guess: float) -> None:
 
 
 def main() -> None:
+    if "--cert-case" in sys.argv:  # one size, in a child process
+        i = sys.argv.index("--cert-case")
+        try:
+            print(json.dumps(_cert_case(int(sys.argv[i + 1]), Path(sys.argv[i + 2]))))
+        except VerifyError as exc:
+            raise SystemExit(f"{type(exc).__name__}: {exc}") from exc
+        return
     quick = "--quick" in sys.argv
     budget = float(sys.argv[sys.argv.index("--budget") + 1]) if "--budget" in sys.argv else 300
     if "--skip-ab" not in sys.argv:
