@@ -73,3 +73,21 @@ def test_restricted_value_is_never_below_the_optimum():
         res = column_generation(X, y, chambers=sampled)
         assert res.status == "restricted" and res.lower_bound is None
         assert res.value >= full.value * (1 - 1e-7)
+
+
+def test_windowed_tree_for_large_working_sets_gives_the_same_optimum(monkeypatch):
+    from verify import colgen
+
+    X, y = random_problem(5, 30, 3)
+    exact = column_generation(X, y)
+    monkeypatch.setattr(colgen, "_MST_DENSE_MAX", 10)  # force the memory-light tree
+    P = enumerate_chambers(X).pattern_matrix()
+    parent = colgen._tree_parents(P)
+    for j in range(len(parent)):  # a forest rooted at the empty pattern: no cycles
+        k, steps = j, 0
+        while k >= 0:
+            k, steps = parent[k], steps + 1
+            assert steps <= len(parent)
+    windowed = column_generation(X, y)
+    assert windowed.status == exact.status == "optimal"
+    assert abs(windowed.value - exact.value) <= 1e-7 * exact.value

@@ -76,12 +76,34 @@ def _initial_working_set(
     return found
 
 
-def _tree_parents(P: np.ndarray) -> np.ndarray:
-    """Parent of each pattern in a minimum spanning tree of the Hamming distances (Prim),
-    rooted at the empty pattern (parent ``-1``)."""
+#: Largest working set for the exact (dense, ``p x p``) minimum spanning tree.
+_MST_DENSE_MAX = 3000
+
+
+def _tree_parents(P: np.ndarray, *, window: int = 64) -> np.ndarray:
+    """Parent of each pattern in a spanning tree of small Hamming distances, rooted at the
+    empty pattern (parent ``-1``).
+
+    Up to :data:`_MST_DENSE_MAX` patterns: the minimum spanning tree (Prim, dense distances).
+    Beyond that the dense ``p x p`` matrix would not fit in memory: patterns are sorted
+    lexicographically and each takes the nearest of the ``window`` patterns before it (or the
+    root), which is still a tree (parents come first) with short edges.  Any spanning tree gives
+    the same program; short edges only keep it sparse.
+    """
     p = P.shape[0]
     Pf = P.astype(np.float64)
     cnt = Pf.sum(axis=1)
+    if p > _MST_DENSE_MAX:
+        order = np.lexsort(P.T[::-1])
+        parent = np.full(p, -1, dtype=np.int64)
+        for pos in range(1, p):
+            j = order[pos]
+            prev = order[max(0, pos - window):pos]
+            dist = cnt[prev] + cnt[j] - 2.0 * (Pf[prev] @ Pf[j])
+            k = int(np.argmin(dist))
+            if dist[k] < cnt[j]:
+                parent[j] = prev[k]
+        return parent
     H = cnt[:, None] + cnt[None, :] - 2.0 * (Pf @ Pf.T)  # Hamming distances (exact integers)
     best = cnt.copy()
     parent = np.full(p, -1, dtype=np.int64)
