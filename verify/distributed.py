@@ -214,7 +214,7 @@ def executor_from_options(
     """Context manager for ``--workers N`` / ``--scheduler ADDRESS``.
 
     ``workers`` starts a local cluster (``LocalCluster(n_workers=workers,
-    threads_per_worker=1, processes=True, dashboard_address=None)``) and yields a
+    threads_per_worker=1, processes=True, dashboard_address=":0")``) and yields a
     ``Client`` on it; ``scheduler`` connects a ``Client`` to an existing cluster (within
     :data:`CONNECT_TIMEOUT` seconds); neither yields ``None`` (everything in-process).
     Everything started here is shut down on exit.
@@ -250,7 +250,7 @@ def executor_from_options(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: never a clash with 8787
         )
         try:
             client = distributed.Client(cluster)
