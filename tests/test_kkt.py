@@ -234,3 +234,23 @@ def test_kkt_gram_path_agrees_with_dense(monkeypatch):
     monkeypatch.setattr(kkt, "_DENSE_LIMIT", 10**9)
     d = kkt_dual(rnd, Z, yz, support_tol=10.0)
     assert abs(g.residual - d.residual) < 1e-6 * max(1.0, d.residual)
+
+
+def test_theorem3_value_on_optimal_and_rotated_networks():
+    from verify.convex import solve_orthogonally_separable
+    from verify.data import paper_dataset
+    from verify.kkt import theorem3
+
+    ds = paper_dataset("F.1")
+    sol = solve_orthogonally_separable(ds.X, ds.y)
+    W1 = np.stack([n.w1 for n in sol.neurons], axis=1)
+    w2 = np.array([n.w2 for n in sol.neurons])
+    opt = theorem3(Network(W1=W1, w2=w2), ds.X, ds.y)
+    assert opt.complete and abs(float(opt.dual_norm) - 1) < 1e-6
+    assert abs(float(opt.lower_bound) - sol.value) < 1e-6 * sol.value
+    c, s = np.cos(0.1), np.sin(0.1)
+    rotated = Network(W1=np.array([[c, -s], [s, c]]) @ W1, w2=w2)
+    bad = theorem3(rotated, ds.X, ds.y)
+    assert float(bad.lower_bound) <= sol.value * (1 + 1e-9)  # always a valid lower bound
+    # not a KKT point: the Prop. 3 fit fails, and its lambda certifies little
+    assert bad.fit.residual > 1e-3 and float(bad.lower_bound) < 0.9 * sol.value

@@ -48,6 +48,8 @@ __all__ = [
     "loss_weights",
     "alignment",
     "covers_both_classes",
+    "Theorem3",
+    "theorem3",
 ]
 
 
@@ -340,3 +342,77 @@ def covers_both_classes(D_hat: Any, w2: Any, y: Any) -> Coverage:
         positive_cover=tuple(int(i) for i in np.flatnonzero(pos)),
         negative_cover=tuple(int(i) for i in np.flatnonzero(neg)),
     )
+
+
+@dataclass(frozen=True)
+class Theorem3:
+    """Theorem 3 on a trained network: is its own KKT multiplier ``λ`` dual feasible?
+
+    Attributes
+    ----------
+    fit : KKTFit
+        The Prop. 3 fit of ``λ`` (a fit: see its residual).
+    dual_norm : Fraction
+        Rigorous upper bound ``s`` of ``max_{j,±} min_{z≥0} ‖±X^T D_j λ + X^T(2D_j − I) z‖``
+        over every chamber (exact recomputation from the NNLS multipliers).
+    lower_bound : Fraction or None
+        ``y^T λ / max(1, s)`` — a valid lower bound of ``P*`` whatever the fit's quality,
+        when the chamber list is complete (else ``None``).
+    chambers : int
+    complete : bool
+    """
+
+    fit: KKTFit
+    dual_norm: Any
+    lower_bound: Any
+    chambers: int
+    complete: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fit": self.fit.to_dict(),
+            "dual_norm": float(self.dual_norm),
+            "lower_bound": None if self.lower_bound is None else float(self.lower_bound),
+            "chambers": self.chambers,
+            "complete": self.complete,
+        }
+
+
+def theorem3(net: Network, X: Any, y: Any, *, chambers: Any = None, limit: int | None = None,
+             **fit_options: Any) -> Theorem3:
+    """Fit ``λ`` to a binary network (Prop. 3) and test its dual feasibility (Theorem 3).
+
+    Examples
+    --------
+    >>> from verify.data import paper_dataset
+    >>> from verify.convex import solve_orthogonally_separable
+    >>> ds = paper_dataset("F.1")
+    >>> sol = solve_orthogonally_separable(ds.X, ds.y)
+    >>> W1 = np.stack([n.w1 for n in sol.neurons], axis=1)
+    >>> w2 = np.array([n.w2 for n in sol.neurons])
+    >>> t = theorem3(Network(W1=W1, w2=w2), ds.X, ds.y)
+    >>> abs(float(t.dual_norm) - 1) < 1e-6, abs(float(t.lower_bound) - sol.value) < 1e-6
+    (True, True)
+    """
+    from fractions import Fraction
+
+    from verify.arrangements import enumerate_chambers
+    from verify.bounds import certified_dual_norm, exact_yT_lam, project_lambda
+    from verify.duality import oracle
+
+    fit = kkt_dual(net, X, y, **fit_options)
+    Xa = np.asarray(X, dtype=np.float64)
+    ya = np.asarray(y, dtype=np.float64)
+    lam = project_lambda(ya, np.asarray(fit.lam, dtype=np.float64))
+    ch = enumerate_chambers(Xa, limit=limit) if chambers is None else chambers
+    P = ch.pattern_matrix()
+    res = oracle(Xa, lam, P, keep_slack=True)
+    zp: list[Any] = [None] * P.shape[0]
+    zm: list[Any] = [None] * P.shape[0]
+    for (j, sg), z in res.slack.items():
+        (zp if sg > 0 else zm)[j] = z
+    s, _ = certified_dual_norm(Xa, lam, P, zp, zm)
+    lb = None
+    if ch.complete:
+        lb = exact_yT_lam(ya, lam) / max(Fraction(1), s)
+    return Theorem3(fit, s, lb, len(P), bool(ch.complete))
