@@ -270,3 +270,18 @@ def test_cluster_options_bad_input(capsys):
     data = str(EXAMPLES / "f1.json")
     assert main(["audit", data, "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]) == 2
     assert "at most one" in capsys.readouterr().err
+
+
+def test_certify_on_a_local_cluster_is_byte_identical(tmp_path, capsys):
+    pytest.importorskip("distributed")
+    rng = np.random.default_rng(7)
+    data = tmp_path / "g.json"
+    X = rng.standard_normal((16, 3))
+    data.write_text(json.dumps({"X": X.tolist(), "y": [1, -1] * 8}))
+    model = tmp_path / "opt.npz"
+    assert main(["solve", str(data), "-o", str(model)]) == 0
+    a, b = tmp_path / "a.cert.json", tmp_path / "b.cert.json"
+    assert main(["certify", str(data), str(model), "-o", str(a)]) == 0
+    assert main(["certify", str(data), str(model), "-o", str(b), "--workers", "2"]) == 0
+    assert a.read_bytes() == b.read_bytes()
+    assert json.loads(a.read_text())["classes"][0]["method"] == "chambers"

@@ -131,7 +131,7 @@ def _round(q: Fraction, up: bool, bits: int = 64) -> Fraction:
 
 def solve_binary(
     X: np.ndarray, y: np.ndarray, *, solver: str | None = None, limit: int = DEFAULT_LIMIT,
-    spike: bool = True,
+    spike: bool = True, executor: Any = None,
 ) -> tuple[ConvexSolution, str, bool, Any]:
     """Solve one binary problem by the fastest proven route: ``(solution, method,
     orthogonal, chambers)``.
@@ -139,7 +139,8 @@ def solve_binary(
     Orthogonally separable (decided exactly) → closed form; else, when ``N <= max(d, 12)`` and
     ``spike``, Remark 1 if :mod:`verify.spikefree` proves ``X`` spike-free; else the exact chambers
     (at most ``limit``) and column generation; beyond the limit, sampled chambers
-    (``restricted``, no lower bound).
+    (``restricted``, no lower bound).  ``executor`` (a dask ``Client``) runs the oracle's
+    per-chamber work there; results are identical.
     """
     from verify.arrangements import enumerate_chambers
     from verify.separability import orthogonal_separability
@@ -162,13 +163,15 @@ def solve_binary(
         ch = enumerate_chambers(X, limit=limit)
     except EnumerationLimitError:
         ch = enumerate_chambers(X, mode="sampled", samples=_SAMPLES)
-        return column_generation(X, y, chambers=ch, solver=solver), "restricted", False, None
-    sol = column_generation(X, y, chambers=ch, solver=solver)
+        sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor)
+        return sol, "restricted", False, None
+    sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor)
     return sol, "column-generation", False, (ch if ch.complete else None)
 
 
 def solve_dataset(
-    ds: Dataset, *, solver: str | None = None, limit: int = DEFAULT_LIMIT, spike: bool = True
+    ds: Dataset, *, solver: str | None = None, limit: int = DEFAULT_LIMIT, spike: bool = True,
+    executor: Any = None,
 ) -> list[ClassSolve]:
     """Solve every one-vs-all problem ``y = Y[:, k]`` (one problem for binary data).
 
@@ -182,7 +185,8 @@ def solve_dataset(
     for k in range(ds.Y.shape[1]):
         y = ds.Y[:, k].astype(np.float64)
         label = ds.positive_label if ds.is_binary else ds.classes[k]
-        sol, method, orth, ch = solve_binary(ds.X, y, solver=solver, limit=limit, spike=spike)
+        sol, method, orth, ch = solve_binary(ds.X, y, solver=solver, limit=limit, spike=spike,
+                                             executor=executor)
         out.append(ClassSolve(k, _json(label), y, sol, method, orth, ch))
     return out
 
@@ -238,9 +242,10 @@ def _strs(a: Any) -> list[Any]:
     return [_strs(r) for r in a]
 
 
-def _chamber_evidence(X: np.ndarray, lam: np.ndarray, ch: Any) -> tuple[dict[str, Any], Fraction]:
+def _chamber_evidence(X: np.ndarray, lam: np.ndarray, ch: Any,
+                      executor: Any = None) -> tuple[dict[str, Any], Fraction]:
     P = ch.pattern_matrix()
-    res = oracle(X, lam, P, keep_slack=True)
+    res = oracle(X, lam, P, keep_slack=True, executor=executor)
     zp: list[Any] = [None] * P.shape[0]
     zm: list[Any] = [None] * P.shape[0]
     mults = []
@@ -281,7 +286,8 @@ def _objective_lower(X: np.ndarray, y: np.ndarray, W1: np.ndarray, w2: np.ndarra
 
 
 def _class_entry(
-    X: np.ndarray, cs: ClassSolve, sub: Network, *, limit: int, tol: Fraction
+    X: np.ndarray, cs: ClassSolve, sub: Network, *, limit: int, tol: Fraction,
+    executor: Any = None,
 ) -> dict[str, Any]:
     from verify.arrangements import enumerate_chambers
 
@@ -309,7 +315,7 @@ def _class_entry(
             except EnumerationLimitError:
                 ch = None
         if ch is not None and ch.complete:
-            ev, s = _chamber_evidence(X, lam, ch)
+            ev, s = _chamber_evidence(X, lam, ch, executor)
             entry["method"] = "chambers"
             entry["evidence"] = ev
         else:
@@ -369,8 +375,12 @@ def build_certificate(
     limit: int = DEFAULT_LIMIT,
     tolerance: Fraction = DEFAULT_TOLERANCE,
     solves: list[ClassSolve] | None = None,
+    executor: Any = None,
 ) -> dict[str, Any]:
     """The certificate (a JSON-ready dict) of the trained network ``net`` on ``ds``.
+
+    ``executor`` (a dask ``Client``, :func:`verify.distributed.executor_from_options`) runs the
+    per-chamber oracle and slack multipliers there; the certificate is identical.
 
     Raises
     ------
@@ -388,10 +398,10 @@ def build_certificate(
         raise InputError(f"the model expects {net.n_features} features, the data have "
                          f"{ds.n_features}")
     if solves is None:
-        solves = solve_dataset(ds, solver=solver, limit=limit)
+        solves = solve_dataset(ds, solver=solver, limit=limit, executor=executor)
     subs = {k: sub for k, sub, _ in iter_classes(net, ds.Y if K > 1 else ds.Y[:, 0])}
-    entries = [_class_entry(ds.X, cs, subs[cs.index], limit=limit, tol=tolerance)
-               for cs in solves]
+    entries = [_class_entry(ds.X, cs, subs[cs.index], limit=limit, tol=tolerance,
+                            executor=executor) for cs in solves]
     lbs = [e["lower_bound"] for e in entries]
     total_lb = None if any(v is None for v in lbs) else sum(
         (Fraction(v["exact"]) for v in lbs), Fraction(0))

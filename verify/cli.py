@@ -202,6 +202,7 @@ def _certificate_parsers(sub: Any) -> None:
                    "(.npz or .safetensors)")
     s.add_argument("--limit", type=_positive_int, default=None,
                    help="largest number of chambers to enumerate (default 200000)")
+    _cluster_args(s)
     c = sub.add_parser(
         "certify",
         help="write a JSON optimality certificate of a trained network",
@@ -218,6 +219,7 @@ def _certificate_parsers(sub: Any) -> None:
     c.add_argument("--tolerance", default=None, metavar="GAP",
                    help="relative gap called globally optimal (default 1e-6)")
     c.add_argument("--json", action="store_true", help="print the certificate on stdout")
+    _cluster_args(c)
     c.add_argument("--no-self-check", action="store_true",
                    help="skip re-checking the certificate with the trusted checker before writing")
     k = sub.add_parser(
@@ -477,7 +479,11 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     from verify.solvers import choose_solver
 
     ds = load_dataset(args.data, bias=args.bias)
-    solves = solve_dataset(ds, solver=args.solver, limit=args.limit or DEFAULT_LIMIT)
+    from verify.distributed import executor_from_options
+
+    with executor_from_options(args.workers, args.scheduler) as executor:
+        solves = solve_dataset(ds, solver=args.solver, limit=args.limit or DEFAULT_LIMIT,
+                               executor=executor)
     if args.output:
         W1, w2 = optimal_weights(solves, ds.n_features)
         save_model(args.output, W1, w2, bias_feature=ds.bias)
@@ -522,10 +528,14 @@ def _cmd_certify(args: argparse.Namespace) -> int:
             raise InputError(f"--tolerance: expected 0 <= GAP < 1, got {args.tolerance}")
     ds = load_dataset(args.data, bias=args.bias)
     net = load_network(args.model, n_features=ds.n_features, data_bias=ds.bias)
-    cert = build_certificate(
-        ds, net, data_path=args.data, model_path=args.model, cert_path=args.output,
-        solver=args.solver, limit=args.limit or DEFAULT_LIMIT, tolerance=tol,
-    )
+    from verify.distributed import executor_from_options
+
+    with executor_from_options(args.workers, args.scheduler) as executor:
+        cert = build_certificate(
+            ds, net, data_path=args.data, model_path=args.model, cert_path=args.output,
+            solver=args.solver, limit=args.limit or DEFAULT_LIMIT, tolerance=tol,
+            executor=executor,
+        )
     if not args.no_self_check:
         from verify.checker import check_certificate
         from verify.checker_io import read_data, read_model

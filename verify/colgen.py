@@ -186,6 +186,7 @@ def column_generation(
     max_rounds: int = 100,
     per_round: int | None = None,
     limit: int | None = None,
+    executor: Any = None,
 ) -> ConvexSolution:
     """Program (14) by column generation over the chambers, with the exact Lemma-4 oracle.
 
@@ -282,7 +283,8 @@ def column_generation(
         if sol.status not in (Status.RESTRICTED, Status.INACCURATE):
             break
         thr = 1.0 + (max(tol, LOOSE_TOL * 10) if loose_phase else tol)
-        res = oracle(X, sol.lam, P, threshold=thr, top=per_round, walls=walls)
+        res = oracle(X, sol.lam, P, threshold=thr, top=per_round, walls=walls,
+                     executor=executor)
         best = res.values.max(axis=1)
         order = [int(j) for j in np.argsort(-best, kind="stable") if best[j] > thr]
         inset = set(working)
@@ -327,7 +329,7 @@ def column_generation(
     ids = np.asarray(working)
     neurons = tuple(Neuron(n.sign, n.direction, n.norm, int(ids[n.pattern])) for n in sol.neurons)
     ub, neurons = _network_ub(X, y, neurons)
-    res, zp, zm = _slacks(X, sol.lam, P, walls)
+    res, zp, zm = _slacks(X, sol.lam, P, walls, executor)
     lb = lower_bound(X, y, sol.lam, P, zp, zm) if complete else None
     status = sol.status
     msg = [sol.message] if sol.message else []

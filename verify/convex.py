@@ -361,9 +361,10 @@ def _primal_problem(
     return cp.Problem(cp.Minimize(obj), cons), U, Up, margin
 
 
-def _slacks(X: np.ndarray, lam: np.ndarray, P: np.ndarray, walls: list[np.ndarray] | None = None):
+def _slacks(X: np.ndarray, lam: np.ndarray, P: np.ndarray, walls: list[np.ndarray] | None = None,
+            executor: Any = None):
     """Oracle over ``P`` with the NNLS slack multipliers (zero where not needed)."""
-    res = oracle(X, lam, P, keep_slack=True, walls=walls)
+    res = oracle(X, lam, P, keep_slack=True, walls=walls, executor=executor)
     zp: list[Any] = [None] * P.shape[0]
     zm: list[Any] = [None] * P.shape[0]
     for (j, sgn), z in res.slack.items():

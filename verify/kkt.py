@@ -398,7 +398,7 @@ def theorem3(net: Network, X: Any, y: Any, *, chambers: Any = None, limit: int |
 
     from verify.arrangements import enumerate_chambers
     from verify.bounds import certified_dual_norm, exact_yT_lam, project_lambda
-    from verify.duality import oracle
+    from verify.convex import _slacks
 
     fit = kkt_dual(net, X, y, **fit_options)
     Xa = np.asarray(X, dtype=np.float64)
@@ -406,11 +406,7 @@ def theorem3(net: Network, X: Any, y: Any, *, chambers: Any = None, limit: int |
     lam = project_lambda(ya, np.asarray(fit.lam, dtype=np.float64))
     ch = enumerate_chambers(Xa, limit=limit) if chambers is None else chambers
     P = ch.pattern_matrix()
-    res = oracle(Xa, lam, P, keep_slack=True)
-    zp: list[Any] = [None] * P.shape[0]
-    zm: list[Any] = [None] * P.shape[0]
-    for (j, sg), z in res.slack.items():
-        (zp if sg > 0 else zm)[j] = z
+    _, zp, zm = _slacks(Xa, lam, P)
     s, _ = certified_dual_norm(Xa, lam, P, zp, zm)
     lb = None
     if ch.complete:
