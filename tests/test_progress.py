@@ -34,3 +34,12 @@ def test_silent_when_not_a_terminal_or_quiet():
     finally:
         P.set_enabled(True)
     assert out.getvalue() == ""
+
+
+def test_close_is_idempotent_and_ends_the_line():
+    out = _Tty()
+    bar = P.progress("checking", total=2, stream=out)
+    bar.advance(2)
+    bar.close()
+    bar.close()
+    assert out.getvalue().count("\n") == 1 and "2/2" in out.getvalue()

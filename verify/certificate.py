@@ -42,6 +42,7 @@ from verify.duality import certified_dual_norm, oracle, project_lambda, upper_bo
 from verify.errors import EnumerationLimitError, InputError
 from verify.exact import exact_sign_dot, format_rational, sqrt_bounds
 from verify.network import Network, exact_margins, objective_upper_bound
+from verify.progress import progress
 from verify.solvers import choose_solver
 
 __all__ = [
@@ -400,8 +401,12 @@ def build_certificate(
     if solves is None:
         solves = solve_dataset(ds, solver=solver, limit=limit, executor=executor)
     subs = {k: sub for k, sub, _ in iter_classes(net, ds.Y if K > 1 else ds.Y[:, 0])}
-    entries = [_class_entry(ds.X, cs, subs[cs.index], limit=limit, tol=tolerance,
-                            executor=executor) for cs in solves]
+    entries = []
+    with progress("certifying", total=len(solves)) as bar:
+        for cs in solves:
+            entries.append(_class_entry(ds.X, cs, subs[cs.index], limit=limit, tol=tolerance,
+                                        executor=executor))
+            bar.advance()
     lbs = [e["lower_bound"] for e in entries]
     total_lb = None if any(v is None for v in lbs) else sum(
         (Fraction(v["exact"]) for v in lbs), Fraction(0))

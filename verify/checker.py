@@ -36,6 +36,7 @@ from verify.checker_io import (
 )
 from verify.errors import InputError
 from verify.exact import format_rational, parse_rational, sqrt_bounds
+from verify.progress import progress
 
 __all__ = [
     "FORMAT",
@@ -389,7 +390,9 @@ def check_certificate(
     total_lb: Fraction | None = Fraction(0)
     total_ub = Fraction(0)
     summary = []
+    bar = progress("checking", total=len(entries))
     for c, ent in enumerate(entries):
+        bar.advance()
         where = f"class {c}"
         k = _get(ent, "index", int, where)
         if k != c:
@@ -479,6 +482,7 @@ def check_certificate(
         summary.append({"index": k, "label": want, "lower_bound": None if lb is None else _fl(lb),
                         "upper_bound": _fl(ub), "verdict": verdict,
                         "relative_gap": None if lb is None else _fl((ub - lb) / ub)})
+    bar.close()
     tot = _get(cert, "total", dict, "certificate")
     tl, tu = _bound(tot.get("lower_bound"), "total"), _bound(tot.get("upper_bound"), "total")
     if tl is not None and (total_lb is None or tl > total_lb):

@@ -52,8 +52,12 @@ class Progress:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Finish the line (idempotent)."""
         if self._active:
-            self._draw(force=True)
+            self._draw(force=True, final=True)
             self._stream.write("\n")
             self._stream.flush()
 
@@ -63,7 +67,7 @@ class Progress:
         if self._active:
             self._draw()
 
-    def _draw(self, force: bool = False) -> None:
+    def _draw(self, force: bool = False, final: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self._last < 0.2:
             return
@@ -76,6 +80,8 @@ class Progress:
         else:
             text = f"{self.label} {self.count}"
         self._stream.write(f"\r{text} {elapsed:6.1f}s")
+        if final:
+            self._active = False
         self._stream.flush()
 
 

@@ -40,6 +40,7 @@ from typing import Any
 
 from verify.errors import InputError
 from verify.exact import format_rational
+from verify.progress import progress
 
 __all__ = [
     "DEFAULT_COMPARE_TOLERANCE",
@@ -359,13 +360,16 @@ def regress(directory: str | os.PathLike[str], *, compare: bool = False,
     t0 = time.perf_counter()
     root = Path(directory)
     outs = []
-    for p in find_certificates(root):
-        o = check_one(p, name=p.relative_to(root).as_posix())
-        if compare:
-            o = Outcome(o.name, o.path, o.valid, o.lower_bound, o.upper_bound, o.problems,
-                        o.seconds, compare_one(p, tolerance=tolerance, solver=solver),
-                        o.verdicts)
-        outs.append(o)
+    paths = find_certificates(root)
+    with progress("regress", total=len(paths)) as bar:
+        for p in paths:
+            o = check_one(p, name=p.relative_to(root).as_posix())
+            if compare:
+                o = Outcome(o.name, o.path, o.valid, o.lower_bound, o.upper_bound, o.problems,
+                            o.seconds, compare_one(p, tolerance=tolerance, solver=solver),
+                            o.verdicts)
+            outs.append(o)
+            bar.advance()
     return RegressReport(str(directory), tuple(outs), compare,
                          tolerance if compare else None, time.perf_counter() - t0)
 
