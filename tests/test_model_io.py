@@ -443,3 +443,25 @@ def test_torch_state_dict_round_trip(tmp_path):
     torch.save(model, tmp_path / "whole.pt")  # a pickled module, not a state dict
     with pytest.raises(InputError, match="weights_only=True"):
         load_weights(tmp_path / "whole.pt")
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_save_torch_state_dict_round_trip(tmp_path, bias):
+    torch = pytest.importorskip("torch")
+    W1 = RNG.standard_normal((4, 3))
+    w2 = RNG.standard_normal(3)
+    p = tmp_path / "net.pt"
+    save_model(p, W1, w2, bias_feature=bias)
+    back = load_weights(p)
+    assert np.array_equal(back.W1, W1) and np.array_equal(back.w2, w2)
+    assert back.has_bias_feature is bias
+    sd = torch.load(p, weights_only=True)
+    layer = torch.nn.Linear(3 if bias else 4, 3, bias=bias).double()
+    layer.load_state_dict({k[2:]: v for k, v in sd.items() if k.startswith("0.")})
+
+
+def test_save_torch_without_torch_is_clear(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(InputError, match="needs torch"):
+        save_model(tmp_path / "net.pt", np.ones((2, 2)), np.ones(2))
+    assert not (tmp_path / "net.pt").exists()

@@ -151,7 +151,7 @@ def _training_parsers(sub: Any) -> None:
     t.add_argument("--schedule", choices=("constant", "loss-scaled"), default="constant",
                    help="constant step, or scaled by the loss (Lyu & Li 2019)")
     t.add_argument("-o", "--output", metavar="MODEL", required=True,
-                   help="trained network (.npz or .safetensors)")
+                   help="trained network (.npz, .safetensors or a PyTorch .pt state_dict)")
     t.add_argument("--record", metavar="TRAJ.npz", default=None,
                    help="also record the trajectory at log-spaced steps")
     t.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
@@ -199,7 +199,7 @@ def _certificate_parsers(sub: Any) -> None:
     s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     s.add_argument("--solver", default=None, help="conic solver (MOSEK, CLARABEL, ECOS, SCS)")
     s.add_argument("-o", "--output", metavar="MODEL", help="save the optimal network "
-                   "(.npz or .safetensors)")
+                   "(.npz, .safetensors or a PyTorch .pt state_dict)")
     s.add_argument("--limit", type=_positive_int, default=None,
                    help="largest number of chambers to enumerate (default 200000)")
     _cluster_args(s)

@@ -499,7 +499,8 @@ def _torch_to_numpy(obj: Any, name: str) -> Any:
 def save_model(
     path: str | Path, W1: Any, w2: Any, *, bias_feature: bool = False, dtype: str = "F64"
 ) -> None:
-    """Save ``W1`` and ``w2`` as ``.npz`` or ``.safetensors`` (by suffix), atomically.
+    """Save ``W1`` and ``w2`` as ``.npz``, ``.safetensors`` or a PyTorch ``.pt`` state_dict
+    (by suffix), atomically.
 
     ``bias_feature`` records that the last row of ``W1`` is a first-layer bias; ``dtype``
     (``"F64"`` or ``"F32"``) applies to ``.safetensors`` only.
@@ -524,5 +525,33 @@ def save_model(
         extra = {"bias_feature": np.array(True)} if bias_feature else {}
         np.savez(bio, W1=A, w2=b, **extra)
         atomic_write(p, bio.getvalue())
+    elif suffix in (".pt", ".pth"):
+        atomic_write(p, _torch_state_dict_bytes(A, b, bias_feature, str(path)))
     else:
-        raise InputError(f"{path}: cannot save a model as {suffix!r}; use .npz or .safetensors")
+        raise InputError(
+            f"{path}: cannot save a model as {suffix!r}; use .npz, .safetensors or .pt"
+        )
+
+
+def _torch_state_dict_bytes(A: np.ndarray, b: np.ndarray, bias_feature: bool, name: str) -> bytes:
+    """The state_dict of ``Linear(d, m, bias=False) -> ReLU -> Linear(m, 1, bias=False)``.
+
+    A first-layer bias (the last row of ``W1`` when ``bias_feature``) becomes ``0.bias`` of a
+    ``Linear(d - 1, m)``, exactly as :func:`weights_from_state_dict` reads it back.
+    """
+    try:
+        import torch
+    except ImportError:
+        raise InputError(
+            f"{name}: saving a PyTorch state_dict needs torch (pip install 'verify[torch]')"
+        ) from None
+    if A.ndim != 2:
+        raise InputError(f"{name}: a PyTorch state_dict holds one output; this model has "
+                         f"{A.shape[0]} classes (save it as .npz or .safetensors)")
+    sd = {"0.weight": torch.from_numpy(np.ascontiguousarray(A[:-1].T if bias_feature else A.T)),
+          "2.weight": torch.from_numpy(b[None, :].copy())}
+    if bias_feature:
+        sd["0.bias"] = torch.from_numpy(A[-1].copy())
+    bio = io.BytesIO()
+    torch.save(sd, bio)
+    return bio.getvalue()
