@@ -259,8 +259,8 @@ def test_file_errors(tmp_path):
     (tmp_path / "m.npz").write_bytes(b"not a zip")
     with pytest.raises(InputError, match="not a zip archive"):
         load_weights(tmp_path / "m.npz")
-    with pytest.raises(InputError, match="cannot save a model as '.pt'"):
-        save_model(tmp_path / "m.pt", np.ones((1, 1)), np.ones(1))
+    with pytest.raises(InputError, match="cannot save a model as '.onnx'"):
+        save_model(tmp_path / "m.onnx", np.ones((1, 1)), np.ones(1))
 
 
 def test_save_is_atomic(tmp_path, monkeypatch):

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from verify.errors import InputError
+from verify.fileio import existing_file
 
 __all__ = ["Dataset", "DataIssue", "check_dataset", "load_dataset", "paper_dataset"]
 
@@ -437,12 +438,8 @@ def load_dataset(path: str | Path, *, bias: bool = False) -> Dataset:
     >>> load_dataset(p).y.tolist()
     [1, -1]
     """
-    p = Path(path)
+    p = existing_file(path)
     name = str(path)
-    if not p.exists():
-        raise InputError(f"{name}: no such file")
-    if not p.is_file():
-        raise InputError(f"{name}: not a file")
     suffix = p.suffix.lower()
     if suffix == ".npz":
         X, y = _read_npz(p, name)

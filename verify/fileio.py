@@ -20,7 +20,7 @@ from pathlib import Path
 
 from verify.errors import InputError
 
-__all__ = ["write_atomic"]
+__all__ = ["write_atomic", "existing_file"]
 
 
 def write_atomic(path: str | os.PathLike[str], content: str | bytes) -> None:
@@ -50,3 +50,19 @@ def write_atomic(path: str | os.PathLike[str], content: str | bytes) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def existing_file(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a :class:`~pathlib.Path` after checking that it is an existing file.
+
+    Raises
+    ------
+    InputError
+        ``"<path>: no such file"`` or ``"<path>: not a file"``.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{path}: no such file")
+    if not p.is_file():
+        raise InputError(f"{path}: not a file")
+    return p

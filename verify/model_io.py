@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from verify.errors import InputError
+from verify.fileio import existing_file
 from verify.safetensors_io import atomic_write, read_safetensors, write_safetensors
 
 __all__ = [
@@ -408,12 +409,8 @@ def load_weights(path: str | Path) -> ModelWeights:
     ...
     verify.errors.InputError: ...: the model file needs arrays 'W1' and 'w2'; missing ['w2'] ...
     """
-    p = Path(path)
+    p = existing_file(path)
     name = str(path)
-    if not p.exists():
-        raise InputError(f"{name}: no such file")
-    if not p.is_file():
-        raise InputError(f"{name}: not a file")
     suffix = p.suffix.lower()
     if suffix == ".npz":
         arrays, flag = _read_npz(p, name)
