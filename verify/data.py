@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from verify.errors import InputError
-from verify.fileio import existing_file
+from verify.fileio import existing_file, load_npz
 
 __all__ = ["Dataset", "DataIssue", "check_dataset", "load_dataset", "paper_dataset"]
 
@@ -453,30 +453,14 @@ def load_dataset(path: str | Path, *, bias: bool = False) -> Dataset:
 
 
 def _read_npz(p: Path, name: str) -> tuple[Any, Any]:
-    with open(p, "rb") as fh:
-        if fh.read(4) != b"PK\x03\x04":
-            raise InputError(f"{name}: not a readable .npz file (not a zip archive)")
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            missing = [k for k in ("X", "y") if k not in z.files]
-            if missing:
-                raise InputError(
-                    f"{name}: the .npz file needs arrays 'X' and 'y'; missing {missing} "
-                    f"(found {sorted(z.files)})"
-                )
-            return z["X"], z["y"]
-    except InputError:
-        raise
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise InputError(
-                f"{name}: the .npz file holds Python objects; only numeric or string arrays "
-                "are read (pickles are never loaded)"
-            ) from None
-        raise InputError(f"{name}: not a readable .npz file ({exc})") from None
-    except Exception as exc:
-        raise InputError(f"{name}: not a readable .npz file ({exc})") from None
-
+    arrays = load_npz(p, name)
+    missing = [k for k in ("X", "y") if k not in arrays]
+    if missing:
+        raise InputError(
+            f"{name}: the .npz file needs arrays 'X' and 'y'; missing {missing} "
+            f"(found {sorted(arrays)})"
+        )
+    return arrays["X"], arrays["y"]
 
 def _read_json(p: Path, name: str) -> tuple[Any, Any]:
     try:

@@ -33,6 +33,7 @@ __all__ = [
     "format_rational",
     "parse_rational",
     "sqrt_bounds",
+    "solve_rational",
 ]
 
 
@@ -269,3 +270,34 @@ def sqrt_bounds(q: Fraction | int, *, bits: int = 64) -> tuple[Fraction, Fractio
     lo = Fraction(r, d * scale)
     hi = Fraction(r if r * r == m else r + 1, d * scale)
     return lo, hi
+
+
+def solve_rational(
+    M: Sequence[Sequence[int | Fraction]], B: Sequence[Sequence[int | Fraction]]
+) -> list[list[Fraction]]:
+    """Exact ``M^{-1} B`` for a nonsingular square ``M`` (Gauss-Jordan over the rationals).
+
+    Raises
+    ------
+    ValueError
+        If ``M`` is singular.
+
+    Examples
+    --------
+    >>> solve_rational([[2, 0], [0, 4]], [[1], [1]])
+    [[Fraction(1, 2)], [Fraction(1, 4)]]
+    """
+    n = len(M)
+    A = [[Fraction(v) for v in M[i]] + [Fraction(v) for v in B[i]] for i in range(n)]
+    for k in range(n):
+        piv = next((i for i in range(k, n) if A[i][k] != 0), None)
+        if piv is None:
+            raise ValueError("solve_rational: the matrix is singular")
+        A[k], A[piv] = A[piv], A[k]
+        inv = 1 / A[k][k]
+        A[k] = [v * inv for v in A[k]]
+        for i in range(n):
+            if i != k and A[i][k] != 0:
+                f = A[i][k]
+                A[i] = [a - f * b for a, b in zip(A[i], A[k])]
+    return [row[n:] for row in A]

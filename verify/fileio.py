@@ -20,7 +20,7 @@ from pathlib import Path
 
 from verify.errors import InputError
 
-__all__ = ["write_atomic", "existing_file"]
+__all__ = ["write_atomic", "existing_file", "load_npz"]
 
 
 def write_atomic(path: str | os.PathLike[str], content: str | bytes) -> None:
@@ -66,3 +66,30 @@ def existing_file(path: str | os.PathLike[str]) -> Path:
     if not p.is_file():
         raise InputError(f"{path}: not a file")
     return p
+
+
+def load_npz(path: str | os.PathLike[str], name: str) -> dict:
+    """Every array of an ``.npz`` file, never unpickling (``allow_pickle=False``).
+
+    Raises
+    ------
+    InputError
+        Not a zip archive, Python objects inside (pickles are never loaded), or unreadable.
+    """
+    import numpy as np
+
+    with open(path, "rb") as fh:
+        if fh.read(4) != b"PK\x03\x04":
+            raise InputError(f"{name}: not a readable .npz file (not a zip archive)")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise InputError(
+                f"{name}: the .npz file holds Python objects; only numeric or string arrays "
+                "are read (pickles are never loaded)"
+            ) from None
+        raise InputError(f"{name}: not a readable .npz file ({exc})") from None
+    except Exception as exc:
+        raise InputError(f"{name}: not a readable .npz file ({exc})") from None

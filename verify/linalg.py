@@ -485,28 +485,12 @@ def _rows_in_span(X: np.ndarray, rows: list[int], cols: list[int]) -> bool:
     if _flint is not None:
         T = _flint.fmpz_mat(M).solve(_flint.fmpz_mat(B))  # M^{-1} B, exact rationals
         return _flint.fmpq_mat(_flint.fmpz_mat(C)) * T == _flint.fmpq_mat(_flint.fmpz_mat(D))
-    T = _solve_fraction(M, B)
+    T = exact.solve_rational(M, B)
     for c_row, d_row in zip(C, D):
         for k in range(len(other_c)):
             if sum(c * T[i][k] for i, c in enumerate(c_row)) != d_row[k]:
                 return False
     return True
-
-
-def _solve_fraction(M: list[list[int]], B: list[list[int]]) -> list[list[Fraction]]:
-    """Exact ``M^{-1} B`` by Gauss-Jordan elimination over the rationals."""
-    n = len(M)
-    A = [[Fraction(v) for v in M[i]] + [Fraction(v) for v in B[i]] for i in range(n)]
-    for k in range(n):
-        piv = next(i for i in range(k, n) if A[i][k] != 0)
-        A[k], A[piv] = A[piv], A[k]
-        inv = 1 / A[k][k]
-        A[k] = [v * inv for v in A[k]]
-        for i in range(n):
-            if i != k and A[i][k] != 0:
-                f = A[i][k]
-                A[i] = [a - f * b for a, b in zip(A[i], A[k])]
-    return [row[n:] for row in A]
 
 
 def _exact_full(X: np.ndarray) -> RankInfo:

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from verify.errors import InputError
-from verify.fileio import existing_file
+from verify.fileio import existing_file, load_npz
 from verify.safetensors_io import atomic_write, read_safetensors, write_safetensors
 
 __all__ = [
@@ -436,21 +436,7 @@ def load_weights(path: str | Path) -> ModelWeights:
 
 
 def _read_npz(p: Path, name: str) -> tuple[dict[str, np.ndarray], bool]:
-    with open(p, "rb") as fh:
-        if fh.read(4) != b"PK\x03\x04":
-            raise InputError(f"{name}: not a readable .npz file (not a zip archive)")
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise InputError(
-                f"{name}: the .npz file holds Python objects; only numeric arrays are read "
-                "(pickles are never loaded)"
-            ) from None
-        raise InputError(f"{name}: not a readable .npz file ({exc})") from None
-    except Exception as exc:
-        raise InputError(f"{name}: not a readable .npz file ({exc})") from None
+    arrays = load_npz(p, name)
     flag = False
     if "bias_feature" in arrays:
         f = arrays["bias_feature"]

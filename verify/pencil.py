@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
+from verify.exact import solve_rational
+
 __all__ = [
     "Mat",
     "mat_mul",
@@ -58,21 +60,7 @@ def transpose(P: Mat) -> Mat:
 
 def mat_inv(P: Mat) -> Mat:
     n = len(P)
-    M = [
-        list(map(Fraction, row)) + [Fraction(int(i == j)) for j in range(n)]
-        for i, row in enumerate(P)
-    ]
-    for c in range(n):
-        piv = next(i for i in range(c, n) if M[i][c] != 0)
-        M[c], M[piv] = M[piv], M[c]
-        inv = 1 / M[c][c]
-        M[c] = [x * inv for x in M[c]]
-        for i in range(n):
-            if i != c and M[i][c] != 0:
-                f = M[i][c]
-                M[i] = [x - f * y for x, y in zip(M[i], M[c])]
-    return [row[n:] for row in M]
-
+    return solve_rational(P, [[int(i == j) for j in range(n)] for i in range(n)])
 
 def inertia(S: Mat) -> tuple[int, int, int]:
     """(positive, negative, zero) eigenvalue counts of a symmetric rational matrix.
