@@ -194,6 +194,7 @@ def test_train_bad_options(tmp_path, capsys):
     assert main([*base, "--lr", "-1"]) == 2
     assert "lr" in capsys.readouterr().err
     assert main([*base, "--record", str(tmp_path / "t.txt")]) == 2
+    assert "trajectory file must end in .npz" in capsys.readouterr().err
     assert main([*base, "--neurons", "0"]) == 2
 
 
@@ -285,3 +286,10 @@ def test_certify_on_a_local_cluster_is_byte_identical(tmp_path, capsys):
     assert main(["certify", str(data), str(model), "-o", str(b), "--workers", "2"]) == 0
     assert a.read_bytes() == b.read_bytes()
     assert json.loads(a.read_text())["classes"][0]["method"] == "chambers"
+
+
+def test_directory_instead_of_a_file(tmp_path, capsys):
+    assert main(["audit", str(tmp_path)]) == 2
+    assert "not a file" in capsys.readouterr().err
+    assert main(["convert", str(tmp_path), "-o", str(tmp_path / "m.npz")]) == 2
+    assert "not a file" in capsys.readouterr().err
