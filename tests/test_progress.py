@@ -43,3 +43,16 @@ def test_close_is_idempotent_and_ends_the_line():
     bar.close()
     bar.close()
     assert out.getvalue().count("\n") == 1 and "2/2" in out.getvalue()
+
+
+def test_delay_hides_short_work_and_shows_long_work(monkeypatch):
+    out = _Tty()
+    with P.progress("quick", total=3, stream=out, delay=60.0) as bar:
+        bar.advance(3)
+    assert out.getvalue() == ""  # shorter than the delay: nothing, not even a newline
+    clock = iter([0.0, 5.0, 5.0, 10.0, 10.0])
+    monkeypatch.setattr(P.time, "monotonic", lambda: next(clock))
+    out = _Tty()
+    with P.progress("slow", total=3, stream=out, delay=1.0) as bar:
+        bar.advance(3)  # 5 s after the start: drawn
+    assert "100% 3/3" in out.getvalue() and out.getvalue().endswith("\n")

@@ -22,6 +22,12 @@ given a float witness (rounded centre, else a short lattice vector, else a local
 checked exactly (``+faces`` in ``method``).  Some chambers have no float64 point at all;
 ``complete`` is then False.
 
+On a terminal (and without ``--quiet``, :func:`verify.progress.set_enabled`), an
+enumeration lasting more than ``_BAR_DELAY`` seconds draws a ``chambers`` progress bar on
+stderr whose total is the proven count: it advances once per batch of exactly checked
+witnesses (a chunk of sign checks, a hyperplane of the incremental method), never per
+chamber, and ends at the number of distinct chambers found.
+
 Examples
 --------
 >>> import numpy as np
@@ -35,6 +41,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -63,6 +70,7 @@ from verify.linalg import (
     group_order,
     unit_rows,
 )
+from verify.progress import Progress, progress
 from verify.restrictions import face_witnesses, incremental_witnesses
 
 __all__ = ["Chambers", "enumerate_chambers", "count_chambers"]
@@ -71,6 +79,7 @@ _METHODS = ("auto", "incremental", "sort-angles", "extreme-rays")
 _FALLBACK_MAX = 200_000  # largest count for which a failed fast path retries incrementally
 _FACES_MAX = 5_000  # largest count for which an incomplete list falls back to verify.faces
 _FACES_LIMIT = 200_000  # at most this many faces are enumerated then
+_BAR_DELAY = 0.5  # seconds of enumeration before a progress bar is drawn
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,6 +154,24 @@ class Chambers:
 # ----------------------------------------------------------------------------- assembly
 
 
+class _Found:
+    """Moves a progress bar to the number of chambers found so far: called once per batch,
+    never per chamber; never backwards and never past the proven total (re-checks of
+    stacked witnesses count again from zero), until :meth:`finish` sets the final number."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+
+    def __call__(self, n: int) -> None:
+        total = self.bar.total
+        n = min(n, total) if total else n
+        if n > self.bar.count:
+            self.bar.advance(n - self.bar.count)
+
+    def finish(self, n: int) -> None:
+        self.bar.advance(n - self.bar.count)
+
+
 def _unique_rows(packed: np.ndarray) -> np.ndarray:
     """Indices of the distinct rows of a uint8 matrix, in lexicographic order of the rows
     (first occurrence of each)."""
@@ -160,9 +187,12 @@ def _unique_rows(packed: np.ndarray) -> np.ndarray:
     return order[first]
 
 
-def _assemble(X: np.ndarray, hp: Hyperplanes, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _assemble(
+    X: np.ndarray, hp: Hyperplanes, W: np.ndarray, found: Callable[[int], None] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact patterns of the candidate witnesses ``W`` (in ``R^r``): keep those strictly
-    inside a chamber, dedupe, sort; return ``(packed patterns, witnesses in R^d)``."""
+    inside a chamber, dedupe, sort; return ``(packed patterns, witnesses in R^d)``.
+    ``found`` is told the number of checked witnesses after each chunk."""
     N, d = X.shape
     r = hp.rank
     nz = hp.index >= 0
@@ -173,11 +203,15 @@ def _assemble(X: np.ndarray, hp: Hyperplanes, W: np.ndarray) -> tuple[np.ndarray
     else:
         parts, keep = [], []
         step = max(1, (1 << 20) // max(N, 1))
+        done = 0
         for s in range(0, W.shape[0], step):
             S = exact_signs(hp.Y, W[s : s + step])
             ok = np.all((S if all_nz else S[:, nz]) != 0, axis=1)
             parts.append(np.packbits(S[ok] >= 0, axis=1, bitorder="little"))
             keep.append(np.flatnonzero(ok) + s)
+            if found is not None:
+                done += int(np.count_nonzero(ok))
+                found(done)
         packed = np.vstack(parts).reshape(-1, B)
         W = W[np.concatenate(keep)]
     first = _unique_rows(packed)
@@ -313,7 +347,7 @@ def _extreme_rays(
 # ----------------------------------------------------------------------------- public
 
 
-def _sampled(X: np.ndarray, samples: int, seed: int) -> Chambers:
+def _sampled(X: np.ndarray, samples: int, seed: int, found: _Found) -> Chambers:
     N, d = X.shape
     info = exact_rank(X)
     rng = np.random.default_rng(seed)
@@ -327,6 +361,7 @@ def _sampled(X: np.ndarray, samples: int, seed: int) -> Chambers:
         packed = np.packbits(S[ok] >= 0, axis=1, bitorder="little")
         for row, u in zip(packed, U[ok]):
             seen.setdefault(row.tobytes(), u)
+        found(len(seen))
     keys = sorted(seen)
     B = (N + 7) // 8
     patterns = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), B)
@@ -408,7 +443,15 @@ def enumerate_chambers(
     if mode == "sampled":
         if not isinstance(samples, int) or samples < 1:
             raise InputError(f"samples: expected a positive int, received {samples!r}")
-        return _sampled(X, samples, seed)
+        with progress("chambers (sampled)", delay=_BAR_DELAY) as bar:
+            return _sampled(X, samples, seed, _Found(bar))
+    with progress("chambers", delay=_BAR_DELAY) as bar:
+        return _exact(X, limit=limit, method=method, found=_Found(bar))
+
+
+def _exact(X: np.ndarray, *, limit: int | None, method: str, found: _Found) -> Chambers:
+    """:func:`enumerate_chambers` in exact mode (options validated), reporting to ``found``."""
+    N, d = X.shape
     hp = reduce_hyperplanes(X)
     r, m = hp.rank, hp.m
     if limit is not None and cover_bound(m, r) > limit:
@@ -429,6 +472,7 @@ def enumerate_chambers(
             )
     else:
         count, proof = count_chambers(X, hyperplanes=hp)
+    found.bar.total = count
     if method == "auto":
         method = {0: "rank-0", 1: "rank-1", 2: "sort-angles", 3: "extreme-rays"}.get(
             r, "incremental"
@@ -445,7 +489,7 @@ def enumerate_chambers(
         W = np.array([[1.0], [-1.0]])
     elif method == "sort-angles":
         res = sort_angles(hp)
-        W = incremental_witnesses(hp) if res is None else None
+        W = incremental_witnesses(hp, on_found=found) if res is None else None
     elif method == "extreme-rays":
         if proof["method"] == "cover":  # general position: every pair is its own line
             iu = np.triu_indices(m, 1)
@@ -457,7 +501,7 @@ def enumerate_chambers(
             sizes = np.array([len(L) for L in lines], dtype=np.int64)
         W = _extreme_rays(H, members, sizes)
     else:
-        W = incremental_witnesses(hp)
+        W = incremental_witnesses(hp, on_found=found)
     if method == "sort-angles" and res is not None:
         P, W2 = res
         first = _unique_rows(P)
@@ -467,22 +511,24 @@ def enumerate_chambers(
     else:
         if method == "sort-angles":
             method = "sort-angles+incremental"
-        patterns, U = _assemble(X, hp, W)
+        patterns, U = _assemble(X, hp, W, found)
+    found(len(patterns))
     if len(patterns) != count and method == "extreme-rays":
         # a float ordering went wrong (nearly coincident vertices): redo the walk exactly
         W = np.vstack([W, _extreme_rays(H, members, sizes, exact=hp)])
-        patterns, U = _assemble(X, hp, W)
+        patterns, U = _assemble(X, hp, W, found)
         method = "extreme-rays-exact"
     if len(patterns) != count and method != "incremental" and r >= 2 and count <= _FALLBACK_MAX:
         # a float ordering went wrong somewhere: fall back to the general construction
-        W = np.vstack([W, incremental_witnesses(hp)])
-        patterns, U = _assemble(X, hp, W)
+        W = np.vstack([W, incremental_witnesses(hp, on_found=found)])
+        patterns, U = _assemble(X, hp, W, found)
         method = f"{method}+incremental"
     if len(patterns) != count and r >= 2 and count <= _FACES_MAX and W is not None:
         # last resort: exact face enumeration, its chamber points rounded and re-checked
         W = np.vstack([W, face_witnesses(hp.ints, limit=_FACES_LIMIT)])
-        patterns, U = _assemble(X, hp, W)
+        patterns, U = _assemble(X, hp, W, found)
         method = f"{method}+faces"
+    found.finish(len(patterns))
     return Chambers(
         n_samples=N,
         n_features=d,

@@ -2,7 +2,8 @@
 
 Pure standard library (the trusted checker may use it). A bar is a context manager that
 counts steps and redraws at most a few times a second; when stderr is not a terminal, or
-progress is disabled, it does nothing at all.
+progress is disabled, it does nothing at all.  With ``delay``, nothing is drawn (not even
+the final line) unless the work lasts longer than ``delay`` seconds.
 
 Examples
 --------
@@ -39,7 +40,9 @@ def enabled() -> bool:
 class Progress:
     """A counter drawn as ``label [#####.....] 50% 5/10`` on one line of a terminal."""
 
-    def __init__(self, label: str, total: int | None, stream: TextIO, active: bool) -> None:
+    def __init__(
+        self, label: str, total: int | None, stream: TextIO, active: bool, delay: float = 0.0
+    ) -> None:
         self.label = label
         self.total = total
         self.count = 0
@@ -47,6 +50,8 @@ class Progress:
         self._active = active
         self._last = 0.0
         self._start = time.monotonic()
+        self._delay = delay
+        self._drawn = False
 
     def __enter__(self) -> Progress:
         return self
@@ -57,9 +62,11 @@ class Progress:
     def close(self) -> None:
         """Finish the line (idempotent)."""
         if self._active:
-            self._draw(force=True, final=True)
-            self._stream.write("\n")
-            self._stream.flush()
+            self._draw(force=True)
+            self._active = False
+            if self._drawn:
+                self._stream.write("\n")
+                self._stream.flush()
 
     def advance(self, n: int = 1) -> None:
         """Count ``n`` more steps (redraws at most every 0.2 s)."""
@@ -67,12 +74,13 @@ class Progress:
         if self._active:
             self._draw()
 
-    def _draw(self, force: bool = False, final: bool = False) -> None:
+    def _draw(self, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self._last < 0.2:
+        elapsed = now - self._start
+        if (not force and now - self._last < 0.2) or elapsed < self._delay:
             return
         self._last = now
-        elapsed = now - self._start
+        self._drawn = True
         if self.total:
             frac = min(1.0, self.count / self.total)
             bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
@@ -80,13 +88,14 @@ class Progress:
         else:
             text = f"{self.label} {self.count}"
         self._stream.write(f"\r{text} {elapsed:6.1f}s")
-        if final:
-            self._active = False
         self._stream.flush()
 
 
-def progress(label: str, total: int | None = None, *, stream: TextIO | None = None) -> Progress:
-    """A progress bar for ``total`` steps (``None``: a plain counter) on ``stream`` (stderr)."""
+def progress(
+    label: str, total: int | None = None, *, stream: TextIO | None = None, delay: float = 0.0
+) -> Progress:
+    """A progress bar for ``total`` steps (``None``: a plain counter) on ``stream`` (stderr),
+    drawn only once ``delay`` seconds have passed."""
     out = sys.stderr if stream is None else stream
     active = _ENABLED and hasattr(out, "isatty") and out.isatty()
-    return Progress(label, total, out, active)
+    return Progress(label, total, out, active, delay)

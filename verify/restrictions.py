@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -338,7 +339,9 @@ def _int_signs(Hx: np.ndarray, W: np.ndarray) -> np.ndarray:
     return ((S > 0).astype(np.int8) - (S < 0).astype(np.int8)).T.reshape(len(W), Hx.shape[0])
 
 
-def incremental_witnesses(hp: Hyperplanes) -> np.ndarray:
+def incremental_witnesses(
+    hp: Hyperplanes, *, on_found: Callable[[int], None] | None = None
+) -> np.ndarray:
     """Witnesses of all chambers, adding hyperplanes one at a time, without LPs.
 
     The chambers cut by ``H_k`` correspond to the chambers of the restriction of the first
@@ -346,6 +349,8 @@ def incremental_witnesses(hp: Hyperplanes) -> np.ndarray:
     ``H_k``), enumerated recursively with the rank-2/3 fast paths.  Their sign vectors are
     computed exactly; each cut chamber gets two witnesses ``p +- t h_k`` (``p`` in ``H_k``),
     checked exactly, with an exact rational construction where the float one fails.
+    ``on_found`` (e.g. a progress bar) is called once per hyperplane with the number of
+    chambers of the hyperplanes added so far (it grows to the number of chambers).
     """
     H, ints = hp.normals, hp.ints
     m, r = H.shape
@@ -437,6 +442,8 @@ def incremental_witnesses(hp: Hyperplanes) -> np.ndarray:
             new_fp.append(fp[parent[good]] + side * z[k])
             new_w.append(Wc[good])
         fp, W = np.concatenate(new_fp), np.vstack(new_w)
+        if on_found is not None:
+            on_found(len(W))
     return W
 
 
