@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import verify.separability as sep
+from verify import gram_signs
 from verify.errors import InputError
 from verify.exact import exact_dot, parse_rational
 from verify.separability import CROSS, SAME, orthogonal_separability
@@ -173,7 +174,7 @@ def test_many_classes_use_mixed_tiles(monkeypatch):
     X = rng.integers(-1, 3, (40, 3)).astype(float)
     cls = rng.integers(0, 7, 40)
     r1 = check_against_brute(X, cls)
-    monkeypatch.setattr(sep, "_MAX_STRUCT_CLASSES", 1)
+    monkeypatch.setattr(gram_signs, "_MAX_STRUCT_CLASSES", 1)
     r2 = check_against_brute(X, cls, block_size=3)
     assert r1.violations == r2.violations
 
