@@ -293,3 +293,15 @@ def test_directory_instead_of_a_file(tmp_path, capsys):
     assert "not a file" in capsys.readouterr().err
     assert main(["convert", str(tmp_path), "-o", str(tmp_path / "m.npz")]) == 2
     assert "not a file" in capsys.readouterr().err
+
+
+def test_every_subcommand_has_an_implementation_and_an_example():
+    import argparse
+
+    from verify import cli
+    from verify.cli_commands import COMMANDS
+
+    sub = next(a for a in cli._parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == set(COMMANDS) == set(cli.EXAMPLES)
+    for name, p in sub.choices.items():
+        assert p.epilog == cli.EXAMPLES[name] and p.epilog.startswith(f"example: verify {name}")

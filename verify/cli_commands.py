@@ -1,0 +1,348 @@
+"""The ``verify`` sub-commands: each runs one library call on parsed arguments.
+
+Every ``cmd_*`` function takes the :class:`argparse.Namespace` built by
+:func:`verify.cli.main`'s parser, prints a short table or one JSON object, writes output
+files atomically and returns the exit code (0 success, 1 a check failed).  Unusable input
+raises :class:`~verify.errors.InputError` (or another :class:`~verify.errors.VerifyError`),
+which :func:`verify.cli.main` turns into exit code 2 and one line on stderr.
+
+Examples
+--------
+>>> import argparse
+>>> args = argparse.Namespace(model="net.pt", output="net.onnx")
+>>> cmd_convert(args)
+Traceback (most recent call last):
+...
+verify.errors.InputError: -o: the output must end in .npz or .safetensors, got net.onnx
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any
+
+from verify.errors import InputError
+from verify.fileio import write_atomic
+from verify.render import dumps, fmt, render_audit, render_chambers
+
+__all__ = [
+    "COMMANDS",
+    "FACE_LIMIT",
+    "cmd_audit",
+    "cmd_enumerate",
+    "cmd_demo",
+    "cmd_train",
+    "cmd_convert",
+    "cmd_plot",
+    "cmd_solve",
+    "cmd_certify",
+    "cmd_check",
+    "cmd_regress",
+]
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """``verify audit``: exact rank, orthogonal separability, spike-free, chambers."""
+    from verify.audit import DEFAULT_LIMIT, audit
+    from verify.data import load_dataset
+    from verify.distributed import executor_from_options
+
+    ds = load_dataset(args.data, bias=args.bias)
+    with executor_from_options(args.workers, args.scheduler) as executor:
+        rep = audit(
+            ds,
+            limit=args.limit or DEFAULT_LIMIT,
+            stop_at_first=args.first_violation,
+            spike=not args.no_spike,
+            executor=executor,
+        )
+    obj = rep.to_dict()
+    if args.output:
+        write_atomic(args.output, dumps(obj))
+    if args.json:
+        print(dumps(obj), end="")
+    else:
+        print(render_audit(obj))
+    return 0
+
+
+def cmd_enumerate(args: argparse.Namespace) -> int:
+    """``verify enumerate``: the chambers with witnesses, proven complete (and graphs)."""
+    from verify.arrangements import enumerate_chambers
+    from verify.data import load_dataset
+
+    ds = load_dataset(args.data, bias=args.bias)
+    if args.sampled:
+        ch = enumerate_chambers(ds.X, mode="sampled", samples=args.sampled)
+    else:
+        ch = enumerate_chambers(ds.X, limit=args.limit)
+    obj = ch.to_dict(include_patterns=True)
+    if args.graph:
+        if not ch.complete:
+            raise InputError("--graph needs the complete chamber list (not --sampled)")
+        _write_graphs(args.graph, ds.X, ch)
+    if args.output:
+        write_atomic(args.output, dumps(obj))
+    if args.json:
+        print(dumps(obj), end="")
+    else:
+        print(render_chambers(obj))
+    return 0
+
+
+#: Largest face poset ``--graph`` builds.
+FACE_LIMIT = 1_000_000
+
+
+def _write_graphs(path: str, X: Any, ch: Any) -> None:
+    """Write the flip graph and the face poset: GraphML, or node-link JSON for ``*.json``."""
+    import networkx as nx
+
+    from verify.lattice import face_poset, flip_graph, graph_to_json, write_graphml
+
+    flips = flip_graph(ch)
+    poset = face_poset(X, limit=FACE_LIMIT)
+    if str(path).lower().endswith(".json"):
+        obj = {"flip_graph": graph_to_json(flips), "face_poset": graph_to_json(poset)}
+        write_atomic(path, dumps(obj))
+        return
+    G = nx.union(
+        nx.relabel_nodes(nx.DiGraph(flips), lambda n: f"chamber:{n}"),
+        nx.relabel_nodes(poset, lambda n: f"face:{n}"),
+    )
+    G.graph["description"] = "chamber flip graph (chamber:*) and face poset Hasse diagram (face:*)"
+    write_graphml(G, path)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``verify demo``: the paper's Appendix F experiments end to end."""
+    from verify.demo import render_demo, run_demo
+
+    report = run_demo(args.outdir, figures=not args.no_figures)
+    if args.json:
+        print(dumps(report), end="")
+    else:
+        print(render_demo(report))
+    return 0 if all(r["check_valid"] for s in report["sets"].values() for r in s["runs"]) else 1
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``verify train``: gradient descent, the network (and trajectory) saved."""
+    from verify.data import load_dataset
+    from verify.dynamics import train_dataset
+
+    ds = load_dataset(args.data, bias=args.bias)
+    if args.record and not str(args.record).endswith(".npz"):
+        raise InputError(f"--record: the trajectory file must end in .npz, got {args.record}")
+    res = train_dataset(
+        ds, neurons=args.neurons, steps=args.steps, lr=args.lr, init_scale=args.init_scale,
+        seed=args.seed, schedule=args.schedule, record="log" if args.record else None,
+    )
+    res.save_model(args.output)
+    if args.record:
+        res.trajectory.save(args.record)
+    summary = {
+        "steps": res.steps, "schedule": res.schedule, "seed": res.seed, "lr": res.lr,
+        "init_scale": res.init_scale, "loss": res.loss, "log_loss": res.log_loss,
+        "normalised_margin": res.margin, "ub": res.ub if math.isfinite(res.ub) else None,
+        "model": args.output, "trajectory": args.record,
+    }
+    if args.json:
+        print(dumps(summary), end="")
+    else:
+        print(f"trained {args.steps} steps ({res.schedule}): loss {res.loss:.6g}, normalised "
+              f"margin {res.margin:.6g}, UB(theta) {fmt(summary['ub'])}")
+        print(f"network written to {args.output}"
+              + (f", trajectory to {args.record}" if args.record else ""))
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    """``verify convert``: a network file rewritten as .npz or .safetensors."""
+    from verify.model_io import load_weights, save_model
+
+    if not str(args.output).lower().endswith((".npz", ".safetensors")):
+        raise InputError(f"-o: the output must end in .npz or .safetensors, got {args.output}")
+    mw = load_weights(args.model)
+    save_model(args.output, mw.W1, mw.w2, bias_feature=mw.has_bias_feature)
+    note = " (W1's last row is a first-layer bias: use --bias with the data)" \
+        if mw.has_bias_feature else ""
+    print(f"{args.model} ({mw.format}) written to {args.output}{note}")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """``verify plot``: one of the paper's figures."""
+    from verify.data import load_dataset
+    from verify.plots import plot
+
+    ds = load_dataset(args.data, bias=args.bias)
+    traj = args.trajectory
+    if traj is not None and len(traj) == 1:
+        traj = traj[0]
+    plot(args.kind, ds, trajectory=traj, model=args.model, output=args.output)
+    print(f"figure '{args.kind}' written to {args.output}")
+    return 0
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    """``verify solve``: the convex max-margin program by the fastest proven route."""
+    from verify.certificate import DEFAULT_LIMIT, optimal_weights, solve_dataset
+    from verify.data import load_dataset
+    from verify.model_io import save_model
+    from verify.solvers import choose_solver
+
+    ds = load_dataset(args.data, bias=args.bias)
+    from verify.distributed import executor_from_options
+
+    with executor_from_options(args.workers, args.scheduler) as executor:
+        solves = solve_dataset(ds, solver=args.solver, limit=args.limit or DEFAULT_LIMIT,
+                               executor=executor)
+    if args.output:
+        W1, w2 = optimal_weights(solves, ds.n_features)
+        save_model(args.output, W1, w2, bias_feature=ds.bias)
+    obj = {
+        "classes": [cs.to_dict(ds.X) for cs in solves],
+        "solver": choose_solver(args.solver).to_dict(),
+    }
+    if args.json:
+        print(dumps(obj), end="")
+        return 0
+    for c in obj["classes"]:
+        lb = c["lower_bound"]["float"] if c["lower_bound"] else None
+        ub = c["upper_bound"]["float"] if c["upper_bound"] else None
+        val = "P* =" if c["status"] == "optimal" else "solver value (no claim about P*)"
+        print(f"class {c['label']}: {c['status']} ({c['method']}), {val} "
+              f"{c['optimal_value']:.9g}, {fmt(lb)} <= P* <= {fmt(ub)}, "
+              f"{len(c['neurons'])} neurons")
+    if args.output:
+        print(f"optimal network written to {args.output}")
+    return 0
+
+
+def cmd_certify(args: argparse.Namespace) -> int:
+    """``verify certify``: a JSON optimality certificate, self-checked before writing."""
+    from fractions import Fraction
+
+    from verify.certificate import (
+        DEFAULT_LIMIT,
+        DEFAULT_TOLERANCE,
+        build_certificate,
+        dumps_certificate,
+    )
+    from verify.data import load_dataset
+    from verify.network import load_network
+
+    tol = DEFAULT_TOLERANCE
+    if args.tolerance is not None:
+        try:
+            tol = Fraction(args.tolerance)
+        except (ValueError, ZeroDivisionError):
+            raise InputError(f"--tolerance: expected a number, got {args.tolerance!r}") from None
+        if not 0 <= tol < 1:
+            raise InputError(f"--tolerance: expected 0 <= GAP < 1, got {args.tolerance}")
+    ds = load_dataset(args.data, bias=args.bias)
+    net = load_network(args.model, n_features=ds.n_features, data_bias=ds.bias)
+    from verify.distributed import executor_from_options
+
+    with executor_from_options(args.workers, args.scheduler) as executor:
+        cert = build_certificate(
+            ds, net, data_path=args.data, model_path=args.model, cert_path=args.output,
+            solver=args.solver, limit=args.limit or DEFAULT_LIMIT, tolerance=tol,
+            executor=executor,
+        )
+    if not args.no_self_check:
+        from verify.checker import check_certificate
+        from verify.checker_io import read_data, read_model
+
+        X, classes, Y = read_data(args.data, bias=ds.bias)
+        res = check_certificate(json.loads(dumps_certificate(cert)), X, classes, Y,
+                                read_model(args.model))
+        if not res.valid:
+            print("verify certify: the trusted checker rejects the certificate (not written): "
+                  + "; ".join(f"{f.rule}: {f.detail}" for f in res.failures), file=sys.stderr)
+            return 1
+    text = dumps_certificate(cert)
+    write_atomic(args.output, text)
+    if args.json:
+        print(text, end="")
+        return 0
+    for c in cert["classes"]:
+        print(f"class {c['label']}: {c['verdict_detail']} [{c['method']}]")
+    print(f"certificate written to {args.output}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``verify check``: a certificate re-checked by the trusted checker."""
+    from verify.checker import check_file
+
+    try:
+        res = check_file(args.cert, data=args.data, model=args.model)
+    except InputError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError,
+            RecursionError) as exc:
+        raise InputError(f"{args.cert}: malformed certificate ({exc.__class__.__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    obj = res.to_dict()
+    if args.json:
+        print(dumps(obj), end="")
+    elif res.valid:
+        lb = "none" if res.lower_bound is None else f"{float(res.lower_bound):.12g}"
+        print(f"valid: {lb} <= P* <= {float(res.upper_bound):.12g}")
+        for c in obj["classes"]:
+            gap = "" if c["relative_gap"] is None else f" (relative gap {c['relative_gap']:.3g})"
+            print(f"  class {c['label']}: {c['verdict']}{gap}")
+    else:
+        print(f"INVALID: {len(res.failures)} failed rule(s)")
+        for f in res.failures:
+            print(f"  {f.rule}: {f.detail}")
+    return 0 if res.valid else 1
+
+
+def cmd_regress(args: argparse.Namespace) -> int:
+    """``verify regress``: every certificate of a folder re-checked (CI)."""
+    from fractions import Fraction
+
+    from verify.regress import DEFAULT_COMPARE_TOLERANCE, junit_xml, regress, render_table
+
+    tol = DEFAULT_COMPARE_TOLERANCE
+    if args.tolerance is not None:
+        try:
+            tol = Fraction(args.tolerance)
+        except (ValueError, ZeroDivisionError):
+            raise InputError(f"--tolerance: expected a number, got {args.tolerance!r}") from None
+        if tol < 0:
+            raise InputError(f"--tolerance: expected T >= 0, got {args.tolerance}")
+    report = regress(args.dir, compare=args.compare, tolerance=tol, solver=args.solver)
+    if args.junit:
+        write_atomic(args.junit, junit_xml(report))
+    if args.json:
+        print(dumps(report.to_dict()), end="")
+    else:
+        print(render_table(report))
+    if not report.passed:
+        for o in report.outcomes:
+            if not o.passed:
+                reasons = "; ".join(f"{p.rule}: {p.detail}" for p in o.all_problems())
+                print(f"verify regress: {o.name} FAILED: {reasons}", file=sys.stderr)
+    return 0 if report.passed else 1
+
+
+#: Sub-command name -> implementation.
+COMMANDS = {
+    "audit": cmd_audit,
+    "enumerate": cmd_enumerate,
+    "demo": cmd_demo,
+    "train": cmd_train,
+    "convert": cmd_convert,
+    "plot": cmd_plot,
+    "solve": cmd_solve,
+    "certify": cmd_certify,
+    "check": cmd_check,
+    "regress": cmd_regress,
+}
