@@ -275,7 +275,7 @@ def executor_from_options(
 
 
 def _gram_blocks_chunk(blocks: list[tuple[int, int, int, int]], engine: Any) -> tuple:
-    """Gram blocks of :class:`verify.separability._Engine` on a fresh copy of its state."""
+    """Gram blocks of :class:`verify.gram_signs.GramSignEngine` on a fresh copy of its state."""
     import copy
 
     import numpy as np

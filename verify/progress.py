@@ -87,7 +87,7 @@ class Progress:
             text = f"{self.label} [{bar}] {100 * frac:3.0f}% {self.count}/{self.total}"
         else:
             text = f"{self.label} {self.count}"
-        self._stream.write(f"\r{text} {elapsed:6.1f}s")
+        self._stream.write(f"\r{text} {elapsed:6.1f}s\x1b[K")  # erase leftovers (nested bars)
         self._stream.flush()
 
 

@@ -58,7 +58,6 @@ from verify.gram_signs import scaled_float as _scaled_float
 
 __all__ = ["Violation", "SeparabilityReport", "orthogonal_separability", "SAME", "CROSS"]
 
-_Engine = GramSignEngine  # its former private name here (verify.distributed refers to it)
 
 SAME = "same-class-not-positive"
 CROSS = "cross-class-positive"
