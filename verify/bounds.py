@@ -114,21 +114,36 @@ def project_lambda(y: Any, lam: Any) -> np.ndarray:
     return np.where(y * lam > 0, lam, 0.0)
 
 
-def _dense_z(z: Any, p: int, N: int) -> np.ndarray:
+def _as_z(z: Any) -> Any:
+    """Slack multipliers as given if an array or sparse matrix, else as a list."""
+    if z is None or isinstance(z, (list, np.ndarray)) or hasattr(z, "tocsr"):
+        return z
+    return list(z)
+
+
+def _dense_z(z: Any, p: int, N: int, rows: slice | None = None) -> np.ndarray:
+    """Dense ``max(z, 0)`` rows ``rows`` (default all) of slack multipliers given as ``None``,
+    a ``(p, N)`` array, a scipy sparse ``(p, N)`` matrix or a list of ``p`` vectors."""
+    rows = slice(0, p) if rows is None else rows
+    n = len(range(p)[rows])
     if z is None:
-        return np.zeros((p, N))
+        return np.zeros((n, N))
+    if hasattr(z, "tocsr") and hasattr(z, "shape"):  # scipy sparse
+        if z.shape != (p, N):
+            raise InputError(f"slack multipliers: expected shape ({p}, {N}), got {z.shape}")
+        return np.maximum(z.tocsr()[rows].toarray().astype(np.float64), 0.0)
     if isinstance(z, np.ndarray) and z.ndim == 2:
         if z.shape != (p, N):
             raise InputError(f"slack multipliers: expected shape ({p}, {N}), got {z.shape}")
-        return np.maximum(z.astype(np.float64), 0.0)
-    z = list(z)
+        return np.maximum(z[rows].astype(np.float64), 0.0)
+    z = _as_z(z)
     if len(z) != p:
         raise InputError(f"slack multipliers: expected {p} vectors, got {len(z)}")
-    out = np.zeros((p, N))
-    for j, zj in enumerate(z):
+    out = np.zeros((n, N))
+    for i, zj in enumerate(z[rows]):
         if zj is None:
             continue
-        out[j] = zj.dense() if isinstance(zj, SparseVector) else np.asarray(zj, dtype=float)
+        out[i] = zj.dense() if isinstance(zj, SparseVector) else np.asarray(zj, dtype=float)
     return np.maximum(out, 0.0)
 
 
@@ -167,33 +182,47 @@ def certified_dual_norm(
     absX = np.abs(X)
     Xi, ex = int_matrix(X)
     g = 2.0 * _gamma(N + 2)
-    for sgn, z in ((1, z_plus), (-1, z_minus)):
-        Z = _dense_z(z, p, N)
-        S = np.where(P, 1.0, -1.0)
-        Ad = sgn * np.where(P, lam[None, :], 0.0) + S * Z  # (p, N) float (rounded)
-        C = Ad @ X
-        E = g * (np.abs(Ad) @ absX) + 4.0 * N * _ETA
-        T = np.linalg.norm(np.abs(C) + E, axis=1) * (1.0 + 4.0 * _gamma(d + 3))
-        for j in np.flatnonzero(~(T <= 1.0)):
-            # exact a_j = sgn D_j lam + (2D_j - I) z_j  (computed from the exact inputs)
-            lam_j = np.where(P[j], lam, 0.0)
-            zi, ez = int_matrix(np.concatenate([lam_j, Z[j]]))
-            li, zz = zi[:N], zi[N:]
-            sj = np.where(P[j], 1, -1).astype(object)
-            a = sgn * li + sj * zz  # exact integers, scale 2**ez
-            sup = np.flatnonzero(a != 0)
-            val = Fraction(0)
-            if sup.size:
-                c = a[sup].dot(Xi[sup])
-                val = Fraction(int(sum(int(t) * int(t) for t in c))) * _scaled(2 * (ex + ez))
-            n_exact += 1
-            if val > best:
-                best, where = val, [int(j), sgn]
-        if (T <= 1.0).any():
-            tmax = Fraction(float(T[T <= 1.0].max()))
+    z_plus, z_minus = _as_z(z_plus), _as_z(z_minus)
+    tfl = np.full(2, -1.0)  # largest float-certified T (<= 1) per sign
+    targ = [0, 0]
+    step = max(256, (1 << 20) // max(N, 1))  # row blocks: bounded memory for ~10^6 chambers
+    for i, (sgn, z) in enumerate(((1, z_plus), (-1, z_minus))):
+        if isinstance(z, list) and len(z) != p:
+            raise InputError(f"slack multipliers: expected {p} vectors, got {len(z)}")
+        for a in range(0, max(p, 1), step):
+            rows = slice(a, min(p, a + step))
+            Pb = P[rows]
+            Z = _dense_z(z, p, N, rows)
+            S = np.where(Pb, 1.0, -1.0)
+            Ad = sgn * np.where(Pb, lam[None, :], 0.0) + S * Z  # (block, N) float (rounded)
+            C = Ad @ X
+            E = g * (np.abs(Ad) @ absX) + 4.0 * N * _ETA
+            T = np.linalg.norm(np.abs(C) + E, axis=1) * (1.0 + 4.0 * _gamma(d + 3))
+            ok = T <= 1.0
+            if ok.any() and T[ok].max() > tfl[i]:
+                tfl[i] = float(T[ok].max())
+                targ[i] = a + int(np.flatnonzero(ok)[np.argmax(T[ok])])
+            for jb in np.flatnonzero(~ok):
+                j = a + int(jb)
+                # exact a_j = sgn D_j lam + (2D_j - I) z_j  (computed from the exact inputs)
+                lam_j = np.where(P[j], lam, 0.0)
+                zi, ez = int_matrix(np.concatenate([lam_j, Z[jb]]))
+                li, zz = zi[:N], zi[N:]
+                sj = np.where(P[j], 1, -1).astype(object)
+                av = sgn * li + sj * zz  # exact integers, scale 2**ez
+                sup = np.flatnonzero(av != 0)
+                val = Fraction(0)
+                if sup.size:
+                    c = av[sup].dot(Xi[sup])
+                    val = Fraction(int(sum(int(t) * int(t) for t in c))) * _scaled(2 * (ex + ez))
+                n_exact += 1
+                if val > best:
+                    best, where = val, [j, sgn]
+        if tfl[i] >= 0:
+            tmax = Fraction(float(tfl[i]))
             if tmax * tmax > best:
                 best = tmax * tmax
-                where = [int(np.flatnonzero(T <= 1.0)[np.argmax(T[T <= 1.0])]), sgn]
+                where = [targ[i], sgn]
     s = sqrt_bounds(best)[1]
     return s, {"exact_chambers": n_exact, "argmax": where}
 

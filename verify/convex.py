@@ -363,12 +363,9 @@ def _primal_problem(
 
 def _slacks(X: np.ndarray, lam: np.ndarray, P: np.ndarray, walls: list[np.ndarray] | None = None,
             executor: Any = None):
-    """Oracle over ``P`` with the NNLS slack multipliers (zero where not needed)."""
-    res = oracle(X, lam, P, keep_slack=True, walls=walls, executor=executor)
-    zp: list[Any] = [None] * P.shape[0]
-    zm: list[Any] = [None] * P.shape[0]
-    for (j, sgn), z in res.slack.items():
-        (zp if sgn > 0 else zm)[j] = z
+    """Oracle over ``P`` with the slack multipliers as two sparse ``(p, N)`` matrices."""
+    res = oracle(X, lam, P, keep_slack="sparse", walls=walls, executor=executor)
+    zp, zm = res.slack[1], res.slack[-1]
     return res, zp, zm
 
 

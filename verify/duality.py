@@ -130,7 +130,9 @@ class OracleResult:
         Largest relative KKT residual of those NNLS solutions.
     slack : dict
         ``{(j, sign): SparseVector}`` of the NNLS slack multipliers (with ``keep_slack=True``;
-        chambers absent from it use ``z = 0``).
+        chambers absent from it use ``z = 0``); with ``keep_slack="sparse"`` the same
+        multipliers as two scipy CSR matrices ``{+1: z^+, -1: z^-}`` of shape ``(p, N)``
+        (compact for ~10^6 chambers, accepted by :func:`verify.bounds.certified_dual_norm`).
     """
 
     value: float
@@ -321,9 +323,44 @@ class WallList(list):
         return self._pairs
 
 
+def _slack_matrices(shape, zbest, nbest, slack) -> dict[int, Any]:
+    """The slack multipliers of :func:`oracle` as two sparse ``(p, N)`` matrices ``{+1: z^+,
+    -1: z^-}`` (one-row slacks from ``zbest``/``nbest``, the others from ``slack``)."""
+    import scipy.sparse
+
+    out = {}
+    for k, sgn in ((0, 1), (1, -1)):
+        js = np.flatnonzero(zbest[:, k] > 0)
+        rows, cols, vals = [js], [nbest[js, k]], [zbest[js, k]]
+        for (j, s), z in slack.items():
+            if s == sgn:
+                rows.append(np.full(len(z.indices), j, dtype=np.int64))
+                cols.append(np.asarray(z.indices, dtype=np.int64))
+                vals.append(np.asarray(z.values, dtype=np.float64))
+        out[sgn] = scipy.sparse.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=shape
+        )
+    return out
+
+
+def _chunk_rows(N: int) -> int:
+    """Rows per block of the ``(p, N)`` float work arrays (~2M entries, 16 MB each)."""
+    return max(256, (1 << 21) // max(N, 1))
+
+
+def _pattern_products(P: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """``P.astype(float) @ M`` by row blocks (no ``(p, N)`` float copy of ``P``)."""
+    p, N = P.shape
+    out = np.empty((p, M.shape[1]))
+    c = _chunk_rows(N)
+    for a in range(0, p, c):
+        out[a : a + c] = P[a : a + c].astype(np.float64) @ M
+    return out
+
+
 def _two_row_pass(
     X: np.ndarray,
-    S: np.ndarray,
+    P: np.ndarray,
     V: np.ndarray,
     values: np.ndarray,
     exact: np.ndarray,
@@ -332,21 +369,25 @@ def _two_row_pass(
     exact_values: bool,
     keep_slack: bool,
     zbest: np.ndarray,
-    nbest: np.ndarray,
     slack2: dict[tuple[int, int], tuple[tuple[int, ...], tuple[float, ...]]],
 ) -> None:
-    """Vectorised two-wall slacks ``z = t1 e_n1 + t2 e_n2`` for the unresolved chambers."""
+    """Vectorised two-wall slacks ``z = t1 e_n1 + t2 e_n2`` for the unresolved chambers, in
+    blocks of chambers (the pairs of walls are formed for the unresolved chambers only)."""
     cand = ~exact if exact_values else (~exact) & (values > threshold)
-    js = np.flatnonzero(cand.any(axis=1))
-    if js.size == 0:
-        return
-    J, N1, N2 = walls.pairs if isinstance(walls, WallList) else wall_pairs(walls)
-    sel = cand.any(axis=1)[J]
-    J, N1, N2 = J[sel], N1[sel], N2[sel]
-    if J.size == 0:
-        return
-    A1 = S[J, N1][:, None] * X[N1]
-    A2 = S[J, N2][:, None] * X[N2]
+    js_all = np.flatnonzero(cand.any(axis=1))
+    block = max(1024, (1 << 21) // max(X.shape[0], 1))
+    for b0 in range(0, js_all.size, block):
+        js = js_all[b0 : b0 + block]
+        Jl, N1, N2 = wall_pairs([walls[j] for j in js])
+        if Jl.size == 0:
+            continue
+        _two_row_block(X, P, V, values, exact, cand, keep_slack, zbest, slack2, js[Jl], N1, N2)
+
+
+def _two_row_block(X, P, V, values, exact, cand, keep_slack, zbest, slack2, J, N1, N2) -> None:
+    """:func:`_two_row_pass` for the pairs ``(J, N1, N2)`` (J sorted by chamber)."""
+    A1 = np.where(P[J, N1], 1.0, -1.0)[:, None] * X[N1]
+    A2 = np.where(P[J, N2], 1.0, -1.0)[:, None] * X[N2]
     g11 = np.einsum("ij,ij->i", A1, A1)
     g12 = np.einsum("ij,ij->i", A1, A2)
     g22 = np.einsum("ij,ij->i", A2, A2)
@@ -370,7 +411,7 @@ def _two_row_pass(
         if best.size == 0:
             continue
         jb = J[best]
-        G = S[jb] * (R[best] @ X.T)
+        G = np.where(P[jb], 1.0, -1.0) * (R[best] @ X.T)
         tolg = 1e-13 * (np.linalg.norm(V[jb], axis=1) * np.abs(X).max() + 1e-300)
         kkt = G.min(axis=1) >= -tolg
         better = val[best] < values[jb, k]
@@ -384,6 +425,35 @@ def _two_row_pass(
                     (int(N1[best[i]]), int(N2[best[i]])),
                     (float(t1[best[i]]), float(t2[best[i]])),
                 )
+
+
+def _one_row_screen(X, P, V, values, exact, zbest, nbest) -> None:
+    """One-row slacks of :func:`oracle` for all chambers, in row blocks (bounded memory)."""
+    p, N = P.shape
+    nv = np.linalg.norm(V, axis=1)
+    nx = np.linalg.norm(X, axis=1)
+    nx_safe = np.where(nx > 0, nx, 1.0)
+    tol_all = 1e-13 * (nv * nx.max(initial=0.0) + 1e-300)
+    c = _chunk_rows(N)
+    for a in range(0, p, c):
+        b = min(p, a + c)
+        S = np.where(P[a:b], 1.0, -1.0)
+        XV = V[a:b] @ X.T  # (c, N): x_n^T v_j
+        rng = np.arange(b - a)
+        for k, sg in ((0, 1.0), (1, -1.0)):
+            C = (sg * S) * XV / nx_safe  # a_n^T v / ||a_n||, a_n = s_n x_n, v = sg v_j
+            C[:, nx == 0] = 0.0
+            np.minimum(C, 0.0, out=C)
+            n1 = np.argmin(C, axis=1)  # best single row (largest |a^T v| with a^T v < 0)
+            c1 = C[rng, n1]
+            values[a:b, k] = np.sqrt(np.maximum(nv[a:b] ** 2 - c1**2, 0.0))
+            inside = c1 >= 0  # v in the cone: max = ||v||, z = 0
+            z1 = -c1 / nx_safe[n1]
+            R = sg * V[a:b] + z1[:, None] * (S[rng, n1][:, None] * X[n1])
+            G = S * (R @ X.T)  # KKT: A r >= 0 (complementarity holds by construction)
+            exact[a:b, k] = inside | (G.min(axis=1) >= -tol_all[a:b])
+            zbest[a:b, k] = np.where(inside, 0.0, z1)
+            nbest[a:b, k] = n1
 
 
 def _nnls_chunk(chunk: list, shared: tuple) -> list[tuple[np.ndarray, float, float]]:
@@ -419,7 +489,7 @@ def oracle(
     *,
     threshold: float = 1.0,
     exact_values: bool = False,
-    keep_slack: bool = False,
+    keep_slack: bool | str = False,
     top: int | None = None,
     walls: list[np.ndarray] | None = None,
     executor: Any = None,
@@ -436,6 +506,8 @@ def oracle(
     largest exact value found: the ``k`` most violated chambers are then exact, the others
     keep their upper bound.  With ``exact_values=True`` every chamber runs
     NNLS.  ``walls`` (:func:`chamber_walls`) restricts each NNLS to the chamber's facet rows.
+    The ``(p, N)`` work arrays are formed in row blocks (~16 MB each), so memory stays
+    ``O(p (N/8 + d))`` for ~10^6 chambers.
     ``executor`` (a ``distributed.Client`` or ``concurrent.futures`` executor, see
     :func:`verify.distributed.map_chunks`) runs the NNLS problems in parallel chunks; they are
     applied in the serial order, so the result is identical to the in-process one.
@@ -455,45 +527,16 @@ def oracle(
     p = P.shape[0]
     if p == 0:
         raise InputError("oracle: empty pattern list")
-    V = P.astype(np.float64) @ (lam[:, None] * X)  # (p, d): X^T D_j lambda
-    nv = np.linalg.norm(V, axis=1)
-    S = np.where(P, 1.0, -1.0)  # (p, N)
-    XV = V @ X.T  # (p, N): x_n^T v_j
-    nx = np.linalg.norm(X, axis=1)
-    nx_safe = np.where(nx > 0, nx, 1.0)
+    V = _pattern_products(P, lam[:, None] * X)  # (p, d): X^T D_j lambda
     values = np.empty((p, 2))
     exact = np.zeros((p, 2), dtype=bool)
     zbest = np.zeros((p, 2))  # one-row slack multiplier z (0: none)
     nbest = np.zeros((p, 2), dtype=np.int64)
-    for k, sg in ((0, 1.0), (1, -1.0)):
-        C = sg * S * XV / nx_safe  # (p, N): a_n^T v / ||a_n||, a_n = s_n x_n, v = sg v_j
-        C[:, nx == 0] = 0.0
-        Cn = np.minimum(C, 0.0)
-        n1 = np.argmin(Cn, axis=1)  # best single row (largest |a^T v| with a^T v < 0)
-        c1 = Cn[np.arange(p), n1]
-        values[:, k] = np.sqrt(np.maximum(nv**2 - c1**2, 0.0))
-        inside = c1 >= 0  # v in the cone: max = ||v||, z = 0
-        z1 = -c1 / nx_safe[n1]
-        R = sg * V + z1[:, None] * (S[np.arange(p), n1][:, None] * X[n1])
-        G = S * (R @ X.T)  # KKT: A r >= 0 (complementarity holds by construction)
-        tolg = 1e-13 * (nv * nx.max(initial=0.0) + 1e-300)
-        exact[:, k] = inside | (G.min(axis=1) >= -tolg)
-        zbest[:, k] = np.where(inside, 0.0, z1)
-        nbest[:, k] = n1
+    _one_row_screen(X, P, V, values, exact, zbest, nbest)
+    slack2: dict[tuple[int, int], tuple[tuple[int, ...], tuple[float, ...]]] = {}
     if walls is not None:
         _two_row_pass(
-            X,
-            S,
-            V,
-            values,
-            exact,
-            walls,
-            threshold,
-            exact_values,
-            keep_slack,
-            zbest,
-            nbest,
-            slack2 := {},
+            X, P, V, values, exact, walls, threshold, exact_values, keep_slack, zbest, slack2
         )
     need = ~exact if exact_values else (~exact) & (values > threshold)
     jj, kk = np.nonzero(need)
@@ -512,7 +555,7 @@ def oracle(
         if pre is not None:
             z, val, kkt = next(pre)
         else:
-            A = S[j, rows][:, None] * X[rows]
+            A = np.where(P[j, rows], 1.0, -1.0)[:, None] * X[rows]
             z, val, kkt = nnls_slack(A, V[j] if k == 0 else -V[j])
         calls += 1
         worst = max(worst, kkt)
@@ -529,7 +572,9 @@ def oracle(
         for (j, k), (idx, zz) in slack2.items():
             if zbest[j, k] == -2.0:
                 slack[(j, 1 if k == 0 else -1)] = SparseVector(idx, zz, X.shape[0])
-    if keep_slack:
+    if keep_slack == "sparse":
+        slack = _slack_matrices(P.shape, zbest, nbest, slack)
+    elif keep_slack:
         for j, k in zip(*np.nonzero(zbest > 0)):
             slack[(int(j), 1 if k == 0 else -1)] = SparseVector(
                 (int(nbest[j, k]),), (float(zbest[j, k]),), X.shape[0]
