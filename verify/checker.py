@@ -18,10 +18,12 @@ True
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import compress
 from operator import mul
 from pathlib import Path
 from typing import Any
@@ -151,17 +153,86 @@ def sq_norm_le(XT: list[list[int]], xe: int, a: list[int], aden: int, s: Fractio
     return lhs <= rhs
 
 
-def _bits(hexstr: str, N: int, where: str) -> list[int] | None:
-    try:
-        raw = bytes.fromhex(hexstr)
-    except ValueError:
-        raise InputError(f"malformed certificate: {where} is not hex") from None
-    if len(raw) != (N + 7) // 8:
-        return None
-    bits = [(raw[n // 8] >> (n % 8)) & 1 for n in range(N)]
-    if any(raw[n // 8] >> (n % 8) & 1 for n in range(N, 8 * len(raw))):
-        return None
-    return bits
+_SPREAD = [bytes((b >> i) & 1 for i in range(8)) for b in range(256)]  # byte -> its 8 bits
+_TOPBIT = bytes(b >> 7 for b in range(256))  # bytes.translate table: byte -> its top bit
+_BATCH = 4096  # chambers per progress step
+
+
+def _nd(text: Any, where: str) -> tuple[int, int]:
+    """``(numerator, denominator > 0)`` of a rational string (not reduced): exactly the
+    language of :func:`verify.exact.parse_rational`, without building a ``Fraction``."""
+    if type(text) is str:
+        num, sep, den = text.partition("/")
+        body = num[1:] if num[:1] == "-" else num
+        if body.isdigit() and body.isascii() and (not sep or (den.isdigit() and den.isascii())):
+            try:
+                n, d = int(num), (int(den) if sep else 1)
+            except ValueError as exc:  # more digits than int() converts
+                raise InputError(f"malformed certificate: {where}: {exc}") from None
+            if d:
+                return n, d
+    _q(text, where)  # raises parse_rational's message
+    raise InputError(f"malformed certificate: {where}: not a rational {text!r}")
+
+
+def _common(pairs: list[tuple[int, int]]) -> tuple[list[int], int]:
+    """``num/den`` pairs as ``ints / D`` with one common positive denominator ``D``."""
+    D = 1
+    for _, d in pairs:
+        if d != 1:
+            D = math.lcm(D, d)
+    if D == 1:
+        return [n for n, _ in pairs], 1
+    return [n * (D // d) for n, d in pairs], D
+
+
+def _spread(raw: bytes) -> bytes:
+    """Bit ``n`` of the little-endian packed pattern as byte ``n`` (0 or 1)."""
+    return b"".join(map(_SPREAD.__getitem__, raw))
+
+
+class _SignPack:
+    """Exact signs of ``x_n . u`` for every nonzero row at once (Kronecker packing).
+
+    Column ``k`` of the nonzero rows is the integer ``P_k = sum_n X[n][k] 2**(B n)``, so
+    ``sum_k u_k P_k = sum_n g_n 2**(B n)`` exactly (``g_n = x_n . u``).  ``B`` (a multiple of 8,
+    cached per size) makes ``|g_n| < 2**(B-2)``; adding ``2**(B-1) - 1`` (resp. ``2**(B-1)``)
+    to every slot keeps the slots the base-``2**B`` digits, whose top bits are then
+    ``g_n > 0`` (resp. ``g_n >= 0``).
+    """
+
+    def __init__(self, XI: list[list[int]]) -> None:
+        self.rows = [n for n, row in enumerate(XI) if any(row)]
+        self.XN = [XI[n] for n in self.rows]
+        self.d = len(XI[0])
+        self.xbits = max((abs(v) for row in self.XN for v in row), default=0).bit_length()
+        self._cache: dict[int, tuple[list[int], int, int]] = {}
+
+    def _packed(self, B: int) -> tuple[list[int], int, int]:
+        got = self._cache.get(B)
+        if got is None:
+            nb, n = B // 8, len(self.XN)
+            off = 1 << (B - 2)
+            rep = int.from_bytes((b"\x01" + bytes(nb - 1)) * n, "little")
+            P = [int.from_bytes(b"".join((row[k] + off).to_bytes(nb, "little")
+                                         for row in self.XN), "little") - off * rep
+                 for k in range(self.d)]
+            got = self._cache[B] = (P, rep, ((1 << (B - 1)) - 1) * rep)
+        return got
+
+    def tops(self, u: list[int]) -> tuple[bytes, bytes]:
+        """Per nonzero row, as bytes 0/1: ``x_n . u >= 0`` and ``x_n . u > 0``."""
+        ubits = max(abs(t) for t in u).bit_length()
+        B = 8 * ((self.xbits + ubits + self.d.bit_length() + 2 + 7) // 8)
+        P, rep, off1 = self._packed(B)
+        T1 = off1
+        for c, Pk in zip(u, P):
+            if c:
+                T1 += c * Pk
+        nb, L = B // 8, B // 8 * len(self.XN)
+        t1 = T1.to_bytes(L, "little")[nb - 1 :: nb].translate(_TOPBIT)
+        t0 = (T1 + rep).to_bytes(L, "little")[nb - 1 :: nb].translate(_TOPBIT)
+        return t0, t1
 
 
 class _Fails:
@@ -223,96 +294,142 @@ def _network_objective(
 # ----------------------------------------------------------------------------- main check
 
 
+def _witness_failure(XI: list[list[int]], u: list[int], bits: bytes, fail: Any, where: str,
+                     j: int) -> None:
+    """Name the first sample at which witness ``u`` contradicts the pattern (slow, exact)."""
+    for n, row in enumerate(XI):
+        dot = sum(map(mul, row, u))
+        if dot == 0 and any(row):
+            fail("witness-interior", f"{where}: chamber {j}: witness is on the hyperplane "
+                 f"of sample {n}")
+            return
+        if (1 if dot >= 0 else 0) != bits[n]:
+            fail("witness-pattern", f"{where}: chamber {j}: sample {n} has sign "
+                 f"{'+' if dot > 0 else '-'} but the pattern bit is {bits[n]}")
+            return
+
+
+def _multipliers(mults: list[Any], n_ch: int, N: int, fail: Any,
+                 where: str) -> dict[tuple[int, int], tuple[list[int], list[int], int]]:
+    """Validated slack multipliers ``(j, sign) -> (indices, integer values, denominator)``."""
+    zs: dict[tuple[int, int], tuple[list[int], list[int], int]] = {}
+    for t, mu in enumerate(mults):
+        at = f"{where}.multipliers[{t}]"
+        try:
+            j, sg, idx, vs = mu["chamber"], mu["sign"], mu["indices"], mu["values"]
+        except (TypeError, KeyError, IndexError):
+            j = sg = idx = vs = None
+        if type(j) is not int or type(sg) is not int or type(idx) is not list \
+                or type(vs) is not list:  # not the plain shape: _get names the problem
+            j, sg = _get(mu, "chamber", int, at), _get(mu, "sign", int, at)
+            idx, vs = _get(mu, "indices", list, at), _get(mu, "values", list, at)
+        vals = [_nd(v, at) for v in vs]
+        if not (0 <= j < n_ch) or sg not in (1, -1) or (j, sg) in zs:
+            fail("multiplier-index", f"{where}: multiplier {t}: chamber {j} sign {sg} is not a "
+                 "listed chamber/sign or is repeated")
+            continue
+        if len(idx) != len(vals) or not all(type(i) is int and 0 <= i < N for i in idx) or (
+                len(idx) > 1 and len(set(idx)) != len(idx)):
+            fail("multiplier-index", f"{where}: multiplier {t} (chamber {j}): indices must be "
+                 f"distinct samples 0..{N - 1}, one per value")
+            continue
+        if any(v < 0 for v, _ in vals):
+            neg = next(i for i, (v, _) in zip(idx, vals) if v < 0)
+            fail("multiplier-sign", f"{where}: chamber {j} sign {sg}: z is negative at sample "
+                 f"{neg}")
+            continue
+        if len(vals) == 1:
+            zs[(j, sg)] = (idx, [vals[0][0]], vals[0][1])
+        else:
+            zi, zden = _common(vals)
+            zs[(j, sg)] = (idx, zi, zden)
+    return zs
+
+
+def _norm_le(v: list[int], den: int, xe: int, s: Fraction) -> bool:
+    """``||v / den * 2**xe||^2 <= s^2`` exactly."""
+    lhs = sum(t * t for t in v) * s.denominator**2
+    rhs = s.numerator**2 * den**2
+    if xe >= 0:
+        lhs <<= 2 * xe
+    else:
+        rhs <<= -2 * xe
+    return lhs <= rhs
+
+
 def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], s: Fraction,
-                    fail: Any, where: str) -> None:
-    N = len(XI)
+                    fail: Any, where: str, tick: Any = None) -> None:
+    N, d = len(XI), len(XI[0])
     patterns = _get(ev, "patterns", list, where)
     witnesses = _get(ev, "witnesses", list, where)
     mults = _get(ev, "multipliers", list, where)
     proof = _get(ev, "count_proof", dict, where)
     if len(witnesses) != len(patterns):
         fail("witness-pattern", f"{where}: {len(patterns)} patterns but {len(witnesses)} witnesses")
-    P: list[list[int] | None] = []
-    seen: dict[tuple[int, ...], int] = {}
+    n_ch = min(len(patterns), len(witnesses))
+    zs = _multipliers(mults, n_ch, N, fail, where)
+    li, lden = _ints(lam)
+    LX = [[li[n] * XI[n][k] for n in range(N)] for k in range(d)]  # columns of D-free X^T lam
+    pack = _SignPack(XI)
+    nzrows = pack.rows
+    allrows = len(nzrows) == N
+    zrows = sorted(set(range(N)) - set(nzrows))
+    nbytes = (N + 7) // 8
+    seen: dict[bytes, int] = {}
     verified = 0
     for j, (hx, wit) in enumerate(zip(patterns, witnesses)):
-        if not isinstance(hx, str) or not isinstance(wit, list) or len(wit) != len(XI[0]):
+        if tick is not None and j % _BATCH == _BATCH - 1:
+            tick(_BATCH)
+        if not isinstance(hx, str) or not isinstance(wit, list) or len(wit) != d:
             raise InputError(f"malformed certificate: {where} chamber {j}")
-        bits = _bits(hx, N, f"{where} chamber {j} pattern")
-        if bits is None:
+        try:
+            raw = bytes.fromhex(hx)
+        except ValueError:
+            raise InputError(f"malformed certificate: {where} chamber {j} pattern is not "
+                             "hex") from None
+        bits = _spread(raw)
+        if len(raw) != nbytes or bits.find(1, N) >= 0:
             fail("pattern-encoding", f"{where}: chamber {j}: pattern {hx!r} is not {N} bits")
-            P.append(None)
             continue
-        P.append(bits)
-        u, _ = _ints([_q(t, f"{where} chamber {j} witness") for t in wit])
-        ok = True
-        for n, row in enumerate(XI):
-            dot = sum(map(mul, row, u))
-            if dot == 0 and any(row):
-                fail("witness-interior", f"{where}: chamber {j}: witness is on the hyperplane "
-                     f"of sample {n}")
-                ok = False
-                break
-            if (1 if dot >= 0 else 0) != bits[n]:
-                fail("witness-pattern", f"{where}: chamber {j}: sample {n} has sign "
-                     f"{'+' if dot > 0 else '-'} but the pattern bit is {bits[n]}")
-                ok = False
-                break
-        key = tuple(bits)
-        if key in seen:
-            fail("patterns-distinct", f"{where}: chamber {j} repeats chamber {seen[key]}")
+        # the witness: x_n . u != 0 on nonzero rows and 1[x_n . u >= 0] = bit n
+        u, _ = _common([_nd(t, f"{where} chamber {j} witness") for t in wit])
+        t0, t1 = pack.tops(u)
+        want = bits[:N] if allrows else bytes(bits[n] for n in nzrows)
+        ok = t0 == want and t1 == want and all(bits[n] for n in zrows)  # x_n . u = 0 >= 0
+        if not ok:
+            _witness_failure(XI, u, bits, fail, where, j)
+        if raw in seen:
+            fail("patterns-distinct", f"{where}: chamber {j} repeats chamber {seen[raw]}")
             ok = False
         else:
-            seen[key] = j
+            seen[raw] = j
         verified += ok
+        # dual norm: ||+-X^T D_j lambda + X^T (2 D_j - I) z|| <= s for both signs
+        base = [sum(compress(col, bits)) for col in LX]  # lden * X^T D_j lambda (unscaled)
+        plus, minus = zs.get((j, 1)), zs.get((j, -1))
+        for sg, z in ((1, plus), (-1, minus)):
+            if sg == -1 and plus is None and minus is None:
+                continue  # ||-v|| = ||v||: already checked
+            if z is None:
+                v, den = [sg * b for b in base], lden
+            else:
+                idx, zi, zden = z
+                v = [sg * zden * b for b in base]
+                for i, zv in zip(idx, zi):
+                    w = zv * lden if bits[i] else -zv * lden
+                    row = XI[i]
+                    for k in range(d):
+                        v[k] += w * row[k]
+                den = lden * zden
+            if not _norm_le(v, den, xe, s):
+                fail("dual-norm", f"{where}: chamber {j} sign {'+' if sg > 0 else '-'}: "
+                     f"||{'+' if sg > 0 else '-'}X^T D_j lambda + X^T (2D_j - I) z|| > s")
+    if tick is not None:
+        tick(n_ch % _BATCH)
     count = replay_count(XI, proof, fail, where)
     if count is not None and verified != count:
         fail("chamber-count", f"{where}: {verified} distinct verified chambers, the replayed "
              f"count is {count}")
-    # slack multipliers: z_j^+- >= 0, sparse
-    zs: dict[tuple[int, int], tuple[list[int], list[Fraction]]] = {}
-    for t, mu in enumerate(mults):
-        j = _get(mu, "chamber", int, f"{where}.multipliers[{t}]")
-        sg = _get(mu, "sign", int, f"{where}.multipliers[{t}]")
-        idx = _get(mu, "indices", list, f"{where}.multipliers[{t}]")
-        vals = [_q(v, f"{where}.multipliers[{t}]") for v in
-                _get(mu, "values", list, f"{where}.multipliers[{t}]")]
-        if not (0 <= j < len(P)) or sg not in (1, -1) or (j, sg) in zs:
-            fail("multiplier-index", f"{where}: multiplier {t}: chamber {j} sign {sg} is not a "
-                 "listed chamber/sign or is repeated")
-            continue
-        if (len(idx) != len(vals) or not all(isinstance(i, int) and 0 <= i < N for i in idx)
-                or len(set(idx)) != len(idx)):
-            fail("multiplier-index", f"{where}: multiplier {t} (chamber {j}): indices must be "
-                 f"distinct samples 0..{N - 1}, one per value")
-            continue
-        neg = [i for i, v in zip(idx, vals) if v < 0]
-        if neg:
-            fail("multiplier-sign", f"{where}: chamber {j} sign {sg}: z is negative at sample "
-                 f"{neg[0]}")
-            continue
-        zs[(j, sg)] = (idx, vals)
-    li, lden = _ints(lam)
-    XT = [list(c) for c in zip(*XI)]
-    for j, bits in enumerate(P):
-        if bits is None:
-            continue
-        base = [li[n] if bits[n] else 0 for n in range(N)]
-        for sg in (1, -1):
-            if sg == -1 and (j, 1) not in zs and (j, -1) not in zs:
-                continue  # ||-v|| = ||v||: already checked
-            if (j, sg) in zs:
-                idx, vals = zs[(j, sg)]
-                zi, zden = _ints(vals)
-                a = [sg * b * zden for b in base]
-                for i, zv in zip(idx, zi):
-                    a[i] += (1 if bits[i] else -1) * zv * lden
-                den = lden * zden
-            else:
-                a, den = [sg * b for b in base], lden
-            if not sq_norm_le(XT, xe, a, den, s):
-                fail("dual-norm", f"{where}: chamber {j} sign {'+' if sg > 0 else '-'}: "
-                     f"||{'+' if sg > 0 else '-'}X^T D_j lambda + X^T (2D_j - I) z|| > s")
 
 
 def _check_closed_form(XI: list[list[int]], xe: int, y: list[int], lam: list[Fraction],
@@ -338,6 +455,13 @@ def _check_closed_form(XI: list[list[int]], xe: int, y: list[int], lam: list[Fra
             fail("closed-form-norm", f"{where}: ||X_{'+' if sign > 0 else '-'}^T mu|| > s")
 
 
+def _units(ent: Any) -> int:
+    """Progress steps of one class entry: 1 plus its number of chambers."""
+    ev = ent.get("evidence") if isinstance(ent, dict) else None
+    pats = ev.get("patterns") if isinstance(ev, dict) else None
+    return 1 + (len(pats) if isinstance(pats, list) else 0)
+
+
 def check_certificate(
     cert: Any,
     X: list[list[float]],
@@ -346,7 +470,27 @@ def check_certificate(
     model: tuple[Any, tuple[int, ...], Any, tuple[int, ...], bool],
 ) -> CheckResult:
     """Check a parsed certificate against the data ``(X, classes, Y)`` and the model
-    (as returned by :func:`verify.checker_io.read_data` / :func:`~verify.checker_io.read_model`)."""
+    (as returned by :func:`verify.checker_io.read_data` / :func:`~verify.checker_io.read_model`).
+
+    The cyclic garbage collector is paused meanwhile: the replay creates no cycles, and with
+    a parsed certificate of millions of objects its full passes would dominate the time.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return _check(cert, X, classes, Y, model)
+    finally:
+        if was:
+            gc.enable()
+
+
+def _check(
+    cert: Any,
+    X: list[list[float]],
+    classes: list[Any],
+    Y: list[list[int]],
+    model: tuple[Any, tuple[int, ...], Any, tuple[int, ...], bool],
+) -> CheckResult:
     fail = _Fails()
     if _get(cert, "format", str, "certificate") != FORMAT:
         raise InputError(f"not a verify certificate (format {cert.get('format')!r})")
@@ -390,7 +534,7 @@ def check_certificate(
     total_lb: Fraction | None = Fraction(0)
     total_ub = Fraction(0)
     summary = []
-    bar = progress("checking", total=len(entries))
+    bar = progress("checking", total=sum(_units(ent) for ent in entries))
     for c, ent in enumerate(entries):
         bar.advance()
         where = f"class {c}"
@@ -435,7 +579,7 @@ def check_certificate(
                 fail("s-sign", f"{where}: s = {format_rational(s)} is negative")
                 s = Fraction(0)
             if method == "chambers":
-                _check_chambers(ev, XI, xe, lam, s, fail, where)
+                _check_chambers(ev, XI, xe, lam, s, fail, where, bar.advance)
             else:
                 _check_closed_form(XI, xe, y, lam, s, fail, where)
             lb = sum((a * b for a, b in zip(y, lam)), Fraction(0)) / max(Fraction(1), s)
@@ -505,11 +649,16 @@ def check_file(cert_path: str | Path, *, data: str | Path | None = None,
     p = Path(cert_path)
     if not p.is_file():
         raise InputError(f"{cert_path}: no such file")
+    was = gc.isenabled()
+    gc.disable()  # json.loads of a large certificate: millions of objects, no cycles
     try:
         cert = json.loads(p.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{cert_path}: not valid JSON ({exc.__class__.__name__}: "
                          f"{str(exc).splitlines()[0]})") from None
+    finally:
+        if was:
+            gc.enable()
     if not isinstance(cert, dict):
         raise InputError(f"{cert_path}: not a verify certificate (not a JSON object)")
     base = p.resolve().parent

@@ -22,9 +22,9 @@ import math
 from operator import mul
 from typing import Any
 
-from verify.exact import integer_det, integer_rank
+from verify.exact import integer_rank
 
-__all__ = ["replay_count", "gram_sign_rows"]
+__all__ = ["replay_count", "gram_sign_rows", "first_dependent", "last_row_cofactors"]
 
 
 def _primitive(v: list[int]) -> tuple[int, ...]:
@@ -83,11 +83,11 @@ def replay_count(XI: list[list[int]], proof: Any, fail: Any, where: str) -> int 
                      f"{sorted(bad)[:3]} are dependent")
                 return None
         else:
-            for sub in itertools.combinations(range(m), r):
-                if integer_det([list(Hr[i]) for i in sub]) == 0:
-                    fail("count-proof", f"{where}: not in general position: hyperplanes "
-                         f"{list(sub)} are dependent")
-                    return None
+            bad_sub = first_dependent(Hr, r)
+            if bad_sub is not None:
+                fail("count-proof", f"{where}: not in general position: hyperplanes "
+                     f"{list(bad_sub)} are dependent")
+                return None
         return 2 * sum(math.comb(m - 1, k) for k in range(r))
     if method == "zaslavsky" and r == 3:
         lines = _lines(Hr)
@@ -108,6 +108,99 @@ def replay_count(XI: list[list[int]], proof: Any, fail: Any, where: str) -> int 
         return total
     fail("count-proof", f"{where}: unsupported count proof (method {method!r}, rank {r})")
     return None
+
+
+def last_row_cofactors(rows: list[tuple[int, ...]] | list[list[int]], r: int) -> list[int]:
+    """The generalized cross product of ``r - 1`` integer vectors of length ``r``: ``c`` with
+    ``det[rows; h] = c . h`` for every ``h`` (Laplace expansion along the last row).
+
+    Examples
+    --------
+    >>> last_row_cofactors([(1, 0, 0), (0, 1, 0)], 3)
+    [0, 0, 1]
+    """
+    minors: dict[tuple[int, ...], int] = {(): 1}
+    for t, h in enumerate(rows):
+        minors = _extend(minors, h, t, r)
+    full = tuple(range(r))
+    return [(-1) ** (r - 1 + p) * minors[full[:p] + full[p + 1 :]] for p in range(r)]
+
+
+def _extend(minors: dict[tuple[int, ...], int], h: Any, t: int, r: int) -> dict[tuple[int, ...],
+                                                                              int]:
+    """Minors of ``t + 1`` rows on every ``t + 1`` column subset from those of the first ``t``
+    rows, by Laplace expansion along the new last row ``h``."""
+    out = {}
+    for C in itertools.combinations(range(r), t + 1):
+        acc = 0
+        for p, j in enumerate(C):
+            if h[j]:
+                mnr = minors[C[:p] + C[p + 1 :]]
+                if mnr:
+                    acc += -h[j] * mnr if (t + p) & 1 else h[j] * mnr
+        out[C] = acc
+    return out
+
+
+def first_dependent(Hr: list[tuple[int, ...]], r: int) -> tuple[int, ...] | None:
+    """The lexicographically first ``r``-subset of the integer vectors ``Hr`` (length ``r``)
+    with a zero determinant, or ``None`` when every ``r`` of them are independent.
+
+    The same answer as ``integer_det`` on every subset of ``itertools.combinations(range(m),
+    r)`` in turn, computed faster: for each ``(r-1)``-subset the cofactor vector ``c`` of the
+    last row is computed once (incremental Laplace minors), and ``det[h_i..h_k, h_l] = c . h_l``
+    for *all* later ``l`` at once by Kronecker packing: column ``k`` of the vectors is the
+    integer ``P_k = sum_l Hr[l][k] 2**(B l)``, so ``sum_k c_k P_k = sum_l (c . h_l) 2**(B l)``;
+    with ``2**(B-1) - 1`` added to every slot (``|c . h_l| < 2**(B-2)`` by Hadamard-type
+    bounds ``|det| <= r! max|h|**r``) the slots are the base-``2**B`` digits, and slot ``l``
+    is zero iff adding 1 more to every slot flips its top bit.
+
+    Examples
+    --------
+    >>> first_dependent([(1, 0), (0, 1), (2, 0)], 2)
+    (0, 2)
+    >>> first_dependent([(1, 0), (0, 1), (1, 1)], 2) is None
+    True
+    """
+    m = len(Hr)
+    if m < r or r < 1:
+        return None
+    mx = max((abs(v) for h in Hr for v in h), default=0)
+    B = 8 * ((r * mx.bit_length() + math.factorial(r).bit_length() + 3 + 7) // 8)
+    nb = B // 8
+    off = 1 << (B - 2)
+    rep = int.from_bytes((b"\x01" + bytes(nb - 1)) * m, "little")
+    cols = [int.from_bytes(b"".join((h[k] + off).to_bytes(nb, "little") for h in Hr), "little")
+            - off * rep for k in range(r)]
+    top = int.from_bytes((1 << (B - 1)).to_bytes(nb, "little") * m, "little")
+    off1 = ((1 << (B - 1)) - 1) * rep
+    full = tuple(range(r))
+    signs = [(-1) ** (r - 1 + p) for p in range(r)]
+
+    def zero_after(c: list[int], last: int) -> int | None:
+        S = off1
+        for ck, Pk in zip(c, cols):
+            if ck:
+                S += ck * Pk
+        Z = ((S ^ (S + rep)) & top) >> (B * (last + 1))
+        if not Z:
+            return None
+        return last + 1 + ((Z & -Z).bit_length() - 1) // B
+
+    def dfs(start: int, t: int, minors: dict[tuple[int, ...], int],
+            chosen: tuple[int, ...]) -> tuple[int, ...] | None:
+        if t == r - 1:
+            c = [sg * minors[full[:p] + full[p + 1 :]] for p, sg in enumerate(signs)]
+            last = chosen[-1] if chosen else -1
+            zl = zero_after(c, last)
+            return None if zl is None else chosen + (zl,)
+        for i in range(start, m - (r - t) + 1):
+            got = dfs(i + 1, t + 1, _extend(minors, Hr[i], t, r), chosen + (i,))
+            if got is not None:
+                return got
+        return None
+
+    return dfs(0, 0, {(): 1}, ())
 
 
 def _restrict(K: list[list[int]], h: tuple[int, ...]) -> list[list[int]]:
