@@ -41,6 +41,7 @@ from verify.data import Dataset
 from verify.duality import certified_dual_norm, oracle, project_lambda, upper_bound
 from verify.errors import EnumerationLimitError, InputError
 from verify.exact import exact_sign_dot, format_rational, sqrt_bounds
+from verify.linalg import exact_signs
 from verify.network import Network, exact_margins, objective_upper_bound
 from verify.progress import progress
 from verify.solvers import choose_solver
@@ -56,6 +57,7 @@ __all__ = [
     "model_digest",
     "build_certificate",
     "dumps_certificate",
+    "short_witnesses",
 ]
 
 #: Largest number of chambers enumerated before falling back to sampled (restricted) chambers.
@@ -243,6 +245,73 @@ def _strs(a: Any) -> list[Any]:
     return [_strs(r) for r in a]
 
 
+#: Scales tried by :func:`short_witnesses`: integer points with coordinates up to ``2**k``.
+_WITNESS_BITS = (3, 6, 10, 14, 20, 27, 35, 44, 52)
+_WITNESS_CHUNK = 1 << 15
+
+
+def short_witnesses(X: np.ndarray, patterns: np.ndarray, witnesses: np.ndarray, *,
+                    bits: tuple[int, ...] = _WITNESS_BITS) -> np.ndarray:
+    """Short exact points of the same open chambers: integer vectors where possible.
+
+    For every chamber ``j`` (boolean pattern row ``patterns[j]``, float witness
+    ``witnesses[j]``) the candidates ``round(u * 2**k / max|u|)`` (divided by the gcd of their
+    entries) are tried for ``k`` in ``bits``; the first whose *exact* sign pattern
+    (:func:`verify.linalg.exact_signs`: a rigorous float filter, integers for the rest) equals
+    the chamber's, with ``x_n . u != 0`` on every nonzero row, replaces the witness.  A chamber
+    with no such candidate keeps its original witness.  Returns float64 ``(p, d)``.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0], [1.0, 1e-3]])
+    >>> W = np.array([[0.3, -0.0001], [-0.7, -0.2], [1e-4, -1.0]])
+    >>> P = exact_signs(X, W) >= 0
+    >>> short_witnesses(X, P, W).tolist()   # the thin third chamber needs k = 14
+    [[1.0, 0.0], [-4.0, -1.0], [1.0, -8192.0]]
+    """
+    X = np.asarray(X, dtype=np.float64)
+    P = np.asarray(patterns, dtype=bool)
+    W = np.asarray(witnesses, dtype=np.float64)
+    if W.ndim != 2 or P.shape != (W.shape[0], X.shape[0]) or W.shape[1] != X.shape[1]:
+        raise InputError(f"short_witnesses: patterns {P.shape} and witnesses {W.shape} do not "
+                         f"fit X {X.shape}")
+    out = W.copy()
+    nz = np.any(X != 0, axis=1)
+    if not nz.any():
+        return out
+    Xn = X[nz]
+    for s in range(0, W.shape[0], _WITNESS_CHUNK):
+        rows = np.arange(s, min(s + _WITNESS_CHUNK, W.shape[0]))
+        top = np.max(np.abs(W[rows]), axis=1)
+        rows = rows[(top > 0) & np.isfinite(top)]
+        for k in bits:
+            if not rows.size:
+                break
+            with np.errstate(over="ignore", invalid="ignore"):
+                C = np.rint(W[rows] / np.max(np.abs(W[rows]), axis=1)[:, None] * 2.0**k)
+            fin = np.all(np.isfinite(C), axis=1) & np.any(C != 0, axis=1)
+            rows, C = rows[fin], C[fin]
+            if not rows.size:
+                break
+            Ci = C.astype(np.int64)  # |C| <= 2**52: exact
+            g = np.gcd.reduce(Ci, axis=1)
+            C = (Ci // g[:, None]).astype(np.float64)
+            S = exact_signs(Xn, C)
+            ok = np.all((S != 0) & ((S > 0) == P[rows][:, nz]), axis=1)
+            out[rows[ok]] = C[ok]
+            rows = rows[~ok]
+    return out
+
+
+def _witness_strs(W: np.ndarray) -> list[list[str]]:
+    """Exact rationals of the witnesses; integer-valued ones (|v| < 2**53) as plain integers."""
+    W = np.asarray(W, dtype=np.float64)
+    integral = np.all((W == np.rint(W)) & (np.abs(W) < 2.0**53), axis=1)
+    Wi = np.where(integral[:, None], W, 0).astype(np.int64).tolist()
+    return [[str(v) for v in Wi[j]] if integral[j] else _strs(W[j])
+            for j in range(W.shape[0])]
+
+
 def _chamber_evidence(X: np.ndarray, lam: np.ndarray, ch: Any,
                       executor: Any = None) -> tuple[dict[str, Any], Fraction]:
     P = ch.pattern_matrix()
@@ -260,7 +329,7 @@ def _chamber_evidence(X: np.ndarray, lam: np.ndarray, ch: Any,
     ev = {
         "pattern_encoding": "hex of packbits(pattern, bitorder='little'); bit n = 1 iff x_n.u >= 0",
         "patterns": [bytes(row).hex() for row in ch.patterns],
-        "witnesses": _strs(ch.witnesses),
+        "witnesses": _witness_strs(short_witnesses(X, P, ch.witnesses)),
         "multipliers": mults,
         "count_proof": ch.count_proof,
         "enumeration_method": ch.method,
@@ -402,11 +471,12 @@ def build_certificate(
         solves = solve_dataset(ds, solver=solver, limit=limit, executor=executor)
     subs = {k: sub for k, sub, _ in iter_classes(net, ds.Y if K > 1 else ds.Y[:, 0])}
     entries = []
-    with progress("certifying", total=len(solves)) as bar:
-        for cs in solves:
+    steps = [1 + (len(cs.chambers) if cs.chambers is not None else 0) for cs in solves]
+    with progress("certifying", total=sum(steps)) as bar:  # in chambers: the work per class
+        for cs, n in zip(solves, steps):
             entries.append(_class_entry(ds.X, cs, subs[cs.index], limit=limit, tol=tolerance,
                                         executor=executor))
-            bar.advance()
+            bar.advance(n)
     lbs = [e["lower_bound"] for e in entries]
     total_lb = None if any(v is None for v in lbs) else sum(
         (Fraction(v["exact"]) for v in lbs), Fraction(0))

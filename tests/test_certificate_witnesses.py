@@ -1,0 +1,64 @@
+"""Short chamber witnesses: exact points of the same open chambers, checked by a second route."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from verify.arrangements import enumerate_chambers
+from verify.certificate import _witness_strs, short_witnesses
+from verify.exact import exact_dot
+
+
+def _exact_pattern_ok(X: np.ndarray, bits: np.ndarray, u: np.ndarray) -> bool:
+    """Exact rationals (Fraction route): x_n . u != 0 on nonzero rows, 1[x_n . u >= 0] = bit."""
+    for x, b in zip(X, bits):
+        g = exact_dot([float(v) for v in x], [float(v) for v in u])
+        if (g == 0 and np.any(x != 0)) or (g >= 0) != bool(b):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("seed,N,d", [(0, 12, 2), (1, 10, 3), (2, 9, 4), (3, 8, 5), (4, 14, 3)])
+def test_short_witnesses_are_exact_points_of_the_same_chambers(seed, N, d):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, d)) * 10.0 ** rng.integers(-3, 4, size=(N, 1))
+    X[1] = X[0] + 1e-9 * rng.standard_normal(d)  # a very thin chamber between two rows
+    X[2] = 0.0  # a zero row
+    ch = enumerate_chambers(X, limit=10**6)
+    P = ch.pattern_matrix()
+    W = short_witnesses(X, P, ch.witnesses)
+    integral = np.all(W == np.rint(W), axis=1)
+    assert integral.mean() > 0.9
+    for j in range(len(ch)):
+        assert _exact_pattern_ok(X, P[j], W[j]), j
+        if not integral[j]:
+            assert np.array_equal(W[j], ch.witnesses[j])  # the fallback is the original
+
+
+def test_fallback_keeps_the_original_witness():
+    X = np.array([[1.0, 0.0], [1.0, 1e-3]])
+    W = np.array([[1e-4, -1.0], [0.5, 0.25]])
+    P = np.array([[True, False], [True, True]])
+    out = short_witnesses(X, P, W, bits=(3,))
+    assert out[0].tolist() == W[0].tolist()  # too thin for 3 bits: unchanged
+    assert out[1].tolist() == [2.0, 1.0]
+
+
+def test_wrong_shapes_are_refused():
+    from verify.errors import InputError
+
+    with pytest.raises(InputError, match="do not fit"):
+        short_witnesses(np.eye(2), np.ones((3, 2), bool), np.ones((2, 2)))
+
+
+def test_witness_strings_are_exact():
+    W = np.array([[3.0, -4.0], [0.1, 2.0], [2.0**60, 1.0]])
+    s = _witness_strs(W)
+    assert s[0] == ["3", "-4"]
+    assert [Fraction(t) for t in s[1]] == [Fraction(0.1), Fraction(2)]
+    assert [Fraction(t) for t in s[2]] == [Fraction(2**60), Fraction(1)]
+    assert json.loads(json.dumps(s)) == s
