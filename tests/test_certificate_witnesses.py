@@ -62,3 +62,19 @@ def test_witness_strings_are_exact():
     assert [Fraction(t) for t in s[1]] == [Fraction(0.1), Fraction(2)]
     assert [Fraction(t) for t in s[2]] == [Fraction(2**60), Fraction(1)]
     assert json.loads(json.dumps(s)) == s
+
+
+def test_one_line_evidence_layout_is_the_same_json():
+    from verify.certificate import dumps_certificate
+
+    ev = {"patterns": ["0a", "1b"], "witnesses": [["1", "-2/3"], ["0", "5"]],
+          "multipliers": [{"chamber": 1, "sign": -1, "indices": [0], "values": ["1/4"]}],
+          "count_proof": {"method": "rank-2", "rank": 2}}
+    cert = {"classes": [{"label": "@verify-one-line-list-0-patterns@", "evidence": ev},
+                        {"label": 1, "evidence": {**ev, "patterns": []}}], "version": 1}
+    for c in (cert, {**cert, "classes": cert["classes"][1:]}):
+        text = dumps_certificate(c)
+        assert json.loads(text) == c
+        assert text == dumps_certificate(json.loads(text))  # deterministic
+    one = dumps_certificate({**cert, "classes": cert["classes"][1:]})
+    assert '\n          ["1", "-2/3"],\n' in one

@@ -506,6 +506,69 @@ def build_certificate(
     }
 
 
+_ONE_LINE = ("multipliers", "patterns", "witnesses")  # chamber evidence: one entry a line
+
+
 def dumps_certificate(cert: dict[str, Any]) -> str:
-    """Deterministic text: sorted keys, two-space indent, ``\\n`` line ends, final newline."""
-    return json.dumps(cert, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    """Deterministic text: sorted keys, two-space indent, ``\\n`` line ends, final newline;
+    the per-chamber evidence lists (``patterns``, ``witnesses``, ``multipliers``) hold one
+    compact entry per line (same JSON value, a third of the bytes).
+
+    Examples
+    --------
+    >>> c = {"classes": [{"evidence": {"patterns": ["01", "02"], "witnesses": [["1", "-2"]],
+    ...                                "multipliers": []}}]}
+    >>> print(dumps_certificate(c), end="")
+    {
+      "classes": [
+        {
+          "evidence": {
+            "multipliers": [],
+            "patterns": [
+              "01",
+              "02"
+            ],
+            "witnesses": [
+              ["1", "-2"]
+            ]
+          }
+        }
+      ]
+    }
+    >>> json.loads(dumps_certificate(c)) == c
+    True
+    """
+    lists: dict[str, list[Any]] = {}
+    shallow = dict(cert)
+    classes = cert.get("classes")
+    if isinstance(classes, list):
+        shallow["classes"] = []
+        for k, ent in enumerate(classes):
+            ev = ent.get("evidence") if isinstance(ent, dict) else None
+            if isinstance(ev, dict):
+                ev = dict(ev)
+                for name in _ONE_LINE:
+                    if isinstance(ev.get(name), list) and ev[name]:
+                        key = f"@verify-one-line-list-{k}-{name}@"
+                        lists[key] = ev[name]
+                        ev[name] = key
+                ent = {**ent, "evidence": ev}
+            shallow["classes"].append(ent)
+    text = json.dumps(shallow, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    if not lists:
+        return text
+    if text.count('"@verify-one-line-list-') != len(lists):  # a label that looks like a key
+        return json.dumps(cert, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    parts = []
+    pos = 0
+    for key, items in lists.items():
+        at = text.index(f'"{key}"', pos)
+        line = text.rfind("\n", 0, at) + 1
+        indent = " " * (len(text[line:at]) - len(text[line:at].lstrip(" ")))
+        body = f",\n{indent}  ".join(json.dumps(v, sort_keys=True, ensure_ascii=False)
+                                      for v in items)
+        parts.append(text[pos:at])
+        parts.append(f"[\n{indent}  {body}\n{indent}]")
+        pos = at + len(key) + 2
+    parts.append(text[pos:])
+    return "".join(parts)
