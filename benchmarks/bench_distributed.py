@@ -3,14 +3,17 @@
 (a) the dual-feasibility oracle with NNLS on every chamber (``exact_values=True``) of a
     rank-3 data set with ~10^5 chambers;
 (b) the exact orthogonal-separability test at N = 8,000, d = 256;
-(c) ``build_certificate`` on rank-3 data with ~10^3, 10^4, 10^5 chambers: the size of
-    ``dumps_certificate`` and the time of ``verify.checker.check_file``.  Sizes that take
-    longer than ``--budget`` seconds to build are not run but extrapolated from the measured
-    ones (a fitted power law), and printed as such.
+(c) ``build_certificate`` on rank-``--rank`` Gaussian data (3 by default; 4 supported) with
+    ~10^3 ... 10^6 chambers: the size of ``dumps_certificate`` (total and per chamber), the
+    solve and certificate times and the time of ``verify.checker.check_file``.  Sizes that
+    take longer than ``--budget`` seconds to build are not run but extrapolated from the
+    measured ones (a fitted power law), and printed as such.
 
 Every parallel result is compared with the serial one (they must be identical).
 
-Run: ``python benchmarks/bench_distributed.py [--quick] [--budget SECONDS] [--skip-c]``.
+Run: ``python benchmarks/bench_distributed.py [--quick] [--budget SECONDS] [--skip-ab] [--skip-c]
+[--rank 3|4] [--sizes N1,N2,...]`` (``--sizes``: sample counts instead of the defaults, rank 3:
+32, 100, 317, 1000; rank 4: 16, 33, 70, 146, i.e. ~10^3, 10^4, 10^5, 10^6 chambers).
 """
 
 from __future__ import annotations
@@ -67,10 +70,13 @@ def bench_parallel(client, quick: bool) -> None:
         _row(f"(b) separability N={N} d={d} {name}", ts, tp, s.to_dict() == p.to_dict())
 
 
-RANK = 3  # rank-3 data: N(N-1)+2 chambers (rank 2: 2N; its solve failed at N=5000)
+RANK = 3  # default rank: N(N-1)+2 chambers (rank 2: 2N; its solve failed at N=5000)
+SIZES = {3: (32, 100, 317, 1000), 4: (16, 33, 70, 146)}  # ~10^3, 10^4, 10^5, 10^6 chambers
+QUICK = {3: (12, 32), 4: (10, 16)}
 
 
-def _cert_case(N: int, tmp: Path) -> tuple[int, int, float, float]:
+def _cert_case(N: int, tmp: Path, rank: int = RANK) -> tuple[int, int, float, float, float]:
+    """One size: ``(chambers, certificate bytes, solve s, certificate s, check s)``."""
     from verify.certificate import (
         build_certificate,
         dumps_certificate,
@@ -83,34 +89,41 @@ def _cert_case(N: int, tmp: Path) -> tuple[int, int, float, float]:
     from verify.network import load_network
 
     rng = np.random.default_rng(N)
-    X = rng.standard_normal((N, RANK))
+    X = rng.standard_normal((N, rank))
     y = np.where(X[:, 0] + 0.3 * rng.standard_normal(N) > 0, 1, -1)
     data = tmp / f"d{N}.json"
     data.write_text(json.dumps({"X": X.tolist(), "y": [int(v) for v in y]}))
     ds = load_dataset(data)
     t0 = time.perf_counter()
-    W1, w2 = optimal_weights(solve_dataset(ds, limit=10**7), ds.n_features)
+    solves = solve_dataset(ds, limit=10**7)
+    W1, w2 = optimal_weights(solves, ds.n_features)
+    t_solve = time.perf_counter() - t0
+    t0 = time.perf_counter()
     model = tmp / f"m{N}.npz"
     save_model(model, W1, w2)
     net = load_network(model, n_features=ds.n_features)
     cert = tmp / f"c{N}.json"
-    obj = build_certificate(ds, net, data_path=data, model_path=model, cert_path=cert, limit=10**7)
+    obj = build_certificate(ds, net, data_path=data, model_path=model, cert_path=cert,
+                            limit=10**7, solves=solves)  # the optimum's own solves: no re-solve
     text = dumps_certificate(obj)
     cert.write_text(text)
-    t_build = time.perf_counter() - t0
+    t_cert = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = check_file(cert)
     t_check = time.perf_counter() - t0
     if not res.valid:
         raise SystemExit(f"certificate N={N} rejected: {res.failures}")
-    p = len(obj["classes"][0]["evidence"].get("patterns", []))
-    return p, len(text.encode()), t_build, t_check
+    p = sum(len(e["evidence"].get("patterns", [])) for e in obj["classes"])
+    return p, len(text.encode()), t_solve, t_cert, t_check
 
 
-def bench_certificates(quick: bool, budget: float) -> None:
+def bench_certificates(quick: bool, budget: float, rank: int = RANK,
+                       sizes: tuple[int, ...] | None = None) -> None:
     print()
-    print(f"{'chambers':>10} {'N (3-D)':>8} {'cert bytes':>12} {'build s':>9} {'check s':>9}")
-    sizes = (12, 32) if quick else (32, 100, 317, 1000)  # ~10^3, 10^4, 10^5, 10^6 chambers
+    print(f"{'chambers':>10} {f'N ({rank}-D)':>8} {'cert bytes':>12} {'B/chamber':>9} "
+          f"{'solve s':>9} {'cert s':>9} {'check s':>9}")
+    if sizes is None:
+        sizes = (QUICK if quick else SIZES)[rank]
     done: list[tuple[int, int, int, float, float]] = []
     with tempfile.TemporaryDirectory() as d:
         for N in sizes:
@@ -123,7 +136,7 @@ def bench_certificates(quick: bool, budget: float) -> None:
                     continue
             # each size in its own process: a crash (seen: SIGSEGV at N=317) is reported
             run = subprocess.run(
-                [sys.executable, __file__, "--cert-case", str(N), d],
+                [sys.executable, __file__, "--cert-case", str(N), d, str(rank)],
                 capture_output=True,
                 text=True,
             )
@@ -133,10 +146,11 @@ def bench_certificates(quick: bool, budget: float) -> None:
                 if len(done) >= 2:
                     _extrapolate(done, N, math.nan)
                 continue
-            p, nbytes, tb, tc = json.loads(run.stdout.strip().splitlines()[-1])
-            done.append((N, p, nbytes, tb, tc))
-            print(f"{p:>10} {N:>8} {nbytes:>12} {tb:>9.2f} {tc:>9.2f}", flush=True)
-            if tb > budget:
+            p, nbytes, ts, tcert, tc = json.loads(run.stdout.strip().splitlines()[-1])
+            done.append((N, p, nbytes, ts + tcert, tc))
+            print(f"{p:>10} {N:>8} {nbytes:>12} {nbytes / max(p, 1):>9.0f} {ts:>9.2f} "
+                  f"{tcert:>9.2f} {tc:>9.2f}", flush=True)
+            if ts + tcert > budget:
                 break
 
 
@@ -147,9 +161,11 @@ def _extrapolate(done, N: int, build_guess: float) -> None:
         k = math.log(b / a) / math.log(n1 / n0)
         return b * (N / n1) ** k
 
+    p, nbytes = round(fit(p0, p1)), round(fit(s0, s1))
     print(
-        f"{round(fit(p0, p1)):>10} {N:>8} {round(fit(s0, s1)):>12} {build_guess:>9.0f} "
-        f"{fit(c0, c1):>9.1f}  EXTRAPOLATED (power law through the last two rows), not run"
+        f"{p:>10} {N:>8} {nbytes:>12} {nbytes / max(p, 1):>9.0f} {build_guess:>9.0f} "
+        f"{'(total)':>9} {fit(c0, c1):>9.1f}  EXTRAPOLATED (power law through the last two "
+        "rows), not run"
     )
 
 
@@ -157,7 +173,8 @@ def main() -> None:
     if "--cert-case" in sys.argv:  # one size, in a child process
         i = sys.argv.index("--cert-case")
         try:
-            print(json.dumps(_cert_case(int(sys.argv[i + 1]), Path(sys.argv[i + 2]))))
+            print(json.dumps(_cert_case(int(sys.argv[i + 1]), Path(sys.argv[i + 2]),
+                                        int(sys.argv[i + 3]))))
         except VerifyError as exc:
             raise SystemExit(f"{type(exc).__name__}: {exc}") from exc
         return
@@ -167,8 +184,14 @@ def main() -> None:
         with executor_from_options(2, None) as client:
             client.run(lambda: None)  # workers up before timing
             bench_parallel(client, quick)
+    rank = int(sys.argv[sys.argv.index("--rank") + 1]) if "--rank" in sys.argv else RANK
+    if rank not in SIZES:
+        raise SystemExit(f"--rank must be one of {sorted(SIZES)}, got {rank}")
+    sizes = None
+    if "--sizes" in sys.argv:
+        sizes = tuple(int(v) for v in sys.argv[sys.argv.index("--sizes") + 1].split(","))
     if "--skip-c" not in sys.argv:
-        bench_certificates(quick, budget)
+        bench_certificates(quick, budget, rank, sizes)
 
 
 if __name__ == "__main__":
