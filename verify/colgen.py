@@ -212,7 +212,9 @@ def column_generation(
     tol : float
         A chamber is violated when its oracle value exceeds ``1 + tol``.
     max_rounds, per_round : int
-        Round limit, and chambers added per round (default ``max(50, p // 10)``).
+        Round limit, and chambers added per round (default ``min(max(50, p // 10), 2N + 2)``:
+        an optimum needs at most ``N + 1`` active chambers (Caratheodory), so larger rounds
+        only make the restricted problems bigger).
     limit : int, optional
         Passed to ``enumerate_chambers``.
 
@@ -238,7 +240,7 @@ def column_generation(
         chambers = enumerate_chambers(X, limit=limit)
     P, complete = as_patterns(chambers, N)
     p = P.shape[0]
-    per_round = max(50, p // 10) if per_round is None else int(per_round)
+    per_round = min(max(50, p // 10), 2 * N + 2) if per_round is None else int(per_round)
     if per_round < 1 or max_rounds < 1:
         raise InputError("per_round and max_rounds must be positive integers")
     choice = _choice(solver)

@@ -121,9 +121,9 @@ class OracleResult:
     sign : int
         ``+1`` (constraint of ``u'_j``, ``+X^T D_j lambda``) or ``-1`` (``u_j``).
     values : ndarray, shape (p, 2)
-        Per chamber, column 0 for ``+``, column 1 for ``-``: exact maxima where NNLS ran or the
-        unconstrained maximiser lies in the cone, otherwise ``||X^T D_j lambda||`` (then <= the
-        threshold, an upper bound).
+        Per chamber, column 0 for ``+``, column 1 for ``-``: exact maxima where NNLS ran or a
+        one-row slack passed the KKT test, otherwise upper bounds (``<= threshold``, or beyond
+        the ``top`` cut).
     nnls_calls : int
         Number of NNLS problems solved.
     kkt : float
@@ -427,33 +427,106 @@ def _two_row_block(X, P, V, values, exact, cand, keep_slack, zbest, slack2, J, N
                 )
 
 
-def _one_row_screen(X, P, V, values, exact, zbest, nbest) -> None:
-    """One-row slacks of :func:`oracle` for all chambers, in row blocks (bounded memory)."""
-    p, N = P.shape
+def _one_row_screen(X, P, V, values, exact, zbest, nbest, rows) -> None:
+    """One-row slacks of :func:`oracle` for the chambers ``rows``, in blocks (bounded memory)."""
+    N = P.shape[1]
     nv = np.linalg.norm(V, axis=1)
     nx = np.linalg.norm(X, axis=1)
     nx_safe = np.where(nx > 0, nx, 1.0)
-    tol_all = 1e-13 * (nv * nx.max(initial=0.0) + 1e-300)
     c = _chunk_rows(N)
-    for a in range(0, p, c):
-        b = min(p, a + c)
-        S = np.where(P[a:b], 1.0, -1.0)
-        XV = V[a:b] @ X.T  # (c, N): x_n^T v_j
-        rng = np.arange(b - a)
+    for a0 in range(0, rows.size, c):
+        blk = rows[a0 : a0 + c]
+        S = np.where(P[blk], 1.0, -1.0)
+        Vb = V[blk]
+        XV = Vb @ X.T  # (c, N): x_n^T v_j
+        rng = np.arange(blk.size)
+        tol_b = 1e-13 * (nv[blk] * nx.max(initial=0.0) + 1e-300)
         for k, sg in ((0, 1.0), (1, -1.0)):
             C = (sg * S) * XV / nx_safe  # a_n^T v / ||a_n||, a_n = s_n x_n, v = sg v_j
             C[:, nx == 0] = 0.0
             np.minimum(C, 0.0, out=C)
             n1 = np.argmin(C, axis=1)  # best single row (largest |a^T v| with a^T v < 0)
             c1 = C[rng, n1]
-            values[a:b, k] = np.sqrt(np.maximum(nv[a:b] ** 2 - c1**2, 0.0))
+            values[blk, k] = np.sqrt(np.maximum(nv[blk] ** 2 - c1**2, 0.0))
             inside = c1 >= 0  # v in the cone: max = ||v||, z = 0
             z1 = -c1 / nx_safe[n1]
-            R = sg * V[a:b] + z1[:, None] * (S[rng, n1][:, None] * X[n1])
+            R = sg * Vb + z1[:, None] * (S[rng, n1][:, None] * X[n1])
             G = S * (R @ X.T)  # KKT: A r >= 0 (complementarity holds by construction)
-            exact[a:b, k] = inside | (G.min(axis=1) >= -tol_all[a:b])
-            zbest[a:b, k] = np.where(inside, 0.0, z1)
-            nbest[a:b, k] = n1
+            exact[blk, k] = inside | (G.min(axis=1) >= -tol_b)
+            zbest[blk, k] = np.where(inside, 0.0, z1)
+            nbest[blk, k] = n1
+
+
+#: Coordinate-descent sweeps of :func:`_cd_pass` (checked for success every 16).
+_CD_SWEEPS = 64
+
+
+def _cd_pass(X, P, V, values, exact, zbest, walls, threshold, keep_slack, slackcd) -> None:
+    """Batched coordinate descent on ``min_{z>=0} ||v + A^T z||`` for the chambers still above
+    ``threshold``: any ``z >= 0`` gives an upper bound (Lemma 4), so a chamber whose value
+    falls below ``threshold`` (with a relative margin of 1e-9 for rounding) is resolved
+    without NNLS; the others keep their bound and go to NNLS."""
+    jj, kk = np.nonzero((~exact) & (values > threshold))
+    if jj.size == 0:
+        return
+    N, d = X.shape
+    sizes = np.array([walls[j].size for j in jj]) if walls is not None else np.full(jj.size, N)
+    order = np.argsort(sizes, kind="stable")
+    limit = threshold - 1e-9 * max(1.0, abs(threshold))
+    b0 = 0
+    while b0 < order.size:
+        w = int(sizes[order[min(order.size, b0 + 256) - 1]])
+        block = max(256, (1 << 21) // max(w * d, 1))
+        sel = order[b0 : b0 + block]
+        b0 += sel.size
+        w = int(sizes[sel].max())
+        J, K = jj[sel], kk[sel]
+        m = sel.size
+        W = np.zeros((m, w), dtype=np.int64)
+        valid = np.zeros((m, w), dtype=bool)
+        for i, j in enumerate(J.tolist()):
+            rw = walls[j] if walls is not None else np.arange(N)
+            W[i, : rw.size] = rw
+            valid[i, : rw.size] = True
+        A = np.where(P[J[:, None], W], 1.0, -1.0)[:, :, None] * X[W]  # (m, w, d)
+        A[~valid] = 0.0
+        At = np.ascontiguousarray(A.transpose(1, 0, 2))  # (w, m, d): rows contiguous
+        a2 = np.einsum("wmd,wmd->wm", At, At)
+        a2 = np.where(valid.T & (a2 > 0), a2, np.inf)
+        v = np.where(K == 0, 1.0, -1.0)[:, None] * V[J]
+        z = np.zeros((w, m))
+        r = v.copy()
+        live = np.arange(m)  # rows still iterated (compacted every 8 sweeps)
+        Al, a2l, zl, rl = At, a2, z, r
+        prev = np.linalg.norm(r, axis=1)
+        for sweep in range(_CD_SWEEPS):
+            for i in range(w):
+                zn = np.maximum(zl[i] - np.einsum("md,md->m", Al[i], rl) / a2l[i], 0.0)
+                rl += (zn - zl[i])[:, None] * Al[i]
+                zl[i] = zn
+            if sweep % 8 == 7:
+                z[:, live], r[live] = zl, rl
+                now = np.linalg.norm(rl, axis=1)
+                # go on with rows above the limit that would reach it within ~32 sweeps at the
+                # current rate (the others are violated or slow: NNLS decides them)
+                keep = (now > limit) & (4.0 * (prev - now) >= now - limit)
+                if not keep.any():
+                    break
+                live, prev = live[keep], now[keep]
+                Al, a2l, zl, rl = At[:, live], a2[:, live], z[:, live], r[live]
+        z[:, live], r[live] = zl, rl
+        z = z.T
+        val = np.linalg.norm(v + np.einsum("mw,mwd->md", z, A), axis=1)  # fresh residual
+        better = (val <= limit) & (val < values[J, K])
+        values[J[better], K[better]] = val[better]
+        zbest[J[better], K[better]] = -3.0  # marker: coordinate-descent slack
+        if keep_slack:
+            for i in np.flatnonzero(better):
+                nz = z[i] > 0
+                slackcd[(int(J[i]), int(K[i]))] = (
+                    tuple(int(n) for n in W[i][nz]),
+                    tuple(float(t) for t in z[i][nz]),
+                )
 
 
 def _nnls_chunk(chunk: list, shared: tuple) -> list[tuple[np.ndarray, float, float]]:
@@ -497,17 +570,21 @@ def oracle(
     """Dual-feasibility oracle over all chambers: ``max_{j, +-} max_{u in K_j, ||u||<=1}
     +-lambda^T D_j X u``.
 
-    Vectorised screening, for all chambers at once with ``v_j = X^T D_j lambda``: the best
-    one-row slack (``z = t e_n``, ``t >= 0``) gives the upper bound
+    Vectorised screening with ``v_j = X^T D_j lambda``: ``||v_j||`` bounds both values, so
+    chambers with ``||v_j|| <= threshold`` are not violated (``z = 0``); for the others the
+    best one-row slack (``z = t e_n``, ``t >= 0``) gives the upper bound
     ``sqrt(||v||^2 - max_n (a_n^T v)_-^2 / ||a_n||^2)`` (``||v||`` when ``v`` is in the cone),
-    exact when its residual passes the KKT test ``A r >= 0``.  Chambers whose bound is <=
-    ``threshold`` are not violated; the remaining inexact ones run NNLS, in decreasing order
-    of their bound.  With ``top=k`` the scan stops once the bound falls below the ``k``-th
-    largest exact value found: the ``k`` most violated chambers are then exact, the others
-    keep their upper bound.  With ``exact_values=True`` every chamber runs
-    NNLS.  ``walls`` (:func:`chamber_walls`) restricts each NNLS to the chamber's facet rows.
-    The ``(p, N)`` work arrays are formed in row blocks (~16 MB each), so memory stays
-    ``O(p (N/8 + d))`` for ~10^6 chambers.
+    exact when its residual passes the KKT test ``A r >= 0``.  With ``walls``
+    (:func:`chamber_walls`, each NNLS then uses only the chamber's facet rows), the inexact
+    chambers above ``threshold`` first run a batched coordinate descent on the wall rows: any
+    ``z >= 0`` gives an upper bound (Lemma 4), so those falling below ``threshold`` (relative
+    margin 1e-9) are resolved without NNLS.  The remaining inexact ones run NNLS, in
+    decreasing order of their bound.  With ``top=k`` the scan stops once the bound falls
+    below the ``k``-th largest exact value found: the ``k`` most violated chambers are then
+    exact, the others keep their upper bound.  With ``exact_values=True`` every chamber is
+    screened and the inexact ones run NNLS (after an exact two-wall pass when ``walls`` is
+    given).  The ``(p, N)`` work arrays are formed in row blocks (~16 MB each), so memory
+    stays ``O(p (N/8 + d))`` for ~10^6 chambers.
     ``executor`` (a ``distributed.Client`` or ``concurrent.futures`` executor, see
     :func:`verify.distributed.map_chunks`) runs the NNLS problems in parallel chunks; they are
     applied in the serial order, so the result is identical to the in-process one.
@@ -519,8 +596,10 @@ def oracle(
     >>> res = oracle(X, np.array([0.6, -0.8]), P, exact_values=True)
     >>> round(res.value, 12), res.chamber, res.sign
     (0.8, 0, -1)
-    >>> round(oracle(X, np.array([0.6, -0.8]), P).value, 12)  # one-row screening: exact
+    >>> round(oracle(X, np.array([0.6, -0.8]), P, threshold=0.5).value, 12)  # one-row: exact
     0.8
+    >>> oracle(X, np.array([0.6, -0.8]), P).value  # ||v_j|| <= 1 everywhere: not violated
+    1.0
     """
     X, lam = _check_X_lam(X, lam)
     P, _ = as_patterns(patterns, X.shape[0])
@@ -532,12 +611,19 @@ def oracle(
     exact = np.zeros((p, 2), dtype=bool)
     zbest = np.zeros((p, 2))  # one-row slack multiplier z (0: none)
     nbest = np.zeros((p, 2), dtype=np.int64)
-    _one_row_screen(X, P, V, values, exact, zbest, nbest)
+    nv = np.linalg.norm(V, axis=1)
+    # ||v_j|| bounds both values: chambers with ||v_j|| <= threshold are not violated (z = 0)
+    values[:] = nv[:, None]
+    rows = np.arange(p) if exact_values else np.flatnonzero(~(nv <= threshold))
+    _one_row_screen(X, P, V, values, exact, zbest, nbest, rows)
     slack2: dict[tuple[int, int], tuple[tuple[int, ...], tuple[float, ...]]] = {}
-    if walls is not None:
+    if walls is not None and exact_values:  # else coordinate descent (below) is faster
         _two_row_pass(
             X, P, V, values, exact, walls, threshold, exact_values, keep_slack, zbest, slack2
         )
+    slackcd: dict[tuple[int, int], tuple[tuple[int, ...], tuple[float, ...]]] = {}
+    if walls is not None and not exact_values:
+        _cd_pass(X, P, V, values, exact, zbest, walls, threshold, keep_slack, slackcd)
     need = ~exact if exact_values else (~exact) & (values > threshold)
     jj, kk = np.nonzero(need)
     order = np.argsort(-values[jj, kk], kind="stable")
@@ -568,10 +654,11 @@ def oracle(
                 slack[(j, 1 if k == 0 else -1)] = SparseVector.from_dense(zf)
         if top is not None and values[j, k] > threshold:
             best = sorted([*best, float(values[j, k])])[-top:]
-    if keep_slack and walls is not None:
-        for (j, k), (idx, zz) in slack2.items():
-            if zbest[j, k] == -2.0:
-                slack[(j, 1 if k == 0 else -1)] = SparseVector(idx, zz, X.shape[0])
+    if keep_slack:
+        for marker, found in ((-2.0, slack2), (-3.0, slackcd)):
+            for (j, k), (idx, zz) in found.items():
+                if zbest[j, k] == marker:
+                    slack[(j, 1 if k == 0 else -1)] = SparseVector(idx, zz, X.shape[0])
     if keep_slack == "sparse":
         slack = _slack_matrices(P.shape, zbest, nbest, slack)
     elif keep_slack:
