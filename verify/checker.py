@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import compress
@@ -348,13 +349,26 @@ def _multipliers(mults: list[Any], n_ch: int, N: int, fail: Any,
 
 def _norm_le(v: list[int], den: int, xe: int, s: Fraction) -> bool:
     """``||v / den * 2**xe||^2 <= s^2`` exactly."""
-    lhs = sum(t * t for t in v) * s.denominator**2
+    lhs = sum(map(mul, v, v)) * s.denominator**2
     rhs = s.numerator**2 * den**2
     if xe >= 0:
         lhs <<= 2 * xe
     else:
         rhs <<= -2 * xe
     return lhs <= rhs
+
+
+_INTS = re.compile(r"-?[0-9]+(?:,-?[0-9]+)*")  # a witness of plain integers, joined by ","
+
+
+def _witness(wit: list[Any], where: str) -> list[int]:
+    """A witness as integers ``u`` (a positive multiple of the stated point)."""
+    try:
+        if _INTS.fullmatch(",".join(wit)):
+            return list(map(int, wit))
+    except (TypeError, ValueError):
+        pass  # not all strings, or more digits than int() converts: the exact route says why
+    return _common([_nd(t, where) for t in wit])[0]
 
 
 def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], s: Fraction,
@@ -392,7 +406,7 @@ def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], 
             fail("pattern-encoding", f"{where}: chamber {j}: pattern {hx!r} is not {N} bits")
             continue
         # the witness: x_n . u != 0 on nonzero rows and 1[x_n . u >= 0] = bit n
-        u, _ = _common([_nd(t, f"{where} chamber {j} witness") for t in wit])
+        u = _witness(wit, f"{where} chamber {j} witness")
         t0, t1 = pack.tops(u)
         want = bits[:N] if allrows else bytes(bits[n] for n in nzrows)
         ok = t0 == want and t1 == want and all(bits[n] for n in zrows)  # x_n . u = 0 >= 0
@@ -411,7 +425,7 @@ def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], 
             if sg == -1 and plus is None and minus is None:
                 continue  # ||-v|| = ||v||: already checked
             if z is None:
-                v, den = [sg * b for b in base], lden
+                v, den = (base if sg == 1 else [-b for b in base]), lden
             else:
                 idx, zi, zden = z
                 v = [sg * zden * b for b in base]
