@@ -141,3 +141,22 @@ def test_checking_bar_advances_per_chamber(tmp_path, monkeypatch):
 
 def test_committed_certificates_still_check():
     assert main(["regress", str(ROOT / "certificates")]) == 0
+
+
+@pytest.mark.parametrize("wit", [["3", "-4"], ["0", "-0"], ["1/2", "3"], ["6/4", "-1/3"],
+                                 ["1,2", "3"], ["1", ""], [" 1", "2"], ["1_0", "2"], ["+1", "2"],
+                                 ["٣", "1"], ["9" * 5000, "1"], [1, 2], ["1", None], ["1/0", "1"]])
+def test_witness_fast_path_agrees_with_the_exact_parse(wit):
+    try:
+        want = [parse_rational(t) for t in wit]
+    except ValueError:
+        want = None
+    try:
+        got = checker._witness(wit, "t")
+    except InputError:
+        got = None
+    if want is None or got is None:
+        assert want is None and got is None
+    else:  # a positive multiple of the stated point
+        k = next((Fraction(g) / w for g, w in zip(got, want) if w), Fraction(1))
+        assert k > 0 and [Fraction(g) for g in got] == [k * w for w in want]
