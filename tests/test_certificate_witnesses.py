@@ -78,3 +78,13 @@ def test_one_line_evidence_layout_is_the_same_json():
         assert text == dumps_certificate(json.loads(text))  # deterministic
     one = dumps_certificate({**cert, "classes": cert["classes"][1:]})
     assert '\n          ["1", "-2/3"],\n' in one
+
+
+def test_float_strings_equal_the_fraction_route():
+    from verify.certificate import _float_str
+    from verify.exact import format_rational
+
+    rng = np.random.default_rng(5)
+    vals = rng.standard_normal(500) * 10.0 ** rng.integers(-300, 300, size=500)
+    for v in [*vals.tolist(), 0.0, -0.0, 1.0, -3.0, 2.0**60, 5e-324, 1.7976931348623157e308]:
+        assert _float_str(v) == format_rational(Fraction(v))

@@ -238,10 +238,16 @@ def model_digest(W1: np.ndarray, w2: np.ndarray) -> str:
 # ----------------------------------------------------------------------------- certificate
 
 
+def _float_str(v: float) -> str:
+    """``format_rational(Fraction(v))`` of a finite float, without the ``Fraction``."""
+    n, d = float(v).as_integer_ratio()  # exact, lowest terms
+    return str(n) if d == 1 else f"{n}/{d}"
+
+
 def _strs(a: Any) -> list[Any]:
     a = np.asarray(a, dtype=np.float64)
     if a.ndim == 1:
-        return [format_rational(Fraction(float(v))) for v in a]
+        return [_float_str(v) for v in a.tolist()]
     return [_strs(r) for r in a]
 
 
@@ -324,7 +330,7 @@ def _chamber_evidence(X: np.ndarray, lam: np.ndarray, ch: Any,
             continue
         (zp if sg > 0 else zm)[j] = z
         mults.append({"chamber": int(j), "sign": int(sg), "indices": [int(i) for i in z.indices],
-                      "values": [format_rational(Fraction(v)) for v in z.values]})
+                      "values": [_float_str(v) for v in z.values]})
     s, _ = certified_dual_norm(X, lam, P, zp, zm)
     ev = {
         "pattern_encoding": "hex of packbits(pattern, bitorder='little'); bit n = 1 iff x_n.u >= 0",
@@ -559,14 +565,14 @@ def dumps_certificate(cert: dict[str, Any]) -> str:
         return text
     if text.count('"@verify-one-line-list-') != len(lists):  # a label that looks like a key
         return json.dumps(cert, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
     parts = []
     pos = 0
     for key, items in lists.items():
         at = text.index(f'"{key}"', pos)
         line = text.rfind("\n", 0, at) + 1
         indent = " " * (len(text[line:at]) - len(text[line:at].lstrip(" ")))
-        body = f",\n{indent}  ".join(json.dumps(v, sort_keys=True, ensure_ascii=False)
-                                      for v in items)
+        body = f",\n{indent}  ".join(map(encode, items))
         parts.append(text[pos:at])
         parts.append(f"[\n{indent}  {body}\n{indent}]")
         pos = at + len(key) + 2
