@@ -91,3 +91,16 @@ def test_windowed_tree_for_large_working_sets_gives_the_same_optimum(monkeypatch
     windowed = column_generation(X, y)
     assert windowed.status == exact.status == "optimal"
     assert abs(windowed.value - exact.value) <= 1e-7 * exact.value
+
+
+def test_default_rounds_capped_by_n_still_reach_the_direct_optimum():
+    # default per_round = min(max(50, p // 10), 2N + 2): here 2N + 2 = 30 < 50 chambers a round
+    X, y = random_problem(21, 14, 3)
+    ch = enumerate_chambers(X)
+    assert len(ch) > 100
+    direct = solve_primal(X, y, ch)
+    cg = column_generation(X, y, chambers=ch)
+    assert cg.status is Status.OPTIMAL and cg.rounds > 1
+    assert cg.value == pytest.approx(direct.value, rel=REL)
+    brackets(cg, direct.value)
+    assert cg.lower_bound <= direct.upper_bound and direct.lower_bound <= cg.upper_bound

@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 _ETA = 2.0**-1074  # smallest subnormal
+#: Entries per row block of the ``(p, N)`` float arrays of :func:`certified_dual_norm`.
+_BLOCK_ENTRIES = 1 << 20
 
 
 def int_matrix(A: Any) -> tuple[np.ndarray, int]:
@@ -185,7 +187,7 @@ def certified_dual_norm(
     z_plus, z_minus = _as_z(z_plus), _as_z(z_minus)
     tfl = np.full(2, -1.0)  # largest float-certified T (<= 1) per sign
     targ = [0, 0]
-    step = max(256, (1 << 20) // max(N, 1))  # row blocks: bounded memory for ~10^6 chambers
+    step = max(1, _BLOCK_ENTRIES // max(N, 1))  # row blocks: bounded memory for 10^6 chambers
     for i, (sgn, z) in enumerate(((1, z_plus), (-1, z_minus))):
         if isinstance(z, list) and len(z) != p:
             raise InputError(f"slack multipliers: expected {p} vectors, got {len(z)}")

@@ -288,9 +288,10 @@ def column_generation(
         res = oracle(X, sol.lam, P, threshold=thr, top=per_round, walls=walls,
                      executor=executor)
         best = res.values.max(axis=1)
-        order = [int(j) for j in np.argsort(-best, kind="stable") if best[j] > thr]
+        cand = np.flatnonzero(best > thr)
+        cand = cand[np.argsort(-best[cand], kind="stable")]
         inset = set(working)
-        new = [j for j in order if j not in inset][:per_round]
+        new = [j for j in cand.tolist() if j not in inset][:per_round]
         if not new and loose_phase:  # switch to the tight tolerances and re-check
             loose_phase = False
             continue

@@ -343,9 +343,13 @@ def _slack_matrices(shape, zbest, nbest, slack) -> dict[int, Any]:
     return out
 
 
+#: Entries per block of the ``(p, N)`` float work arrays of :func:`oracle` (16 MB each).
+_BLOCK_ENTRIES = 1 << 21
+
+
 def _chunk_rows(N: int) -> int:
-    """Rows per block of the ``(p, N)`` float work arrays (~2M entries, 16 MB each)."""
-    return max(256, (1 << 21) // max(N, 1))
+    """Rows per block of the ``(p, N)`` float work arrays (at least 1)."""
+    return max(1, _BLOCK_ENTRIES // max(N, 1))
 
 
 def _pattern_products(P: np.ndarray, M: np.ndarray) -> np.ndarray:
@@ -375,7 +379,7 @@ def _two_row_pass(
     blocks of chambers (the pairs of walls are formed for the unresolved chambers only)."""
     cand = ~exact if exact_values else (~exact) & (values > threshold)
     js_all = np.flatnonzero(cand.any(axis=1))
-    block = max(1024, (1 << 21) // max(X.shape[0], 1))
+    block = _chunk_rows(X.shape[0])
     for b0 in range(0, js_all.size, block):
         js = js_all[b0 : b0 + block]
         Jl, N1, N2 = wall_pairs([walls[j] for j in js])
@@ -475,8 +479,9 @@ def _cd_pass(X, P, V, values, exact, zbest, walls, threshold, keep_slack, slackc
     limit = threshold - 1e-9 * max(1.0, abs(threshold))
     b0 = 0
     while b0 < order.size:
-        w = int(sizes[order[min(order.size, b0 + 256) - 1]])
-        block = max(256, (1 << 21) // max(w * d, 1))
+        # rows sorted by wall count: the largest block whose padded (rows, w, d) array fits
+        fits = np.arange(1, order.size - b0 + 1) * sizes[order[b0:]] * d <= _BLOCK_ENTRIES
+        block = max(1, int(fits.sum()))
         sel = order[b0 : b0 + block]
         b0 += sel.size
         w = int(sizes[sel].max())
