@@ -45,7 +45,7 @@ def test_cofactors_give_the_determinant(r):
 
 
 @pytest.mark.parametrize("seed", range(12))
-@pytest.mark.parametrize("r", [2, 3, 4, 5])
+@pytest.mark.parametrize("r", [1, 2, 3, 4, 5])
 def test_first_dependent_matches_integer_det_route(seed, r):
     """Random integer normals, some with planted dependent r-subsets (also huge entries)."""
     rng = np.random.default_rng(100 * r + seed)
@@ -160,3 +160,15 @@ def test_witness_fast_path_agrees_with_the_exact_parse(wit):
     else:  # a positive multiple of the stated point
         k = next((Fraction(g) / w for g, w in zip(got, want) if w), Fraction(1))
         assert k > 0 and [Fraction(g) for g in got] == [k * w for w in want]
+
+
+@pytest.mark.parametrize("late", [False, True])
+def test_first_dependent_on_more_vectors(late):
+    """25 Gaussian-like integer normals in rank 4; optionally one late planted dependency."""
+    rng = np.random.default_rng(7 + late)
+    H = [tuple(int(v) for v in rng.integers(-(2**40), 2**40, size=4)) for _ in range(25)]
+    if late:
+        H[23] = tuple(H[5][k] - 3 * H[17][k] + H[20][k] for k in range(4))
+    got = first_dependent(H, 4)
+    assert got == _old_first_dependent(H, 4)
+    assert (got == (5, 17, 20, 23)) if late else got is None

@@ -147,13 +147,14 @@ def first_dependent(Hr: list[tuple[int, ...]], r: int) -> tuple[int, ...] | None
     with a zero determinant, or ``None`` when every ``r`` of them are independent.
 
     The same answer as ``integer_det`` on every subset of ``itertools.combinations(range(m),
-    r)`` in turn, computed faster: for each ``(r-1)``-subset the cofactor vector ``c`` of the
-    last row is computed once (incremental Laplace minors), and ``det[h_i..h_k, h_l] = c . h_l``
-    for *all* later ``l`` at once by Kronecker packing: column ``k`` of the vectors is the
-    integer ``P_k = sum_l Hr[l][k] 2**(B l)``, so ``sum_k c_k P_k = sum_l (c . h_l) 2**(B l)``;
-    with ``2**(B-1) - 1`` added to every slot (``|c . h_l| < 2**(B-2)`` by Hadamard-type
-    bounds ``|det| <= r! max|h|**r``) the slots are the base-``2**B`` digits, and slot ``l``
-    is zero iff adding 1 more to every slot flips its top bit.
+    r)`` in turn, computed faster.  For every ``(r-2)``-subset the minors give a matrix ``A``
+    with ``c = A h`` the cofactor vector of the last row of ``[prefix; h]``; so for every
+    ``(r-1)``-subset ``det[prefix, h_i, h_l] = c . h_l`` with ``c = A h_i``, for *all* later
+    ``l`` at once by Kronecker packing: with the vectors in reverse order, column ``k`` of the
+    last ``t`` of them is ``P_k = sum_l Hr[l][k] 2**(B (m-1-l))``, so ``sum_k c_k P_k`` holds
+    every ``c . h_l`` as a base-``2**B`` digit once ``2**(B-1) - 1`` is added to every slot
+    (``|c . h_l| < 2**(B-2)`` since ``|det| <= r! max|h|**r``); slot ``l`` is zero iff adding
+    1 more to every slot flips its top bit.
 
     Examples
     --------
@@ -165,35 +166,49 @@ def first_dependent(Hr: list[tuple[int, ...]], r: int) -> tuple[int, ...] | None
     m = len(Hr)
     if m < r or r < 1:
         return None
+    if r == 1:
+        return next(((i,) for i, h in enumerate(Hr) if h[0] == 0), None)
     mx = max((abs(v) for h in Hr for v in h), default=0)
     B = 8 * ((r * mx.bit_length() + math.factorial(r).bit_length() + 3 + 7) // 8)
     nb = B // 8
     off = 1 << (B - 2)
-    rep = int.from_bytes((b"\x01" + bytes(nb - 1)) * m, "little")
-    cols = [int.from_bytes(b"".join((h[k] + off).to_bytes(nb, "little") for h in Hr), "little")
-            - off * rep for k in range(r)]
-    top = int.from_bytes((1 << (B - 1)).to_bytes(nb, "little") * m, "little")
-    off1 = ((1 << (B - 1)) - 1) * rep
+    one = b"\x01" + bytes(nb - 1)
+    top1 = (1 << (B - 1)).to_bytes(nb, "little")
+    reps = [int.from_bytes(one * t, "little") for t in range(m + 1)]
+    tops = [int.from_bytes(top1 * t, "little") for t in range(m + 1)]
+    off1s = [((1 << (B - 1)) - 1) * rep for rep in reps]
+    lows = []  # lows[k][t]: column k of the last t vectors, packed in reverse order
+    for k in range(r):
+        raw = b"".join((h[k] + off).to_bytes(nb, "little") for h in reversed(Hr))
+        lows.append([int.from_bytes(raw[: nb * t], "little") - off * reps[t]
+                     for t in range(m + 1)])
     full = tuple(range(r))
-    signs = [(-1) ** (r - 1 + p) for p in range(r)]
 
-    def zero_after(c: list[int], last: int) -> int | None:
-        S = off1
-        for ck, Pk in zip(c, cols):
-            if ck:
-                S += ck * Pk
-        Z = ((S ^ (S + rep)) & top) >> (B * (last + 1))
-        if not Z:
-            return None
-        return last + 1 + ((Z & -Z).bit_length() - 1) // B
+    def cofactor_matrix(minors: dict[tuple[int, ...], int]) -> list[list[int]]:
+        A = [[0] * r for _ in range(r)]
+        for p in range(r):
+            C = full[:p] + full[p + 1 :]
+            for q, j in enumerate(C):
+                sg = -1 if (r - 1 + p + r - 2 + q) & 1 else 1
+                A[p][j] = sg * minors[C[:q] + C[q + 1 :]]
+        return A
 
     def dfs(start: int, t: int, minors: dict[tuple[int, ...], int],
             chosen: tuple[int, ...]) -> tuple[int, ...] | None:
-        if t == r - 1:
-            c = [sg * minors[full[:p] + full[p + 1 :]] for p, sg in enumerate(signs)]
-            last = chosen[-1] if chosen else -1
-            zl = zero_after(c, last)
-            return None if zl is None else chosen + (zl,)
+        if t == r - 2:
+            A = cofactor_matrix(minors)
+            for i in range(start, m - 1):
+                h = Hr[i]
+                tl = m - 1 - i  # the vectors l > i
+                S = off1s[tl]
+                for Ap, low in zip(A, lows):
+                    cp = sum(map(mul, Ap, h))
+                    if cp:
+                        S += cp * low[tl]
+                Z = (S ^ (S + reps[tl])) & tops[tl]
+                if Z:  # the highest zero slot is the smallest l
+                    return chosen + (i, m - 1 - (Z.bit_length() - 1) // B)
+            return None
         for i in range(start, m - (r - t) + 1):
             got = dfs(i + 1, t + 1, _extend(minors, Hr[i], t, r), chosen + (i,))
             if got is not None:
