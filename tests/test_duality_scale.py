@@ -103,3 +103,16 @@ def test_certified_norm_same_for_sparse_list_dense_and_blocks(seed, monkeypatch)
         [j]].toarray()[0]
     assert exact_norm_sq(X, a) <= s_csr * s_csr
     assert s_csr >= Fraction(res.value) * (1 - Fraction(1, 10**9))
+
+
+@pytest.mark.parametrize(("seed", "N", "d"), [(0, 12, 3), (1, 20, 4), (2, 25, 3)])
+def test_hashed_walls_equal_the_byte_string_search(seed, N, d, monkeypatch):
+    X = np.random.default_rng(seed).standard_normal((N, d))
+    X[5] = 2 * X[3]  # parallel rows: one hyperplane, flipped together
+    P = enumerate_chambers(X).pattern_matrix()
+    hashed = chamber_walls(X, P)
+    monkeypatch.setattr(duality, "_flip_hits_hashed", lambda *a: None)  # as on a collision
+    plain = chamber_walls(X, P)
+    assert len(hashed) == len(plain) == len(P)
+    assert all(np.array_equal(a, b) for a, b in zip(hashed, plain))
+    assert all(3 not in w.tolist() or 5 not in w.tolist() for w in hashed)

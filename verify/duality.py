@@ -282,16 +282,56 @@ def chamber_walls(X: Any, patterns: Any) -> list[np.ndarray]:
     for n in live[::-1]:
         rep[idx[n]] = n
     packed = np.ascontiguousarray(np.packbits(P, axis=1, bitorder="little"))
-    B = packed.shape[1]
-    vt = np.dtype((np.void, B))
-    keys = np.sort(packed.view(vt).ravel())
     pm = np.packbits(masks, axis=1, bitorder="little")
-    found = np.zeros((p, m), dtype=bool)
-    for c in range(m):
-        q = np.ascontiguousarray(packed ^ pm[c]).view(vt).ravel()
-        pos = np.minimum(np.searchsorted(keys, q), keys.size - 1)
-        found[:, c] = keys[pos] == q
-    return WallList(rep[np.flatnonzero(found[j])] for j in range(p))
+    found = _flip_hits_hashed(P, packed, masks, pm)
+    if found is None:  # two patterns share a hash: exact byte-string search instead
+        found = np.zeros((p, m), dtype=bool)
+        vt = np.dtype((np.void, packed.shape[1]))
+        keys = np.sort(packed.view(vt).ravel())
+        for c in range(m):
+            q = np.ascontiguousarray(packed ^ pm[c]).view(vt).ravel()
+            pos = np.minimum(np.searchsorted(keys, q), keys.size - 1)
+            found[:, c] = keys[pos] == q
+    jj, cc = np.nonzero(found)  # row-major: by chamber, then hyperplane
+    flat = rep[cc]
+    ends = np.cumsum(np.bincount(jj, minlength=p)).tolist()
+    return WallList(flat[a:b] for a, b in zip([0, *ends[:-1]], ends))  # views of one array
+
+
+def _flip_hits_hashed(
+    P: np.ndarray, packed: np.ndarray, masks: np.ndarray, pm: np.ndarray
+) -> np.ndarray | None:
+    """``found[j, c]``: flipping the rows of hyperplane ``c`` in pattern ``j`` gives a listed
+    pattern.  Patterns are keyed by a random linear hash ``h = sum_n D_n r_n mod 2^64``, so a
+    flip moves the key by a known amount; every hit is then confirmed byte by byte.  Exact when
+    the keys are distinct (then a listed neighbour is always found); ``None`` otherwise."""
+    p, N = P.shape
+    r = np.random.default_rng(0x5EED).integers(0, 2**63, N, dtype=np.uint64) * np.uint64(2) + (
+        np.uint64(1)
+    )
+    h = np.empty(p, dtype=np.uint64)
+    step = max(1, (1 << 21) // max(N, 1))
+    with np.errstate(over="ignore"):
+        for a in range(0, p, step):
+            h[a : a + step] = (P[a : a + step].astype(np.uint64) * r).sum(axis=1)
+        order = np.argsort(h, kind="stable")
+        hs = h[order]
+        if p > 1 and (hs[1:] == hs[:-1]).any():
+            return None
+        found = np.zeros((p, masks.shape[0]), dtype=bool)
+        for c in range(masks.shape[0]):
+            rows = np.flatnonzero(masks[c])
+            sub = P[:, rows]
+            # flipping D_n adds r_n where D_n = 0 and subtracts it where D_n = 1
+            delta = (np.where(sub, np.uint64(0) - r[rows], r[rows])).sum(axis=1, dtype=np.uint64)
+            q = h + delta
+            pos = np.minimum(np.searchsorted(hs, q), p - 1)
+            hit = np.flatnonzero(hs[pos] == q)
+            if hit.size:
+                other = order[pos[hit]]
+                same = (packed[other] == (packed[hit] ^ pm[c])).all(axis=1)
+                found[hit[same], c] = True
+    return found
 
 
 def wall_pairs(walls: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
