@@ -272,7 +272,7 @@ def test_save_is_atomic(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="cannot write .*disk full"):
         save_model(p, 2 * np.ones((1, 1)), np.ones(1))
     assert p.read_bytes() == before
     assert sorted(f.name for f in tmp_path.iterdir()) == ["m.safetensors"]
@@ -422,7 +422,8 @@ def test_pt_without_torch_gives_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
     p = tmp_path / "m.pt"
     p.write_bytes(b"whatever")
-    with pytest.raises(InputError, match=r"needs torch \(pip install 'verify\[torch\]'\)"):
+    hint = r"needs torch \(pip install torch, or pip install -e '\.\[torch\]'"
+    with pytest.raises(InputError, match=hint):
         load_weights(p)
 
 

@@ -25,7 +25,7 @@ import sys
 from typing import Any
 
 from verify.errors import InputError
-from verify.fileio import write_atomic
+from verify.fileio import check_writable, write_atomic
 from verify.render import dumps, fmt, render_audit, render_chambers
 
 __all__ = [
@@ -50,6 +50,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from verify.data import load_dataset
     from verify.distributed import executor_from_options
 
+    if args.output:
+        check_writable(args.output, option="-o")
     ds = load_dataset(args.data, bias=args.bias)
     with executor_from_options(args.workers, args.scheduler) as executor:
         rep = audit(
@@ -74,6 +76,11 @@ def cmd_enumerate(args: argparse.Namespace) -> int:
     from verify.arrangements import enumerate_chambers
     from verify.data import load_dataset
 
+    for opt, target in (("-o", args.output), ("--graph", args.graph)):
+        if target:
+            check_writable(target, option=opt)
+    if args.graph and args.sampled:
+        raise InputError("--graph needs the complete chamber list (not --sampled)")
     ds = load_dataset(args.data, bias=args.bias)
     if args.sampled:
         ch = enumerate_chambers(ds.X, mode="sampled", samples=args.sampled)
@@ -133,10 +140,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     """``verify train``: gradient descent, the network (and trajectory) saved."""
     from verify.data import load_dataset
     from verify.dynamics import train_dataset
+    from verify.model_io import check_model_output
 
+    check_model_output(args.output, option="-o")  # before training, not after
+    if args.record:
+        if not str(args.record).endswith(".npz"):
+            raise InputError(f"--record: the trajectory file must end in .npz, got {args.record}")
+        check_writable(args.record, option="--record")
     ds = load_dataset(args.data, bias=args.bias)
-    if args.record and not str(args.record).endswith(".npz"):
-        raise InputError(f"--record: the trajectory file must end in .npz, got {args.record}")
     res = train_dataset(
         ds, neurons=args.neurons, steps=args.steps, lr=args.lr, init_scale=args.init_scale,
         seed=args.seed, schedule=args.schedule, record="log" if args.record else None,
@@ -166,6 +177,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     if not str(args.output).lower().endswith((".npz", ".safetensors")):
         raise InputError(f"-o: the output must end in .npz or .safetensors, got {args.output}")
+    check_writable(args.output, option="-o")
     mw = load_weights(args.model)
     save_model(args.output, mw.W1, mw.w2, bias_feature=mw.has_bias_feature)
     note = " (W1's last row is a first-layer bias: use --bias with the data)" \
@@ -192,9 +204,11 @@ def cmd_solve(args: argparse.Namespace) -> int:
     """``verify solve``: the convex max-margin program by the fastest proven route."""
     from verify.certificate import DEFAULT_LIMIT, optimal_weights, solve_dataset
     from verify.data import load_dataset
-    from verify.model_io import save_model
+    from verify.model_io import check_model_output, save_model
     from verify.solvers import choose_solver
 
+    if args.output:
+        check_model_output(args.output, option="-o")
     ds = load_dataset(args.data, bias=args.bias)
     from verify.distributed import executor_from_options
 
@@ -244,6 +258,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
             raise InputError(f"--tolerance: expected a number, got {args.tolerance!r}") from None
         if not 0 <= tol < 1:
             raise InputError(f"--tolerance: expected 0 <= GAP < 1, got {args.tolerance}")
+    check_writable(args.output, option="-o")
     ds = load_dataset(args.data, bias=args.bias)
     net = load_network(args.model, n_features=ds.n_features, data_bias=ds.bias)
     from verify.distributed import executor_from_options
@@ -318,6 +333,8 @@ def cmd_regress(args: argparse.Namespace) -> int:
             raise InputError(f"--tolerance: expected a number, got {args.tolerance!r}") from None
         if tol < 0:
             raise InputError(f"--tolerance: expected T >= 0, got {args.tolerance}")
+    if args.junit:
+        check_writable(args.junit, option="--junit")
     report = regress(args.dir, compare=args.compare, tolerance=tol, solver=args.solver)
     if args.junit:
         write_atomic(args.junit, junit_xml(report))

@@ -20,36 +20,85 @@ from pathlib import Path
 
 from verify.errors import InputError
 
-__all__ = ["write_atomic", "existing_file", "load_npz"]
+__all__ = ["write_atomic", "check_writable", "existing_file", "load_npz"]
 
 
 def write_atomic(path: str | os.PathLike[str], content: str | bytes) -> None:
     """Write ``content`` (text as UTF-8, or bytes) to ``path`` atomically.
 
+    The bytes go to a temporary file in the target's folder (flushed to disk), which then
+    replaces ``path`` in one rename; on any error the temporary file is removed and an
+    existing ``path`` is left as it was.  This is the one atomic writer of the package.
+
     Raises
     ------
     InputError
         If the folder does not exist or the file cannot be written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> write_atomic(os.path.join(tempfile.mkdtemp(), "nodir", "x.txt"), "a")
+    Traceback (most recent call last):
+    ...
+    verify.errors.InputError: cannot write ...x.txt: directory ...nodir does not exist
     """
-    target = Path(path)
+    target = check_writable(path)
     folder = target.parent
-    if not folder.exists():
-        raise InputError(f"cannot write {path}: directory {folder} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+        raise InputError(f"cannot write {path}: {_reason(exc)}") from None
     data = content.encode("utf-8") if isinstance(content, str) else content
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+        raise InputError(f"cannot write {path}: {_reason(exc)}") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def check_writable(path: str | os.PathLike[str], *, option: str | None = None) -> Path:
+    """``path`` as a :class:`~pathlib.Path` after checking that it can be written.
+
+    Commands call this before long computations, so a wrong output path fails at once
+    rather than after the work.  ``option`` (e.g. ``"--record"``) prefixes the message.
+
+    Raises
+    ------
+    InputError
+        ``"cannot write <path>: directory <folder> does not exist"`` (or: is not a
+        directory, or ``<path>`` is a directory).
+
+    Examples
+    --------
+    >>> check_writable("x.npz").name
+    'x.npz'
+    >>> check_writable("nodir/x.npz", option="-o")
+    Traceback (most recent call last):
+    ...
+    verify.errors.InputError: -o: cannot write nodir/x.npz: directory nodir does not exist
+    """
+    target = Path(path)
+    folder = target.parent
+    pre = f"{option}: " if option else ""
+    if not folder.exists():
+        raise InputError(f"{pre}cannot write {path}: directory {folder} does not exist")
+    if not folder.is_dir():
+        raise InputError(f"{pre}cannot write {path}: {folder} is not a directory")
+    if target.is_dir():
+        raise InputError(f"{pre}cannot write {path}: it is a directory")
+    return target
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or exc.__class__.__name__
 
 
 def existing_file(path: str | os.PathLike[str]) -> Path:

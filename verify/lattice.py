@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -34,6 +35,7 @@ import numpy as np
 
 from verify.errors import InputError
 from verify.faces import Faces, enumerate_faces
+from verify.fileio import check_writable, write_atomic
 
 __all__ = [
     "face_poset",
@@ -290,14 +292,10 @@ def write_graphml(G: nx.Graph, path: str | os.PathLike[str]) -> None:
     ['+', '-', '0']
     """
     H = _scalarise(G)
-    path = os.fspath(path)
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        nx.write_graphml(H, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    check_writable(path)  # before the (possibly long) serialisation
+    buf = io.BytesIO()
+    nx.write_graphml(H, buf)
+    write_atomic(path, buf.getvalue())
 
 
 def graph_to_json(G: nx.Graph) -> dict[str, Any]:

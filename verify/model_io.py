@@ -44,8 +44,8 @@ from typing import Any
 import numpy as np
 
 from verify.errors import InputError
-from verify.fileio import existing_file, load_npz
-from verify.safetensors_io import atomic_write, read_safetensors, write_safetensors
+from verify.fileio import check_writable, existing_file, load_npz, write_atomic
+from verify.safetensors_io import read_safetensors, write_safetensors
 
 __all__ = [
     "ModelWeights",
@@ -54,7 +54,11 @@ __all__ = [
     "weights_from_state_dict",
     "load_weights",
     "save_model",
+    "check_model_output",
 ]
+
+#: The torch-missing hint (verify is installed from its source folder, not from PyPI).
+TORCH_HINT = "pip install torch, or pip install -e '.[torch]' in the verify source folder"
 
 
 @dataclass(frozen=True)
@@ -453,7 +457,7 @@ def _read_torch(p: Path, name: str) -> Mapping[str, Any]:
         import torch
     except ImportError:
         raise InputError(
-            f"{name}: reading PyTorch files needs torch (pip install 'verify[torch]'); or "
+            f"{name}: reading PyTorch files needs torch ({TORCH_HINT}); or "
             "save the weights as .safetensors or .npz"
         ) from None
     try:
@@ -507,13 +511,49 @@ def save_model(
         bio = io.BytesIO()
         extra = {"bias_feature": np.array(True)} if bias_feature else {}
         np.savez(bio, W1=A, w2=b, **extra)
-        atomic_write(p, bio.getvalue())
+        write_atomic(p, bio.getvalue())
     elif suffix in (".pt", ".pth"):
-        atomic_write(p, _torch_state_dict_bytes(A, b, bias_feature, str(path)))
+        write_atomic(p, _torch_state_dict_bytes(A, b, bias_feature, str(path)))
     else:
         raise InputError(
             f"{path}: cannot save a model as {suffix!r}; use .npz, .safetensors or .pt"
         )
+
+
+def check_model_output(path: str | Path, *, option: str = "-o") -> Path:
+    """Check, before any computation, that :func:`save_model` can write ``path``.
+
+    The suffix must be ``.npz``, ``.safetensors``, ``.pt`` or ``.pth`` (the last two need
+    torch) and the folder must exist.
+
+    Raises
+    ------
+    InputError
+        One line naming the option and the problem.
+
+    Examples
+    --------
+    >>> check_model_output("nodir/net.npz")
+    Traceback (most recent call last):
+    ...
+    verify.errors.InputError: -o: cannot write nodir/net.npz: directory nodir does not exist
+    >>> check_model_output("net.onnx")
+    Traceback (most recent call last):
+    ...
+    verify.errors.InputError: -o: cannot save a model as '.onnx'; use .npz, .safetensors or .pt
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".npz", ".safetensors", ".pt", ".pth"):
+        raise InputError(
+            f"{option}: cannot save a model as {suffix!r}; use .npz, .safetensors or .pt"
+        )
+    if suffix in (".pt", ".pth"):
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:
+            raise InputError(f"{option}: saving a PyTorch state_dict needs torch ({TORCH_HINT})")
+    return check_writable(path, option=option)
 
 
 def _torch_state_dict_bytes(A: np.ndarray, b: np.ndarray, bias_feature: bool, name: str) -> bytes:
@@ -526,12 +566,12 @@ def _torch_state_dict_bytes(A: np.ndarray, b: np.ndarray, bias_feature: bool, na
         import torch
     except ImportError:
         raise InputError(
-            f"{name}: saving a PyTorch state_dict needs torch (pip install 'verify[torch]')"
+            f"{name}: saving a PyTorch state_dict needs torch ({TORCH_HINT})"
         ) from None
     if A.ndim != 2:
         raise InputError(f"{name}: a PyTorch state_dict holds one output; this model has "
                          f"{A.shape[0]} classes (save it as .npz or .safetensors)")
-    sd = {"0.weight": torch.from_numpy(np.ascontiguousarray(A[:-1].T if bias_feature else A.T)),
+    sd = {"0.weight": torch.from_numpy(np.array(A[:-1].T if bias_feature else A.T, order="C")),
           "2.weight": torch.from_numpy(b[None, :].copy())}
     if bias_feature:
         sd["0.bias"] = torch.from_numpy(A[-1].copy())

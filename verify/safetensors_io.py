@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import struct
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from verify.errors import InputError
+from verify.fileio import write_atomic
 
-__all__ = ["read_safetensors", "write_safetensors", "atomic_write"]
+__all__ = ["read_safetensors", "write_safetensors"]
 
 _MAX_HEADER = 100_000_000  # the safetensors specification's limit on the header size
 
@@ -236,33 +235,4 @@ def write_safetensors(
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
     text += b" " * (-(8 + len(text)) % 8)
-    atomic_write(Path(path), struct.pack("<Q", len(text)) + text + b"".join(chunks))
-
-
-def atomic_write(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
-
-    A reader never sees a half-written file; on error the temporary file is removed.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> p = os.path.join(tempfile.mkdtemp(), "x.bin")
-    >>> atomic_write(p, b"abc"); open(p, "rb").read()
-    b'abc'
-    """
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, struct.pack("<Q", len(text)) + text + b"".join(chunks))

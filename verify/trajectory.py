@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from verify.errors import InputError
-from verify.safetensors_io import atomic_write
+from verify.fileio import write_atomic
 
 __all__ = ["Trajectory", "record_steps", "snapshot", "stack_snapshots"]
 
@@ -276,7 +276,7 @@ class Trajectory:
         arrays["neurons"] = np.array(int(self.neurons), dtype=np.int64)
         arrays["n_classes"] = np.array(int(self.n_classes), dtype=np.int64)
         arrays["metadata"] = np.array(json.dumps(self.metadata(), sort_keys=True))
-        atomic_write(Path(path), _npz_bytes(arrays))
+        write_atomic(path, _npz_bytes(arrays))
 
     @classmethod
     def load(cls, path: str | Path) -> Trajectory:
