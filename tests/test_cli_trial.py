@@ -103,3 +103,46 @@ def test_library_writers_raise_input_error(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         res.trajectory.save(tmp_path / "nodir" / "t.npz")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ 2. whole pickled models
+
+
+def test_convert_whole_pickled_module_one_line(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    model = torch.nn.Sequential(
+        torch.nn.Linear(2, 3, bias=False), torch.nn.ReLU(), torch.nn.Linear(3, 1, bias=False)
+    )
+    p = tmp_path / "full_model.pt"
+    torch.save(model, p)
+    assert main(["convert", str(p), "-o", str(tmp_path / "x.npz")]) == 2
+    err = capsys.readouterr().err
+    _one_clean_line(err, "full_model.pt: a pickled model object", "save model.state_dict()")
+    assert len(err.strip().replace(str(p), "")) <= 140
+    # the state_dict of the same model converts
+    torch.save(model.state_dict(), tmp_path / "sd.pt")
+    assert main(["convert", str(tmp_path / "sd.pt"), "-o", str(tmp_path / "x.npz")]) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [(b"hello world garbage", "not a PyTorch file"), (None, "not a readable PyTorch state_dict")],
+)
+def test_convert_garbage_pt_one_line(tmp_path, capsys, content, needle):
+    torch = pytest.importorskip("torch")
+    p = tmp_path / "bad.pt"
+    if content is None:  # a truncated zip: torch's own message, flattened to one line
+        torch.save({"0.weight": torch.ones(3, 2)}, p)
+        content = p.read_bytes()[:100]
+    p.write_bytes(content)
+    assert main(["convert", str(p), "-o", str(tmp_path / "x.npz")]) == 2
+    err = capsys.readouterr().err
+    _one_clean_line(err, needle)
+    assert len(err.strip().replace(str(p), "")) <= 160
+
+
+def test_one_line_strips_escape_codes():
+    from verify.model_io import one_line
+
+    text = "Weights \x1b[1mdo this\x1b[0m.\n\t(1) first\n\n(2) second"
+    assert one_line(text) == "Weights do this. (1) first (2) second"

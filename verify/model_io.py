@@ -55,6 +55,7 @@ __all__ = [
     "load_weights",
     "save_model",
     "check_model_output",
+    "one_line",
 ]
 
 #: The torch-missing hint (verify is installed from its source folder, not from PyPI).
@@ -460,14 +461,59 @@ def _read_torch(p: Path, name: str) -> Mapping[str, Any]:
             f"{name}: reading PyTorch files needs torch ({TORCH_HINT}); or "
             "save the weights as .safetensors or .npz"
         ) from None
+    with open(p, "rb") as fh:
+        head = fh.read(4)
+    if head != b"PK\x03\x04" and not head.startswith(b"\x80"):
+        raise InputError(f"{name}: not a PyTorch file (neither a zip archive nor a pickle)")
     try:
         obj = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise InputError(
-            f"{name}: not a loadable PyTorch state dict with weights_only=True ({exc}); "
-            "save model.state_dict(), not the model object"
-        ) from None
+        raise InputError(_torch_load_message(name, exc)) from None
     return _torch_to_numpy(obj, name)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_GLOBAL = re.compile(r"Unsupported global: GLOBAL ([\w.]+)")
+
+
+def one_line(text: str, *, width: int = 160) -> str:
+    r"""``text`` as one line: terminal escape codes removed, whitespace runs collapsed, cut.
+
+    Examples
+    --------
+    >>> one_line("\x1b[1mbold\x1b[0m.\n\t(1) more", width=12)
+    'bold. (1) m…'
+    """
+    flat = " ".join(_ANSI.sub("", text).split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _torch_load_message(name: str, exc: BaseException) -> str:
+    r"""One line for a failed ``torch.load(weights_only=True)``.
+
+    Examples
+    --------
+    >>> class UnpicklingError(Exception): pass
+    >>> _torch_load_message("m.pt", UnpicklingError(
+    ...     "Weights only load failed.\n\tWeightsUnpickler error: Unsupported global: "
+    ...     "GLOBAL torch.nn.modules.linear.Linear was not an allowed global"))
+    'm.pt: a pickled model object (torch.nn.modules.linear.Linear), not a state_dict; ...'
+
+    """
+    text = str(exc)
+    m = _GLOBAL.search(text)
+    if m and m.group(1).startswith("torch.nn."):
+        return (f"{name}: a pickled model object ({m.group(1)}), not a state_dict; "
+                "save model.state_dict()")
+    if m:
+        return (f"{name}: the file pickles a Python object ({m.group(1)}) that "
+                "torch.load(weights_only=True) refuses; save a state_dict of tensors")
+    detail = one_line(text, width=100)
+    first = detail.split(". ")
+    if len(first) > 1 and len(first[0]) >= 20:  # torch's first sentence says what failed
+        detail = first[0]
+    detail = f"{exc.__class__.__name__}: {detail}" if detail else exc.__class__.__name__
+    return f"{name}: not a readable PyTorch state_dict ({detail})"
 
 
 def _torch_to_numpy(obj: Any, name: str) -> Any:
