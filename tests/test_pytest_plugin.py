@@ -86,6 +86,12 @@ def test_unusable_directory_is_a_usage_error(pytester: pytest.Pytester) -> None:
     res = _run(pytester, "--verify-certificates", "nope")
     assert res.ret == pytest.ExitCode.USAGE_ERROR
     res.stderr.fnmatch_lines(["*nope: no such directory*"])
+    # one clean error: no pluggy warning block, no traceback
+    assert "Warning" not in res.stdout.str() + res.stderr.str()
+    assert "Traceback" not in res.stdout.str() + res.stderr.str()
+    assert [ln for ln in res.stderr.lines if ln.strip()] == [
+        "ERROR: --verify-certificates nope: nope: no such directory"
+    ]
     (pytester.path / "empty").mkdir()
     res = _run(pytester, "--verify-certificates", "empty")
     assert res.ret == pytest.ExitCode.USAGE_ERROR

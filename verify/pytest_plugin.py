@@ -35,6 +35,7 @@ __all__ = [
     "CertificateItem",
     "pytest_addhooks",
     "pytest_addoption",
+    "pytest_configure",
     "pytest_make_collect_report",
 ]
 
@@ -111,29 +112,44 @@ class CertificateItem(pytest.Item):
         return self.path, None, f"verify check {self.path.name}"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Find the certificates of every ``--verify-certificates DIR`` before the session starts.
+
+    An unusable ``DIR`` stops pytest here with one ``ERROR:`` line (a usage error raised
+    later, inside a collection hook wrapper, would come with a pluggy warning block).
+    """
+    dirs = config.getoption("verify_certificates", default=None)
+    if not dirs:
+        return
+    from verify.errors import InputError
+    from verify.regress import find_certificates
+
+    found: list[Path] = []
+    for d in dirs:
+        try:
+            found += [Path(p).resolve() for p in find_certificates(d)]
+        except InputError as exc:
+            raise pytest.UsageError(f"{OPTION} {d}: {exc}") from None
+    config.stash[_FOUND] = found
+
+
+_FOUND = pytest.StashKey[list]()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_make_collect_report(collector: pytest.Collector) -> Any:
     """Append one :class:`CertificateFile` per certificate to the session's children."""
     outcome = yield
     if not isinstance(collector, pytest.Session):
         return
-    dirs = collector.config.getoption("verify_certificates", default=None)
-    if not dirs:
+    paths = collector.config.stash.get(_FOUND, None)
+    if not paths:
         return
-    from verify.errors import InputError
-    from verify.regress import find_certificates
-
     rep = outcome.get_result()
     if not rep.passed:
         return
     seen = {getattr(n, "path", None) for n in rep.result}
-    for d in dirs:
-        try:
-            paths = find_certificates(d)
-        except InputError as exc:
-            raise pytest.UsageError(f"{OPTION} {d}: {exc}") from None
-        for p in paths:
-            rp = Path(p).resolve()
-            if rp not in seen:
-                seen.add(rp)
-                rep.result.append(CertificateFile.from_parent(collector, path=rp))
+    for rp in paths:
+        if rp not in seen:
+            seen.add(rp)
+            rep.result.append(CertificateFile.from_parent(collector, path=rp))
