@@ -167,8 +167,15 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
         gaps = [r["relative_gap"] for r in first]
         assert gaps == sorted(gaps, reverse=True) and gaps[-1] < 1e-3  # the gap shrinks
         assert 1 - first[-1]["alignment"] < 1e-5  # neurons align with the optimal ones
-    for cert in tmp_path.glob("*/*.cert.json"):
+    certs = sorted(tmp_path.glob("certificates/*/*.cert.json"))
+    assert len(certs) == sum(len(report["sets"][n]["runs"]) for n in ("F.1", "F.2"))
+    assert not list(tmp_path.glob("f*/*.cert.json"))  # certificates only in certificates/
+    for cert in certs:
         assert main(["check", str(cert)]) == 0
+    capsys.readouterr()
+    # the certificates folder is what `verify regress` runs on; it stays strict elsewhere
+    assert main(["regress", str(tmp_path / "certificates")]) == 0
+    assert main(["regress", str(tmp_path)]) == 1  # demo.json is not a certificate
 
 
 def test_train_then_plot(tmp_path, capsys):

@@ -11,7 +11,10 @@ For each embedded data set (F.1, F.2; see :func:`verify.data.paper_dataset`) the
    trusted checker;
 5. draws the paper's figures.
 
-Everything is written under one output folder; :func:`render_demo` prints the table.
+Everything is written under one output folder: data, models, trajectories and figures in
+``OUT/f1/``, ``OUT/f2/``, the certificates alone in ``OUT/certificates/f1/`` and
+``OUT/certificates/f2/`` (so ``verify regress OUT/certificates`` re-checks them), the summary in
+``OUT/demo.json``; :func:`render_demo` prints the table.
 
 Examples
 --------
@@ -38,7 +41,9 @@ from verify.dynamics import train
 from verify.fileio import write_atomic
 from verify.network import Network
 
-__all__ = ["run_demo", "render_demo", "neuron_alignment", "PAPER", "DEMO_TOLERANCE"]
+__all__ = [
+    "run_demo", "render_demo", "neuron_alignment", "PAPER", "DEMO_TOLERANCE", "CERT_DIR",
+]
 
 #: What the paper's text reports (as extracted; MATH.md warns that signs and a digit of the
 #: F.1 neurons are unreliable, and that F.2's labels are illegible).
@@ -52,6 +57,9 @@ PAPER: dict[str, dict[str, Any]] = {
         "claims": [("spike_free", True, "F.2 heading"), ("spike_free", False, "F.2 body")],
     },
 }
+
+#: Sub-folder of ``outdir`` holding only the certificates (one folder per data set).
+CERT_DIR = "certificates"
 
 #: Relative gap below which the demo's certificates say "globally optimal".
 DEMO_TOLERANCE = Fraction(1, 10**4)
@@ -131,6 +139,9 @@ def _one_set(
     tag = name.replace(".", "").lower()
     folder = out / tag
     folder.mkdir(exist_ok=True)
+    # the certificates get a folder of their own: ``verify regress OUT/certificates`` runs on it
+    cert_folder = out / CERT_DIR / tag
+    cert_folder.mkdir(parents=True, exist_ok=True)
     data_path = folder / "data.json"
     write_atomic(data_path, json.dumps({"X": ds.X.tolist(), "y": ds.y.tolist()}) + "\n")
 
@@ -165,7 +176,7 @@ def _one_set(
             traj_path = folder / f"{stem}-trajectory.npz"
             res.trajectory.save(traj_path)
             trajectories.append(traj_path)
-        run = _certify(ds, res, data_path, model_path, folder / f"{stem}.cert.json",
+        run = _certify(ds, res, data_path, model_path, cert_folder / f"{stem}.cert.json",
                        solves, seed, steps)
         run["alignment"] = neuron_alignment(res.W1, res.w2, sol.neurons)
         runs.append(run)
@@ -296,7 +307,9 @@ def render_demo(report: dict[str, Any]) -> str:
     lines.append(f"Certificates call a network globally optimal within a relative gap of "
                  f"{report['tolerance']:g};")
     lines.append("every certificate was re-checked in exact arithmetic by the trusted checker.")
-    lines.append(f"All files: {report['outdir']}")
+    lines.append(f"All files: {report['outdir']}; certificates in "
+                 f"{Path(report['outdir']) / CERT_DIR} (re-check: verify regress "
+                 f"{Path(report['outdir']) / CERT_DIR})")
     return "\n".join(lines)
 
 
