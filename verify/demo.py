@@ -307,9 +307,9 @@ def render_demo(report: dict[str, Any]) -> str:
     lines.append(f"Certificates call a network globally optimal within a relative gap of "
                  f"{report['tolerance']:g};")
     lines.append("every certificate was re-checked in exact arithmetic by the trusted checker.")
-    lines.append(f"All files: {report['outdir']}; certificates in "
-                 f"{Path(report['outdir']) / CERT_DIR} (re-check: verify regress "
-                 f"{Path(report['outdir']) / CERT_DIR})")
+    certs = Path(report["outdir"]) / CERT_DIR
+    lines.append(f"All files: {report['outdir']}")
+    lines.append(f"Certificates: {certs} (re-check them all: verify regress {certs})")
     return "\n".join(lines)
 
 
