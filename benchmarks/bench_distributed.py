@@ -12,8 +12,9 @@
 Every parallel result is compared with the serial one (they must be identical).
 
 Run: ``python benchmarks/bench_distributed.py [--quick] [--budget SECONDS] [--skip-ab] [--skip-c]
-[--rank 3|4] [--sizes N1,N2,...]`` (``--sizes``: sample counts instead of the defaults, rank 3:
-32, 100, 317, 1000; rank 4: 16, 33, 70, 146, i.e. ~10^3, 10^4, 10^5, 10^6 chambers).
+[--rank 3|4] [--sizes N1,N2,...] [--run-max N]`` (``--sizes``: sample counts instead of the
+defaults, rank 3: 32, 100, 317, 1000; rank 4: 16, 33, 70, 146, i.e. ~10^3, 10^4, 10^5, 10^6
+chambers; ``--run-max``: larger sizes are only extrapolated).
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def _cert_case(N: int, tmp: Path, rank: int = RANK) -> tuple[int, int, float, fl
 
 
 def bench_certificates(quick: bool, budget: float, rank: int = RANK,
-                       sizes: tuple[int, ...] | None = None) -> None:
+                       sizes: tuple[int, ...] | None = None, run_max: int | None = None) -> None:
     print()
     print(f"{'chambers':>10} {f'N ({rank}-D)':>8} {'cert bytes':>12} {'B/chamber':>9} "
           f"{'solve s':>9} {'cert s':>9} {'check s':>9}")
@@ -131,7 +132,7 @@ def bench_certificates(quick: bool, budget: float, rank: int = RANK,
                 (n0, *_, b0, _), (n1, *_, b1, _) = done[-2], done[-1]
                 k = math.log(b1 / b0) / math.log(n1 / n0)
                 guess = b1 * (N / n1) ** k
-                if guess > budget:
+                if guess > budget or (run_max is not None and N > run_max):
                     _extrapolate(done, N, guess)
                     continue
             # each size in its own process: a crash (seen: SIGSEGV at N=317) is reported
@@ -190,8 +191,9 @@ def main() -> None:
     sizes = None
     if "--sizes" in sys.argv:
         sizes = tuple(int(v) for v in sys.argv[sys.argv.index("--sizes") + 1].split(","))
+    run_max = int(sys.argv[sys.argv.index("--run-max") + 1]) if "--run-max" in sys.argv else None
     if "--skip-c" not in sys.argv:
-        bench_certificates(quick, budget, rank, sizes)
+        bench_certificates(quick, budget, rank, sizes, run_max)
 
 
 if __name__ == "__main__":

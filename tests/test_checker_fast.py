@@ -18,7 +18,8 @@ import pytest
 
 import verify.checker as checker
 from verify.checker import check_file
-from verify.checker_count import first_dependent, last_row_cofactors, replay_count
+from verify.checker_count import SignPack, first_dependent, last_row_cofactors, replay_count
+from verify.checker_io import parse_nd, witness_ints
 from verify.cli import main
 from verify.errors import InputError
 from verify.exact import integer_det, parse_rational
@@ -83,7 +84,7 @@ def test_packed_witness_signs_match_dot_products(seed):
     XI[0] = [0] * d  # a zero row
     if N > 2:
         XI[1] = [0] + XI[2][1:]
-    pack = checker._SignPack(XI)
+    pack = SignPack(XI)
     for _ in range(20):
         u = [int(v) >> int(rng.integers(0, 200)) for v in
              rng.integers(-(2**62), 2**62, size=d).tolist()]
@@ -106,7 +107,7 @@ def test_fast_parser_accepts_exactly_parse_rational(text):
     except ValueError:
         want = None
     try:
-        n, d = checker._nd(text, "t")
+        n, d = parse_nd(text, "t")
         got = Fraction(n, d)
         assert d > 0
     except InputError:
@@ -152,7 +153,7 @@ def test_witness_fast_path_agrees_with_the_exact_parse(wit):
     except ValueError:
         want = None
     try:
-        got = checker._witness(wit, "t")
+        got = witness_ints(wit, "t")
     except InputError:
         got = None
     if want is None or got is None:

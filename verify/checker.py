@@ -21,7 +21,6 @@ from __future__ import annotations
 import gc
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import compress
@@ -29,7 +28,8 @@ from operator import mul
 from pathlib import Path
 from typing import Any
 
-from verify.checker_count import gram_sign_rows, replay_count
+from verify.checker_count import SignPack, gram_sign_rows, replay_count, spread_bits
+from verify.checker_io import common_denominator as _common
 from verify.checker_io import (
     data_sha256,
     model_sha256,
@@ -37,6 +37,8 @@ from verify.checker_io import (
     read_data,
     read_model,
 )
+from verify.checker_io import parse_nd as _nd
+from verify.checker_io import witness_ints as _witness
 from verify.errors import InputError
 from verify.exact import format_rational, parse_rational, sqrt_bounds
 from verify.progress import progress
@@ -154,86 +156,7 @@ def sq_norm_le(XT: list[list[int]], xe: int, a: list[int], aden: int, s: Fractio
     return lhs <= rhs
 
 
-_SPREAD = [bytes((b >> i) & 1 for i in range(8)) for b in range(256)]  # byte -> its 8 bits
-_TOPBIT = bytes(b >> 7 for b in range(256))  # bytes.translate table: byte -> its top bit
 _BATCH = 4096  # chambers per progress step
-
-
-def _nd(text: Any, where: str) -> tuple[int, int]:
-    """``(numerator, denominator > 0)`` of a rational string (not reduced): exactly the
-    language of :func:`verify.exact.parse_rational`, without building a ``Fraction``."""
-    if type(text) is str:
-        num, sep, den = text.partition("/")
-        body = num[1:] if num[:1] == "-" else num
-        if body.isdigit() and body.isascii() and (not sep or (den.isdigit() and den.isascii())):
-            try:
-                n, d = int(num), (int(den) if sep else 1)
-            except ValueError as exc:  # more digits than int() converts
-                raise InputError(f"malformed certificate: {where}: {exc}") from None
-            if d:
-                return n, d
-    _q(text, where)  # raises parse_rational's message
-    raise InputError(f"malformed certificate: {where}: not a rational {text!r}")
-
-
-def _common(pairs: list[tuple[int, int]]) -> tuple[list[int], int]:
-    """``num/den`` pairs as ``ints / D`` with one common positive denominator ``D``."""
-    D = 1
-    for _, d in pairs:
-        if d != 1:
-            D = math.lcm(D, d)
-    if D == 1:
-        return [n for n, _ in pairs], 1
-    return [n * (D // d) for n, d in pairs], D
-
-
-def _spread(raw: bytes) -> bytes:
-    """Bit ``n`` of the little-endian packed pattern as byte ``n`` (0 or 1)."""
-    return b"".join(map(_SPREAD.__getitem__, raw))
-
-
-class _SignPack:
-    """Exact signs of ``x_n . u`` for every nonzero row at once (Kronecker packing).
-
-    Column ``k`` of the nonzero rows is the integer ``P_k = sum_n X[n][k] 2**(B n)``, so
-    ``sum_k u_k P_k = sum_n g_n 2**(B n)`` exactly (``g_n = x_n . u``).  ``B`` (a multiple of 8,
-    cached per size) makes ``|g_n| < 2**(B-2)``; adding ``2**(B-1) - 1`` (resp. ``2**(B-1)``)
-    to every slot keeps the slots the base-``2**B`` digits, whose top bits are then
-    ``g_n > 0`` (resp. ``g_n >= 0``).
-    """
-
-    def __init__(self, XI: list[list[int]]) -> None:
-        self.rows = [n for n, row in enumerate(XI) if any(row)]
-        self.XN = [XI[n] for n in self.rows]
-        self.d = len(XI[0])
-        self.xbits = max((abs(v) for row in self.XN for v in row), default=0).bit_length()
-        self._cache: dict[int, tuple[list[int], int, int]] = {}
-
-    def _packed(self, B: int) -> tuple[list[int], int, int]:
-        got = self._cache.get(B)
-        if got is None:
-            nb, n = B // 8, len(self.XN)
-            off = 1 << (B - 2)
-            rep = int.from_bytes((b"\x01" + bytes(nb - 1)) * n, "little")
-            P = [int.from_bytes(b"".join((row[k] + off).to_bytes(nb, "little")
-                                         for row in self.XN), "little") - off * rep
-                 for k in range(self.d)]
-            got = self._cache[B] = (P, rep, ((1 << (B - 1)) - 1) * rep)
-        return got
-
-    def tops(self, u: list[int]) -> tuple[bytes, bytes]:
-        """Per nonzero row, as bytes 0/1: ``x_n . u >= 0`` and ``x_n . u > 0``."""
-        ubits = max(abs(t) for t in u).bit_length()
-        B = 8 * ((self.xbits + ubits + self.d.bit_length() + 2 + 7) // 8)
-        P, rep, off1 = self._packed(B)
-        T1 = off1
-        for c, Pk in zip(u, P):
-            if c:
-                T1 += c * Pk
-        nb, L = B // 8, B // 8 * len(self.XN)
-        t1 = T1.to_bytes(L, "little")[nb - 1 :: nb].translate(_TOPBIT)
-        t0 = (T1 + rep).to_bytes(L, "little")[nb - 1 :: nb].translate(_TOPBIT)
-        return t0, t1
 
 
 class _Fails:
@@ -358,19 +281,6 @@ def _norm_le(v: list[int], den: int, xe: int, s: Fraction) -> bool:
     return lhs <= rhs
 
 
-_INTS = re.compile(r"-?[0-9]+(?:,-?[0-9]+)*")  # a witness of plain integers, joined by ","
-
-
-def _witness(wit: list[Any], where: str) -> list[int]:
-    """A witness as integers ``u`` (a positive multiple of the stated point)."""
-    try:
-        if _INTS.fullmatch(",".join(wit)):
-            return list(map(int, wit))
-    except (TypeError, ValueError):
-        pass  # not all strings, or more digits than int() converts: the exact route says why
-    return _common([_nd(t, where) for t in wit])[0]
-
-
 def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], s: Fraction,
                     fail: Any, where: str, tick: Any = None) -> None:
     N, d = len(XI), len(XI[0])
@@ -384,7 +294,7 @@ def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], 
     zs = _multipliers(mults, n_ch, N, fail, where)
     li, lden = _ints(lam)
     LX = [[li[n] * XI[n][k] for n in range(N)] for k in range(d)]  # columns of D-free X^T lam
-    pack = _SignPack(XI)
+    pack = SignPack(XI)
     nzrows = pack.rows
     allrows = len(nzrows) == N
     zrows = sorted(set(range(N)) - set(nzrows))
@@ -401,7 +311,7 @@ def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], 
         except ValueError:
             raise InputError(f"malformed certificate: {where} chamber {j} pattern is not "
                              "hex") from None
-        bits = _spread(raw)
+        bits = spread_bits(raw)
         if len(raw) != nbytes or bits.find(1, N) >= 0:
             fail("pattern-encoding", f"{where}: chamber {j}: pattern {hx!r} is not {N} bits")
             continue

@@ -24,7 +24,14 @@ from typing import Any
 
 from verify.exact import integer_rank
 
-__all__ = ["replay_count", "gram_sign_rows", "first_dependent", "last_row_cofactors"]
+__all__ = [
+    "replay_count",
+    "gram_sign_rows",
+    "first_dependent",
+    "last_row_cofactors",
+    "SignPack",
+    "spread_bits",
+]
 
 
 def _primitive(v: list[int]) -> tuple[int, ...]:
@@ -216,6 +223,70 @@ def first_dependent(Hr: list[tuple[int, ...]], r: int) -> tuple[int, ...] | None
         return None
 
     return dfs(0, 0, {(): 1}, ())
+
+
+_SPREAD = [bytes((b >> i) & 1 for i in range(8)) for b in range(256)]  # byte -> its 8 bits
+_TOPBIT = bytes(b >> 7 for b in range(256))  # bytes.translate table: byte -> its top bit
+
+
+def spread_bits(raw: bytes) -> bytes:
+    """Bit ``n`` of the little-endian packed pattern as byte ``n`` (0 or 1).
+
+    Examples
+    --------
+    >>> spread_bits(bytes([0b101]))
+    b'\\x01\\x00\\x01\\x00\\x00\\x00\\x00\\x00'
+    """
+    return b"".join(map(_SPREAD.__getitem__, raw))
+
+
+class SignPack:
+    """Exact signs of ``x_n . u`` for every nonzero row at once (Kronecker packing).
+
+    Column ``k`` of the nonzero rows is the integer ``P_k = sum_n X[n][k] 2**(B n)``, so
+    ``sum_k u_k P_k = sum_n g_n 2**(B n)`` exactly (``g_n = x_n . u``).  ``B`` (a multiple of 8,
+    cached per size) makes ``|g_n| < 2**(B-2)``; adding ``2**(B-1) - 1`` (resp. ``2**(B-1)``)
+    to every slot keeps the slots the base-``2**B`` digits, whose top bits are then
+    ``g_n > 0`` (resp. ``g_n >= 0``).  ``rows``: the nonzero rows, in order.
+
+    Examples
+    --------
+    >>> SignPack([[1, 0], [0, 0], [1, -1]]).tops([1, 1])  # dots 1 and 0 (row 1 is zero)
+    (b'\\x01\\x01', b'\\x01\\x00')
+    """
+
+    def __init__(self, XI: list[list[int]]) -> None:
+        self.rows = [n for n, row in enumerate(XI) if any(row)]
+        self.XN = [XI[n] for n in self.rows]
+        self.d = len(XI[0])
+        self.xbits = max((abs(v) for row in self.XN for v in row), default=0).bit_length()
+        self._cache: dict[int, tuple[list[int], int, int]] = {}
+
+    def _packed(self, B: int) -> tuple[list[int], int, int]:
+        got = self._cache.get(B)
+        if got is None:
+            nb, n = B // 8, len(self.XN)
+            off = 1 << (B - 2)
+            rep = int.from_bytes((b"\x01" + bytes(nb - 1)) * n, "little")
+            P = [int.from_bytes(b"".join((row[k] + off).to_bytes(nb, "little")
+                                         for row in self.XN), "little") - off * rep
+                 for k in range(self.d)]
+            got = self._cache[B] = (P, rep, ((1 << (B - 1)) - 1) * rep)
+        return got
+
+    def tops(self, u: list[int]) -> tuple[bytes, bytes]:
+        """Per nonzero row, as bytes 0/1: ``x_n . u >= 0`` and ``x_n . u > 0``."""
+        ubits = max(abs(t) for t in u).bit_length()
+        B = 8 * ((self.xbits + ubits + self.d.bit_length() + 2 + 7) // 8)
+        P, rep, off1 = self._packed(B)
+        T1 = off1
+        for c, Pk in zip(u, P):
+            if c:
+                T1 += c * Pk
+        nb, L = B // 8, B // 8 * len(self.XN)
+        t1 = T1.to_bytes(L, "little")[nb - 1 :: nb].translate(_TOPBIT)
+        t0 = (T1 + rep).to_bytes(L, "little")[nb - 1 :: nb].translate(_TOPBIT)
+        return t0, t1
 
 
 def _restrict(K: list[list[int]], h: tuple[int, ...]) -> list[list[int]]:

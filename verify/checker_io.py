@@ -32,12 +32,14 @@ import hashlib
 import io
 import json
 import math
+import re
 import struct
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from verify.errors import InputError
+from verify.exact import parse_rational
 
 __all__ = [
     "read_npy",
@@ -48,6 +50,9 @@ __all__ = [
     "positive_label",
     "data_sha256",
     "model_sha256",
+    "parse_nd",
+    "common_denominator",
+    "witness_ints",
 ]
 
 _NPY_TYPES = {"<f8": ("d", 8), "<f4": ("f", 4), "<i8": ("q", 8), "<i4": ("i", 4), "|b1": ("?", 1)}
@@ -402,3 +407,68 @@ def model_sha256(W1: Any, shape1: tuple[int, ...], w2: Any, shape2: tuple[int, .
         h.update(struct.pack(f"<{1 + len(shape)}Q", len(shape), *shape))
         h.update(struct.pack(f"<{len(flat)}d", *flat))
     return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------- rationals
+
+
+def parse_nd(text: Any, where: str) -> tuple[int, int]:
+    """``(numerator, denominator > 0)`` of a rational string (not reduced): exactly the
+    language of :func:`verify.exact.parse_rational`, without building a ``Fraction``.
+
+    Examples
+    --------
+    >>> parse_nd("-6/4", "x"), parse_nd("7", "x")
+    ((-6, 4), (7, 1))
+    """
+    if type(text) is str:
+        num, sep, den = text.partition("/")
+        body = num[1:] if num[:1] == "-" else num
+        if body.isdigit() and body.isascii() and (not sep or (den.isdigit() and den.isascii())):
+            try:
+                n, d = int(num), (int(den) if sep else 1)
+            except ValueError as exc:  # more digits than int() converts
+                raise InputError(f"malformed certificate: {where}: {exc}") from None
+            if d:
+                return n, d
+    try:
+        parse_rational(text)
+    except ValueError as exc:
+        raise InputError(f"malformed certificate: {where}: {exc}") from None
+    raise InputError(f"malformed certificate: {where}: not a rational {text!r}")
+
+
+def common_denominator(pairs: list[tuple[int, int]]) -> tuple[list[int], int]:
+    """``num/den`` pairs as ``ints / D`` with one common positive denominator ``D``.
+
+    Examples
+    --------
+    >>> common_denominator([(1, 2), (-1, 3), (2, 1)])
+    ([3, -2, 12], 6)
+    """
+    D = 1
+    for _, d in pairs:
+        if d != 1:
+            D = math.lcm(D, d)
+    if D == 1:
+        return [n for n, _ in pairs], 1
+    return [n * (D // d) for n, d in pairs], D
+
+
+_INTS = re.compile(r"-?[0-9]+(?:,-?[0-9]+)*")  # a witness of plain integers, joined by ","
+
+
+def witness_ints(wit: list[Any], where: str) -> list[int]:
+    """A witness (rational strings) as integers ``u``: a positive multiple of the point.
+
+    Examples
+    --------
+    >>> witness_ints(["3", "-4"], "w"), witness_ints(["1/2", "-1/3"], "w")
+    ([3, -4], [3, -2])
+    """
+    try:
+        if _INTS.fullmatch(",".join(wit)):
+            return list(map(int, wit))
+    except (TypeError, ValueError):
+        pass  # not all strings, or more digits than int() converts: the exact route says why
+    return common_denominator([parse_nd(t, where) for t in wit])[0]
