@@ -146,3 +146,72 @@ def test_one_line_strips_escape_codes():
 
     text = "Weights \x1b[1mdo this\x1b[0m.\n\t(1) first\n\n(2) second"
     assert one_line(text) == "Weights do this. (1) first (2) second"
+
+
+# ------------------------------------------------------------------ 5, 6. audit text
+
+
+def test_audit_text_shows_inner_products_as_decimals(tmp_path, capsys):
+    from fractions import Fraction
+
+    rng = np.random.default_rng(0)
+    X = np.round(rng.standard_normal((6, 3)), 2) / 7  # long exact inner products
+    p = tmp_path / "f.npz"
+    np.savez(p, X=X, y=np.array([1, -1, 1, -1, 1, -1]))
+    assert main(["audit", str(p), "--no-spike", "--json"]) == 0
+    worst = json.loads(capsys.readouterr().out)["orthogonal_separability"]["worst"]
+    assert worst and all("/" in str(w["inner_product"]) for w in worst)  # exact in --json
+    assert main(["audit", str(p), "--no-spike"]) == 0
+    out = capsys.readouterr().out
+    pairs = [ln for ln in out.splitlines() if ln.strip().startswith("pair (")]
+    assert len(pairs) == min(3, len(worst))
+    for ln, w in zip(pairs, worst):
+        assert "/" not in ln and "..." not in ln, ln
+        shown = float(ln.split("≈")[1])
+        exact = Fraction(w["inner_product"])
+        assert (shown > 0) == (exact > 0) and abs(shown - float(exact)) <= 1e-5 * abs(exact)
+
+
+def test_audit_text_gives_the_reason_chambers_are_unknown(capsys):
+    data = str(EXAMPLES / "grid3.json")
+    assert main(["audit", data, "--limit", "10", "--no-spike", "--json"]) == 0
+    note = json.loads(capsys.readouterr().out)["count_proof"]["note"]
+    assert main(["audit", data, "--limit", "10", "--no-spike"]) == 0
+    out = capsys.readouterr().out
+    assert "reason" in out and "more than limit=10" in out
+    assert " ".join(out.split()).count(" ".join(note.split())) == 1  # the whole reason, wrapped
+    assert max(len(ln) for ln in out.splitlines()) <= 100
+
+
+def test_audit_text_reason_without_count(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 6))
+    p = tmp_path / "big.npz"
+    np.savez(p, X=X, y=np.where(X[:, 0] > 0, 1, -1))
+    assert main(["audit", str(p), "--no-spike", "--limit", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "(none)" not in out
+    assert "Cover's bound" in out and "limit=100" in out
+
+
+# ------------------------------------------------------------------ 8. one class
+
+
+def test_single_class_warns_in_audit_and_certify(tmp_path, capsys):
+    p = tmp_path / "one.npz"
+    np.savez(p, X=np.array([[1.0, 0.2], [0.3, 1.0], [0.5, 0.5]]), y=np.array([1, 1, 1]))
+    assert main(["audit", str(p), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["warnings"] == [
+        "only one class (label 1): every label is +1"
+    ]
+    assert main(["audit", str(p)]) == 0
+    assert "only one class (label 1): every label is +1" in capsys.readouterr().out
+    opt = tmp_path / "opt.npz"
+    assert main(["solve", str(p), "-o", str(opt)]) == 0
+    assert main(["certify", str(p), str(opt), "-o", str(tmp_path / "c.json")]) == 0
+    assert "warning: only one class" in capsys.readouterr().out
+
+
+def test_two_classes_no_warning(capsys):
+    assert main(["audit", F1, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["warnings"] == []

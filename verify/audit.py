@@ -88,6 +88,7 @@ class AuditReport:
             "class_counts": self.dataset["class_counts"],
             "positive_label": self.dataset.get("positive_label"),
             "issues": self.dataset["issues"],
+            "warnings": self.dataset.get("warnings", []),
             "max_margin_feasible": not self.dataset["issues"],
             "orthogonally_separable": self.separability.separable,
             "orthogonal_separability": self.separability.to_dict(),

@@ -285,6 +285,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
     if args.json:
         print(text, end="")
         return 0
+    for w in ds.warnings:
+        print(f"warning: {w}")
     for c in cert["classes"]:
         print(f"class {c['label']}: {c['verdict_detail']} [{c['method']}]")
     print(f"certificate written to {args.output}")

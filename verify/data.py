@@ -140,6 +140,22 @@ class Dataset:
         if self.issues:
             raise InputError(f"the max-margin problem is infeasible: {self.issues[0].message}")
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Things about the data a user probably did not intend (nothing is infeasible).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> check_dataset(np.eye(2), [1, 1]).warnings
+        ('only one class (label 1): every label is +1',)
+        """
+        if self.n_classes == 1 and self.y is not None:
+            sign = "+1" if int(self.y[0]) == 1 else "-1"
+            return (f"only one class (label {_json_label(self.classes[0])}): "
+                    f"every label is {sign}",)
+        return ()
+
     def summary(self) -> dict[str, Any]:
         """JSON-ready description of the labels and any issues."""
         out: dict[str, Any] = {
@@ -152,6 +168,7 @@ class Dataset:
                 int(c) for c in np.bincount(self.class_index, minlength=self.n_classes)
             ],
             "issues": [i.to_dict() for i in self.issues],
+            "warnings": list(self.warnings),
         }
         if self.is_binary:
             out["positive_label"] = _json_label(self.positive_label)

@@ -14,9 +14,11 @@ Examples
 from __future__ import annotations
 
 import json
+import textwrap
+from fractions import Fraction
 from typing import Any
 
-__all__ = ["dumps", "fmt", "render_audit", "render_chambers"]
+__all__ = ["dumps", "fmt", "exact_text", "render_audit", "render_chambers"]
 
 
 def dumps(obj: Any) -> str:
@@ -34,12 +36,39 @@ def fmt(v: Any) -> str:
     return str(v)
 
 
+def exact_text(value: str, *, digits: int = 6) -> str:
+    """An exact rational (``"p/q"`` text) for people, with its relation sign: short ones as
+    ``"= p/q"``, long ones as ``"≈ decimal"`` (the exact value stays in ``--json``).
+
+    The sign of the rounded text is the exact sign; a nonzero value that rounds to zero says so.
+
+    Examples
+    --------
+    >>> exact_text("-2"), exact_text("1/3")
+    ('= -2', '= 1/3')
+    >>> exact_text("63/100000000000000000000")
+    '≈ 6.3e-19'
+    >>> exact_text("1/" + "1" + "0" * 400)
+    '≈ 0 (exactly > 0)'
+    """
+    if len(value) <= 12:
+        return f"= {value}"
+    F = Fraction(value)
+    f = float(F)
+    if f == 0 and F != 0:
+        return f"≈ 0 (exactly {'>' if F > 0 else '<'} 0)"
+    return f"≈ {f:.{digits}g}"
+
+
 def _table(rows: list[tuple[str, str]]) -> str:
+    """Key/value rows; long values wrap onto indented continuation lines (100 columns)."""
     width = max(len(k) for k, _ in rows)
+    room = 100 - width - 2
     lines = []
     for k, v in rows:
-        text = v if len(v) <= 100 - width - 2 else v[: 100 - width - 5] + "..."
-        lines.append(f"{k.ljust(width)}  {text}")
+        parts = textwrap.wrap(v, room, break_on_hyphens=False) if len(v) > room else [v]
+        lines.append(f"{k.ljust(width)}  {parts[0] if parts else ''}")
+        lines += [f"{'':{width}}  {p}" for p in parts[1:]]
     return "\n".join(lines)
 
 
@@ -61,7 +90,7 @@ def render_audit(obj: dict[str, Any]) -> str:
             rows.append(
                 (
                     f"  pair ({w['i']}, {w['j']})",
-                    f"{w['kind']}: x_i.x_j = {w['inner_product']}",
+                    f"{w['kind']}: x_i.x_j {exact_text(str(w['inner_product']))}",
                 )
             )
     spike = obj["spike_free"]
@@ -72,12 +101,19 @@ def render_audit(obj: dict[str, Any]) -> str:
         rows.append(("  reason", str(obj["spike_free_details"].get("reason", ""))))
     rows.append(("chambers", fmt(obj["chambers"])))
     proof = obj.get("count_proof") or {}
+    method = proof.get("method", "no proof")
     rows.append(
         (
             "  complete list",
-            f"{fmt(obj['chambers_complete'])} ({proof.get('method', 'no proof')})",
+            f"{fmt(obj['chambers_complete'])}"
+            + (f" ({method})" if method not in ("none", "no proof") else ""),
         )
     )
+    why = proof.get("reason") or proof.get("note")
+    if not obj["chambers_complete"] and why:
+        rows.append(("  reason", str(why)))
+    for warning in obj.get("warnings") or []:
+        rows.append(("warning", str(warning)))
     if obj["issues"]:
         for issue in obj["issues"]:
             rows.append(("infeasible", issue["message"]))
