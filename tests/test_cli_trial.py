@@ -215,3 +215,44 @@ def test_single_class_warns_in_audit_and_certify(tmp_path, capsys):
 def test_two_classes_no_warning(capsys):
     assert main(["audit", F1, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["warnings"] == []
+
+
+# ------------------------------------------------------------------ 7. enumerate patterns
+
+
+def _shown_patterns(out: str) -> list[str]:
+    return [ln.split()[1] for ln in out.splitlines() if ln.strip().startswith("D_")]
+
+
+def test_enumerate_text_shows_0_1_patterns_sample_0_first(capsys):
+    from verify.arrangements import enumerate_chambers
+    from verify.data import load_dataset
+
+    data = str(EXAMPLES / "grid3.json")
+    assert main(["enumerate", data]) == 0
+    out = capsys.readouterr().out
+    assert "sample 0 first" in out
+    P = enumerate_chambers(load_dataset(data).X).pattern_matrix().astype(int)
+    expected = ["".join(map(str, row)) for row in P[:20]]
+    assert _shown_patterns(out) == expected
+
+
+def test_enumerate_text_patterns_match_graph_nodes(tmp_path, capsys):
+    g = tmp_path / "g.json"
+    assert main(["enumerate", F1, "--graph", str(g)]) == 0
+    out = capsys.readouterr().out
+    nodes = json.loads(g.read_text())["flip_graph"]["nodes"]
+    assert _shown_patterns(out) == [nd["pattern"] for nd in nodes]
+
+
+def test_enumerate_text_many_samples_in_hex(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((70, 2))
+    p = tmp_path / "w.npz"
+    np.savez(p, X=X, y=np.where(X[:, 0] > 0, 1, -1))
+    assert main(["enumerate", str(p), "--json"]) == 0
+    hexes = json.loads(capsys.readouterr().out)["patterns"]
+    assert main(["enumerate", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert "hex" in out and "N = 70 > 64" in out
+    assert _shown_patterns(out) == hexes[:20]

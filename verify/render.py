@@ -18,7 +18,9 @@ import textwrap
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["dumps", "fmt", "exact_text", "render_audit", "render_chambers"]
+__all__ = [
+    "dumps", "fmt", "exact_text", "pattern_bits", "render_audit", "render_chambers", "BITS_LIMIT",
+]
 
 
 def dumps(obj: Any) -> str:
@@ -134,9 +136,35 @@ def render_chambers(obj: dict[str, Any]) -> str:
     ]
     lines = [_table(head), ""]
     patterns = obj.get("patterns") or []
+    n = int(obj.get("n_samples") or 0)
+    bits = n <= BITS_LIMIT
+    if patterns:
+        lines.append(
+            "patterns: 0/1 per sample (1 = x_n.u >= 0), sample 0 first" if bits
+            else f"patterns: hex of the packed bits, N = {n} > {BITS_LIMIT} samples "
+            "(np.packbits(pattern, bitorder='little'))"
+        )
     shown = patterns[:20]
     for j, pat in enumerate(shown):
-        lines.append(f"  D_{j:<4d} {pat if len(pat) <= 90 else pat[:87] + '...'}")
+        text = pattern_bits(pat, n) if bits else pat
+        lines.append(f"  D_{j:<4d} {text if len(text) <= 90 else text[:87] + '...'}")
     if len(patterns) > len(shown):
         lines.append(f"  ... {len(patterns) - len(shown)} more (use --json or -o FILE)")
     return "\n".join(lines)
+
+
+#: Patterns of at most this many samples are shown as 0/1 strings, longer ones in hex.
+BITS_LIMIT = 64
+
+
+def pattern_bits(hex_pattern: str, n: int) -> str:
+    """A pattern from its hex packing (``np.packbits(..., bitorder='little')``) as a 0/1
+    string, sample 0 first — the form graph and solve outputs use.
+
+    Examples
+    --------
+    >>> pattern_bits("0700", 9)
+    '111000000'
+    """
+    raw = bytes.fromhex(hex_pattern)
+    return "".join("1" if raw[i // 8] >> (i % 8) & 1 else "0" for i in range(n))
