@@ -256,3 +256,29 @@ def test_enumerate_text_many_samples_in_hex(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "hex" in out and "N = 70 > 64" in out
     assert _shown_patterns(out) == hexes[:20]
+
+
+# ------------------------------------------------------------------ 9. suboptimal line
+
+
+def test_certify_suboptimal_line_fits_and_names_the_bounds(tmp_path, capsys):
+    from fractions import Fraction
+
+    # F.1's two optimal directions plus a dead neuron (ReLU is 0 on both samples) of weight 50:
+    # the margins are unchanged, the norm term is inflated, so the network is suboptimal
+    net = tmp_path / "sub.npz"
+    np.savez(net, W1=np.array([[1.65, -0.47, 0.0], [0.47, 1.35, -10.0]]),
+             w2=np.array([1.0, -1.0, 5.0]))
+    cert = tmp_path / "sub.cert.json"
+    assert main(["certify", F1, str(net), "-o", str(cert)]) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    assert len(line) <= 100, line
+    assert line.startswith("class 1: suboptimal: objective >= ")
+    assert "= UB(optimal network) >= P*" in line and line.endswith("[closed-form]")
+    entry = json.loads(cert.read_text())["classes"][0]
+    assert entry["verdict"] == "suboptimal"
+    assert entry["verdict_detail"].endswith("(the convex optimum's network)")  # file unchanged
+    a, b = (float(t) for t in line.split("objective >= ")[1].split(" = ")[0].split(" > "))
+    ub_opt = float(Fraction(entry["optimal_network"]["upper_bound"]["exact"]))
+    assert a > b and abs(b - ub_opt) <= 1e-8 * ub_opt
+    assert a <= float(Fraction(entry["upper_bound"]["exact"])) * (1 + 1e-8)  # 9 digits shown

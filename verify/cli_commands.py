@@ -26,7 +26,7 @@ from typing import Any
 
 from verify.errors import InputError
 from verify.fileio import check_writable, write_atomic
-from verify.render import dumps, fmt, render_audit, render_chambers
+from verify.render import dumps, fmt, render_audit, render_chambers, verdict_text
 
 __all__ = [
     "COMMANDS",
@@ -288,7 +288,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
     for w in ds.warnings:
         print(f"warning: {w}")
     for c in cert["classes"]:
-        print(f"class {c['label']}: {c['verdict_detail']} [{c['method']}]")
+        print(f"class {c['label']}: {verdict_text(c)}  [{c['method']}]")
     print(f"certificate written to {args.output}")
     return 0
 
