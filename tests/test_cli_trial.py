@@ -282,3 +282,34 @@ def test_certify_suboptimal_line_fits_and_names_the_bounds(tmp_path, capsys):
     ub_opt = float(Fraction(entry["optimal_network"]["upper_bound"]["exact"]))
     assert a > b and abs(b - ub_opt) <= 1e-8 * ub_opt
     assert a <= float(Fraction(entry["upper_bound"]["exact"])) * (1 + 1e-8)  # 9 digits shown
+
+
+# ------------------------------------------------------------------ 10. class index and label
+
+CERTS = Path(__file__).resolve().parent.parent / "certificates"
+
+
+def _tampered_copy(tmp_path: Path, name: str = "f1-trained.cert.json") -> Path:
+    import shutil
+    from fractions import Fraction
+
+    from verify.exact import format_rational
+
+    shutil.copytree(CERTS, tmp_path / "certs")
+    p = tmp_path / "certs" / name
+    cert = json.loads(p.read_text())
+    ub = cert["classes"][0]["upper_bound"]
+    ub["exact"] = format_rational(Fraction(ub["exact"]) / 2)
+    p.write_text(json.dumps(cert))
+    return p
+
+
+def test_check_failure_names_class_index_and_label(tmp_path, capsys):
+    p = _tampered_copy(tmp_path)
+    label = json.loads(p.read_text())["classes"][0]["label"]
+    assert main(["check", str(p), "--json"]) == 1
+    details = [f["detail"] for f in json.loads(capsys.readouterr().out)["failures"]]
+    assert any(d.startswith("class 0:") for d in details)  # the checker's own text, unchanged
+    assert main(["check", str(p)]) == 1
+    out = capsys.readouterr().out
+    assert f"class 0 (label {label}): claimed UB" in out

@@ -26,7 +26,15 @@ from typing import Any
 
 from verify.errors import InputError
 from verify.fileio import check_writable, write_atomic
-from verify.render import dumps, fmt, render_audit, render_chambers, verdict_text
+from verify.render import (
+    certificate_labels,
+    dumps,
+    fmt,
+    render_audit,
+    render_chambers,
+    verdict_text,
+    with_labels,
+)
 
 __all__ = [
     "COMMANDS",
@@ -277,8 +285,10 @@ def cmd_certify(args: argparse.Namespace) -> int:
         res = check_certificate(json.loads(dumps_certificate(cert)), X, classes, Y,
                                 read_model(args.model))
         if not res.valid:
+            labels = [c["label"] for c in cert["classes"]]
             print("verify certify: the trusted checker rejects the certificate (not written): "
-                  + "; ".join(f"{f.rule}: {f.detail}" for f in res.failures), file=sys.stderr)
+                  + "; ".join(f"{f.rule}: {with_labels(f.detail, labels)}"
+                              for f in res.failures), file=sys.stderr)
             return 1
     text = dumps_certificate(cert)
     write_atomic(args.output, text)
@@ -316,8 +326,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"  class {c['label']}: {c['verdict']}{gap}")
     else:
         print(f"INVALID: {len(res.failures)} failed rule(s)")
+        labels = certificate_labels(args.cert)
         for f in res.failures:
-            print(f"  {f.rule}: {f.detail}")
+            print(f"  {f.rule}: {with_labels(f.detail, labels)}")
     return 0 if res.valid else 1
 
 
