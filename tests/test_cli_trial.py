@@ -313,3 +313,39 @@ def test_check_failure_names_class_index_and_label(tmp_path, capsys):
     assert main(["check", str(p)]) == 1
     out = capsys.readouterr().out
     assert f"class 0 (label {label}): claimed UB" in out
+
+
+# ------------------------------------------------------------------ 11. CSV messages
+
+
+@pytest.mark.parametrize(
+    ("text", "needles"),
+    [
+        ("a,b,y\n1,2,1\n\n3,4\n", ["line 4 (data row 1) has 2 columns, expected 3"]),
+        ("1,2,1\n3,abc,1\n", ["line 2 (data row 1), column 2", "'abc'"]),
+        ("x1,x2,y\n1,2,1\n3,nan,-1\n", ["line 3 (data row 1), column 2", "non-finite"]),
+        ("a;b;y\n1;2;1\n3;4;-1\n", ["got 1 column", "is the file comma-separated?"]),
+        ("a\tb\ty\n1\t2\t1\n", ["got 1 column", "is the file comma-separated?"]),
+        ("y,x1,x2\ncat,1,2\ndog,3,4\n", ["line 2 (data row 0), column 1", "'cat'",
+                                         "the label must be the last column"]),
+    ],
+)
+def test_csv_errors_name_file_lines_and_hint(tmp_path, capsys, text, needles):
+    p = tmp_path / "d.csv"
+    p.write_text(text)
+    assert main(["audit", str(p)]) == 2
+    _one_clean_line(capsys.readouterr().err, *needles)
+
+
+def test_csv_line_numbers_agree_with_the_file(tmp_path):
+    """The line a message names is the file line holding the bad cell (blank lines count)."""
+    from verify.data import load_dataset
+    from verify.errors import InputError
+
+    lines = ["x1,x2,y", "1,2,1", "", "2,3,-1", "", "", "4,oops,1", "5,6,-1"]
+    p = tmp_path / "d.csv"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as err:
+        load_dataset(p)
+    L = int(str(err.value).split("line ")[1].split(" ")[0])
+    assert "oops" in lines[L - 1]

@@ -151,7 +151,7 @@ def test_load_csv_without_header(tmp_path):
 def test_load_csv_errors(tmp_path):
     p = tmp_path / "d.csv"
     p.write_text("1.0,2.0,1\n-1,1\n")
-    with pytest.raises(InputError, match="row 1 has 2 columns, expected 3"):
+    with pytest.raises(InputError, match=r"line 2 \(data row 1\) has 2 columns, expected 3"):
         load_dataset(p)
     p.write_text("1.0,2.0,1\n2.0,abc,1\n")
     with pytest.raises(InputError, match="non-numeric feature 'abc'"):

@@ -499,32 +499,51 @@ def _read_json(p: Path, name: str) -> tuple[Any, Any]:
 
 
 def _read_csv(p: Path, name: str) -> tuple[Any, Any]:
+    """Features then the label (last column); errors name the 1-based line of the file."""
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: not a UTF-8 text file ({exc})") from None
-    rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
+    reader = csv.reader(io.StringIO(text))
+    rows: list[tuple[int, list[str]]] = []
+    for r in reader:
+        if r and any(c.strip() for c in r):
+            rows.append((reader.line_num, r))
     if not rows:
         raise InputError(f"{name}: the CSV file has no rows")
-    if not _is_numeric_row(rows[0][:-1]):
+    if not _is_numeric_row(rows[0][1][:-1]):
         rows = rows[1:]  # a header row
         if not rows:
             raise InputError(f"{name}: the CSV file has a header but no data rows")
-    width = len(rows[0])
+    line, first = rows[0]
+    width = len(first)
     if width < 2:
+        cell = first[0] if first else ""
+        sep = next((f" (line {line} holds {c!r})" for c in (";", "\t", "|", " ")
+                    if c in cell.strip()), "")
         raise InputError(
-            f"{name}: each CSV row needs at least one feature and a label (got {width} column)"
+            f"{name}: each CSV row needs at least one feature and a label, got 1 column"
+            f"{sep}; is the file comma-separated?"
         )
     X = []
     y = []
-    for i, r in enumerate(rows):
+    for i, (line, r) in enumerate(rows):
+        at = f"line {line} (data row {i})"  # editors count lines from 1, the report rows from 0
         if len(r) != width:
-            raise InputError(f"{name}: data row {i} has {len(r)} columns, expected {width}")
+            raise InputError(f"{name}: {at} has {len(r)} columns, expected {width}")
         try:
             X.append([float(c) for c in r[:-1]])
         except ValueError:
-            bad = next(c for c in r[:-1] if not _is_float(c))
-            raise InputError(f"{name}: data row {i} has a non-numeric feature {bad!r}") from None
+            col, bad = next((j, c) for j, c in enumerate(r[:-1]) if not _is_float(c))
+            hint = ("; the label must be the last column"
+                    if col == 0 and _is_float(r[-1]) else "")
+            raise InputError(
+                f"{name}: {at}, column {col + 1} has a non-numeric feature {bad!r}{hint}"
+            ) from None
+        if not all(np.isfinite(X[-1])):
+            col = next(j for j, v in enumerate(X[-1]) if not np.isfinite(v))
+            raise InputError(f"{name}: {at}, column {col + 1} has a non-finite value "
+                             f"({r[col].strip()}); remove or impute it")
         y.append(r[-1].strip())
     return np.array(X, dtype=np.float64), np.array(y, dtype=object)
 
