@@ -349,3 +349,13 @@ def test_csv_line_numbers_agree_with_the_file(tmp_path):
         load_dataset(p)
     L = int(str(err.value).split("line ")[1].split(" ")[0])
     assert "oops" in lines[L - 1]
+
+
+def test_regress_text_fits_100_columns_and_names_labels(tmp_path, capsys):
+    p = _tampered_copy(tmp_path)
+    label = json.loads(p.read_text())["classes"][0]["label"]
+    assert main(["regress", str(tmp_path / "certs")]) == 1
+    out, err = capsys.readouterr()
+    assert max(len(ln) for ln in (out + err).splitlines()) <= 100
+    assert f"upper-bound: class 0 (label {label}): claimed UB" in out
+    assert err.splitlines() == [f"verify regress: {p.name} FAILED: upper-bound"]

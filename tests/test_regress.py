@@ -132,7 +132,12 @@ def test_tampered_copy_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     rc, out, err = _run(capsys, str(tmp_path))
     assert rc == 1
     assert f"{name} FAILED" in err and "FAIL" in out
-    assert reason.lower() in err.lower()
+    assert reason.split(":")[0] in err  # the rule on stderr, at most 100 columns
+    assert max(len(ln) for ln in (out + err).splitlines()) <= 100
+    rc, js, _ = _run(capsys, str(tmp_path), "--json")  # the full text
+    details = [f"{f['rule']}: {f['detail']}" for o in json.loads(js)["results"]
+               for f in o["failures"]]
+    assert rc == 1 and any(d.lower().startswith(reason.lower()) for d in details), details
 
 
 def test_junit_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -222,7 +227,7 @@ def test_compare_catches_worse_model(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert row["new_upper_bound"]["float"] > row["old_upper_bound"]["float"] * (1 + 1e-6)
     assert row["new_lower_bound"] == row["old_lower_bound"]  # same data, same solver
     rc, out, err = _run(capsys, str(tmp_path), "--compare")
-    assert rc == 1 and "compare-upper-bound" in err and "UB increased" in err
+    assert rc == 1 and "compare-upper-bound" in err and "UB increased" in out
     assert "compare class 0" in out
     # a tolerance above the loss accepts the comparison (the hash check still fails)
     rel = row["new_upper_bound"]["float"] / row["old_upper_bound"]["float"] - 1

@@ -28,6 +28,7 @@ from verify.errors import InputError
 from verify.fileio import check_writable, write_atomic
 from verify.render import (
     certificate_labels,
+    clip,
     dumps,
     fmt,
     render_audit,
@@ -357,9 +358,9 @@ def cmd_regress(args: argparse.Namespace) -> int:
         print(render_table(report))
     if not report.passed:
         for o in report.outcomes:
-            if not o.passed:
-                reasons = "; ".join(f"{p.rule}: {p.detail}" for p in o.all_problems())
-                print(f"verify regress: {o.name} FAILED: {reasons}", file=sys.stderr)
+            if not o.passed:  # the rules' full text: the table above, --json, --junit
+                rules = ", ".join(dict.fromkeys(p.rule for p in o.all_problems()))
+                print(clip(f"verify regress: {o.name} FAILED: {rules}"), file=sys.stderr)
     return 0 if report.passed else 1
 
 

@@ -41,6 +41,7 @@ from typing import Any
 from verify.errors import InputError
 from verify.exact import format_rational
 from verify.progress import progress
+from verify.render import certificate_labels, clip, with_labels
 
 __all__ = [
     "DEFAULT_COMPARE_TOLERANCE",
@@ -396,8 +397,9 @@ def render_table(report: RegressReport) -> str:
                 lines.append(f"    compare {r['where']}: LB {_num(r['old_lower_bound'])} -> "
                              f"{_num(r['new_lower_bound'])}, UB {_num(r['old_upper_bound'])} "
                              f"-> {_num(r['new_upper_bound'])}")
+        labels = certificate_labels(o.path) if o.all_problems() else None
         for pr in o.all_problems():
-            lines.append(f"    {pr.rule}: {pr.detail}"[:100])
+            lines.append(clip(f"    {pr.rule}: {with_labels(pr.detail, labels)}"))
     n = len(report.outcomes)
     what = "checked and compared" if report.compare else "checked"
     lines.append(f"{n - report.n_failed} of {n} certificate(s) passed ({what}, "

@@ -21,7 +21,7 @@ from typing import Any
 
 __all__ = [
     "dumps", "fmt", "exact_text", "verdict_text", "pattern_bits", "render_audit",
-    "render_chambers", "BITS_LIMIT", "with_labels",
+    "render_chambers", "BITS_LIMIT", "with_labels", "clip", "certificate_labels",
 ]
 
 
@@ -231,3 +231,14 @@ def certificate_labels(path: Any) -> list[Any] | None:
         return [e.get("label") for e in entries]
     except Exception:
         return None
+
+
+def clip(line: str, width: int = 100) -> str:
+    """``line`` cut to ``width`` columns, ending in ``…`` when something was cut.
+
+    Examples
+    --------
+    >>> clip("abcdef", 4), clip("abc", 4)
+    ('abc…', 'abc')
+    """
+    return line if len(line) <= width else line[: width - 1] + "…"
