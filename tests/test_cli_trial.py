@@ -359,3 +359,72 @@ def test_regress_text_fits_100_columns_and_names_labels(tmp_path, capsys):
     assert max(len(ln) for ln in (out + err).splitlines()) <= 100
     assert f"upper-bound: class 0 (label {label}): claimed UB" in out
     assert err.splitlines() == [f"verify regress: {p.name} FAILED: upper-bound"]
+
+
+# ------------------------------------------------------------------ 12. smaller findings
+
+
+def test_check_a_csv_is_not_a_certificate(capsys):
+    assert main(["check", str(EXAMPLES / "f1.csv")]) == 2
+    _one_clean_line(capsys.readouterr().err, "f1.csv: not a certificate (not JSON)")
+
+
+@pytest.mark.parametrize("opt", ["--data", "--model"])
+def test_check_data_or_model_directory(capsys, opt):
+    cert = str(CERTS / "f1-trained.cert.json")
+    assert main(["check", cert, opt, str(EXAMPLES)]) == 2
+    _one_clean_line(capsys.readouterr().err, f"{opt} {EXAMPLES}: is a directory")
+
+
+def test_check_certificate_directory(capsys):
+    assert main(["check", str(CERTS)]) == 2
+    _one_clean_line(capsys.readouterr().err, "is a directory", "verify regress")
+
+
+def test_solve_prints_digits_that_show_the_gap(capsys):
+    assert main(["solve", F1, "--json"]) == 0
+    c = json.loads(capsys.readouterr().out)["classes"][0]
+    lb, ub = c["lower_bound"]["float"], c["upper_bound"]["float"]
+    assert lb < ub  # a real gap, which 6 digits hide
+    assert f"{lb:.6g}" == f"{ub:.6g}"
+    assert main(["solve", F1]) == 0
+    shown = capsys.readouterr().out.split(", ")[2]
+    a, b = shown.split(" <= P* <= ")
+    assert a != b and len(a.replace(".", "")) >= 10
+    assert abs(float(a) - lb) <= 1e-9 * lb and abs(float(b) - ub) <= 1e-9 * ub
+
+
+def test_bounds_text_equal_floats_stop_at_17_digits():
+    from verify.cli_commands import bounds_text
+
+    assert bounds_text(0.1, 0.1) == "0.1 <= P* <= 0.1"
+    a, b = bounds_text(0.1, np.nextafter(0.1, 1.0)).split(" <= P* <= ")
+    assert a != b and float(a) == 0.1 and float(b) == np.nextafter(0.1, 1.0)
+
+
+def test_enumerate_says_where_files_went(tmp_path, capsys):
+    g, o = tmp_path / "g.graphml", tmp_path / "c.json"
+    assert main(["enumerate", F1, "--graph", str(g), "-o", str(o)]) == 0
+    out = capsys.readouterr().out
+    assert f"flip graph and face poset written to {g} (GraphML)" in out
+    assert f"chamber list written to {o}" in out
+    assert g.is_file() and o.is_file()
+
+
+def test_convert_json(tmp_path, capsys):
+    src, out = _net(tmp_path), tmp_path / "n.safetensors"
+    assert main(["convert", src, "-o", str(out), "--json"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj == {"input": src, "input_format": "npz", "output": str(out),
+                   "W1_shape": [2, 2], "w2_shape": [2], "bias_feature": False, "notes": []}
+    from verify.model_io import load_weights
+
+    assert load_weights(out).W1.tolist() == [[1.0, -1.0], [0.5, 2.0]]
+
+
+def test_gitignore_lists_the_readme_outputs():
+    root = Path(__file__).resolve().parent.parent
+    ignored = set((root / ".gitignore").read_text().split())
+    for name in ("/net.npz", "/net.pt", "/net.cert.json", "/opt.npz", "/regress.xml",
+                 "/demo-out/"):
+        assert name in ignored, name

@@ -169,6 +169,8 @@ def _training_parsers(sub: Any) -> None:
     v.add_argument("model", metavar="MODEL", help="network file (.pt, .pth, .npz, .safetensors)")
     v.add_argument("-o", "--output", metavar="OUT", required=True,
                    help="output network (.npz or .safetensors)")
+    v.add_argument("--json", action="store_true",
+                   help="print one JSON object (input, output, shapes, bias) on stdout")
     g = sub.add_parser(
         "plot",
         help="draw one of the paper's figures (PNG, SVG or PDF)",

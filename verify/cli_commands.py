@@ -22,6 +22,7 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 from typing import Any
 
 from verify.errors import InputError
@@ -106,6 +107,11 @@ def cmd_enumerate(args: argparse.Namespace) -> int:
         print(dumps(obj), end="")
     else:
         print(render_chambers(obj))
+        if args.output:
+            print(f"chamber list written to {args.output}")
+        if args.graph:
+            kind = "node-link JSON" if str(args.graph).lower().endswith(".json") else "GraphML"
+            print(f"flip graph and face poset written to {args.graph} ({kind})")
     return 0
 
 
@@ -189,6 +195,13 @@ def cmd_convert(args: argparse.Namespace) -> int:
     check_writable(args.output, option="-o")
     mw = load_weights(args.model)
     save_model(args.output, mw.W1, mw.w2, bias_feature=mw.has_bias_feature)
+    if args.json:
+        print(dumps({
+            "input": str(args.model), "input_format": mw.format, "output": str(args.output),
+            "W1_shape": list(mw.W1.shape), "w2_shape": list(mw.w2.shape),
+            "bias_feature": bool(mw.has_bias_feature), "notes": list(mw.notes),
+        }), end="")
+        return 0
     note = " (W1's last row is a first-layer bias: use --bias with the data)" \
         if mw.has_bias_feature else ""
     print(f"{args.model} ({mw.format}) written to {args.output}{note}")
@@ -239,11 +252,35 @@ def cmd_solve(args: argparse.Namespace) -> int:
         ub = c["upper_bound"]["float"] if c["upper_bound"] else None
         val = "P* =" if c["status"] == "optimal" else "solver value (no claim about P*)"
         print(f"class {c['label']}: {c['status']} ({c['method']}), {val} "
-              f"{c['optimal_value']:.9g}, {fmt(lb)} <= P* <= {fmt(ub)}, "
+              f"{c['optimal_value']:.9g}, {bounds_text(lb, ub)}, "
               f"{len(c['neurons'])} neurons")
     if args.output:
         print(f"optimal network written to {args.output}")
     return 0
+
+
+def bounds_text(lb: float | None, ub: float | None) -> str:
+    """``"LB <= P* <= UB"`` with at least 10 significant digits, more until the two differ
+    (equal floats: 10 digits each).
+
+    Examples
+    --------
+    >>> bounds_text(24.84931234567, 24.84931234599)
+    '24.8493123457 <= P* <= 24.849312346'
+    >>> bounds_text(1.0, 1.0 + 2**-40)
+    '1 <= P* <= 1.000000000001'
+    >>> bounds_text(None, 2.5)
+    'unknown <= P* <= 2.5'
+    """
+    if lb is None or ub is None:
+        return f"{fmt(lb) if lb is None else f'{lb:.10g}'} <= P* <= " \
+               f"{fmt(ub) if ub is None else f'{ub:.10g}'}"
+    a, b = f"{lb:.10g}", f"{ub:.10g}"
+    for digits in range(11, 18):
+        if a != b or lb == ub:
+            break
+        a, b = f"{lb:.{digits}g}", f"{ub:.{digits}g}"
+    return f"{a} <= P* <= {b}"
 
 
 def cmd_certify(args: argparse.Namespace) -> int:
@@ -308,6 +345,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     """``verify check``: a certificate re-checked by the trusted checker."""
     from verify.checker import check_file
 
+    _certificate_file(args.cert)
+    for opt, path in (("--data", args.data), ("--model", args.model)):
+        if path is not None and Path(path).is_dir():
+            raise InputError(f"{opt} {path}: is a directory; give the {opt[2:]} file itself")
     try:
         res = check_file(args.cert, data=args.data, model=args.model)
     except InputError:
@@ -331,6 +372,20 @@ def cmd_check(args: argparse.Namespace) -> int:
         for f in res.failures:
             print(f"  {f.rule}: {with_labels(f.detail, labels)}")
     return 0 if res.valid else 1
+
+
+def _certificate_file(path: str) -> None:
+    """A certificate argument that is a directory or not JSON at all: one clear line."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{path}: is a directory; give a certificate file (or use "
+                         "'verify regress DIR' for a folder)")
+    if not p.is_file():
+        return  # the checker names the missing file
+    with open(p, "rb") as fh:
+        head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head and not head.startswith(b"{"):
+        raise InputError(f"{path}: not a certificate (not JSON)")
 
 
 def cmd_regress(args: argparse.Namespace) -> int:
