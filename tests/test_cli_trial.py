@@ -428,3 +428,9 @@ def test_gitignore_lists_the_readme_outputs():
     for name in ("/net.npz", "/net.pt", "/net.cert.json", "/opt.npz", "/regress.xml",
                  "/demo-out/"):
         assert name in ignored, name
+
+
+def test_plot_output_in_missing_folder_before_drawing(tmp_path, capsys):
+    out = tmp_path / "nodir" / "x.png"
+    assert main(["plot", "circle", F1, "-o", str(out)]) == 2
+    _one_clean_line(capsys.readouterr().err, "-o: cannot write", "does not exist")

@@ -213,6 +213,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from verify.data import load_dataset
     from verify.plots import plot
 
+    check_writable(args.output, option="-o")
     ds = load_dataset(args.data, bias=args.bias)
     traj = args.trajectory
     if traj is not None and len(traj) == 1:
