@@ -415,3 +415,17 @@ def test_structural_damage_never_crashes(certs, capsys):
                    "solve", "verdict_detail", "solver", "tool"}
     for path in accepted:
         assert set(path) & informative or path == ("total", "lower_bound"), path
+
+
+def test_check_json_per_class_bounds_are_exact(certs, capsys):
+    """Per-class bounds in ``check --json`` are ``{exact, float}`` like the totals; for one
+    class they equal the totals, and the gap is ``(ub - lb) / ub`` exactly."""
+    for cert in certs.values():
+        capsys.readouterr()
+        assert main(["check", str(cert), "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        (c,) = out["classes"]
+        lb, ub = Fraction(c["lower_bound"]["exact"]), Fraction(c["upper_bound"]["exact"])
+        assert c["lower_bound"] == out["lower_bound"] and c["upper_bound"] == out["upper_bound"]
+        assert Fraction(c["relative_gap"]["exact"]) == (ub - lb) / ub
+        assert c["upper_bound"]["float"] == float(ub)

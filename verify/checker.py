@@ -84,19 +84,21 @@ class CheckResult:
     classes: tuple[dict[str, Any], ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        def q(v: Fraction | None) -> Any:
-            return None if v is None else {"exact": format_rational(v), "float": _fl(v)}
-
         return {
             "valid": self.valid,
-            "lower_bound": q(self.lower_bound),
-            "upper_bound": q(self.upper_bound),
+            "lower_bound": _exact_float(self.lower_bound),
+            "upper_bound": _exact_float(self.upper_bound),
             "failures": [f.to_dict() for f in self.failures],
             "classes": list(self.classes),
         }
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def _exact_float(v: Fraction | None) -> dict[str, Any] | None:
+    """``{"exact": "p/q", "float": ...}`` (``None`` stays ``None``), as bounds are written."""
+    return None if v is None else {"exact": format_rational(v), "float": _fl(v)}
 
 
 def _fl(q: Fraction | int) -> float:
@@ -547,9 +549,9 @@ def _check(
             total_lb = None
         else:
             total_lb += lb
-        summary.append({"index": k, "label": want, "lower_bound": None if lb is None else _fl(lb),
-                        "upper_bound": _fl(ub), "verdict": verdict,
-                        "relative_gap": None if lb is None else _fl((ub - lb) / ub)})
+        summary.append({"index": k, "label": want, "lower_bound": _exact_float(lb),
+                        "upper_bound": _exact_float(ub), "verdict": verdict,
+                        "relative_gap": None if lb is None else _exact_float((ub - lb) / ub)})
     bar.close()
     tot = _get(cert, "total", dict, "certificate")
     tl, tu = _bound(tot.get("lower_bound"), "total"), _bound(tot.get("upper_bound"), "total")

@@ -365,7 +365,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         lb = "none" if res.lower_bound is None else f"{float(res.lower_bound):.12g}"
         print(f"valid: {lb} <= P* <= {float(res.upper_bound):.12g}")
         for c in obj["classes"]:
-            gap = "" if c["relative_gap"] is None else f" (relative gap {c['relative_gap']:.3g})"
+            g = c["relative_gap"]
+            gap = "" if g is None else f" (relative gap {g['float']:.3g})"
             print(f"  class {c['label']}: {c['verdict']}{gap}")
     else:
         print(f"INVALID: {len(res.failures)} failed rule(s)")
