@@ -312,3 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"verify {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+if __name__ == "__main__":  # python -m verify.cli (as python -m verify)
+    sys.exit(main())
