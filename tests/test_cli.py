@@ -239,6 +239,9 @@ def test_convert_fortran_ordered_model_then_certify_and_check(tmp_path, capsys):
     assert main(["check", str(cert)]) == 0
     assert main(["convert", str(src), "-o", str(tmp_path / "x.pt")]) == 2
     assert "must end in .npz or .safetensors" in capsys.readouterr().err
+    # ... and the transposed arrays certify and check as they are (no conversion needed)
+    assert main(["certify", data, str(src), "-o", str(cert)]) == 0
+    assert main(["check", str(cert)]) == 0
 
 
 def test_pytorch_trained_network_end_to_end(tmp_path, capsys):

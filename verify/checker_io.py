@@ -94,8 +94,8 @@ def read_npy(raw: bytes, name: str) -> tuple[tuple[int, ...], list[Any]]:
     if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
         raise InputError(f"{name}: malformed .npy header")
     descr, fortran, shape = header["descr"], header["fortran_order"], header["shape"]
-    if fortran is not False:
-        raise InputError(f"{name}: Fortran-ordered arrays are not read; save in C order")
+    if fortran not in (False, True):
+        raise InputError(f"{name}: malformed .npy header (fortran_order {fortran!r})")
     if not isinstance(shape, tuple) or not all(isinstance(s, int) and s >= 0 for s in shape):
         raise InputError(f"{name}: malformed .npy shape {shape!r}")
     body = raw[start + hlen :]
@@ -108,7 +108,7 @@ def read_npy(raw: bytes, name: str) -> tuple[tuple[int, ...], list[Any]]:
             body[4 * width * i : 4 * width * (i + 1)].decode("utf-32-le").rstrip("\x00")
             for i in range(count)
         ]
-        return shape, vals
+        return shape, _c_order(vals, shape) if fortran else vals
     if descr not in _NPY_TYPES:
         raise InputError(
             f"{name}: unsupported .npy dtype {descr!r}; expected one of {sorted(_NPY_TYPES)}"
@@ -116,7 +116,27 @@ def read_npy(raw: bytes, name: str) -> tuple[tuple[int, ...], list[Any]]:
     code, size = _NPY_TYPES[descr]
     if len(body) != size * count:
         raise InputError(f"{name}: .npy data size does not match its shape {shape}")
-    return shape, list(struct.unpack(f"<{count}{code}", body))
+    vals = list(struct.unpack(f"<{count}{code}", body))
+    return shape, _c_order(vals, shape) if fortran else vals
+
+
+def _c_order(vals: list[Any], shape: tuple[int, ...]) -> list[Any]:
+    """The C-order (row-major) flat list of an array given flat in Fortran (column-major)
+    order: element ``(i_0, ..., i_k)`` sits at ``i_0 + s_0 (i_1 + s_1 (...))``.
+
+    Examples
+    --------
+    >>> _c_order([1, 4, 2, 5, 3, 6], (2, 3))   # [[1, 2, 3], [4, 5, 6]] stored by columns
+    [1, 2, 3, 4, 5, 6]
+    """
+    strides, st = [], 1
+    for s in shape:
+        strides.append(st)
+        st *= s
+    out = [0]
+    for s, stride in zip(shape, strides):  # C order: the last index varies fastest
+        out = [base + i * stride for base in out for i in range(s)]
+    return [vals[f] for f in out]
 
 
 def read_npz(path: str | Path) -> dict[str, tuple[tuple[int, ...], list[Any]]]:
