@@ -5,8 +5,12 @@
 2. N=100, d=3: column generation alone (the direct route is too slow).  Goal: < 10 s.
 3. Orthogonally separable data N=10,000, d=100: the closed form including the exact
    separability check and the exact LB/UB.  Goal: < 30 s.
+4. Column generation at scale on the certificate benchmark's data (rank-4 Gaussian, label
+   ``x_1 + 0.3 noise``): N=33 (~1.1e4 chambers), N=70 (~1.1e5), with ``--big`` also N=146
+   (~1.0e6).  Goal: time grows about linearly in the number of chambers (before the
+   per-round cap and the coordinate-descent oracle, N=70 took ~200 s per solve).
 
-Run: ``python benchmarks/bench_convex.py [--skip-direct]``.
+Run: ``python benchmarks/bench_convex.py [--skip-direct] [--big] [--only-scale]``.
 """
 
 from __future__ import annotations
@@ -56,7 +60,30 @@ def _gap(sol) -> str:
     return f"LB={lb:.10g}  UB={ub:.10g}  (UB-LB)/UB={(ub - lb) / ub:.2e}"
 
 
-def main(skip_direct: bool = False) -> None:
+def _scaling(big: bool) -> None:
+    print("== 4. column generation at scale: rank-4 Gaussian (certificate benchmark data)")
+    print(f"   {'N':>4} {'chambers':>9} {'enum s':>7} {'CG s':>7} {'solver s':>8} {'rounds':>6} "
+          f"{'peak ws':>7}  {'(UB-LB)/UB':>10}  status")
+    for N in (33, 70, 146) if big else (33, 70):
+        rng = np.random.default_rng(N)
+        X = rng.standard_normal((N, 4))
+        y = np.where(X[:, 0] + 0.3 * rng.standard_normal(N) > 0, 1.0, -1.0)
+        t = time.perf_counter()
+        ch = enumerate_chambers(X, limit=10**7)
+        t_enum = time.perf_counter() - t
+        tc: dict = {}
+        with _clock(tc):
+            cg = column_generation(X, y, chambers=ch)
+        lb, ub = float(cg.lower_bound), float(cg.upper_bound)
+        print(f"   {N:>4} {len(ch):>9} {t_enum:>7.1f} {tc['wall']:>7.1f} "
+              f"{cg.solver['seconds']:>8.1f} {cg.rounds:>6} "
+              f"{cg.solver['peak_working_set']:>7}  {(ub - lb) / ub:>10.2e}  {cg.status.value}")
+
+
+def main(skip_direct: bool = False, big: bool = False, only_scale: bool = False) -> None:
+    if only_scale:
+        _scaling(big)
+        return
     print("== 1. N=60, d=3 Gaussian, random labels: direct vs column generation")
     X, y = _gaussian(60, 3, 0)
     t = time.perf_counter()
@@ -104,7 +131,9 @@ def main(skip_direct: bool = False) -> None:
     print(f"   closed form: P*={cf.value:.10g}  {_t(tf)} (goal < 30 s, includes the exact "
           f"separability check and LB/UB)  status={cf.status.value}")
     print(f"      {_gap(cf)}")
+    _scaling(big)
 
 
 if __name__ == "__main__":
-    main(skip_direct="--skip-direct" in sys.argv[1:])
+    main(skip_direct="--skip-direct" in sys.argv[1:], big="--big" in sys.argv[1:],
+         only_scale="--only-scale" in sys.argv[1:])

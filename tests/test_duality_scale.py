@@ -116,3 +116,24 @@ def test_hashed_walls_equal_the_byte_string_search(seed, N, d, monkeypatch):
     assert len(hashed) == len(plain) == len(P)
     assert all(np.array_equal(a, b) for a, b in zip(hashed, plain))
     assert all(3 not in w.tolist() or 5 not in w.tolist() for w in hashed)
+
+
+@pytest.mark.parametrize("seed", [10, 11])
+def test_prior_bounds_skip_chambers_but_keep_upper_bounds_and_violations(seed):
+    X, lam0, P, walls = _case(seed)
+    lam1 = lam0 + np.random.default_rng(seed).standard_normal(lam0.size) * 0.01
+    res0 = oracle(X, lam0, P, walls=walls)
+    res1 = oracle(X, lam1, P, walls=walls, prior=(lam0, res0.values))
+    exact = oracle(X, lam1, P, exact_values=True)
+    assert np.all(res1.values >= exact.values - 1e-12)
+    violated = exact.values > 1.0
+    assert np.allclose(res1.values[violated], exact.values[violated], atol=1e-10)
+    assert res1.value == pytest.approx(exact.value, abs=1e-10)
+    assert res1.nnls_calls <= exact.nnls_calls
+    # a prior far from lam skips nothing it should not: same violated set
+    far = oracle(X, lam1, P, walls=walls, prior=(np.zeros_like(lam0), np.zeros((len(P), 2))))
+    assert np.array_equal(far.values > 1.0, violated)
+    with pytest.raises(duality.InputError):
+        oracle(X, lam1, P, prior=(lam0, res0.values), keep_slack=True)
+    with pytest.raises(duality.InputError):
+        oracle(X, lam1, P, prior=(lam0, res0.values[:3]))

@@ -267,6 +267,7 @@ def column_generation(
     t_solve, rounds = 0.0, 0
     sol: ConvexSolution | None = None
     res = None
+    res_lam = np.zeros(N)
     while rounds < max_rounds:
         rounds += 1
         t0 = time.perf_counter()
@@ -285,8 +286,10 @@ def column_generation(
         if sol.status not in (Status.RESTRICTED, Status.INACCURATE):
             break
         thr = 1.0 + (max(tol, LOOSE_TOL * 10) if loose_phase else tol)
+        prior = None if res is None else (res_lam, res.values)
         res = oracle(X, sol.lam, P, threshold=thr, top=per_round, walls=walls,
-                     executor=executor)
+                     executor=executor, prior=prior)
+        res_lam = sol.lam
         best = res.values.max(axis=1)
         cand = np.flatnonzero(best > thr)
         cand = cand[np.argsort(-best[cand], kind="stable")]

@@ -611,6 +611,7 @@ def oracle(
     top: int | None = None,
     walls: list[np.ndarray] | None = None,
     executor: Any = None,
+    prior: tuple[Any, Any] | None = None,
 ) -> OracleResult:
     """Dual-feasibility oracle over all chambers: ``max_{j, +-} max_{u in K_j, ||u||<=1}
     +-lambda^T D_j X u``.
@@ -629,7 +630,10 @@ def oracle(
     exact, the others keep their upper bound.  With ``exact_values=True`` every chamber is
     screened and the inexact ones run NNLS (after an exact two-wall pass when ``walls`` is
     given).  The ``(p, N)`` work arrays are formed in row blocks (~16 MB each), so memory
-    stays ``O(p (N/8 + d))`` for ~10^6 chambers.
+    stays ``O(p (N/8 + d))`` for ~10^6 chambers.  ``prior=(lam0, values0)``: upper bounds
+    ``values0`` (p, 2) of the values at ``lam0`` (e.g. the previous round's); as each value is
+    1-Lipschitz in ``v_j``, chambers with ``values0 + ||X^T D_j (lam - lam0)|| <= threshold``
+    are not violated and are skipped (not with ``exact_values`` or ``keep_slack``).
     ``executor`` (a ``distributed.Client`` or ``concurrent.futures`` executor, see
     :func:`verify.distributed.map_chunks`) runs the NNLS problems in parallel chunks; they are
     applied in the serial order, so the result is identical to the in-process one.
@@ -659,7 +663,22 @@ def oracle(
     nv = np.linalg.norm(V, axis=1)
     # ||v_j|| bounds both values: chambers with ||v_j|| <= threshold are not violated (z = 0)
     values[:] = nv[:, None]
-    rows = np.arange(p) if exact_values else np.flatnonzero(~(nv <= threshold))
+    skip = nv <= threshold
+    if prior is not None:
+        if exact_values or keep_slack:
+            raise InputError("oracle: prior bounds give no exact values and no slack multipliers")
+        lam0 = _check_X_lam(X, prior[0])[1]
+        ub = np.asarray(prior[1], dtype=np.float64)
+        if ub.shape != (p, 2):
+            raise InputError(f"oracle: prior values must have shape ({p}, 2), got {ub.shape}")
+        # each value is 1-Lipschitz in v_j (a norm minimised over z): bound + ||dv_j||, with a
+        # relative 1e-12 for the rounding of the float products
+        dv = np.linalg.norm(_pattern_products(P, (lam - lam0)[:, None] * X), axis=1)
+        ub = (ub + dv[:, None]) * (1.0 + 1e-12)
+        old = ub.max(axis=1) <= threshold
+        values[old] = np.minimum(ub[old], nv[old, None])
+        skip |= old
+    rows = np.arange(p) if exact_values else np.flatnonzero(~skip)
     _one_row_screen(X, P, V, values, exact, zbest, nbest, rows)
     slack2: dict[tuple[int, int], tuple[tuple[int, ...], tuple[float, ...]]] = {}
     if walls is not None and exact_values:  # else coordinate descent (below) is faster
