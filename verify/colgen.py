@@ -9,8 +9,13 @@ adds the most violated ones until none is.  The pieces:
   (:func:`verify.duality.chamber_walls`), with ``q_j = X^T D_j lam`` chained along a Hamming
   spanning tree of the working set (:func:`_tree_parents`); the primal variables are read
   from the cone multipliers;
-* working-set management in :func:`column_generation`: loose solver tolerances first, slack
-  chambers dropped (each at most once).
+* working-set management in :func:`column_generation`: loose solver tolerances first, at most
+  ``2N + 2`` chambers added a round (Caratheodory: an optimum needs at most ``N + 1``), slack
+  chambers dropped (each at most once), and the previous round's oracle values passed on as
+  ``prior`` bounds so the oracle skips chambers that cannot have become violated.
+
+Scale: ~10^6 chambers (rank-4 Gaussian data, N=146) run in bounded memory (~1.5 GB) -- the
+oracle and the certified norm work in row blocks, the slack multipliers are sparse matrices.
 
 The result is a :class:`verify.convex.ConvexSolution` with rigorous bounds over the full
 chamber list (:mod:`verify.bounds`); :mod:`verify.convex` re-exports

@@ -318,19 +318,21 @@ def _flip_hits_hashed(
         hs = h[order]
         if p > 1 and (hs[1:] == hs[:-1]).any():
             return None
-        found = np.zeros((p, masks.shape[0]), dtype=bool)
+        Ps, packed_s = P[order], packed[order]  # work in key order: the queries come nearly
+        found_s = np.zeros((p, masks.shape[0]), dtype=bool)  # sorted (fast searchsorted)
         for c in range(masks.shape[0]):
             rows = np.flatnonzero(masks[c])
-            sub = P[:, rows]
             # flipping D_n adds r_n where D_n = 0 and subtracts it where D_n = 1
-            delta = (np.where(sub, np.uint64(0) - r[rows], r[rows])).sum(axis=1, dtype=np.uint64)
-            q = h + delta
+            delta = np.where(Ps[:, rows], np.uint64(0) - r[rows], r[rows]).sum(
+                axis=1, dtype=np.uint64)
+            q = hs + delta
             pos = np.minimum(np.searchsorted(hs, q), p - 1)
             hit = np.flatnonzero(hs[pos] == q)
             if hit.size:
-                other = order[pos[hit]]
-                same = (packed[other] == (packed[hit] ^ pm[c])).all(axis=1)
-                found[hit[same], c] = True
+                same = (packed_s[pos[hit]] == (packed_s[hit] ^ pm[c])).all(axis=1)
+                found_s[hit[same], c] = True
+        found = np.empty_like(found_s)
+        found[order] = found_s
     return found
 
 
