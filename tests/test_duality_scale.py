@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from verify import bounds, duality
+from verify import bounds, duality, oracle_kernels
 from verify.arrangements import enumerate_chambers
 from verify.bounds import certified_dual_norm, exact_norm_sq
 from verify.duality import chamber_walls, oracle
@@ -46,7 +46,7 @@ def test_walls_oracle_bounds_every_chamber_and_is_exact_where_violated(seed):
 def test_row_blocks_give_the_same_results(seed, monkeypatch):
     X, lam, P, walls = _case(seed)
     whole = oracle(X, lam, P, walls=walls, keep_slack="sparse")
-    monkeypatch.setattr(duality, "_BLOCK_ENTRIES", 5 * X.shape[0])  # blocks of 5 chambers
+    monkeypatch.setattr(oracle_kernels, "BLOCK_ENTRIES", 5 * X.shape[0])  # blocks of 5 chambers
     blocked = oracle(X, lam, P, walls=walls, keep_slack="sparse")
     # equal up to the rounding of differently blocked matrix products
     assert np.allclose(whole.values, blocked.values, rtol=1e-10, atol=1e-13)
@@ -111,7 +111,7 @@ def test_hashed_walls_equal_the_byte_string_search(seed, N, d, monkeypatch):
     X[5] = 2 * X[3]  # parallel rows: one hyperplane, flipped together
     P = enumerate_chambers(X).pattern_matrix()
     hashed = chamber_walls(X, P)
-    monkeypatch.setattr(duality, "_flip_hits_hashed", lambda *a: None)  # as on a collision
+    monkeypatch.setattr(oracle_kernels, "flip_hits_hashed", lambda *a: None)  # as on a collision
     plain = chamber_walls(X, P)
     assert len(hashed) == len(plain) == len(P)
     assert all(np.array_equal(a, b) for a, b in zip(hashed, plain))
