@@ -43,8 +43,9 @@ __all__ = [
 
 
 def slack_matrices(shape, zbest, nbest, slack) -> dict[int, Any]:
-    """The slack multipliers of :func:`verify.duality.oracle` as two sparse ``(p, N)`` matrices ``{+1: z^+,
-    -1: z^-}`` (one-row slacks from ``zbest``/``nbest``, the others from ``slack``)."""
+    """The slack multipliers of :func:`verify.duality.oracle` as two sparse ``(p, N)`` matrices
+    ``{+1: z^+, -1: z^-}`` (one-row slacks from ``zbest``/``nbest``, the others from
+    ``slack``)."""
     out = {}
     for k, sgn in ((0, 1), (1, -1)):
         js = np.flatnonzero(zbest[:, k] > 0)
@@ -60,7 +61,7 @@ def slack_matrices(shape, zbest, nbest, slack) -> dict[int, Any]:
     return out
 
 
-#: Entries per block of the ``(p, N)`` float work arrays of :func:`verify.duality.oracle` (16 MB each).
+#: Entries per block of the ``(p, N)`` float work arrays of the oracle (16 MB each).
 BLOCK_ENTRIES = 1 << 21
 
 
@@ -149,7 +150,7 @@ def _two_row_block(X, P, V, values, exact, cand, keep_slack, zbest, slack2, J, N
 
 
 def one_row_screen(X, P, V, values, exact, zbest, nbest, rows) -> None:
-    """One-row slacks of :func:`verify.duality.oracle` for the chambers ``rows``, in blocks (bounded memory)."""
+    """One-row slacks of :func:`verify.duality.oracle` for the chambers ``rows``, in blocks."""
     N = P.shape[1]
     nv = np.linalg.norm(V, axis=1)
     nx = np.linalg.norm(X, axis=1)
