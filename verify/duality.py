@@ -425,7 +425,11 @@ def oracle(
         )
     slackcd: dict[tuple[int, int], tuple[tuple[int, ...], tuple[float, ...]]] = {}
     if walls is not None and not exact_values:
-        _k.cd_pass(X, P, V, values, exact, zbest, walls, threshold, keep_slack, slackcd)
+        cut = threshold  # with top=k and k exact values above it already: only the bounds
+        known = values[exact & (values > threshold)]  # above the k-th of them matter
+        if top is not None and known.size >= top:
+            cut = max(threshold, float(np.partition(known, known.size - top)[known.size - top]))
+        _k.cd_pass(X, P, V, values, exact, zbest, walls, cut, keep_slack, slackcd)
     need = ~exact if exact_values else (~exact) & (values > threshold)
     jj, kk = np.nonzero(need)
     order = np.argsort(-values[jj, kk], kind="stable")
