@@ -38,7 +38,13 @@ from verify.convex import (
     solve_spike_free,
 )
 from verify.data import Dataset
-from verify.duality import certified_dual_norm, oracle, project_lambda, upper_bound
+from verify.duality import (
+    certified_dual_norm,
+    chamber_walls,
+    oracle,
+    project_lambda,
+    upper_bound,
+)
 from verify.errors import EnumerationLimitError, InputError
 from verify.exact import exact_sign_dot, format_rational, sqrt_bounds
 from verify.linalg import exact_signs
@@ -321,7 +327,9 @@ def _witness_strs(W: np.ndarray) -> list[list[str]]:
 def _chamber_evidence(X: np.ndarray, lam: np.ndarray, ch: Any,
                       executor: Any = None) -> tuple[dict[str, Any], Fraction]:
     P = ch.pattern_matrix()
-    res = oracle(X, lam, P, keep_slack=True, executor=executor)
+    # The list is complete here, so each cone is cut out by its walls alone: the slack
+    # multipliers live on the wall rows (same minimum, far smaller NNLS problems).
+    res = oracle(X, lam, P, keep_slack=True, executor=executor, walls=chamber_walls(X, P))
     zp: list[Any] = [None] * P.shape[0]
     zm: list[Any] = [None] * P.shape[0]
     mults = []
