@@ -18,15 +18,17 @@ True
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import compress
 from operator import mul
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from verify.checker_count import SignPack, gram_sign_rows, replay_count, spread_bits
 from verify.checker_io import common_denominator as _common
@@ -42,6 +44,8 @@ from verify.checker_io import witness_ints as _witness
 from verify.errors import InputError
 from verify.exact import format_rational, parse_rational, sqrt_bounds
 from verify.progress import progress
+
+_T = TypeVar("_T")
 
 __all__ = [
     "FORMAT",
@@ -388,6 +392,24 @@ def _units(ent: Any) -> int:
     return 1 + (len(pats) if isinstance(pats, list) else 0)
 
 
+def _gc_paused(fn: Callable[..., _T]) -> Callable[..., _T]:
+    """Run ``fn`` with the cyclic garbage collector paused: the replay creates no cycles,
+    and with a parsed certificate of millions of objects its full passes would dominate."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> _T:
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was:
+                gc.enable()
+
+    return run
+
+
+@_gc_paused
 def check_certificate(
     cert: Any,
     X: list[list[float]],
@@ -396,27 +418,9 @@ def check_certificate(
     model: tuple[Any, tuple[int, ...], Any, tuple[int, ...], bool],
 ) -> CheckResult:
     """Check a parsed certificate against the data ``(X, classes, Y)`` and the model
-    (as returned by :func:`verify.checker_io.read_data` / :func:`~verify.checker_io.read_model`).
-
-    The cyclic garbage collector is paused meanwhile: the replay creates no cycles, and with
-    a parsed certificate of millions of objects its full passes would dominate the time.
+    (as returned by :func:`verify.checker_io.read_data` / :func:`~verify.checker_io.read_model`),
+    with the garbage collector paused (:func:`_gc_paused`).
     """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        return _check(cert, X, classes, Y, model)
-    finally:
-        if was:
-            gc.enable()
-
-
-def _check(
-    cert: Any,
-    X: list[list[float]],
-    classes: list[Any],
-    Y: list[list[int]],
-    model: tuple[Any, tuple[int, ...], Any, tuple[int, ...], bool],
-) -> CheckResult:
     fail = _Fails()
     if _get(cert, "format", str, "certificate") != FORMAT:
         raise InputError(f"not a verify certificate (format {cert.get('format')!r})")

@@ -46,6 +46,7 @@ import numpy as np
 from verify.errors import InputError
 from verify.fileio import check_writable, existing_file, load_npz, write_atomic
 from verify.safetensors_io import read_safetensors, write_safetensors
+from verify.torch_io import TORCH_HINT, one_line, read_torch, torch_state_dict_bytes
 
 __all__ = [
     "ModelWeights",
@@ -55,11 +56,10 @@ __all__ = [
     "load_weights",
     "save_model",
     "check_model_output",
-    "one_line",
+    "one_line",  # re-exported from verify.torch_io
 ]
 
-#: The torch-missing hint (verify is installed from its source folder, not from PyPI).
-TORCH_HINT = "pip install torch, or pip install -e '.[torch]' in the verify source folder"
+
 
 
 @dataclass(frozen=True)
@@ -425,7 +425,7 @@ def load_weights(path: str | Path) -> ModelWeights:
         flag = meta.get("bias_feature", "false").lower() == "true"
         return _weights_from_arrays(arrays, source=name, fmt="safetensors", bias_flag=flag)
     if suffix in (".pt", ".pth"):
-        sd = _read_torch(p, name)
+        sd = read_torch(p, name)
         mw = weights_from_state_dict(sd, source=name)
         return ModelWeights(
             mw.W1,
@@ -451,82 +451,6 @@ def _read_npz(p: Path, name: str) -> tuple[dict[str, np.ndarray], bool]:
             )
         flag = bool(f)
     return arrays, flag
-
-
-def _read_torch(p: Path, name: str) -> Mapping[str, Any]:
-    try:
-        import torch
-    except ImportError:
-        raise InputError(
-            f"{name}: reading PyTorch files needs torch ({TORCH_HINT}); or "
-            "save the weights as .safetensors or .npz"
-        ) from None
-    with open(p, "rb") as fh:
-        head = fh.read(4)
-    if head != b"PK\x03\x04" and not head.startswith(b"\x80"):
-        raise InputError(f"{name}: not a PyTorch file (neither a zip archive nor a pickle)")
-    try:
-        obj = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise InputError(_torch_load_message(name, exc)) from None
-    return _torch_to_numpy(obj, name)
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_GLOBAL = re.compile(r"Unsupported global: GLOBAL ([\w.]+)")
-
-
-def one_line(text: str, *, width: int = 160) -> str:
-    r"""``text`` as one line: terminal escape codes removed, whitespace runs collapsed, cut.
-
-    Examples
-    --------
-    >>> one_line("\x1b[1mbold\x1b[0m.\n\t(1) more", width=12)
-    'bold. (1) m…'
-    """
-    flat = " ".join(_ANSI.sub("", text).split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-def _torch_load_message(name: str, exc: BaseException) -> str:
-    r"""One line for a failed ``torch.load(weights_only=True)``.
-
-    Examples
-    --------
-    >>> class UnpicklingError(Exception): pass
-    >>> _torch_load_message("m.pt", UnpicklingError(
-    ...     "Weights only load failed.\n\tWeightsUnpickler error: Unsupported global: "
-    ...     "GLOBAL torch.nn.modules.linear.Linear was not an allowed global"))
-    'm.pt: a pickled model object (torch.nn.modules.linear.Linear), not a state_dict; ...'
-
-    """
-    text = str(exc)
-    m = _GLOBAL.search(text)
-    if m and m.group(1).startswith("torch.nn."):
-        return (f"{name}: a pickled model object ({m.group(1)}), not a state_dict; "
-                "save model.state_dict()")
-    if m:
-        return (f"{name}: the file pickles a Python object ({m.group(1)}) that "
-                "torch.load(weights_only=True) refuses; save a state_dict of tensors")
-    detail = one_line(text, width=100)
-    first = detail.split(". ")
-    if len(first) > 1 and len(first[0]) >= 20:  # torch's first sentence says what failed
-        detail = first[0]
-    detail = f"{exc.__class__.__name__}: {detail}" if detail else exc.__class__.__name__
-    return f"{name}: not a readable PyTorch state_dict ({detail})"
-
-
-def _torch_to_numpy(obj: Any, name: str) -> Any:
-    if isinstance(obj, Mapping):
-        return {str(k): _torch_to_numpy(v, name) for k, v in obj.items()}
-    if hasattr(obj, "detach") and hasattr(obj, "dtype"):
-        import torch
-
-        t = obj.detach().cpu()
-        # floats convert to float64 exactly; other dtypes are kept and rejected by the
-        # validation only if they are used as weights
-        return t.to(torch.float64).numpy() if t.is_floating_point() else t.numpy()
-    return obj
 
 
 def save_model(
@@ -559,7 +483,7 @@ def save_model(
         np.savez(bio, W1=A, w2=b, **extra)
         write_atomic(p, bio.getvalue())
     elif suffix in (".pt", ".pth"):
-        write_atomic(p, _torch_state_dict_bytes(A, b, bias_feature, str(path)))
+        write_atomic(p, torch_state_dict_bytes(A, b, bias_feature, str(path)))
     else:
         raise InputError(
             f"{path}: cannot save a model as {suffix!r}; use .npz, .safetensors or .pt"
@@ -600,27 +524,3 @@ def check_model_output(path: str | Path, *, option: str = "-o") -> Path:
         if importlib.util.find_spec("torch") is None:
             raise InputError(f"{option}: saving a PyTorch state_dict needs torch ({TORCH_HINT})")
     return check_writable(path, option=option)
-
-
-def _torch_state_dict_bytes(A: np.ndarray, b: np.ndarray, bias_feature: bool, name: str) -> bytes:
-    """The state_dict of ``Linear(d, m, bias=False) -> ReLU -> Linear(m, 1, bias=False)``.
-
-    A first-layer bias (the last row of ``W1`` when ``bias_feature``) becomes ``0.bias`` of a
-    ``Linear(d - 1, m)``, exactly as :func:`weights_from_state_dict` reads it back.
-    """
-    try:
-        import torch
-    except ImportError:
-        raise InputError(
-            f"{name}: saving a PyTorch state_dict needs torch ({TORCH_HINT})"
-        ) from None
-    if A.ndim != 2:
-        raise InputError(f"{name}: a PyTorch state_dict holds one output; this model has "
-                         f"{A.shape[0]} classes (save it as .npz or .safetensors)")
-    sd = {"0.weight": torch.from_numpy(np.array(A[:-1].T if bias_feature else A.T, order="C")),
-          "2.weight": torch.from_numpy(b[None, :].copy())}
-    if bias_feature:
-        sd["0.bias"] = torch.from_numpy(A[-1].copy())
-    bio = io.BytesIO()
-    torch.save(sd, bio)
-    return bio.getvalue()
