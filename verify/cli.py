@@ -68,12 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     _data_args(a)
     a.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     a.add_argument("-o", "--output", metavar="FILE", help="also write the JSON report to FILE")
-    a.add_argument(
-        "--limit",
-        type=_positive_int,
-        default=None,
-        help="largest number of chambers to enumerate (default 200000)",
-    )
+    _limit_arg(a)
     a.add_argument(
         "--first-violation",
         action="store_true",
@@ -200,11 +195,9 @@ def _certificate_parsers(sub: Any) -> None:
     )
     _data_args(s)
     s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    s.add_argument("--solver", default=None, help="conic solver (MOSEK, CLARABEL, ECOS, SCS)")
     s.add_argument("-o", "--output", metavar="MODEL", help="save the optimal network "
                    "(.npz, .safetensors or a PyTorch .pt state_dict)")
-    s.add_argument("--limit", type=_positive_int, default=None,
-                   help="largest number of chambers to enumerate (default 200000)")
+    _solver_args(s)
     _cluster_args(s)
     c = sub.add_parser(
         "certify",
@@ -216,9 +209,7 @@ def _certificate_parsers(sub: Any) -> None:
     _data_args(c)
     c.add_argument("model", metavar="MODEL", help="trained network (.npz or .safetensors)")
     c.add_argument("-o", "--output", metavar="CERT", required=True, help="certificate file")
-    c.add_argument("--solver", default=None, help="conic solver (MOSEK, CLARABEL, ECOS, SCS)")
-    c.add_argument("--limit", type=_positive_int, default=None,
-                   help="largest number of chambers to enumerate (default 200000)")
+    _solver_args(c)
     c.add_argument("--tolerance", default=None, metavar="GAP",
                    help="relative gap called globally optimal (default 1e-6)")
     c.add_argument("--json", action="store_true", help="print the certificate on stdout")
@@ -269,6 +260,16 @@ def _cluster_args(p: argparse.ArgumentParser) -> None:
                    "(needs the 'dask' extra); results are identical")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run them on an existing dask cluster (e.g. tcp://host:8786)")
+
+
+def _limit_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--limit", type=_positive_int, default=None,
+                   help="largest number of chambers to enumerate (default 200000)")
+
+
+def _solver_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--solver", default=None, help="conic solver (MOSEK, CLARABEL, ECOS, SCS)")
+    _limit_arg(p)
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:
