@@ -5,9 +5,11 @@ from __future__ import annotations
 import ast
 import copy
 import json
+import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -431,3 +433,46 @@ def test_check_json_per_class_bounds_are_exact(certs, capsys):
         assert c["lower_bound"] == out["lower_bound"] and c["upper_bound"] == out["upper_bound"]
         assert Fraction(c["relative_gap"]["exact"]) == (ub - lb) / ub
         assert c["upper_bound"]["float"] == float(ub)
+
+
+def _npy_with_header(header: str, body: bytes = b"") -> bytes:
+    header = header + " " * (118 - len(header)) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + body
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"NOTNUMPY..", "bad magic"),
+        (_npy_with_header("{'descr': '<f8', 'fortran_order': 'x', 'shape': (1,), }",
+                          bytes(8)), "fortran_order 'x'"),
+        (_npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,), }"),
+         "malformed .npy shape"),
+        (_npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }",
+                          bytes(8)), "does not match its shape"),
+        (_npy_with_header("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }",
+                          bytes(16)), "unsupported .npy dtype"),
+    ],
+)
+def test_npy_reader_malformed(raw, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        read_npy(raw, "w.npy")
+
+
+def test_check_model_with_malformed_npy_header_exits_2(certs, tmp_path, capsys):
+    src = certs["closed"]
+    for f in src.parent.glob("f1.*"):
+        shutil.copy(f, tmp_path / f.name)
+    cert = tmp_path / src.name
+    model = tmp_path / "f1.npz"
+    with zipfile.ZipFile(model) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    members["W1.npy"] = members["W1.npy"].replace(b"'fortran_order': False",
+                                                  b"'fortran_order': 'no' ")
+    with zipfile.ZipFile(model, "w") as z:
+        for n, raw in members.items():
+            z.writestr(n, raw)
+    capsys.readouterr()
+    assert main(["check", str(cert)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "malformed .npy header (fortran_order 'no')" in err and len(err.splitlines()) == 1
