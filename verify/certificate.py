@@ -315,15 +315,6 @@ def short_witnesses(X: np.ndarray, patterns: np.ndarray, witnesses: np.ndarray, 
     return out
 
 
-def _witness_strs(W: np.ndarray) -> list[list[str]]:
-    """Exact rationals of the witnesses; integer-valued ones (|v| < 2**53) as plain integers."""
-    W = np.asarray(W, dtype=np.float64)
-    integral = np.all((W == np.rint(W)) & (np.abs(W) < 2.0**53), axis=1)
-    Wi = np.where(integral[:, None], W, 0).astype(np.int64).tolist()
-    return [[str(v) for v in Wi[j]] if integral[j] else _strs(W[j])
-            for j in range(W.shape[0])]
-
-
 def _chamber_evidence(X: np.ndarray, lam: np.ndarray, ch: Any,
                       executor: Any = None) -> tuple[dict[str, Any], Fraction]:
     P = ch.pattern_matrix()
@@ -343,7 +334,7 @@ def _chamber_evidence(X: np.ndarray, lam: np.ndarray, ch: Any,
     ev = {
         "pattern_encoding": "hex of packbits(pattern, bitorder='little'); bit n = 1 iff x_n.u >= 0",
         "patterns": [bytes(row).hex() for row in ch.patterns],
-        "witnesses": _witness_strs(short_witnesses(X, P, ch.witnesses)),
+        "witnesses": _strs(short_witnesses(X, P, ch.witnesses)),  # integers print as such
         "multipliers": mults,
         "count_proof": ch.count_proof,
         "enumeration_method": ch.method,
