@@ -17,8 +17,8 @@ import time
 
 import numpy as np
 
-from verify.arrangements import enumerate_chambers
-from verify.counting import count_chambers
+from verify.geometry.chamber_count import count_chambers
+from verify.geometry.chambers import enumerate_chambers
 
 
 def _timed(fn, *args, **kwargs):  # noqa: ANN001, ANN202 - tiny helper
@@ -66,7 +66,8 @@ def main() -> None:
         chg, tg = _timed(enumerate_chambers, Xg)
         _row(f"rank {d}, N={N} incremental", chg, tg)
 
-    print("\n== general path on degenerate data (exact restrictions, verify.faces fallback) ==")
+    print("\n== general path on degenerate data "
+          "(exact restrictions, verify.geometry.faces fallback) ==")
     for label, seed, make in (
         ("nearly degenerate rank 4 (8x4)", 3, "near"),
         ("1e-300..1e300 in rows (7x4)", 6, "spread"),

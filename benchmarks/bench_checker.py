@@ -9,7 +9,7 @@ solves).  For each data set: solve once (optimal network saved), then time
   in exact arithmetic).
 
 Second table: the count replay's general-position test (rank 4, Cover) by packed cofactor
-vectors (:func:`verify.checker_count.first_dependent`) against one ``integer_det`` per
+vectors (:func:`verify.checker.counting.first_dependent`) against one ``integer_det`` per
 4-subset, with the same answer.
 
 Run: ``python benchmarks/bench_checker.py [--quick]``.
@@ -26,13 +26,18 @@ from pathlib import Path
 
 import numpy as np
 
-from verify.certificate import build_certificate, dumps_certificate, optimal_weights, solve_dataset
-from verify.checker import check_file
-from verify.checker_count import _hyperplanes, _rank_cols, first_dependent
-from verify.data import load_dataset
-from verify.exact import dyadic_scale, integer_det
-from verify.model_io import save_model
-from verify.network import load_network
+from verify.certificate.build import (
+    build_certificate,
+    dumps_certificate,
+    optimal_weights,
+    solve_dataset,
+)
+from verify.checker.counting import _hyperplanes, _rank_cols, first_dependent
+from verify.checker.rules import check_file
+from verify.geometry.rationals import dyadic_scale, integer_det
+from verify.io.datasets import load_dataset
+from verify.io.models import save_model
+from verify.network.model import load_network
 
 
 def _case(name: str, X: np.ndarray, y: np.ndarray, tmp: Path) -> tuple[str, int, float, float]:

@@ -21,8 +21,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from verify.arrangements import enumerate_chambers
-from verify.convex import column_generation, solve_orthogonally_separable, solve_primal
+from verify.convex.programs import column_generation, solve_orthogonally_separable, solve_primal
+from verify.geometry.chambers import enumerate_chambers
 
 
 def _gaussian(N: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -5,7 +5,7 @@
 (b) the exact orthogonal-separability test at N = 8,000, d = 256;
 (c) ``build_certificate`` on rank-``--rank`` Gaussian data (3 by default; 4 supported) with
     ~10^3 ... 10^6 chambers: the size of ``dumps_certificate`` (total and per chamber), the
-    solve and certificate times and the time of ``verify.checker.check_file``.  Sizes that
+    solve and certificate times and the time of ``verify.checker.rules.check_file``.  Sizes that
     take longer than ``--budget`` seconds to build are not run but extrapolated from the
     measured ones (a fitted power law), and printed as such.
 
@@ -29,11 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from verify.arrangements import enumerate_chambers
+from verify.convex.chamber_oracle import oracle
 from verify.distributed import executor_from_options
-from verify.duality import oracle
 from verify.errors import VerifyError
-from verify.separability import orthogonal_separability
+from verify.geometry.chambers import enumerate_chambers
+from verify.geometry.separability import orthogonal_separability
 
 
 def _time(fn):
@@ -78,16 +78,16 @@ QUICK = {3: (12, 32), 4: (10, 16)}
 
 def _cert_case(N: int, tmp: Path, rank: int = RANK) -> tuple[int, int, float, float, float]:
     """One size: ``(chambers, certificate bytes, solve s, certificate s, check s)``."""
-    from verify.certificate import (
+    from verify.certificate.build import (
         build_certificate,
         dumps_certificate,
         optimal_weights,
         solve_dataset,
     )
-    from verify.checker import check_file
-    from verify.data import load_dataset
-    from verify.model_io import save_model
-    from verify.network import load_network
+    from verify.checker.rules import check_file
+    from verify.io.datasets import load_dataset
+    from verify.io.models import save_model
+    from verify.network.model import load_network
 
     rng = np.random.default_rng(N)
     X = rng.standard_normal((N, rank))

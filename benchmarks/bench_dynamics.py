@@ -2,9 +2,11 @@
 
 Run: ``python benchmarks/bench_dynamics.py [--quick]``.  For the paper's F.1 data and an
 orthogonally separable set in d = 10 (N = 40), trains the same initialisation with both
-schedules of :func:`verify.dynamics.train` and prints, side by side, the first recorded step at
+schedules of :func:`verify.network.training.train` and prints, side by side, the first recorded
+step at
 which the relative gap ``(UB(θ) − P*)/P*`` falls to 1e-2 and 1e-3 (``P*`` from the closed
-form :func:`verify.convex.solve_orthogonally_separable`), the gap after the fixed budget, the
+form :func:`verify.convex.programs.solve_orthogonally_separable`), the gap after the fixed budget,
+the
 wall time, and the ratios constant / loss-scaled.  Steps are resolved on a log-spaced grid of
 about 150 records (a few per cent).
 """
@@ -16,8 +18,8 @@ import time
 
 import numpy as np
 
-from verify.convex import solve_orthogonally_separable
-from verify.dynamics import train
+from verify.convex.programs import solve_orthogonally_separable
+from verify.network.training import train
 
 THRESHOLDS = (1e-2, 1e-3)
 

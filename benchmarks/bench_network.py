@@ -12,9 +12,9 @@ from fractions import Fraction
 
 import numpy as np
 
-import verify.network as network
-from verify.kkt import kkt_dual
-from verify.network import Network, exact_margins, float_margins, objective_upper_bound
+import verify.network.model as network
+from verify.network.kkt import kkt_dual
+from verify.network.model import Network, exact_margins, float_margins, objective_upper_bound
 
 
 def naive_fraction_margins(X, y, W1, w2):

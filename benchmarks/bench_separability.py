@@ -32,7 +32,7 @@ import time
 
 import numpy as np
 
-from verify.separability import orthogonal_separability
+from verify.geometry.separability import orthogonal_separability
 
 
 def hadamard(n: int) -> np.ndarray:

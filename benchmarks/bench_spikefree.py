@@ -3,9 +3,9 @@
 Run: ``python benchmarks/bench_spikefree.py``.  Prints, for each data set, the time of the
 exact route next to a baseline:
 
-* faces: :func:`verify.faces.enumerate_faces` (all faces, exact witnesses) against
-  :func:`verify.arrangements.enumerate_chambers` (chambers only);
-* spike-free: :func:`verify.spikefree.spike_free` (exact verdict) against dense random
+* faces: :func:`verify.geometry.faces.enumerate_faces` (all faces, exact witnesses) against
+  :func:`verify.geometry.chambers.enumerate_chambers` (chambers only);
+* spike-free: :func:`verify.geometry.spike_free.spike_free` (exact verdict) against dense random
   sampling of ``||X^+ (Xu)_+||`` on the sphere (a lower bound only, never a proof).
 """
 
@@ -16,8 +16,8 @@ import time
 import numpy as np
 from scipy.linalg import hadamard
 
-from verify.faces import enumerate_faces
-from verify.spikefree import spike_free
+from verify.geometry.faces import enumerate_faces
+from verify.geometry.spike_free import spike_free
 
 
 def _timed(fn, *args, **kw):
@@ -38,7 +38,7 @@ def _sampled_max(X: np.ndarray, n: int = 200_000, seed: int = 0) -> tuple[float,
 
 def bench_faces() -> None:
     try:
-        from verify.arrangements import enumerate_chambers
+        from verify.geometry.chambers import enumerate_chambers
     except ImportError:  # pragma: no cover
         enumerate_chambers = None
     rng = np.random.default_rng(0)

@@ -4,10 +4,10 @@ Run from the repository root:  python certificates/make_certificates.py
 
 For every example data set in ``examples/`` (copied to ``certificates/data/``) it writes
 
-* ``models/<name>-trained.npz``: ``m = 10`` neurons trained by :func:`verify.dynamics.train`
+* ``models/<name>-trained.npz``: ``m = 10`` neurons trained by :func:`verify.network.training.train`
   (loss-scaled schedule, seed 0, 3000 steps), and ``<name>-trained.cert.json``;
 * ``models/<name>-optimal.npz``: the convex optimum's network
-  (:func:`verify.certificate.solve_dataset` + :func:`optimal_weights`), and
+  (:func:`verify.certificate.build.solve_dataset` + :func:`optimal_weights`), and
   ``<name>-optimal.cert.json``.
 
 Every certificate is re-checked by the trusted checker before the script ends (exit 1 if one
@@ -32,17 +32,17 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from verify.certificate import (  # noqa: E402
+from verify.certificate.build import (  # noqa: E402
     build_certificate,
     dumps_certificate,
     optimal_weights,
     solve_dataset,
 )
-from verify.checker import check_file  # noqa: E402
-from verify.data import load_dataset  # noqa: E402
-from verify.dynamics import train_dataset  # noqa: E402
-from verify.fileio import write_atomic  # noqa: E402
-from verify.network import load_network  # noqa: E402
+from verify.checker.rules import check_file  # noqa: E402
+from verify.io.datasets import load_dataset  # noqa: E402
+from verify.io.files import write_atomic  # noqa: E402
+from verify.network.model import load_network  # noqa: E402
+from verify.network.training import train_dataset  # noqa: E402
 
 #: The example data sets certified (binary ones and the 3-class one).
 DATASETS = ("f1", "f2", "whitened", "three_class", "grid3", "exact_zero")

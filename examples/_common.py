@@ -6,13 +6,13 @@ import tempfile
 from fractions import Fraction
 from pathlib import Path
 
-from verify.certificate import build_certificate, dumps_certificate
-from verify.checker import check_file
-from verify.data import Dataset
-from verify.dynamics import train_dataset
+from verify.certificate.build import build_certificate, dumps_certificate
+from verify.checker.rules import check_file
 from verify.errors import InputError
-from verify.fileio import write_atomic
-from verify.network import Network
+from verify.io.datasets import Dataset
+from verify.io.files import write_atomic
+from verify.network.model import Network
+from verify.network.training import train_dataset
 
 
 def train_and_certify(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from verify.demo import render_demo, run_demo
+from verify.cli.demo import render_demo, run_demo
 
 
 def main() -> None:

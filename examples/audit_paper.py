@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from verify.audit import audit
-from verify.data import load_dataset
+from verify.geometry.audit import audit
+from verify.io.datasets import load_dataset
 
 HERE = Path(__file__).resolve().parent
 

@@ -6,7 +6,7 @@ Run from the repository root::
     python examples/make_figures.py --svg      # SVG instead
 
 Data: the paper's F.1 (orthogonally separable, not spike-free) and F.2 (labels (1, 1), one
-optimal neuron).  Training: :func:`verify.dynamics.train`, m = 10 neurons, scaled
+optimal neuron).  Training: :func:`verify.network.training.train`, m = 10 neurons, scaled
 initialisation 1e-3, full-batch gradient descent on the summed logistic loss, 10^4 steps
 recorded at log-spaced iterations (the paper plots iterations 10^l, l = 0..4).
 """
@@ -20,12 +20,12 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")  # never a window (verify.plots itself draws on Agg canvases only)
+matplotlib.use("Agg")  # never a window (verify.plots.figures itself draws on Agg canvases only)
 
-from verify.certificate import solve_binary  # noqa: E402
-from verify.data import paper_dataset  # noqa: E402
-from verify.dynamics import train  # noqa: E402
-from verify.plots import plot  # noqa: E402
+from verify.certificate.build import solve_binary  # noqa: E402
+from verify.io.datasets import paper_dataset  # noqa: E402
+from verify.network.training import train  # noqa: E402
+from verify.plots.figures import plot  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "figures"
 STEPS, LR, SCALE, NEURONS = 10_000, 0.05, 1e-3, 10

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from _common import show, train_and_certify
 
-from verify.audit import audit
-from verify.certificate import solve_dataset
-from verify.data import load_dataset
+from verify.certificate.build import solve_dataset
+from verify.geometry.audit import audit
+from verify.io.datasets import load_dataset
 
 X = [[1.0, 0.1], [0.6, 0.9], [-0.8, 0.7], [-0.3, -1.0], [0.9, -0.6]]
 Y = [1, -1, 1, -1, 1]

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from _common import show, train_and_certify
 
-from verify.audit import audit
-from verify.data import load_dataset
+from verify.geometry.audit import audit
+from verify.io.datasets import load_dataset
 
 
 def make_data(path: Path) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from _common import show, train_and_certify
 
-from verify.audit import audit
-from verify.certificate import solve_dataset
-from verify.data import load_dataset
+from verify.certificate.build import solve_dataset
+from verify.geometry.audit import audit
+from verify.io.datasets import load_dataset
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,4 +1,5 @@
-"""Tests of verify.arrangements / verify.counting: exact chambers cross-checked by independent
+"""Tests of verify.geometry.chambers / verify.geometry.chamber_count: exact chambers cross-checked
+by independent
 routes (closed forms, Zaslavsky vs enumeration, fast paths vs the incremental LP path,
 random sampling, brute-force angle grids)."""
 
@@ -14,10 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from verify.arrangements import Chambers, enumerate_chambers
-from verify.counting import count_chambers, cover_bound, exact_ray_order, reduce_hyperplanes
 from verify.errors import EnumerationLimitError, InputError
-from verify.linalg import exact_signs
+from verify.geometry.chamber_count import (
+    count_chambers,
+    cover_bound,
+    exact_ray_order,
+    reduce_hyperplanes,
+)
+from verify.geometry.chambers import Chambers, enumerate_chambers
+from verify.geometry.proven_linalg import exact_signs
 
 
 def _check_witnesses(X: np.ndarray, ch: Chambers) -> None:
@@ -306,15 +312,15 @@ def test_to_dict_and_accessors() -> None:
 
 
 def _faces_chambers(X: np.ndarray) -> set[bytes]:
-    from verify.faces import enumerate_faces
+    from verify.geometry.faces import enumerate_faces
 
     fc = enumerate_faces(X)
     return {bytes(r) for r in np.packbits(fc.chambers() >= 0, axis=1, bitorder="little")}
 
 
 def test_exact_restriction_route_keeps_hyperplanes_floats_merge() -> None:
-    from verify.faces import enumerate_faces
-    from verify.restrictions import chamber_points, face_witnesses
+    from verify.geometry.chambers_recursive import chamber_points, face_witnesses
+    from verify.geometry.faces import enumerate_faces
 
     # entries beyond 53 bits (exact route) with float witnesses: every chamber is found
     t = 1 << 70
@@ -326,7 +332,7 @@ def test_exact_restriction_route_keeps_hyperplanes_floats_merge() -> None:
     exact_set = {tuple(r) for r in fc.chambers().tolist()}
 
     def verified(W: np.ndarray) -> set[tuple[int, ...]]:
-        from verify.restrictions import _int_signs
+        from verify.geometry.chambers_recursive import _int_signs
 
         S = _int_signs(G, W)
         return {tuple(r) for r in S[np.all(S != 0, axis=1)].tolist()}

@@ -1,4 +1,4 @@
-"""The dataset audit agrees with independent routes (verify.audit)."""
+"""The dataset audit agrees with independent routes (verify.geometry.audit)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from verify.audit import audit
-from verify.data import check_dataset, load_dataset
-from verify.faces import enumerate_faces
+from verify.geometry.audit import audit
+from verify.geometry.faces import enumerate_faces
+from verify.io.datasets import check_dataset, load_dataset
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

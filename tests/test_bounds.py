@@ -1,4 +1,4 @@
-"""The exact bounds (verify.bounds) against Fraction arithmetic and the oracle."""
+"""The exact bounds (verify.convex.bounds) against Fraction arithmetic and the oracle."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from verify.arrangements import enumerate_chambers
-from verify.bounds import (
+from verify.convex.bounds import (
     certified_dual_norm,
     exact_margins,
     exact_norm_sq,
@@ -16,9 +15,10 @@ from verify.bounds import (
     lower_bound,
     upper_bound,
 )
-from verify.duality import oracle
+from verify.convex.chamber_oracle import oracle
 from verify.errors import InputError
-from verify.exact import exact_dot
+from verify.geometry.chambers import enumerate_chambers
+from verify.geometry.rationals import exact_dot
 
 
 def test_int_matrix_is_exact():

@@ -1,4 +1,4 @@
-"""verify.certificate: structure-aware solve, verdicts, determinism, hashes, schema."""
+"""verify.certificate.build: structure-aware solve, verdicts, determinism, hashes, schema."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from verify.certificate import (
+from verify.certificate.build import (
     ClassSolve,
     _class_entry,
     build_certificate,
@@ -22,13 +22,13 @@ from verify.certificate import (
     optimal_weights,
     solve_dataset,
 )
-from verify.checker import check_file
-from verify.checker_io import data_sha256, model_sha256, read_data, read_model
-from verify.cli import main
-from verify.data import check_dataset, load_dataset
-from verify.exact import format_rational
-from verify.model_io import save_model
-from verify.network import Network, objective_upper_bound
+from verify.checker.readers import data_sha256, model_sha256, read_data, read_model
+from verify.checker.rules import check_file
+from verify.cli.main import main
+from verify.geometry.rationals import format_rational
+from verify.io.datasets import check_dataset, load_dataset
+from verify.io.models import save_model
+from verify.network.model import Network, objective_upper_bound
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -264,8 +264,8 @@ def test_build_certificate_text_is_deterministic():
 
 def test_bounds_bracket_the_direct_program(general2d):
     """Independent route: program (14) over the exact chamber list, solved directly."""
-    from verify.arrangements import enumerate_chambers
-    from verify.convex import solve_primal
+    from verify.convex.programs import solve_primal
+    from verify.geometry.chambers import enumerate_chambers
 
     tmp, data, cert, _ = general2d
     ds = load_dataset(data)
@@ -290,7 +290,7 @@ def test_random_certificates_check(seed, n, d):
     W1, w2 = optimal_weights(solves, d)
     cert = build_certificate(ds, Network(W1, w2), data_path="d.json", model_path="m.npz",
                              cert_path="c.json", solves=solves)
-    from verify.checker import check_certificate
+    from verify.checker.rules import check_certificate
 
     Xl, classes, Y = X.tolist(), list(ds.classes), ds.Y.tolist()
     res = check_certificate(cert, Xl, classes, Y, (W1.tolist(), W1.shape, w2.tolist(),
@@ -304,7 +304,7 @@ def test_random_certificates_check(seed, n, d):
 
 
 def test_certify_self_check_refuses_a_wrong_certificate(general2d, tmp_path, monkeypatch, capsys):
-    import verify.certificate as vc
+    import verify.certificate.build as vc
 
     tmp, data, _, _ = general2d
     real = vc.build_certificate

@@ -8,9 +8,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from verify.arrangements import enumerate_chambers
-from verify.certificate import _strs, short_witnesses
-from verify.exact import exact_dot
+from verify.certificate.build import _strs, short_witnesses
+from verify.geometry.chambers import enumerate_chambers
+from verify.geometry.rationals import exact_dot
 
 
 def _exact_pattern_ok(X: np.ndarray, bits: np.ndarray, u: np.ndarray) -> bool:
@@ -65,7 +65,7 @@ def test_witness_strings_are_exact():
 
 
 def test_one_line_evidence_layout_is_the_same_json():
-    from verify.certificate import dumps_certificate
+    from verify.certificate.build import dumps_certificate
 
     ev = {"patterns": ["0a", "1b"], "witnesses": [["1", "-2/3"], ["0", "5"]],
           "multipliers": [{"chamber": 1, "sign": -1, "indices": [0], "values": ["1/4"]}],
@@ -81,8 +81,8 @@ def test_one_line_evidence_layout_is_the_same_json():
 
 
 def test_float_strings_equal_the_fraction_route():
-    from verify.certificate import _float_str
-    from verify.exact import format_rational
+    from verify.certificate.build import _float_str
+    from verify.geometry.rationals import format_rational
 
     rng = np.random.default_rng(5)
     vals = rng.standard_normal(500) * 10.0 ** rng.integers(-300, 300, size=500)

@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from verify.arrangements import enumerate_chambers
-from verify.checker import check_file
-from verify.checker_count import replay_count
-from verify.checker_io import read_npy
-from verify.cli import main
-from verify.counting import count_chambers
-from verify.exact import format_rational
-from verify.model_io import save_model
+from verify.checker.counting import replay_count
+from verify.checker.readers import read_npy
+from verify.checker.rules import check_file
+from verify.cli.main import main
+from verify.geometry.chamber_count import count_chambers
+from verify.geometry.chambers import enumerate_chambers
+from verify.geometry.rationals import format_rational
+from verify.io.models import save_model
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -195,7 +195,7 @@ def test_tampered_closed_form(certs, capsys):
 
 def test_suboptimal_evidence_tampered(certs, tmp_path, capsys):
     path = certs["chambers"]
-    from verify.checker_io import read_model
+    from verify.checker.readers import read_model
 
     W1, _, w2, _, _ = read_model(path.with_name("g2.npz"))
     W1 = np.array(W1)
@@ -236,7 +236,7 @@ def test_tampered_data_and_model_files(certs, tmp_path, capsys):
     assert main(["check", str(path), "--data", str(bad_data), "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert "data-hash" in {f["rule"] for f in out["failures"]}
-    from verify.checker_io import read_model
+    from verify.checker.readers import read_model
 
     W1, _, w2, _, _ = read_model(path.with_name("g2.npz"))
     W1 = np.array(W1)
@@ -277,7 +277,9 @@ def test_unusable_inputs_exit_2(certs, tmp_path, capsys):
 
 
 def test_replay_count_matches_counting_module():
-    """The checker's pure replay and verify.counting agree (rank 2, cover, zaslavsky)."""
+    """The checker's pure replay and verify.geometry.chamber_count agree (rank 2, cover,
+    zaslavsky).
+    """
     rng = np.random.default_rng(2)
     cases = [
         rng.standard_normal((7, 2)),
@@ -290,7 +292,7 @@ def test_replay_count_matches_counting_module():
         rng.integers(-1, 2, size=(12, 5)).astype(float),
     ]
     methods = set()
-    from verify.exact import dyadic_scale
+    from verify.geometry.rationals import dyadic_scale
 
     for X in cases:
         X = X[np.any(X != 0, axis=1)]
@@ -320,13 +322,14 @@ def test_npy_reader_matches_numpy(tmp_path, dtype):
         assert read_npy((tmp_path / "b.npy").read_bytes(), "b.npy") == (shape, f.ravel().tolist())
 
 
-TRUSTED = {"verify.exact", "verify.errors", "verify.checker_io", "verify.checker_count", "verify",
-           "verify.checker", "verify.progress"}
+TRUSTED = {"verify.geometry.rationals", "verify.errors", "verify.checker.readers",
+           "verify.checker.counting", "verify", "verify.checker", "verify.geometry",
+           "verify.checker.rules", "verify.progress"}
 
 
 def test_checker_imports_only_stdlib_and_exact():
-    for name in ("checker", "checker_io", "checker_count", "exact", "errors", "progress",
-                 "__init__"):
+    for name in ("checker/rules", "checker/readers", "checker/counting", "geometry/rationals",
+                 "errors", "progress", "__init__", "checker/__init__", "geometry/__init__"):
         tree = ast.parse((ROOT / "verify" / f"{name}.py").read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -347,7 +350,7 @@ def test_checker_runs_with_numpy_blocked(certs):
         "import sys\n"
         "for m in ('numpy', 'scipy', 'cvxpy', 'networkx', 'sympy', 'flint'):\n"
         "    sys.modules[m] = None\n"
-        "from verify.cli import main\n"
+        "from verify.cli.main import main\n"
         f"sys.exit(main(['check', {str(certs['grid3'])!r}]))\n"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -359,7 +362,7 @@ def test_checker_runs_with_numpy_blocked(certs):
 
 def test_packed_gram_signs_match_brute_force():
     """The Kronecker-packed Gram-row sign test equals the pairwise exact test (zeros included)."""
-    from verify.checker_count import gram_sign_rows
+    from verify.checker.counting import gram_sign_rows
 
     rng = np.random.default_rng(4)
     for trial in range(200):

@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import verify.checker as checker
-from verify.checker import check_file
-from verify.checker_count import SignPack, first_dependent, last_row_cofactors, replay_count
-from verify.checker_io import parse_nd, witness_ints
-from verify.cli import main
+import verify.checker.rules as checker
+from verify.checker.counting import SignPack, first_dependent, last_row_cofactors, replay_count
+from verify.checker.readers import parse_nd, witness_ints
+from verify.checker.rules import check_file
+from verify.cli.main import main
 from verify.errors import InputError
-from verify.exact import integer_det, parse_rational
+from verify.geometry.rationals import integer_det, parse_rational
 
 ROOT = Path(__file__).resolve().parents[1]
 

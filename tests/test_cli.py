@@ -1,4 +1,4 @@
-"""The command line: exit codes, JSON keys, messages, atomic output (verify.cli)."""
+"""The command line: exit codes, JSON keys, messages, atomic output (verify.cli.main)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from verify.cli import main
+from verify.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -308,8 +308,8 @@ def test_directory_instead_of_a_file(tmp_path, capsys):
 def test_every_subcommand_has_an_implementation_and_an_example():
     import argparse
 
-    from verify import cli
-    from verify.cli_commands import COMMANDS
+    from verify.cli import main as cli
+    from verify.cli.commands import COMMANDS
 
     sub = next(a for a in cli._parser()._actions if isinstance(a, argparse._SubParsersAction))
     assert set(sub.choices) == set(COMMANDS) == set(cli.EXAMPLES)

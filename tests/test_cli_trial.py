@@ -1,5 +1,5 @@
 """Findings of a new-user trial of the command line: one clean line on bad output paths,
-readable text output, consistent messages (verify.cli)."""
+readable text output, consistent messages (verify.cli.main)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from verify import dynamics
-from verify.cli import main
+from verify.cli.main import main
+from verify.network import training as dynamics
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 F1 = str(EXAMPLES / "f1.json")
@@ -82,7 +82,7 @@ def test_enumerate_graph_in_missing_folder(tmp_path, capsys, name):
 
 
 def test_no_duplicate_atomic_writer():
-    import verify.safetensors_io as st
+    import verify.io.safetensors as st
 
     assert not hasattr(st, "atomic_write")
 
@@ -91,9 +91,9 @@ def test_library_writers_raise_input_error(tmp_path):
     import importlib.util
 
     from verify.errors import InputError
-    from verify.lattice import face_poset, write_graphml
-    from verify.model_io import save_model
-    from verify.trajectory import Trajectory
+    from verify.geometry.lattice import face_poset, write_graphml
+    from verify.io.models import save_model
+    from verify.network.trajectory import Trajectory
 
     has_torch = importlib.util.find_spec("torch") is not None
     for suffix in (".npz", ".safetensors", ".pt") if has_torch else (".npz", ".safetensors"):
@@ -101,7 +101,7 @@ def test_library_writers_raise_input_error(tmp_path):
             save_model(tmp_path / "nodir" / f"m{suffix}", np.ones((1, 1)), np.ones(1))
     with pytest.raises(InputError, match="does not exist"):
         write_graphml(face_poset([[1.0, 0.0]]), tmp_path / "nodir" / "p.graphml")
-    from verify.data import load_dataset
+    from verify.io.datasets import load_dataset
 
     res = dynamics.train_dataset(load_dataset(F1), neurons=2, steps=5, record="log")
     assert isinstance(res.trajectory, Trajectory)
@@ -147,7 +147,7 @@ def test_convert_garbage_pt_one_line(tmp_path, capsys, content, needle):
 
 
 def test_one_line_strips_escape_codes():
-    from verify.model_io import one_line
+    from verify.io.models import one_line
 
     text = "Weights \x1b[1mdo this\x1b[0m.\n\t(1) first\n\n(2) second"
     assert one_line(text) == "Weights do this. (1) first (2) second"
@@ -230,8 +230,8 @@ def _shown_patterns(out: str) -> list[str]:
 
 
 def test_enumerate_text_shows_0_1_patterns_sample_0_first(capsys):
-    from verify.arrangements import enumerate_chambers
-    from verify.data import load_dataset
+    from verify.geometry.chambers import enumerate_chambers
+    from verify.io.datasets import load_dataset
 
     data = str(EXAMPLES / "grid3.json")
     assert main(["enumerate", data]) == 0
@@ -298,7 +298,7 @@ def _tampered_copy(tmp_path: Path, name: str = "f1-trained.cert.json") -> Path:
     import shutil
     from fractions import Fraction
 
-    from verify.exact import format_rational
+    from verify.geometry.rationals import format_rational
 
     shutil.copytree(CERTS, tmp_path / "certs")
     p = tmp_path / "certs" / name
@@ -344,8 +344,8 @@ def test_csv_errors_name_file_lines_and_hint(tmp_path, capsys, text, needles):
 
 def test_csv_line_numbers_agree_with_the_file(tmp_path):
     """The line a message names is the file line holding the bad cell (blank lines count)."""
-    from verify.data import load_dataset
     from verify.errors import InputError
+    from verify.io.datasets import load_dataset
 
     lines = ["x1,x2,y", "1,2,1", "", "2,3,-1", "", "", "4,oops,1", "5,6,-1"]
     p = tmp_path / "d.csv"
@@ -400,7 +400,7 @@ def test_solve_prints_digits_that_show_the_gap(capsys):
 
 
 def test_bounds_text_equal_floats_stop_at_17_digits():
-    from verify.cli_commands import bounds_text
+    from verify.cli.commands import bounds_text
 
     assert bounds_text(0.1, 0.1) == "0.1 <= P* <= 0.1"
     a, b = bounds_text(0.1, np.nextafter(0.1, 1.0)).split(" <= P* <= ")
@@ -422,7 +422,7 @@ def test_convert_json(tmp_path, capsys):
     obj = json.loads(capsys.readouterr().out)
     assert obj == {"input": src, "input_format": "npz", "output": str(out),
                    "W1_shape": [2, 2], "w2_shape": [2], "bias_feature": False, "notes": []}
-    from verify.model_io import load_weights
+    from verify.io.models import load_weights
 
     assert load_weights(out).W1.tolist() == [[1.0, -1.0], [0.5, 2.0]]
 

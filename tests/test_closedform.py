@@ -1,4 +1,6 @@
-"""The closed form and the spike-free route (verify.closedform) against the direct program."""
+"""The closed form and the spike-free route (verify.convex.closed_form) against the direct
+program.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +8,16 @@ import numpy as np
 import pytest
 from convex_cases import REL, brackets, grid_dual_check, orth_separable
 
-from verify.arrangements import enumerate_chambers
-from verify.closedform import (
+from verify.convex.closed_form import (
     solve_orthogonally_separable,
     solve_spike_free,
     spike_free_restated_value,
 )
-from verify.convex import solve_primal
+from verify.convex.programs import solve_primal
 from verify.errors import InputError
-from verify.separability import orthogonal_separability
-from verify.spikefree import spike_free
+from verify.geometry.chambers import enumerate_chambers
+from verify.geometry.separability import orthogonal_separability
+from verify.geometry.spike_free import spike_free
 from verify.status import Status
 
 

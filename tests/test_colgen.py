@@ -1,4 +1,6 @@
-"""Column generation (verify.colgen) against the direct program and a 2-D angle grid."""
+"""Column generation (verify.convex.column_generation) against the direct program and a 2-D angle
+grid.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +8,12 @@ import numpy as np
 import pytest
 from convex_cases import REL, brackets, grid_dual_check, random_problem
 
-from verify.arrangements import enumerate_chambers
-from verify.bounds import upper_bound
-from verify.colgen import _solve_restricted, column_generation
-from verify.convex import solve_primal
-from verify.duality import chamber_walls
-from verify.solvers import choose_solver
+from verify.convex.bounds import upper_bound
+from verify.convex.chamber_oracle import chamber_walls
+from verify.convex.column_generation import _solve_restricted, column_generation
+from verify.convex.programs import solve_primal
+from verify.convex.solvers import choose_solver
+from verify.geometry.chambers import enumerate_chambers
 from verify.status import Status
 
 
@@ -62,7 +64,7 @@ def test_tree_chained_restricted_dual_equals_primal_and_gives_its_variables():
 def test_restricted_value_is_never_below_the_optimum():
     # Over an incomplete (sampled) chamber list the program is a restriction of (14): its
     # value must be >= P*.  (Walls read off an incomplete list would relax it instead.)
-    from verify.arrangements import enumerate_chambers
+    from verify.geometry.chambers import enumerate_chambers
 
     for seed in range(3):
         rng = np.random.default_rng(seed)
@@ -76,7 +78,7 @@ def test_restricted_value_is_never_below_the_optimum():
 
 
 def test_windowed_tree_for_large_working_sets_gives_the_same_optimum(monkeypatch):
-    from verify import colgen
+    from verify.convex import column_generation as colgen
 
     X, y = random_problem(5, 30, 3)
     exact = column_generation(X, y)

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from convex_cases import REL, brackets, random_problem
 
-from verify.arrangements import enumerate_chambers
-from verify.convex import (
+from verify.convex.programs import (
     column_generation,
     solve_dual,
     solve_orthogonally_separable,
@@ -19,6 +18,7 @@ from verify.convex import (
     upper_bound,
 )
 from verify.errors import InputError
+from verify.geometry.chambers import enumerate_chambers
 from verify.status import Status
 
 
@@ -72,7 +72,7 @@ def test_to_dict_is_json_ready_and_bad_input():
 
 
 def test_polish_refits_norms_to_margin_one():
-    from verify.convex import Neuron, polish
+    from verify.convex.programs import Neuron, polish
 
     X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     y = np.array([1.0, -1.0, 1.0])
@@ -96,7 +96,8 @@ def test_patterns_that_cannot_separate_give_no_bounds_and_no_network():
         assert sol.message.startswith("solver status")
 
 
-#: ``verify.convex.__all__`` before the split into colgen / closedform / bounds (a contract).
+#: ``verify.convex.programs.__all__`` before the split into colgen / closedform / bounds (a
+# contract).
 CONVEX_ALL = [
     "Neuron",
     "ConvexSolution",
@@ -114,42 +115,43 @@ CONVEX_ALL = [
 
 
 def test_names_moved_out_stay_importable_from_convex():
-    import verify.bounds
-    import verify.closedform
-    import verify.colgen
-    import verify.convex as cx
+    import verify.convex.bounds
+    import verify.convex.closed_form
+    import verify.convex.column_generation
+    import verify.convex.programs as cx
 
     assert cx.__all__ == CONVEX_ALL
     home = {
-        "solve_orthogonally_separable": verify.closedform,
-        "solve_spike_free": verify.closedform,
-        "spike_free_restated_value": verify.closedform,
-        "column_generation": verify.colgen,
-        "LOOSE_TOL": verify.colgen,
-        "_solve_restricted": verify.colgen,
-        "lower_bound": verify.bounds,
-        "upper_bound": verify.bounds,
-        "exact_norm_sq": verify.bounds,
+        "solve_orthogonally_separable": verify.convex.closed_form,
+        "solve_spike_free": verify.convex.closed_form,
+        "spike_free_restated_value": verify.convex.closed_form,
+        "column_generation": verify.convex.column_generation,
+        "LOOSE_TOL": verify.convex.column_generation,
+        "_solve_restricted": verify.convex.column_generation,
+        "lower_bound": verify.convex.bounds,
+        "upper_bound": verify.convex.bounds,
+        "exact_norm_sq": verify.convex.bounds,
     }
     for name, mod in home.items():
         assert getattr(cx, name) is getattr(mod, name), name
     namespace: dict = {}
-    exec("from verify.convex import *", namespace)
+    exec("from verify.convex.programs import *", namespace)
     assert set(CONVEX_ALL) <= set(namespace)
     assert set(CONVEX_ALL) <= set(dir(cx))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         cx.nope  # noqa: B018
     with pytest.raises(ImportError):
-        exec("from verify.convex import nope", {})
+        exec("from verify.convex.programs import nope", {})
 
 
 def test_no_import_cycle_whichever_module_comes_first():
     code = """
 import importlib, sys
-for first in ("verify.bounds", "verify.closedform", "verify.colgen", "verify.duality"):
+for first in ("verify.convex.bounds", "verify.convex.closed_form",
+"verify.convex.column_generation", "verify.convex.chamber_oracle"):
     for name in [m for m in sys.modules if m == "verify" or m.startswith("verify.")]:
         del sys.modules[name]
     importlib.import_module(first)
-    exec("from verify.convex import *; from verify.duality import *", {})
+    exec("from verify.convex.programs import *; from verify.convex.chamber_oracle import *", {})
 """
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

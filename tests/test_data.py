@@ -1,4 +1,4 @@
-"""Loading and validating data sets (verify.data)."""
+"""Loading and validating data sets (verify.io.datasets)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verify.data import check_dataset, load_dataset, paper_dataset
 from verify.errors import InputError
+from verify.io.datasets import check_dataset, load_dataset, paper_dataset
 
 
 def test_pm1_labels_kept_and_one_class_allowed():

@@ -11,11 +11,11 @@ import pytest
 pytest.importorskip("distributed")
 
 from verify import distributed as vd  # noqa: E402
-from verify.arrangements import enumerate_chambers  # noqa: E402
-from verify.duality import chamber_walls, oracle  # noqa: E402
+from verify.convex.chamber_oracle import chamber_walls, oracle  # noqa: E402
 from verify.errors import InputError  # noqa: E402
-from verify.separability import orthogonal_separability  # noqa: E402
-from verify.spikefree import spike_free  # noqa: E402
+from verify.geometry.chambers import enumerate_chambers  # noqa: E402
+from verify.geometry.separability import orthogonal_separability  # noqa: E402
+from verify.geometry.spike_free import spike_free  # noqa: E402
 
 
 @pytest.fixture(scope="module")

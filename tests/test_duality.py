@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from verify.arrangements import enumerate_chambers
-from verify.duality import (
+from verify.convex.chamber_oracle import (
     SparseVector,
     chamber_walls,
     nnls_slack,
@@ -16,6 +15,7 @@ from verify.duality import (
     slack_multipliers,
 )
 from verify.errors import InputError
+from verify.geometry.chambers import enumerate_chambers
 
 
 def _cone_max_cvxpy(X, D, v):
@@ -133,7 +133,8 @@ def test_bad_inputs():
         oracle(X, np.ones(3), np.ones((1, 4), bool))
 
 
-#: ``verify.duality.__all__`` before the exact bounds moved to verify.bounds (a contract).
+#: ``verify.convex.chamber_oracle.__all__`` before the exact bounds moved to verify.convex.bounds
+# (a contract).
 DUALITY_ALL = [
     "SparseVector",
     "OracleResult",
@@ -156,14 +157,14 @@ DUALITY_ALL = [
 
 
 def test_bounds_stay_importable_from_duality():
-    import verify.bounds
-    import verify.duality as du
+    import verify.convex.bounds
+    import verify.convex.chamber_oracle as du
 
     assert du.__all__ == DUALITY_ALL
     for name in DUALITY_ALL[DUALITY_ALL.index("int_matrix") :] + ["_check_binary"]:
-        assert getattr(du, name) is getattr(verify.bounds, name), name
+        assert getattr(du, name) is getattr(verify.convex.bounds, name), name
     namespace: dict = {}
-    exec("from verify.duality import *", namespace)
+    exec("from verify.convex.chamber_oracle import *", namespace)
     assert set(DUALITY_ALL) <= set(namespace) and set(DUALITY_ALL) <= set(dir(du))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         du.nope  # noqa: B018

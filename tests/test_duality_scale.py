@@ -8,10 +8,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from verify import bounds, duality, oracle_kernels
-from verify.arrangements import enumerate_chambers
-from verify.bounds import certified_dual_norm, exact_norm_sq
-from verify.duality import chamber_walls, oracle
+from verify.convex import bounds
+from verify.convex import chamber_oracle as duality
+from verify.convex import chamber_oracle_kernels as oracle_kernels
+from verify.convex.bounds import certified_dual_norm, exact_norm_sq
+from verify.convex.chamber_oracle import chamber_walls, oracle
+from verify.geometry.chambers import enumerate_chambers
 
 
 def _case(seed: int, N: int = 12, d: int = 4, scale: float = 0.35):

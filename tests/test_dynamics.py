@@ -1,4 +1,6 @@
-"""Tests of verify.dynamics (gradient descent) and verify.trajectory (what it records)."""
+"""Tests of verify.network.training (gradient descent) and verify.network.trajectory (what it
+records).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +9,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from verify.convex import solve_orthogonally_separable
-from verify.dynamics import initialise, loss_and_gradient, train, train_dataset
+from verify.convex.programs import solve_orthogonally_separable
 from verify.errors import InputError
-from verify.kkt import alignment, loss_weights
-from verify.network import Network, objective_upper_bound
-from verify.trajectory import Trajectory, log_losses, record_steps, snapshot
+from verify.network.kkt import alignment, loss_weights
+from verify.network.model import Network, objective_upper_bound
+from verify.network.training import initialise, loss_and_gradient, train, train_dataset
+from verify.network.trajectory import Trajectory, log_losses, record_steps, snapshot
 
 F1_X = np.array([[1.65, 0.47], [-0.47, 1.35]])
 F1_y = np.array([1, -1])
@@ -253,8 +255,8 @@ def test_trajectory_shapes_save_load(tmp_path, f1_p_star):
 
 
 def test_dataset_and_model_helpers(tmp_path):
-    from verify.data import paper_dataset
-    from verify.model_io import load_weights
+    from verify.io.datasets import paper_dataset
+    from verify.io.models import load_weights
 
     r = train_dataset(paper_dataset("F.1"), neurons=3, steps=20, seed=5)
     r.save_model(tmp_path / "m.npz")

@@ -1,4 +1,6 @@
-"""The pure-Python exact kernel (verify.exact), cross-checked with sympy and Fractions."""
+"""The pure-Python exact kernel (verify.geometry.rationals), cross-checked with sympy and
+Fractions.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verify import exact
+from verify.geometry import rationals as exact
 
 small_ints = st.integers(-3, 3)
 

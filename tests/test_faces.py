@@ -1,4 +1,4 @@
-"""Exact face enumeration of the arrangement (verify.faces)."""
+"""Exact face enumeration of the arrangement (verify.geometry.faces)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verify.errors import EnumerationLimitError, InputError
-from verify.exact import exact_sign_dot
-from verify.faces import as_integer_matrix, compose, enumerate_faces, sign_string
+from verify.geometry.faces import as_integer_matrix, compose, enumerate_faces, sign_string
+from verify.geometry.rationals import exact_sign_dot
 
 
 def _euler(fc) -> int:
@@ -33,7 +33,9 @@ def _random(shape, rank=None, seed=0):
 
 
 def _check_witnesses(X, fc):
-    """Independent exact check (verify.exact on the original floats) of every witness."""
+    """Independent exact check (verify.geometry.rationals on the original floats) of every
+    witness.
+    """
     X = np.asarray(X, dtype=float)
     for j in range(len(fc)):
         u = list(fc.witnesses[j])  # exact Python ints (may exceed 2**53)
@@ -101,7 +103,7 @@ def test_rank_two_counts_follow_distinct_lines():
 
 
 def test_chambers_match_arrangements_module():
-    arr = pytest.importorskip("verify.arrangements")
+    arr = pytest.importorskip("verify.geometry.chambers")
     for seed, shape, rank in [
         (0, (6, 2), None),
         (1, (8, 3), None),
@@ -120,7 +122,7 @@ def test_chambers_match_arrangements_module():
 
 def test_nearly_degenerate_data_against_the_exact_count():
     # rank 4 in exact arithmetic, numerically almost rank 3 (smallest singular value ~1e-16)
-    arr = pytest.importorskip("verify.arrangements")
+    arr = pytest.importorskip("verify.geometry.chambers")
     rng = np.random.default_rng(3)
     X = rng.standard_normal((8, 3)) @ rng.standard_normal((3, 4))
     X[1] = -2.0 * X[0]

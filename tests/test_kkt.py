@@ -8,10 +8,10 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from verify.data import paper_dataset
 from verify.errors import InputError
-from verify.kkt import alignment, covers_both_classes, kkt_dual, loss_weights
-from verify.network import Network, activation_patterns, objective_upper_bound
+from verify.io.datasets import paper_dataset
+from verify.network.kkt import alignment, covers_both_classes, kkt_dual, loss_weights
+from verify.network.model import Network, activation_patterns, objective_upper_bound
 
 RNG = np.random.default_rng(11)
 
@@ -216,7 +216,7 @@ def test_cover_needs_one_neuron_per_class():
 
 
 def test_kkt_gram_path_agrees_with_dense(monkeypatch):
-    import verify.kkt as kkt
+    import verify.network.kkt as kkt
 
     X, y, Xp, Xn = orth_separable(6, 5)
     net, *_ = optimal_network(Xp, Xn)
@@ -237,9 +237,9 @@ def test_kkt_gram_path_agrees_with_dense(monkeypatch):
 
 
 def test_theorem3_value_on_optimal_and_rotated_networks():
-    from verify.convex import solve_orthogonally_separable
-    from verify.data import paper_dataset
-    from verify.kkt import theorem3
+    from verify.convex.programs import solve_orthogonally_separable
+    from verify.io.datasets import paper_dataset
+    from verify.network.kkt import theorem3
 
     ds = paper_dataset("F.1")
     sol = solve_orthogonally_separable(ds.X, ds.y)

@@ -1,4 +1,4 @@
-"""networkx graphs of the arrangement (verify.lattice)."""
+"""networkx graphs of the arrangement (verify.geometry.lattice)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from verify.errors import InputError
-from verify.faces import enumerate_faces
-from verify.lattice import (
+from verify.geometry.faces import enumerate_faces
+from verify.geometry.lattice import (
     face_poset,
     flip_graph,
     graph_to_json,
@@ -87,7 +87,7 @@ def test_flip_graph_connected_degree_is_facets(N, d, seed):
 
 
 def test_flip_graph_from_chambers_result_matches():
-    arr = pytest.importorskip("verify.arrangements")
+    arr = pytest.importorskip("verify.geometry.chambers")
     X = _data(7, 3, 9)
     X[3] = -X[5]
     ch = arr.enumerate_chambers(X)

@@ -1,4 +1,6 @@
-"""Tests of verify.linalg: proven ranks (vs sympy on exact rationals) and exact signs."""
+"""Tests of verify.geometry.proven_linalg: proven ranks (vs sympy on exact rationals) and exact
+signs.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from verify import linalg
 from verify.errors import InputError
-from verify.linalg import (
+from verify.geometry import proven_linalg as linalg
+from verify.geometry.proven_linalg import (
     RankInfo,
     exact_rank,
     exact_signs,
@@ -51,7 +53,7 @@ def _check_minor(X: np.ndarray, info: RankInfo) -> None:
 )
 @pytest.mark.parametrize("use_flint", [True, False])
 def test_exact_rank_matches_sympy(X: np.ndarray, use_flint: bool, monkeypatch) -> None:
-    if not use_flint:  # the pure-Python fallbacks of verify.exact
+    if not use_flint:  # the pure-Python fallbacks of verify.geometry.rationals
         monkeypatch.setattr(linalg, "_flint", None)
     info = exact_rank(X)
     assert info.rank == (_sympy_rank(X) if X.size else 0)

@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 
 from verify.errors import InputError
-from verify.model_io import (
+from verify.io.models import (
     check_feature_count,
     check_weights,
     load_weights,
     save_model,
     weights_from_state_dict,
 )
-from verify.network import Network, load_network
-from verify.safetensors_io import read_safetensors, write_safetensors
+from verify.io.safetensors import read_safetensors, write_safetensors
+from verify.network.model import Network, load_network
 
 RNG = np.random.default_rng(7)
 
@@ -344,7 +344,7 @@ def test_state_dict_wrapped_and_module_prefix():
 
 
 def test_first_layer_bias_becomes_bias_feature():
-    from verify.data import check_dataset
+    from verify.io.datasets import check_dataset
 
     sd = _torch_like(3, 4, bias1=True)
     mw = weights_from_state_dict(sd)

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import verify.network as network
-from verify import exact
+import verify.network.model as network
 from verify.errors import InputError
-from verify.network import (
+from verify.geometry import rationals as exact
+from verify.network.model import (
     Network,
     activation_patterns,
     balance,

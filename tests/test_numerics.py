@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from verify import numerics as nm
-from verify.exact import exact_dot
+from verify.geometry import rounding as nm
+from verify.geometry.rationals import exact_dot
 
 
 def test_constants_and_rounding():

@@ -1,4 +1,4 @@
-"""Figures (verify.plots) and the numbers behind them (verify.plotdata).
+"""Figures (verify.plots.figures) and the numbers behind them (verify.plots.plot_data).
 
 Rendering: every kind, for the paper's F.1 and F.2 data, to PNG and SVG.  Geometry: each helper
 is checked against an independent route (brute force over a dense grid of unit vectors, a small
@@ -14,10 +14,11 @@ import cvxpy as cp
 import numpy as np
 import pytest
 
-from verify.certificate import solve_binary
-from verify.data import paper_dataset
+from verify.certificate.build import solve_binary
 from verify.errors import InputError
-from verify.plotdata import (
+from verify.io.datasets import paper_dataset
+from verify.plots.figures import KINDS, plot, save_figure
+from verify.plots.plot_data import (
     chamber_extreme_points,
     ellipse_boundary,
     load_trajectory,
@@ -27,7 +28,6 @@ from verify.plotdata import (
     relative_gap,
     support_value,
 )
-from verify.plots import KINDS, plot, save_figure
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -360,7 +360,7 @@ def test_relative_gap_masks_negative_margins():
 
 
 def test_with_the_real_trainer(tmp_path):
-    dyn = pytest.importorskip("verify.dynamics")
+    dyn = pytest.importorskip("verify.network.training")
     ds = paper_dataset("F.1")
     X, y = ds.X, ds.y.astype(float)
     sol = solve_binary(X, y)[0]

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from verify import arrangements
 from verify import progress as P
-from verify.arrangements import enumerate_chambers
-from verify.cli import main
-from verify.counting import count_chambers
+from verify.cli.main import main
+from verify.geometry import chambers as arrangements
+from verify.geometry.chamber_count import count_chambers
+from verify.geometry.chambers import enumerate_chambers
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 _DRAW = re.compile(r"\rchambers \[[#.]{30}\] +\d+% (\d+)/(\d+) ")

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from verify.cli import main
-from verify.exact import format_rational
+from verify.cli.main import main
+from verify.geometry.rationals import format_rational
+
+PLUGIN = "verify.certificate.pytest_plugin"
 
 pytest_plugins = ["pytester"]
 
@@ -42,7 +44,7 @@ def _tamper(path: Path) -> None:
 
 
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest("-p", "verify.pytest_plugin", "-p", "no:cacheprovider", *args)
+    return pytester.runpytest("-p", PLUGIN, "-p", "no:cacheprovider", *args)
 
 
 def test_valid_and_tampered(pytester: pytest.Pytester) -> None:
@@ -105,10 +107,10 @@ def test_absent_option_changes_nothing(pytester: pytest.Pytester) -> None:
 
         def test_plain():
             # the plugin imports nothing from verify without the option
-            assert "verify.regress" not in sys.modules
-            assert "verify.checker" not in sys.modules
+            assert "verify.certificate.regress" not in sys.modules
+            assert "verify.checker.rules" not in sys.modules
     """)
-    res = pytester.runpytest_subprocess("-p", "verify.pytest_plugin", "-p", "no:cacheprovider")
+    res = pytester.runpytest_subprocess("-p", PLUGIN, "-p", "no:cacheprovider")
     res.assert_outcomes(passed=1)
     res.stdout.fnmatch_lines(["collected 1 item"])
 
@@ -117,11 +119,11 @@ def test_explicit_plugin_beside_installed_entry_point(pytester: pytest.Pytester,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from importlib.metadata import entry_points
 
-    eps = [ep for ep in entry_points(group="pytest11") if ep.value == "verify.pytest_plugin"]
+    eps = [ep for ep in entry_points(group="pytest11") if ep.value == PLUGIN]
     if not eps:
         pytest.skip("the verify package is not installed with its pytest11 entry point")
     monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     _copy("f1-optimal.cert.json", pytester.path / "certs")
-    for extra in ([], ["-p", "verify.pytest_plugin"]):  # entry point alone, and both
+    for extra in ([], ["-p", "verify.certificate.pytest_plugin"]):  # entry point alone, and both
         res = pytester.runpytest_subprocess(*extra, "--verify-certificates", "certs")
         res.assert_outcomes(passed=1)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from verify.cli import main
+from verify.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

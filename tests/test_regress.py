@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from verify.cli import main
-from verify.exact import format_rational
-from verify.regress import compare_one, find_certificates, regress, render_table
+from verify.certificate.regress import compare_one, find_certificates, regress, render_table
+from verify.cli.main import main
+from verify.geometry.rationals import format_rational
 
 CERTS = Path(__file__).resolve().parent.parent / "certificates"
 COMMITTED = sorted(p.name for p in CERTS.glob("*.cert.json"))
@@ -238,7 +238,7 @@ def test_compare_catches_worse_model(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_compare_catches_lower_bound_loss(tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     # a solver change that returns a worse dual: simulated by lowering the rebuilt LB
-    import verify.certificate as vc
+    import verify.certificate.build as vc
 
     real = vc.build_certificate
 

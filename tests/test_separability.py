@@ -12,17 +12,17 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import verify.separability as sep
-from verify import gram_signs
+import verify.geometry.separability as sep
 from verify.errors import InputError
-from verify.exact import exact_dot, parse_rational
-from verify.separability import CROSS, SAME, orthogonal_separability
+from verify.geometry import gram_signs as gram_signs
+from verify.geometry.rationals import exact_dot, parse_rational
+from verify.geometry.separability import CROSS, SAME, orthogonal_separability
 
 # ----------------------------------------------------------------------------- reference
 
 
 def brute_force(X: np.ndarray, cls: np.ndarray) -> dict:
-    """All unordered pairs with verify.exact.exact_dot: the independent route."""
+    """All unordered pairs with verify.geometry.rationals.exact_dot: the independent route."""
     rows = [X[i].tolist() for i in range(len(X))]
     ss = [exact_dot(r, r) for r in rows]
     out = {"violations": 0, "pairs": [], "min_same": None, "max_cross": None}
@@ -339,7 +339,7 @@ def test_sign_flip_of_whole_class_and_scaling_invariance(data, seed):
 def test_near_orthogonal_non_dyadic_data_goes_exact_in_batches(monkeypatch):
     # 0.1 × integer combinations of orthogonal Hadamard rows: cross-class inner products are
     # tiny (rounding of 0.1) or exactly 0, far below what any float bound can certify.
-    from verify import numerics
+    from verify.geometry import rounding as numerics
 
     rng = np.random.default_rng(7)
     H = np.array([[1.0]])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cvxpy as cp
 import pytest
 
-import verify.solvers as solvers
+import verify.convex.solvers as solvers
 from verify.errors import SolverError
 from verify.status import CERTIFIABLE, FAILED, SOLVED, Status, from_cvxpy
 

@@ -1,4 +1,4 @@
-"""Exact spike-free test (verify.spikefree)."""
+"""Exact spike-free test (verify.geometry.spike_free)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verify.errors import InputError
-from verify.exact import exact_sign_dot, parse_rational
-from verify.spikefree import spike_free
+from verify.geometry.rationals import exact_sign_dot, parse_rational
+from verify.geometry.spike_free import spike_free
 
 F1 = [[1.65, 0.47], [-0.47, 1.35]]
 F2 = [[1.65, 0.47], [0.47, 1.35]]

@@ -1,7 +1,8 @@
 """Optional scale-out of the independent per-chunk work on ``dask.distributed``.
 
-The heavy loops of the toolkit (the NNLS calls of :func:`verify.duality.oracle`, the Gram
-blocks of :func:`verify.separability.orthogonal_separability`) are maps of a pure function
+The heavy loops of the toolkit (the NNLS calls of :func:`verify.convex.chamber_oracle.oracle`, the
+Gram
+blocks of :func:`verify.geometry.separability.orthogonal_separability`) are maps of a pure function
 over independent chunks.  :func:`map_chunks` runs such a map either in-process (``executor``
 ``None``: a plain list comprehension, exactly the serial path) or on an executor:
 
@@ -275,7 +276,9 @@ def executor_from_options(
 
 
 def _gram_blocks_chunk(blocks: list[tuple[int, int, int, int]], engine: Any) -> tuple:
-    """Gram blocks of :class:`verify.gram_signs.GramSignEngine` on a fresh copy of its state."""
+    """Gram blocks of :class:`verify.geometry.gram_signs.GramSignEngine` on a fresh copy of its
+    state.
+    """
     import copy
 
     import numpy as np

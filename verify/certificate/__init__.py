@@ -1,0 +1,2 @@
+"""Optimality certificates: building them, and regression (verify regress, pytest plugin).
+"""

@@ -1,0 +1,581 @@
+"""Structure-aware solves and JSON optimality certificates (format in ``docs/certificate.md``).
+
+:func:`solve_dataset` picks the route of every one-vs-all problem automatically (orthogonally
+separable → closed form; spike-free → Remark 1; otherwise exact chambers and column
+generation; beyond the enumeration limit → sampled chambers, ``restricted``).
+:func:`build_certificate` certifies a trained network: ``UB(θ)`` from its exact margins,
+``LB = y^T λ / max(1, s)`` from a dual-feasible ``λ`` of the convex solve with the evidence
+for ``s`` (the complete chamber list with witnesses, slack multipliers and count proof, or
+orthogonal separability and the closed-form identity), and a verdict.  The trusted
+:mod:`verify.checker.rules` replays it in exact arithmetic.
+
+Examples
+--------
+>>> from verify.io.datasets import check_dataset
+>>> ds = check_dataset(np.array([[1.65, 0.47], [-0.47, 1.35]]), np.array([1, -1]))
+>>> [(c.method, c.solution.status.value) for c in solve_dataset(ds)]
+[('closed-form', 'optimal')]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from verify import __version__
+from verify.convex.chamber_oracle import (
+    certified_dual_norm,
+    chamber_walls,
+    oracle,
+    project_lambda,
+    upper_bound,
+)
+from verify.convex.programs import (
+    ConvexSolution,
+    column_generation,
+    solve_orthogonally_separable,
+    solve_spike_free,
+)
+from verify.convex.solvers import choose_solver
+from verify.errors import EnumerationLimitError, InputError
+from verify.geometry.proven_linalg import exact_signs
+from verify.geometry.rationals import exact_sign_dot, format_rational, sqrt_bounds
+from verify.io.datasets import Dataset
+from verify.network.model import Network, exact_margins, objective_upper_bound
+from verify.progress import progress
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "DEFAULT_TOLERANCE",
+    "ClassSolve",
+    "solve_binary",
+    "solve_dataset",
+    "optimal_weights",
+    "data_digest",
+    "model_digest",
+    "build_certificate",
+    "dumps_certificate",
+    "short_witnesses",
+]
+
+#: Largest number of chambers enumerated before falling back to sampled (restricted) chambers.
+DEFAULT_LIMIT = 200_000
+#: Relative gap below which a network is called globally optimal.
+DEFAULT_TOLERANCE = Fraction(1, 10**6)
+_SAMPLES = 20_000
+
+
+@dataclass(frozen=True)
+class ClassSolve:
+    """The convex solve of one one-vs-all problem.
+
+    ``method``: ``closed-form``, ``spike-free``, ``column-generation`` or ``restricted``;
+    ``orthogonal``: the binary problem is orthogonally separable (decided exactly);
+    ``chambers``: the exact complete chamber list when it was enumerated (else ``None``).
+    """
+
+    index: int
+    label: Any
+    y: np.ndarray
+    solution: ConvexSolution
+    method: str
+    orthogonal: bool
+    chambers: Any = None
+
+    def to_dict(self, X: np.ndarray) -> dict[str, Any]:
+        """JSON-ready summary (``verify solve --json``); patterns as ``0``/``1`` strings."""
+        sol = self.solution
+        neurons = []
+        for nr in sol.neurons:
+            w = nr.w1
+            bits = "".join("1" if v >= 0 else "0" for v in _exact_signs(X, w))
+            neurons.append({"sign": nr.sign, "direction": list(nr.direction),
+                            "norm": nr.norm, "pattern": bits})
+        return {
+            "label": _json(self.label),
+            "status": sol.status.value,
+            "method": self.method,
+            "optimal_value": float(sol.value),
+            "lower_bound": _frac(sol.lower_bound),
+            "upper_bound": _frac(sol.upper_bound),
+            "neurons": neurons,
+            "message": sol.message,
+        }
+
+
+def _exact_signs(X: np.ndarray, w: np.ndarray) -> list[int]:
+    wl = [float(v) for v in w]
+    return [exact_sign_dot([float(v) for v in row], wl) for row in X]
+
+
+def _json(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _frac(q: Fraction | None) -> dict[str, Any] | None:
+    return None if q is None else {"exact": format_rational(q), "float": float(q)}
+
+
+def _round(q: Fraction, up: bool, bits: int = 64) -> Fraction:
+    """``q`` rounded outward to ``bits`` significant bits (a shorter exact rational)."""
+    if q == 0:
+        return q
+    e = math.floor(math.log2(abs(q))) - bits
+    scale = Fraction(2) ** e
+    t = q / scale
+    n = math.ceil(t) if up else math.floor(t)
+    return n * scale
+
+
+# ----------------------------------------------------------------------------- solve
+
+
+def solve_binary(
+    X: np.ndarray, y: np.ndarray, *, solver: str | None = None, limit: int = DEFAULT_LIMIT,
+    spike: bool = True, executor: Any = None,
+) -> tuple[ConvexSolution, str, bool, Any]:
+    """Solve one binary problem by the fastest proven route: ``(solution, method,
+    orthogonal, chambers)``.
+
+    Orthogonally separable (decided exactly) → closed form; else, when ``N <= max(d, 12)`` and
+    ``spike``, Remark 1 if :mod:`verify.geometry.spike_free` proves ``X`` spike-free; else the
+    exact chambers
+    (at most ``limit``) and column generation; beyond the limit, sampled chambers
+    (``restricted``, no lower bound).  ``executor`` (a dask ``Client``) runs the oracle's
+    per-chamber work there; results are identical.
+    """
+    from verify.geometry.chambers import enumerate_chambers
+    from verify.geometry.separability import orthogonal_separability
+
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    orth = bool(orthogonal_separability(X, (y > 0).astype(int), stop_at_first=True).separable)
+    if orth:
+        return solve_orthogonally_separable(X, y, solver=solver), "closed-form", True, None
+    if spike and X.shape[0] <= max(X.shape[1], 12):
+        # N <= d: the range condition of the spike-free test is automatic for full row rank;
+        # small N: the exact test is cheap; otherwise it is expensive and rarely positive
+        try:
+            sol = solve_spike_free(X, y, solver=solver)
+        except InputError:
+            sol = None
+        if sol is not None and sol.lower_bound is not None:
+            return sol, "spike-free", False, None
+    try:
+        ch = enumerate_chambers(X, limit=limit)
+    except EnumerationLimitError:
+        ch = enumerate_chambers(X, mode="sampled", samples=_SAMPLES)
+        sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor)
+        return sol, "restricted", False, None
+    sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor)
+    return sol, "column-generation", False, (ch if ch.complete else None)
+
+
+def solve_dataset(
+    ds: Dataset, *, solver: str | None = None, limit: int = DEFAULT_LIMIT, spike: bool = True,
+    executor: Any = None,
+) -> list[ClassSolve]:
+    """Solve every one-vs-all problem ``y = Y[:, k]`` (one problem for binary data).
+
+    Raises
+    ------
+    InputError
+        If the data are infeasible (:meth:`Dataset.require_feasible`).
+    """
+    ds.require_feasible()
+    out = []
+    for k in range(ds.Y.shape[1]):
+        y = ds.Y[:, k].astype(np.float64)
+        label = ds.positive_label if ds.is_binary else ds.classes[k]
+        sol, method, orth, ch = solve_binary(ds.X, y, solver=solver, limit=limit, spike=spike,
+                                             executor=executor)
+        out.append(ClassSolve(k, _json(label), y, sol, method, orth, ch))
+    return out
+
+
+def optimal_weights(solves: list[ClassSolve], d: int) -> tuple[np.ndarray, np.ndarray]:
+    """The optimal network(s): ``(W1 (d, m), w2 (m,))`` for one problem, else ``(K, d, m)`` and
+    ``(K, m)`` padded with zero neurons to a common ``m``."""
+    nets = []
+    for cs in solves:
+        ns = cs.solution.neurons
+        W1 = np.column_stack([n.w1 for n in ns]) if ns else np.zeros((d, 1))
+        w2 = np.array([n.w2 for n in ns]) if ns else np.zeros(1)
+        nets.append((W1, w2))
+    if len(nets) == 1:
+        return nets[0]
+    m = max(w.shape[0] for _, w in nets)
+    W = np.zeros((len(nets), d, m))
+    v = np.zeros((len(nets), m))
+    for k, (A, b) in enumerate(nets):
+        W[k, :, : b.shape[0]] = A
+        v[k, : b.shape[0]] = b
+    return W, v
+
+
+# ----------------------------------------------------------------------------- hashes
+
+
+def data_digest(X: np.ndarray, Y: np.ndarray) -> str:
+    """Canonical SHA-256 of the data (``docs/certificate.md``; numpy route)."""
+    h = hashlib.sha256(b"verify-data-v1\n")
+    h.update(np.array([X.shape[0], X.shape[1], Y.shape[1]], dtype="<u8").tobytes())
+    h.update(np.ascontiguousarray(X, dtype="<f8").tobytes())
+    h.update(np.ascontiguousarray(Y, dtype="<i8").tobytes())
+    return h.hexdigest()
+
+
+def model_digest(W1: np.ndarray, w2: np.ndarray) -> str:
+    """Canonical SHA-256 of the model weights (``docs/certificate.md``; numpy route)."""
+    h = hashlib.sha256(b"verify-model-v1\n")
+    for a in (W1, w2):
+        h.update(np.array([a.ndim, *a.shape], dtype="<u8").tobytes())
+        h.update(np.ascontiguousarray(a, dtype="<f8").tobytes())
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------- certificate
+
+
+def _float_str(v: float) -> str:
+    """``format_rational(Fraction(v))`` of a finite float, without the ``Fraction``."""
+    n, d = float(v).as_integer_ratio()  # exact, lowest terms
+    return str(n) if d == 1 else f"{n}/{d}"
+
+
+def _strs(a: Any) -> list[Any]:
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 1:
+        return [_float_str(v) for v in a.tolist()]
+    return [_strs(r) for r in a]
+
+
+#: Scales tried by :func:`short_witnesses`: integer points with coordinates up to ``2**k``.
+_WITNESS_BITS = (3, 6, 10, 14, 20, 27, 35, 44, 52)
+_WITNESS_CHUNK = 1 << 15
+
+
+def short_witnesses(X: np.ndarray, patterns: np.ndarray, witnesses: np.ndarray, *,
+                    bits: tuple[int, ...] = _WITNESS_BITS) -> np.ndarray:
+    """Short exact points of the same open chambers: integer vectors where possible.
+
+    For every chamber ``j`` (boolean pattern row ``patterns[j]``, float witness
+    ``witnesses[j]``) the candidates ``round(u * 2**k / max|u|)`` (divided by the gcd of their
+    entries) are tried for ``k`` in ``bits``; the first whose *exact* sign pattern
+    (:func:`verify.geometry.proven_linalg.exact_signs`: a rigorous float filter, integers for the
+    rest) equals
+    the chamber's, with ``x_n . u != 0`` on every nonzero row, replaces the witness.  A chamber
+    with no such candidate keeps its original witness.  Returns float64 ``(p, d)``.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0], [1.0, 1e-3]])
+    >>> W = np.array([[0.3, -0.0001], [-0.7, -0.2], [1e-4, -1.0]])
+    >>> P = exact_signs(X, W) >= 0
+    >>> short_witnesses(X, P, W).tolist()   # the thin third chamber needs k = 14
+    [[1.0, 0.0], [-4.0, -1.0], [1.0, -8192.0]]
+    """
+    X = np.asarray(X, dtype=np.float64)
+    P = np.asarray(patterns, dtype=bool)
+    W = np.asarray(witnesses, dtype=np.float64)
+    if W.ndim != 2 or P.shape != (W.shape[0], X.shape[0]) or W.shape[1] != X.shape[1]:
+        raise InputError(f"short_witnesses: patterns {P.shape} and witnesses {W.shape} do not "
+                         f"fit X {X.shape}")
+    out = W.copy()
+    nz = np.any(X != 0, axis=1)
+    if not nz.any():
+        return out
+    Xn = X[nz]
+    for s in range(0, W.shape[0], _WITNESS_CHUNK):
+        rows = np.arange(s, min(s + _WITNESS_CHUNK, W.shape[0]))
+        top = np.max(np.abs(W[rows]), axis=1)
+        rows = rows[(top > 0) & np.isfinite(top)]
+        for k in bits:
+            if not rows.size:
+                break
+            with np.errstate(over="ignore", invalid="ignore"):
+                C = np.rint(W[rows] / np.max(np.abs(W[rows]), axis=1)[:, None] * 2.0**k)
+            fin = np.all(np.isfinite(C), axis=1) & np.any(C != 0, axis=1)
+            rows, C = rows[fin], C[fin]
+            if not rows.size:
+                break
+            Ci = C.astype(np.int64)  # |C| <= 2**52: exact
+            g = np.gcd.reduce(Ci, axis=1)
+            C = (Ci // g[:, None]).astype(np.float64)
+            S = exact_signs(Xn, C)
+            ok = np.all((S != 0) & ((S > 0) == P[rows][:, nz]), axis=1)
+            out[rows[ok]] = C[ok]
+            rows = rows[~ok]
+    return out
+
+
+def _chamber_evidence(X: np.ndarray, lam: np.ndarray, ch: Any,
+                      executor: Any = None) -> tuple[dict[str, Any], Fraction]:
+    P = ch.pattern_matrix()
+    # The list is complete here, so each cone is cut out by its walls alone: the slack
+    # multipliers live on the wall rows (same minimum, far smaller NNLS problems).
+    res = oracle(X, lam, P, keep_slack=True, executor=executor, walls=chamber_walls(X, P))
+    zp: list[Any] = [None] * P.shape[0]
+    zm: list[Any] = [None] * P.shape[0]
+    mults = []
+    for (j, sg), z in sorted(res.slack.items()):
+        if not z.indices:
+            continue
+        (zp if sg > 0 else zm)[j] = z
+        mults.append({"chamber": int(j), "sign": int(sg), "indices": [int(i) for i in z.indices],
+                      "values": [_float_str(v) for v in z.values]})
+    s, _ = certified_dual_norm(X, lam, P, zp, zm)
+    ev = {
+        "pattern_encoding": "hex of packbits(pattern, bitorder='little'); bit n = 1 iff x_n.u >= 0",
+        "patterns": [bytes(row).hex() for row in ch.patterns],
+        "witnesses": _strs(short_witnesses(X, P, ch.witnesses)),  # integers print as such
+        "multipliers": mults,
+        "count_proof": ch.count_proof,
+        "enumeration_method": ch.method,
+    }
+    return ev, s
+
+
+def _closed_form_s(X: np.ndarray, y: np.ndarray, lam: np.ndarray) -> Fraction:
+    from verify.convex.chamber_oracle import exact_norm_sq
+
+    sq = max(exact_norm_sq(X, np.where(y == sg, sg * lam, 0.0)) for sg in (1, -1))
+    return sqrt_bounds(sq)[1]
+
+
+def _objective_lower(X: np.ndarray, y: np.ndarray, W1: np.ndarray, w2: np.ndarray) -> Fraction:
+    F = exact_margins(X, y.astype(np.int64), W1, w2)
+    gamma = min(F)
+    num = Fraction(0)
+    for i in range(W1.shape[1]):
+        if w2[i] != 0:
+            sq = sum((Fraction(float(v)) ** 2 for v in W1[:, i]), Fraction(0))
+            num += sqrt_bounds(sq)[0] * abs(Fraction(float(w2[i])))
+    return num / gamma
+
+
+def _class_entry(
+    X: np.ndarray, cs: ClassSolve, sub: Network, *, limit: int, tol: Fraction,
+    executor: Any = None,
+) -> dict[str, Any]:
+    from verify.geometry.chambers import enumerate_chambers
+
+    y = cs.y
+    sol = cs.solution
+    ub, _ = objective_upper_bound(sub, X, y.astype(np.int64))
+    obj_lo = _objective_lower(X, y, sub.W1, sub.w2)
+    lam = project_lambda(y, sol.lam)
+    entry: dict[str, Any] = {
+        "index": cs.index,
+        "label": cs.label,
+        "solve": {"method": cs.method, "status": sol.status.value, "value": float(sol.value)},
+        "lambda": _strs(lam),
+    }
+    lb: Fraction | None = None
+    if cs.orthogonal:
+        s = _closed_form_s(X, y, lam)
+        entry["method"] = "closed-form"
+        entry["evidence"] = {"orthogonal_separability": "binary; re-checked exactly by the checker"}
+    else:
+        ch = cs.chambers
+        if ch is None and cs.method != "restricted":
+            try:
+                ch = enumerate_chambers(X, limit=limit)
+            except EnumerationLimitError:
+                ch = None
+        if ch is not None and ch.complete:
+            ev, s = _chamber_evidence(X, lam, ch, executor)
+            entry["method"] = "chambers"
+            entry["evidence"] = ev
+        else:
+            s = None
+            entry["method"] = "restricted"
+            entry["evidence"] = {"reason": "the chamber list could not be enumerated completely"}
+    if s is not None:
+        s = _round(s, up=True)
+        entry["s"] = format_rational(s)
+        yl = sum((Fraction(float(a)) * Fraction(float(b)) for a, b in zip(y, lam)), Fraction(0))
+        lb = _round(yl / max(Fraction(1), s), up=False)
+    ub_c = _round(ub, up=True)
+    entry["upper_bound"] = _frac(ub_c)
+    entry["lower_bound"] = _frac(lb)
+    gap = None if lb is None else _round((ub_c - lb) / ub_c, up=True)
+    entry["relative_gap"] = _frac(gap)
+    ub_opt = None
+    if sol.neurons:
+        W1o = np.column_stack([n.w1 for n in sol.neurons])
+        w2o = np.array([n.w2 for n in sol.neurons])
+        try:
+            ub_opt = upper_bound(X, y, W1o, w2o)
+        except InputError:
+            ub_opt = None
+    if gap is not None and gap <= tol:
+        verdict = "globally-optimal-within"
+        detail = f"globally-optimal-within {float(gap):.3g} (relative gap)"
+    elif ub_opt is not None and ub_opt < obj_lo:
+        verdict = "suboptimal"
+        detail = (f"suboptimal: objective >= {float(obj_lo):.9g} > {float(ub_opt):.9g} >= P*"
+                  " (the convex optimum's network)")
+        entry["optimal_network"] = {"W1": _strs(W1o), "w2": _strs(w2o),
+                                    "upper_bound": _frac(_round(ub_opt, up=True))}
+    elif lb is None:
+        verdict, detail = "restricted", "restricted: no complete evidence for a lower bound"
+    else:
+        verdict = "inconclusive"
+        detail = f"inconclusive: relative gap {float(gap):.3g} above the tolerance"
+    entry["verdict"] = verdict
+    entry["verdict_detail"] = detail
+    return entry
+
+
+def _rel(path: str | os.PathLike[str], cert_path: str | os.PathLike[str]) -> str:
+    base = Path(cert_path).resolve().parent
+    return Path(os.path.relpath(Path(path).resolve(), base)).as_posix()
+
+
+def build_certificate(
+    ds: Dataset,
+    net: Network,
+    *,
+    data_path: str | os.PathLike[str],
+    model_path: str | os.PathLike[str],
+    cert_path: str | os.PathLike[str],
+    solver: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    tolerance: Fraction = DEFAULT_TOLERANCE,
+    solves: list[ClassSolve] | None = None,
+    executor: Any = None,
+) -> dict[str, Any]:
+    """The certificate (a JSON-ready dict) of the trained network ``net`` on ``ds``.
+
+    ``executor`` (a dask ``Client``, :func:`verify.distributed.executor_from_options`) runs the
+    per-chamber oracle and slack multipliers there; the certificate is identical.
+
+    Raises
+    ------
+    InputError
+        Infeasible data, a model that does not fit the data, or a model whose margin is not
+        positive on some class.
+    """
+    from verify.network.model import iter_classes
+
+    ds.require_feasible()
+    K = ds.Y.shape[1]
+    if net.n_classes != K or (K == 1 and not net.is_binary):
+        raise InputError(f"the model has {net.n_classes} output(s), the data need {K}")
+    if net.n_features != ds.n_features:
+        raise InputError(f"the model expects {net.n_features} features, the data have "
+                         f"{ds.n_features}")
+    if solves is None:
+        solves = solve_dataset(ds, solver=solver, limit=limit, executor=executor)
+    subs = {k: sub for k, sub, _ in iter_classes(net, ds.Y if K > 1 else ds.Y[:, 0])}
+    entries = []
+    steps = [1 + (len(cs.chambers) if cs.chambers is not None else 0) for cs in solves]
+    with progress("certifying", total=sum(steps)) as bar:  # in chambers: the work per class
+        for cs, n in zip(solves, steps):
+            entries.append(_class_entry(ds.X, cs, subs[cs.index], limit=limit, tol=tolerance,
+                                        executor=executor))
+            bar.advance(n)
+    lbs = [e["lower_bound"] for e in entries]
+    total_lb = None if any(v is None for v in lbs) else sum(
+        (Fraction(v["exact"]) for v in lbs), Fraction(0))
+    total_ub = sum((Fraction(e["upper_bound"]["exact"]) for e in entries), Fraction(0))
+    return {
+        "format": "verify-certificate",
+        "version": 1,
+        "tool": {"name": "verify", "version": __version__},
+        "data": {
+            "path": _rel(data_path, cert_path),
+            "sha256": data_digest(ds.X, ds.Y),
+            "n_samples": ds.n_samples,
+            "n_features": ds.n_features,
+            "bias": bool(ds.bias),
+            "classes": [_json(c) for c in ds.classes],
+        },
+        "model": {
+            "path": _rel(model_path, cert_path),
+            "sha256": model_digest(net.W1, net.w2),
+            "shape_W1": list(net.W1.shape),
+            "shape_w2": list(net.w2.shape),
+        },
+        "solver": choose_solver(solver).to_dict(),
+        "tolerance": format_rational(tolerance),
+        "classes": entries,
+        "total": {"lower_bound": _frac(total_lb), "upper_bound": _frac(total_ub)},
+    }
+
+
+_ONE_LINE = ("multipliers", "patterns", "witnesses")  # chamber evidence: one entry a line
+
+
+def dumps_certificate(cert: dict[str, Any]) -> str:
+    """Deterministic text: sorted keys, two-space indent, ``\\n`` line ends, final newline;
+    the per-chamber evidence lists (``patterns``, ``witnesses``, ``multipliers``) hold one
+    compact entry per line (same JSON value, a third of the bytes).
+
+    Examples
+    --------
+    >>> c = {"classes": [{"evidence": {"patterns": ["01", "02"], "witnesses": [["1", "-2"]],
+    ...                                "multipliers": []}}]}
+    >>> print(dumps_certificate(c), end="")
+    {
+      "classes": [
+        {
+          "evidence": {
+            "multipliers": [],
+            "patterns": [
+              "01",
+              "02"
+            ],
+            "witnesses": [
+              ["1", "-2"]
+            ]
+          }
+        }
+      ]
+    }
+    >>> json.loads(dumps_certificate(c)) == c
+    True
+    """
+    lists: dict[str, list[Any]] = {}
+    shallow = dict(cert)
+    classes = cert.get("classes")
+    if isinstance(classes, list):
+        shallow["classes"] = []
+        for k, ent in enumerate(classes):
+            ev = ent.get("evidence") if isinstance(ent, dict) else None
+            if isinstance(ev, dict):
+                ev = dict(ev)
+                for name in _ONE_LINE:
+                    if isinstance(ev.get(name), list) and ev[name]:
+                        key = f"@verify-one-line-list-{k}-{name}@"
+                        lists[key] = ev[name]
+                        ev[name] = key
+                ent = {**ent, "evidence": ev}
+            shallow["classes"].append(ent)
+    text = json.dumps(shallow, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    if not lists:
+        return text
+    if text.count('"@verify-one-line-list-') != len(lists):  # a label that looks like a key
+        return json.dumps(cert, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+    parts = []
+    pos = 0
+    for key, items in lists.items():
+        at = text.index(f'"{key}"', pos)
+        line = text.rfind("\n", 0, at) + 1
+        indent = " " * (len(text[line:at]) - len(text[line:at].lstrip(" ")))
+        body = f",\n{indent}  ".join(map(encode, items))
+        parts.append(text[pos:at])
+        parts.append(f"[\n{indent}  {body}\n{indent}]")
+        pos = at + len(key) + 2
+    parts.append(text[pos:])
+    return "".join(parts)

@@ -1,0 +1,546 @@
+"""Exact chambers of the central arrangement of the data rows: the activation patterns.
+
+A chamber is an open region of ``R^d`` minus the hyperplanes ``{u : x_n . u = 0}``; its
+pattern is ``D = diag(1[X u >= 0])`` for any ``u`` inside it (zero rows always give 1).
+Enumeration works on ``Y = X[:, J]`` (``J``: columns of a proven nonsingular minor, so the
+pattern sets agree) and reports witnesses in ``R^d`` that are zero outside ``J``, so that
+``X u = Y u[J]`` holds exactly.  Every witness is checked exactly (no sign of a nonzero row
+may vanish) and the list is declared complete only when the number of distinct patterns
+equals the independent exact count of :func:`verify.geometry.chamber_count.count_chambers`.
+
+Methods: rank 0/1 directly; rank 2 by sorting the lines by angle, with an exact certificate
+of the angular order (then the patterns follow combinatorially); rank 3 by the extreme-ray
+construction (the great-circle arrangement on the sphere, faces walked through a half-edge
+structure, each witness the sum of the chamber's unit rays, all witnesses checked with
+:func:`verify.geometry.proven_linalg.exact_signs`; if a float ordering fails, the walk is redone
+with exact
+integer comparisons); any rank incrementally: the chambers cut by a new hyperplane ``H`` are
+the chambers of the restriction to ``H`` (exact integer normals), enumerated recursively with
+the rank-2/3 paths (:mod:`verify.geometry.chambers_recursive`); the new witnesses are checked
+exactly,
+with an exact rational fallback.  Last resort for small lists (count <= 5000) that are still
+short: the chambers of the exact face enumeration :func:`verify.geometry.faces.enumerate_faces`,
+each
+given a float witness (rounded centre, else a short lattice vector, else a local search),
+checked exactly (``+faces`` in ``method``).  Some chambers have no float64 point at all;
+``complete`` is then False.
+
+On a terminal (and without ``--quiet``, :func:`verify.progress.set_enabled`), an
+enumeration lasting more than ``_BAR_DELAY`` seconds draws a ``chambers`` progress bar on
+stderr whose total is the proven count: it advances once per batch of exactly checked
+witnesses (a chunk of sign checks, a hyperplane of the incremental method), never per
+chamber, and ends at the number of distinct chambers found.
+
+Examples
+--------
+>>> import numpy as np
+>>> ch = enumerate_chambers(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
+>>> len(ch), ch.complete, ch.method
+(6, True, 'sort-angles')
+>>> ch.pattern_matrix().astype(int).tolist()[0]
+[0, 0, 0]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+import scipy.sparse.csgraph
+
+from verify.errors import EnumerationLimitError, InputError
+from verify.geometry.chamber_count import (
+    Hyperplanes,
+    _cross,
+    _primitive,
+    count_chambers,
+    cover_bound,
+    exact_cyclic_order,
+    rank3_lines,
+    reduce_hyperplanes,
+    sort_angles,
+)
+from verify.geometry.chambers_recursive import face_witnesses, incremental_witnesses
+from verify.geometry.proven_linalg import (
+    as_float_matrix,
+    exact_rank,
+    exact_signs,
+    float_points_with_signs,
+    group_order,
+    unit_rows,
+)
+from verify.progress import Progress, progress
+
+__all__ = ["Chambers", "enumerate_chambers", "count_chambers"]
+
+_METHODS = ("auto", "incremental", "sort-angles", "extreme-rays")
+_FALLBACK_MAX = 200_000  # largest count for which a failed fast path retries incrementally
+_FACES_MAX = 5_000  # largest count for which an incomplete list falls back to verify.geometry.faces
+_FACES_LIMIT = 200_000  # at most this many faces are enumerated then
+_BAR_DELAY = 0.5  # seconds of enumeration before a progress bar is drawn
+
+
+@dataclass(frozen=True, eq=False)
+class Chambers:
+    """Chambers (activation patterns) of the arrangement of the rows of ``X``.
+
+    Attributes
+    ----------
+    ``n_samples, n_features, rank``: ``N``, ``d``, proven ``rank X``; ``columns``: the ``r``
+    columns ``J`` used.  ``patterns``: uint8 ``(p, ceil(N/8))``, ``np.packbits(P, axis=1,
+    bitorder="little")``, bit ``n`` of row ``j`` is 1 iff ``x_n . u_j >= 0``, rows in
+    lexicographic (canonical) order.  ``witnesses``: float64 ``(p, d)``, zero outside ``J``,
+    ``sign(X u_j)`` exactly nonzero on every nonzero row.  ``complete``: the number found
+    equals the independent exact ``count`` (None in sampled mode), with JSON-ready
+    ``count_proof``.  ``method``: ``rank-0``, ``rank-1``, ``sort-angles``, ``extreme-rays``,
+    ``incremental`` or ``sampled`` (``+incremental``, ``+faces`` when a fallback was needed).
+    """
+
+    n_samples: int
+    n_features: int
+    rank: int
+    columns: tuple[int, ...]
+    patterns: np.ndarray = field(repr=False)
+    witnesses: np.ndarray = field(repr=False)
+    complete: bool
+    count: int | None
+    count_proof: dict = field(repr=False)
+    method: str
+
+    def __len__(self) -> int:
+        return int(self.patterns.shape[0])
+
+    def pattern(self, j: int) -> np.ndarray:
+        """Boolean pattern ``1[X u_j >= 0]`` of chamber ``j`` (shape ``(N,)``)."""
+        return np.unpackbits(self.patterns[j], count=self.n_samples, bitorder="little").astype(bool)
+
+    def pattern_matrix(self) -> np.ndarray:
+        """All patterns as a boolean array of shape ``(p, N)``."""
+        return np.unpackbits(self.patterns, axis=1, count=self.n_samples, bitorder="little").astype(
+            bool
+        )
+
+    def to_dict(self, *, include_patterns: bool = False) -> dict[str, Any]:
+        """JSON-ready summary; with ``include_patterns`` also the patterns (hex of the packed
+        bytes) and the witnesses (lists of floats).
+
+        Examples
+        --------
+        >>> ch = enumerate_chambers(np.array([[1.0], [-2.0]]))
+        >>> d = ch.to_dict(include_patterns=True)
+        >>> d["n_chambers"], d["patterns"], d["witnesses"]
+        (2, ['01', '02'], [[1.0], [-1.0]])
+        """
+        out: dict[str, Any] = {
+            "n_samples": self.n_samples,
+            "n_features": self.n_features,
+            "rank": self.rank,
+            "columns": list(self.columns),
+            "n_chambers": len(self),
+            "complete": self.complete,
+            "count": self.count,
+            "count_proof": self.count_proof,
+            "method": self.method,
+        }
+        if include_patterns:
+            out["pattern_encoding"] = "hex of np.packbits(pattern, bitorder='little')"
+            out["patterns"] = [bytes(row).hex() for row in self.patterns]
+            out["witnesses"] = [[float(v) for v in row] for row in self.witnesses]
+        return out
+
+
+# ----------------------------------------------------------------------------- assembly
+
+
+class _Found:
+    """Moves a progress bar to the number of chambers found so far: called once per batch,
+    never per chamber; never backwards and never past the proven total (re-checks of
+    stacked witnesses count again from zero), until :meth:`finish` sets the final number."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+
+    def __call__(self, n: int) -> None:
+        total = self.bar.total
+        n = min(n, total) if total else n
+        if n > self.bar.count:
+            self.bar.advance(n - self.bar.count)
+
+    def finish(self, n: int) -> None:
+        self.bar.advance(n - self.bar.count)
+
+
+def _unique_rows(packed: np.ndarray) -> np.ndarray:
+    """Indices of the distinct rows of a uint8 matrix, in lexicographic order of the rows
+    (first occurrence of each)."""
+    p, B = packed.shape
+    A = np.zeros((p, B + (-B) % 8), dtype=np.uint8)
+    A[:, :B] = packed
+    keys = A.view(">u8").astype(np.uint64)  # big-endian words compare like the bytes
+    if keys.shape[1] == 0:  # no samples: all patterns are the empty pattern
+        return np.arange(min(p, 1))
+    order = np.lexsort(keys.T[::-1])
+    ks = keys[order]
+    first = np.r_[True, np.any(ks[1:] != ks[:-1], axis=1)] if p else np.zeros(0, bool)
+    return order[first]
+
+
+def _assemble(
+    X: np.ndarray, hp: Hyperplanes, W: np.ndarray, found: Callable[[int], None] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact patterns of the candidate witnesses ``W`` (in ``R^r``): keep those strictly
+    inside a chamber, dedupe, sort; return ``(packed patterns, witnesses in R^d)``.
+    ``found`` is told the number of checked witnesses after each chunk."""
+    N, d = X.shape
+    r = hp.rank
+    nz = hp.index >= 0
+    all_nz = bool(nz.all())
+    B = (N + 7) // 8
+    if r == 0:
+        packed = np.packbits(np.ones((W.shape[0], N), dtype=bool), axis=1, bitorder="little")
+    else:
+        parts, keep = [], []
+        step = max(1, (1 << 20) // max(N, 1))
+        done = 0
+        for s in range(0, W.shape[0], step):
+            S = exact_signs(hp.Y, W[s : s + step])
+            ok = np.all((S if all_nz else S[:, nz]) != 0, axis=1)
+            parts.append(np.packbits(S[ok] >= 0, axis=1, bitorder="little"))
+            keep.append(np.flatnonzero(ok) + s)
+            if found is not None:
+                done += int(np.count_nonzero(ok))
+                found(done)
+        packed = np.vstack(parts).reshape(-1, B)
+        W = W[np.concatenate(keep)]
+    first = _unique_rows(packed)
+    U = np.zeros((len(first), d))
+    U[:, list(hp.columns)] = W[first]
+    return packed[first].reshape(len(first), B), U
+
+
+# ----------------------------------------------------------------------------- rank 2
+
+
+# ----------------------------------------------------------------------------- rank 3
+
+
+def _perp_basis(V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors ``e1 ⊥ v`` and ``e2 = v x e1`` for each unit row ``v``."""
+    k = np.argmin(np.abs(V), axis=1)
+    A = np.zeros_like(V)
+    A[np.arange(len(V)), k] = 1.0
+    e1 = np.cross(V, A)
+    e1 /= np.linalg.norm(e1, axis=1)[:, None]
+    return e1, np.cross(V, e1)
+
+
+def _extreme_rays(
+    H: np.ndarray, members: np.ndarray, sizes: np.ndarray, exact: Hyperplanes | None = None
+) -> np.ndarray:
+    """Witnesses of the chambers of a rank-3 arrangement (faces of the great circles).
+
+    ``members`` lists the planes through each intersection line, line after line
+    (``sizes[l]`` planes for line ``l``).  Vertices are the unit rays ``+-v_l``; the circles
+    are cut at their vertices (sorted by angle), the half-edges around each vertex sorted by
+    tangent angle, the faces traced as cycles of the next-half-edge permutation, and each
+    face's witness is the sum of its unit rays.  With ``exact`` (the hyperplanes with their
+    integer normals) both angular sorts use exact integer comparisons instead of floats, and
+    a second witness per face (the rational sum of the L1-normalised integer rays, rounded)
+    is added for thin chambers.
+    """
+    Hn = unit_rows(H)
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    a, b = Hn[members[starts]], Hn[members[starts + 1]]
+    v = np.stack(
+        [
+            a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1],
+            a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2],
+            a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0],
+        ],
+        axis=1,
+    )
+    v = unit_rows(v)
+    n_lines = len(sizes)
+    V = np.empty((2 * n_lines, 3))
+    V[0::2], V[1::2] = v, -v
+    inc_line = np.repeat(np.arange(n_lines), sizes)
+    inc_plane = members
+    # entries: (plane, vertex) for both vertices of each incident line
+    ent_plane = np.concatenate([inc_plane, inc_plane])
+    ent_vert = np.concatenate([2 * inc_line, 2 * inc_line + 1])
+    e1, e2 = _perp_basis(Hn)
+    P = V[ent_vert]
+    theta = np.arctan2(
+        np.einsum("ij,ij->i", P, e2[ent_plane]), np.einsum("ij,ij->i", P, e1[ent_plane])
+    )
+    if exact is None:
+        order = np.lexsort((theta, ent_plane))
+    else:
+        Vi = []
+        for k in range(n_lines):
+            f, g = exact.ints[members[starts[k]]], exact.ints[members[starts[k] + 1]]
+            c = _primitive(_cross(f, g))
+            Vi += [c, (-c[0], -c[1], -c[2])]
+        order = group_order(
+            ent_plane,
+            lambda idx: exact_cyclic_order(
+                exact.ints[ent_plane[idx[0]]], [Vi[v] for v in ent_vert[idx]]
+            ),
+        )
+    ent_plane, ent_vert = ent_plane[order], ent_vert[order]
+    n_ent = len(order)
+    start = np.r_[True, ent_plane[1:] != ent_plane[:-1]]
+    gstart = np.maximum.accumulate(np.where(start, np.arange(n_ent), 0))
+    is_last = np.r_[ent_plane[1:] != ent_plane[:-1], True]
+    nxt = np.where(is_last, gstart, np.arange(n_ent) + 1)
+    # half-edges: 2k forward (entry k -> nxt[k]), 2k+1 backward (nxt[k] -> k)
+    n_he = 2 * n_ent
+    origin = np.empty(n_he, dtype=np.int64)
+    origin[0::2], origin[1::2] = ent_vert, ent_vert[nxt]
+    plane_of = np.repeat(ent_plane, 2)
+    direction = np.tile([1.0, -1.0], n_ent)
+    tang = np.cross(Hn[plane_of], V[origin]) * direction[:, None]
+    t1, t2 = _perp_basis(V)
+    phi = np.arctan2(
+        np.einsum("ij,ij->i", tang, t2[origin]), np.einsum("ij,ij->i", tang, t1[origin])
+    )
+    if exact is None:
+        rot = np.lexsort((phi, origin))  # half-edges grouped by origin, CCW around it
+    else:
+
+        def tangents(idx: np.ndarray) -> list[int]:
+            ts = []
+            for e in idx.tolist():
+                t = _cross(exact.ints[plane_of[e]], Vi[origin[e]])
+                ts.append(t if e % 2 == 0 else (-t[0], -t[1], -t[2]))
+            return exact_cyclic_order(Vi[origin[idx[0]]], ts)
+
+        rot = group_order(origin, tangents)
+    o_sorted = origin[rot]
+    rstart = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
+    rlast = np.r_[o_sorted[1:] != o_sorted[:-1], True]
+    glast = np.minimum.accumulate(np.where(rlast, np.arange(n_he), n_he)[::-1])[::-1]
+    prev_pos = np.where(rstart, glast, np.arange(n_he) - 1)
+    pos = np.empty(n_he, dtype=np.int64)
+    pos[rot] = np.arange(n_he)
+    twin = np.arange(n_he) ^ 1
+    nxt_he = rot[prev_pos[pos[twin]]]  # first edge clockwise from the twin at the end vertex
+    G = scipy.sparse.coo_matrix((np.ones(n_he), (np.arange(n_he), nxt_he)), shape=(n_he, n_he))
+    n_faces, label = scipy.sparse.csgraph.connected_components(G, directed=True, connection="weak")
+    W = np.zeros((n_faces, 3))
+    for c in range(3):
+        W[:, c] = np.bincount(label, weights=V[origin, c], minlength=n_faces)
+    W[~np.all(np.isfinite(W), axis=1)] = 0.0  # degenerate float rays: no witness (checked)
+    if exact is not None:  # rational interior points, rounded with a local search
+        pts = [[Fraction(0)] * 3 for _ in range(n_faces)]
+        for e, f in zip(origin.tolist(), label.tolist()):
+            v = Vi[e]
+            n1 = abs(v[0]) + abs(v[1]) + abs(v[2])
+            for c in range(3):
+                pts[f][c] += Fraction(v[c], n1)
+        W = np.vstack([W, float_points_with_signs(exact.ints, pts)])
+    return W
+
+
+# ----------------------------------------------------------------------------- public
+
+
+def _sampled(X: np.ndarray, samples: int, seed: int, found: _Found) -> Chambers:
+    N, d = X.shape
+    info = exact_rank(X)
+    rng = np.random.default_rng(seed)
+    nz = np.any(X != 0, axis=1)
+    seen: dict[bytes, np.ndarray] = {}
+    chunk = max(1, (1 << 22) // max(N, 1))
+    for s in range(0, samples, chunk):
+        U = rng.standard_normal((min(chunk, samples - s), d))
+        S = exact_signs(X, U)
+        ok = np.all(S[:, nz] != 0, axis=1)
+        packed = np.packbits(S[ok] >= 0, axis=1, bitorder="little")
+        for row, u in zip(packed, U[ok]):
+            seen.setdefault(row.tobytes(), u)
+        found(len(seen))
+    keys = sorted(seen)
+    B = (N + 7) // 8
+    patterns = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), B)
+    witnesses = np.array([seen[k] for k in keys]).reshape(len(keys), d)
+    return Chambers(
+        N,
+        d,
+        info.rank,
+        info.cols,
+        patterns.copy(),
+        witnesses,
+        False,
+        None,
+        {"method": "sampled", "samples": samples, "seed": seed},
+        "sampled",
+    )
+
+
+#: Largest number of elementary exact checks spent on a count when the list is refused.
+_COUNT_BUDGET = 500_000
+
+
+def _count_work(m: int, r: int) -> int:
+    """Rough number of checks :func:`count_chambers` needs (pairs in rank 3, minors above)."""
+    if r <= 2:
+        return m
+    if r == 3:
+        return math.comb(m, 2)
+    return math.comb(m, r)
+
+
+def enumerate_chambers(
+    X: Any,
+    *,
+    limit: int | None = None,
+    mode: str = "exact",
+    samples: int = 10_000,
+    seed: int = 0,
+    method: str = "auto",
+) -> Chambers:
+    """All chambers of the arrangement of the rows of ``X``, with exact witnesses.
+
+    Parameters
+    ----------
+    X : array (N, d)
+        Finite data; zero rows are allowed (their bit is always 1).
+    limit : int, optional
+        Raise :class:`~verify.errors.EnumerationLimitError` if the exact count exceeds it
+        (checked before enumerating; Cover's bound is tried first as a cheap upper bound).
+    mode : {"exact", "sampled"}
+        ``"sampled"``: distinct patterns of ``samples`` Gaussian gates (never complete).
+    samples, seed : int
+        Sampled mode only.
+    method : {"auto", "incremental", "sort-angles", "extreme-rays"}
+        Force an enumeration method (``sort-angles`` needs rank 2, ``extreme-rays`` rank 3).
+
+    Returns
+    -------
+    Chambers
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((8, 3))
+    >>> ch = enumerate_chambers(X)
+    >>> len(ch), ch.count, ch.complete, ch.method
+    (58, 58, True, 'extreme-rays')
+    >>> len(enumerate_chambers(X, method="incremental"))
+    58
+    """
+    X = as_float_matrix(X)
+    N, d = X.shape
+    if mode not in ("exact", "sampled"):
+        raise InputError(f"mode: expected 'exact' or 'sampled', received {mode!r}")
+    if method not in _METHODS:
+        raise InputError(f"method: expected one of {_METHODS}, received {method!r}")
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise InputError(f"limit: expected a positive int or None, received {limit!r}")
+    if mode == "sampled":
+        if not isinstance(samples, int) or samples < 1:
+            raise InputError(f"samples: expected a positive int, received {samples!r}")
+        with progress("chambers (sampled)", delay=_BAR_DELAY) as bar:
+            return _sampled(X, samples, seed, _Found(bar))
+    with progress("chambers", delay=_BAR_DELAY) as bar:
+        return _exact(X, limit=limit, method=method, found=_Found(bar))
+
+
+def _exact(X: np.ndarray, *, limit: int | None, method: str, found: _Found) -> Chambers:
+    """:func:`enumerate_chambers` in exact mode (options validated), reporting to ``found``."""
+    N, d = X.shape
+    hp = reduce_hyperplanes(X)
+    r, m = hp.rank, hp.m
+    if limit is not None and cover_bound(m, r) > limit:
+        work = _count_work(m, r)
+        if work > _COUNT_BUDGET:
+            raise EnumerationLimitError(
+                f"Cover's bound allows up to {cover_bound(m, r)} chambers, more than "
+                f"limit={limit}; the exact count was not attempted (it needs about {work} "
+                f"exact checks, budget {_COUNT_BUDGET})"
+            )
+        count, proof = count_chambers(X, hyperplanes=hp)
+        if count > limit:
+            raise EnumerationLimitError(
+                f"the arrangement has exactly {count} chambers (Cover's bound "
+                f"{cover_bound(m, r)}), more than limit={limit}",
+                count=count,
+                proof=proof,
+            )
+    else:
+        count, proof = count_chambers(X, hyperplanes=hp)
+    found.bar.total = count
+    if method == "auto":
+        method = {0: "rank-0", 1: "rank-1", 2: "sort-angles", 3: "extreme-rays"}.get(
+            r, "incremental"
+        )
+    elif method != "incremental" and {"sort-angles": 2, "extreme-rays": 3}[method] != r:
+        raise InputError(
+            f"method {method!r} needs rank {2 if method == 'sort-angles' else 3},"
+            f" the data have rank {r}"
+        )
+    H = hp.normals
+    if method == "rank-0":
+        W = np.zeros((1, 0))
+    elif method == "rank-1":
+        W = np.array([[1.0], [-1.0]])
+    elif method == "sort-angles":
+        res = sort_angles(hp)
+        W = incremental_witnesses(hp, on_found=found) if res is None else None
+    elif method == "extreme-rays":
+        if proof["method"] == "cover":  # general position: every pair is its own line
+            iu = np.triu_indices(m, 1)
+            members = np.stack(iu, axis=1).ravel()
+            sizes = np.full(len(iu[0]), 2)
+        else:
+            lines = rank3_lines(hp)
+            members = np.array([i for L in lines for i in L], dtype=np.int64)
+            sizes = np.array([len(L) for L in lines], dtype=np.int64)
+        W = _extreme_rays(H, members, sizes)
+    else:
+        W = incremental_witnesses(hp, on_found=found)
+    if method == "sort-angles" and res is not None:
+        P, W2 = res
+        first = _unique_rows(P)
+        patterns = P[first]
+        U = np.zeros((len(first), d))
+        U[:, list(hp.columns)] = W2[first]
+    else:
+        if method == "sort-angles":
+            method = "sort-angles+incremental"
+        patterns, U = _assemble(X, hp, W, found)
+    found(len(patterns))
+    if len(patterns) != count and method == "extreme-rays":
+        # a float ordering went wrong (nearly coincident vertices): redo the walk exactly
+        W = np.vstack([W, _extreme_rays(H, members, sizes, exact=hp)])
+        patterns, U = _assemble(X, hp, W, found)
+        method = "extreme-rays-exact"
+    if len(patterns) != count and method != "incremental" and r >= 2 and count <= _FALLBACK_MAX:
+        # a float ordering went wrong somewhere: fall back to the general construction
+        W = np.vstack([W, incremental_witnesses(hp, on_found=found)])
+        patterns, U = _assemble(X, hp, W, found)
+        method = f"{method}+incremental"
+    if len(patterns) != count and r >= 2 and count <= _FACES_MAX and W is not None:
+        # last resort: exact face enumeration, its chamber points rounded and re-checked
+        W = np.vstack([W, face_witnesses(hp.ints, limit=_FACES_LIMIT)])
+        patterns, U = _assemble(X, hp, W, found)
+        method = f"{method}+faces"
+    found.finish(len(patterns))
+    return Chambers(
+        n_samples=N,
+        n_features=d,
+        rank=r,
+        columns=hp.columns,
+        patterns=patterns,
+        witnesses=U,
+        complete=len(patterns) == count,
+        count=count,
+        count_proof=proof,
+        method=method,
+    )

@@ -1,0 +1,2 @@
+"""Trained networks: loading, margins, the KKT fit (Theorem 3), training and trajectories.
+"""

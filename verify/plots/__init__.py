@@ -1,0 +1,2 @@
+"""The paper's figures (matplotlib, Agg backend) and the numbers behind them.
+"""
