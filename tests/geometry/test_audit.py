@@ -10,7 +10,7 @@ from verify.geometry.audit import audit
 from verify.geometry.faces import enumerate_faces
 from verify.io.datasets import check_dataset, load_dataset
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_paper_f1_and_f2():

@@ -18,7 +18,7 @@ from verify.geometry import chambers as arrangements
 from verify.geometry.chamber_count import count_chambers
 from verify.geometry.chambers import enumerate_chambers
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 _DRAW = re.compile(r"\rchambers \[[#.]{30}\] +\d+% (\d+)/(\d+) ")
 
 

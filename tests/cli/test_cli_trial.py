@@ -12,7 +12,7 @@ import pytest
 from verify.cli.main import main
 from verify.network import training as dynamics
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 F1 = str(EXAMPLES / "f1.json")
 
 
@@ -291,7 +291,7 @@ def test_certify_suboptimal_line_fits_and_names_the_bounds(tmp_path, capsys):
 
 # ------------------------------------------------------------------ 10. class index and label
 
-CERTS = Path(__file__).resolve().parent.parent / "certificates"
+CERTS = Path(__file__).resolve().parents[2] / "certificates"
 
 
 def _tampered_copy(tmp_path: Path, name: str = "f1-trained.cert.json") -> Path:
@@ -428,7 +428,7 @@ def test_convert_json(tmp_path, capsys):
 
 
 def test_gitignore_lists_the_readme_outputs():
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     ignored = set((root / ".gitignore").read_text().split())
     for name in ("/net.npz", "/net.pt", "/net.cert.json", "/opt.npz", "/regress.xml",
                  "/demo-out/"):

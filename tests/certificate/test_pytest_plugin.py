@@ -17,7 +17,7 @@ PLUGIN = "verify.certificate.pytest_plugin"
 
 pytest_plugins = ["pytester"]
 
-CERTS = Path(__file__).resolve().parent.parent / "certificates"
+CERTS = Path(__file__).resolve().parents[2] / "certificates"
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,7 @@ from verify.geometry.chambers import enumerate_chambers
 from verify.geometry.rationals import format_rational
 from verify.io.models import save_model
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
 

@@ -24,7 +24,7 @@ from verify.cli.main import main
 from verify.errors import InputError
 from verify.geometry.rationals import integer_det, parse_rational
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _old_first_dependent(H: list[tuple[int, ...]], r: int) -> tuple[int, ...] | None:

@@ -13,7 +13,7 @@ import pytest
 
 from verify.cli.main import main
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 AUDIT_KEYS = {
     "samples",

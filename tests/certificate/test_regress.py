@@ -16,7 +16,7 @@ from verify.certificate.regress import compare_one, find_certificates, regress, 
 from verify.cli.main import main
 from verify.geometry.rationals import format_rational
 
-CERTS = Path(__file__).resolve().parent.parent / "certificates"
+CERTS = Path(__file__).resolve().parents[2] / "certificates"
 COMMITTED = sorted(p.name for p in CERTS.glob("*.cert.json"))
 
 

@@ -30,7 +30,7 @@ from verify.io.datasets import check_dataset, load_dataset
 from verify.io.models import save_model
 from verify.network.model import Network, objective_upper_bound
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
 
