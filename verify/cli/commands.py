@@ -57,7 +57,7 @@ __all__ = [
 def cmd_audit(args: argparse.Namespace) -> int:
     """``verify audit``: exact rank, orthogonal separability, spike-free, chambers."""
     from verify.distributed import executor_from_options
-    from verify.geometry.audit import DEFAULT_LIMIT, audit
+    from verify.geometry.audit import DEFAULT_LIMIT, DEFAULT_SPIKE_LIMIT, audit
     from verify.io.datasets import load_dataset
 
     if args.output:
@@ -69,6 +69,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             limit=args.limit or DEFAULT_LIMIT,
             stop_at_first=args.first_violation,
             spike=not args.no_spike,
+            spike_limit=getattr(args, "spike_limit", None) or DEFAULT_SPIKE_LIMIT,
             executor=executor,
         )
     obj = rep.to_dict()
@@ -83,6 +84,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_enumerate(args: argparse.Namespace) -> int:
     """``verify enumerate``: the chambers with witnesses, proven complete (and graphs)."""
+    from verify.errors import EnumerationLimitError
+    from verify.geometry.audit import DEFAULT_LIMIT, limit_option
     from verify.geometry.chambers import enumerate_chambers
     from verify.io.datasets import load_dataset
 
@@ -95,7 +98,10 @@ def cmd_enumerate(args: argparse.Namespace) -> int:
     if args.sampled:
         ch = enumerate_chambers(ds.X, mode="sampled", samples=args.sampled)
     else:
-        ch = enumerate_chambers(ds.X, limit=args.limit)
+        try:
+            ch = enumerate_chambers(ds.X, limit=args.limit or DEFAULT_LIMIT)
+        except EnumerationLimitError as exc:
+            raise InputError(f"{exc}; {limit_option(exc.count)}") from None
     obj = ch.to_dict(include_patterns=True)
     if args.graph:
         if not ch.complete:

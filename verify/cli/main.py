@@ -75,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
         help="stop the separability check at the first violating pair",
     )
     a.add_argument("--no-spike", action="store_true", help="skip the spike-free test")
+    a.add_argument(
+        "--spike-limit",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="largest number of arrangement faces the exact spike-free test visits "
+        "(default 20000); beyond it the test samples (it can still refute) or says unknown",
+    )
     _cluster_args(a)
 
     e = sub.add_parser(
@@ -98,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
         "--limit",
         type=_positive_int,
         default=None,
-        help="refuse (exit 2) if there are more chambers than this",
+        help="refuse (exit 2) if there are more chambers than this (default 200000)",
     )
     e.add_argument(
         "--sampled",

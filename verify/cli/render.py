@@ -98,11 +98,16 @@ def render_audit(obj: dict[str, Any]) -> str:
                 )
             )
     spike = obj["spike_free"]
-    rows.append(("spike-free", fmt(spike)))
+    undecided = {u.get("step"): u for u in obj.get("undecided") or []}
+    rows.append(("spike-free", fmt(spike) if "spike_free_details" not in obj
+                 or obj["spike_free_details"] is not None else "not tested (--no-spike)"))
     if obj["spike_value"] is not None:
         rows.append(("  spike value", fmt(obj["spike_value"])))
     if spike is None and obj.get("spike_free_details"):
         rows.append(("  reason", str(obj["spike_free_details"].get("reason", ""))))
+        option = (undecided.get("spike-free") or {}).get("option")
+        if option:
+            rows.append(("  option", str(option)))
     rows.append(("chambers", fmt(obj["chambers"])))
     proof = obj.get("count_proof") or {}
     method = proof.get("method", "no proof")
@@ -113,9 +118,18 @@ def render_audit(obj: dict[str, Any]) -> str:
             + (f" ({method})" if method not in ("none", "no proof") else ""),
         )
     )
-    why = proof.get("reason") or proof.get("note")
-    if not obj["chambers_complete"] and why:
-        rows.append(("  reason", str(why)))
+    listing = obj.get("chamber_list") or {}
+    if not obj["chambers_complete"]:
+        proven = listing.get("proven_count")
+        if listing:
+            rows.append(("  found", f"{listing.get('found')} of "
+                         + (f"{proven} (proven count)" if proven is not None
+                            else "an unknown number (count not proven)")))
+        why = listing.get("reason") or proof.get("reason") or proof.get("note")
+        if why:
+            rows.append(("  reason", str(why)))
+        if listing.get("option"):
+            rows.append(("  option", str(listing["option"])))
     for warning in obj.get("warnings") or []:
         rows.append(("warning", str(warning)))
     if obj["issues"]:

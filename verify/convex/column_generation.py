@@ -5,7 +5,9 @@
 ``lam`` and
 adds the most violated ones until none is.  The pieces:
 
-* :func:`_initial_working_set` -- chambers of y-aligned candidate neurons (Theorem 1);
+* :func:`_initial_working_set` -- chambers of y-aligned candidate neurons (Theorem 1); on an
+  incomplete (sampled) list their patterns, and any ``seeds`` (e.g. a trained network's), join
+  the list, and :func:`_spanning_set` adds chambers until the restricted program is feasible;
 * :func:`_solve_restricted` -- the restricted dual (129) over the facet rows of each cone
   (:func:`verify.convex.chamber_oracle.chamber_walls`), with ``q_j = X^T D_j lam`` chained along a
   Hamming
@@ -63,11 +65,9 @@ __all__ = ["column_generation", "LOOSE_TOL"]
 LOOSE_TOL = 1e-7
 
 
-def _initial_working_set(
-    X: np.ndarray, y: np.ndarray, P: np.ndarray, *, iterations: int = 8
-) -> list[int]:
-    """Chambers of y-aligned candidate neurons (Theorem 1's fixed points u = +-X^T D(u) y)."""
-    key = {row.tobytes(): j for j, row in enumerate(np.packbits(P, axis=1))}
+def _candidate_patterns(X: np.ndarray, y: np.ndarray, *, iterations: int = 8) -> np.ndarray:
+    """Patterns ``1[X u >= 0]`` of y-aligned candidate neurons (Theorem 1's fixed points
+    ``u = +-X^T D(u) y``), shape ``(k, N)``, in order of discovery (with repeats)."""
     U = [X.T @ y, X.T @ np.maximum(y, 0), -X.T @ np.maximum(-y, 0)]
     for sgn in (1.0, -1.0):
         V = sgn * X.copy()  # start from every +-x_n, iterate u <- sgn X^T D(u) y to a spike
@@ -75,12 +75,85 @@ def _initial_working_set(
             D = (V @ X.T >= 0).astype(float)
             V = sgn * (D * y[None, :]) @ X
         U.extend(list(V))
+    return np.array(U) @ X.T >= 0
+
+
+def _lookup(P: np.ndarray, Q: np.ndarray) -> list[int]:
+    """Indices in ``P`` of the rows of ``Q`` that are rows of ``P`` (first occurrences, in
+    order of ``Q``, without repeats)."""
+    key = {row.tobytes(): j for j, row in enumerate(np.packbits(P, axis=1))}
     found: list[int] = []
-    for u in U:
-        j = key.get(np.packbits(X @ u >= 0).tobytes())
+    for row in np.packbits(Q, axis=1):
+        j = key.get(row.tobytes())
         if j is not None and j not in found:
             found.append(j)
     return found
+
+
+def _initial_working_set(
+    X: np.ndarray, y: np.ndarray, P: np.ndarray, *, iterations: int = 8
+) -> list[int]:
+    """Chambers of y-aligned candidate neurons (Theorem 1's fixed points u = +-X^T D(u) y)."""
+    return _lookup(P, _candidate_patterns(X, y, iterations=iterations))
+
+
+def _with_patterns(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """``P`` followed by the rows of ``Q`` that are not rows of ``P`` (first occurrences)."""
+    if not len(Q):
+        return P
+    seen = {row.tobytes() for row in np.packbits(P, axis=1)}
+    extra = []
+    for q, row in zip(Q, np.packbits(Q, axis=1)):
+        if row.tobytes() not in seen:
+            seen.add(row.tobytes())
+            extra.append(q)
+    return np.vstack([P] + [np.array(extra, dtype=bool)]) if extra else P
+
+
+def _spanning_set(
+    X: np.ndarray, P: np.ndarray, start: list[int], rng: np.random.Generator, *,
+    patience: int = 500,
+) -> list[int]:
+    """``start`` plus chambers of ``P`` until the columns of ``D_j X`` (``j`` in the set) span
+    ``R^N`` -- or until ``patience`` chambers in a row add nothing (or ``P`` is used up).
+
+    Why: on a chamber ``j`` the cone ``K_j`` is full-dimensional, so ``u_j - u'_j`` ranges
+    over all of ``R^d`` and the outputs ``sum_j D_j X (u_j - u'_j)`` over the span of those
+    columns; when it is ``R^N``, every margin ``y_n f_n >= 1`` is reachable and the restricted
+    program (14) is feasible.
+    """
+    N = X.shape[0]
+    tol = 1e-9 * max(1.0, float(np.abs(X).max(initial=0.0))) * max(N, 1)
+    Q = np.zeros((N, 0))
+    chosen: list[int] = []
+
+    def grow(j: int) -> bool:
+        nonlocal Q
+        C = X * P[j][:, None]
+        R = C - Q @ (Q.T @ C)
+        Ur, sv, _ = np.linalg.svd(R, full_matrices=False)
+        k = int(np.sum(sv > tol))
+        if k:
+            Q = np.hstack([Q, Ur[:, :k]])
+        return k > 0
+
+    for j in start:
+        grow(j)
+        chosen.append(j)
+    misses = 0
+    inset = set(chosen)
+    for j in rng.permutation(P.shape[0]).tolist():
+        if Q.shape[1] >= N or misses >= patience:
+            break
+        if j in inset:
+            continue
+        if grow(j):
+            chosen.append(j)
+            inset.add(j)
+            misses = 0
+        else:
+            misses += 1
+    return chosen
 
 
 #: Largest working set for the exact (dense, ``p x p``) minimum spanning tree.
@@ -136,6 +209,10 @@ def _solve_restricted(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[n
     """
     N, d = X.shape
     p = P.shape[0]
+    if p == 0:  # no pattern: nothing to build a network from (callers never ask for this)
+        return _failed(Status.INFEASIBLE, "restricted", N, _solver_info(choice, 0.0),
+                       "no activation pattern to build the restricted program from",
+                       n_chambers=0)
     parent = _tree_parents(P)
     Ppar = np.where(parent[:, None] >= 0, P[np.maximum(parent, 0)], False)
     Delta = P.astype(np.int8) - Ppar.astype(np.int8)
@@ -194,6 +271,7 @@ def column_generation(
     per_round: int | None = None,
     limit: int | None = None,
     executor: Any = None,
+    seeds: Any = None,
 ) -> ConvexSolution:
     """Program (14) by column generation over the chambers, with the exact Lemma-4 oracle.
 
@@ -225,6 +303,18 @@ def column_generation(
         only make the restricted problems bigger).
     limit : int, optional
         Passed to ``enumerate_chambers``.
+    seeds : bool array (k, N), optional
+        Activation patterns to start from, e.g. those of a network that classifies every
+        sample (its neurons ``w`` with ``1[X w >= 0]``: then the restricted program is feasible
+        from the first round).  With a complete chamber list only the seeds that are chambers
+        of it are used; with an incomplete one they join the list.
+
+    The restricted program is never empty: when the list is incomplete (sampled chambers),
+    the patterns of the candidate neurons and the ``seeds`` join it, and chambers are added
+    until the columns of the ``D_j X`` span ``R^N`` (:func:`_spanning_set`), which makes it
+    feasible; when no pattern of the list can classify every sample the result says so
+    (status ``infeasible``).  The value is then an upper bound of ``P*`` only (status
+    ``restricted``, no lower bound).
 
     Examples
     --------
@@ -247,6 +337,12 @@ def column_generation(
 
         chambers = enumerate_chambers(X, limit=limit)
     P, complete = as_patterns(chambers, N)
+    cands = _candidate_patterns(X, y)
+    S = np.zeros((0, N), dtype=bool) if seeds is None else np.asarray(seeds, dtype=bool)
+    if S.ndim != 2 or S.shape[1] != N:
+        raise InputError(f"seeds: expected a bool array (k, {N}), received shape {S.shape}")
+    if not complete:  # sampled patterns: candidate and seed patterns join the list
+        P = _with_patterns(P, np.vstack([S, cands]))
     p = P.shape[0]
     per_round = min(max(50, p // 10), 2 * N + 2) if per_round is None else int(per_round)
     if per_round < 1 or max_rounds < 1:
@@ -260,8 +356,10 @@ def column_generation(
         # restricted program is then a restriction of (14) and its value is >= P*.
         rows = np.flatnonzero(X.any(axis=1))
         walls = [rows for _ in range(p)]
-    working = _initial_working_set(X, y, P)
+    working = _lookup(P, np.vstack([S, cands]))
     rng = np.random.default_rng(0)
+    if not complete or not working:
+        working = _spanning_set(X, P, working, rng)
     added: dict[int, int] = {}
     dropped: dict[int, int] = {}
     peak = len(working)
@@ -325,6 +423,13 @@ def column_generation(
     info = {**_solver_info(choice, t_solve), "peak_working_set": peak}
     working = used
     if sol.status not in (Status.RESTRICTED, Status.INACCURATE) or res is None:
+        message = sol.message
+        if sol.status == Status.INFEASIBLE:
+            kind = "complete" if complete else "sampled"
+            message = (
+                f"no network built from the {p} patterns of the {kind} chamber list classifies"
+                f" every sample (the restricted program is infeasible; {message})"
+            )
         return ConvexSolution(
             sol.value,
             None,
@@ -338,7 +443,7 @@ def column_generation(
             len(working),
             p,
             None,
-            sol.message,
+            message,
         )
     ids = np.asarray(working)
     neurons = tuple(Neuron(n.sign, n.direction, n.norm, int(ids[n.pattern])) for n in sol.neurons)

@@ -32,10 +32,12 @@ from verify.geometry.separability import SeparabilityReport, orthogonal_separabi
 from verify.geometry.spike_free import SpikeFreeReport, spike_free
 from verify.io.datasets import Dataset
 
-__all__ = ["AuditReport", "audit", "DEFAULT_LIMIT"]
+__all__ = ["AuditReport", "audit", "DEFAULT_LIMIT", "DEFAULT_SPIKE_LIMIT"]
 
 #: Default largest number of chambers the audit enumerates.
 DEFAULT_LIMIT = 200_000
+#: Default largest number of arrangement faces the exact spike-free test visits.
+DEFAULT_SPIKE_LIMIT = 20_000
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,13 @@ class AuditReport:
         How the count was shown, or why it is not known.
     enumeration : Chambers or None
         The chamber list itself when it was enumerated.
+    chamber_list : dict
+        ``found`` (chambers enumerated and verified; 0 when not enumerated),
+        ``proven_count`` (the exact count, or ``None``), ``complete``, and when incomplete
+        the ``reason`` and the ``option`` of ``verify audit`` that lifts the budget (or
+        ``None`` when no option does).
+    undecided : list of dict
+        Every step answered ``unknown``: ``{"step", "reason", "option"}``.
     """
 
     dataset: dict[str, Any]
@@ -70,6 +79,8 @@ class AuditReport:
     chambers_complete: bool
     count_proof: dict[str, Any] | None
     enumeration: Chambers | None = field(default=None, repr=False, compare=False)
+    chamber_list: dict[str, Any] = field(default_factory=dict)
+    undecided: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def orthogonally_separable(self) -> bool:
@@ -100,6 +111,8 @@ class AuditReport:
             "chambers": self.chambers,
             "chambers_complete": self.chambers_complete,
             "count_proof": self.count_proof,
+            "chamber_list": dict(self.chamber_list),
+            "undecided": [dict(u) for u in self.undecided],
         }
 
 
@@ -109,6 +122,7 @@ def audit(
     limit: int = DEFAULT_LIMIT,
     stop_at_first: bool = False,
     spike: bool = True,
+    spike_limit: int | None = DEFAULT_SPIKE_LIMIT,
     executor: Any = None,
 ) -> AuditReport:
     """Audit a data set: rank, orthogonal separability, spike-free property, chambers.
@@ -118,11 +132,16 @@ def audit(
     dataset : Dataset
         From :func:`verify.io.datasets.load_dataset` or :func:`verify.io.datasets.check_dataset`.
     limit : int, keyword-only
-        Largest number of chambers to enumerate (for the list and the spike-free test).
+        Largest number of chambers to enumerate (the exact count of data not in general
+        position gets a work budget that grows with it, see
+        :func:`verify.geometry.chambers.enumerate_chambers`).
     stop_at_first : bool, keyword-only
         Stop the separability check at the first violating pair.
     spike : bool, keyword-only
         Run the spike-free test.
+    spike_limit : int or None, keyword-only
+        Largest number of arrangement faces the exact spike-free test visits (``None``: no
+        limit); beyond it the test samples (it can still refute) or says ``unknown``.
     executor : distributed.Client or concurrent.futures.Executor, keyword-only
         Run the Gram blocks and the per-chamber spike-free work there
         (:func:`verify.distributed.executor_from_options`); results are identical.
@@ -144,8 +163,19 @@ def audit(
     sep = orthogonal_separability(
         X, dataset.class_index, stop_at_first=stop_at_first, executor=executor
     )
-    chambers, complete, proof, enum = _chambers(X, limit)
-    spike_report = spike_free(X, limit=limit, executor=executor) if spike else None
+    chambers, complete, proof, enum, listing = _chambers(X, limit)
+    spike_report = spike_free(X, limit=spike_limit, executor=executor) if spike else None
+    undecided = []
+    if not complete:
+        undecided.append({"step": "chambers", "reason": listing["reason"],
+                          "option": listing["option"]})
+    if spike_report is not None and spike_report.spike_free is None:
+        budget = spike_report.method in ("sampling", "skipped")
+        undecided.append({
+            "step": "spike-free",
+            "reason": spike_report.reason,
+            "option": "raise with --spike-limit N or skip with --no-spike" if budget else None,
+        })
     return AuditReport(
         dataset=dataset.summary(),
         rank=rank,
@@ -155,15 +185,42 @@ def audit(
         chambers_complete=complete,
         count_proof=proof,
         enumeration=enum,
+        chamber_list=listing,
+        undecided=undecided,
     )
 
 
-def _chambers(X: Any, limit: int) -> tuple[int | None, bool, dict[str, Any] | None, Any]:
+def _chambers(
+    X: Any, limit: int
+) -> tuple[int | None, bool, dict[str, Any] | None, Any, dict[str, Any]]:
+    """Count, completeness, count proof, the list, and the ``chamber_list`` summary."""
     try:
         enum = enumerate_chambers(X, limit=limit)
     except EnumerationLimitError as exc:
+        listing = {"found": 0, "proven_count": exc.count, "complete": False,
+                   "reason": f"list not enumerated: {exc}", "option": limit_option(exc.count)}
         if exc.count is None or exc.proof is None:
-            return None, False, {"method": "none", "reason": str(exc)}, None
-        return exc.count, False, {**exc.proof, "note": f"list not enumerated: {exc}"}, None
+            return None, False, {"method": "none", "reason": str(exc)}, None, listing
+        proof = {**exc.proof, "note": f"list not enumerated: {exc}"}
+        return exc.count, False, proof, None, listing
     count = enum.count if enum.complete else None
-    return count, enum.complete, enum.count_proof, enum
+    listing = {"found": len(enum), "proven_count": enum.count, "complete": enum.complete,
+               "reason": None, "option": None}
+    if not enum.complete:
+        listing["reason"] = (
+            f"the enumeration found {len(enum)} of the {enum.count} chambers of the proven "
+            "count (the missing ones have no verified witness)"
+            if enum.count is not None else "the chamber count is not proven"
+        )
+    return count, enum.complete, enum.count_proof, enum, listing
+
+
+def limit_option(count: int | None) -> str:
+    """The option that lifts the chamber limit, e.g. ``"raise with --limit N (N >= 5)"``.
+
+    Examples
+    --------
+    >>> limit_option(1234), limit_option(None)
+    ('raise with --limit N (N >= 1234)', 'raise with --limit N')
+    """
+    return "raise with --limit N" + ("" if count is None else f" (N >= {count})")

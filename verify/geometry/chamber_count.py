@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from verify.errors import EnumerationLimitError
 from verify.geometry.proven_linalg import (
     RankInfo,
     _gamma,
@@ -46,6 +47,7 @@ from verify.geometry.proven_linalg import (
 )
 
 __all__ = [
+    "approx_int",
     "Hyperplanes",
     "reduce_hyperplanes",
     "count_chambers",
@@ -165,6 +167,28 @@ def _as_int64(rows: list[list[int]], d: int) -> np.ndarray | None:
         return None
     ok = not A.size or (int(A.max()) < 1 << 62 and int(A.min()) > -(1 << 62))
     return A if ok else None
+
+
+def approx_int(n: int) -> str:
+    """A count for people: exact up to 15 digits, else ``"about 1.73e+1029"`` (any size;
+    no int-to-string conversion of the whole number).
+
+    Examples
+    --------
+    >>> approx_int(200000), approx_int(2355463369918080), approx_int(7 * 10**5000)
+    ('200000', 'about 2.36e+15', 'about 7e+5000')
+    """
+    if abs(n) < 10**15:
+        return str(n)
+    drop = max(0, int((abs(n).bit_length() - 60) * math.log10(2)))
+    head = abs(n) // 10**drop  # at most ~19 digits
+    digits = len(str(head)) - 1
+    mant = head / 10**digits
+    sign = "-" if n < 0 else ""
+    text = f"{mant:.3g}"
+    if text == "10":
+        text, digits = "1", digits + 1
+    return f"about {sign}{text}e+{digits + drop}"
 
 
 def cover_bound(m: int, r: int) -> int:
@@ -464,9 +488,14 @@ def _nullspace(B: list[tuple[int, ...]], r: int) -> list[list[int]]:
     return basis
 
 
-def _zaslavsky(hp: Hyperplanes) -> tuple[int, dict[str, Any]]:
-    """``sum_F |mu(0, F)|`` over the lattice of flats (exact integer closures)."""
+def _zaslavsky(hp: Hyperplanes, budget: int | None = None) -> tuple[int, dict[str, Any]]:
+    """``sum_F |mu(0, F)|`` over the lattice of flats (exact integer closures).
+
+    ``budget``: largest number of flat closures (exact null spaces) computed; beyond it
+    :class:`~verify.errors.EnumerationLimitError` (the count is unknown, never guessed).
+    """
     r, m = hp.rank, hp.m
+    work = 0
     Hm = np.array([list(v) for v in hp.ints], dtype=object).reshape(m, r)
     ids: dict[frozenset[int], int] = {frozenset(): 0}
     sets: list[frozenset[int]] = [frozenset()]
@@ -483,6 +512,13 @@ def _zaslavsky(hp: Hyperplanes) -> tuple[int, dict[str, Any]]:
                 if h in covered:
                     continue
                 B = basis[f] + [hp.ints[h]]
+                work += 1
+                if budget is not None and work > budget:
+                    raise EnumerationLimitError(
+                        f"the exact count (Zaslavsky's theorem over the lattice of flats of "
+                        f"{m} hyperplanes in rank {r}) was stopped after {budget} flat "
+                        f"closures ({sum(map(len, levels))} flats found so far)"
+                    )
                 K = _nullspace(B, r)
                 if K:
                     prod = Hm.dot(np.array(K, dtype=object).T)
@@ -523,7 +559,9 @@ def _zaslavsky(hp: Hyperplanes) -> tuple[int, dict[str, Any]]:
 # ----------------------------------------------------------------------------- public
 
 
-def count_chambers(X: Any, *, hyperplanes: Hyperplanes | None = None) -> tuple[int, dict]:
+def count_chambers(
+    X: Any, *, hyperplanes: Hyperplanes | None = None, budget: int | None = None
+) -> tuple[int, dict]:
     """Independent exact number of chambers of the arrangement of the rows of ``X``.
 
     Parameters
@@ -532,6 +570,10 @@ def count_chambers(X: Any, *, hyperplanes: Hyperplanes | None = None) -> tuple[i
         Data; zero rows give no hyperplane.
     hyperplanes : Hyperplanes, optional
         A precomputed :func:`reduce_hyperplanes` of ``X`` (saves the reduction).
+    budget : int, optional
+        Largest number of exact flat closures of Zaslavsky's count in rank ``>= 4`` (data not
+        in general position); beyond it :class:`~verify.errors.EnumerationLimitError`.
+        ``None``: no budget.
 
     Returns
     -------
@@ -584,5 +626,5 @@ def count_chambers(X: Any, *, hyperplanes: Hyperplanes | None = None) -> tuple[i
             "line_multiplicities": {str(k): hist[k] for k in sorted(hist)},
             "mobius_abs_sum": total,
         }
-    total, proof = _zaslavsky(hp)
+    total, proof = _zaslavsky(hp, budget)
     return total, base | proof

@@ -58,6 +58,7 @@ from verify.geometry.chamber_count import (
     Hyperplanes,
     _cross,
     _primitive,
+    approx_int,
     count_chambers,
     cover_bound,
     exact_cyclic_order,
@@ -387,6 +388,12 @@ def _sampled(X: np.ndarray, samples: int, seed: int, found: _Found) -> Chambers:
 _COUNT_BUDGET = 500_000
 
 
+def _flat_budget(limit: int | None) -> int | None:
+    """Flat closures Zaslavsky's count may compute under ``limit`` (``limit / 4``, at least
+    50,000; ``None``: no budget): the count of data not in general position, rank >= 4."""
+    return None if limit is None else max(50_000, limit // 4)
+
+
 def _count_work(m: int, r: int) -> int:
     """Rough number of checks :func:`count_chambers` needs (pairs in rank 3, minors above)."""
     if r <= 2:
@@ -461,20 +468,20 @@ def _exact(X: np.ndarray, *, limit: int | None, method: str, found: _Found) -> C
         work = _count_work(m, r)
         if work > _COUNT_BUDGET:
             raise EnumerationLimitError(
-                f"Cover's bound allows up to {cover_bound(m, r)} chambers, more than "
-                f"limit={limit}; the exact count was not attempted (it needs about {work} "
-                f"exact checks, budget {_COUNT_BUDGET})"
+                f"Cover's bound allows up to {approx_int(cover_bound(m, r))} chambers, more "
+                f"than limit={limit}; the exact count was not attempted (it needs about "
+                f"{approx_int(work).removeprefix('about ')} exact checks, budget {_COUNT_BUDGET})"
             )
-        count, proof = count_chambers(X, hyperplanes=hp)
+        count, proof = count_chambers(X, hyperplanes=hp, budget=_flat_budget(limit))
         if count > limit:
             raise EnumerationLimitError(
                 f"the arrangement has exactly {count} chambers (Cover's bound "
-                f"{cover_bound(m, r)}), more than limit={limit}",
+                f"{approx_int(cover_bound(m, r))}), more than limit={limit}",
                 count=count,
                 proof=proof,
             )
     else:
-        count, proof = count_chambers(X, hyperplanes=hp)
+        count, proof = count_chambers(X, hyperplanes=hp, budget=_flat_budget(limit))
     found.bar.total = count
     if method == "auto":
         method = {0: "rank-0", 1: "rank-1", 2: "sort-angles", 3: "extreme-rays"}.get(

@@ -42,6 +42,7 @@ import numpy as np
 
 from verify.errors import EnumerationLimitError, InputError
 from verify.geometry.rationals import integer_det, integer_rank, to_fraction
+from verify.progress import progress
 
 __all__ = [
     "Faces",
@@ -92,6 +93,10 @@ def as_integer_matrix(X: Any) -> tuple[list[list[int]], int, int]:
     >>> as_integer_matrix([[0.5, 1.0], ["1/3", 0]])
     ([[3, 6], [2, 0]], 2, 2)
     """
+    if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "fiu":
+        fast = _integer_matrix_fast(X)
+        if fast is not None:
+            return fast
     try:
         arr = np.asarray(X, dtype=object)
     except Exception as exc:  # pragma: no cover - numpy raises many types
@@ -119,6 +124,55 @@ def as_integer_matrix(X: Any) -> tuple[list[list[int]], int, int]:
     if g > 1:
         rows = [[v // g for v in row] for row in rows]
     return rows, n, d
+
+
+def _integer_matrix_fast(X: np.ndarray) -> tuple[list[list[int]], int, int] | None:
+    """:func:`as_integer_matrix` of a float or integer array, vectorised (dyadic scaling).
+
+    A finite float is exactly ``M 2^t`` with ``M`` an odd integer below ``2^53`` (or zero):
+    ``np.frexp`` gives the mantissa and exponent without rounding.  With ``G`` the gcd of the
+    odd parts and ``t_min`` the smallest exponent, ``(M / G) 2^(t - t_min)`` is the primitive
+    integer matrix positively proportional to ``X`` -- the same matrix as the general route
+    (common denominator, then division by the gcd).  ``None``: use the general route (e.g.
+    int64 entries at the edge of their range).
+    """
+    n, d = X.shape
+    if X.dtype.kind in "iu":
+        if X.dtype.itemsize > 4 and X.size and (
+            int(X.max()) >= 1 << 62 or int(X.min()) <= -(1 << 62)
+        ):
+            return None
+        A = X.astype(np.int64)
+        g = int(np.gcd.reduce(np.abs(A), axis=None)) if A.size else 0
+        if g > 1:
+            A = A // g
+        return A.tolist(), n, d
+    F = X.astype(np.float64)  # float16/32 values are float64 values
+    if not np.isfinite(F).all():
+        bad = F[~np.isfinite(F)][0]
+        raise InputError(f"X: expected finite numbers, cannot convert non-finite value "
+                         f"{float(bad)!r} to a rational")
+    mant, expo = np.frexp(F)  # F = mant 2^expo exactly, 0.5 <= |mant| < 1 (or 0)
+    M = np.ldexp(mant, 53).astype(np.int64)  # exact: at most 53 significant bits
+    T = expo.astype(np.int64) - 53
+    nz = M != 0
+    if not nz.any():
+        return [[0] * d for _ in range(n)], n, d
+    low = M[nz] & -M[nz]  # lowest set bit (a power of two below 2^53)
+    tz = np.frexp(low.astype(np.float64))[1].astype(np.int64) - 1
+    odd = M[nz] >> tz
+    t = T[nz] + tz
+    g = int(np.gcd.reduce(np.abs(odd)))
+    odd //= g
+    shift = t - int(t.min())
+    bits = np.frexp(np.abs(odd).astype(np.float64))[1].astype(np.int64)  # bit lengths
+    out = np.zeros((n, d), dtype=np.int64)
+    if int((shift + bits).max()) <= 62:
+        out[nz] = odd << shift
+        return out.tolist(), n, d
+    obj = out.astype(object)
+    obj[nz] = [int(o) << int(s) for o, s in zip(odd.tolist(), shift.tolist())]
+    return obj.tolist(), n, d
 
 
 def _scalar(v: Any) -> Any:
@@ -343,6 +397,57 @@ def _closure(C: np.ndarray, n: int, limit: int | None) -> tuple[np.ndarray, list
     return _unpack(np.array(pos), np.array(neg), n), parent, via
 
 
+#: Seconds of work before a progress bar is drawn.
+_BAR_DELAY = 0.5
+#: Subsets of hyperplanes visited per allowed face (the rays come from every ``(r-1)``-subset).
+_COMBOS_PER_FACE = 50
+
+
+def _check_budget(reps: list[list[int]], r: int, limit: int) -> None:
+    """Refuse, before the exact work, an arrangement that cannot fit in ``limit`` faces.
+
+    Rigorous: an essential arrangement of rank ``r`` has at least ``2^r`` chambers (``r``
+    independent hyperplanes already cut ``2^r`` orthant cones), hence more than ``2^r`` faces.
+    The exact rays visit every ``(r-1)``-subset of the ``m`` hyperplanes: more than
+    ``_COMBOS_PER_FACE * limit`` of them is refused as work.  A floating-point count of the
+    distinct rays (a budget estimate only, never a verdict) stops data in general position
+    early: each ray gives two faces.
+    """
+    m = len(reps)
+    if r >= 2 and 2**r + 1 > limit:
+        raise EnumerationLimitError(
+            f"more than {limit} faces: rank {r} gives at least 2^{r} = {2**r} chambers"
+        )
+    combos = math.comb(m, r - 1) if r >= 1 else 0
+    if combos > _COMBOS_PER_FACE * limit:
+        raise EnumerationLimitError(
+            f"the rays need all C({m}, {r - 1}) = {combos} subsets of the {m} hyperplanes, "
+            f"more than {_COMBOS_PER_FACE} x the limit of {limit} faces"
+        )
+    if r < 3 or 2 * combos + 1 <= limit:
+        return
+    H = np.array([[float(x) for x in row] for row in reps])
+    H /= np.linalg.norm(H, axis=1)[:, None]
+    keys: set[bytes] = set()
+    it = itertools.combinations(range(m), r - 1)
+    while True:
+        idx = np.array(list(itertools.islice(it, 4096)), dtype=np.int64)
+        if idx.size == 0:
+            return
+        _, sv, vt = np.linalg.svd(H[idx])
+        ok = sv[:, -1] > 1e-9 * sv[:, 0]  # the r-1 rows are independent: one ray
+        V = vt[ok, -1, :]
+        first = np.argmax(np.abs(V) > 1e-6, axis=1)
+        V *= np.sign(V[np.arange(len(V)), first])[:, None]
+        keys.update(row.tobytes() for row in np.round(V, 7) + 0.0)
+        # each line gives 2 rays; a factor 2 allows for lines that rounding splits in two
+        if len(keys) + 1 > limit:
+            raise EnumerationLimitError(
+                f"more than {limit} faces expected: {len(keys)} distinct lines (rays up to "
+                "sign) found in floating point already"
+            )
+
+
 def enumerate_faces(X: Any, *, limit: int | None = None) -> Faces:
     """Enumerate every face of the arrangement ``{u : x_n^T u = 0}`` exactly.
 
@@ -385,16 +490,22 @@ def enumerate_faces(X: Any, *, limit: int | None = None) -> Faces:
         if any(row):
             classes.setdefault(_canonical(row), len(classes))
     reps = [list(k) for k in classes]
+    if limit is not None:
+        _check_budget(reps, r, limit)
     ray_set: set[tuple[int, ...]] = set()
     if r >= 1:
-        for combo in itertools.combinations(range(len(reps)), r - 1):
-            v = _null_vector([reps[i] for i in combo], r)
-            if any(v):
-                ray_set.add(_canonical(v))
-                if limit is not None and 2 * len(ray_set) + 1 > limit:
-                    raise EnumerationLimitError(
-                        f"more than {limit} faces (already {2 * len(ray_set)} rays)"
-                    )
+        n_combos = math.comb(len(reps), r - 1)
+        with progress("faces: rays", total=n_combos, delay=_BAR_DELAY) as bar:
+            for t, combo in enumerate(itertools.combinations(range(len(reps)), r - 1)):
+                if t % 512 == 511:
+                    bar.advance(512)
+                v = _null_vector([reps[i] for i in combo], r)
+                if any(v):
+                    ray_set.add(_canonical(v))
+                    if limit is not None and 2 * len(ray_set) + 1 > limit:
+                        raise EnumerationLimitError(
+                            f"more than {limit} faces (already {2 * len(ray_set)} rays)"
+                        )
     rays: list[tuple[int, ...]] = []
     for v in sorted(ray_set):
         rays.append(v)

@@ -60,6 +60,7 @@ from verify.geometry.quadratic_forms import (
     transpose,
 )
 from verify.geometry.rationals import format_rational, integer_det, integer_rank
+from verify.progress import progress
 
 __all__ = ["SpikeFreeReport", "spike_free"]
 
@@ -94,7 +95,8 @@ class SpikeFreeReport:
     rank : int
         Exact rank of ``X``.
     method : str
-        ``"trivial"``, ``"exact-faces"`` or ``"sampling"``.
+        ``"trivial"``, ``"exact-faces"``, ``"sampling"`` (beyond the face limit) or
+        ``"skipped"`` (beyond the face limit, data too large to sample exactly).
     """
 
     spike_free: bool | None
@@ -249,6 +251,31 @@ def _on(executor: Any, fn: Any, items: list, shared: Any) -> list:
     return [x for part in map_chunks(fn, chunks, executor, shared=shared) for x in part]
 
 
+#: Largest rank, and rank times samples, of the sampled exact search beyond the face limit.
+_SAMPLED_MAX_RANK = 40
+_SAMPLED_MAX_ENTRIES = 200_000
+
+
+def _too_many_faces(X: Any, limit: int) -> tuple[int, int, str] | None:
+    """``(rank, N, reason)`` when ``X`` has provably more than ``limit`` faces, decided
+    before any exact integer work: rank ``r`` (proven, :func:`exact_rank`) gives at least
+    ``2^r`` chambers.  Only for float or integer arrays (other input is small)."""
+    arr = X if isinstance(X, np.ndarray) else None
+    if arr is None or arr.ndim != 2 or arr.dtype.kind not in "fiu" or not arr.size:
+        return None
+    if not np.isfinite(arr).all():
+        return None  # the exact route gives the error
+    from verify.geometry.proven_linalg import exact_rank
+
+    r = exact_rank(arr).rank
+    if r < 2 or 2**r + 1 <= limit:
+        return None
+    return r, arr.shape[0], (
+        f"face enumeration skipped: rank {r} gives at least 2^{r} chambers, more than the "
+        f"limit of {limit} faces"
+    )
+
+
 def spike_free(
     X: Any,
     *,
@@ -264,8 +291,12 @@ def spike_free(
     X : array_like, shape (N, d)
         Data matrix (floats are exact binary rationals; Fractions and ``"p/q"`` accepted).
     limit : int, optional
-        Limit on the number of arrangement faces; beyond it only sampling is tried, which can
-        refute (with an exact witness) but never prove the property.
+        Limit on the number of arrangement faces (the work of the exact test is proportional
+        to it); beyond it only sampling is tried, which can refute (with an exact witness) but
+        never prove the property.  Data of rank ``r`` with ``2^r`` above the limit are refused
+        before any exact work; when their rank or size is large too
+        (``_SAMPLED_MAX_RANK``, ``_SAMPLED_MAX_ENTRIES``) the sampling is skipped as well
+        (method ``"skipped"``, verdict ``None``).  ``None``: no limit.
     samples, seed : int
         Number of random directions and the seed of that fallback.
     executor : distributed.Client or concurrent.futures.Executor, optional
@@ -286,15 +317,28 @@ def spike_free(
     """
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
         raise InputError(f"samples: expected a positive int, received {samples!r}")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise InputError(f"limit: expected a positive int or None, received {limit!r}")
+    skipped = None if limit is None else _too_many_faces(X, limit)
+    if skipped is not None:
+        r, n, why = skipped
+        if r > _SAMPLED_MAX_RANK or n * r > _SAMPLED_MAX_ENTRIES:
+            return SpikeFreeReport(
+                None, None, None, None, None, None,
+                f"{why}; the exact sampled search is skipped too (rank {r}, {n} samples)",
+                0, 0, None, r, "skipped",
+            )
     rows, n, d = as_integer_matrix(X)
     r, prow, cols = integer_rank(rows) if n and d else (0, [], [])
     if r == 0:
         return _trivial(0, "X = 0: (Xu)_+ = 0 = X 0 for every u")
     ex = _Exact(rows, r, prow, sorted(cols))
+    if skipped is not None:
+        return _sampled(ex, rows, r, samples, seed, skipped[2])
     try:
         fc = enumerate_faces(X, limit=limit)
     except EnumerationLimitError as exc:
-        return _sampled(ex, rows, r, samples, seed, str(exc))
+        return _sampled(ex, rows, r, samples, seed, f"face enumeration stopped: {exc}")
     widx = list(fc.columns)
 
     def w_of(j: int) -> list[Fraction]:
@@ -369,7 +413,9 @@ def spike_free(
         ]
         items = [(fc.signs[j], b) for j, b in zip(chambers, below_of)]
         pre = dict(zip(map(int, chambers), _on(executor, _chamber_forms_chunk, items, (ex, ray_w))))
+    bar = progress("spike-free: faces", total=len(fc), delay=0.5)
     for j in sorted(range(len(fc)), key=lambda t: -int(fc.dims[t])):
+        bar.advance()
         k = int(fc.dims[j])
         if k == 0:
             continue
@@ -451,6 +497,7 @@ def spike_free(
         if not decided:
             undecided.append(sign_string(sigma))
 
+    bar.close()
     attained_one = False
     if violation is None and not undecided and best_val >= 1.0 - 1e-9:
         for val, i in sorted(ray_vals, reverse=True)[:50]:
