@@ -106,3 +106,45 @@ def test_default_rounds_capped_by_n_still_reach_the_direct_optimum():
     assert cg.value == pytest.approx(direct.value, rel=REL)
     brackets(cg, direct.value)
     assert cg.lower_bound <= direct.upper_bound and direct.lower_bound <= cg.upper_bound
+
+
+def test_sampled_list_without_the_candidate_chambers_still_gives_a_restricted_answer():
+    # issue 10 item 8: none of the candidate neurons' chambers is among a few sampled gates,
+    # which used to build an empty restricted program ("need at least one array to
+    # concatenate").  Now the candidates' patterns join the list and chambers are added until
+    # the program is feasible; the value is a restriction's: >= P* (the exact optimum).
+    from verify.convex.column_generation import _initial_working_set
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((20, 4))
+    y = np.where(rng.random(20) < 0.5, 1.0, -1.0)
+    sampled = enumerate_chambers(X, mode="sampled", samples=12, seed=0)
+    assert not sampled.complete and _initial_working_set(X, y, sampled.pattern_matrix()) == []
+    res = column_generation(X, y, chambers=sampled)
+    assert res.status in ("restricted", "inaccurate") and res.lower_bound is None
+    assert res.neurons and res.upper_bound is not None  # its network classifies every sample
+    full = column_generation(X, y)
+    assert full.status == "optimal"
+    assert res.value >= full.value * (1 - 1e-7)
+    assert res.upper_bound >= full.lower_bound
+    assert "chamber list not proven complete" in res.message
+
+
+def test_seeds_from_a_separating_network_make_the_restricted_program_feasible():
+    # the patterns of any network that classifies every sample make (14) feasible; with
+    # them, a single sampled gate is enough for a restricted answer no larger than the net's
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((16, 3))
+    y = np.where(rng.random(16) < 0.5, 1.0, -1.0)
+    exact = column_generation(X, y)
+    W1 = np.column_stack([n.w1 for n in exact.neurons])
+    w2 = np.array([n.w2 for n in exact.neurons])
+    assert (y * (np.maximum(X @ W1, 0) @ w2) > 0).all()
+    seeds = (X @ W1 >= 0).T
+    one = enumerate_chambers(X, mode="sampled", samples=1, seed=0)
+    res = column_generation(X, y, chambers=one, seeds=seeds)
+    assert res.status in ("restricted", "inaccurate") and res.lower_bound is None
+    assert res.value >= exact.value * (1 - 1e-7)
+    assert res.value <= exact.value * (1 + 1e-5)  # the seeds hold an optimal network
+    with pytest.raises(Exception, match="seeds"):
+        column_generation(X, y, chambers=one, seeds=np.ones((2, 5), dtype=bool))

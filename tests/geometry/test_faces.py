@@ -205,3 +205,85 @@ def test_property_small_integer_matrices(rows):
         Z = X[fc.signs[j] == 0]
         zr = np.linalg.matrix_rank(Z) if len(Z) else 0
         assert fc.dims[j] == fc.rank - zr
+
+
+# ------------------------------------------------------------ issue 10 item 9: speed, budgets
+
+
+def _primitive_multiple(rows, X):
+    """``rows`` is the primitive integer matrix positively proportional to ``X`` (checked
+    with Fractions, independently of both conversion routes)."""
+    import math
+
+    flat = [Fraction(float(v)) if not isinstance(v, (int, np.integer)) else Fraction(int(v))
+            for v in np.asarray(X).ravel().tolist()]
+    ints = [v for r in rows for v in r]
+    assert all(type(v) is int for v in ints)
+    g = 0
+    for v in ints:
+        g = math.gcd(g, v)
+    assert g == (1 if any(ints) else 0)
+    k = next((i for i, q in enumerate(flat) if q), None)
+    if k is None:
+        return not any(ints)
+    c = Fraction(ints[k]) / flat[k]
+    return c > 0 and all(Fraction(v) == c * q for v, q in zip(ints, flat))
+
+
+def test_vectorised_integer_matrix_equals_the_fraction_route_on_random_data():
+    rng = np.random.default_rng(11)
+    cases = [
+        rng.standard_normal((40, 7)),
+        rng.standard_normal((12, 3)) * np.array([1e-300, 1.0, 1e300]),  # 2,000-bit integers
+        np.round(rng.standard_normal((30, 4)), 2),  # decimal data
+        rng.integers(0, 256, (25, 9)) / 255.0,  # image-like
+        np.where(rng.random((20, 5)) < 0.5, 0.0, rng.standard_normal((20, 5))),
+        np.array([[5e-324, 1.0], [-2.5e-310, 3.0]]),  # subnormals
+        rng.integers(-9, 9, (10, 4)).astype(float) * 8.0,
+        rng.standard_normal((9, 3)).astype(np.float32),
+        rng.integers(-1000, 1000, (10, 3)) * 6,
+        rng.integers(0, 255, (6, 5)).astype(np.uint8),
+        np.array([[2**62 - 1, 3], [-(2**62), 1]], dtype=np.int64),
+        np.zeros((4, 3)),
+    ]
+    for X in cases:
+        fast = as_integer_matrix(X)
+        old = as_integer_matrix(X.tolist())  # lists take the general Fraction route
+        assert fast == old
+        assert _primitive_multiple(fast[0], X)
+    assert as_integer_matrix(np.zeros((0, 3))) == ([], 0, 3)
+    with pytest.raises(InputError, match="finite"):
+        as_integer_matrix(np.array([[1.0, np.inf]]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=3,
+                         max_size=3), min_size=1, max_size=5))
+def test_property_vectorised_integer_matrix(rows):
+    X = np.array(rows, dtype=np.float64)
+    fast = as_integer_matrix(X)
+    assert fast == as_integer_matrix(rows)
+    assert _primitive_multiple(fast[0], X)
+
+
+def test_face_budget_refuses_early_with_the_reason():
+    with pytest.raises(EnumerationLimitError, match=r"rank 5 gives at least 2\^5 = 32"):
+        enumerate_faces(_random((12, 5), seed=2), limit=30)
+    # rays need every 3-subset of 60 hyperplanes: C(60, 3) = 34220 > 50 x 500
+    with pytest.raises(EnumerationLimitError, match=r"C\(60, 3\) = 34220 subsets"):
+        enumerate_faces(_random((60, 4), seed=3), limit=500)
+    # general position in rank 3: a floating-point count of the lines stops it
+    with pytest.raises(EnumerationLimitError, match="floating point"):
+        enumerate_faces(_random((40, 3), seed=4), limit=200)
+
+
+def test_face_budget_estimate_never_refuses_an_arrangement_that_fits():
+    # 30 planes through one line (the e3 axis) and the plane x3 = 0: C(31, 2) = 465 pairs of
+    # planes but only 31 lines; the exact face count is within the limit
+    t = np.linspace(0.1, 3.0, 30)
+    X = np.vstack([np.column_stack([np.cos(t), np.sin(t), np.zeros(30)]), [[0.0, 0.0, 1.0]]])
+    n_faces = len(enumerate_faces(X))
+    assert 2 * comb(31, 2) + 1 > n_faces  # the float estimate runs (and must not refuse)
+    assert len(enumerate_faces(X, limit=n_faces)) == n_faces
+    with pytest.raises(EnumerationLimitError):
+        enumerate_faces(X, limit=n_faces - 1)

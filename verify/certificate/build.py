@@ -19,10 +19,12 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
 import os
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -140,7 +142,7 @@ def _round(q: Fraction, up: bool, bits: int = 64) -> Fraction:
 
 def solve_binary(
     X: np.ndarray, y: np.ndarray, *, solver: str | None = None, limit: int = DEFAULT_LIMIT,
-    spike: bool = True, executor: Any = None,
+    spike: bool = True, executor: Any = None, seeds: Any = None,
 ) -> tuple[ConvexSolution, str, bool, Any]:
     """Solve one binary problem by the fastest proven route: ``(solution, method,
     orthogonal, chambers)``.
@@ -149,8 +151,11 @@ def solve_binary(
     ``spike``, Remark 1 if :mod:`verify.geometry.spike_free` proves ``X`` spike-free; else the
     exact chambers
     (at most ``limit``) and column generation; beyond the limit, sampled chambers
-    (``restricted``, no lower bound).  ``executor`` (a dask ``Client``) runs the oracle's
-    per-chamber work there; results are identical.
+    (``restricted``, no lower bound; the message says how many chambers were sampled, the
+    proven count when known, why the list was not enumerated and the option that lifts it).
+    ``seeds``: activation patterns to start column generation from (a trained network's).
+    ``executor`` (a dask ``Client``) runs the oracle's per-chamber work there; results are
+    identical.
     """
     from verify.geometry.chambers import enumerate_chambers
     from verify.geometry.separability import orthogonal_separability
@@ -171,19 +176,49 @@ def solve_binary(
             return sol, "spike-free", False, None
     try:
         ch = enumerate_chambers(X, limit=limit)
-    except EnumerationLimitError:
+    except EnumerationLimitError as exc:
         ch = enumerate_chambers(X, mode="sampled", samples=_SAMPLES)
-        sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor)
-        return sol, "restricted", False, None
-    sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor)
+        sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor,
+                                seeds=seeds)
+        why = incomplete_reason(len(ch), exc.count, str(exc), sampled=True)
+        msg = sol.message.replace("chamber list not proven complete: no lower bound",
+                                  f"{why}: no lower bound")
+        return dataclasses.replace(sol, message=msg), "restricted", False, None
+    sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor, seeds=seeds)
+    if not ch.complete:
+        why = incomplete_reason(len(ch), ch.count, "the list is shorter than the proven count")
+        sol = dataclasses.replace(sol, message=sol.message.replace(
+            "chamber list not proven complete: no lower bound", f"{why}: no lower bound"))
     return sol, "column-generation", False, (ch if ch.complete else None)
+
+
+def incomplete_reason(found: int, count: int | None, why: str, *, sampled: bool = False) -> str:
+    """Why a chamber list is not proven complete, with the counts and the option that lifts
+    the limit.
+
+    Examples
+    --------
+    >>> incomplete_reason(18837, None, "Cover's bound allows up to about 2.4e+15 chambers, "
+    ...                   "more than limit=200000", sampled=True)  # doctest: +NORMALIZE_WHITESPACE
+    "chamber list not proven complete (18837 sampled chambers of an unknown number; Cover's
+    bound allows up to about 2.4e+15 chambers, more than limit=200000; raise with --limit N)"
+    """
+    from verify.geometry.audit import limit_option
+
+    of = f"{count} (proven count)" if count is not None else "an unknown number"
+    kind = "sampled chambers" if sampled else "chambers found"
+    option = f"; {limit_option(count)}" if sampled else ""
+    return f"chamber list not proven complete ({found} {kind} of {of}; {why}{option})"
 
 
 def solve_dataset(
     ds: Dataset, *, solver: str | None = None, limit: int = DEFAULT_LIMIT, spike: bool = True,
-    executor: Any = None,
+    executor: Any = None, seeds: dict[int, Any] | None = None,
 ) -> list[ClassSolve]:
     """Solve every one-vs-all problem ``y = Y[:, k]`` (one problem for binary data).
+
+    ``seeds``: class index -> activation patterns to start column generation from (see
+    :func:`solve_binary`).
 
     Raises
     ------
@@ -196,7 +231,7 @@ def solve_dataset(
         y = ds.Y[:, k].astype(np.float64)
         label = ds.positive_label if ds.is_binary else ds.classes[k]
         sol, method, orth, ch = solve_binary(ds.X, y, solver=solver, limit=limit, spike=spike,
-                                             executor=executor)
+                                             executor=executor, seeds=(seeds or {}).get(k))
         out.append(ClassSolve(k, _json(label), y, sol, method, orth, ch))
     return out
 
@@ -398,7 +433,10 @@ def _class_entry(
         else:
             s = None
             entry["method"] = "restricted"
-            entry["evidence"] = {"reason": "the chamber list could not be enumerated completely"}
+            why = re.search(r"chamber list not proven complete \(.*\)(?=: no lower bound)",
+                            sol.message or "")
+            reason = why[0] if why else "the chamber list could not be enumerated completely"
+            entry["evidence"] = {"reason": reason}
     if s is not None:
         s = _round(s, up=True)
         entry["s"] = format_rational(s)
@@ -474,9 +512,10 @@ def build_certificate(
     if net.n_features != ds.n_features:
         raise InputError(f"the model expects {net.n_features} features, the data have "
                          f"{ds.n_features}")
-    if solves is None:
-        solves = solve_dataset(ds, solver=solver, limit=limit, executor=executor)
     subs = {k: sub for k, sub, _ in iter_classes(net, ds.Y if K > 1 else ds.Y[:, 0])}
+    if solves is None:  # column generation starts from the network's own activation patterns
+        seeds = {k: (ds.X @ sub.W1 >= 0).T for k, sub in subs.items()}
+        solves = solve_dataset(ds, solver=solver, limit=limit, executor=executor, seeds=seeds)
     entries = []
     steps = [1 + (len(cs.chambers) if cs.chambers is not None else 0) for cs in solves]
     with progress("certifying", total=sum(steps)) as bar:  # in chambers: the work per class

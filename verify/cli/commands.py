@@ -261,6 +261,11 @@ def cmd_solve(args: argparse.Namespace) -> int:
         print(f"class {c['label']}: {c['status']} ({c['method']}), {val} "
               f"{c['optimal_value']:.9g}, {bounds_text(lb, ub)}, "
               f"{len(c['neurons'])} neurons")
+        if c["status"] != "optimal" and c.get("message"):
+            import textwrap
+
+            print(textwrap.fill(c["message"], 100, initial_indent="  ",
+                                subsequent_indent="    ", break_on_hyphens=False))
     if args.output:
         print(f"optimal network written to {args.output}")
     return 0

@@ -203,11 +203,18 @@ def verdict_text(entry: dict[str, Any]) -> str:
     'suboptimal: objective >= 25.57 > 24.85 = UB(optimal network) >= P*'
     >>> verdict_text({"verdict": "inconclusive", "verdict_detail": "inconclusive: gap 0.1"})
     'inconclusive: gap 0.1'
+    >>> verdict_text({"verdict": "restricted", "verdict_detail": "restricted: no lower bound",
+    ...               "evidence": {"reason": "chamber list not proven complete (...)"}})
+    'restricted: no lower bound: chamber list not proven complete (...)'
     """
     detail = str(entry.get("verdict_detail", entry.get("verdict", "")))
     m = _SUBOPTIMAL.match(detail)
     if entry.get("verdict") == "suboptimal" and m:
         return f"suboptimal: objective >= {m[1]} > {m[2]} = UB(optimal network) >= P*"
+    evidence = entry.get("evidence")
+    reason = evidence.get("reason") if isinstance(evidence, dict) else None
+    if entry.get("verdict") == "restricted" and isinstance(reason, str) and reason:
+        return f"{detail}: {reason}"
     return detail
 
 
