@@ -81,3 +81,20 @@ def test_infeasible_data_is_reported():
     obj = audit(ds, spike=False).to_dict()
     assert obj["max_margin_feasible"] is False
     assert {i["kind"] for i in obj["issues"]} == {"zero-row", "contradictory-rows"}
+
+
+def test_undecided_steps_name_the_reason_and_the_option():
+    # issue 10 items 9-10: a budget answers unknown with the reason and the option
+    X = np.diag([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    ds = check_dataset(X, [1, -1, 1, -1, 1, -1])
+    rep = audit(ds, limit=50, spike_limit=30)
+    assert rep.spike.spike_free is None and rep.chambers == 64 and not rep.chambers_complete
+    obj = rep.to_dict()
+    steps = {u["step"]: u for u in obj["undecided"]}
+    assert steps["spike-free"]["option"] == "raise with --spike-limit N or skip with --no-spike"
+    assert steps["chambers"]["option"] == "raise with --limit N (N >= 64)"
+    assert obj["chamber_list"]["found"] == 0 and obj["chamber_list"]["proven_count"] == 64
+    full = audit(ds, spike_limit=None).to_dict()
+    assert full["undecided"] == [] and full["spike_free"] is True
+    assert full["chamber_list"] == {"found": 64, "proven_count": 64, "complete": True,
+                                    "reason": None, "option": None}

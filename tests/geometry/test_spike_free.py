@@ -275,3 +275,35 @@ def test_float_orthonormalised_three_rows_decided_with_exact_witness():
     if rep.spike_free is False:
         in_range, val = _sympy_check(Q, rep.witness_exact)
         assert in_range and val > 1
+
+
+def test_face_limit_refuses_high_rank_before_any_exact_work(monkeypatch):
+    # issue 10 item 9: MNIST-sized data spent minutes in as_integer_matrix / integer_rank.
+    # Rank 45: at least 2^45 chambers, far beyond any face limit -- refused from the proven
+    # rank alone, and rank 45 > 40 skips the sampled exact search too.
+    from verify.geometry import spike_free as sf
+
+    def no_exact_work(*a, **k):
+        raise AssertionError("exact work started")
+
+    monkeypatch.setattr(sf, "as_integer_matrix", no_exact_work)
+    X = np.random.default_rng(0).standard_normal((60, 45))
+    rep = sf.spike_free(X, limit=20_000)
+    assert rep.spike_free is None and rep.method == "skipped" and rep.rank == 45
+    assert "rank 45 gives at least 2^45 chambers" in rep.reason
+    assert "limit of 20000 faces" in rep.reason
+
+
+def test_face_limit_gives_unknown_and_the_exact_verdict_within_it():
+    # orthogonal rows are spike-free: beyond the limit sampling cannot refute (unknown);
+    # within it the exact verdict; no limit: the same exact verdict
+    X = np.diag([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    over = spike_free(X, limit=30)
+    assert over.spike_free is None and over.method == "sampling"
+    assert "more than the limit of 30 faces" in over.reason
+    within = spike_free(X, limit=729)  # 3^6 faces of the coordinate arrangement
+    exact = spike_free(X)
+    assert within.spike_free is exact.spike_free is True
+    assert within.faces_checked == exact.faces_checked == 3**6 - 1
+    with pytest.raises(InputError):
+        spike_free(X, limit=0)

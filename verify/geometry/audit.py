@@ -164,7 +164,8 @@ def audit(
         X, dataset.class_index, stop_at_first=stop_at_first, executor=executor
     )
     chambers, complete, proof, enum, listing = _chambers(X, limit)
-    spike_report = spike_free(X, limit=spike_limit, executor=executor) if spike else None
+    spike_report = (spike_free(X, limit=spike_limit, executor=executor, rank=rank.rank)
+                    if spike else None)
     undecided = []
     if not complete:
         undecided.append({"step": "chambers", "reason": listing["reason"],

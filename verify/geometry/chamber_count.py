@@ -45,6 +45,7 @@ from verify.geometry.proven_linalg import (
     integer_rows,
     unit_rows,
 )
+from verify.progress import progress
 
 __all__ = [
     "approx_int",
@@ -496,6 +497,7 @@ def _zaslavsky(hp: Hyperplanes, budget: int | None = None) -> tuple[int, dict[st
     """
     r, m = hp.rank, hp.m
     work = 0
+    bar = progress("chambers: exact count (flat closures)", total=budget, delay=0.5)
     Hm = np.array([list(v) for v in hp.ints], dtype=object).reshape(m, r)
     ids: dict[frozenset[int], int] = {frozenset(): 0}
     sets: list[frozenset[int]] = [frozenset()]
@@ -513,7 +515,10 @@ def _zaslavsky(hp: Hyperplanes, budget: int | None = None) -> tuple[int, dict[st
                     continue
                 B = basis[f] + [hp.ints[h]]
                 work += 1
+                if work % 256 == 0:
+                    bar.advance(256)
                 if budget is not None and work > budget:
+                    bar.close()
                     raise EnumerationLimitError(
                         f"the exact count (Zaslavsky's theorem over the lattice of flats of "
                         f"{m} hyperplanes in rank {r}) was stopped after {budget} flat "
@@ -537,6 +542,7 @@ def _zaslavsky(hp: Hyperplanes, budget: int | None = None) -> tuple[int, dict[st
                 below[gid].add(f)
                 below[gid] |= below[f]
         levels.append(nxt)
+    bar.close()
     mu = [0] * len(sets)
     mu[0] = 1
     for k in range(1, r + 1):

@@ -256,10 +256,11 @@ _SAMPLED_MAX_RANK = 40
 _SAMPLED_MAX_ENTRIES = 200_000
 
 
-def _too_many_faces(X: Any, limit: int) -> tuple[int, int, str] | None:
+def _too_many_faces(X: Any, limit: int, rank: int | None) -> tuple[int, int, str] | None:
     """``(rank, N, reason)`` when ``X`` has provably more than ``limit`` faces, decided
-    before any exact integer work: rank ``r`` (proven, :func:`exact_rank`) gives at least
-    ``2^r`` chambers.  Only for float or integer arrays (other input is small)."""
+    before any exact integer work: rank ``r`` (proven, :func:`exact_rank`, or the caller's)
+    gives at least ``2^r`` chambers.  Only for float or integer arrays (other input is
+    small)."""
     arr = X if isinstance(X, np.ndarray) else None
     if arr is None or arr.ndim != 2 or arr.dtype.kind not in "fiu" or not arr.size:
         return None
@@ -267,7 +268,7 @@ def _too_many_faces(X: Any, limit: int) -> tuple[int, int, str] | None:
         return None  # the exact route gives the error
     from verify.geometry.proven_linalg import exact_rank
 
-    r = exact_rank(arr).rank
+    r = exact_rank(arr).rank if rank is None else int(rank)
     if r < 2 or 2**r + 1 <= limit:
         return None
     return r, arr.shape[0], (
@@ -283,6 +284,7 @@ def spike_free(
     samples: int = 4000,
     seed: int = 0,
     executor: Any = None,
+    rank: int | None = None,
 ) -> SpikeFreeReport:
     """Decide exactly whether ``X`` is spike-free and compute its spike value.
 
@@ -302,6 +304,9 @@ def spike_free(
     executor : distributed.Client or concurrent.futures.Executor, optional
         Run the exact per-chamber work (range identities, face forms and inertias) there
         (:func:`verify.distributed.map_chunks`); the report is identical.
+    rank : int, optional
+        The proven rank of ``X`` when the caller has it (saves the face-budget check its own
+        :func:`~verify.geometry.proven_linalg.exact_rank`; only used with ``limit``).
 
     Returns
     -------
@@ -319,7 +324,7 @@ def spike_free(
         raise InputError(f"samples: expected a positive int, received {samples!r}")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         raise InputError(f"limit: expected a positive int or None, received {limit!r}")
-    skipped = None if limit is None else _too_many_faces(X, limit)
+    skipped = None if limit is None else _too_many_faces(X, limit, rank)
     if skipped is not None:
         r, n, why = skipped
         if r > _SAMPLED_MAX_RANK or n * r > _SAMPLED_MAX_ENTRIES:
