@@ -489,10 +489,46 @@ def _nullspace(B: list[tuple[int, ...]], r: int) -> list[list[int]]:
     return basis
 
 
+def _covers(
+    Hm: np.ndarray, ints: Any, S: frozenset[int], B: list[tuple[int, ...]], r: int, k: int,
+    everything: frozenset[int],
+) -> list[tuple[int, frozenset[int]]]:
+    """The flats covering the rank-``k`` flat ``S`` (spanned by the rows ``B``), each as
+    ``(first new hyperplane h, members)``, in order of ``h``.
+
+    The quotient map ``g -> g K`` (``K`` an integer basis of ``{v : B v = 0}``) sends the
+    normals in ``span B`` to zero, and ``g`` lies in ``span(B, h)`` exactly when ``g K`` is
+    parallel to ``h K``: the covers are the classes of the nonzero ``g K`` up to a factor,
+    found with one null space per flat (instead of one per hyperplane).  Rank ``r - 1``: the
+    only cover is the whole arrangement.
+    """
+    m = Hm.shape[0]
+    if k == r - 1:
+        first = next(g for g in range(m) if g not in S)
+        return [(first, everything)]
+    K = _nullspace(B, r) if B else [[int(i == j) for j in range(r)] for i in range(r)]
+    C = Hm.dot(np.array(K, dtype=object).T).tolist()
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for g in range(m):
+        if g in S:
+            continue
+        c = C[g]
+        q = 0
+        for x in c:
+            q = math.gcd(q, x)
+        lead = next(x for x in c if x)
+        if lead < 0:
+            q = -q
+        groups.setdefault(tuple(x // q for x in c), []).append(g)
+    return [(gs[0], S | frozenset(gs)) for gs in groups.values()]
+
+
 def _zaslavsky(hp: Hyperplanes, budget: int | None = None) -> tuple[int, dict[str, Any]]:
     """``sum_F |mu(0, F)|`` over the lattice of flats (exact integer closures).
 
-    ``budget``: largest number of flat closures (exact null spaces) computed; beyond it
+    The lattice is built level by level; the flats covering a flat come from one exact null
+    space and a grouping of the hyperplanes' images (:func:`_covers`).  ``budget``: largest
+    number of flat closures (covering pairs ``F < G`` of the Hasse diagram) examined; beyond it
     :class:`~verify.errors.EnumerationLimitError` (the count is unknown, never guessed).
     """
     r, m = hp.rank, hp.m
@@ -505,15 +541,12 @@ def _zaslavsky(hp: Hyperplanes, budget: int | None = None) -> tuple[int, dict[st
     rank_of: list[int] = [0]
     below: list[set[int]] = [set()]
     levels: list[list[int]] = [[0]]
+    everything = frozenset(range(m))
     for k in range(r):
         nxt: list[int] = []
         for f in levels[k]:
             S = sets[f]
-            covered = set(S)
-            for h in range(m):
-                if h in covered:
-                    continue
-                B = basis[f] + [hp.ints[h]]
+            for h, members in _covers(Hm, hp.ints, S, basis[f], r, k, everything):
                 work += 1
                 if work % 256 == 0:
                     bar.advance(256)
@@ -524,18 +557,11 @@ def _zaslavsky(hp: Hyperplanes, budget: int | None = None) -> tuple[int, dict[st
                         f"{m} hyperplanes in rank {r}) was stopped after {budget} flat "
                         f"closures ({sum(map(len, levels))} flats found so far)"
                     )
-                K = _nullspace(B, r)
-                if K:
-                    prod = Hm.dot(np.array(K, dtype=object).T)
-                    members = frozenset(np.flatnonzero(np.all(prod == 0, axis=1)).tolist())
-                else:
-                    members = frozenset(range(m))
-                covered |= members
                 gid = ids.get(members)
                 if gid is None:
                     gid = ids[members] = len(sets)
                     sets.append(members)
-                    basis.append(B)
+                    basis.append(basis[f] + [hp.ints[h]])
                     rank_of.append(k + 1)
                     below.append(set())
                     nxt.append(gid)

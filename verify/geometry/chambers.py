@@ -389,9 +389,9 @@ _COUNT_BUDGET = 500_000
 
 
 def _flat_budget(limit: int | None) -> int | None:
-    """Flat closures Zaslavsky's count may compute under ``limit`` (``limit / 4``, at least
-    50,000; ``None``: no budget): the count of data not in general position, rank >= 4."""
-    return None if limit is None else max(50_000, limit // 4)
+    """Flat closures Zaslavsky's count may compute under ``limit`` (``2 limit``, at least
+    200,000; ``None``: no budget): the count of data not in general position, rank >= 4."""
+    return None if limit is None else max(200_000, 2 * limit)
 
 
 def _count_work(m: int, r: int) -> int:
