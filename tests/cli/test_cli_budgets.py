@@ -26,6 +26,7 @@ def few_samples(monkeypatch):
     # A few hundred sampled gates (instead of 20,000): fast, and on 60 x 6 data none of the
     # candidate neurons' chambers is among them -- the case that built an empty program.
     monkeypatch.setattr(build, "_SAMPLES", 300)
+    monkeypatch.setattr(build, "_SAMPLES_MIN", 300)
 
 
 def test_solve_and_certify_beyond_the_limit_give_a_restricted_answer(tmp_path, capsys,

@@ -73,6 +73,8 @@ DEFAULT_LIMIT = 200_000
 #: Relative gap below which a network is called globally optimal.
 DEFAULT_TOLERANCE = Fraction(1, 10**6)
 _SAMPLES = 20_000
+_SAMPLES_MIN = 2_000
+_SAMPLED_WORK = 2_000_000  # sampled gates x samples N of the restricted route
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,9 @@ def solve_binary(
     try:
         ch = enumerate_chambers(X, limit=limit)
     except EnumerationLimitError as exc:
-        ch = enumerate_chambers(X, mode="sampled", samples=_SAMPLES)
+        # the oracle's work grows like samples x N: fewer gates for many samples
+        samples = max(_SAMPLES_MIN, min(_SAMPLES, _SAMPLED_WORK // max(1, X.shape[0])))
+        ch = enumerate_chambers(X, mode="sampled", samples=samples)
         sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor,
                                 seeds=seeds)
         why = incomplete_reason(len(ch), exc.count, str(exc), sampled=True)

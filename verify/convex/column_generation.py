@@ -57,12 +57,18 @@ from verify.convex.programs import (
 )
 from verify.convex.solvers import SolverChoice, solve_problem
 from verify.errors import InputError
+from verify.progress import progress
 from verify.status import Status
 
-__all__ = ["column_generation", "LOOSE_TOL"]
+__all__ = ["column_generation", "LOOSE_TOL", "SAMPLED_ROUNDS"]
 
 #: Clarabel tolerance of the first column-generation rounds (the last ones use the tight ones).
 LOOSE_TOL = 1e-7
+#: Default round budget on an incomplete (sampled) chamber list: every cone there keeps all N
+#: rows, so rounds are expensive, and the answer is ``restricted`` (no claim about P*) anyway.
+SAMPLED_ROUNDS = 12
+#: Candidate-neuron patterns in the first working set on an incomplete list (seeds: all).
+_SAMPLED_START = 20
 
 
 def _candidate_patterns(X: np.ndarray, y: np.ndarray, *, iterations: int = 8) -> np.ndarray:
@@ -110,20 +116,37 @@ def _with_patterns(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
     return np.vstack([P] + [np.array(extra, dtype=bool)]) if extra else P
 
 
-def _spanning_set(
-    X: np.ndarray, P: np.ndarray, start: list[int], rng: np.random.Generator, *,
-    patience: int = 500,
-) -> list[int]:
-    """``start`` plus chambers of ``P`` until the columns of ``D_j X`` (``j`` in the set) span
-    ``R^N`` -- or until ``patience`` chambers in a row add nothing (or ``P`` is used up).
+def _separates(X: np.ndarray, y: np.ndarray, P: np.ndarray, chosen: list[int]) -> bool:
+    """Whether some ``v_j`` give ``y_n (sum_j D_j X v_j)_n >= 1`` for every ``n`` (an LP).
 
-    Why: on a chamber ``j`` the cone ``K_j`` is full-dimensional, so ``u_j - u'_j`` ranges
-    over all of ``R^d`` and the outputs ``sum_j D_j X (u_j - u'_j)`` over the span of those
-    columns; when it is ``R^N``, every margin ``y_n f_n >= 1`` is reachable and the restricted
-    program (14) is feasible.
+    On chambers (full-dimensional cones) ``u_j - u'_j`` ranges over all of ``R^d``, so this is
+    the feasibility of the restricted program (14) over ``chosen``.
+    """
+    from scipy.optimize import linprog
+
+    if not chosen:
+        return False
+    N, d = X.shape
+    M = np.hstack([X * P[j][:, None] for j in chosen])  # N x (d k)
+    res = linprog(np.zeros(M.shape[1]), A_ub=-(y[:, None] * M), b_ub=-np.ones(N),
+                  bounds=(None, None), method="highs")
+    return res.status == 0
+
+
+def _spanning_set(
+    X: np.ndarray, y: np.ndarray, P: np.ndarray, start: list[int], rng: np.random.Generator,
+    *, patience: int = 500,
+) -> list[int]:
+    """``start`` plus chambers of ``P`` until the restricted program over them is feasible.
+
+    Chambers are taken in random order when they enlarge the span of the columns of the
+    ``D_j X`` (on a chamber the cone is full-dimensional, so ``u_j - u'_j`` ranges over all of
+    ``R^d`` and the outputs ``sum_j D_j X (u_j - u'_j)`` over that span; once it is ``R^N``
+    every margin is reachable); the LP :func:`_separates` stops the growth as soon as the
+    margins ``y_n f_n >= 1`` are reachable -- or after ``patience`` chambers in a row add
+    nothing to the span (or ``P`` is used up).
     """
     N = X.shape[0]
-    tol = 1e-9 * max(1.0, float(np.abs(X).max(initial=0.0))) * max(N, 1)
     Q = np.zeros((N, 0))
     chosen: list[int] = []
 
@@ -131,26 +154,33 @@ def _spanning_set(
         nonlocal Q
         C = X * P[j][:, None]
         R = C - Q @ (Q.T @ C)
+        R -= Q @ (Q.T @ R)  # twice is enough: Q stays orthonormal
         Ur, sv, _ = np.linalg.svd(R, full_matrices=False)
-        k = int(np.sum(sv > tol))
-        if k:
-            Q = np.hstack([Q, Ur[:, :k]])
+        k = int(np.sum(sv > 1e-8 * max(1.0, float(np.linalg.norm(C)))))
+        if k and Q.shape[1] < N:
+            Q = np.hstack([Q, Ur[:, :k]])[:, :N]
         return k > 0
 
     for j in start:
         grow(j)
         chosen.append(j)
-    misses = 0
+    if _separates(X, y, P, chosen):
+        return chosen
+    misses, since = 0, 0
     inset = set(chosen)
     for j in rng.permutation(P.shape[0]).tolist():
-        if Q.shape[1] >= N or misses >= patience:
+        if misses >= patience:
             break
         if j in inset:
             continue
         if grow(j):
             chosen.append(j)
             inset.add(j)
-            misses = 0
+            misses, since = 0, since + 1
+            if since >= max(1, len(chosen) // 8) and _separates(X, y, P, chosen):
+                return chosen  # checked every ~len/8 additions: O(log) LPs in all
+            if since >= max(1, len(chosen) // 8):
+                since = 0
         else:
             misses += 1
     return chosen
@@ -267,7 +297,7 @@ def column_generation(
     chambers: Any = None,
     solver: str | SolverChoice | None = None,
     tol: float = 1e-9,
-    max_rounds: int = 100,
+    max_rounds: int | None = None,
     per_round: int | None = None,
     limit: int | None = None,
     executor: Any = None,
@@ -298,9 +328,11 @@ def column_generation(
     tol : float
         A chamber is violated when its oracle value exceeds ``1 + tol``.
     max_rounds, per_round : int
-        Round limit, and chambers added per round (default ``min(max(50, p // 10), 2N + 2)``:
-        an optimum needs at most ``N + 1`` active chambers (Caratheodory), so larger rounds
-        only make the restricted problems bigger).
+        Round limit (default 100; :data:`SAMPLED_ROUNDS` on an incomplete list, whose answer
+        is a restriction's value without a claim about ``P*``), and chambers added per round
+        (default ``min(max(50, p // 10), 2N + 2)``: an optimum needs at most ``N + 1`` active
+        chambers (Caratheodory), so larger rounds only make the restricted problems bigger;
+        on an incomplete list ``min(50, 2N + 2)``, its cones keeping all ``N`` rows).
     limit : int, optional
         Passed to ``enumerate_chambers``.
     seeds : bool array (k, N), optional
@@ -344,7 +376,11 @@ def column_generation(
     if not complete:  # sampled patterns: candidate and seed patterns join the list
         P = _with_patterns(P, np.vstack([S, cands]))
     p = P.shape[0]
-    per_round = min(max(50, p // 10), 2 * N + 2) if per_round is None else int(per_round)
+    if per_round is None:  # sampled lists: every chamber brings all N rows, so fewer a round
+        per_round = min(max(50, p // 10) if complete else 50, 2 * N + 2)
+    per_round = int(per_round)
+    if max_rounds is None:
+        max_rounds = 100 if complete else SAMPLED_ROUNDS
     if per_round < 1 or max_rounds < 1:
         raise InputError("per_round and max_rounds must be positive integers")
     choice = _choice(solver)
@@ -358,8 +394,12 @@ def column_generation(
         walls = [rows for _ in range(p)]
     working = _lookup(P, np.vstack([S, cands]))
     rng = np.random.default_rng(0)
+    if not complete:  # every cone keeps all N rows: start small, grow only to feasibility
+        seeded = set(_lookup(P, S))
+        working = [j for j in working if j in seeded] + [
+            j for j in working if j not in seeded][:_SAMPLED_START]
     if not complete or not working:
-        working = _spanning_set(X, P, working, rng)
+        working = _spanning_set(X, y, P, working, rng)
     added: dict[int, int] = {}
     dropped: dict[int, int] = {}
     peak = len(working)
@@ -374,8 +414,10 @@ def column_generation(
     sol: ConvexSolution | None = None
     res = None
     res_lam = np.zeros(N)
+    bar = progress("column generation (rounds)", total=max_rounds, delay=0.5)
     while rounds < max_rounds:
         rounds += 1
+        bar.advance()
         t0 = time.perf_counter()
         used = list(working)
         sol = _solve_restricted(X, y, P[working], [walls[j] for j in working],
@@ -419,6 +461,7 @@ def column_generation(
         working = keep + new
         added.update({j: rounds for j in new})
         peak = max(peak, len(working))
+    bar.close()
     assert sol is not None
     info = {**_solver_info(choice, t_solve), "peak_working_set": peak}
     working = used
