@@ -45,6 +45,7 @@ from verify.convex.programs import (
     solve_spike_free,
 )
 from verify.convex.solvers import choose_solver
+from verify.checker.rules import verdict_detail
 from verify.errors import EnumerationLimitError, InputError
 from verify.geometry.proven_linalg import exact_signs
 from verify.geometry.rationals import exact_sign_dot, format_rational, sqrt_bounds
@@ -376,7 +377,7 @@ def _class_entry(
     entry: dict[str, Any] = {
         "index": cs.index,
         "label": cs.label,
-        "solve": {"method": cs.method, "status": sol.status.value, "value": float(sol.value)},
+        "solve": {"method": cs.method, "status": sol.status.value},
         "lambda": _strs(lam),
     }
     lb: Fraction | None = None
@@ -419,18 +420,18 @@ def _class_entry(
             ub_opt = None
     if gap is not None and gap <= tol:
         verdict = "globally-optimal-within"
-        detail = f"globally-optimal-within {float(gap):.3g} (relative gap)"
+        detail = verdict_detail(verdict, gap)
     elif ub_opt is not None and ub_opt < obj_lo:
         verdict = "suboptimal"
-        detail = (f"suboptimal: objective >= {float(obj_lo):.9g} > {float(ub_opt):.9g} >= P*"
-                  " (the convex optimum's network)")
+        detail = verdict_detail(verdict, obj_lo, ub_opt)
         entry["optimal_network"] = {"W1": _strs(W1o), "w2": _strs(w2o),
                                     "upper_bound": _frac(_round(ub_opt, up=True))}
     elif lb is None:
-        verdict, detail = "restricted", "restricted: no complete evidence for a lower bound"
+        verdict = "restricted"
+        detail = verdict_detail(verdict)
     else:
         verdict = "inconclusive"
-        detail = f"inconclusive: relative gap {float(gap):.3g} above the tolerance"
+        detail = verdict_detail(verdict, gap)
     entry["verdict"] = verdict
     entry["verdict_detail"] = detail
     return entry
