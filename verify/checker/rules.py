@@ -31,7 +31,9 @@ from operator import mul
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
+from verify.checker.arithmetic import format_rational, parse_rational, sqrt_bounds
 from verify.checker.counting import SignPack, gram_sign_rows, replay_count, spread_bits
+from verify.checker.errors import InputError
 from verify.checker.readers import (
     DEN_BITS,
     MAX_VALUES,
@@ -47,9 +49,6 @@ from verify.checker.readers import (
 from verify.checker.readers import common_denominator as _common
 from verify.checker.readers import parse_nd as _nd
 from verify.checker.readers import witness_ints as _witness
-from verify.errors import InputError
-from verify.geometry.rationals import format_rational, parse_rational, sqrt_bounds
-from verify.progress import progress
 
 _T = TypeVar("_T")
 
@@ -113,31 +112,9 @@ class CheckResult:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _dec(n: int) -> str:
-    """Decimal text of any integer, also beyond Python's 4,300-digit ``str`` limit.
-
-    Examples
-    --------
-    >>> _dec(-10**5000).count("0"), _dec(12)
-    (5000, '12')
-    """
-    if n < 0:
-        return "-" + _dec(-n)
-    if n.bit_length() < 12_000:
-        return str(n)
-    k = int(n.bit_length() * 0.30103) // 2
-    hi, lo = divmod(n, 10**k)
-    return _dec(hi) + _dec(lo).zfill(k)
-
-
-def _text(q: Fraction) -> str:
-    """:func:`format_rational` without the 4,300-digit limit of ``str(int)``."""
-    return _dec(q.numerator) + ("" if q.denominator == 1 else "/" + _dec(q.denominator))
-
-
 def _exact_float(v: Fraction | None) -> dict[str, Any] | None:
     """``{"exact": "p/q", "float": ...}`` (``None`` stays ``None``), as bounds are written."""
-    return None if v is None else {"exact": _text(v), "float": _fl(v)}
+    return None if v is None else {"exact": format_rational(v), "float": _fl(v)}
 
 
 def _fl(q: Fraction | int) -> float:
@@ -213,6 +190,19 @@ def sq_norm_le(XT: list[list[int]], xe: int, a: list[int], aden: int, s: Fractio
     else:
         rhs <<= -2 * xe
     return lhs <= rhs
+
+
+class _Quiet:
+    """The default progress bar of the kernel: counts nothing, draws nothing."""
+
+    def __init__(self, label: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 _BATCH = 4096  # chambers per progress step
@@ -490,11 +480,16 @@ def check_certificate(
     classes: list[Any],
     Y: list[list[int]],
     model: tuple[Any, tuple[int, ...], Any, tuple[int, ...], bool],
+    *,
+    progress: Callable[..., Any] | None = None,
 ) -> CheckResult:
     """Check a parsed certificate against the data ``(X, classes, Y)`` and the model
     (as returned by :func:`verify.checker.readers.read_data` /
     :func:`~verify.checker.readers.read_model`),
     with the garbage collector paused (:func:`_gc_paused`).
+
+    ``progress(label, total=...)``, when given, makes a bar with ``advance()`` and ``close()``
+    (e.g. :func:`verify.progress.progress`); the kernel itself draws nothing.
     """
     fail = _Fails()
     if _get(cert, "format", str, "certificate") != FORMAT:
@@ -539,7 +534,7 @@ def check_certificate(
     total_lb: Fraction | None = Fraction(0)
     total_ub: Fraction | None = Fraction(0)
     summary = []
-    bar = progress("checking", total=sum(_units(ent) for ent in entries))
+    bar = (progress or _Quiet)("checking", total=sum(_units(ent) for ent in entries))
     for c, ent in enumerate(entries):
         bar.advance()
         where = f"class {c}"
@@ -714,7 +709,8 @@ def _budget(cert: dict[str, Any]) -> tuple[int, int]:
 
 
 def check_file(cert_path: str | Path, *, data: str | Path | None = None,
-               model: str | Path | None = None) -> CheckResult:
+               model: str | Path | None = None,
+               progress: Callable[..., Any] | None = None) -> CheckResult:
     """Read a certificate file and the files it names (or ``data``/``model``) and check it.
 
     The files a certificate names must lie inside its folder (:func:`inside_path`); each file
@@ -747,4 +743,4 @@ def check_file(cert_path: str | Path, *, data: str | Path | None = None,
             raise InputError(f"{cert_path}: names itself as its {what} file")
     dmax, mmax = _budget(cert)
     X, classes, Y = read_data(dpath, bias=_get(dinfo, "bias", bool, "data"), max_values=dmax)
-    return check_certificate(cert, X, classes, Y, read_model(mpath, mmax))
+    return check_certificate(cert, X, classes, Y, read_model(mpath, mmax), progress=progress)

@@ -51,7 +51,7 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 
-from verify.geometry import rationals as exact
+from verify.checker import arithmetic
 from verify.geometry.chamber_count import (
     Hyperplanes,
     _nullspace,
@@ -301,7 +301,7 @@ def _integer_hyperplanes(Gi: np.ndarray) -> Hyperplanes:
     two and rounded; exact when the integers have at most 53 bits)."""
     rows = [[int(v) for v in row] for row in Gi]
     k, c = Gi.shape
-    rank, prow, cols = exact.integer_rank(rows) if k and c else (0, [], [])
+    rank, prow, cols = arithmetic.integer_rank(rows) if k and c else (0, [], [])
     cols = sorted(cols)
     index = np.full(k, -1, dtype=np.int64)
     orient = np.zeros(k, dtype=np.int8)
@@ -500,7 +500,7 @@ def _orthogonal_basis(h: tuple[int, ...], hf: np.ndarray) -> list[list[int]]:
         B.append([hh * a - qh * c for a, c in zip(qi, h)])
     g = math.gcd(*(v for b in B for v in b))  # one common factor: keeps the geometry
     B = [[v // g for v in b] for b in B] if g > 1 else B
-    if exact.integer_rank(B)[0] != r - 1:  # cannot happen for sane floats: exact fallback
+    if arithmetic.integer_rank(B)[0] != r - 1:  # cannot happen for sane floats: exact fallback
         return _nullspace([h], r)
     return B
 
