@@ -32,6 +32,7 @@ import numpy as np
 
 from verify import __version__
 from verify.checker.arithmetic import format_rational, sqrt_bounds
+from verify.checker.rules import verdict_detail
 from verify.convex.chamber_oracle import (
     certified_dual_norm,
     chamber_walls,
@@ -46,7 +47,6 @@ from verify.convex.programs import (
     solve_spike_free,
 )
 from verify.convex.solvers import choose_solver
-from verify.checker.rules import verdict_detail
 from verify.errors import EnumerationLimitError, InputError
 from verify.geometry.proven_linalg import exact_signs
 from verify.geometry.rationals import exact_sign_dot

@@ -27,7 +27,6 @@ Examples
 
 from __future__ import annotations
 
-import bz2
 import csv
 import hashlib
 import io

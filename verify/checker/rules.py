@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -674,7 +673,7 @@ def inside_path(base: Path, rel: Any, what: str) -> Path:
     ...     inside_path(Path("/tmp"), "../etc/passwd", "data")
     ... except InputError as exc:
     ...     print(str(exc)[:58])
-    data.path '../etc/passwd' is not a file inside the certif
+    data.path '../etc/passwd' is not a file inside the certifi
     """
     root = base.resolve()
     try:

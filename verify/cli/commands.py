@@ -21,7 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from verify.cli.render import (
     clip,
     dumps,
     fmt,
+    printable,
     render_audit,
     render_chambers,
     verdict_text,
@@ -285,9 +288,30 @@ def bounds_text(lb: float | None, ub: float | None) -> str:
     return f"{a} <= P* <= {b}"
 
 
+_TOLERANCE = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([-+]?[0-9]+))?|[0-9]+/[0-9]+")
+
+
+def parse_tolerance(text: str, option: str = "--tolerance") -> Fraction:
+    """A tolerance ``>= 0`` given as a decimal (``1e-6``, ``0.001``) or ``p/q``, exactly; at
+    most 40 characters and an exponent of at most 100 in size, so it never expands.
+
+    Examples
+    --------
+    >>> parse_tolerance("1e-6"), parse_tolerance("1/8")
+    (Fraction(1, 1000000), Fraction(1, 8))
+    """
+    m = _TOLERANCE.fullmatch(text.strip()) if len(text) <= 40 else None
+    if m is None or (m[1] is not None and abs(int(m[1])) > 100):
+        raise InputError(f"{option}: expected a number >= 0 such as 1e-6 (at most 40 characters, "
+                         f"exponent at most 100), got {printable(text[:40])!r}")
+    try:
+        return Fraction(text.strip())
+    except ZeroDivisionError:
+        raise InputError(f"{option}: zero denominator in {text!r}") from None
+
+
 def cmd_certify(args: argparse.Namespace) -> int:
     """``verify certify``: a JSON optimality certificate, self-checked before writing."""
-    from fractions import Fraction
 
     from verify.certificate.build import (
         DEFAULT_LIMIT,
@@ -300,11 +324,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
 
     tol = DEFAULT_TOLERANCE
     if args.tolerance is not None:
-        try:
-            tol = Fraction(args.tolerance)
-        except (ValueError, ZeroDivisionError):
-            raise InputError(f"--tolerance: expected a number, got {args.tolerance!r}") from None
-        if not 0 <= tol < 1:
+        tol = parse_tolerance(args.tolerance)
+        if not tol < 1:
             raise InputError(f"--tolerance: expected 0 <= GAP < 1, got {args.tolerance}")
     check_writable(args.output, option="-o")
     ds = load_dataset(args.data, bias=args.bias)
@@ -326,9 +347,9 @@ def cmd_certify(args: argparse.Namespace) -> int:
                                 read_model(args.model), progress=progress)
         if not res.valid:
             labels = [c["label"] for c in cert["classes"]]
-            print("verify certify: the trusted checker rejects the certificate (not written): "
-                  + "; ".join(f"{f.rule}: {with_labels(f.detail, labels)}"
-                              for f in res.failures), file=sys.stderr)
+            print(printable("verify certify: the trusted checker rejects the certificate (not "
+                            "written): " + "; ".join(f"{f.rule}: {with_labels(f.detail, labels)}"
+                                                     for f in res.failures)), file=sys.stderr)
             return 1
     text = dumps_certificate(cert)
     write_atomic(args.output, text)
@@ -336,10 +357,10 @@ def cmd_certify(args: argparse.Namespace) -> int:
         print(text, end="")
         return 0
     for w in ds.warnings:
-        print(f"warning: {w}")
+        print(printable(f"warning: {w}"))
     for c in cert["classes"]:
-        print(f"class {c['label']}: {verdict_text(c)}  [{c['method']}]")
-    print(f"certificate written to {args.output}")
+        print(printable(f"class {c['label']}: {verdict_text(c)}  [{c['method']}]"))
+    print(printable(f"certificate written to {args.output}"))
     return 0
 
 
@@ -363,17 +384,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps(obj), end="")
     elif res.valid:
-        lb = "none" if res.lower_bound is None else f"{float(res.lower_bound):.12g}"
-        print(f"valid: {lb} <= P* <= {float(res.upper_bound):.12g}")
+        lb = "none" if obj["lower_bound"] is None else f"{obj['lower_bound']['float']:.12g}"
+        print(f"valid: {lb} <= P* <= {obj['upper_bound']['float']:.12g}")
         for c in obj["classes"]:
             g = c["relative_gap"]
             gap = "" if g is None else f" (relative gap {g['float']:.3g})"
-            print(f"  class {c['label']}: {c['verdict']}{gap}")
+            print(printable(f"  class {c['label']}: {c['verdict']}{gap}"))
     else:
         print(f"INVALID: {len(res.failures)} failed rule(s)")
         labels = certificate_labels(args.cert)
         for f in res.failures:
-            print(f"  {f.rule}: {with_labels(f.detail, labels)}")
+            print(printable(f"  {f.rule}: {with_labels(f.detail, labels)}"))
     return 0 if res.valid else 1
 
 
@@ -393,7 +414,6 @@ def _certificate_file(path: str) -> None:
 
 def cmd_regress(args: argparse.Namespace) -> int:
     """``verify regress``: every certificate of a folder re-checked (CI)."""
-    from fractions import Fraction
 
     from verify.certificate.regress import (
         DEFAULT_COMPARE_TOLERANCE,
@@ -404,12 +424,7 @@ def cmd_regress(args: argparse.Namespace) -> int:
 
     tol = DEFAULT_COMPARE_TOLERANCE
     if args.tolerance is not None:
-        try:
-            tol = Fraction(args.tolerance)
-        except (ValueError, ZeroDivisionError):
-            raise InputError(f"--tolerance: expected a number, got {args.tolerance!r}") from None
-        if tol < 0:
-            raise InputError(f"--tolerance: expected T >= 0, got {args.tolerance}")
+        tol = parse_tolerance(args.tolerance)
     if args.junit:
         check_writable(args.junit, option="--junit")
     report = regress(args.dir, compare=args.compare, tolerance=tol, solver=args.solver)

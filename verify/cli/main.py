@@ -22,7 +22,7 @@ from typing import Any
 
 from verify import __version__
 from verify.cli.commands import COMMANDS
-from verify.cli.render import dumps
+from verify.cli.render import dumps, printable
 from verify.errors import InputError, VerifyError
 from verify.io.files import write_atomic
 from verify.progress import set_enabled
@@ -301,10 +301,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:
-        print(f"verify {args.command}: error: {exc}", file=sys.stderr)
+        print(f"verify {args.command}: error: {printable(exc)}", file=sys.stderr)
         return 2
     except VerifyError as exc:
-        print(f"verify {args.command}: error: {exc}", file=sys.stderr)
+        print(f"verify {args.command}: error: {printable(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `verify audit DATA | head`: stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -21,13 +21,37 @@ from typing import Any
 
 __all__ = [
     "dumps", "fmt", "exact_text", "verdict_text", "pattern_bits", "render_audit",
-    "render_chambers", "BITS_LIMIT", "with_labels", "clip", "certificate_labels",
+    "render_chambers", "BITS_LIMIT", "with_labels", "clip", "certificate_labels", "printable",
 ]
+
+#: Characters a terminal may act on: C0/C1 controls, DEL, bidirectional overrides and
+#: isolates, zero-width characters, line/paragraph separators, the byte-order mark.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e"
+                      "\u2028\u2029\u2060-\u2069\ufeff]")
+
+
+def printable(text: Any) -> str:
+    r"""``text`` with every control character escaped (``\x1b``, ``\u202e``): strings from a
+    file (labels, paths, messages) cannot move the cursor, recolour or reorder a line.
+
+    Examples
+    --------
+    >>> printable("ok\x1b[2K\rvalid")
+    'ok\\x1b[2K\\rvalid'
+    """
+    def esc(m: re.Match[str]) -> str:
+        c = ord(m[0])
+        return {9: "\\t", 10: "\\n", 13: "\\r"}.get(c) or (
+            f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}")
+
+    return _CONTROL.sub(esc, str(text))
 
 
 def dumps(obj: Any) -> str:
-    """Deterministic JSON text (sorted keys, two-space indent, trailing newline)."""
-    return json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    """Deterministic JSON text (sorted keys, two-space indent, trailing newline); control
+    characters that JSON itself leaves raw (DEL, C1, bidi overrides) are escaped too."""
+    text = json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return _CONTROL.sub(lambda m: m[0] if m[0] == "\n" else f"\\u{ord(m[0]):04x}", text)
 
 
 def fmt(v: Any) -> str:
@@ -241,4 +265,5 @@ def clip(line: str, width: int = 100) -> str:
     >>> clip("abcdef", 4), clip("abc", 4)
     ('abc…', 'abc')
     """
+    line = printable(line)
     return line if len(line) <= width else line[: width - 1] + "…"
