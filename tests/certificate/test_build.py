@@ -126,7 +126,8 @@ def test_suboptimal_network(general2d, tmp_path):
     assert Fraction(c["optimal_network"]["upper_bound"]["exact"]) < Fraction(
         c["upper_bound"]["exact"]
     )
-    assert main(["check", str(cert)]) == 0
+    # the data live outside the certificate's folder: name them explicitly
+    assert main(["check", str(cert), "--data", str(data), "--model", str(model)]) == 0
 
 
 def test_general_3d_chambers_and_multiclass(tmp_path):
@@ -169,7 +170,7 @@ def test_restricted_when_enumeration_limited(general2d, tmp_path):
     c = json.loads(cert.read_text())["classes"][0]
     assert c["method"] == "restricted" and c["lower_bound"] is None
     assert c["verdict"] in ("restricted", "suboptimal")
-    assert check_file(cert).valid
+    assert check_file(cert, data=data, model=tmp / "opt.npz").valid
 
 
 def test_byte_identical(general2d, tmp_path):
@@ -322,5 +323,5 @@ def test_certify_self_check_refuses_a_wrong_certificate(general2d, tmp_path, mon
     assert main(["certify", str(data), str(tmp / "opt.npz"), "-o", str(out),
                  "--no-self-check", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["format"] == "verify-certificate"
-    assert main(["check", str(out)]) == 1
+    assert main(["check", str(out), "--data", str(data), "--model", str(tmp / "opt.npz")]) == 1
     assert "lower-bound:" in capsys.readouterr().out

@@ -92,7 +92,7 @@ def test_unusable_directory_is_a_usage_error(pytester: pytest.Pytester) -> None:
     assert "Warning" not in res.stdout.str() + res.stderr.str()
     assert "Traceback" not in res.stdout.str() + res.stderr.str()
     assert [ln for ln in res.stderr.lines if ln.strip()] == [
-        "ERROR: --verify-certificates nope: nope: no such directory"
+        "ERROR: --verify-certificates nope: nope: no such directory or certificate file"
     ]
     (pytester.path / "empty").mkdir()
     res = _run(pytester, "--verify-certificates", "empty")

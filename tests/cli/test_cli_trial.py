@@ -305,6 +305,7 @@ def _tampered_copy(tmp_path: Path, name: str = "f1-trained.cert.json") -> Path:
     cert = json.loads(p.read_text())
     ub = cert["classes"][0]["upper_bound"]
     ub["exact"] = format_rational(Fraction(ub["exact"]) / 2)
+    ub["float"] = float(Fraction(ub["exact"]))  # a consistent twin: only the bound is wrong
     p.write_text(json.dumps(cert))
     return p
 

@@ -73,7 +73,7 @@ MAX_MEMBERS = 16
 #: of one common denominator of such numbers (float64 values need at most 1,075).
 VALUE_DIGITS = 400
 DEN_BITS = 1400
-_TOKEN = re.compile(r"\s*(?:('[^'\\]*'|\"[^\"\\]*\")|([0-9]{1,19})|(True|False)|([{}():,]))")
+_TOKEN = re.compile(r"\s*(?:('[^'\\]*'|\"[^\"\\]*\")|(-?[0-9]{1,19})|(True|False)|([{}():,]))")
 
 
 def _npy_header(text: str, name: str) -> dict[str, Any]:
@@ -116,7 +116,7 @@ def _npy_header(text: str, name: str) -> dict[str, Any]:
         out: list[int] = []
         while toks[i] != ("p", ")"):
             kind, v = toks[i]
-            if kind != "v" or type(v) is not int:
+            if kind != "v" or type(v) is not int or v < 0:
                 raise InputError(f"{name}: malformed .npy shape")
             out.append(v)
             i += 1

@@ -361,7 +361,23 @@ def cmd_certify(args: argparse.Namespace) -> int:
     for c in cert["classes"]:
         print(printable(f"class {c['label']}: {verdict_text(c)}  [{c['method']}]"))
     print(printable(f"certificate written to {args.output}"))
+    _outside_note(cert, args.output)
     return 0
+
+
+def _outside_note(cert: dict[str, Any], output: str) -> None:
+    """A note on stderr when the certificate names a file outside its own folder: ``verify
+    check`` reads only files inside it unless given ``--data``/``--model``."""
+    from verify.checker.rules import inside_path
+
+    base = Path(output).resolve().parent
+    for what in ("data", "model"):
+        try:
+            inside_path(base, cert[what]["path"], what)
+        except InputError:
+            print(printable(f"note: the {what} file is outside the certificate's folder; check "
+                            f"it with 'verify check {output} --{what} FILE' (or move the files "
+                            "next to it)"), file=sys.stderr)
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -143,7 +143,7 @@ def _one_set(
     # the certificates get a folder of their own: ``verify regress OUT/certificates`` runs on it
     cert_folder = out / CERT_DIR / tag
     cert_folder.mkdir(parents=True, exist_ok=True)
-    data_path = folder / "data.json"
+    data_path = cert_folder / "data.json"  # a certificate names files inside its folder only
     write_atomic(data_path, json.dumps({"X": ds.X.tolist(), "y": ds.y.tolist()}) + "\n")
 
     rep = audit(ds)
@@ -171,7 +171,7 @@ def _one_set(
             seed=seed, schedule=schedule, record="log", p_star=p_star,
         )
         stem = f"seed{seed}-steps{steps}"
-        model_path = folder / f"{stem}.npz"
+        model_path = cert_folder / f"{stem}.npz"
         res.save_model(model_path)
         if steps == seed_steps:
             traj_path = folder / f"{stem}-trajectory.npz"
