@@ -38,8 +38,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from verify.certificate.messages import certificate_labels, clip, with_labels
 from verify.checker.arithmetic import format_rational
-from verify.cli.render import certificate_labels, clip, with_labels
 from verify.errors import InputError
 from verify.progress import progress
 

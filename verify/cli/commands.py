@@ -25,15 +25,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from verify.certificate.messages import certificate_labels, clip, with_labels
 from verify.cli.render import (
-    certificate_labels,
-    clip,
     dumps,
     fmt,
     render_audit,
     render_chambers,
     verdict_text,
-    with_labels,
 )
 from verify.errors import InputError
 from verify.io.files import check_writable, write_atomic
