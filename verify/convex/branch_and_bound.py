@@ -45,10 +45,10 @@ Examples
 >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 >>> lam = np.array([1.0, 1.0, -1.0])
 >>> res = bab_maximize(X, lam)
->>> res.status, round(res.upper, 9), round(res.lower, 9)
-('proved', 1.0, 1.0)
->>> bool(res.upper >= 1.0 - 1e-12 and res.complete)
-True
+>>> res.status, round(res.upper, 12), round(2 ** -0.5, 12), res.complete
+('proved', 0.707106781187, 0.707106781187, True)
+>>> res.u.round(6).tolist(), res.pattern.tolist()  # (x_2 - x_1)/sqrt(2): x_3^T u = 0, a tie
+([-0.707107, 0.707107], [False, True, False])
 """
 
 from __future__ import annotations
@@ -92,6 +92,9 @@ class BabLeaf:
         ``{free row with mu < 0: alpha in [0, 1]}``.
     intervals : dict
         ``{free row with mu > 0: (l, h, zl, zh)}``, ``zl``/``zh`` dicts over the path.
+    settled : tuple of int
+        Free rows with ``mu > 0`` whose sign is implied on the leaf (``h <= 0`` or ``l >= 0``
+        up to :data:`SETTLE`): their chord is exact and they are never split.
     """
 
     path: tuple[tuple[int, int], ...]
@@ -100,6 +103,7 @@ class BabLeaf:
     z: dict[int, float]
     alpha: dict[int, float]
     intervals: dict[int, tuple[float, float, dict[int, float], dict[int, float]]]
+    settled: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -611,6 +615,7 @@ def _leaves(closed: list[_Node], open_: list[_Node], S: np.ndarray) -> list[BabL
                     int(S[k]): (float(lo), float(hi), sv(zl), sv(zh))
                     for k, (lo, hi, zl, zh) in r.intervals.items()
                 },
+                settled=tuple(sorted(int(S[k]) for k in r.settled)),
             )
         )
     return out
