@@ -40,9 +40,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from verify.certificate.messages import certificate_labels, clip, printable, with_labels
 from verify.checker.arithmetic import format_rational, parse_rational
 from verify.checker.rules import inside_path
-from verify.cli.render import certificate_labels, clip, printable, with_labels
 from verify.errors import InputError
 from verify.progress import progress
 

@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from verify import __version__
+from verify.certificate.messages import printable
 from verify.cli.commands import COMMANDS
-from verify.cli.render import dumps, printable
+from verify.cli.render import dumps
 from verify.errors import InputError, VerifyError
 from verify.io.files import write_atomic
 from verify.progress import set_enabled

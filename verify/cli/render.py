@@ -19,39 +19,19 @@ import textwrap
 from fractions import Fraction
 from typing import Any
 
+from verify.certificate.messages import CONTROL
+
 __all__ = [
     "dumps", "fmt", "exact_text", "verdict_text", "pattern_bits", "render_audit",
-    "render_chambers", "BITS_LIMIT", "with_labels", "clip", "certificate_labels", "printable",
+    "render_chambers", "BITS_LIMIT",
 ]
-
-#: Characters a terminal may act on: C0/C1 controls, DEL, bidirectional overrides and
-#: isolates, zero-width characters, line/paragraph separators, the byte-order mark.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e"
-                      "\u2028\u2029\u2060-\u2069\ufeff]")
-
-
-def printable(text: Any) -> str:
-    r"""``text`` with every control character escaped (``\x1b``, ``\u202e``): strings from a
-    file (labels, paths, messages) cannot move the cursor, recolour or reorder a line.
-
-    Examples
-    --------
-    >>> printable("ok\x1b[2K\rvalid")
-    'ok\\x1b[2K\\rvalid'
-    """
-    def esc(m: re.Match[str]) -> str:
-        c = ord(m[0])
-        return {9: "\\t", 10: "\\n", 13: "\\r"}.get(c) or (
-            f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}")
-
-    return _CONTROL.sub(esc, str(text))
 
 
 def dumps(obj: Any) -> str:
     """Deterministic JSON text (sorted keys, two-space indent, trailing newline); control
     characters that JSON itself leaves raw (DEL, C1, bidi overrides) are escaped too."""
     text = json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-    return _CONTROL.sub(lambda m: m[0] if m[0] == "\n" else f"\\u{ord(m[0]):04x}", text)
+    return CONTROL.sub(lambda m: m[0] if m[0] == "\n" else f"\\u{ord(m[0]):04x}", text)
 
 
 def fmt(v: Any) -> str:
@@ -219,51 +199,3 @@ def verdict_text(entry: dict[str, Any]) -> str:
     if entry.get("verdict") == "suboptimal" and m:
         return f"suboptimal: objective >= {m[1]} > {m[2]} = UB(optimal network) >= P*"
     return detail
-
-
-_CLASS_INDEX = re.compile(r"\bclass (\d+)(?![\d(])(?! \(label)")
-
-
-def with_labels(detail: str, labels: list[Any] | None) -> str:
-    """A checker message with each ``class <index>`` followed by its label, so that it agrees
-    with ``certify``/``check``, which print classes by label.
-
-    Examples
-    --------
-    >>> with_labels("class 0: claimed UB 2.4 is below 4.8", [1])
-    'class 0 (label 1): claimed UB 2.4 is below 4.8'
-    >>> with_labels("class 1.upper_bound: bad", ["cat", "dog"])
-    'class 1 (label dog).upper_bound: bad'
-    >>> with_labels("class 7: out of range", [1])
-    'class 7: out of range'
-    """
-    if not labels:
-        return detail
-
-    def sub(m: re.Match[str]) -> str:
-        k = int(m[1])
-        return f"{m[0]} (label {labels[k]})" if k < len(labels) else m[0]
-
-    return _CLASS_INDEX.sub(sub, detail)
-
-
-def certificate_labels(path: Any) -> list[Any] | None:
-    """The class labels of a certificate file, by index (``None`` if it cannot be read)."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            entries = json.load(fh)["classes"]
-        return [e.get("label") for e in entries]
-    except Exception:
-        return None
-
-
-def clip(line: str, width: int = 100) -> str:
-    """``line`` cut to ``width`` columns, ending in ``…`` when something was cut.
-
-    Examples
-    --------
-    >>> clip("abcdef", 4), clip("abc", 4)
-    ('abc…', 'abc')
-    """
-    line = printable(line)
-    return line if len(line) <= width else line[: width - 1] + "…"

@@ -62,6 +62,7 @@ from verify.geometry.chamber_count import (
     reduce_hyperplanes,
     sort_angles,
 )
+from verify.geometry.extreme_rays import extreme_rays
 from verify.geometry.proven_linalg import (
     RankInfo,
     exact_signs,
@@ -100,10 +101,8 @@ def chamber_points(G: np.ndarray, exact_rows: np.ndarray | None = None) -> np.nd
     >>> len(chamber_points(G.astype(float), exact_rows=G))
     4
     """
-    from verify.geometry.chambers import _extreme_rays  # rank-3 walk (import cycle: lazy)
-
     if exact_rows is not None:
-        return _exact_chamber_points(exact_rows, _extreme_rays)
+        return _exact_chamber_points(exact_rows, extreme_rays)
     hp = reduce_hyperplanes(G)
     r = hp.rank
     if r == 0:
@@ -117,11 +116,11 @@ def chamber_points(G: np.ndarray, exact_rows: np.ndarray | None = None) -> np.nd
         lines = rank3_lines(hp)
         members = np.array([i for L in lines for i in L], dtype=np.int64)
         sizes = np.array([len(L) for L in lines], dtype=np.int64)
-        Wr = _extreme_rays(hp.normals, members, sizes)
+        Wr = extreme_rays(hp.normals, members, sizes)
         S = exact_signs(hp.Y, Wr)
         S = S[np.all(S != 0, axis=1)]
         if len(np.unique(S, axis=0)) != 2 + 2 * int(np.sum(sizes - 1)):  # Zaslavsky count
-            Wr = np.vstack([Wr, _extreme_rays(hp.normals, members, sizes, exact=hp)])
+            Wr = np.vstack([Wr, extreme_rays(hp.normals, members, sizes, exact=hp)])
     else:
         Wr = incremental_witnesses(hp)
     W = np.zeros((len(Wr), G.shape[1]))
