@@ -143,6 +143,10 @@ def test_solve_value_is_not_a_claim_the_checker_accepts(certs, capsys):
     cert["classes"][0]["solve"]["value"] = 1e6
     rc, rules = _rules(capsys, _save(certs, "forged.cert.json", cert))
     assert rc == 1 and rules == {"unchecked-claim"}
+    del cert["classes"][0]["solve"]["value"]
+    cert["classes"][0]["solve"]["status"] = "optimal, P* = 0.001"  # a number in a word field
+    rc, rules = _rules(capsys, _save(certs, "forged.cert.json", cert))
+    assert rc == 1 and rules == {"unchecked-claim"}
 
 
 # ----------------------------------------------------------------------------- 2. regress

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import gc
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -71,6 +72,7 @@ BOUND_DIGITS = 2000
 #: (``VALUE_DIGITS`` and ``DEN_BITS`` of :mod:`verify.checker.readers` for the other numbers.)
 #: Bytes of a certificate file.
 MAX_CERT_BYTES = 1 << 33
+_WORD = re.compile(r"[a-z][a-z-]{0,39}")  # solve.method, solve.status: provenance words
 
 
 @dataclass(frozen=True)
@@ -551,10 +553,11 @@ def check_certificate(
         lb_c = _bound(ent.get("lower_bound"), where + ".lower_bound", fail)
         gap_c = _bound(ent.get("relative_gap"), where + ".relative_gap", fail)
         verdict = _get(ent, "verdict", str, where)
-        solve = ent.get("solve")
-        if isinstance(solve, dict) and "value" in solve:
-            fail("unchecked-claim", f"{where}: solve.value is a number the checker cannot "
-                 "recompute (certificates state only what is checked)")
+        solve = ent.get("solve", {})
+        if not isinstance(solve, dict) or set(solve) - {"method", "status"} or not all(
+                isinstance(v, str) and _WORD.fullmatch(v) for v in solve.values()):
+            fail("unchecked-claim", f"{where}: solve may hold only 'method' and 'status', each "
+                 "a lowercase word (solve.value is a number the checker cannot recompute)")
         # UB of the certified model
         Wq = [[Fraction(v) for v in row] for row in Wk]
         vq = [Fraction(v) for v in w2k]
