@@ -323,6 +323,7 @@ def test_npy_reader_matches_numpy(tmp_path, dtype):
 
 
 TRUSTED = {"verify.geometry.rationals", "verify.errors", "verify.checker.readers",
+           "verify.checker.branch_and_bound",
            "verify.checker.counting", "verify", "verify.checker", "verify.geometry",
            "verify.checker.rules", "verify.progress"}
 
