@@ -23,11 +23,12 @@ import numpy as np
 import pytest
 from scipy.optimize import nnls
 
+from verify.checker.arithmetic import format_rational, sqrt_bounds
 from verify.checker.branch_and_bound import MAX_CHARS, check_branch_and_bound
 from verify.checker.rules import check_file
 from verify.errors import InputError
 from verify.geometry.chambers import enumerate_chambers
-from verify.geometry.rationals import format_rational, solve_rational, sqrt_bounds
+from verify.geometry.rationals import solve_rational
 
 ROOT = Path(__file__).resolve().parents[2]
 CERTS = ROOT / "certificates"

@@ -55,8 +55,8 @@ from fractions import Fraction
 from operator import mul
 from typing import Any
 
+from verify.checker.errors import InputError
 from verify.checker.readers import parse_nd
-from verify.errors import InputError
 
 __all__ = ["MAX_CHARS", "MAX_DEN_BITS", "MAX_NODES", "check_branch_and_bound"]
 
