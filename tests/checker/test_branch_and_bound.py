@@ -647,3 +647,16 @@ def test_module_imports_nothing_outside_the_checker():
             top = m.split(".")[0]
             assert m.startswith("verify.checker.") or (
                 top != "verify" and top in sys.stdlib_module_names), m
+
+
+def test_every_rule_is_documented():
+    """Each rule name the replay can report is described in docs/certificate.md."""
+    src = (ROOT / "verify" / "checker" / "branch_and_bound.py").read_text()
+    names = {n.value for n in ast.walk(ast.parse(src))
+             if isinstance(n, ast.Constant) and isinstance(n.value, str)
+             and n.value.startswith("bab-")}
+    assert len(names) == 9, names
+    doc = (ROOT / "docs" / "certificate.md").read_text()
+    section = doc[doc.index("**(d) `branch-and-bound`**"):doc.index("### Verdicts")]
+    for name in names:
+        assert f"`{name}`" in section, name
