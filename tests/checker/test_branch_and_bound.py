@@ -254,6 +254,15 @@ def test_scaled_data_use_the_exponent():
     ev, s = build(Xs, LE)
     assert s == Q(5, 8) and run(ev, Xs, LE, s) == []
     assert rules_of(run(ev, Xs, LE, s - Q(1, 2**70))) == {"bab-leaf"}
+    # a positive exponent (X = XI * 2**3; rules.py never makes one, the function allows it)
+    Xb = [[v * 8 for v in row] for row in XE]
+    ev, s = build(Xb, LE)
+    assert s == 40
+    XI, _ = _exact(XE)
+    out: list = []
+    check_branch_and_bound(ev, XI, 3, LE, s, lambda r, m: out.append(r), "c")
+    check_branch_and_bound(ev, XI, 3, LE, s - Q(1, 2**60), lambda r, m: out.append(r), "c")
+    assert set(out) == {"bab-leaf"}
 
 
 def test_zero_lambda_single_leaf():
@@ -385,6 +394,12 @@ def test_interval_and_chord_tampering(honest):
     assert "bab-interval" in _tamper(honest, scale("l", -1))  # l > 0
     assert _tamper(honest, scale("a", Q(1, 2))) == {"bab-chord"}
     assert _tamper(honest, scale("b", Q(1, 2))) == {"bab-chord"}
+
+    def huge_b(ev):  # a valid (looser) chord whose B exceeds s: s - B < 0 passes the squares
+        ent = _row(ev, "+", "a")
+        ent["b"] = format_rational(Q(ent["b"]) + 10**6)
+
+    assert _tamper(honest, huge_b) == {"bab-leaf"}
     # a looser interval (h and l doubled) with the chord scaled to match is still valid
 
     def loosen(ev):
