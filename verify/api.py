@@ -68,9 +68,12 @@ def load_dataset(path: PathLike, *, bias: bool = False) -> Dataset:
 
     Examples
     --------
-    >>> import verify
-    >>> verify.load_dataset("examples/f1.json").X.shape  # doctest: +SKIP
-    (4, 2)
+    >>> import os, tempfile, verify
+    >>> p = os.path.join(tempfile.mkdtemp(), "d.csv")
+    >>> _ = open(p, "w").write("x1,x2,y\\n1,0,a\\n0,1,b\\n")
+    >>> ds = verify.load_dataset(p, bias=True)
+    >>> ds.X.shape, ds.classes
+    ((2, 3), ('a', 'b'))
     """
     from verify.io.datasets import load_dataset as _load
 
