@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any
 from verify.errors import CertificateError, InputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from verify.certificate.build import ClassSolve
     from verify.checker.rules import CheckResult
+    from verify.convex.routes import ClassSolve
     from verify.geometry.audit import AuditReport
     from verify.geometry.chambers import Chambers
     from verify.io.datasets import Dataset
@@ -203,7 +203,7 @@ def solve(data: Any, *, bias: bool = False, solver: str | None = None, limit: in
     >>> float(sol.lower_bound) == float(sol.upper_bound) == 2.0
     True
     """
-    from verify.certificate.build import DEFAULT_LIMIT, optimal_weights, solve_dataset
+    from verify.convex.routes import DEFAULT_LIMIT, optimal_weights, solve_dataset
     from verify.network.model import Network
 
     ds = _dataset(data, bias)
@@ -302,7 +302,8 @@ def certify(data: Any, network: Any, *, bias: bool = False, tolerance: Any = Non
     CertificateError
         The trusted checker rejects the certificate (a bug: please report it).
     """
-    from verify.certificate.build import DEFAULT_LIMIT, DEFAULT_TOLERANCE, build_certificate
+    from verify.certificate.build import DEFAULT_TOLERANCE, build_certificate
+    from verify.convex.routes import DEFAULT_LIMIT
     from verify.network.model import load_network as _load_net
 
     dpath, mpath = _file_of(data, "data"), _file_of(network, "network")

@@ -224,7 +224,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     """``verify solve``: the convex max-margin program by the fastest proven route."""
-    from verify.certificate.build import DEFAULT_LIMIT, optimal_weights, solve_dataset
+    from verify.convex.routes import DEFAULT_LIMIT, optimal_weights, solve_dataset
     from verify.convex.solvers import choose_solver
     from verify.io.datasets import load_dataset
     from verify.io.models import check_model_output, save_model
@@ -287,12 +287,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
     """``verify certify``: a JSON optimality certificate, self-checked before writing."""
     from fractions import Fraction
 
-    from verify.certificate.build import (
-        DEFAULT_LIMIT,
-        DEFAULT_TOLERANCE,
-        build_certificate,
-        dumps_certificate,
-    )
+    from verify.certificate.build import DEFAULT_TOLERANCE, build_certificate, dumps_certificate
+    from verify.convex.routes import DEFAULT_LIMIT
     from verify.io.datasets import load_dataset
     from verify.network.model import load_network
 

@@ -33,8 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from verify.certificate.build import build_certificate, dumps_certificate, solve_dataset
+from verify.certificate.build import build_certificate, dumps_certificate
 from verify.checker.rules import check_file
+from verify.convex.routes import solve_dataset
 from verify.geometry.audit import audit
 from verify.io.datasets import paper_dataset
 from verify.io.files import write_atomic
