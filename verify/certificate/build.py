@@ -29,13 +29,8 @@ import numpy as np
 
 from verify import __version__
 from verify.checker.arithmetic import format_rational, sqrt_bounds
-from verify.convex.chamber_oracle import (
-    certified_dual_norm,
-    chamber_walls,
-    oracle,
-    project_lambda,
-    upper_bound,
-)
+from verify.convex.bounds import certified_dual_norm, project_lambda, upper_bound
+from verify.convex.chamber_oracle import chamber_walls, oracle
 from verify.convex.programs import _frac
 from verify.convex.routes import DEFAULT_LIMIT, ClassSolve, solve_dataset
 from verify.convex.solvers import choose_solver
@@ -197,7 +192,7 @@ def _chamber_evidence(X: np.ndarray, lam: np.ndarray, ch: Any,
 
 
 def _closed_form_s(X: np.ndarray, y: np.ndarray, lam: np.ndarray) -> Fraction:
-    from verify.convex.chamber_oracle import exact_norm_sq
+    from verify.convex.bounds import exact_norm_sq
 
     sq = max(exact_norm_sq(X, np.where(y == sg, sg * lam, 0.0)) for sg in (1, -1))
     return sqrt_bounds(sq)[1]
@@ -236,9 +231,15 @@ def _class_entry(
         s = _closed_form_s(X, y, lam)
         entry["method"] = "closed-form"
         entry["evidence"] = {"orthogonal_separability": "binary; re-checked exactly by the checker"}
+    elif cs.method == "branch-and-bound" and sol.evidence is not None:
+        # lam is support-exact and sign-projected by the route; the trees are its evidence
+        ev_b = sol.evidence
+        entry["method"] = "branch-and-bound"
+        entry["evidence"] = ev_b.evidence
+        s = ev_b.s
     else:
         ch = cs.chambers
-        if ch is None and cs.method != "restricted":
+        if ch is None and cs.method not in ("restricted", "branch-and-bound"):
             try:
                 ch = enumerate_chambers(X, limit=limit)
             except EnumerationLimitError:
@@ -307,8 +308,15 @@ def build_certificate(
     tolerance: Fraction = DEFAULT_TOLERANCE,
     solves: list[ClassSolve] | None = None,
     executor: Any = None,
+    budget: float | None = None,
+    sampled: bool = False,
 ) -> dict[str, Any]:
     """The certificate (a JSON-ready dict) of the trained network ``net`` on ``ds``.
+
+    Beyond the chamber ``limit`` the solve runs column generation with the branch-and-bound
+    oracle from the network's own patterns (``budget`` seconds per problem) and the class
+    carries its trees (``"method": "branch-and-bound"``, certificate version 2); ``sampled``
+    keeps the old sampled chambers (no lower bound).
 
     ``executor`` (a dask ``Client``, :func:`verify.distributed.executor_from_options`) runs the
     per-chamber oracle and slack multipliers there; the certificate is identical.
@@ -329,7 +337,8 @@ def build_certificate(
         raise InputError(f"the model expects {net.n_features} features, the data have "
                          f"{ds.n_features}")
     if solves is None:
-        solves = solve_dataset(ds, solver=solver, limit=limit, executor=executor)
+        solves = solve_dataset(ds, solver=solver, limit=limit, executor=executor, budget=budget,
+                               sampled=sampled, network=net)
     subs = {k: sub for k, sub, _ in iter_classes(net, ds.Y if K > 1 else ds.Y[:, 0])}
     entries = []
     steps = [1 + (len(cs.chambers) if cs.chambers is not None else 0) for cs in solves]
@@ -344,7 +353,7 @@ def build_certificate(
     total_ub = sum((Fraction(e["upper_bound"]["exact"]) for e in entries), Fraction(0))
     return {
         "format": "verify-certificate",
-        "version": 1,
+        "version": 2 if any(e["method"] == "branch-and-bound" for e in entries) else 1,
         "tool": {"name": "verify", "version": __version__},
         "data": {
             "path": relative_path(data_path, cert_path),
@@ -372,8 +381,8 @@ _ONE_LINE = ("multipliers", "patterns", "witnesses")  # chamber evidence: one en
 
 def dumps_certificate(cert: dict[str, Any]) -> str:
     """Deterministic text: sorted keys, two-space indent, ``\\n`` line ends, final newline;
-    the per-chamber evidence lists (``patterns``, ``witnesses``, ``multipliers``) hold one
-    compact entry per line (same JSON value, a third of the bytes).
+    the per-chamber evidence lists (``patterns``, ``witnesses``, ``multipliers``) and the
+    branch-and-bound trees hold one compact entry per line (same JSON value, a third of the bytes).
 
     Examples
     --------
@@ -413,6 +422,15 @@ def dumps_certificate(cert: dict[str, Any]) -> str:
                         key = f"@verify-one-line-list-{k}-{name}@"
                         lists[key] = ev[name]
                         ev[name] = key
+                trees = ev.get("trees")  # branch-and-bound: one node a line
+                if isinstance(trees, dict) and "witnesses" not in ev:
+                    trees = dict(trees)
+                    for sg in sorted(trees):
+                        if isinstance(trees[sg], list) and trees[sg]:
+                            key = f"@verify-one-line-list-{k}-tree{sg}@"
+                            lists[key] = trees[sg]
+                            trees[sg] = key
+                    ev["trees"] = trees
                 ent = {**ent, "evidence": ev}
             shallow["classes"].append(ent)
     text = json.dumps(shallow, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

@@ -236,7 +236,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
     with executor_from_options(args.workers, args.scheduler) as executor:
         solves = solve_dataset(ds, solver=args.solver, limit=args.limit or DEFAULT_LIMIT,
-                               executor=executor)
+                               executor=executor, budget=args.budget, sampled=args.sampled)
     if args.output:
         W1, w2 = optimal_weights(solves, ds.n_features)
         save_model(args.output, W1, w2, bias_feature=ds.bias)
@@ -254,6 +254,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
         print(f"class {c['label']}: {c['status']} ({c['method']}), {val} "
               f"{c['optimal_value']:.9g}, {bounds_text(lb, ub)}, "
               f"{len(c['neurons'])} neurons")
+        if c["status"] != "optimal" and c.get("message"):
+            print(f"  why: {c['message']}")
     if args.output:
         print(f"optimal network written to {args.output}")
     return 0
@@ -309,7 +311,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
         cert = build_certificate(
             ds, net, data_path=args.data, model_path=args.model, cert_path=args.output,
             solver=args.solver, limit=args.limit or DEFAULT_LIMIT, tolerance=tol,
-            executor=executor,
+            executor=executor, budget=args.budget, sampled=args.sampled,
         )
     if not args.no_self_check:
         from verify.checker.readers import read_data, read_model

@@ -189,8 +189,9 @@ def _certificate_parsers(sub: Any) -> None:
         help="solve the convex max-margin program by the fastest proven route",
         description="Solve the convex twin (14) of the max-margin problem for every one-vs-all "
         "class: orthogonally separable data by the closed form, spike-free data by Remark 1, "
-        "otherwise exact chambers and column generation (sampled chambers, status "
-        "'restricted', when the enumeration limit is exceeded).",
+        "otherwise exact chambers and column generation; beyond the enumeration limit, column "
+        "generation with the branch-and-bound oracle over the support of lambda (a rigorous "
+        "lower bound within --budget; --sampled for the old sampled chambers, no lower bound).",
         epilog=EXAMPLES["solve"],
     )
     _data_args(s)
@@ -198,6 +199,7 @@ def _certificate_parsers(sub: Any) -> None:
     s.add_argument("-o", "--output", metavar="MODEL", help="save the optimal network "
                    "(.npz, .safetensors or a PyTorch .pt state_dict)")
     _solver_args(s)
+    _route_args(s)
     _cluster_args(s)
     c = sub.add_parser(
         "certify",
@@ -210,6 +212,7 @@ def _certificate_parsers(sub: Any) -> None:
     c.add_argument("model", metavar="MODEL", help="trained network (.npz or .safetensors)")
     c.add_argument("-o", "--output", metavar="CERT", required=True, help="certificate file")
     _solver_args(c)
+    _route_args(c)
     c.add_argument("--tolerance", default=None, metavar="GAP",
                    help="relative gap called globally optimal (default 1e-6)")
     c.add_argument("--json", action="store_true", help="print the certificate on stdout")
@@ -270,6 +273,30 @@ def _limit_arg(p: argparse.ArgumentParser) -> None:
 def _solver_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--solver", default=None, help="conic solver (MOSEK, CLARABEL, ECOS, SCS)")
     _limit_arg(p)
+
+
+#: Seconds per one-vs-all problem for the branch-and-bound route (``--budget``).
+DEFAULT_BUDGET = 300.0
+
+
+def _route_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--budget", type=_positive_float, default=DEFAULT_BUDGET, metavar="SECONDS",
+                   help="seconds per class for the branch-and-bound route beyond --limit "
+                   f"(default {DEFAULT_BUDGET:g}); when it runs out the lower bound is weaker, "
+                   "never wrong")
+    p.add_argument("--sampled", action="store_true",
+                   help="beyond --limit, use sampled chambers instead (status 'restricted', "
+                   "no lower bound)")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (v > 0 and v < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return v
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:

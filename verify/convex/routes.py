@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -89,17 +90,21 @@ def _json(v: Any) -> Any:
 
 def solve_binary(
     X: np.ndarray, y: np.ndarray, *, solver: str | None = None, limit: int = DEFAULT_LIMIT,
-    spike: bool = True, executor: Any = None,
+    spike: bool = True, executor: Any = None, budget: float | None = None,
+    sampled: bool = False, start: Any = None,
 ) -> tuple[ConvexSolution, str, bool, Any]:
     """Solve one binary problem by the fastest proven route: ``(solution, method,
     orthogonal, chambers)``.
 
     Orthogonally separable (decided exactly) → closed form; else, when ``N <= max(d, 12)`` and
     ``spike``, Remark 1 if :mod:`verify.geometry.spike_free` proves ``X`` spike-free; else the
-    exact chambers
-    (at most ``limit``) and column generation; beyond the limit, sampled chambers
+    exact chambers (at most ``limit``) and column generation; beyond the limit, column
+    generation with the branch-and-bound oracle
+    (:func:`verify.convex.column_generation_bab.solve_branch_and_bound`, at most ``budget``
+    seconds, started from the patterns of the first-layer weights ``start`` when given: a
+    rigorous lower bound in every case), or with ``sampled`` the old sampled chambers
     (``restricted``, no lower bound).  ``executor`` (a dask ``Client``) runs the oracle's
-    per-chamber work there; results are identical.
+    per-chamber or per-node work there; results are identical.
     """
     from verify.geometry.chambers import enumerate_chambers
     from verify.geometry.separability import orthogonal_separability
@@ -120,19 +125,34 @@ def solve_binary(
             return sol, "spike-free", False, None
     try:
         ch = enumerate_chambers(X, limit=limit)
-    except EnumerationLimitError:
-        ch = enumerate_chambers(X, mode="sampled", samples=_SAMPLES)
-        sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor)
-        return sol, "restricted", False, None
+    except EnumerationLimitError as exc:
+        if sampled:
+            ch = enumerate_chambers(X, mode="sampled", samples=_SAMPLES)
+            sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor)
+            return sol, "restricted", False, None
+        from verify.convex.column_generation_bab import solve_branch_and_bound
+
+        sol = solve_branch_and_bound(X, y, start=start, solver=solver, budget=budget,
+                                     executor=executor)
+        why = f"chamber list beyond --limit {limit}"
+        if exc.count is not None:
+            why += f" ({exc.count:,} chambers, proven)"
+        sol = dataclasses.replace(sol, message="; ".join(m for m in (why, sol.message) if m))
+        return sol, "branch-and-bound", False, None
     sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor)
     return sol, "column-generation", False, (ch if ch.complete else None)
 
 
 def solve_dataset(
     ds: Dataset, *, solver: str | None = None, limit: int = DEFAULT_LIMIT, spike: bool = True,
-    executor: Any = None,
+    executor: Any = None, budget: float | None = None, sampled: bool = False,
+    network: Any = None,
 ) -> list[ClassSolve]:
     """Solve every one-vs-all problem ``y = Y[:, k]`` (one problem for binary data).
+
+    ``budget`` (seconds, per problem) and ``sampled`` are passed to :func:`solve_binary`;
+    ``network`` (a :class:`verify.network.model.Network`, e.g. the one being certified) starts
+    the branch-and-bound route from its own activation patterns.
 
     Raises
     ------
@@ -144,8 +164,12 @@ def solve_dataset(
     for k in range(ds.Y.shape[1]):
         y = ds.Y[:, k].astype(np.float64)
         label = ds.positive_label if ds.is_binary else ds.classes[k]
+        start = None
+        if network is not None:
+            start = network.W1 if network.W1.ndim == 2 else network.W1[k]
         sol, method, orth, ch = solve_binary(ds.X, y, solver=solver, limit=limit, spike=spike,
-                                             executor=executor)
+                                             executor=executor, budget=budget, sampled=sampled,
+                                             start=start)
         out.append(ClassSolve(k, _json(label), y, sol, method, orth, ch))
     return out
 
