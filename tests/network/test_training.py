@@ -9,7 +9,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from verify.convex.programs import solve_orthogonally_separable
+from verify.convex.closed_form import solve_orthogonally_separable
 from verify.errors import InputError
 from verify.network.kkt import alignment, loss_weights
 from verify.network.model import Network, objective_upper_bound
