@@ -4,7 +4,7 @@ For each embedded data set (F.1, F.2; see :func:`verify.io.datasets.paper_datase
 
 1. audits the data (orthogonal separability, spike-free, chambers — exact verdicts);
 2. solves the convex max-margin program (14) by the structure-aware route: ``P*`` and the
-   optimal neurons ``u_j`` (the convex variables: ``u = w1·|w2|``, MATH.md);
+   optimal neurons ``u_j`` (the convex variables: ``u = w1·|w2|``, docs/math.md);
 3. trains ``m = 10`` neurons by gradient descent from a small scaled initialisation, for
    several seeds, and for one seed at increasing training lengths;
 4. certifies every trained network (``LB ≤ P* ≤ UB``) and re-checks each certificate with the
@@ -47,7 +47,7 @@ __all__ = [
     "run_demo", "render_demo", "neuron_alignment", "PAPER", "DEMO_TOLERANCE", "CERT_DIR",
 ]
 
-#: What the paper's text reports (as extracted; MATH.md warns that signs and a digit of the
+#: What the paper's text reports (as extracted; docs/math.md warns that signs and a digit of the
 #: F.1 neurons are unreliable, and that F.2's labels are illegible).
 PAPER: dict[str, dict[str, Any]] = {
     "F.1": {

@@ -567,7 +567,7 @@ def paper_dataset(name: str) -> Dataset:
     """The paper's Appendix F data sets, embedded (``"F.1"`` or ``"F.2"``).
 
     F.1 has labels ``(1, -1)``; F.2's labels are illegible in the text extraction and
-    ``(1, 1)`` reproduces the single optimal neuron the paper reports (see MATH.md).
+    ``(1, 1)`` reproduces the single optimal neuron the paper reports (see docs/math.md).
 
     Examples
     --------

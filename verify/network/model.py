@@ -13,7 +13,7 @@ minimum is needed, rigorous float enclosures (:func:`margin_enclosures`,
 :func:`verify.geometry.proven_linalg.exact_signs`) decide what they can prove and exact arithmetic
 does the
 rest, so the exact minimum margin costs little more than the float one.  Norms enter
-the objective bound through :func:`verify.geometry.rationals.sqrt_bounds` (upper end), so the
+the objective bound through :func:`verify.checker.arithmetic.sqrt_bounds` (upper end), so the
 rational
 :func:`objective_upper_bound` is never below the true value.  The KKT analysis of trained
 networks is in :mod:`verify.network.kkt`.
@@ -517,7 +517,7 @@ def objective_upper_bound(net: Network, X: Any, y: Any) -> tuple[Fraction, float
     """``UB(θ) = Σ_i ‖w1_i‖·|w2_i| / min_n y_n f(θ, x_n)``: rigorous rational and float value.
 
     The rational is an upper bound of the exact value: exact margins, norms bounded above by
-    :func:`verify.geometry.rationals.sqrt_bounds`.  It bounds the max-margin optimum: ``P* <=
+    :func:`verify.checker.arithmetic.sqrt_bounds`.  It bounds the max-margin optimum: ``P* <=
     UB(θ)``.
     For ``K`` classes the bound is the sum over the sub-networks (the problem decomposes).
 
