@@ -160,8 +160,8 @@ def heuristic_violators(X: np.ndarray, lam: np.ndarray, thr: float, *, top: int,
     --------
     >>> X = np.array([[1.0, 0.0], [0.0, 1.0]])
     >>> P, U = heuristic_violators(X, np.array([3.0, 4.0]), 1.0, top=5)
-    >>> P.tolist()
-    [[True, True]]
+    >>> P.tolist()  # best first: both rows active (value 5), then row 1 alone (4), row 0 (3)
+    [[True, True], [False, True], [True, False]]
     """
     S = np.flatnonzero(lam)
     d = X.shape[1]
