@@ -155,7 +155,8 @@ def _training_parsers(sub: Any) -> None:
         "convert",
         help="convert a network (.pt/.pth state_dict, .npz, .safetensors) to .npz/.safetensors",
         description="Read a trained network (a PyTorch state_dict of Linear(d, m, bias=False) -> "
-        "ReLU -> Linear(m, 1, bias=False) with torch.load(weights_only=True), or .npz / "
+        "ReLU -> Linear(m, 1, bias=False), read without torch by a restricted unpickler that "
+        "admits only tensors and dicts, or .npz / "
         ".safetensors with W1 (d x m) and w2 (m)) and write it as .npz or .safetensors, the "
         "formats 'verify check' reads. A first-layer bias becomes the last row of W1 (load the "
         "data with --bias).",
