@@ -465,7 +465,7 @@ def build_certificate(
         Infeasible data, a model that does not fit the data, or a model whose margin is not
         positive on some class.
     """
-    from verify.network.model import iter_classes
+    from verify.network.model import iter_classes, require_positive_margins
 
     ds.require_feasible()
     K = ds.Y.shape[1]
@@ -474,6 +474,9 @@ def build_certificate(
     if net.n_features != ds.n_features:
         raise InputError(f"the model expects {net.n_features} features, the data have "
                          f"{ds.n_features}")
+    # cheap before any solve: a model that misclassifies a sample gets no certificate
+    require_positive_margins(net, ds.X, ds.Y if K > 1 else ds.Y[:, 0],
+                             labels=[_json(c) for c in ds.classes])
     if solves is None:
         solves = solve_dataset(ds, solver=solver, limit=limit, executor=executor)
     subs = {k: sub for k, sub, _ in iter_classes(net, ds.Y if K > 1 else ds.Y[:, 0])}

@@ -167,23 +167,36 @@ def cmd_train(args: argparse.Namespace) -> int:
         ds, neurons=args.neurons, steps=args.steps, lr=args.lr, init_scale=args.init_scale,
         seed=args.seed, schedule=args.schedule, record="log" if args.record else None,
     )
-    res.save_model(args.output)
-    if args.record:
-        res.trajectory.save(args.record)
+    written = res.diverged is None  # a diverged run's weights are not worth a file
+    if written:
+        res.save_model(args.output)
+        if args.record:
+            res.trajectory.save(args.record)
     summary = {
         "steps": res.steps, "schedule": res.schedule, "seed": res.seed, "lr": res.lr,
         "init_scale": res.init_scale, "loss": res.loss, "log_loss": res.log_loss,
         "normalised_margin": res.margin, "ub": res.ub if math.isfinite(res.ub) else None,
-        "model": args.output, "trajectory": args.record,
+        "model": args.output if written else None,
+        "trajectory": args.record if written else None,
+        "succeeded": res.succeeded, "problems": res.problems,
+        "steps_run": res.steps if res.steps_run is None else res.steps_run,
+        "n_dead_samples": len(res.dead_samples), "n_misclassified": len(res.misclassified),
     }
     if args.json:
         print(dumps(summary), end="")
     else:
-        print(f"trained {args.steps} steps ({res.schedule}): loss {res.loss:.6g}, normalised "
-              f"margin {res.margin:.6g}, UB(theta) {fmt(summary['ub'])}")
-        print(f"network written to {args.output}"
-              + (f", trajectory to {args.record}" if args.record else ""))
-    return 0
+        ran = args.steps if res.steps_run is None else f"{res.steps_run} of {args.steps}"
+        print(f"trained {ran} steps ({res.schedule}): loss {res.loss:.6g}, normalised "
+              f"margin {fmt(res.margin)}, UB(theta) {fmt(summary['ub'])}")
+        if written:
+            print(f"network written to {args.output}"
+                  + (f", trajectory to {args.record}" if args.record else ""))
+        else:
+            print("no network written")
+    # exit 1: the check "training succeeded" (no divergence, every sample separated) failed
+    for problem in res.problems:
+        print(f"verify train: {problem}", file=sys.stderr)
+    return 0 if res.succeeded else 1
 
 
 def cmd_convert(args: argparse.Namespace) -> int:

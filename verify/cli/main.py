@@ -132,7 +132,10 @@ def _training_parsers(sub: Any) -> None:
         "train",
         help="train a two-layer ReLU network by gradient descent (the paper's section 4)",
         description="Full-batch gradient descent on the logistic loss from a small scaled "
-        "initialisation (||w1_i(0)|| = |w2_i(0)|); K classes train K independent sub-networks.",
+        "initialisation (||w1_i(0)|| = |w2_i(0)|); K classes train K independent sub-networks. "
+        "Exit 1 when training fails: it diverged (non-finite weights, or the loss grew more "
+        "than 2x; no network is written) or the network leaves samples misclassified or dead "
+        "(every neuron inactive, output exactly 0; the network is written).",
         epilog=EXAMPLES["train"],
     )
     _data_args(t)
