@@ -109,3 +109,30 @@ def test_certify_names_the_class_of_a_misclassifying_subnetwork(tmp_path, capsys
     err = capsys.readouterr().err
     first = sorted(set(data["y"]), key=str)[0]
     assert f"class {first}: " in err and "lie on the decision boundary" in err
+
+
+@pytest.mark.parametrize("flags", [[], ["--no-self-check"]])
+def test_certify_refuses_a_pt_model_the_checker_cannot_read(tmp_path, capsys, monkeypatch, flags):
+    import verify.certificate.build as build
+
+    monkeypatch.setattr(build, "solve_dataset", lambda *a, **k: 1 / 0)
+    pt = tmp_path / "net.pt"
+    pt.write_bytes((Path(__file__).parents[1] / "io" / "data" / "seq_f64.pt").read_bytes())
+    out = tmp_path / "c.json"
+    assert main(["certify", F1, str(pt), "-o", str(out), *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "convert it first: verify convert" in err
+    assert not out.exists()
+
+
+# --------------------------------------------------------------------------- solve, plot
+
+
+def test_restricted_solve_does_not_call_its_network_optimal(tmp_path, capsys):
+    out = tmp_path / "o.npz"
+    assert main(["solve", str(EXAMPLES / "grid3.json"), "--limit", "2", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "restricted" in text and "optimal network" not in text
+    assert f"best network found (not proven optimal; class 1: restricted) written to {out}" in text
+    assert main(["solve", F1, "-o", str(out)]) == 0
+    assert f"optimal network written to {out}" in capsys.readouterr().out

@@ -269,7 +269,13 @@ def cmd_solve(args: argparse.Namespace) -> int:
               f"{c['optimal_value']:.9g}, {bounds_text(lb, ub)}, "
               f"{len(c['neurons'])} neurons")
     if args.output:
-        print(f"optimal network written to {args.output}")
+        unproven = [f"class {c['label']}: {c['status']}" for c in obj["classes"]
+                    if c["status"] != "optimal"]
+        if unproven:  # a restricted solve: its network is the best found, not the optimum
+            print(f"best network found (not proven optimal; {', '.join(unproven)}) written to "
+                  f"{args.output}")
+        else:
+            print(f"optimal network written to {args.output}")
     return 0
 
 
@@ -319,6 +325,12 @@ def cmd_certify(args: argparse.Namespace) -> int:
         if not 0 <= tol < 1:
             raise InputError(f"--tolerance: expected 0 <= GAP < 1, got {args.tolerance}")
     check_writable(args.output, option="-o")
+    if Path(args.model).suffix.lower() in (".pt", ".pth"):  # the certificate names the model
+        raise InputError(
+            f"{args.model}: the checker reads .npz and .safetensors models, not "
+            f"{Path(args.model).suffix!r}, and the certificate must name a file it can read; "
+            f"convert it first: verify convert {args.model} -o MODEL.npz, then certify MODEL.npz"
+        )
     ds = load_dataset(args.data, bias=args.bias)
     net = load_network(args.model, n_features=ds.n_features, data_bias=ds.bias)
     from verify.distributed import executor_from_options
