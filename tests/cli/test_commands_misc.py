@@ -136,3 +136,26 @@ def test_restricted_solve_does_not_call_its_network_optimal(tmp_path, capsys):
     assert f"best network found (not proven optimal; class 1: restricted) written to {out}" in text
     assert main(["solve", F1, "-o", str(out)]) == 0
     assert f"optimal network written to {out}" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- audit, enumerate
+
+
+def test_audit_strict_exits_1_on_infeasible_data(tmp_path, capsys):
+    bad = tmp_path / "inf.csv"
+    bad.write_text("x1,x2,label\n1,2,1\n2,4,-1\n1,0,1\n")  # row 1 = 2 * row 0, other label
+    assert main(["audit", str(bad)]) == 0  # a report, as before
+    assert main(["audit", str(bad), "--strict"]) == 1
+    assert "positive multiples" in capsys.readouterr().out
+    assert main(["audit", str(bad), "--strict", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["max_margin_feasible"] is False
+    assert main(["audit", F1, "--strict"]) == 0
+
+
+@pytest.mark.parametrize("name", ["g.txt", "g.gml", "graph"])
+def test_enumerate_graph_refuses_unknown_suffixes(tmp_path, capsys, name):
+    out = tmp_path / name
+    assert main(["enumerate", F1, "--graph", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--graph: the file must end in .graphml" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()

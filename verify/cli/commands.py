@@ -78,6 +78,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(dumps(obj), end="")
     else:
         print(render_audit(obj))
+    if getattr(args, "strict", False) and obj.get("max_margin_feasible") is False:
+        return 1  # --strict: infeasible data fail the check
     return 0
 
 
@@ -86,6 +88,9 @@ def cmd_enumerate(args: argparse.Namespace) -> int:
     from verify.geometry.chambers import enumerate_chambers
     from verify.io.datasets import load_dataset
 
+    if args.graph and not str(args.graph).lower().endswith((".graphml", ".json")):
+        raise InputError(f"--graph: the file must end in .graphml (GraphML) or .json "
+                         f"(node-link JSON), got {args.graph}")
     for opt, target in (("-o", args.output), ("--graph", args.graph)):
         if target:
             check_writable(target, option=opt)

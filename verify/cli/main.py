@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
         help="stop the separability check at the first violating pair",
     )
     a.add_argument("--no-spike", action="store_true", help="skip the spike-free test")
+    a.add_argument("--strict", action="store_true",
+                   help="exit 1 if the max-margin problem is infeasible (a zero row, rows that "
+                   "are positive multiples of each other with different labels): for CI")
     _cluster_args(a)
 
     e = sub.add_parser(
