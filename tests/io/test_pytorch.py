@@ -318,3 +318,16 @@ def test_generator_matches_torch_save(tmp_path):
     mine = tf.torch_save_bytes(tf.state_dict([("0.weight", tf.W0), ("2.weight", tf.W2)]),
                                str(p))
     assert p.read_bytes() == mine
+
+
+def test_many_views_of_one_storage_are_refused_before_expansion(tmp_path):
+    # 1000 tensors over one 1000-element storage would expand to 10**6 elements
+    st = tf.Storage(np.zeros(1000, dtype=np.float32))
+    obj = {f"t{i}": tf.Tensor(st, 0, (1000,), (1,)) for i in range(1000)}
+    p = tmp_path / "views.pt"
+    p.write_bytes(tf.torch_save_bytes(obj, str(p)))
+    _refused(tmp_path, p, "views its storages more than 4 times")
+    tied = {"a": tf.Tensor(st, 0, (1000,), (1,)), "b": tf.Tensor(st, 0, (10, 100), (100, 1))}
+    p.write_bytes(tf.torch_save_bytes(tied, str(p)))  # tied weights: two views, fine
+    got = read_torch(p, "views.pt")
+    assert got["a"].shape == (1000,) and got["b"].shape == (10, 100)

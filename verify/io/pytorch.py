@@ -67,6 +67,7 @@ MAX_PICKLE_BYTES = 16 * 2**20
 MAX_MEMBERS = 100_000
 MAX_NDIM = 16
 MAX_DEPTH = 8
+MAX_VIEWS_PER_STORAGE = 4
 
 #: torch storage type -> (numpy dtype, bytes per element); ``bf16`` is converted by hand.
 STORAGE_DTYPES: dict[str, tuple[str, int]] = {
@@ -331,6 +332,7 @@ class StateDictUnpickler(pickle.Unpickler):
         super().__init__(file)
         self.archive = archive
         self.storages: dict[str, _Storage] = {}
+        self.copied = 0  # elements in the tensors rebuilt so far
 
     def find_class(self, module: str, name: str) -> Any:
         _check_global(module, name)
@@ -384,10 +386,14 @@ class StateDictUnpickler(pickle.Unpickler):
         self.storages[key] = storage
         return storage
 
-    @staticmethod
-    def rebuild_tensor(storage, storage_offset, size, stride, requires_grad, backward_hooks,
-                       metadata=None) -> _Tensor:
-        """``torch._utils._rebuild_tensor_v2`` on a numpy storage, every argument checked."""
+    def rebuild_tensor(self, storage, storage_offset, size, stride, requires_grad,
+                       backward_hooks, metadata=None) -> _Tensor:
+        """``torch._utils._rebuild_tensor_v2`` on a numpy storage, every argument checked.
+
+        Each tensor is a copy; all of them together may hold at most
+        :data:`MAX_VIEWS_PER_STORAGE` times the elements of the storages read (tied weights
+        view a storage twice; a file that views one storage thousands of times is refused
+        before it is expanded)."""
         if not isinstance(storage, _Storage):
             raise InputError("_rebuild_tensor_v2 is called without a storage")
         ints = (storage_offset, *size, *stride) if isinstance(size, tuple) and isinstance(
@@ -410,6 +416,11 @@ class StateDictUnpickler(pickle.Unpickler):
                     f"tensor of size {shown(repr(size))} (stride {shown(repr(stride))}, offset "
                     f"{storage_offset}) does not fit its storage of {storage.numel} elements"
                 )
+            self.copied += count
+            budget = MAX_VIEWS_PER_STORAGE * sum(st.numel for st in self.storages.values())
+            if self.copied > budget:
+                raise InputError(f"data.pkl views its storages more than "
+                                 f"{MAX_VIEWS_PER_STORAGE} times over; not a state_dict")
             flat = storage.array
             view = np.lib.stride_tricks.as_strided(
                 flat[storage_offset:], shape=size,
