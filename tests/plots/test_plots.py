@@ -16,7 +16,7 @@ import cvxpy as cp
 import numpy as np
 import pytest
 
-from verify.certificate.build import solve_binary
+from verify.convex.routes import solve_binary
 from verify.errors import InputError
 from verify.io.datasets import paper_dataset
 from verify.plots.figures import KINDS, plot, save_figure

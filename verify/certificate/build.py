@@ -1,13 +1,11 @@
-"""Structure-aware solves and JSON optimality certificates (format in ``docs/certificate.md``).
+"""JSON optimality certificates of trained networks (format in ``docs/certificate.md``).
 
-:func:`solve_dataset` picks the route of every one-vs-all problem automatically (orthogonally
-separable → closed form; spike-free → Remark 1; otherwise exact chambers and column
-generation; beyond the enumeration limit → sampled chambers, ``restricted``).
-:func:`build_certificate` certifies a trained network: ``UB(θ)`` from its exact margins,
-``LB = y^T λ / max(1, s)`` from a dual-feasible ``λ`` of the convex solve with the evidence
-for ``s`` (the complete chamber list with witnesses, slack multipliers and count proof, or
-orthogonal separability and the closed-form identity), and a verdict.  The trusted
-:mod:`verify.checker.rules` replays it in exact arithmetic.
+The solves come from :mod:`verify.convex.routes`.  :func:`build_certificate` certifies a
+trained network: ``UB(θ)`` from its exact margins, ``LB = y^T λ / max(1, s)`` from a
+dual-feasible ``λ`` of the convex solve with the evidence for ``s`` (the complete chamber
+list with witnesses, slack multipliers and count proof; the branch-and-bound trees over the
+support of ``λ``; or orthogonal separability and the closed-form identity), and a verdict.  The
+trusted :mod:`verify.checker.rules` replays it in exact arithmetic.
 
 Examples
 --------
@@ -23,7 +21,6 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -31,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from verify import __version__
+from verify.checker.arithmetic import format_rational, sqrt_bounds
 from verify.convex.chamber_oracle import (
     certified_dual_norm,
     chamber_walls,
@@ -38,27 +36,17 @@ from verify.convex.chamber_oracle import (
     project_lambda,
     upper_bound,
 )
-from verify.convex.programs import (
-    ConvexSolution,
-    column_generation,
-    solve_orthogonally_separable,
-    solve_spike_free,
-)
+from verify.convex.programs import _frac
+from verify.convex.routes import DEFAULT_LIMIT, ClassSolve, solve_dataset
 from verify.convex.solvers import choose_solver
 from verify.errors import EnumerationLimitError, InputError
 from verify.geometry.proven_linalg import exact_signs
-from verify.geometry.rationals import exact_sign_dot, format_rational, sqrt_bounds
 from verify.io.datasets import Dataset
 from verify.network.model import Network, exact_margins, objective_upper_bound
 from verify.progress import progress
 
 __all__ = [
-    "DEFAULT_LIMIT",
     "DEFAULT_TOLERANCE",
-    "ClassSolve",
-    "solve_binary",
-    "solve_dataset",
-    "optimal_weights",
     "data_digest",
     "model_digest",
     "build_certificate",
@@ -66,62 +54,12 @@ __all__ = [
     "short_witnesses",
 ]
 
-#: Largest number of chambers enumerated before falling back to sampled (restricted) chambers.
-DEFAULT_LIMIT = 200_000
 #: Relative gap below which a network is called globally optimal.
 DEFAULT_TOLERANCE = Fraction(1, 10**6)
-_SAMPLES = 20_000
-
-
-@dataclass(frozen=True)
-class ClassSolve:
-    """The convex solve of one one-vs-all problem.
-
-    ``method``: ``closed-form``, ``spike-free``, ``column-generation`` or ``restricted``;
-    ``orthogonal``: the binary problem is orthogonally separable (decided exactly);
-    ``chambers``: the exact complete chamber list when it was enumerated (else ``None``).
-    """
-
-    index: int
-    label: Any
-    y: np.ndarray
-    solution: ConvexSolution
-    method: str
-    orthogonal: bool
-    chambers: Any = None
-
-    def to_dict(self, X: np.ndarray) -> dict[str, Any]:
-        """JSON-ready summary (``verify solve --json``); patterns as ``0``/``1`` strings."""
-        sol = self.solution
-        neurons = []
-        for nr in sol.neurons:
-            w = nr.w1
-            bits = "".join("1" if v >= 0 else "0" for v in _exact_signs(X, w))
-            neurons.append({"sign": nr.sign, "direction": list(nr.direction),
-                            "norm": nr.norm, "pattern": bits})
-        return {
-            "label": _json(self.label),
-            "status": sol.status.value,
-            "method": self.method,
-            "optimal_value": float(sol.value),
-            "lower_bound": _frac(sol.lower_bound),
-            "upper_bound": _frac(sol.upper_bound),
-            "neurons": neurons,
-            "message": sol.message,
-        }
-
-
-def _exact_signs(X: np.ndarray, w: np.ndarray) -> list[int]:
-    wl = [float(v) for v in w]
-    return [exact_sign_dot([float(v) for v in row], wl) for row in X]
 
 
 def _json(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
-
-
-def _frac(q: Fraction | None) -> dict[str, Any] | None:
-    return None if q is None else {"exact": format_rational(q), "float": float(q)}
 
 
 def _round(q: Fraction, up: bool, bits: int = 64) -> Fraction:
@@ -133,92 +71,6 @@ def _round(q: Fraction, up: bool, bits: int = 64) -> Fraction:
     t = q / scale
     n = math.ceil(t) if up else math.floor(t)
     return n * scale
-
-
-# ----------------------------------------------------------------------------- solve
-
-
-def solve_binary(
-    X: np.ndarray, y: np.ndarray, *, solver: str | None = None, limit: int = DEFAULT_LIMIT,
-    spike: bool = True, executor: Any = None,
-) -> tuple[ConvexSolution, str, bool, Any]:
-    """Solve one binary problem by the fastest proven route: ``(solution, method,
-    orthogonal, chambers)``.
-
-    Orthogonally separable (decided exactly) → closed form; else, when ``N <= max(d, 12)`` and
-    ``spike``, Remark 1 if :mod:`verify.geometry.spike_free` proves ``X`` spike-free; else the
-    exact chambers
-    (at most ``limit``) and column generation; beyond the limit, sampled chambers
-    (``restricted``, no lower bound).  ``executor`` (a dask ``Client``) runs the oracle's
-    per-chamber work there; results are identical.
-    """
-    from verify.geometry.chambers import enumerate_chambers
-    from verify.geometry.separability import orthogonal_separability
-
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    orth = bool(orthogonal_separability(X, (y > 0).astype(int), stop_at_first=True).separable)
-    if orth:
-        return solve_orthogonally_separable(X, y, solver=solver), "closed-form", True, None
-    if spike and X.shape[0] <= max(X.shape[1], 12):
-        # N <= d: the range condition of the spike-free test is automatic for full row rank;
-        # small N: the exact test is cheap; otherwise it is expensive and rarely positive
-        try:
-            sol = solve_spike_free(X, y, solver=solver)
-        except InputError:
-            sol = None
-        if sol is not None and sol.lower_bound is not None:
-            return sol, "spike-free", False, None
-    try:
-        ch = enumerate_chambers(X, limit=limit)
-    except EnumerationLimitError:
-        ch = enumerate_chambers(X, mode="sampled", samples=_SAMPLES)
-        sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor)
-        return sol, "restricted", False, None
-    sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor)
-    return sol, "column-generation", False, (ch if ch.complete else None)
-
-
-def solve_dataset(
-    ds: Dataset, *, solver: str | None = None, limit: int = DEFAULT_LIMIT, spike: bool = True,
-    executor: Any = None,
-) -> list[ClassSolve]:
-    """Solve every one-vs-all problem ``y = Y[:, k]`` (one problem for binary data).
-
-    Raises
-    ------
-    InputError
-        If the data are infeasible (:meth:`Dataset.require_feasible`).
-    """
-    ds.require_feasible()
-    out = []
-    for k in range(ds.Y.shape[1]):
-        y = ds.Y[:, k].astype(np.float64)
-        label = ds.positive_label if ds.is_binary else ds.classes[k]
-        sol, method, orth, ch = solve_binary(ds.X, y, solver=solver, limit=limit, spike=spike,
-                                             executor=executor)
-        out.append(ClassSolve(k, _json(label), y, sol, method, orth, ch))
-    return out
-
-
-def optimal_weights(solves: list[ClassSolve], d: int) -> tuple[np.ndarray, np.ndarray]:
-    """The optimal network(s): ``(W1 (d, m), w2 (m,))`` for one problem, else ``(K, d, m)`` and
-    ``(K, m)`` padded with zero neurons to a common ``m``."""
-    nets = []
-    for cs in solves:
-        ns = cs.solution.neurons
-        W1 = np.column_stack([n.w1 for n in ns]) if ns else np.zeros((d, 1))
-        w2 = np.array([n.w2 for n in ns]) if ns else np.zeros(1)
-        nets.append((W1, w2))
-    if len(nets) == 1:
-        return nets[0]
-    m = max(w.shape[0] for _, w in nets)
-    W = np.zeros((len(nets), d, m))
-    v = np.zeros((len(nets), m))
-    for k, (A, b) in enumerate(nets):
-        W[k, :, : b.shape[0]] = A
-        v[k, : b.shape[0]] = b
-    return W, v
 
 
 # ----------------------------------------------------------------------------- hashes
@@ -436,7 +288,9 @@ def _class_entry(
     return entry
 
 
-def _rel(path: str | os.PathLike[str], cert_path: str | os.PathLike[str]) -> str:
+def relative_path(path: str | os.PathLike[str], cert_path: str | os.PathLike[str]) -> str:
+    """``path`` relative to the folder of ``cert_path`` (POSIX separators): how a certificate
+    names the files it certifies."""
     base = Path(cert_path).resolve().parent
     return Path(os.path.relpath(Path(path).resolve(), base)).as_posix()
 
@@ -496,7 +350,7 @@ def build_certificate(
         "version": 1,
         "tool": {"name": "verify", "version": __version__},
         "data": {
-            "path": _rel(data_path, cert_path),
+            "path": relative_path(data_path, cert_path),
             "sha256": data_digest(ds.X, ds.Y),
             "n_samples": ds.n_samples,
             "n_features": ds.n_features,
@@ -504,7 +358,7 @@ def build_certificate(
             "classes": [_json(c) for c in ds.classes],
         },
         "model": {
-            "path": _rel(model_path, cert_path),
+            "path": relative_path(model_path, cert_path),
             "sha256": model_digest(net.W1, net.w2),
             "shape_W1": list(net.W1.shape),
             "shape_w2": list(net.w2.shape),

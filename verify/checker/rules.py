@@ -31,7 +31,10 @@ from operator import mul
 from pathlib import Path
 from typing import Any, TypeVar
 
+from verify.checker.arithmetic import format_rational, parse_rational, sqrt_bounds
+from verify.checker.branch_and_bound import check_branch_and_bound
 from verify.checker.counting import SignPack, gram_sign_rows, replay_count, spread_bits
+from verify.checker.errors import InputError
 from verify.checker.readers import common_denominator as _common
 from verify.checker.readers import (
     data_sha256,
@@ -42,15 +45,13 @@ from verify.checker.readers import (
 )
 from verify.checker.readers import parse_nd as _nd
 from verify.checker.readers import witness_ints as _witness
-from verify.errors import InputError
-from verify.geometry.rationals import format_rational, parse_rational, sqrt_bounds
-from verify.progress import progress
 
 _T = TypeVar("_T")
 
 __all__ = [
     "FORMAT",
     "VERSION",
+    "VERSIONS",
     "Failure",
     "CheckResult",
     "check_certificate",
@@ -59,7 +60,8 @@ __all__ = [
 ]
 
 FORMAT = "verify-certificate"
-VERSION = 1
+VERSION = 2  # the newest format version; VERSIONS are all those this checker reads
+VERSIONS = (1, 2)  # 2 = 1 plus the "branch-and-bound" evidence method
 _MAX_LISTED = 20  # failures listed per rule before summarising
 
 
@@ -161,6 +163,19 @@ def sq_norm_le(XT: list[list[int]], xe: int, a: list[int], aden: int, s: Fractio
     else:
         rhs <<= -2 * xe
     return lhs <= rhs
+
+
+class _Quiet:
+    """The default progress bar of the kernel: counts nothing, draws nothing."""
+
+    def __init__(self, label: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 _BATCH = 4096  # chambers per progress step
@@ -417,18 +432,23 @@ def check_certificate(
     classes: list[Any],
     Y: list[list[int]],
     model: tuple[Any, tuple[int, ...], Any, tuple[int, ...], bool],
+    *,
+    progress: Callable[..., Any] | None = None,
 ) -> CheckResult:
     """Check a parsed certificate against the data ``(X, classes, Y)`` and the model
     (as returned by :func:`verify.checker.readers.read_data` /
     :func:`~verify.checker.readers.read_model`),
     with the garbage collector paused (:func:`_gc_paused`).
+
+    ``progress(label, total=...)``, when given, makes a bar with ``advance()`` and ``close()``
+    (e.g. :func:`verify.progress.progress`); the kernel itself draws nothing.
     """
     fail = _Fails()
     if _get(cert, "format", str, "certificate") != FORMAT:
         raise InputError(f"not a verify certificate (format {cert.get('format')!r})")
-    if _get(cert, "version", int, "certificate") != VERSION:
+    if _get(cert, "version", int, "certificate") not in VERSIONS:
         raise InputError(f"unsupported certificate version {cert.get('version')!r}; "
-                         f"this checker reads version {VERSION}")
+                         f"this checker reads versions {', '.join(map(str, VERSIONS))}")
     data = _get(cert, "data", dict, "certificate")
     mod = _get(cert, "model", dict, "certificate")
     W1, s1, w2, s2, mbias = model
@@ -466,7 +486,7 @@ def check_certificate(
     total_lb: Fraction | None = Fraction(0)
     total_ub = Fraction(0)
     summary = []
-    bar = progress("checking", total=sum(_units(ent) for ent in entries))
+    bar = (progress or _Quiet)("checking", total=sum(_units(ent) for ent in entries))
     for c, ent in enumerate(entries):
         bar.advance()
         where = f"class {c}"
@@ -501,7 +521,9 @@ def check_certificate(
         method = _get(ent, "method", str, where)
         if len(lam) != N:
             fail("lambda-length", f"{where}: lambda has {len(lam)} entries for {N} samples")
-        elif method in ("chambers", "closed-form"):
+        elif method == "branch-and-bound" and cert["version"] < 2:
+            fail("method", f"{where}: method 'branch-and-bound' needs certificate version 2")
+        elif method in ("chambers", "closed-form", "branch-and-bound"):
             for n in range(N):
                 if y[n] * lam[n] < 0:
                     fail("lambda-sign", f"{where}: sample {n}: y_n lambda_n < 0")
@@ -512,6 +534,8 @@ def check_certificate(
                 s = Fraction(0)
             if method == "chambers":
                 _check_chambers(ev, XI, xe, lam, s, fail, where, bar.advance)
+            elif method == "branch-and-bound":
+                check_branch_and_bound(ev, XI, xe, lam, s, fail, where)
             else:
                 _check_closed_form(XI, xe, y, lam, s, fail, where)
             lb = sum((a * b for a, b in zip(y, lam)), Fraction(0)) / max(Fraction(1), s)
@@ -570,7 +594,8 @@ def check_certificate(
 
 
 def check_file(cert_path: str | Path, *, data: str | Path | None = None,
-               model: str | Path | None = None) -> CheckResult:
+               model: str | Path | None = None,
+               progress: Callable[..., Any] | None = None) -> CheckResult:
     """Read a certificate file and the files it names (or ``data``/``model``) and check it.
 
     Raises
@@ -599,4 +624,4 @@ def check_file(cert_path: str | Path, *, data: str | Path | None = None,
     dpath = Path(data) if data is not None else base / _get(dinfo, "path", str, "data")
     mpath = Path(model) if model is not None else base / _get(minfo, "path", str, "model")
     X, classes, Y = read_data(dpath, bias=_get(dinfo, "bias", bool, "data"))
-    return check_certificate(cert, X, classes, Y, read_model(mpath))
+    return check_certificate(cert, X, classes, Y, read_model(mpath), progress=progress)

@@ -25,18 +25,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from verify.certificate.messages import certificate_labels, clip, with_labels
 from verify.cli.render import (
-    certificate_labels,
-    clip,
     dumps,
     fmt,
     render_audit,
     render_chambers,
     verdict_text,
-    with_labels,
 )
 from verify.errors import InputError
 from verify.io.files import check_writable, write_atomic
+from verify.progress import progress
 
 __all__ = [
     "COMMANDS",
@@ -243,7 +242,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     """``verify solve``: the convex max-margin program by the fastest proven route."""
-    from verify.certificate.build import DEFAULT_LIMIT, optimal_weights, solve_dataset
+    from verify.convex.routes import DEFAULT_LIMIT, optimal_weights, solve_dataset
     from verify.convex.solvers import choose_solver
     from verify.io.datasets import load_dataset
     from verify.io.models import check_model_output, save_model
@@ -312,12 +311,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
     """``verify certify``: a JSON optimality certificate, self-checked before writing."""
     from fractions import Fraction
 
-    from verify.certificate.build import (
-        DEFAULT_LIMIT,
-        DEFAULT_TOLERANCE,
-        build_certificate,
-        dumps_certificate,
-    )
+    from verify.certificate.build import DEFAULT_TOLERANCE, build_certificate, dumps_certificate
+    from verify.convex.routes import DEFAULT_LIMIT
     from verify.io.datasets import load_dataset
     from verify.network.model import load_network
 
@@ -352,7 +347,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
 
         X, classes, Y = read_data(args.data, bias=ds.bias)
         res = check_certificate(json.loads(dumps_certificate(cert)), X, classes, Y,
-                                read_model(args.model))
+                                read_model(args.model), progress=progress)
         if not res.valid:
             labels = [c["label"] for c in cert["classes"]]
             print("verify certify: the trusted checker rejects the certificate (not written): "
@@ -381,7 +376,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if path is not None and Path(path).is_dir():
             raise InputError(f"{opt} {path}: is a directory; give the {opt[2:]} file itself")
     try:
-        res = check_file(args.cert, data=args.data, model=args.model)
+        res = check_file(args.cert, data=args.data, model=args.model, progress=progress)
     except InputError:
         raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError,

@@ -45,11 +45,11 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse
 
+from verify.checker.arithmetic import format_rational
 from verify.convex.bounds import _check_binary, lower_bound, project_lambda, upper_bound
 from verify.convex.chamber_oracle import as_patterns, oracle
 from verify.convex.solvers import SolverChoice, choose_solver, solve_problem
 from verify.errors import InputError
-from verify.geometry.rationals import format_rational
 from verify.status import Status
 
 #: Routes defined in modules that import this one: public here, imported on first use.
@@ -167,6 +167,9 @@ class ConvexSolution:
     u, u_prime : ndarray or None
         The convex variables ``u_j`` and ``u'_j`` as columns, shape (d, p), of
         :func:`solve_primal` (``None`` for the other routes; not in :meth:`to_dict`).
+    evidence : object or None
+        The route's exact evidence for ``lam`` when it has its own (the branch-and-bound
+        route: a :class:`~verify.convex.branch_and_bound_evidence.BabEvidence`).
     """
 
     value: float
@@ -184,6 +187,7 @@ class ConvexSolution:
     message: str = ""
     u: np.ndarray | None = field(default=None, repr=False)
     u_prime: np.ndarray | None = field(default=None, repr=False)
+    evidence: Any = field(default=None, repr=False, compare=False)
 
     @property
     def W1(self) -> np.ndarray:

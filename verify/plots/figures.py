@@ -116,7 +116,7 @@ def _figure(
 
 
 def _solve(X: np.ndarray, y: np.ndarray) -> Any:
-    from verify.certificate.build import solve_binary
+    from verify.convex.routes import solve_binary
     from verify.io.datasets import check_dataset
 
     check_dataset(X, y).require_feasible()
