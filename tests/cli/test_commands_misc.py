@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 from pathlib import Path
 
@@ -159,3 +160,20 @@ def test_enumerate_graph_refuses_unknown_suffixes(tmp_path, capsys, name):
     err = capsys.readouterr().err
     assert "--graph: the file must end in .graphml" in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_library_certify_refuses_a_pt_model_too(tmp_path, monkeypatch):
+    import verify.api as api
+    import verify.certificate.build as build
+    from verify.errors import InputError
+
+    monkeypatch.setattr(build, "solve_dataset", lambda *a, **k: 1 / 0)
+    sys.path.insert(0, str(Path(__file__).parents[1] / "io"))
+    import torch_format as tf
+
+    pt = tmp_path / "net.pt"  # a network that separates f1, as torch.save writes it
+    sd = tf.state_dict([("0.weight", np.array([[1.0, 0.0], [0.0, 1.0]])),
+                        ("2.weight", np.array([[1.0, -1.0]]))])
+    pt.write_bytes(tf.torch_save_bytes(sd, str(pt)))
+    with pytest.raises(InputError, match="convert it first"):
+        api.certify(F1, str(pt), self_check=False)

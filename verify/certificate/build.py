@@ -295,6 +295,26 @@ def relative_path(path: str | os.PathLike[str], cert_path: str | os.PathLike[str
     return Path(os.path.relpath(Path(path).resolve(), base)).as_posix()
 
 
+def require_checkable_model(model_path: str | os.PathLike[str]) -> None:
+    """Refuse a model file the trusted checker cannot read (it reads ``.npz`` and
+    ``.safetensors`` and never unpickles): a certificate must name a file it can check.
+
+    Examples
+    --------
+    >>> require_checkable_model("net.pt")
+    Traceback (most recent call last):
+    ...
+    verify.errors.InputError: net.pt: the checker reads .npz and .safetensors models, not ...
+    """
+    suffix = Path(model_path).suffix.lower()
+    if suffix in (".pt", ".pth"):
+        raise InputError(
+            f"{model_path}: the checker reads .npz and .safetensors models, not {suffix!r}, and "
+            "the certificate must name a file it can read; convert it first: verify convert "
+            f"{model_path} -o MODEL.npz, then certify MODEL.npz"
+        )
+
+
 def build_certificate(
     ds: Dataset,
     net: Network,
@@ -321,6 +341,7 @@ def build_certificate(
     """
     from verify.network.model import iter_classes, require_positive_margins
 
+    require_checkable_model(model_path)
     ds.require_feasible()
     K = ds.Y.shape[1]
     if net.n_classes != K or (K == 1 and not net.is_binary):

@@ -311,7 +311,12 @@ def cmd_certify(args: argparse.Namespace) -> int:
     """``verify certify``: a JSON optimality certificate, self-checked before writing."""
     from fractions import Fraction
 
-    from verify.certificate.build import DEFAULT_TOLERANCE, build_certificate, dumps_certificate
+    from verify.certificate.build import (
+        DEFAULT_TOLERANCE,
+        build_certificate,
+        dumps_certificate,
+        require_checkable_model,
+    )
     from verify.convex.routes import DEFAULT_LIMIT
     from verify.io.datasets import load_dataset
     from verify.network.model import load_network
@@ -325,12 +330,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
         if not 0 <= tol < 1:
             raise InputError(f"--tolerance: expected 0 <= GAP < 1, got {args.tolerance}")
     check_writable(args.output, option="-o")
-    if Path(args.model).suffix.lower() in (".pt", ".pth"):  # the certificate names the model
-        raise InputError(
-            f"{args.model}: the checker reads .npz and .safetensors models, not "
-            f"{Path(args.model).suffix!r}, and the certificate must name a file it can read; "
-            f"convert it first: verify convert {args.model} -o MODEL.npz, then certify MODEL.npz"
-        )
+    require_checkable_model(args.model)  # before any work: the certificate names the model
     ds = load_dataset(args.data, bias=args.bias)
     net = load_network(args.model, n_features=ds.n_features, data_bias=ds.bias)
     from verify.distributed import executor_from_options
