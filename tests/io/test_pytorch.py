@@ -118,12 +118,21 @@ def test_shared_storage_is_read_once_and_big_endian_is_swapped(tmp_path):
     assert got["a"].tolist() == [0, 1, 2] and got["b"].tolist() == [3, 4, 5]
 
 
-def test_convert_and_certify_need_no_torch(tmp_path, capsys, monkeypatch):
+def test_convert_then_certify_need_no_torch(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
-    out = tmp_path / "net.npz"
+    out = tmp_path / "seq.npz"
     assert main(["convert", str(DATA / "seq_f64.pt"), "-o", str(out)]) == 0
-    back = load_weights(out)
-    assert np.array_equal(back.W1, tf.W0.T)
+    assert np.array_equal(load_weights(out).W1, tf.W0.T)
+    # the README's flow on its own data: a state_dict that separates f1, saved by torch.save
+    f1 = Path(__file__).resolve().parents[2] / "examples" / "f1.json"
+    pt, npz, cert = tmp_path / "net.pt", tmp_path / "net.npz", tmp_path / "net.cert.json"
+    sd = tf.state_dict([("0.weight", np.array([[1.0, 0.0], [0.0, 1.0]])),
+                        ("2.weight", np.array([[1.0, -1.0]]))], ("0", "1", "2"))
+    pt.write_bytes(tf.torch_save_bytes(sd, str(pt)))
+    assert main(["convert", str(pt), "-o", str(npz)]) == 0
+    assert main(["certify", str(f1), str(npz), "-o", str(cert)]) == 0
+    assert main(["check", str(cert)]) == 0
+    assert "valid" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- hostile files
