@@ -296,6 +296,26 @@ def relative_path(path: str | os.PathLike[str], cert_path: str | os.PathLike[str
     return Path(os.path.relpath(Path(path).resolve(), base)).as_posix()
 
 
+def require_checkable_model(model_path: str | os.PathLike[str]) -> None:
+    """Refuse a model file the trusted checker cannot read (it reads ``.npz`` and
+    ``.safetensors`` and never unpickles): a certificate must name a file it can check.
+
+    Examples
+    --------
+    >>> require_checkable_model("net.pt")
+    Traceback (most recent call last):
+    ...
+    verify.errors.InputError: net.pt: the checker reads .npz and .safetensors models, not ...
+    """
+    suffix = Path(model_path).suffix.lower()
+    if suffix in (".pt", ".pth"):
+        raise InputError(
+            f"{model_path}: the checker reads .npz and .safetensors models, not {suffix!r}, and "
+            "the certificate must name a file it can read; convert it first: verify convert "
+            f"{model_path} -o MODEL.npz, then certify MODEL.npz"
+        )
+
+
 def build_certificate(
     ds: Dataset,
     net: Network,
@@ -327,8 +347,9 @@ def build_certificate(
         Infeasible data, a model that does not fit the data, or a model whose margin is not
         positive on some class.
     """
-    from verify.network.model import iter_classes
+    from verify.network.model import iter_classes, require_positive_margins
 
+    require_checkable_model(model_path)
     ds.require_feasible()
     K = ds.Y.shape[1]
     if net.n_classes != K or (K == 1 and not net.is_binary):
@@ -336,6 +357,9 @@ def build_certificate(
     if net.n_features != ds.n_features:
         raise InputError(f"the model expects {net.n_features} features, the data have "
                          f"{ds.n_features}")
+    # cheap before any solve: a model that misclassifies a sample gets no certificate
+    require_positive_margins(net, ds.X, ds.Y if K > 1 else ds.Y[:, 0],
+                             labels=[_json(c) for c in ds.classes])
     if solves is None:
         solves = solve_dataset(ds, solver=solver, limit=limit, executor=executor, budget=budget,
                                sampled=sampled, network=net)

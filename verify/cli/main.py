@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
         help="stop the separability check at the first violating pair",
     )
     a.add_argument("--no-spike", action="store_true", help="skip the spike-free test")
+    a.add_argument("--strict", action="store_true",
+                   help="exit 1 if the max-margin problem is infeasible (a zero row, rows that "
+                   "are positive multiples of each other with different labels): for CI")
     _cluster_args(a)
 
     e = sub.add_parser(
@@ -132,7 +135,10 @@ def _training_parsers(sub: Any) -> None:
         "train",
         help="train a two-layer ReLU network by gradient descent (the paper's section 4)",
         description="Full-batch gradient descent on the logistic loss from a small scaled "
-        "initialisation (||w1_i(0)|| = |w2_i(0)|); K classes train K independent sub-networks.",
+        "initialisation (||w1_i(0)|| = |w2_i(0)|); K classes train K independent sub-networks. "
+        "Exit 1 when training fails: it diverged (non-finite weights, or the loss grew more "
+        "than 2x; no network is written) or the network leaves samples misclassified or dead "
+        "(every neuron inactive, output exactly 0; the network is written).",
         epilog=EXAMPLES["train"],
     )
     _data_args(t)
@@ -155,7 +161,8 @@ def _training_parsers(sub: Any) -> None:
         "convert",
         help="convert a network (.pt/.pth state_dict, .npz, .safetensors) to .npz/.safetensors",
         description="Read a trained network (a PyTorch state_dict of Linear(d, m, bias=False) -> "
-        "ReLU -> Linear(m, 1, bias=False) with torch.load(weights_only=True), or .npz / "
+        "ReLU -> Linear(m, 1, bias=False), read without torch by a restricted unpickler that "
+        "admits only tensors and dicts, or .npz / "
         ".safetensors with W1 (d x m) and w2 (m)) and write it as .npz or .safetensors, the "
         "formats 'verify check' reads. A first-layer bias becomes the last row of W1 (load the "
         "data with --bias).",
