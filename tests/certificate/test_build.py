@@ -13,19 +13,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from verify.certificate.build import (
-    ClassSolve,
     _class_entry,
     build_certificate,
     data_digest,
     dumps_certificate,
     model_digest,
-    optimal_weights,
-    solve_dataset,
 )
 from verify.checker.arithmetic import format_rational
 from verify.checker.readers import data_sha256, model_sha256, read_data, read_model
 from verify.checker.rules import check_file
 from verify.cli.main import main
+from verify.convex.routes import ClassSolve, optimal_weights, solve_dataset
 from verify.io.datasets import check_dataset, load_dataset
 from verify.io.models import save_model
 from verify.network.model import Network, objective_upper_bound
