@@ -181,7 +181,7 @@ def test_branch_and_bound_when_enumeration_limited(general2d, tmp_path):
     assert c["method"] == "branch-and-bound" and c["verdict"] == ref["verdict"]
     assert Fraction(c["lower_bound"]["exact"]) <= Fraction(ref["upper_bound"]["exact"])
     assert Fraction(ref["lower_bound"]["exact"]) <= Fraction(c["upper_bound"]["exact"])
-    assert check_file(cert).valid
+    assert check_file(cert, data=data, model=tmp / "opt.npz").valid  # outside its folder
 
 
 def test_byte_identical(general2d, tmp_path):

@@ -91,7 +91,7 @@ def _num(text: Any, where: str) -> tuple[int, int]:
     if type(text) is str and len(text) > MAX_CHARS:
         raise _Stop("bab-size", f"{where}: a number of {len(text)} characters (the limit is "
                     f"{MAX_CHARS})")
-    return parse_nd(text, where)
+    return parse_nd(text, where, MAX_CHARS)  # this module's own size rules (bab-size)
 
 
 def _frac(text: Any, where: str) -> Fraction:

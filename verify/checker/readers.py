@@ -617,7 +617,7 @@ def model_sha256(W1: Any, shape1: tuple[int, ...], w2: Any, shape2: tuple[int, .
 # ----------------------------------------------------------------------------- rationals
 
 
-def parse_nd(text: Any, where: str) -> tuple[int, int]:
+def parse_nd(text: Any, where: str, digits: int = VALUE_DIGITS) -> tuple[int, int]:
     """``(numerator, denominator > 0)`` of a rational string (not reduced): exactly the
     language of :func:`verify.checker.arithmetic.parse_rational`, without building a ``Fraction``.
 
@@ -628,8 +628,8 @@ def parse_nd(text: Any, where: str) -> tuple[int, int]:
     """
     if type(text) is str:
         num, sep, den = text.partition("/")
-        if len(num) > VALUE_DIGITS + 1 or len(den) > VALUE_DIGITS:
-            raise InputError(f"malformed certificate: {where}: more than {VALUE_DIGITS} digits")
+        if len(num) > digits + 1 or len(den) > digits:
+            raise InputError(f"malformed certificate: {where}: more than {digits} digits")
         body = num[1:] if num[:1] == "-" else num
         if body.isdigit() and body.isascii() and (not sep or (den.isdigit() and den.isascii())):
             try:
