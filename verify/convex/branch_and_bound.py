@@ -243,8 +243,13 @@ def _local_search(XS: np.ndarray, mu: np.ndarray, U: np.ndarray) -> tuple[np.nda
 
 
 def _node_bound(sig: np.ndarray, inherit: dict, XS: np.ndarray, mu: np.ndarray,
-                norms: np.ndarray) -> _Bound:
-    """Bound, multipliers, branching row and primal candidate of the node ``sig``."""
+                norms: np.ndarray, warm: tuple | None = None) -> _Bound:
+    """Bound, multipliers, branching row and primal candidate of the node ``sig``.
+
+    ``warm = (alpha, z, threshold)``: the parent's multipliers (``{position: value}``, valid
+    for the child: its cone has more rows and the same ``alpha`` rows); when they already give
+    a bound ``<= threshold`` the node will close and the least-squares problem is skipped.
+    """
     m, d = XS.shape
     P = np.flatnonzero(sig)
     A = sig[P, None].astype(np.float64) * XS[P]
@@ -286,17 +291,9 @@ def _node_bound(sig: np.ndarray, inherit: dict, XS: np.ndarray, mu: np.ndarray,
     B = float(mu[fpos] @ b[fpos])
     k = fneg.size
     M = np.concatenate([(mu[fneg, None] * XS[fneg]).T, A.T], axis=1)  # (d, k + p)
-    if M.shape[1] == 0:
-        w = np.zeros(0)
-    elif k == 0:
-        w, _ = nnls(M, -c0)
-    else:
-        ub = np.concatenate([np.ones(k), np.full(P.size, np.inf)])
-        try:
-            w = lsq_linear(M, -c0, bounds=(np.zeros(k + P.size), ub), method="bvls").x
-        except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - bvls breakdown
-            w = lsq_linear(M, -c0, bounds=(np.zeros(k + P.size), ub), method="trf").x
-        w[:k] = np.clip(w[:k], 0.0, 1.0)
+    w = _warm_start(warm, fneg, P, B, c0, M)
+    if w is None:
+        w = _box_lsq(M, c0, k)
     w = np.maximum(w, 0.0)
     r = c0 + M @ w
     rn = float(np.linalg.norm(r))
@@ -321,10 +318,36 @@ def _node_bound(sig: np.ndarray, inherit: dict, XS: np.ndarray, mu: np.ndarray,
     )
 
 
+def _warm_start(warm: tuple | None, fneg: np.ndarray, P: np.ndarray, B: float,
+                c0: np.ndarray, M: np.ndarray) -> np.ndarray | None:
+    """The parent's ``(alpha, z)`` (0 on the new row) if they bound the node by ``warm[2]``."""
+    if warm is None or not M.shape[1]:
+        return None
+    w0 = np.array([warm[0].get(n, 0.0) for n in fneg.tolist()]
+                  + [warm[1].get(n, 0.0) for n in P.tolist()])
+    return w0 if B + float(np.linalg.norm(c0 + M @ w0)) <= warm[2] else None
+
+
+def _box_lsq(M: np.ndarray, c0: np.ndarray, k: int) -> np.ndarray:
+    """``argmin ||c0 + M w||`` over ``0 <= w[:k] <= 1``, ``w[k:] >= 0`` (clipped)."""
+    if M.shape[1] == 0:
+        return np.zeros(0)
+    if k == 0:
+        return nnls(M, -c0)[0]
+    n = M.shape[1]
+    ub = np.concatenate([np.ones(k), np.full(n - k, np.inf)])
+    try:
+        w = lsq_linear(M, -c0, bounds=(np.zeros(n), ub), method="bvls").x
+    except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - bvls breakdown
+        w = lsq_linear(M, -c0, bounds=(np.zeros(n), ub), method="trf").x
+    w[:k] = np.clip(w[:k], 0.0, 1.0)
+    return w
+
+
 def _bound_chunk(chunk: list, shared: tuple) -> list[_Bound]:
-    """Bounds of a chunk of ``(sig, inherit)`` nodes (picklable, for the executor)."""
+    """Bounds of a chunk of ``(sig, inherit, warm)`` nodes (picklable, for the executor)."""
     XS, mu, norms = shared
-    return [_node_bound(sig, inh, XS, mu, norms) for sig, inh in chunk]
+    return [_node_bound(sig, inh, XS, mu, norms, warm) for sig, inh, warm in chunk]
 
 
 # --------------------------------------------------------------------------- primal side
@@ -514,7 +537,7 @@ def bab_maximize(
             heapq.heappush(heap, (-r.bound, node.id, node))
 
     root_sig = np.zeros(m, dtype=np.int8)
-    root = _Node(0, root_sig, (), run([(root_sig, {})])[0])
+    root = _Node(0, root_sig, (), run([(root_sig, {}, None)])[0])
     nodes = 1
     take(root)
     reason = ""
@@ -536,14 +559,16 @@ def bab_maximize(
         if not popped:
             break
         specs, meta = [], []
+        thr = close_at()
         for node in popped:
             k = node.res.split
             inherit = {n: node.res.intervals[n] for n in node.res.settled}
+            warm = (node.res.alpha, dict(zip(node.res.P.tolist(), node.res.z.tolist())), thr)
             for s_ in (1, -1):
                 sig = node.sig.copy()
                 sig[k] = s_
                 inh = {n: v for n, v in inherit.items() if n != k}
-                specs.append((sig, inh))
+                specs.append((sig, inh, warm))
                 meta.append((sig, node.path + ((k, s_),)))
         results = run(specs)
         for (sig, path), res in zip(meta, results):
