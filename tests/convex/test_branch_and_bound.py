@@ -229,7 +229,7 @@ def test_node_bounds_are_valid_and_exact_at_terminal_nodes(seed):
         r = _node_bound(sig, {}, X, mu, norms)
         true, ext = _node_max(X, mu, sig, P)
         assert r.bound >= true - 1e-12
-        for n, (lo, hi, _, _) in r.intervals.items():
+        for n, (lo, hi, *_) in r.intervals.items():
             assert hi >= ext[n, 0] - 1e-12 and -lo >= ext[n, 1] - 1e-12
             assert hi == pytest.approx(ext[n, 0], abs=1e-9)  # Lemma 4 is exact
         if r.split < 0:

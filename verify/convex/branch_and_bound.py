@@ -206,20 +206,22 @@ class _Bound:
     z: np.ndarray  # (p,) over the path positions P (in sorted order)
     P: np.ndarray  # sorted path positions
     alpha: dict[int, float]
-    intervals: dict[int, tuple[float, float, tuple, tuple]]  # pos -> (l, h, zl, zh)
+    intervals: dict[int, tuple]  # pos -> (l, h, zl, zh, rl, rh): rl, rh the residuals
     settled: frozenset[int]
     split: int
     cand_u: np.ndarray
     cand_val: float
 
 
-def _lemma4(A: np.ndarray, v: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
-    """``||v + A^T z||`` at the NNLS minimiser (recomputed from the clipped ``z``) and the
-    sparse ``z`` as ``(row indices into A, values)``."""
+def _lemma4(A: np.ndarray, v: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray],
+                                                  np.ndarray]:
+    """``||v + A^T z||`` at the NNLS minimiser (recomputed from the clipped ``z``), the sparse
+    ``z`` as ``(row indices into A, values)`` and the residual ``v + A^T z``."""
     z, _ = nnls(A.T, -v)
     z = np.maximum(z, 0.0)
     nz = np.flatnonzero(z > 0)
-    return float(np.linalg.norm(v + A[nz].T @ z[nz])), (nz, z[nz])
+    r = v + A[nz].T @ z[nz]
+    return float(np.linalg.norm(r)), (nz, z[nz]), r
 
 
 def _local_search(XS: np.ndarray, mu: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, float]:
@@ -243,8 +245,12 @@ def _local_search(XS: np.ndarray, mu: np.ndarray, U: np.ndarray) -> tuple[np.nda
 
 
 def _node_bound(sig: np.ndarray, inherit: dict, XS: np.ndarray, mu: np.ndarray,
-                norms: np.ndarray, warm: tuple | None = None) -> _Bound:
+                norms: np.ndarray, warm: tuple | None = None, knew: int = -1) -> _Bound:
     """Bound, multipliers, branching row and primal candidate of the node ``sig``.
+
+    ``inherit``: the parent's intervals ``{position: (l, h, zl, zh, rl, rh)}`` (valid: the cone
+    only gained the row ``knew``); each one-sided bound whose maximiser ``+-(x_n + A^T z)``
+    satisfies the new constraint is still exact and is kept, the others are recomputed.
 
     ``warm = (alpha, z, threshold)``: the parent's multipliers (``{position: value}``, valid
     for the child: its cone has more rows and the same ``alpha`` rows); when they already give
@@ -263,22 +269,28 @@ def _node_bound(sig: np.ndarray, inherit: dict, XS: np.ndarray, mu: np.ndarray,
     a = np.zeros(m)
     b = np.zeros(m)
     score = np.full(m, -1.0)
+    keep = _still_exact(inherit, fpos, sig, XS, knew)
     for i, n in enumerate(fpos.tolist()):
-        if n in inherit:
-            intervals[n] = inherit[n]
+        old = inherit.get(n)
+        if old is not None and (old[1] <= SETTLE * norms[n] or -old[0] <= SETTLE * norms[n]):
+            intervals[n] = old  # settled in the parent: stays settled
             settled.add(n)
         else:
-            if P.size == 0 or (G[:, i] >= 0).all():
-                h, zh = float(norms[n]), empty
+            if old is not None and keep[i, 0]:
+                h, zh, rh = old[1], old[3], old[5]
+            elif P.size == 0 or (G[:, i] >= 0).all():
+                h, zh, rh = float(norms[n]), empty, XS[n]
             else:
-                h, zh = _lemma4(A, XS[n])
-            if P.size == 0 or (G[:, i] <= 0).all():
-                nl, zl = float(norms[n]), empty
+                h, zh, rh = _lemma4(A, XS[n])
+                zh = (P[zh[0]], zh[1])  # row positions into S
+            if old is not None and keep[i, 1]:
+                nl, zl, rl = -old[0], old[2], old[4]
+            elif P.size == 0 or (G[:, i] <= 0).all():
+                nl, zl, rl = float(norms[n]), empty, -XS[n]
             else:
-                nl, zl = _lemma4(A, -XS[n])
-            zh = (P[zh[0]], zh[1])  # row positions into S
-            zl = (P[zl[0]], zl[1])
-            intervals[n] = (-nl, h, zl, zh)
+                nl, zl, rl = _lemma4(A, -XS[n])
+                zl = (P[zl[0]], zl[1])
+            intervals[n] = (-nl, h, zl, zh, rl, rh)
             if h <= SETTLE * norms[n] or nl <= SETTLE * norms[n]:
                 settled.add(n)
         lo, hi = intervals[n][0], intervals[n][1]
@@ -318,6 +330,22 @@ def _node_bound(sig: np.ndarray, inherit: dict, XS: np.ndarray, mu: np.ndarray,
     )
 
 
+def _still_exact(inherit: dict, fpos: np.ndarray, sig: np.ndarray, XS: np.ndarray,
+                 knew: int) -> np.ndarray:
+    """``keep[i, 0/1]``: the parent's ``h``/``l`` of row ``fpos[i]`` is attained at a point
+    of the child's cone (its Lemma-4 maximiser, along the residual ``+-x_n + A^T z``, satisfies
+    ``sig[knew] x_knew^T u >= 0`` up to a relative 1e-12: keeping it is valid in any case, only
+    its exactness is at stake)."""
+    keep = np.zeros((fpos.size, 2), dtype=bool)
+    rows = [i for i, n in enumerate(fpos.tolist()) if n in inherit]
+    if knew < 0 or not rows:
+        return keep
+    ak = sig[knew] * XS[knew]
+    R = np.array([[inherit[n][5], inherit[n][4]] for n in fpos[rows].tolist()])  # (k, 2, d)
+    keep[rows] = R @ ak >= -1e-12 * np.linalg.norm(ak) * np.linalg.norm(R, axis=2)
+    return keep
+
+
 def _warm_start(warm: tuple | None, fneg: np.ndarray, P: np.ndarray, B: float,
                 c0: np.ndarray, M: np.ndarray) -> np.ndarray | None:
     """The parent's ``(alpha, z)`` (0 on the new row) if they bound the node by ``warm[2]``."""
@@ -347,7 +375,7 @@ def _box_lsq(M: np.ndarray, c0: np.ndarray, k: int) -> np.ndarray:
 def _bound_chunk(chunk: list, shared: tuple) -> list[_Bound]:
     """Bounds of a chunk of ``(sig, inherit, warm)`` nodes (picklable, for the executor)."""
     XS, mu, norms = shared
-    return [_node_bound(sig, inh, XS, mu, norms, warm) for sig, inh, warm in chunk]
+    return [_node_bound(sig, inh, XS, mu, norms, warm, k) for sig, inh, warm, k in chunk]
 
 
 # --------------------------------------------------------------------------- primal side
@@ -537,7 +565,7 @@ def bab_maximize(
             heapq.heappush(heap, (-r.bound, node.id, node))
 
     root_sig = np.zeros(m, dtype=np.int8)
-    root = _Node(0, root_sig, (), run([(root_sig, {}, None)])[0])
+    root = _Node(0, root_sig, (), run([(root_sig, {}, None, -1)])[0])
     nodes = 1
     take(root)
     reason = ""
@@ -562,13 +590,13 @@ def bab_maximize(
         thr = close_at()
         for node in popped:
             k = node.res.split
-            inherit = {n: node.res.intervals[n] for n in node.res.settled}
+            inherit = node.res.intervals
             warm = (node.res.alpha, dict(zip(node.res.P.tolist(), node.res.z.tolist())), thr)
             for s_ in (1, -1):
                 sig = node.sig.copy()
                 sig[k] = s_
                 inh = {n: v for n, v in inherit.items() if n != k}
-                specs.append((sig, inh, warm))
+                specs.append((sig, inh, warm, k))
                 meta.append((sig, node.path + ((k, s_),)))
         results = run(specs)
         for (sig, path), res in zip(meta, results):
@@ -638,7 +666,7 @@ def _leaves(closed: list[_Node], open_: list[_Node], S: np.ndarray) -> list[BabL
                 alpha={int(S[k]): float(v) for k, v in r.alpha.items()},
                 intervals={
                     int(S[k]): (float(lo), float(hi), sv(zl), sv(zh))
-                    for k, (lo, hi, zl, zh) in r.intervals.items()
+                    for k, (lo, hi, zl, zh, _, _) in r.intervals.items()
                 },
                 settled=tuple(sorted(int(S[k]) for k in r.settled)),
             )
