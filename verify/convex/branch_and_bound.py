@@ -18,10 +18,13 @@ maximum is found by branch and bound over the signs of ``x_n^T u``, ``n in S`` (
   float rounding; :mod:`verify.convex.branch_and_bound_evidence` makes it exact).  When no free
   row with ``mu_n > 0`` is left the bound is the node's maximum (the objective is concave on
   ``C``; minimax), so the node is terminal;
+* **reuse**: a child first tries its parent's ``(alpha, z)`` (no least squares if they
+  already close it) and keeps each one-sided interval bound whose Lemma-4 maximiser satisfies
+  the new split (still exact); a smaller cone keeps every parent's multiplier valid;
 * **sign propagation**: a free row with ``h_n <= 0`` (or ``l_n >= 0``) has an exact chord
   (``a = 0, b = 0``, or ``a = 1, b = 0``): it is *settled*, never split, and its interval
-  evidence is inherited by the descendants (a smaller cone keeps every Lemma-4 bound valid).
-  Adding it to the cone would change no Lemma-4 value (the constraint is implied);
+  evidence is inherited by the descendants.  Adding it to the cone would change no Lemma-4
+  value (the constraint is implied);
 * **branching** (as in the activation-split BaB of alpha,beta-CROWN and BaBSR): split the free
   unsettled ``mu_n > 0`` row with the largest chord gap area ``mu_n h_n (-l_n)/(h_n - l_n)``
   (the largest possible error of its relaxation), ties to the smallest row; only positive rows
@@ -37,7 +40,8 @@ maximum is found by branch and bound over the signs of ``x_n^T u``, ``n in S`` (
 
 The node bounds of a batch are independent: with ``executor`` they run on
 :func:`verify.distributed.map_chunks` and are applied in the serial order, so the result is
-identical with and without it.
+identical with and without it.  The choices, and what was taken from activation-split BaB
+(alpha,beta-CROWN, BaBSR), are described in ``docs/branch_and_bound.md``.
 
 Examples
 --------
@@ -515,7 +519,7 @@ def bab_maximize(
     target = prove_below if prove_below is not None else stop_above
 
     # initial candidates: +-x_n and the local search from them
-    best_u = np.zeros(d)
+    best_u = np.eye(d)[0]  # value 0 if the support is empty
     best_v = 0.0 if m == 0 else -math.inf
     if m:
         cu, cv = _local_search(XS, mu, np.concatenate([XS.T, -XS.T], axis=1))
