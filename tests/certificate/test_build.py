@@ -22,10 +22,10 @@ from verify.certificate.build import (
     optimal_weights,
     solve_dataset,
 )
+from verify.checker.arithmetic import format_rational
 from verify.checker.readers import data_sha256, model_sha256, read_data, read_model
 from verify.checker.rules import check_file
 from verify.cli.main import main
-from verify.geometry.rationals import format_rational
 from verify.io.datasets import check_dataset, load_dataset
 from verify.io.models import save_model
 from verify.network.model import Network, objective_upper_bound

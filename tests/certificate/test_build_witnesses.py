@@ -82,7 +82,7 @@ def test_one_line_evidence_layout_is_the_same_json():
 
 def test_float_strings_equal_the_fraction_route():
     from verify.certificate.build import _float_str
-    from verify.geometry.rationals import format_rational
+    from verify.checker.arithmetic import format_rational
 
     rng = np.random.default_rng(5)
     vals = rng.standard_normal(500) * 10.0 ** rng.integers(-300, 300, size=500)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from verify.checker.arithmetic import format_rational
 from verify.cli.main import main
-from verify.geometry.rationals import format_rational
 
 PLUGIN = "verify.certificate.pytest_plugin"
 

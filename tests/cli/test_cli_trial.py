@@ -298,7 +298,7 @@ def _tampered_copy(tmp_path: Path, name: str = "f1-trained.cert.json") -> Path:
     import shutil
     from fractions import Fraction
 
-    from verify.geometry.rationals import format_rational
+    from verify.checker.arithmetic import format_rational
 
     shutil.copytree(CERTS, tmp_path / "certs")
     p = tmp_path / "certs" / name

@@ -11,8 +11,9 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from verify.checker.arithmetic import parse_rational
 from verify.errors import InputError
-from verify.geometry.rationals import exact_sign_dot, parse_rational
+from verify.geometry.rationals import exact_sign_dot
 from verify.geometry.spike_free import spike_free
 
 F1 = [[1.65, 0.47], [-0.47, 1.35]]

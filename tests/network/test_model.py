@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import verify.network.model as network
+from verify.checker import arithmetic
 from verify.errors import InputError
-from verify.geometry import rationals as exact
 from verify.network.model import (
     Network,
     activation_patterns,
@@ -278,7 +278,7 @@ def test_objective_upper_bound_matches_float_and_is_rigorous():
     lo = Fraction(0)
     for i in range(net.n_neurons):
         sq = sum((Fraction(v) ** 2 for v in net.W1[:, i]), Fraction(0))
-        lo += exact.sqrt_bounds(sq)[0] * abs(Fraction(net.w2[i]))
+        lo += arithmetic.sqrt_bounds(sq)[0] * abs(Fraction(net.w2[i]))
     lo /= q
     assert lo <= ub and (ub - lo) / ub < Fraction(1, 2**55)
 

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from verify import __version__
+from verify.checker.arithmetic import format_rational, sqrt_bounds
 from verify.convex.chamber_oracle import (
     certified_dual_norm,
     chamber_walls,
@@ -47,7 +48,7 @@ from verify.convex.programs import (
 from verify.convex.solvers import choose_solver
 from verify.errors import EnumerationLimitError, InputError
 from verify.geometry.proven_linalg import exact_signs
-from verify.geometry.rationals import exact_sign_dot, format_rational, sqrt_bounds
+from verify.geometry.rationals import exact_sign_dot
 from verify.io.datasets import Dataset
 from verify.network.model import Network, exact_margins, objective_upper_bound
 from verify.progress import progress
@@ -436,7 +437,9 @@ def _class_entry(
     return entry
 
 
-def _rel(path: str | os.PathLike[str], cert_path: str | os.PathLike[str]) -> str:
+def relative_path(path: str | os.PathLike[str], cert_path: str | os.PathLike[str]) -> str:
+    """``path`` relative to the folder of ``cert_path`` (POSIX separators): how a certificate
+    names the files it certifies."""
     base = Path(cert_path).resolve().parent
     return Path(os.path.relpath(Path(path).resolve(), base)).as_posix()
 
@@ -493,7 +496,7 @@ def build_certificate(
         "version": 1,
         "tool": {"name": "verify", "version": __version__},
         "data": {
-            "path": _rel(data_path, cert_path),
+            "path": relative_path(data_path, cert_path),
             "sha256": data_digest(ds.X, ds.Y),
             "n_samples": ds.n_samples,
             "n_features": ds.n_features,
@@ -501,7 +504,7 @@ def build_certificate(
             "classes": [_json(c) for c in ds.classes],
         },
         "model": {
-            "path": _rel(model_path, cert_path),
+            "path": relative_path(model_path, cert_path),
             "sha256": model_digest(net.W1, net.w2),
             "shape_W1": list(net.W1.shape),
             "shape_w2": list(net.w2.shape),

@@ -38,9 +38,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from verify.cli.render import certificate_labels, clip, with_labels
+from verify.certificate.messages import certificate_labels, clip, with_labels
+from verify.checker.arithmetic import format_rational
 from verify.errors import InputError
-from verify.geometry.rationals import format_rational
 from verify.progress import progress
 
 __all__ = [
@@ -261,7 +261,7 @@ def check_one(path: str | os.PathLike[str], *, name: str | None = None) -> Outco
             "not-a-certificate", f"{p}: a JSON object without 'format'{hint}"),),
             seconds=time.perf_counter() - t0)
     try:
-        res = check_file(p)
+        res = check_file(p, progress=progress)
     except (InputError, *_MALFORMED) as exc:
         return Outcome(label, str(p), False, problems=(_unusable(exc),),
                        seconds=time.perf_counter() - t0)

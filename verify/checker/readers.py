@@ -39,8 +39,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from verify.errors import InputError
-from verify.geometry.rationals import parse_rational
+from verify.checker.arithmetic import parse_rational
+from verify.checker.errors import InputError
 
 __all__ = [
     "read_npy",

@@ -31,7 +31,9 @@ from operator import mul
 from pathlib import Path
 from typing import Any, TypeVar
 
+from verify.checker.arithmetic import format_rational, parse_rational, sqrt_bounds
 from verify.checker.counting import SignPack, gram_sign_rows, replay_count, spread_bits
+from verify.checker.errors import InputError
 from verify.checker.readers import common_denominator as _common
 from verify.checker.readers import (
     data_sha256,
@@ -42,9 +44,6 @@ from verify.checker.readers import (
 )
 from verify.checker.readers import parse_nd as _nd
 from verify.checker.readers import witness_ints as _witness
-from verify.errors import InputError
-from verify.geometry.rationals import format_rational, parse_rational, sqrt_bounds
-from verify.progress import progress
 
 _T = TypeVar("_T")
 
@@ -161,6 +160,19 @@ def sq_norm_le(XT: list[list[int]], xe: int, a: list[int], aden: int, s: Fractio
     else:
         rhs <<= -2 * xe
     return lhs <= rhs
+
+
+class _Quiet:
+    """The default progress bar of the kernel: counts nothing, draws nothing."""
+
+    def __init__(self, label: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 _BATCH = 4096  # chambers per progress step
@@ -417,11 +429,16 @@ def check_certificate(
     classes: list[Any],
     Y: list[list[int]],
     model: tuple[Any, tuple[int, ...], Any, tuple[int, ...], bool],
+    *,
+    progress: Callable[..., Any] | None = None,
 ) -> CheckResult:
     """Check a parsed certificate against the data ``(X, classes, Y)`` and the model
     (as returned by :func:`verify.checker.readers.read_data` /
     :func:`~verify.checker.readers.read_model`),
     with the garbage collector paused (:func:`_gc_paused`).
+
+    ``progress(label, total=...)``, when given, makes a bar with ``advance()`` and ``close()``
+    (e.g. :func:`verify.progress.progress`); the kernel itself draws nothing.
     """
     fail = _Fails()
     if _get(cert, "format", str, "certificate") != FORMAT:
@@ -466,7 +483,7 @@ def check_certificate(
     total_lb: Fraction | None = Fraction(0)
     total_ub = Fraction(0)
     summary = []
-    bar = progress("checking", total=sum(_units(ent) for ent in entries))
+    bar = (progress or _Quiet)("checking", total=sum(_units(ent) for ent in entries))
     for c, ent in enumerate(entries):
         bar.advance()
         where = f"class {c}"
@@ -570,7 +587,8 @@ def check_certificate(
 
 
 def check_file(cert_path: str | Path, *, data: str | Path | None = None,
-               model: str | Path | None = None) -> CheckResult:
+               model: str | Path | None = None,
+               progress: Callable[..., Any] | None = None) -> CheckResult:
     """Read a certificate file and the files it names (or ``data``/``model``) and check it.
 
     Raises
@@ -599,4 +617,4 @@ def check_file(cert_path: str | Path, *, data: str | Path | None = None,
     dpath = Path(data) if data is not None else base / _get(dinfo, "path", str, "data")
     mpath = Path(model) if model is not None else base / _get(minfo, "path", str, "model")
     X, classes, Y = read_data(dpath, bias=_get(dinfo, "bias", bool, "data"))
-    return check_certificate(cert, X, classes, Y, read_model(mpath))
+    return check_certificate(cert, X, classes, Y, read_model(mpath), progress=progress)

@@ -25,18 +25,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from verify.certificate.messages import certificate_labels, clip, with_labels
 from verify.cli.render import (
-    certificate_labels,
-    clip,
     dumps,
     fmt,
     render_audit,
     render_chambers,
     verdict_text,
-    with_labels,
 )
 from verify.errors import InputError
 from verify.io.files import check_writable, write_atomic
+from verify.progress import progress
 
 __all__ = [
     "COMMANDS",
@@ -322,7 +321,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
 
         X, classes, Y = read_data(args.data, bias=ds.bias)
         res = check_certificate(json.loads(dumps_certificate(cert)), X, classes, Y,
-                                read_model(args.model))
+                                read_model(args.model), progress=progress)
         if not res.valid:
             labels = [c["label"] for c in cert["classes"]]
             print("verify certify: the trusted checker rejects the certificate (not written): "
@@ -351,7 +350,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if path is not None and Path(path).is_dir():
             raise InputError(f"{opt} {path}: is a directory; give the {opt[2:]} file itself")
     try:
-        res = check_file(args.cert, data=args.data, model=args.model)
+        res = check_file(args.cert, data=args.data, model=args.model, progress=progress)
     except InputError:
         raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError,

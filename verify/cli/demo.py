@@ -40,6 +40,7 @@ from verify.io.datasets import paper_dataset
 from verify.io.files import write_atomic
 from verify.network.model import Network
 from verify.network.training import train
+from verify.progress import progress
 
 __all__ = [
     "run_demo", "render_demo", "neuron_alignment", "PAPER", "DEMO_TOLERANCE", "CERT_DIR",
@@ -214,7 +215,7 @@ def _certify(
         tolerance=DEMO_TOLERANCE, solves=solves,
     )
     write_atomic(cert_path, dumps_certificate(cert))
-    check = check_file(cert_path)
+    check = check_file(cert_path, progress=progress)
     entry = cert["classes"][0]
     gap = entry.get("relative_gap")
     return {

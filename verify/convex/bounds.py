@@ -35,9 +35,10 @@ from typing import Any
 
 import numpy as np
 
+from verify.checker.arithmetic import sqrt_bounds
 from verify.convex.chamber_oracle import SparseVector, _check_X_lam, as_patterns
 from verify.errors import InputError
-from verify.geometry.rationals import sqrt_bounds, to_fraction
+from verify.geometry.rationals import to_fraction
 from verify.geometry.rounding import gamma as _gamma
 
 __all__ = [

@@ -35,10 +35,10 @@ from typing import Any
 
 import numpy as np
 
+from verify.checker.arithmetic import format_rational
 from verify.convex.bounds import int_matrix
 from verify.convex.branch_and_bound import BabLeaf, BabResult, _check, bab_maximize
 from verify.errors import InputError
-from verify.geometry.rationals import format_rational
 
 __all__ = ["BabEvidence", "bab_evidence", "evidence_from_results", "GRID_BITS"]
 

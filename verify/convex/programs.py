@@ -45,11 +45,11 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse
 
+from verify.checker.arithmetic import format_rational
 from verify.convex.bounds import _check_binary, lower_bound, project_lambda, upper_bound
 from verify.convex.chamber_oracle import as_patterns, oracle
 from verify.convex.solvers import SolverChoice, choose_solver, solve_problem
 from verify.errors import InputError
-from verify.geometry.rationals import format_rational
 from verify.status import Status
 
 #: Routes defined in modules that import this one: public here, imported on first use.

@@ -51,7 +51,7 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 
-from verify.geometry import rationals as exact
+from verify.checker import arithmetic
 from verify.geometry.chamber_count import (
     Hyperplanes,
     _nullspace,
@@ -62,6 +62,7 @@ from verify.geometry.chamber_count import (
     reduce_hyperplanes,
     sort_angles,
 )
+from verify.geometry.extreme_rays import extreme_rays
 from verify.geometry.proven_linalg import (
     RankInfo,
     exact_signs,
@@ -100,10 +101,8 @@ def chamber_points(G: np.ndarray, exact_rows: np.ndarray | None = None) -> np.nd
     >>> len(chamber_points(G.astype(float), exact_rows=G))
     4
     """
-    from verify.geometry.chambers import _extreme_rays  # rank-3 walk (import cycle: lazy)
-
     if exact_rows is not None:
-        return _exact_chamber_points(exact_rows, _extreme_rays)
+        return _exact_chamber_points(exact_rows, extreme_rays)
     hp = reduce_hyperplanes(G)
     r = hp.rank
     if r == 0:
@@ -117,11 +116,11 @@ def chamber_points(G: np.ndarray, exact_rows: np.ndarray | None = None) -> np.nd
         lines = rank3_lines(hp)
         members = np.array([i for L in lines for i in L], dtype=np.int64)
         sizes = np.array([len(L) for L in lines], dtype=np.int64)
-        Wr = _extreme_rays(hp.normals, members, sizes)
+        Wr = extreme_rays(hp.normals, members, sizes)
         S = exact_signs(hp.Y, Wr)
         S = S[np.all(S != 0, axis=1)]
         if len(np.unique(S, axis=0)) != 2 + 2 * int(np.sum(sizes - 1)):  # Zaslavsky count
-            Wr = np.vstack([Wr, _extreme_rays(hp.normals, members, sizes, exact=hp)])
+            Wr = np.vstack([Wr, extreme_rays(hp.normals, members, sizes, exact=hp)])
     else:
         Wr = incremental_witnesses(hp)
     W = np.zeros((len(Wr), G.shape[1]))
@@ -301,7 +300,7 @@ def _integer_hyperplanes(Gi: np.ndarray) -> Hyperplanes:
     two and rounded; exact when the integers have at most 53 bits)."""
     rows = [[int(v) for v in row] for row in Gi]
     k, c = Gi.shape
-    rank, prow, cols = exact.integer_rank(rows) if k and c else (0, [], [])
+    rank, prow, cols = arithmetic.integer_rank(rows) if k and c else (0, [], [])
     cols = sorted(cols)
     index = np.full(k, -1, dtype=np.int64)
     orient = np.zeros(k, dtype=np.int8)
@@ -500,7 +499,7 @@ def _orthogonal_basis(h: tuple[int, ...], hf: np.ndarray) -> list[list[int]]:
         B.append([hh * a - qh * c for a, c in zip(qi, h)])
     g = math.gcd(*(v for b in B for v in b))  # one common factor: keeps the geometry
     B = [[v // g for v in b] for b in B] if g > 1 else B
-    if exact.integer_rank(B)[0] != r - 1:  # cannot happen for sane floats: exact fallback
+    if arithmetic.integer_rank(B)[0] != r - 1:  # cannot happen for sane floats: exact fallback
         return _nullspace([h], r)
     return B
 

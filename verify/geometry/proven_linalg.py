@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
+from verify.checker import arithmetic
 from verify.errors import InputError
 from verify.geometry import rationals as exact
 
@@ -506,7 +507,7 @@ def _exact_full(X: np.ndarray) -> RankInfo:
         rws = [next(j for j, v in enumerate(ent2[i]) if v != 0) for i in range(r2)]
         how = "python-flint"
     else:
-        r, rws, cols = exact.integer_rank(rows_int)
+        r, rws, cols = arithmetic.integer_rank(rows_int)
         how = "verify.geometry.rationals Bareiss"
     return RankInfo(
         rank=int(r),

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
+from verify.checker.arithmetic import format_rational, integer_rank
 from verify.errors import EnumerationLimitError, InputError
 from verify.geometry.faces import as_integer_matrix, enumerate_faces, sign_string
 from verify.geometry.quadratic_forms import (
@@ -59,7 +60,7 @@ from verify.geometry.quadratic_forms import (
     quad,
     transpose,
 )
-from verify.geometry.rationals import format_rational, integer_det, integer_rank
+from verify.geometry.rationals import integer_det
 
 __all__ = ["SpikeFreeReport", "spike_free"]
 

@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 
+from verify.checker import arithmetic
 from verify.errors import InputError
-from verify.geometry import rationals as exact
 from verify.geometry.proven_linalg import exact_signs
 from verify.io.models import ModelWeights, check_feature_count, check_weights, load_weights
 
@@ -544,7 +544,7 @@ def objective_upper_bound(net: Network, X: Any, y: Any) -> tuple[Fraction, float
             if v == 0:
                 continue
             sq = Fraction(sum(a * a for a in row)) * _pow2(2 * e)
-            num += exact.sqrt_bounds(sq)[1] * abs(Fraction(v))
+            num += arithmetic.sqrt_bounds(sq)[1] * abs(Fraction(v))
         total += num / gamma
         qf = sub.margins(Xa, yk)
         total_f += float(np.sum(np.linalg.norm(sub.W1, axis=0) * np.abs(sub.w2)) / qf.min())
