@@ -228,6 +228,46 @@ def _lemma4(A: np.ndarray, v: np.ndarray) -> tuple[float, tuple[np.ndarray, np.n
     return float(np.linalg.norm(r)), (nz, z[nz]), r
 
 
+def _lemma4_many(A: np.ndarray, V: np.ndarray, P: np.ndarray
+                 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """:func:`_lemma4` for every row ``v`` of ``V`` (k, d): ``(values, z, residuals)`` with each
+    ``z`` as ``(positions P[...], values)``.
+
+    Vectorised screens first: ``z = 0`` when ``A v >= 0``; else the best one-row multiplier
+    ``z = t e_m`` (``t = -a_m^T v / ||a_m||^2``) when its residual passes the KKT test
+    ``A r >= 0`` (relative 1e-12; any ``z >= 0`` is a valid bound, the test only decides
+    exactness); NNLS for the rest.
+    """
+    k = V.shape[0]
+    R = V.copy()
+    vals = np.linalg.norm(V, axis=1)
+    empty = (np.zeros(0, np.int64), np.zeros(0))
+    zs = [empty] * k
+    if k == 0 or A.shape[0] == 0:
+        return vals, zs, R
+    G = V @ A.T  # (k, p)
+    todo = np.flatnonzero((G < 0).any(axis=1))
+    if todo.size == 0:
+        return vals, zs, R
+    an2 = np.einsum("ij,ij->i", A, A)
+    an = np.sqrt(an2)
+    Gt = G[todo]
+    gain = np.where((Gt < 0) & (an2 > 0), Gt * Gt / np.where(an2 > 0, an2, 1.0), 0.0)
+    j = np.argmax(gain, axis=1)
+    t = -Gt[np.arange(todo.size), j] / an2[j]
+    R1 = V[todo] + t[:, None] * A[j]
+    n1 = np.linalg.norm(R1, axis=1)
+    ok = ((R1 @ A.T) >= -1e-12 * n1[:, None] * an[None, :]).all(axis=1)
+    for q, row in enumerate(todo.tolist()):
+        if ok[q]:
+            R[row], vals[row] = R1[q], n1[q]
+            zs[row] = (P[j[q : q + 1]], t[q : q + 1])
+        else:
+            vals[row], (idx, zv), R[row] = _lemma4(A, V[row])
+            zs[row] = (P[idx], zv)
+    return vals, zs, R
+
+
 def _local_search(XS: np.ndarray, mu: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, float]:
     """Best of the columns of ``U`` (d, k) and of ``LOCAL_STEPS`` steps of
     ``u <- X_S^T D(u) mu / ||.||`` from each: ``(u, value)``."""
@@ -266,37 +306,35 @@ def _node_bound(sig: np.ndarray, inherit: dict, XS: np.ndarray, mu: np.ndarray,
     free = np.flatnonzero(sig == 0)
     fpos = free[mu[free] > 0]
     fneg = free[mu[free] < 0]
-    G = A @ XS[fpos].T if P.size else np.zeros((0, fpos.size))
-    intervals: dict[int, tuple[float, float, tuple, tuple]] = {}
+    intervals: dict[int, tuple] = {}
     settled: set[int] = set()
-    empty = (np.zeros(0, np.int64), np.zeros(0))
     a = np.zeros(m)
     b = np.zeros(m)
     score = np.full(m, -1.0)
     keep = _still_exact(inherit, fpos, sig, XS, knew)
+    fresh: list[int] = []  # rows of fpos whose interval is (partly) recomputed
     for i, n in enumerate(fpos.tolist()):
         old = inherit.get(n)
         if old is not None and (old[1] <= SETTLE * norms[n] or -old[0] <= SETTLE * norms[n]):
             intervals[n] = old  # settled in the parent: stays settled
             settled.add(n)
         else:
-            if old is not None and keep[i, 0]:
-                h, zh, rh = old[1], old[3], old[5]
-            elif P.size == 0 or (G[:, i] >= 0).all():
-                h, zh, rh = float(norms[n]), empty, XS[n]
-            else:
-                h, zh, rh = _lemma4(A, XS[n])
-                zh = (P[zh[0]], zh[1])  # row positions into S
-            if old is not None and keep[i, 1]:
-                nl, zl, rl = -old[0], old[2], old[4]
-            elif P.size == 0 or (G[:, i] <= 0).all():
-                nl, zl, rl = float(norms[n]), empty, -XS[n]
-            else:
-                nl, zl, rl = _lemma4(A, -XS[n])
-                zl = (P[zl[0]], zl[1])
-            intervals[n] = (-nl, h, zl, zh, rl, rh)
-            if h <= SETTLE * norms[n] or nl <= SETTLE * norms[n]:
-                settled.add(n)
+            fresh.append(i)
+    ih = [i for i in fresh if not (fpos[i] in inherit and keep[i, 0])]
+    il = [i for i in fresh if not (fpos[i] in inherit and keep[i, 1])]
+    hv, hz, hr = _lemma4_many(A, XS[fpos[ih]], P)
+    lv, lz, lr = _lemma4_many(A, -XS[fpos[il]], P)
+    new_h = {i: (hv[j], hz[j], hr[j]) for j, i in enumerate(ih)}
+    new_l = {i: (lv[j], lz[j], lr[j]) for j, i in enumerate(il)}
+    for i in fresh:
+        n = int(fpos[i])
+        old = inherit.get(n)
+        h, zh, rh = new_h[i] if i in new_h else (old[1], old[3], old[5])
+        nl, zl, rl = new_l[i] if i in new_l else (-old[0], old[2], old[4])
+        intervals[n] = (-nl, h, zl, zh, rl, rh)
+        if h <= SETTLE * norms[n] or nl <= SETTLE * norms[n]:
+            settled.add(n)
+    for n in fpos.tolist():
         lo, hi = intervals[n][0], intervals[n][1]
         a[n] = hi / (hi - lo) if hi - lo > 0 else 0.0
         b[n] = -a[n] * lo
