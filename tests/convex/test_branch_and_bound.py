@@ -169,6 +169,16 @@ def test_stop_above_returns_a_genuine_violator():
         assert nnls_slack(A, sign * X.T @ np.where(D, lam, 0.0))[1] > thr
 
 
+def test_keep_leaves_false_gives_the_same_search():
+    X, lam = _gaussian(9, 10, 3, zero=0.0)
+    a = bab_maximize(X, lam)
+    b = bab_maximize(X, lam, keep_leaves=False)
+    assert (a.upper, a.lower, a.nodes, a.n_leaves) == (b.upper, b.lower, b.nodes, b.n_leaves)
+    assert len(a.leaves) == a.n_leaves > 1 and b.leaves == []
+    with pytest.raises(InputError, match="keep_leaves"):
+        evidence_from_results(X, lam, b, bab_maximize(X, lam, sign=-1))
+
+
 def test_targets():
     X, lam = _gaussian(8, 10, 3, zero=0.1)
     (sp, _), _ = _enum_max(X, lam)

@@ -143,7 +143,10 @@ class BabResult:
         ``S``, the rows with ``lam_n != 0``.
     sign : int
     leaves : list of BabLeaf
-        Every leaf (preorder of the tree: ``+1`` child first).
+        Every leaf (preorder of the tree: ``+1`` child first); empty with
+        ``keep_leaves=False``.
+    n_leaves : int
+        Number of leaves (open and closed).
     seconds : float
     """
 
@@ -160,6 +163,7 @@ class BabResult:
     support: np.ndarray = field(repr=False)
     sign: int
     leaves: list[BabLeaf] = field(default_factory=list, repr=False)
+    n_leaves: int = 0
     seconds: float = 0.0
 
     @property
@@ -180,7 +184,7 @@ class BabResult:
             "reason": self.reason,
             "sign": self.sign,
             "support": self.support.tolist(),
-            "leaves": len(self.leaves),
+            "leaves": self.n_leaves,
             "seconds": self.seconds,
         }
 
@@ -495,6 +499,7 @@ def bab_maximize(
     gap: float = 1e-10,
     batch: int = 8,
     executor: Any = None,
+    keep_leaves: bool = True,
 ) -> BabResult:
     """``max_{||u|| <= 1} sign * lam^T (X u)_+`` by branch and bound over ``supp lam``.
 
@@ -521,6 +526,9 @@ def bab_maximize(
         depend on ``executor``, but do on ``batch``).
     executor : distributed.Client or concurrent.futures.Executor, optional
         Runs the batches' node bounds (:func:`verify.distributed.map_chunks`).
+    keep_leaves : bool
+        Return the leaves with their multipliers (needed for the evidence); ``False`` saves
+        the memory and time of converting them (``n_leaves`` still counts them).
 
     Returns
     -------
@@ -594,6 +602,11 @@ def bab_maximize(
     nodes = 0
     violated = False
 
+    def close(node: _Node) -> None:
+        # a closed leaf has no children: drop the residuals kept for them (memory)
+        node.res.intervals = {n: v[:4] for n, v in node.res.intervals.items()}
+        closed.append(node)
+
     def take(node: _Node) -> None:
         nonlocal best_u, best_v, violated
         r = node.res
@@ -602,7 +615,7 @@ def bab_maximize(
         if stop_above is not None and best_v > stop_above:
             violated = True
         if r.split < 0 or r.bound <= close_at():
-            closed.append(node)
+            close(node)
         else:
             heapq.heappush(heap, (-r.bound, node.id, node))
 
@@ -623,7 +636,7 @@ def bab_maximize(
         while heap and len(popped) < min(batch, room):
             _, _, node = heapq.heappop(heap)
             if node.res.bound <= close_at():
-                closed.append(node)
+                close(node)
             else:
                 popped.append(node)
         if not popped:
@@ -668,7 +681,7 @@ def bab_maximize(
     nu = float(np.linalg.norm(best_u))
     u = best_u / nu if nu > 0 else best_u
     pattern, interior = _interior_pattern(X, u)
-    leaves = _leaves(closed, [h[2] for h in heap], S)
+    leaves = _leaves(closed, [h[2] for h in heap], S) if keep_leaves else []
     return BabResult(
         upper=float(upper),
         lower=lower(),
@@ -683,6 +696,7 @@ def bab_maximize(
         support=S,
         sign=sign,
         leaves=leaves,
+        n_leaves=len(closed) + len(heap),
         seconds=time.monotonic() - t0,
     )
 
@@ -708,7 +722,7 @@ def _leaves(closed: list[_Node], open_: list[_Node], S: np.ndarray) -> list[BabL
                 alpha={int(S[k]): float(v) for k, v in r.alpha.items()},
                 intervals={
                     int(S[k]): (float(lo), float(hi), sv(zl), sv(zh))
-                    for k, (lo, hi, zl, zh, _, _) in r.intervals.items()
+                    for k, (lo, hi, zl, zh, *_) in r.intervals.items()
                 },
                 settled=tuple(sorted(int(S[k]) for k in r.settled)),
             )

@@ -225,6 +225,8 @@ def evidence_from_results(X: Any, lam: Any, plus: BabResult, minus: BabResult, *
     S = np.flatnonzero(lam)
     if not (np.array_equal(plus.support, S) and np.array_equal(minus.support, S)):
         raise InputError("evidence_from_results: the searches were run on another support")
+    if len(plus.leaves) != plus.n_leaves or len(minus.leaves) != minus.n_leaves:
+        raise InputError("evidence_from_results: the searches were run with keep_leaves=False")
     rows = _Rows(X, S)
     trees, best = {}, {}
     for key, res, t in (("+", plus, 1), ("-", minus, -1)):
