@@ -16,6 +16,8 @@ prints, side by side:
 Goal (issue 11): the BaB route needs far fewer nodes than there are chambers, and its time does
 not grow with the chamber count; its maximum agrees with the chamber oracle's to ~1e-9.
 
+Then a table budget -> anytime gap on a case whose tree is large (random ``lam``).
+
 Run: ``python benchmarks/bench_branch_and_bound.py [--big]`` (``--big`` adds rank 3 N=120 and
 rank 4 N=45).
 """
@@ -83,5 +85,21 @@ def main(big: bool = False) -> None:
               f"{len(res[1].leaves) + len(res[-1].leaves)}")
 
 
+def anytime(budgets=(1, 10, 100, 1000, 5000)) -> None:
+    """Budget -> anytime gap on a hard case: random ``lam`` on 40 rows of d=30 Gaussian data
+    (a random ``lam`` is far from optimal, so the tree is large)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((569, 30))
+    lam = np.zeros(569)
+    lam[rng.choice(569, 40, replace=False)] = rng.standard_normal(40)
+    print("\nanytime bound, N=569 d=30, random lam on 40 rows (sign -1):")
+    print(f"{'node budget':>11} {'upper':>12} {'lower':>12} {'gap/upper':>10} {'time s':>7} status")
+    for b in budgets:
+        res, t = _timed(bab_maximize, X, lam, sign=-1, node_limit=b, keep_leaves=False)
+        print(f"{b:>11} {res.upper:>12.6f} {res.lower:>12.6f} {res.gap / res.upper:>10.2e} "
+              f"{t:>7.2f} {res.status}")
+
+
 if __name__ == "__main__":
     main(big="--big" in sys.argv[1:])
+    anytime()
