@@ -4,7 +4,8 @@ Layers, bottom to top (``docs/architecture.md``): ``checker`` (the trusted kerne
 the foundation modules at the root (``errors``, ``status``, ``progress``, ``distributed``) →
 ``io`` → ``geometry`` → ``convex`` → ``network`` → ``certificate`` → ``plots`` → ``cli`` and
 the public ``api``.  A module may import its own layer and the ones below, never one above.
-Imports inside functions count: a lazy import is still a dependency.
+Imports inside functions count: a lazy import is still a dependency, and so is
+``importlib.import_module("verify...")``; relative imports are refused.
 """
 
 from __future__ import annotations
@@ -39,9 +40,15 @@ def module_graph(root: Path = ROOT) -> dict[str, set[str]]:
         for node in ast.walk(ast.parse(f.read_text())):
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            elif isinstance(node, ast.ImportFrom) and node.level:
+                raise AssertionError(f"{f}: relative import at line {node.lineno}")
+            elif isinstance(node, ast.ImportFrom) and node.module:
                 targets = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in files
                            else node.module for a in node.names]
+            elif (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "import_module"
+                  and node.args and isinstance(node.args[0], ast.Constant)
+                  and isinstance(node.args[0].value, str)):
+                targets = [node.args[0].value]  # importlib.import_module("verify....")
             else:
                 continue
             graph[name] |= {t for t in targets if t in files and t != name}
@@ -124,7 +131,12 @@ def test_the_checks_catch_violations(tmp_path):
     (pkg / "geometry" / "a.py").write_text("def f():\n    from verify.convex import b\n")
     (pkg / "convex" / "b.py").write_text("from verify.geometry.a import f\n")
     (pkg / "checker" / "c.py").write_text("import verify.geometry.a\n")
+    (pkg / "convex" / "d.py").write_text("import importlib\n"
+                                         "m = importlib.import_module('verify.plots')\n")
+    (pkg / "plots").mkdir()
+    (pkg / "plots" / "__init__.py").write_text("")
     graph = module_graph(tmp_path)
     assert upward_imports(graph) == ["verify.checker.c imports verify.geometry.a",
+                                     "verify.convex.d imports verify.plots",
                                      "verify.geometry.a imports verify.convex.b"]
     assert cycles(graph) == [["verify.convex.b", "verify.geometry.a"]]

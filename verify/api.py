@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any
 from verify.errors import CertificateError, InputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from verify.certificate.build import ClassSolve
     from verify.checker.rules import CheckResult
+    from verify.convex.routes import ClassSolve
     from verify.geometry.audit import AuditReport
     from verify.geometry.chambers import Chambers
     from verify.io.datasets import Dataset
@@ -81,7 +81,8 @@ def load_dataset(path: PathLike, *, bias: bool = False) -> Dataset:
 
 
 def _dataset(data: Any, bias: bool = False) -> Dataset:
-    from verify.io.datasets import Dataset
+    """A path, a :class:`~verify.io.datasets.Dataset` or a pair ``(X, y)``, as a Dataset."""
+    from verify.io.datasets import Dataset, check_dataset
 
     if isinstance(data, Dataset):
         if bias and not data.bias:
@@ -89,7 +90,20 @@ def _dataset(data: Any, bias: bool = False) -> Dataset:
         return data
     if isinstance(data, (str, os.PathLike)):
         return load_dataset(data, bias=bias)
-    raise InputError(f"expected a data file path or a Dataset, got {type(data).__name__}")
+    if isinstance(data, tuple) and len(data) == 2:
+        return check_dataset(data[0], data[1], bias=bias)
+    raise InputError(f"expected a data file path, a Dataset or a pair (X, y), got "
+                     f"{type(data).__name__}")
+
+
+def _limit(limit: Any) -> int:
+    from verify.convex.routes import DEFAULT_LIMIT
+
+    if limit is None:
+        return DEFAULT_LIMIT
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InputError(f"limit: expected a positive integer (chambers), got {limit!r}")
+    return limit
 
 
 def load_network(path: PathLike, *, data: Any = None) -> Network:
@@ -128,11 +142,9 @@ def audit(data: Any, *, bias: bool = False, limit: int | None = None, spike: boo
     >>> verify.audit(ds).separability.separable
     True
     """
-    from verify.geometry.audit import DEFAULT_LIMIT
     from verify.geometry.audit import audit as _audit
 
-    return _audit(_dataset(data, bias), limit=limit or DEFAULT_LIMIT, spike=spike,
-                  executor=executor)
+    return _audit(_dataset(data, bias), limit=_limit(limit), spike=spike, executor=executor)
 
 
 def enumerate_chambers(data: Any, *, bias: bool = False, limit: int | None = None) -> Chambers:
@@ -145,15 +157,14 @@ def enumerate_chambers(data: Any, *, bias: bool = False, limit: int | None = Non
     >>> verify.enumerate_chambers(np.array([[1.0, 0.0], [0.0, 1.0]])).count
     4
     """
-    import numpy as np
-
     from verify.geometry.chambers import enumerate_chambers as _enum
+    from verify.io.datasets import Dataset, check_dataset
 
-    if isinstance(data, (str, os.PathLike)) or type(data).__name__ == "Dataset":
+    if isinstance(data, (str, os.PathLike, Dataset, tuple)):
         X = _dataset(data, bias).X
-    else:
-        X = np.asarray(data, dtype=np.float64)
-    return _enum(X, limit=limit)
+    else:  # rows only: any labels do (the chambers depend on X alone)
+        X = check_dataset(data, [1] * len(data), bias=bias).X
+    return _enum(X, limit=_limit(limit))
 
 
 @dataclass(frozen=True)
@@ -165,11 +176,21 @@ class Solution:
     classes : tuple of ClassSolve
         One per problem: the method, the exact bounds ``LB <= P* <= UB``, the neurons.
     network : Network
-        The optimal network recovered from the convex solution (``.save(path)`` writes it).
+        The optimal network recovered from the convex solution (:meth:`save_network`).
+    data_sha256 : str
+        The digest of the data solved (:func:`certify` refuses a solution of other data).
+
+    Examples
+    --------
+    >>> import numpy as np, verify
+    >>> sol = verify.solve((np.array([[1.0, 0.0], [-1.0, 0.0]]), [1, -1]))
+    >>> [cs.method for cs in sol.classes], sol.network.W1.shape[0]
+    (['closed-form'], 2)
     """
 
     classes: tuple[ClassSolve, ...]
     network: Network
+    data_sha256: str = ""
 
     def save_network(self, path: PathLike) -> None:
         """Write the optimal network (``.npz``, ``.safetensors`` or, binary, ``.pt``)."""
@@ -192,8 +213,23 @@ class Solution:
 
 
 def solve(data: Any, *, bias: bool = False, solver: str | None = None, limit: int | None = None,
-          executor: Any = None) -> Solution:
+          budget: float | None = None, sampled: bool = False, executor: Any = None) -> Solution:
     """Solve the convex max-margin program by the fastest proven route (as ``verify solve``).
+
+    Parameters
+    ----------
+    data : path, Dataset or (X, y)
+    bias : bool
+        Append a column of ones (with a path or ``(X, y)``).
+    solver : str, optional
+        ``"MOSEK"``, ``"CLARABEL"``, ...; default: MOSEK when licensed, else Clarabel.
+    limit : int, optional
+        Largest chamber list enumerated (default 200,000); beyond it, branch and bound.
+    budget : float, optional
+        Seconds per one-vs-all problem for the branch-and-bound route (default: none).
+    sampled : bool
+        Beyond ``limit``, sampled chambers instead (no lower bound).
+    executor : dask Client, optional
 
     Examples
     --------
@@ -203,14 +239,16 @@ def solve(data: Any, *, bias: bool = False, solver: str | None = None, limit: in
     >>> float(sol.lower_bound) == float(sol.upper_bound) == 2.0
     True
     """
-    from verify.certificate.build import DEFAULT_LIMIT, optimal_weights, solve_dataset
+    from verify.certificate.build import data_digest
+    from verify.convex.routes import optimal_weights, solve_dataset
     from verify.network.model import Network
 
     ds = _dataset(data, bias)
-    solves = solve_dataset(ds, solver=solver, limit=limit or DEFAULT_LIMIT, executor=executor)
+    solves = solve_dataset(ds, solver=solver, limit=_limit(limit), executor=executor,
+                           budget=budget, sampled=sampled)
     W1, w2 = optimal_weights(solves, ds.n_features)
     net = Network(W1, w2, source="<solve>", has_bias_feature=bool(ds.bias))
-    return Solution(tuple(solves), net)
+    return Solution(tuple(solves), net, data_digest(ds.X, ds.Y))
 
 
 @dataclass(frozen=True)
@@ -278,22 +316,38 @@ class Certificate:
 
 def _file_of(obj: Any, what: str) -> str:
     if isinstance(obj, (str, os.PathLike)):
-        return os.fspath(obj)
+        return os.path.abspath(os.fspath(obj))
     src = getattr(obj, "source", None)
     if isinstance(src, str) and Path(src).is_file():
-        return src
+        return os.path.abspath(src)
     raise InputError(f"certify needs the {what} as a file (a certificate names the files it "
                      f"certifies): save it first and pass its path")
 
 
 def certify(data: Any, network: Any, *, bias: bool = False, tolerance: Any = None,
-            solver: str | None = None, limit: int | None = None, solution: Solution | None = None,
-            self_check: bool = True, executor: Any = None) -> Certificate:
+            solver: str | None = None, limit: int | None = None, budget: float | None = None,
+            sampled: bool = False, solution: Solution | None = None, self_check: bool = True,
+            executor: Any = None) -> Certificate:
     """An optimality certificate of a trained network (as ``verify certify``), re-checked by
     the trusted checker before it is returned (``self_check``).
 
     ``data`` and ``network`` are file paths (or objects loaded from files): the certificate
     names them.  ``solution`` (from :func:`solve` on the same data) skips the solve.
+    ``tolerance`` (default ``1e-6``) is the relative gap called globally optimal; ``limit``,
+    ``budget``, ``sampled`` as in :func:`solve`.
+
+    Examples
+    --------
+    >>> import os, tempfile, verify
+    >>> from verify.io.models import save_model
+    >>> d = tempfile.mkdtemp(); data = os.path.join(d, "d.json")
+    >>> _ = open(data, "w").write('{"X": [[1, 0], [-1, 0]], "y": [1, -1]}')
+    >>> verify.solve(data).save_network(os.path.join(d, "m.npz"))
+    >>> cert = verify.certify(data, os.path.join(d, "m.npz"), tolerance="1e-9")
+    >>> {k: v.verdict for k, v in cert.verdicts.items()}
+    {1: 'globally-optimal-within'}
+    >>> cert.save(os.path.join(d, "m.cert.json")); verify.check(cert).valid
+    True
 
     Raises
     ------
@@ -302,21 +356,31 @@ def certify(data: Any, network: Any, *, bias: bool = False, tolerance: Any = Non
     CertificateError
         The trusted checker rejects the certificate (a bug: please report it).
     """
-    from verify.certificate.build import DEFAULT_LIMIT, DEFAULT_TOLERANCE, build_certificate
+    from verify.certificate.build import DEFAULT_TOLERANCE, build_certificate, data_digest
+    from verify.io.datasets import Dataset
     from verify.network.model import load_network as _load_net
 
     dpath, mpath = _file_of(data, "data"), _file_of(network, "network")
+    if isinstance(data, Dataset):
+        bias = bias or bool(data.bias)
     ds = _dataset(dpath, bias)
+    if isinstance(data, Dataset) and data_digest(ds.X, ds.Y) != data_digest(data.X, data.Y):
+        raise InputError(f"{dpath}: the file no longer holds the Dataset passed (re-load it)")
     net = _load_net(mpath, n_features=ds.n_features, data_bias=ds.bias)
-    tol = DEFAULT_TOLERANCE if tolerance is None else Fraction(tolerance)
+    try:
+        tol = DEFAULT_TOLERANCE if tolerance is None else Fraction(str(tolerance))
+    except (ValueError, ZeroDivisionError):
+        raise InputError(f"tolerance: expected a number, got {tolerance!r}") from None
     if not 0 <= tol < 1:
         raise InputError(f"tolerance: expected 0 <= gap < 1, got {tolerance}")
-    content = build_certificate(ds, net, data_path=os.path.abspath(dpath),
-                                model_path=os.path.abspath(mpath), cert_path="certificate",
-                                solver=solver, limit=limit or DEFAULT_LIMIT, tolerance=tol,
+    if solution is not None and solution.data_sha256 != data_digest(ds.X, ds.Y):
+        raise InputError("solution: it was solved on other data than the data certified")
+    content = build_certificate(ds, net, data_path=dpath, model_path=mpath,
+                                cert_path="certificate", solver=solver, limit=_limit(limit),
+                                tolerance=tol, budget=budget, sampled=sampled,
                                 solves=None if solution is None else list(solution.classes),
                                 executor=executor)
-    cert = Certificate(content, os.path.abspath(dpath), os.path.abspath(mpath))
+    cert = Certificate(content, dpath, mpath)
     if self_check:
         from verify.checker.readers import read_data, read_model
         from verify.checker.rules import check_certificate
@@ -339,6 +403,9 @@ def check(certificate: Any, *, data: PathLike | None = None,
     from verify.checker.readers import read_data, read_model
     from verify.checker.rules import check_certificate, check_file
 
+    if not isinstance(certificate, (Certificate, str, os.PathLike)):
+        raise InputError(f"expected a certificate file path or a Certificate, got "
+                         f"{type(certificate).__name__}")
     if isinstance(certificate, Certificate):
         content = json.loads(certificate.to_json())
         X, classes, Y = read_data(data or certificate.data_path, bias=content["data"]["bias"])
@@ -364,4 +431,8 @@ def train(data: Any, *, neurons: int, steps: int, bias: bool = False,
     """
     from verify.network.training import train_dataset
 
+    unknown = set(options) - {"lr", "init_scale", "seed", "schedule", "record"}
+    if unknown:
+        raise InputError(f"train: unknown option(s) {', '.join(sorted(unknown))}; expected lr, "
+                         "init_scale, seed, schedule, record")
     return train_dataset(_dataset(data, bias), neurons=neurons, steps=steps, **options)

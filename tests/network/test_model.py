@@ -242,11 +242,13 @@ def test_rescale_refuses_nonpositive_margin():
     X, y, net = separable_problem()
     y = y.copy()
     y[:3] = -y[:3]
-    with pytest.raises(InputError, match="3 of .* samples are misclassified and 0 lie on"):
+    with pytest.raises(InputError, match=r"3 of .* samples are misclassified \(rows 0, 1, 2, "
+                       r"0-based\) and 0 lie on"):
         rescale_to_margin(net, X, y)
     # a sample on the boundary (exactly zero output) is refused too
     net0 = Network(np.array([[1.0]]), np.array([1.0]))
-    with pytest.raises(InputError, match="0 of 2 samples are misclassified and 1 lie"):
+    with pytest.raises(InputError, match=r"0 of 2 samples are misclassified and 1 lie on "
+                       r"the decision boundary \(row 1, 0-based\)"):
         rescale_to_margin(net0, np.array([[1.0], [-1.0]]), np.array([1, 1]))
 
 

@@ -294,7 +294,8 @@ def compare_one(path: str | os.PathLike[str], *,
     certificate's own ``tolerance`` (verdict threshold); a committed bound beaten by more
     than ``tolerance`` (relative) is a problem.  Unusable inputs become a problem too.
     """
-    from verify.certificate.build import DEFAULT_LIMIT, build_certificate
+    from verify.certificate.build import build_certificate
+    from verify.convex.routes import DEFAULT_LIMIT
     from verify.io.datasets import load_dataset
     from verify.network.model import load_network
 

@@ -437,7 +437,7 @@ def model_sha256(W1: Any, shape1: tuple[int, ...], w2: Any, shape2: tuple[int, .
 
 def parse_nd(text: Any, where: str) -> tuple[int, int]:
     """``(numerator, denominator > 0)`` of a rational string (not reduced): exactly the
-    language of :func:`verify.geometry.rationals.parse_rational`, without building a ``Fraction``.
+    language of :func:`verify.checker.arithmetic.parse_rational`, without building a ``Fraction``.
 
     Examples
     --------

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from verify.checker.arithmetic import format_rational, parse_rational, sqrt_bounds
+from verify.checker.branch_and_bound import check_branch_and_bound
 from verify.checker.counting import SignPack, gram_sign_rows, replay_count, spread_bits
 from verify.checker.errors import InputError
 from verify.checker.readers import common_denominator as _common
@@ -50,6 +51,7 @@ _T = TypeVar("_T")
 __all__ = [
     "FORMAT",
     "VERSION",
+    "VERSIONS",
     "Failure",
     "CheckResult",
     "check_certificate",
@@ -58,7 +60,8 @@ __all__ = [
 ]
 
 FORMAT = "verify-certificate"
-VERSION = 1
+VERSION = 2  # the newest format version; VERSIONS are all those this checker reads
+VERSIONS = (1, 2)  # 2 = 1 plus the "branch-and-bound" evidence method
 _MAX_LISTED = 20  # failures listed per rule before summarising
 
 
@@ -443,9 +446,9 @@ def check_certificate(
     fail = _Fails()
     if _get(cert, "format", str, "certificate") != FORMAT:
         raise InputError(f"not a verify certificate (format {cert.get('format')!r})")
-    if _get(cert, "version", int, "certificate") != VERSION:
+    if _get(cert, "version", int, "certificate") not in VERSIONS:
         raise InputError(f"unsupported certificate version {cert.get('version')!r}; "
-                         f"this checker reads version {VERSION}")
+                         f"this checker reads versions {', '.join(map(str, VERSIONS))}")
     data = _get(cert, "data", dict, "certificate")
     mod = _get(cert, "model", dict, "certificate")
     W1, s1, w2, s2, mbias = model
@@ -518,7 +521,9 @@ def check_certificate(
         method = _get(ent, "method", str, where)
         if len(lam) != N:
             fail("lambda-length", f"{where}: lambda has {len(lam)} entries for {N} samples")
-        elif method in ("chambers", "closed-form"):
+        elif method == "branch-and-bound" and cert["version"] < 2:
+            fail("method", f"{where}: method 'branch-and-bound' needs certificate version 2")
+        elif method in ("chambers", "closed-form", "branch-and-bound"):
             for n in range(N):
                 if y[n] * lam[n] < 0:
                     fail("lambda-sign", f"{where}: sample {n}: y_n lambda_n < 0")
@@ -529,6 +534,8 @@ def check_certificate(
                 s = Fraction(0)
             if method == "chambers":
                 _check_chambers(ev, XI, xe, lam, s, fail, where, bar.advance)
+            elif method == "branch-and-bound":
+                check_branch_and_bound(ev, XI, xe, lam, s, fail, where)
             else:
                 _check_closed_form(XI, xe, y, lam, s, fail, where)
             lb = sum((a * b for a, b in zip(y, lam)), Fraction(0)) / max(Fraction(1), s)

@@ -77,6 +77,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(dumps(obj), end="")
     else:
         print(render_audit(obj))
+    if getattr(args, "strict", False) and obj.get("max_margin_feasible") is False:
+        return 1  # --strict: infeasible data fail the check
     return 0
 
 
@@ -85,6 +87,9 @@ def cmd_enumerate(args: argparse.Namespace) -> int:
     from verify.geometry.chambers import enumerate_chambers
     from verify.io.datasets import load_dataset
 
+    if args.graph and not str(args.graph).lower().endswith((".graphml", ".json")):
+        raise InputError(f"--graph: the file must end in .graphml (GraphML) or .json "
+                         f"(node-link JSON), got {args.graph}")
     for opt, target in (("-o", args.output), ("--graph", args.graph)):
         if target:
             check_writable(target, option=opt)
@@ -166,23 +171,36 @@ def cmd_train(args: argparse.Namespace) -> int:
         ds, neurons=args.neurons, steps=args.steps, lr=args.lr, init_scale=args.init_scale,
         seed=args.seed, schedule=args.schedule, record="log" if args.record else None,
     )
-    res.save_model(args.output)
-    if args.record:
-        res.trajectory.save(args.record)
+    written = res.diverged is None  # a diverged run's weights are not worth a file
+    if written:
+        res.save_model(args.output)
+        if args.record:
+            res.trajectory.save(args.record)
     summary = {
         "steps": res.steps, "schedule": res.schedule, "seed": res.seed, "lr": res.lr,
         "init_scale": res.init_scale, "loss": res.loss, "log_loss": res.log_loss,
         "normalised_margin": res.margin, "ub": res.ub if math.isfinite(res.ub) else None,
-        "model": args.output, "trajectory": args.record,
+        "model": args.output if written else None,
+        "trajectory": args.record if written else None,
+        "succeeded": res.succeeded, "problems": res.problems,
+        "steps_run": res.steps if res.steps_run is None else res.steps_run,
+        "n_dead_samples": len(res.dead_samples), "n_misclassified": len(res.misclassified),
     }
     if args.json:
         print(dumps(summary), end="")
     else:
-        print(f"trained {args.steps} steps ({res.schedule}): loss {res.loss:.6g}, normalised "
-              f"margin {res.margin:.6g}, UB(theta) {fmt(summary['ub'])}")
-        print(f"network written to {args.output}"
-              + (f", trajectory to {args.record}" if args.record else ""))
-    return 0
+        ran = args.steps if res.steps_run is None else f"{res.steps_run} of {args.steps}"
+        print(f"trained {ran} steps ({res.schedule}): loss {res.loss:.6g}, normalised "
+              f"margin {fmt(res.margin)}, UB(theta) {fmt(summary['ub'])}")
+        if written:
+            print(f"network written to {args.output}"
+                  + (f", trajectory to {args.record}" if args.record else ""))
+        else:
+            print("no network written")
+    # exit 1: the check "training succeeded" (no divergence, every sample separated) failed
+    for problem in res.problems:
+        print(f"verify train: {problem}", file=sys.stderr)
+    return 0 if res.succeeded else 1
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
@@ -224,7 +242,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     """``verify solve``: the convex max-margin program by the fastest proven route."""
-    from verify.certificate.build import DEFAULT_LIMIT, optimal_weights, solve_dataset
+    from verify.convex.routes import DEFAULT_LIMIT, optimal_weights, solve_dataset
     from verify.convex.solvers import choose_solver
     from verify.io.datasets import load_dataset
     from verify.io.models import check_model_output, save_model
@@ -236,7 +254,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
     with executor_from_options(args.workers, args.scheduler) as executor:
         solves = solve_dataset(ds, solver=args.solver, limit=args.limit or DEFAULT_LIMIT,
-                               executor=executor)
+                               executor=executor, budget=args.budget, sampled=args.sampled)
     if args.output:
         W1, w2 = optimal_weights(solves, ds.n_features)
         save_model(args.output, W1, w2, bias_feature=ds.bias)
@@ -254,8 +272,16 @@ def cmd_solve(args: argparse.Namespace) -> int:
         print(f"class {c['label']}: {c['status']} ({c['method']}), {val} "
               f"{c['optimal_value']:.9g}, {bounds_text(lb, ub)}, "
               f"{len(c['neurons'])} neurons")
+        if c["status"] != "optimal" and c.get("message"):
+            print(f"  why: {c['message']}")
     if args.output:
-        print(f"optimal network written to {args.output}")
+        unproven = [f"class {c['label']}: {c['status']}" for c in obj["classes"]
+                    if c["status"] != "optimal"]
+        if unproven:  # a restricted solve: its network is the best found, not the optimum
+            print(f"best network found (not proven optimal; {', '.join(unproven)}) written to "
+                  f"{args.output}")
+        else:
+            print(f"optimal network written to {args.output}")
     return 0
 
 
@@ -288,11 +314,12 @@ def cmd_certify(args: argparse.Namespace) -> int:
     from fractions import Fraction
 
     from verify.certificate.build import (
-        DEFAULT_LIMIT,
         DEFAULT_TOLERANCE,
         build_certificate,
         dumps_certificate,
+        require_checkable_model,
     )
+    from verify.convex.routes import DEFAULT_LIMIT
     from verify.io.datasets import load_dataset
     from verify.network.model import load_network
 
@@ -305,6 +332,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
         if not 0 <= tol < 1:
             raise InputError(f"--tolerance: expected 0 <= GAP < 1, got {args.tolerance}")
     check_writable(args.output, option="-o")
+    require_checkable_model(args.model)  # before any work: the certificate names the model
     ds = load_dataset(args.data, bias=args.bias)
     net = load_network(args.model, n_features=ds.n_features, data_bias=ds.bias)
     from verify.distributed import executor_from_options
@@ -313,7 +341,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
         cert = build_certificate(
             ds, net, data_path=args.data, model_path=args.model, cert_path=args.output,
             solver=args.solver, limit=args.limit or DEFAULT_LIMIT, tolerance=tol,
-            executor=executor,
+            executor=executor, budget=args.budget, sampled=args.sampled,
         )
     if not args.no_self_check:
         from verify.checker.readers import read_data, read_model

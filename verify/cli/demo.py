@@ -4,7 +4,7 @@ For each embedded data set (F.1, F.2; see :func:`verify.io.datasets.paper_datase
 
 1. audits the data (orthogonal separability, spike-free, chambers — exact verdicts);
 2. solves the convex max-margin program (14) by the structure-aware route: ``P*`` and the
-   optimal neurons ``u_j`` (the convex variables: ``u = w1·|w2|``, MATH.md);
+   optimal neurons ``u_j`` (the convex variables: ``u = w1·|w2|``, docs/math.md);
 3. trains ``m = 10`` neurons by gradient descent from a small scaled initialisation, for
    several seeds, and for one seed at increasing training lengths;
 4. certifies every trained network (``LB ≤ P* ≤ UB``) and re-checks each certificate with the
@@ -33,8 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from verify.certificate.build import build_certificate, dumps_certificate, solve_dataset
+from verify.certificate.build import build_certificate, dumps_certificate
 from verify.checker.rules import check_file
+from verify.convex.routes import solve_dataset
 from verify.geometry.audit import audit
 from verify.io.datasets import paper_dataset
 from verify.io.files import write_atomic
@@ -46,7 +47,7 @@ __all__ = [
     "run_demo", "render_demo", "neuron_alignment", "PAPER", "DEMO_TOLERANCE", "CERT_DIR",
 ]
 
-#: What the paper's text reports (as extracted; MATH.md warns that signs and a digit of the
+#: What the paper's text reports (as extracted; docs/math.md warns that signs and a digit of the
 #: F.1 neurons are unreliable, and that F.2's labels are illegible).
 PAPER: dict[str, dict[str, Any]] = {
     "F.1": {
@@ -315,19 +316,42 @@ def render_demo(report: dict[str, Any]) -> str:
 
 
 def _neuron_note(ours: list[dict[str, Any]], paper: list[list[float]]) -> str:
-    """How the computed neurons settle the extraction's ambiguity (signs and digits)."""
+    """How the computed neurons settle the extraction's ambiguity (signs and digits).
+
+    Each paper vector ``p`` is matched to the computed unit neuron ``u`` whose absolute values
+    are nearest; "same absolute values" means ``max_i ||u_i| - |p_i|| <= 0.025`` (the
+    extraction's last digit), and the coordinates where ``sign(u_i) != sign(p_i)`` are named.
+
+    Examples
+    --------
+    >>> print(_neuron_note([{"u": [0.561, 0.160]}, {"u": [-0.230, 0.661]}],
+    ...                    [[0.58, -0.16], [0.23, -0.66]]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+      the computation settles: the paper's (+0.580, -0.160) is the computed (+0.561, +0.160)
+        with the sign of coordinate 2 reversed (absolute values within 0.019)
+      the computation settles: the paper's (+0.230, -0.660) is the computed (-0.230, +0.661)
+        with every sign reversed, i.e. the opposite direction (absolute values within 0.001)
+    """
     notes = []
     for p in paper:
         best = min(ours, key=lambda n: np.linalg.norm(np.abs(n["u"]) - np.abs(p)))
-        same_abs = np.allclose(np.abs(best["u"]), np.abs(p), atol=0.025)
-        flips = [i for i in range(len(p)) if np.sign(best["u"][i]) != np.sign(p[i])]
-        if same_abs and not flips:
-            notes.append(f"{_vec(p)} agrees")
-        elif same_abs:
-            notes.append(f"{_vec(p)} is computed with the sign of coordinate(s) "
-                         f"{', '.join(str(i + 1) for i in flips)} flipped")
+        u = best["u"]
+        dev = float(np.max(np.abs(np.abs(u) - np.abs(p))))
+        flips = [i for i in range(len(p)) if np.sign(u[i]) != np.sign(p[i])]
+        within = f"(absolute values within {dev:.3f})"
+        if dev > 0.025:
+            notes.append(f"the paper's {_vec(p)} differs: the nearest computed neuron is "
+                         f"{_vec(u)}")
+        elif not flips:
+            notes.append(f"the paper's {_vec(p)} agrees with the computed {_vec(u)} {within}")
+        elif len(flips) == len(p):
+            notes.append(f"the paper's {_vec(p)} is the computed {_vec(u)}\n    with every "
+                         f"sign reversed, i.e. the opposite direction {within}")
         else:
-            notes.append(f"{_vec(p)} differs: computed {_vec(best['u'])}")
+            which = ", ".join(str(i + 1) for i in flips)
+            notes.append(f"the paper's {_vec(p)} is the computed {_vec(u)}\n    with the sign "
+                         f"of coordinate{'s' if len(flips) > 1 else ''} {which} reversed "
+                         f"{within}")
     return "\n".join(f"  the computation settles: {n}" for n in notes)
 
 

@@ -31,12 +31,19 @@ def dumps(obj: Any) -> str:
 
 
 def fmt(v: Any) -> str:
+    """A value for a table: ``None`` as ``unknown``, floats to 6 digits, never ``-0``.
+
+    Examples
+    --------
+    >>> fmt(-0.0), fmt(None), fmt(True), fmt(1 / 3)
+    ('0', 'unknown', 'yes', '0.333333')
+    """
     if v is None:
         return "unknown"
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
-        return f"{v:.6g}"
+        return f"{v + 0.0:.6g}"  # + 0.0: -0.0 prints as 0
     return str(v)
 
 

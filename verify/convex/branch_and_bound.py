@@ -3,7 +3,7 @@
 Only the support ``S = {n : lam_n != 0}`` matters (``lam^T (Xu)_+ = sum_{n in S} lam_n
 (x_n^T u)_+``): the rows outside ``S`` are never looked at.  With ``mu = sign * lam`` the
 maximum is found by branch and bound over the signs of ``x_n^T u``, ``n in S`` (see
-``MATH.md``, *Beyond enumeration*):
+``docs/math.md``, *Beyond enumeration*):
 
 * a **node** is a sign vector over ``S`` (0 = free) and its cone ``C = {u : sigma_n x_n^T u
   >= 0}``; rows fixed to +1 are linear, rows fixed to -1 vanish;

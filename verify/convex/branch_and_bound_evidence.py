@@ -1,10 +1,10 @@
 """Exact branch-and-bound evidence (certificate schema v2, ``"method": "branch-and-bound"``).
 
 :func:`bab_evidence` runs :func:`verify.convex.branch_and_bound.bab_maximize` for both signs
-and writes the two trees in the agreed format (``notes/bab_format.md``, replayed by the trusted
-checker): a preorder list of ``{"split": n}`` and ``{"leaf": ...}`` nodes per sign, each leaf
-with its cone multipliers ``z``, its ``alpha`` rows and its interval rows (``l``, ``h``, their
-Lemma-4 multipliers ``zl``, ``zh`` and the chord ``a``, ``b``).
+and writes the two trees in the format of ``docs/certificate.md``, section (d) (replayed by
+the trusted checker): a preorder list of ``{"split": n}`` and ``{"leaf": ...}`` nodes per
+sign, each leaf with its cone multipliers ``z``, its ``alpha`` rows and its interval rows
+(``l``, ``h``, their Lemma-4 multipliers ``zl``, ``zh`` and the chord ``a``, ``b``).
 
 Floats find, exact arithmetic decides.  Every float multiplier is rounded to the grid
 ``2^-bits`` (``z`` clipped at 0, ``alpha`` and ``a`` into ``[0, 1]``); ``h`` and ``-l`` are the

@@ -73,7 +73,7 @@ from verify.geometry.proven_linalg import (
 
 __all__ = ["incremental_witnesses", "chamber_points", "face_witnesses"]
 
-_INT_PROOF = "exact integer rows (verify.geometry.rationals.integer_rank)"
+_INT_PROOF = "exact integer rows (verify.checker.arithmetic.integer_rank)"
 
 try:  # optional: LLL reduction of restriction bases
     import flint as _flint
