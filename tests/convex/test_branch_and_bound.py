@@ -169,6 +169,16 @@ def test_stop_above_returns_a_genuine_violator():
         assert nnls_slack(A, sign * X.T @ np.where(D, lam, 0.0))[1] > thr
 
 
+def test_keep_leaves_false_gives_the_same_search():
+    X, lam = _gaussian(9, 10, 3, zero=0.0)
+    a = bab_maximize(X, lam)
+    b = bab_maximize(X, lam, keep_leaves=False)
+    assert (a.upper, a.lower, a.nodes, a.n_leaves) == (b.upper, b.lower, b.nodes, b.n_leaves)
+    assert len(a.leaves) == a.n_leaves > 1 and b.leaves == []
+    with pytest.raises(InputError, match="keep_leaves"):
+        evidence_from_results(X, lam, b, bab_maximize(X, lam, sign=-1))
+
+
 def test_targets():
     X, lam = _gaussian(8, 10, 3, zero=0.1)
     (sp, _), _ = _enum_max(X, lam)
@@ -229,7 +239,7 @@ def test_node_bounds_are_valid_and_exact_at_terminal_nodes(seed):
         r = _node_bound(sig, {}, X, mu, norms)
         true, ext = _node_max(X, mu, sig, P)
         assert r.bound >= true - 1e-12
-        for n, (lo, hi, _, _) in r.intervals.items():
+        for n, (lo, hi, *_) in r.intervals.items():
             assert hi >= ext[n, 0] - 1e-12 and -lo >= ext[n, 1] - 1e-12
             assert hi == pytest.approx(ext[n, 0], abs=1e-9)  # Lemma 4 is exact
         if r.split < 0:

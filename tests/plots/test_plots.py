@@ -391,7 +391,7 @@ def test_with_the_real_trainer(tmp_path):
 def test_gap_title_never_calls_an_unproven_value_p_star():
     d = json.loads((Path(__file__).resolve().parents[2] / "examples" / "grid3.json").read_text())
     X, y = np.array(d["X"], dtype=float), np.array(d["y"], dtype=float)
-    sol = solve_binary(X, y, limit=2)[0]
+    sol = solve_binary(X, y, limit=2, sampled=True)[0]
     assert sol.status.value == "restricted"
     runs = [gd(X, y, steps=30, seed=s) for s in range(2)]
     fig = plot("gap", X, y, trajectory=runs, solution=sol)

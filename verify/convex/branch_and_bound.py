@@ -18,10 +18,13 @@ maximum is found by branch and bound over the signs of ``x_n^T u``, ``n in S`` (
   float rounding; :mod:`verify.convex.branch_and_bound_evidence` makes it exact).  When no free
   row with ``mu_n > 0`` is left the bound is the node's maximum (the objective is concave on
   ``C``; minimax), so the node is terminal;
+* **reuse**: a child first tries its parent's ``(alpha, z)`` (no least squares if they
+  already close it) and keeps each one-sided interval bound whose Lemma-4 maximiser satisfies
+  the new split (still exact); a smaller cone keeps every parent's multiplier valid;
 * **sign propagation**: a free row with ``h_n <= 0`` (or ``l_n >= 0``) has an exact chord
   (``a = 0, b = 0``, or ``a = 1, b = 0``): it is *settled*, never split, and its interval
-  evidence is inherited by the descendants (a smaller cone keeps every Lemma-4 bound valid).
-  Adding it to the cone would change no Lemma-4 value (the constraint is implied);
+  evidence is inherited by the descendants.  Adding it to the cone would change no Lemma-4
+  value (the constraint is implied);
 * **branching** (as in the activation-split BaB of alpha,beta-CROWN and BaBSR): split the free
   unsettled ``mu_n > 0`` row with the largest chord gap area ``mu_n h_n (-l_n)/(h_n - l_n)``
   (the largest possible error of its relaxation), ties to the smallest row; only positive rows
@@ -37,7 +40,8 @@ maximum is found by branch and bound over the signs of ``x_n^T u``, ``n in S`` (
 
 The node bounds of a batch are independent: with ``executor`` they run on
 :func:`verify.distributed.map_chunks` and are applied in the serial order, so the result is
-identical with and without it.
+identical with and without it.  The choices, and what was taken from activation-split BaB
+(alpha,beta-CROWN, BaBSR), are described in ``docs/branch_and_bound.md``.
 
 Examples
 --------
@@ -139,7 +143,10 @@ class BabResult:
         ``S``, the rows with ``lam_n != 0``.
     sign : int
     leaves : list of BabLeaf
-        Every leaf (preorder of the tree: ``+1`` child first).
+        Every leaf (preorder of the tree: ``+1`` child first); empty with
+        ``keep_leaves=False``.
+    n_leaves : int
+        Number of leaves (open and closed).
     seconds : float
     """
 
@@ -156,6 +163,7 @@ class BabResult:
     support: np.ndarray = field(repr=False)
     sign: int
     leaves: list[BabLeaf] = field(default_factory=list, repr=False)
+    n_leaves: int = 0
     seconds: float = 0.0
 
     @property
@@ -176,7 +184,7 @@ class BabResult:
             "reason": self.reason,
             "sign": self.sign,
             "support": self.support.tolist(),
-            "leaves": len(self.leaves),
+            "leaves": self.n_leaves,
             "seconds": self.seconds,
         }
 
@@ -206,20 +214,62 @@ class _Bound:
     z: np.ndarray  # (p,) over the path positions P (in sorted order)
     P: np.ndarray  # sorted path positions
     alpha: dict[int, float]
-    intervals: dict[int, tuple[float, float, tuple, tuple]]  # pos -> (l, h, zl, zh)
+    intervals: dict[int, tuple]  # pos -> (l, h, zl, zh, rl, rh): rl, rh the residuals
     settled: frozenset[int]
     split: int
     cand_u: np.ndarray
     cand_val: float
 
 
-def _lemma4(A: np.ndarray, v: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
-    """``||v + A^T z||`` at the NNLS minimiser (recomputed from the clipped ``z``) and the
-    sparse ``z`` as ``(row indices into A, values)``."""
+def _lemma4(A: np.ndarray, v: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray],
+                                                  np.ndarray]:
+    """``||v + A^T z||`` at the NNLS minimiser (recomputed from the clipped ``z``), the sparse
+    ``z`` as ``(row indices into A, values)`` and the residual ``v + A^T z``."""
     z, _ = nnls(A.T, -v)
     z = np.maximum(z, 0.0)
     nz = np.flatnonzero(z > 0)
-    return float(np.linalg.norm(v + A[nz].T @ z[nz])), (nz, z[nz])
+    r = v + A[nz].T @ z[nz]
+    return float(np.linalg.norm(r)), (nz, z[nz]), r
+
+
+def _lemma4_many(A: np.ndarray, V: np.ndarray, P: np.ndarray
+                 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """:func:`_lemma4` for every row ``v`` of ``V`` (k, d): ``(values, z, residuals)`` with each
+    ``z`` as ``(positions P[...], values)``.
+
+    Vectorised screens first: ``z = 0`` when ``A v >= 0``; else the best one-row multiplier
+    ``z = t e_m`` (``t = -a_m^T v / ||a_m||^2``) when its residual passes the KKT test
+    ``A r >= 0`` (relative 1e-12; any ``z >= 0`` is a valid bound, the test only decides
+    exactness); NNLS for the rest.
+    """
+    k = V.shape[0]
+    R = V.copy()
+    vals = np.linalg.norm(V, axis=1)
+    empty = (np.zeros(0, np.int64), np.zeros(0))
+    zs = [empty] * k
+    if k == 0 or A.shape[0] == 0:
+        return vals, zs, R
+    G = V @ A.T  # (k, p)
+    todo = np.flatnonzero((G < 0).any(axis=1))
+    if todo.size == 0:
+        return vals, zs, R
+    an2 = np.einsum("ij,ij->i", A, A)
+    an = np.sqrt(an2)
+    Gt = G[todo]
+    gain = np.where((Gt < 0) & (an2 > 0), Gt * Gt / np.where(an2 > 0, an2, 1.0), 0.0)
+    j = np.argmax(gain, axis=1)
+    t = -Gt[np.arange(todo.size), j] / an2[j]
+    R1 = V[todo] + t[:, None] * A[j]
+    n1 = np.linalg.norm(R1, axis=1)
+    ok = ((R1 @ A.T) >= -1e-12 * n1[:, None] * an[None, :]).all(axis=1)
+    for q, row in enumerate(todo.tolist()):
+        if ok[q]:
+            R[row], vals[row] = R1[q], n1[q]
+            zs[row] = (P[j[q : q + 1]], t[q : q + 1])
+        else:
+            vals[row], (idx, zv), R[row] = _lemma4(A, V[row])
+            zs[row] = (P[idx], zv)
+    return vals, zs, R
 
 
 def _local_search(XS: np.ndarray, mu: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, float]:
@@ -243,39 +293,52 @@ def _local_search(XS: np.ndarray, mu: np.ndarray, U: np.ndarray) -> tuple[np.nda
 
 
 def _node_bound(sig: np.ndarray, inherit: dict, XS: np.ndarray, mu: np.ndarray,
-                norms: np.ndarray) -> _Bound:
-    """Bound, multipliers, branching row and primal candidate of the node ``sig``."""
+                norms: np.ndarray, warm: tuple | None = None, knew: int = -1) -> _Bound:
+    """Bound, multipliers, branching row and primal candidate of the node ``sig``.
+
+    ``inherit``: the parent's intervals ``{position: (l, h, zl, zh, rl, rh)}`` (valid: the cone
+    only gained the row ``knew``); each one-sided bound whose maximiser ``+-(x_n + A^T z)``
+    satisfies the new constraint is still exact and is kept, the others are recomputed.
+
+    ``warm = (alpha, z, threshold)``: the parent's multipliers (``{position: value}``, valid
+    for the child: its cone has more rows and the same ``alpha`` rows); when they already give
+    a bound ``<= threshold`` the node will close and the least-squares problem is skipped.
+    """
     m, d = XS.shape
     P = np.flatnonzero(sig)
     A = sig[P, None].astype(np.float64) * XS[P]
     free = np.flatnonzero(sig == 0)
     fpos = free[mu[free] > 0]
     fneg = free[mu[free] < 0]
-    G = A @ XS[fpos].T if P.size else np.zeros((0, fpos.size))
-    intervals: dict[int, tuple[float, float, tuple, tuple]] = {}
+    intervals: dict[int, tuple] = {}
     settled: set[int] = set()
-    empty = (np.zeros(0, np.int64), np.zeros(0))
     a = np.zeros(m)
     b = np.zeros(m)
     score = np.full(m, -1.0)
+    keep = _still_exact(inherit, fpos, sig, XS, knew)
+    fresh: list[int] = []  # rows of fpos whose interval is (partly) recomputed
     for i, n in enumerate(fpos.tolist()):
-        if n in inherit:
-            intervals[n] = inherit[n]
+        old = inherit.get(n)
+        if old is not None and (old[1] <= SETTLE * norms[n] or -old[0] <= SETTLE * norms[n]):
+            intervals[n] = old  # settled in the parent: stays settled
             settled.add(n)
         else:
-            if P.size == 0 or (G[:, i] >= 0).all():
-                h, zh = float(norms[n]), empty
-            else:
-                h, zh = _lemma4(A, XS[n])
-            if P.size == 0 or (G[:, i] <= 0).all():
-                nl, zl = float(norms[n]), empty
-            else:
-                nl, zl = _lemma4(A, -XS[n])
-            zh = (P[zh[0]], zh[1])  # row positions into S
-            zl = (P[zl[0]], zl[1])
-            intervals[n] = (-nl, h, zl, zh)
-            if h <= SETTLE * norms[n] or nl <= SETTLE * norms[n]:
-                settled.add(n)
+            fresh.append(i)
+    ih = [i for i in fresh if not (fpos[i] in inherit and keep[i, 0])]
+    il = [i for i in fresh if not (fpos[i] in inherit and keep[i, 1])]
+    hv, hz, hr = _lemma4_many(A, XS[fpos[ih]], P)
+    lv, lz, lr = _lemma4_many(A, -XS[fpos[il]], P)
+    new_h = {i: (hv[j], hz[j], hr[j]) for j, i in enumerate(ih)}
+    new_l = {i: (lv[j], lz[j], lr[j]) for j, i in enumerate(il)}
+    for i in fresh:
+        n = int(fpos[i])
+        old = inherit.get(n)
+        h, zh, rh = new_h[i] if i in new_h else (old[1], old[3], old[5])
+        nl, zl, rl = new_l[i] if i in new_l else (-old[0], old[2], old[4])
+        intervals[n] = (-nl, h, zl, zh, rl, rh)
+        if h <= SETTLE * norms[n] or nl <= SETTLE * norms[n]:
+            settled.add(n)
+    for n in fpos.tolist():
         lo, hi = intervals[n][0], intervals[n][1]
         a[n] = hi / (hi - lo) if hi - lo > 0 else 0.0
         b[n] = -a[n] * lo
@@ -286,17 +349,9 @@ def _node_bound(sig: np.ndarray, inherit: dict, XS: np.ndarray, mu: np.ndarray,
     B = float(mu[fpos] @ b[fpos])
     k = fneg.size
     M = np.concatenate([(mu[fneg, None] * XS[fneg]).T, A.T], axis=1)  # (d, k + p)
-    if M.shape[1] == 0:
-        w = np.zeros(0)
-    elif k == 0:
-        w, _ = nnls(M, -c0)
-    else:
-        ub = np.concatenate([np.ones(k), np.full(P.size, np.inf)])
-        try:
-            w = lsq_linear(M, -c0, bounds=(np.zeros(k + P.size), ub), method="bvls").x
-        except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - bvls breakdown
-            w = lsq_linear(M, -c0, bounds=(np.zeros(k + P.size), ub), method="trf").x
-        w[:k] = np.clip(w[:k], 0.0, 1.0)
+    w = _warm_start(warm, fneg, P, B, c0, M)
+    if w is None:
+        w = _box_lsq(M, c0, k)
     w = np.maximum(w, 0.0)
     r = c0 + M @ w
     rn = float(np.linalg.norm(r))
@@ -321,10 +376,52 @@ def _node_bound(sig: np.ndarray, inherit: dict, XS: np.ndarray, mu: np.ndarray,
     )
 
 
+def _still_exact(inherit: dict, fpos: np.ndarray, sig: np.ndarray, XS: np.ndarray,
+                 knew: int) -> np.ndarray:
+    """``keep[i, 0/1]``: the parent's ``h``/``l`` of row ``fpos[i]`` is attained at a point
+    of the child's cone (its Lemma-4 maximiser, along the residual ``+-x_n + A^T z``, satisfies
+    ``sig[knew] x_knew^T u >= 0`` up to a relative 1e-12: keeping it is valid in any case, only
+    its exactness is at stake)."""
+    keep = np.zeros((fpos.size, 2), dtype=bool)
+    rows = [i for i, n in enumerate(fpos.tolist()) if n in inherit]
+    if knew < 0 or not rows:
+        return keep
+    ak = sig[knew] * XS[knew]
+    R = np.array([[inherit[n][5], inherit[n][4]] for n in fpos[rows].tolist()])  # (k, 2, d)
+    keep[rows] = R @ ak >= -1e-12 * np.linalg.norm(ak) * np.linalg.norm(R, axis=2)
+    return keep
+
+
+def _warm_start(warm: tuple | None, fneg: np.ndarray, P: np.ndarray, B: float,
+                c0: np.ndarray, M: np.ndarray) -> np.ndarray | None:
+    """The parent's ``(alpha, z)`` (0 on the new row) if they bound the node by ``warm[2]``."""
+    if warm is None or not M.shape[1]:
+        return None
+    w0 = np.array([warm[0].get(n, 0.0) for n in fneg.tolist()]
+                  + [warm[1].get(n, 0.0) for n in P.tolist()])
+    return w0 if B + float(np.linalg.norm(c0 + M @ w0)) <= warm[2] else None
+
+
+def _box_lsq(M: np.ndarray, c0: np.ndarray, k: int) -> np.ndarray:
+    """``argmin ||c0 + M w||`` over ``0 <= w[:k] <= 1``, ``w[k:] >= 0`` (clipped)."""
+    if M.shape[1] == 0:
+        return np.zeros(0)
+    if k == 0:
+        return nnls(M, -c0)[0]
+    n = M.shape[1]
+    ub = np.concatenate([np.ones(k), np.full(n - k, np.inf)])
+    try:
+        w = lsq_linear(M, -c0, bounds=(np.zeros(n), ub), method="bvls").x
+    except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - bvls breakdown
+        w = lsq_linear(M, -c0, bounds=(np.zeros(n), ub), method="trf").x
+    w[:k] = np.clip(w[:k], 0.0, 1.0)
+    return w
+
+
 def _bound_chunk(chunk: list, shared: tuple) -> list[_Bound]:
-    """Bounds of a chunk of ``(sig, inherit)`` nodes (picklable, for the executor)."""
+    """Bounds of a chunk of ``(sig, inherit, warm)`` nodes (picklable, for the executor)."""
     XS, mu, norms = shared
-    return [_node_bound(sig, inh, XS, mu, norms) for sig, inh in chunk]
+    return [_node_bound(sig, inh, XS, mu, norms, warm, k) for sig, inh, warm, k in chunk]
 
 
 # --------------------------------------------------------------------------- primal side
@@ -402,6 +499,7 @@ def bab_maximize(
     gap: float = 1e-10,
     batch: int = 8,
     executor: Any = None,
+    keep_leaves: bool = True,
 ) -> BabResult:
     """``max_{||u|| <= 1} sign * lam^T (X u)_+`` by branch and bound over ``supp lam``.
 
@@ -428,6 +526,9 @@ def bab_maximize(
         depend on ``executor``, but do on ``batch``).
     executor : distributed.Client or concurrent.futures.Executor, optional
         Runs the batches' node bounds (:func:`verify.distributed.map_chunks`).
+    keep_leaves : bool
+        Return the leaves with their multipliers (needed for the evidence); ``False`` saves
+        the memory and time of converting them (``n_leaves`` still counts them).
 
     Returns
     -------
@@ -464,7 +565,7 @@ def bab_maximize(
     target = prove_below if prove_below is not None else stop_above
 
     # initial candidates: +-x_n and the local search from them
-    best_u = np.zeros(d)
+    best_u = np.eye(d)[0]  # value 0 if the support is empty
     best_v = 0.0 if m == 0 else -math.inf
     if m:
         cu, cv = _local_search(XS, mu, np.concatenate([XS.T, -XS.T], axis=1))
@@ -501,6 +602,11 @@ def bab_maximize(
     nodes = 0
     violated = False
 
+    def close(node: _Node) -> None:
+        # a closed leaf has no children: drop the residuals kept for them (memory)
+        node.res.intervals = {n: v[:4] for n, v in node.res.intervals.items()}
+        closed.append(node)
+
     def take(node: _Node) -> None:
         nonlocal best_u, best_v, violated
         r = node.res
@@ -509,12 +615,12 @@ def bab_maximize(
         if stop_above is not None and best_v > stop_above:
             violated = True
         if r.split < 0 or r.bound <= close_at():
-            closed.append(node)
+            close(node)
         else:
             heapq.heappush(heap, (-r.bound, node.id, node))
 
     root_sig = np.zeros(m, dtype=np.int8)
-    root = _Node(0, root_sig, (), run([(root_sig, {})])[0])
+    root = _Node(0, root_sig, (), run([(root_sig, {}, None, -1)])[0])
     nodes = 1
     take(root)
     reason = ""
@@ -530,20 +636,22 @@ def bab_maximize(
         while heap and len(popped) < min(batch, room):
             _, _, node = heapq.heappop(heap)
             if node.res.bound <= close_at():
-                closed.append(node)
+                close(node)
             else:
                 popped.append(node)
         if not popped:
             break
         specs, meta = [], []
+        thr = close_at()
         for node in popped:
             k = node.res.split
-            inherit = {n: node.res.intervals[n] for n in node.res.settled}
+            inherit = node.res.intervals
+            warm = (node.res.alpha, dict(zip(node.res.P.tolist(), node.res.z.tolist())), thr)
             for s_ in (1, -1):
                 sig = node.sig.copy()
                 sig[k] = s_
                 inh = {n: v for n, v in inherit.items() if n != k}
-                specs.append((sig, inh))
+                specs.append((sig, inh, warm, k))
                 meta.append((sig, node.path + ((k, s_),)))
         results = run(specs)
         for (sig, path), res in zip(meta, results):
@@ -573,7 +681,7 @@ def bab_maximize(
     nu = float(np.linalg.norm(best_u))
     u = best_u / nu if nu > 0 else best_u
     pattern, interior = _interior_pattern(X, u)
-    leaves = _leaves(closed, [h[2] for h in heap], S)
+    leaves = _leaves(closed, [h[2] for h in heap], S) if keep_leaves else []
     return BabResult(
         upper=float(upper),
         lower=lower(),
@@ -588,6 +696,7 @@ def bab_maximize(
         support=S,
         sign=sign,
         leaves=leaves,
+        n_leaves=len(closed) + len(heap),
         seconds=time.monotonic() - t0,
     )
 
@@ -613,7 +722,7 @@ def _leaves(closed: list[_Node], open_: list[_Node], S: np.ndarray) -> list[BabL
                 alpha={int(S[k]): float(v) for k, v in r.alpha.items()},
                 intervals={
                     int(S[k]): (float(lo), float(hi), sv(zl), sv(zh))
-                    for k, (lo, hi, zl, zh) in r.intervals.items()
+                    for k, (lo, hi, zl, zh, *_) in r.intervals.items()
                 },
                 settled=tuple(sorted(int(S[k]) for k in r.settled)),
             )

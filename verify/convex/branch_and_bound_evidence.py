@@ -114,6 +114,55 @@ class _Rows:
         return Fraction(tot << p) if p >= 0 else Fraction(tot, 1 << -p)
 
 
+    def sqrt_up_grid(self, n: int, t: int, z: dict[int, int], sigma: dict[int, int]) -> int:
+        """``r`` with ``r 2^-bits >= ||(t x_n + sum_m z_m sigma_m x_m) 2^-bits||`` for integer
+        ``t`` and ``z`` (grid numerators; ``n`` is not among the ``m``)."""
+        acc = [t * v for v in self.rows[n]]
+        for m, k in z.items():
+            k *= sigma[m]
+            for j, v in enumerate(self.rows[m]):
+                acc[j] += k * v
+        T = sum(v * v for v in acc)  # ||.||^2 2^(2 bits) = T 4^ex
+        T = T << (2 * self.ex) if self.ex >= 0 else -((-T) >> (-2 * self.ex))  # ceil
+        r = math.isqrt(T)
+        return r + 1 if r * r < T else r
+
+
+def _grid_int(x: float, bits: int) -> int:
+    """Numerator of the nearest grid point ``k 2^-bits`` of ``max(x, 0)``."""
+    return max(round(x * 2.0**bits), 0) if math.isfinite(x) else 0
+
+
+def _fmt(k: int, bits: int) -> str:
+    """``format_rational(k / 2^bits)`` without a gcd (the denominator is a power of two)."""
+    if k == 0:
+        return "0"
+    tz = min((k & -k).bit_length() - 1, bits)
+    k >>= tz
+    return str(k) if tz == bits else f"{k}/{1 << (bits - tz)}"
+
+
+def _interval(n: int, zl_f: dict[int, float], zh_f: dict[int, float], sigma: dict[int, int],
+              rows: _Rows, bits: int) -> tuple[dict[str, Any], Fraction, Fraction]:
+    """The interval row of ``n`` (JSON) and its exact chord ``a``, ``b``, all on the grid:
+    ``h`` and ``-l`` the exact norms of the rounded multipliers rounded up, ``a`` rounded into
+    ``[0, 1]``, ``b = max(-a l, (1 - a) h)`` rounded up."""
+    one = 1 << bits
+    zh = {m: k for m in sorted(zh_f) if (k := _grid_int(zh_f[m], bits)) > 0}
+    zl = {m: k for m in sorted(zl_f) if (k := _grid_int(zl_f[m], bits)) > 0}
+    h = rows.sqrt_up_grid(n, one, zh, sigma)
+    nl = rows.sqrt_up_grid(n, -one, zl, sigma)
+    a = min(max(round(h / (h + nl) * one), 0), one) if h + nl > 0 else 0
+    b = max(-((-a * nl) >> bits), -((-(one - a) * h) >> bits))  # ceil(a nl / 2^bits), ...
+    row = {
+        "row": n, "a": _fmt(a, bits), "b": _fmt(b, bits), "l": _fmt(-nl, bits),
+        "h": _fmt(h, bits),
+        "zl": {"indices": list(zl), "values": [_fmt(k, bits) for k in zl.values()]},
+        "zh": {"indices": list(zh), "values": [_fmt(k, bits) for k in zh.values()]},
+    }
+    return row, Fraction(a, one), Fraction(b, one)
+
+
 def _sparse(zd: dict[int, float], bits: int) -> dict[int, Fraction]:
     out = {}
     for n in sorted(zd):
@@ -143,34 +192,15 @@ def _leaf(leaf: BabLeaf, mu: dict[int, Fraction], rows: _Rows, bits: int
             out_rows.append({"row": n, "alpha": format_rational(al)})
             continue
         _, _, zl_f, zh_f = leaf.intervals[n]
-        zh, zl = _sparse(zh_f, bits), _sparse(zl_f, bits)
-        h = _sqrt_up(rows.norm_sq(_merge(n, 1, zh, sigma)), bits)
-        nl = _sqrt_up(rows.norm_sq(_merge(n, -1, zl, sigma)), bits)
-        lo = -nl
-        if h - lo > 0:
-            a = min(max(_grid(float(h) / float(h - lo), bits), Fraction(0)), Fraction(1))
-        else:
-            a = Fraction(0)
-        b = _ceil_grid(max(-a * lo, (1 - a) * h), bits)
+        row, a, b = _interval(n, zl_f, zh_f, sigma, rows, bits)
         coef[n] = coef.get(n, Fraction(0)) + mu[n] * a
         B += mu[n] * b
-        out_rows.append({
-            "row": n, "a": format_rational(a), "b": format_rational(b),
-            "l": format_rational(lo), "h": format_rational(h),
-            "zl": _sparse_json(zl), "zh": _sparse_json(zh),
-        })
+        out_rows.append(row)
     z = _sparse({m: v for m, v in leaf.z.items() if m in sigma}, bits)
     for m, q in z.items():
         coef[m] = coef.get(m, Fraction(0)) + q * sigma[m]
     bound = B + _sqrt_up(rows.norm_sq(coef), bits)
     return {"leaf": {"z": _sparse_json(z), "rows": out_rows}}, bound
-
-
-def _merge(n: int, t: int, z: dict[int, Fraction], sigma: dict[int, int]) -> dict[int, Fraction]:
-    """Weights of ``t x_n + sum_m z_m sigma_m x_m`` (``n`` is never on the path)."""
-    w = {m: q * sigma[m] for m, q in z.items()}
-    w[n] = w.get(n, Fraction(0)) + t
-    return w
 
 
 def _tree(leaves: list[BabLeaf], mu: dict[int, Fraction], rows: _Rows, bits: int
@@ -225,6 +255,8 @@ def evidence_from_results(X: Any, lam: Any, plus: BabResult, minus: BabResult, *
     S = np.flatnonzero(lam)
     if not (np.array_equal(plus.support, S) and np.array_equal(minus.support, S)):
         raise InputError("evidence_from_results: the searches were run on another support")
+    if len(plus.leaves) != plus.n_leaves or len(minus.leaves) != minus.n_leaves:
+        raise InputError("evidence_from_results: the searches were run with keep_leaves=False")
     rows = _Rows(X, S)
     trees, best = {}, {}
     for key, res, t in (("+", plus, 1), ("-", minus, -1)):
