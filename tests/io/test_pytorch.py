@@ -124,7 +124,8 @@ def test_convert_then_certify_need_no_torch(tmp_path, capsys, monkeypatch):
     assert main(["convert", str(DATA / "seq_f64.pt"), "-o", str(out)]) == 0
     assert np.array_equal(load_weights(out).W1, tf.W0.T)
     # the README's flow on its own data: a state_dict that separates f1, saved by torch.save
-    f1 = Path(__file__).resolve().parents[2] / "examples" / "f1.json"
+    f1 = tmp_path / "f1.json"  # beside the certificate: check reads files inside its folder
+    f1.write_bytes((Path(__file__).resolve().parents[2] / "examples" / "f1.json").read_bytes())
     pt, npz, cert = tmp_path / "net.pt", tmp_path / "net.npz", tmp_path / "net.cert.json"
     sd = tf.state_dict([("0.weight", np.array([[1.0, 0.0], [0.0, 1.0]])),
                         ("2.weight", np.array([[1.0, -1.0]]))], ("0", "1", "2"))
