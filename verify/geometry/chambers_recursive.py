@@ -188,7 +188,11 @@ def _exact_count(hp: Hyperplanes) -> int:
 
 
 def face_witnesses(
-    ints: list[tuple[int, ...]], *, limit: int | None = None, max_search: int = 16
+    ints: list[tuple[int, ...]],
+    *,
+    limit: int | None = None,
+    max_search: int = 16,
+    exact_points: list[tuple[int, ...]] | None = None,
 ) -> np.ndarray:
     """Float witnesses of every chamber of the integer normals ``ints`` (rank = length),
     from the exact face enumeration of :func:`verify.geometry.faces.enumerate_faces`.
@@ -198,6 +202,8 @@ def face_witnesses(
     rounding fails, :func:`verify.geometry.proven_linalg.float_points_with_signs` searches nearby
     floats.
     Rows that still fail are returned as they are (the caller re-checks every witness).
+    With the list ``exact_points``, the exact integer witness of the face enumeration is
+    appended to it for every chamber whose float row fails (the caller checks those too).
 
     Examples
     --------
@@ -231,6 +237,9 @@ def face_witnesses(
         if u is not None:
             out[i] = u
     bad = np.flatnonzero(np.any(_int_signs(Hx, out) != Cs, axis=1))
+    if exact_points is not None:  # exact integer points instead of a float search
+        exact_points.extend(tuple(int(v) for v in fc.witnesses[int(chambers[i])]) for i in bad)
+        return out
     for i in bad[:max_search].tolist():
         try:
             out[i] = float_points_with_signs(list(ints), [pts[i]])[0]
