@@ -131,3 +131,14 @@ def test_forced_incremental_method_is_completed_exactly():
     ch = enumerate_chambers(X, method="incremental")
     assert len(ch) == ch.count == 8
     _check_exact(X, ch)
+
+
+def test_iris_rank4_completed_by_exact_face_points():
+    # rank 4 (first 12 rows, all four features): the incremental method misses 2 thin
+    # chambers; the face-enumeration fallback supplies their exact integer points
+    X, _ = _iris()
+    A = X[:12]
+    ch = enumerate_chambers(A)
+    assert ch.rank == 4 and ch.count == count_chambers(A)[0] == _checker_count(A) == 462
+    assert len(ch) == 462 and ch.complete
+    _check_exact(A, ch)

@@ -18,11 +18,11 @@ integer comparisons); any rank incrementally: the chambers cut by a new hyperpla
 the chambers of the restriction to ``H`` (exact integer normals), enumerated recursively with
 the rank-2/3 paths (:mod:`verify.geometry.chambers_recursive`); the new witnesses are checked
 exactly,
-with an exact rational fallback.  Last resort for small lists (count <= 5000) that are still
+with an exact rational fallback.  Last resort for small lists (count <= 50,000) that are still
 short: the chambers of the exact face enumeration :func:`verify.geometry.faces.enumerate_faces`,
 each
-given a float witness (rounded centre, else a short lattice vector, else a local search),
-checked exactly (``+faces`` in ``method``).
+given a float witness (rounded centre, else a short lattice vector, else its exact integer
+point), checked exactly (``+faces`` in ``method``).
 
 Real decimal data (iris) have chambers thinner than any float witness found: decimal
 coincidences (three concurrent lines, a singular matrix) become, on the exact dyadic values
@@ -33,7 +33,8 @@ exact sum of the primitive integer extreme rays of the face (exact walk), in the
 face-enumeration fallback its exact integer chamber point.  A bounded search then tries to
 replace a few of them by floats.  In rank 2 and 3 the list is therefore always complete; in
 rank >= 4 chambers the incremental method misses are recovered exactly by the face
-enumeration fallback (count <= 5000); beyond it ``complete`` may be False.
+enumeration fallback (count <= 50,000, at most 600,000 faces); beyond it ``complete`` may
+be False.
 
 On a terminal (and without ``--quiet``, :func:`verify.progress.set_enabled`), an
 enumeration lasting more than ``_BAR_DELAY`` seconds draws a ``chambers`` progress bar on
@@ -92,8 +93,8 @@ __all__ = ["Chambers", "enumerate_chambers", "count_chambers"]
 
 _METHODS = ("auto", "incremental", "sort-angles", "extreme-rays")
 _FALLBACK_MAX = 200_000  # largest count for which a failed fast path retries incrementally
-_FACES_MAX = 5_000  # largest count for which an incomplete list falls back to verify.geometry.faces
-_FACES_LIMIT = 200_000  # at most this many faces are enumerated then
+_FACES_MAX = 50_000  # largest count for which an incomplete list falls back to geometry.faces
+_FACES_LIMIT = 600_000  # at most this many faces are enumerated then (about 1 min)
 _BAR_DELAY = 0.5  # seconds of enumeration before a progress bar is drawn
 
 
@@ -711,9 +712,14 @@ def _exact(X: np.ndarray, *, limit: int | None, method: str, found: _Found) -> C
         method = f"{method}+incremental"
     if len(patterns) != count and r >= 2 and count <= _FACES_MAX:
         # last resort: exact face enumeration (exact integer points of every chamber)
-        W = np.vstack([W, face_witnesses(hp.ints, limit=_FACES_LIMIT, exact_points=exact_pts)])
-        patterns, U, ex = _assemble(X, hp, W, found, exact_pts)
-        method = f"{method}+faces"
+        try:
+            Wf = face_witnesses(hp.ints, limit=_FACES_LIMIT, exact_points=exact_pts)
+        except EnumerationLimitError:  # too many faces: the list stays incomplete
+            Wf = None
+        if Wf is not None:
+            W = np.vstack([W, Wf])
+            patterns, U, ex = _assemble(X, hp, W, found, exact_pts)
+            method = f"{method}+faces"
     if ex:
         U, ex = _float_refine(hp, patterns, U, ex)
     found.finish(len(patterns))

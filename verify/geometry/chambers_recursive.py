@@ -277,7 +277,7 @@ def _lattice_point(A: list[list[int]], p: list[Fraction], bits: int = 50) -> np.
     tv = t + [sum(Fraction(Aw[n][i]) * t[i] for i in range(r)) for n in range(m)]
     with np.errstate(all="ignore"):
         c0 = np.linalg.lstsq(Lf.T, np.array([float(q) for q in tv]), rcond=None)[0]
-    if not np.all(np.isfinite(c0)):
+    if not np.all(np.isfinite(c0)) or np.max(np.abs(c0), initial=0.0) >= 2.0**62:
         return None
     base = np.round(c0).astype(np.int64).tolist()
     for d in itertools.product((0, -1, 1), repeat=r):
