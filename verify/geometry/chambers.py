@@ -83,6 +83,7 @@ from verify.geometry.proven_linalg import (
     as_float_matrix,
     exact_rank,
     exact_signs,
+    exact_signs_paired,
     float_points_with_signs,
     group_order,
     unit_rows,
@@ -340,7 +341,8 @@ def _extreme_rays(
     a second witness per face (the rational sum of the L1-normalised integer rays, rounded)
     is added for thin chambers; or, when the list ``exact_points`` is given, the exact
     integer sum of each face's primitive integer rays (a positive combination of all the
-    extreme rays of the pointed cone: strictly inside it) is appended to it instead.
+    extreme rays of the pointed cone: strictly inside it) is appended to it instead, for
+    the faces whose float point is not on the inner side of every wall of the face.
     """
     Hn = unit_rows(H)
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
@@ -437,7 +439,18 @@ def _extreme_rays(
             acc[0] += v[0]
             acc[1] += v[1]
             acc[2] += v[2]
-        for acc in S3:
+        # a face's float point is inside its chamber iff it is on the right side of every
+        # wall of the face (the planes of its edges): exact, per half-edge; only the faces
+        # whose float point fails get their exact point
+        plane_l, face_l = plane_of.tolist(), label.tolist()
+        side = [
+            _sgn(sum(a * b for a, b in zip(exact.ints[h], S3[f]))) for h, f in zip(plane_l, face_l)
+        ]
+        fs = exact_signs_paired(exact.normals[plane_of], np.where(np.isfinite(W), W, 0.0)[label])
+        bad = np.zeros(n_faces, dtype=bool)
+        bad[label[fs != np.array(side, dtype=np.int8)]] = True
+        for f in np.flatnonzero(bad).tolist():
+            acc = S3[f]
             g = math.gcd(*acc)
             exact_points.append(tuple(x // g for x in acc) if g > 1 else tuple(acc))
     elif exact is not None:  # rational interior points, rounded with a local search
@@ -487,6 +500,10 @@ def _float_refine(
             U[j, cols] = w
             del ex[j]
     return U, ex
+
+
+def _sgn(v: int) -> int:
+    return (v > 0) - (v < 0)
 
 
 def _rank3_incidences(hp: Hyperplanes, proof: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -685,6 +702,7 @@ def _exact(X: np.ndarray, *, limit: int | None, method: str, found: _Found) -> C
         patterns = P[first]
         U = np.zeros((len(first), d))
         U[:, list(hp.columns)] = W2[first]
+        W = W2
         ex: dict[int, tuple[int, ...]] = {}
     else:
         patterns, U, ex = _assemble(X, hp, W, found, exact_pts)
