@@ -165,6 +165,23 @@ def short_witnesses(X: np.ndarray, patterns: np.ndarray, witnesses: np.ndarray, 
     return out
 
 
+def _witness_strs(X: np.ndarray, P: np.ndarray, ch: Any) -> list[list[str]]:
+    """Exact witness strings of every chamber: the short (or float) witness where its exact
+    pattern is the chamber's, else the chamber's exact integer point (chambers thinner than
+    any float witness found, ``ch.exact_witnesses``)."""
+    W = short_witnesses(X, P, ch.witnesses)
+    out = _strs(W)  # integers print as such
+    rows = sorted(getattr(ch, "exact_witnesses", {}))
+    if rows:
+        nz = np.any(X != 0, axis=1)
+        S = exact_signs(X[nz], W[rows])
+        ok = np.all((S != 0) & ((S > 0) == P[rows][:, nz]), axis=1)
+        for j, good in zip(rows, ok.tolist()):
+            if not good:
+                out[j] = [str(v) for v in ch.exact_witnesses[j]]
+    return out
+
+
 def _chamber_evidence(X: np.ndarray, lam: np.ndarray, ch: Any,
                       executor: Any = None) -> tuple[dict[str, Any], Fraction]:
     P = ch.pattern_matrix()
@@ -184,7 +201,7 @@ def _chamber_evidence(X: np.ndarray, lam: np.ndarray, ch: Any,
     ev = {
         "pattern_encoding": "hex of packbits(pattern, bitorder='little'); bit n = 1 iff x_n.u >= 0",
         "patterns": [bytes(row).hex() for row in ch.patterns],
-        "witnesses": _strs(short_witnesses(X, P, ch.witnesses)),  # integers print as such
+        "witnesses": _witness_strs(X, P, ch),
         "multipliers": mults,
         "count_proof": ch.count_proof,
         "enumeration_method": ch.method,

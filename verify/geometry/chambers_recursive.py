@@ -187,7 +187,11 @@ def _exact_count(hp: Hyperplanes) -> int:
 
 
 def face_witnesses(
-    ints: list[tuple[int, ...]], *, limit: int | None = None, max_search: int = 16
+    ints: list[tuple[int, ...]],
+    *,
+    limit: int | None = None,
+    max_search: int = 16,
+    exact_points: list[tuple[int, ...]] | None = None,
 ) -> np.ndarray:
     """Float witnesses of every chamber of the integer normals ``ints`` (rank = length),
     from the exact face enumeration of :func:`verify.geometry.faces.enumerate_faces`.
@@ -197,6 +201,8 @@ def face_witnesses(
     rounding fails, :func:`verify.geometry.proven_linalg.float_points_with_signs` searches nearby
     floats.
     Rows that still fail are returned as they are (the caller re-checks every witness).
+    With the list ``exact_points``, the exact integer witness of the face enumeration is
+    appended to it for every chamber whose float row fails (the caller checks those too).
 
     Examples
     --------
@@ -230,6 +236,9 @@ def face_witnesses(
         if u is not None:
             out[i] = u
     bad = np.flatnonzero(np.any(_int_signs(Hx, out) != Cs, axis=1))
+    if exact_points is not None:  # exact integer points instead of a float search
+        exact_points.extend(tuple(int(v) for v in fc.witnesses[int(chambers[i])]) for i in bad)
+        return out
     for i in bad[:max_search].tolist():
         try:
             out[i] = float_points_with_signs(list(ints), [pts[i]])[0]
@@ -267,7 +276,7 @@ def _lattice_point(A: list[list[int]], p: list[Fraction], bits: int = 50) -> np.
     tv = t + [sum(Fraction(Aw[n][i]) * t[i] for i in range(r)) for n in range(m)]
     with np.errstate(all="ignore"):
         c0 = np.linalg.lstsq(Lf.T, np.array([float(q) for q in tv]), rcond=None)[0]
-    if not np.all(np.isfinite(c0)):
+    if not np.all(np.isfinite(c0)) or np.max(np.abs(c0), initial=0.0) >= 2.0**62:
         return None
     base = np.round(c0).astype(np.int64).tolist()
     for d in itertools.product((0, -1, 1), repeat=r):

@@ -9,6 +9,7 @@ the chamber's cone, so the sum of its unit corner rays is an interior witness.  
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -16,9 +17,19 @@ import scipy.sparse
 import scipy.sparse.csgraph
 
 from verify.geometry.chamber_count import Hyperplanes, _cross, _primitive, exact_cyclic_order
-from verify.geometry.proven_linalg import float_points_with_signs, group_order, unit_rows
+from verify.geometry.proven_linalg import (
+    exact_signs_paired,
+    float_points_with_signs,
+    group_order,
+    scaled_roundings,
+    unit_rows,
+)
 
 __all__ = ["extreme_rays"]
+
+
+def _sgn(v: int) -> int:
+    return (v > 0) - (v < 0)
 
 
 def _perp_basis(V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -32,7 +43,11 @@ def _perp_basis(V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def extreme_rays(
-    H: np.ndarray, members: np.ndarray, sizes: np.ndarray, exact: Hyperplanes | None = None
+    H: np.ndarray,
+    members: np.ndarray,
+    sizes: np.ndarray,
+    exact: Hyperplanes | None = None,
+    exact_points: list[tuple[int, ...]] | None = None,
 ) -> np.ndarray:
     """Witnesses of the chambers of a rank-3 arrangement (faces of the great circles).
 
@@ -43,7 +58,10 @@ def extreme_rays(
     face's witness is the sum of its unit rays.  With ``exact`` (the hyperplanes with their
     integer normals) both angular sorts use exact integer comparisons instead of floats, and
     a second witness per face (the rational sum of the L1-normalised integer rays, rounded)
-    is added for thin chambers.
+    is added for thin chambers; or, when the list ``exact_points`` is given, the exact
+    integer sum of each face's primitive integer rays (a positive combination of all the
+    extreme rays of the pointed cone: strictly inside it) is appended to it instead, for
+    the faces whose float point is not on the inner side of every wall of the face.
     """
     Hn = unit_rows(H)
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
@@ -125,10 +143,36 @@ def extreme_rays(
     G = scipy.sparse.coo_matrix((np.ones(n_he), (np.arange(n_he), nxt_he)), shape=(n_he, n_he))
     n_faces, label = scipy.sparse.csgraph.connected_components(G, directed=True, connection="weak")
     W = np.zeros((n_faces, 3))
+    Vw = V
+    if exact is not None and exact_points is not None:
+        # the exact walk's vertices are the integer rays Vi (whose signs need not match the
+        # float V): sum their float unit roundings, a well-centred candidate per face
+        Vw = unit_rows(scaled_roundings(Vi, 3))
     for c in range(3):
-        W[:, c] = np.bincount(label, weights=V[origin, c], minlength=n_faces)
+        W[:, c] = np.bincount(label, weights=Vw[origin, c], minlength=n_faces)
     W[~np.all(np.isfinite(W), axis=1)] = 0.0  # degenerate float rays: no witness (checked)
-    if exact is not None:  # rational interior points, rounded with a local search
+    if exact is not None and exact_points is not None:  # exact integer interior points
+        S3 = [[0, 0, 0] for _ in range(n_faces)]
+        for e, f in zip(origin.tolist(), label.tolist()):
+            v, acc = Vi[e], S3[f]
+            acc[0] += v[0]
+            acc[1] += v[1]
+            acc[2] += v[2]
+        # a face's float point is inside its chamber iff it is on the right side of every
+        # wall of the face (the planes of its edges): exact, per half-edge; only the faces
+        # whose float point fails get their exact point
+        plane_l, face_l = plane_of.tolist(), label.tolist()
+        side = [
+            _sgn(sum(a * b for a, b in zip(exact.ints[h], S3[f]))) for h, f in zip(plane_l, face_l)
+        ]
+        fs = exact_signs_paired(exact.normals[plane_of], np.where(np.isfinite(W), W, 0.0)[label])
+        bad = np.zeros(n_faces, dtype=bool)
+        bad[label[fs != np.array(side, dtype=np.int8)]] = True
+        for f in np.flatnonzero(bad).tolist():
+            acc = S3[f]
+            g = math.gcd(*acc)
+            exact_points.append(tuple(x // g for x in acc) if g > 1 else tuple(acc))
+    elif exact is not None:  # rational interior points, rounded with a local search
         pts = [[Fraction(0)] * 3 for _ in range(n_faces)]
         for e, f in zip(origin.tolist(), label.tolist()):
             v = Vi[e]

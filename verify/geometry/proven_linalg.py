@@ -39,6 +39,7 @@ except ImportError:  # pragma: no cover - exercised only without python-flint
     _flint = None
 
 __all__ = [
+    "scaled_roundings",
     "RankInfo",
     "exact_rank",
     "exact_signs",
@@ -583,3 +584,19 @@ def exact_rank(X: Any) -> RankInfo:
         cols=tuple(cols),
         proof=f"rank >= {r}: {how}; rank <= {r}: {upper}",
     )
+
+
+def scaled_roundings(pts: list[tuple[int, ...]], r: int) -> np.ndarray:
+    """Float roundings of integer points scaled to max ``|coordinate|`` = 1 (no overflow).
+
+    Examples
+    --------
+    >>> scaled_roundings([(2**2000, -(2**1999)), (0, 0)], 2).tolist()
+    [[1.0, -0.5], [0.0, 0.0]]
+    """
+    out = np.zeros((len(pts), r))
+    for i, u in enumerate(pts):
+        top = max((abs(v) for v in u), default=0)
+        if top:
+            out[i] = [float(Fraction(v, top)) for v in u]
+    return out
