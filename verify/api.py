@@ -285,7 +285,7 @@ class Certificate:
     @property
     def verdicts(self) -> dict[Any, ClassVerdict]:
         """Label -> :class:`ClassVerdict`, in the certificate's class order."""
-        from verify.cli.render import verdict_text
+        from verify.certificate.messages import verdict_text
 
         return {c["label"]: ClassVerdict(c["label"], c["verdict"], verdict_text(c),
                                          _exact(c["lower_bound"]),

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-__all__ = ["with_labels", "certificate_labels", "clip", "printable", "CONTROL"]
+__all__ = ["verdict_text", "with_labels", "certificate_labels", "clip", "printable", "CONTROL"]
 
 #: Characters a terminal may act on: C0/C1 controls, DEL, bidirectional overrides and
 #: isolates, zero-width characters, line/paragraph separators, the byte-order mark.
@@ -82,3 +82,28 @@ def clip(line: str, width: int = 100) -> str:
     """
     line = printable(line)
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+_SUBOPTIMAL = re.compile(r"suboptimal: objective >= (\S+) > (\S+) >= P\*")
+
+
+def verdict_text(entry: dict[str, Any]) -> str:
+    """A certificate class entry's verdict for people (the certificate itself is unchanged).
+
+    A ``suboptimal`` verdict reads ``objective >= A > B = UB(optimal network) >= P*``: ``A``
+    is an exact lower bound on the trained network's normalised objective, ``B`` the exact upper
+    bound of the convex optimum's network, which is itself ``>= P*``.
+
+    Examples
+    --------
+    >>> verdict_text({"verdict": "suboptimal", "verdict_detail": "suboptimal: objective >= "
+    ...     "25.57 > 24.85 >= P* (the convex optimum's network)"})
+    'suboptimal: objective >= 25.57 > 24.85 = UB(optimal network) >= P*'
+    >>> verdict_text({"verdict": "inconclusive", "verdict_detail": "inconclusive: gap 0.1"})
+    'inconclusive: gap 0.1'
+    """
+    detail = str(entry.get("verdict_detail", entry.get("verdict", "")))
+    m = _SUBOPTIMAL.match(detail)
+    if entry.get("verdict") == "suboptimal" and m:
+        return f"suboptimal: objective >= {m[1]} > {m[2]} = UB(optimal network) >= P*"
+    return detail

@@ -27,13 +27,18 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from verify.certificate.messages import certificate_labels, clip, printable, with_labels
+from verify.certificate.messages import (
+    certificate_labels,
+    clip,
+    printable,
+    verdict_text,
+    with_labels,
+)
 from verify.cli.render import (
     dumps,
     fmt,
     render_audit,
     render_chambers,
-    verdict_text,
 )
 from verify.errors import InputError
 from verify.io.files import check_writable, write_atomic

@@ -14,7 +14,6 @@ Examples
 from __future__ import annotations
 
 import json
-import re
 import textwrap
 from fractions import Fraction
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 from verify.certificate.messages import CONTROL
 
 __all__ = [
-    "dumps", "fmt", "exact_text", "verdict_text", "pattern_bits", "render_audit",
+    "dumps", "fmt", "exact_text", "pattern_bits", "render_audit",
     "render_chambers", "BITS_LIMIT",
 ]
 
@@ -183,26 +182,3 @@ def pattern_bits(hex_pattern: str, n: int) -> str:
     return "".join("1" if raw[i // 8] >> (i % 8) & 1 else "0" for i in range(n))
 
 
-_SUBOPTIMAL = re.compile(r"suboptimal: objective >= (\S+) > (\S+) >= P\*")
-
-
-def verdict_text(entry: dict[str, Any]) -> str:
-    """A certificate class entry's verdict for people (the certificate itself is unchanged).
-
-    A ``suboptimal`` verdict reads ``objective >= A > B = UB(optimal network) >= P*``: ``A``
-    is an exact lower bound on the trained network's normalised objective, ``B`` the exact upper
-    bound of the convex optimum's network, which is itself ``>= P*``.
-
-    Examples
-    --------
-    >>> verdict_text({"verdict": "suboptimal", "verdict_detail": "suboptimal: objective >= "
-    ...     "25.57 > 24.85 >= P* (the convex optimum's network)"})
-    'suboptimal: objective >= 25.57 > 24.85 = UB(optimal network) >= P*'
-    >>> verdict_text({"verdict": "inconclusive", "verdict_detail": "inconclusive: gap 0.1"})
-    'inconclusive: gap 0.1'
-    """
-    detail = str(entry.get("verdict_detail", entry.get("verdict", "")))
-    m = _SUBOPTIMAL.match(detail)
-    if entry.get("verdict") == "suboptimal" and m:
-        return f"suboptimal: objective >= {m[1]} > {m[2]} = UB(optimal network) >= P*"
-    return detail
