@@ -12,6 +12,9 @@ Second table: the count replay's general-position test (rank 4, Cover) by packed
 vectors (:func:`verify.checker.counting.first_dependent`) against one ``integer_det`` per
 4-subset, with the same answer.
 
+First line: the size of the trusted kernel (``verify/checker/``), so its growth stays visible
+(VIPR's ``viprchk`` is ~1,800 lines of C++, ``mmverify.py`` ~700 lines of Python).
+
 Run: ``python benchmarks/bench_checker.py [--quick]``.
 """
 
@@ -26,14 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from verify.certificate.build import (
-    build_certificate,
-    dumps_certificate,
-    optimal_weights,
-    solve_dataset,
-)
+from verify.certificate.build import build_certificate, dumps_certificate
 from verify.checker.counting import _hyperplanes, _rank_cols, first_dependent
 from verify.checker.rules import check_file
+from verify.convex.routes import optimal_weights, solve_dataset
 from verify.geometry.rationals import dyadic_scale, integer_det
 from verify.io.datasets import load_dataset
 from verify.io.models import save_model
@@ -63,8 +62,18 @@ def _case(name: str, X: np.ndarray, y: np.ndarray, tmp: Path) -> tuple[str, int,
     return obj["classes"][0]["method"], p, t_cert, t_check
 
 
+def kernel_size() -> None:
+    """Print the lines of every module of the trusted kernel and their total."""
+    files = sorted((Path(__file__).resolve().parents[1] / "verify" / "checker").glob("*.py"))
+    sizes = {f.name: len(f.read_text().splitlines()) for f in files}
+    print("trusted kernel verify/checker/: " + ", ".join(f"{k} {v}" for k, v in sizes.items())
+          + f"; total {sum(sizes.values())} lines")
+    print()
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
+    kernel_size()
     rng = np.random.default_rng(0)
     cases = []
     for N in (20, 60) if quick else (20, 60, 150, 400):

@@ -21,7 +21,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from verify.convex.programs import column_generation, solve_orthogonally_separable, solve_primal
+from verify.convex.closed_form import solve_orthogonally_separable
+from verify.convex.column_generation import column_generation
+from verify.convex.programs import solve_primal
 from verify.geometry.chambers import enumerate_chambers
 
 

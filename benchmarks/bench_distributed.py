@@ -78,13 +78,9 @@ QUICK = {3: (12, 32), 4: (10, 16)}
 
 def _cert_case(N: int, tmp: Path, rank: int = RANK) -> tuple[int, int, float, float, float]:
     """One size: ``(chambers, certificate bytes, solve s, certificate s, check s)``."""
-    from verify.certificate.build import (
-        build_certificate,
-        dumps_certificate,
-        optimal_weights,
-        solve_dataset,
-    )
+    from verify.certificate.build import build_certificate, dumps_certificate
     from verify.checker.rules import check_file
+    from verify.convex.routes import optimal_weights, solve_dataset
     from verify.io.datasets import load_dataset
     from verify.io.models import save_model
     from verify.network.model import load_network

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from verify.convex.programs import solve_orthogonally_separable
+from verify.convex.closed_form import solve_orthogonally_separable
 from verify.network.training import train
 
 THRESHOLDS = (1e-2, 1e-3)

@@ -7,7 +7,7 @@ For every example data set in ``examples/`` (copied to ``certificates/data/``) i
 * ``models/<name>-trained.npz``: ``m = 10`` neurons trained by :func:`verify.network.training.train`
   (loss-scaled schedule, seed 0, 3000 steps), and ``<name>-trained.cert.json``;
 * ``models/<name>-optimal.npz``: the convex optimum's network
-  (:func:`verify.certificate.build.solve_dataset` + :func:`optimal_weights`), and
+  (:func:`verify.convex.routes.solve_dataset` + :func:`optimal_weights`), and
   ``<name>-optimal.cert.json``.
 
 Every certificate is re-checked by the trusted checker before the script ends (exit 1 if one
@@ -32,13 +32,9 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from verify.certificate.build import (  # noqa: E402
-    build_certificate,
-    dumps_certificate,
-    optimal_weights,
-    solve_dataset,
-)
+from verify.certificate.build import build_certificate, dumps_certificate  # noqa: E402
 from verify.checker.rules import check_file  # noqa: E402
+from verify.convex.routes import optimal_weights, solve_dataset  # noqa: E402
 from verify.io.datasets import load_dataset  # noqa: E402
 from verify.io.files import write_atomic  # noqa: E402
 from verify.network.model import load_network  # noqa: E402

@@ -45,7 +45,7 @@ def train_and_certify(
             "reason": str(exc).split(": ", 1)[-1],
         }
     write_atomic(cert_path, dumps_certificate(cert))
-    check = check_file(cert_path)
+    check = check_file(cert_path, data=data_path, model=model)  # data outside its folder
     gaps = [c["relative_gap"]["float"] for c in cert["classes"] if c.get("relative_gap")]
     return {
         "seed": seed,

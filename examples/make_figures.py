@@ -22,7 +22,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # never a window (verify.plots.figures itself draws on Agg canvases only)
 
-from verify.certificate.build import solve_binary  # noqa: E402
+from verify.convex.routes import solve_binary  # noqa: E402
 from verify.io.datasets import paper_dataset  # noqa: E402
 from verify.network.training import train  # noqa: E402
 from verify.plots.figures import plot  # noqa: E402

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from _common import show, train_and_certify
 
-from verify.certificate.build import solve_dataset
+from verify.convex.routes import solve_dataset
 from verify.geometry.audit import audit
 from verify.io.datasets import load_dataset
 

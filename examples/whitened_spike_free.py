@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from _common import show, train_and_certify
 
-from verify.certificate.build import solve_dataset
+from verify.convex.routes import solve_dataset
 from verify.geometry.audit import audit
 from verify.io.datasets import load_dataset
 

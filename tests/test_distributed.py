@@ -64,6 +64,20 @@ def test_oracle_thread_pool_executor_identical():
         _same_oracle(serial, oracle(X, lam, P, exact_values=True, keep_slack=True, executor=ex))
 
 
+def test_branch_and_bound_identical(client):
+    from verify.convex.branch_and_bound import bab_maximize
+
+    X, lam = _data(4, 24, 5)
+    for sign in (1, -1):
+        a = bab_maximize(X, lam, sign=sign, batch=4)
+        b = bab_maximize(X, lam, sign=sign, batch=4, executor=client)
+        assert a.nodes > 9  # several batches
+        assert (a.upper, a.lower, a.nodes, a.status) == (b.upper, b.lower, b.nodes, b.status)
+        assert a.u.tobytes() == b.u.tobytes()
+        assert [(f.path, f.bound, f.z) for f in a.leaves] == [
+            (f.path, f.bound, f.z) for f in b.leaves]
+
+
 def _sep_cases():
     rng = np.random.default_rng(7)
     N = 300

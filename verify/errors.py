@@ -2,6 +2,8 @@
 
 Every error the toolkit raises on purpose derives from :class:`VerifyError`, so a caller
 (and the CLI) can tell an expected failure, reported with a clear message, from a bug.
+The root (:class:`VerifyError`, :class:`InputError`) lives in the trusted kernel
+(:mod:`verify.checker.errors`), which must not import anything outside itself.
 
 Examples
 --------
@@ -12,6 +14,8 @@ True
 
 from __future__ import annotations
 
+from verify.checker.errors import InputError, VerifyError
+
 __all__ = [
     "VerifyError",
     "InputError",
@@ -19,17 +23,6 @@ __all__ = [
     "CertificateError",
     "EnumerationLimitError",
 ]
-
-
-class VerifyError(Exception):
-    """Base class of every error raised on purpose by ``verify``."""
-
-
-class InputError(VerifyError, ValueError):
-    """Unusable input: a data set, a model or an option that cannot be used as given.
-
-    The message says what was expected, what was received and, where possible, how to fix it.
-    """
 
 
 class SolverError(VerifyError):

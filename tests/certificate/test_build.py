@@ -13,19 +13,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from verify.certificate.build import (
-    ClassSolve,
     _class_entry,
     build_certificate,
     data_digest,
     dumps_certificate,
     model_digest,
-    optimal_weights,
-    solve_dataset,
 )
+from verify.checker.arithmetic import format_rational
 from verify.checker.readers import data_sha256, model_sha256, read_data, read_model
 from verify.checker.rules import check_file
 from verify.cli.main import main
-from verify.geometry.rationals import format_rational
+from verify.convex.routes import ClassSolve, optimal_weights, solve_dataset
 from verify.io.datasets import check_dataset, load_dataset
 from verify.io.models import save_model
 from verify.network.model import Network, objective_upper_bound
@@ -126,7 +124,8 @@ def test_suboptimal_network(general2d, tmp_path):
     assert Fraction(c["optimal_network"]["upper_bound"]["exact"]) < Fraction(
         c["upper_bound"]["exact"]
     )
-    assert main(["check", str(cert)]) == 0
+    # the data live outside the certificate's folder: name them explicitly
+    assert main(["check", str(cert), "--data", str(data), "--model", str(model)]) == 0
 
 
 def test_general_3d_chambers_and_multiclass(tmp_path):
@@ -162,14 +161,27 @@ def test_closed_form_and_chamber_routes_agree():
     assert abs(lbs[0] - lbs[1]) <= Fraction(1, 10**9) * ubs[0]
 
 
-def test_restricted_when_enumeration_limited(general2d, tmp_path):
+def test_restricted_when_enumeration_limited_and_sampled(general2d, tmp_path):
     tmp, data, _, _ = general2d
     cert = tmp_path / "r.json"
-    assert main(["certify", str(data), str(tmp / "opt.npz"), "-o", str(cert), "--limit", "3"]) == 0
+    assert main(["certify", str(data), str(tmp / "opt.npz"), "-o", str(cert), "--limit", "3",
+                 "--sampled"]) == 0
     c = json.loads(cert.read_text())["classes"][0]
     assert c["method"] == "restricted" and c["lower_bound"] is None
     assert c["verdict"] in ("restricted", "suboptimal")
-    assert check_file(cert).valid
+    assert check_file(cert, data=data, model=tmp / "opt.npz").valid
+
+
+def test_branch_and_bound_when_enumeration_limited(general2d, tmp_path):
+    tmp, data, _, path = general2d
+    cert = tmp_path / "b.json"
+    assert main(["certify", str(data), str(tmp / "opt.npz"), "-o", str(cert), "--limit", "3"]) == 0
+    c = json.loads(cert.read_text())["classes"][0]
+    ref = json.loads(path.read_text())["classes"][0]  # the same network, by the chambers
+    assert c["method"] == "branch-and-bound" and c["verdict"] == ref["verdict"]
+    assert Fraction(c["lower_bound"]["exact"]) <= Fraction(ref["upper_bound"]["exact"])
+    assert Fraction(ref["lower_bound"]["exact"]) <= Fraction(c["upper_bound"]["exact"])
+    assert check_file(cert, data=data, model=tmp / "opt.npz").valid  # outside its folder
 
 
 def test_byte_identical(general2d, tmp_path):
@@ -322,5 +334,5 @@ def test_certify_self_check_refuses_a_wrong_certificate(general2d, tmp_path, mon
     assert main(["certify", str(data), str(tmp / "opt.npz"), "-o", str(out),
                  "--no-self-check", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["format"] == "verify-certificate"
-    assert main(["check", str(out)]) == 1
+    assert main(["check", str(out), "--data", str(data), "--model", str(tmp / "opt.npz")]) == 1
     assert "lower-bound:" in capsys.readouterr().out

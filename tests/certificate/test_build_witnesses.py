@@ -82,9 +82,36 @@ def test_one_line_evidence_layout_is_the_same_json():
 
 def test_float_strings_equal_the_fraction_route():
     from verify.certificate.build import _float_str
-    from verify.geometry.rationals import format_rational
+    from verify.checker.arithmetic import format_rational
 
     rng = np.random.default_rng(5)
     vals = rng.standard_normal(500) * 10.0 ** rng.integers(-300, 300, size=500)
     for v in [*vals.tolist(), 0.0, -0.0, 1.0, -3.0, 2.0**60, 5e-324, 1.7976931348623157e308]:
         assert _float_str(v) == format_rational(Fraction(v))
+
+
+def test_thin_chambers_get_exact_integer_witness_strings(monkeypatch):
+    # iris petal features (versicolor, virginica): rank 2, sectors thinner than their float
+    # rounding; with the float search switched off, those chambers carry exact integers
+    import csv
+    from pathlib import Path
+
+    import verify.geometry.chambers as chambers_mod
+    from verify.certificate.build import _witness_strs
+    from verify.checker.readers import witness_ints
+
+    monkeypatch.setattr(chambers_mod, "_FLOAT_REFINE", 0)
+    path = Path(__file__).resolve().parents[1] / "geometry" / "data" / "iris.csv"
+    with open(path, newline="") as f:
+        X = np.array([[float(v) for v in r[2:4]] for r in list(csv.reader(f))[51:]])
+    ch = enumerate_chambers(X)
+    assert ch.complete and len(ch) == 158 and ch.exact_witnesses
+    P = ch.pattern_matrix()
+    strs = _witness_strs(X, P, ch)
+    XF = [[Fraction(float(v)) for v in x] for x in X]
+    for j, w in enumerate(strs):
+        u = witness_ints(w, f"chamber {j}")  # the checker's reader (exact integers)
+        for n, x in enumerate(XF):
+            g = sum(a * b for a, b in zip(x, u))
+            assert g != 0 and (g > 0) == bool(P[j, n])
+    assert any(abs(int(t)) > 2**53 for j in ch.exact_witnesses for t in strs[j])

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from verify.checker.arithmetic import format_rational
 from verify.cli.main import main
-from verify.geometry.rationals import format_rational
 
 PLUGIN = "verify.certificate.pytest_plugin"
 
@@ -65,6 +65,20 @@ def test_valid_and_tampered(pytester: pytest.Pytester) -> None:
     assert main(["check", str(bad)]) == 1
 
 
+def test_self_referencing_forgery_is_collected_and_fails(pytester: pytest.Pytester) -> None:
+    """A forged certificate that carries X and y and names itself as its data file is a
+    certificate all the same: collected, and rejected (issue 10, item 2)."""
+    d = pytester.path / "certs"
+    _copy("f1-optimal.cert.json", d)
+    forged = json.loads((d / "f1-optimal.cert.json").read_text())
+    forged.update(json.loads((d / "data/f1.json").read_text()))
+    forged["data"]["path"] = "self.cert.json"
+    (d / "self.cert.json").write_text(json.dumps(forged))
+    res = _run(pytester, "--verify-certificates", "certs", "-v")
+    res.assert_outcomes(passed=1, failed=1)
+    res.stdout.fnmatch_lines(["*self.cert.json*FAILED*", "*names itself as its data file*"])
+
+
 def test_missing_model_names_the_file(pytester: pytest.Pytester) -> None:
     d = pytester.path / "certs"
     _copy("grid3-optimal.cert.json", d)
@@ -92,7 +106,7 @@ def test_unusable_directory_is_a_usage_error(pytester: pytest.Pytester) -> None:
     assert "Warning" not in res.stdout.str() + res.stderr.str()
     assert "Traceback" not in res.stdout.str() + res.stderr.str()
     assert [ln for ln in res.stderr.lines if ln.strip()] == [
-        "ERROR: --verify-certificates nope: nope: no such directory"
+        "ERROR: --verify-certificates nope: nope: no such directory or certificate file"
     ]
     (pytester.path / "empty").mkdir()
     res = _run(pytester, "--verify-certificates", "empty")

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from verify.certificate.regress import compare_one, find_certificates, regress, render_table
+from verify.checker.arithmetic import format_rational
 from verify.cli.main import main
-from verify.geometry.rationals import format_rational
 
 CERTS = Path(__file__).resolve().parents[2] / "certificates"
 COMMITTED = sorted(p.name for p in CERTS.glob("*.cert.json"))

@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import verify.checker.rules as checker
+from verify.checker.arithmetic import parse_rational
 from verify.checker.counting import SignPack, first_dependent, last_row_cofactors, replay_count
 from verify.checker.readers import parse_nd, witness_ints
 from verify.checker.rules import check_file
 from verify.cli.main import main
 from verify.errors import InputError
-from verify.geometry.rationals import integer_det, parse_rational
+from verify.geometry.rationals import integer_det
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -132,9 +132,8 @@ def test_checking_bar_advances_per_chamber(tmp_path, monkeypatch):
         def close(self):
             pass
 
-    monkeypatch.setattr(checker, "progress", Bar)
     cert = tmp_path / "grid3-optimal.cert.json"
-    assert check_file(cert).valid
+    assert check_file(cert, progress=Bar).valid
     obj = json.loads(cert.read_text())
     p = sum(len(e["evidence"].get("patterns", [])) for e in obj["classes"])
     assert p > 10 and bars[0].total == len(obj["classes"]) + p == bars[0].count

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -234,7 +235,8 @@ def test_convert_fortran_ordered_model_then_certify_and_check(tmp_path, capsys):
     src, out, cert = tmp_path / "f.npz", tmp_path / "c.npz", tmp_path / "c.cert.json"
     np.savez(src, W1=W1, w2=w2)
     assert main(["convert", str(src), "-o", str(out)]) == 0
-    data = str(EXAMPLES / "f1.json")
+    data = str(tmp_path / "f1.json")  # beside the certificate: check reads files inside its folder
+    shutil.copy(EXAMPLES / "f1.json", data)
     assert main(["certify", data, str(out), "-o", str(cert)]) == 0
     assert main(["check", str(cert)]) == 0
     assert main(["convert", str(src), "-o", str(tmp_path / "x.pt")]) == 2

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from verify.certificate import build
+from verify.convex import routes
 from verify.cli.main import main
 
 
@@ -25,22 +25,23 @@ def _gaussian(tmp_path, n, d, seed=0, name="g.npz"):
 def few_samples(monkeypatch):
     # A few hundred sampled gates (instead of 20,000): fast, and on 60 x 6 data none of the
     # candidate neurons' chambers is among them -- the case that built an empty program.
-    monkeypatch.setattr(build, "_SAMPLES", 300)
-    monkeypatch.setattr(build, "_SAMPLES_MIN", 300)
+    monkeypatch.setattr(routes, "_SAMPLES", 300)
+    monkeypatch.setattr(routes, "_SAMPLES_MIN", 300)
 
 
-def test_solve_and_certify_beyond_the_limit_give_a_restricted_answer(tmp_path, capsys,
-                                                                     few_samples):
+def test_sampled_solve_and_certify_beyond_the_limit_give_a_restricted_answer(tmp_path, capsys,
+                                                                             few_samples):
+    # the sampled route (--sampled; beyond --limit the default is branch and bound now)
     data = _gaussian(tmp_path, 60, 6)
     net = tmp_path / "net.npz"
-    assert main(["solve", str(data), "--limit", "1000", "-o", str(net)]) == 0
+    assert main(["solve", str(data), "--limit", "1000", "--sampled", "-o", str(net)]) == 0
     cap = capsys.readouterr()
     assert "Traceback" not in cap.err and cap.err == ""
     assert "restricted" in cap.out and "no claim about P*" in cap.out
     text = " ".join(cap.out.split())
     assert "chamber list not proven complete (" in text
     assert "sampled chambers of an unknown number" in text and "raise with --limit N" in text
-    assert main(["solve", str(data), "--limit", "1000", "--json"]) == 0
+    assert main(["solve", str(data), "--limit", "1000", "--sampled", "--json"]) == 0
     (c,) = json.loads(capsys.readouterr().out)["classes"]
     assert c["status"] in ("restricted", "inaccurate") and c["lower_bound"] is None
     assert c["upper_bound"] is not None and c["neurons"]
@@ -48,7 +49,8 @@ def test_solve_and_certify_beyond_the_limit_give_a_restricted_answer(tmp_path, c
     assert c["upper_bound"]["float"] >= c["optimal_value"] * (1 - 1e-6)
     # certify the solve's own network (it classifies every sample): restricted, no LB
     cert = tmp_path / "net.cert.json"
-    assert main(["certify", str(data), str(net), "--limit", "1000", "-o", str(cert)]) == 0
+    assert main(["certify", str(data), str(net), "--limit", "1000", "--sampled",
+                 "-o", str(cert)]) == 0
     cap = capsys.readouterr()
     assert "Traceback" not in cap.err
     text = " ".join(cap.out.split())

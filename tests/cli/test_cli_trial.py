@@ -131,12 +131,12 @@ def test_convert_whole_pickled_module_one_line(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("content", "needle"),
-    [(b"hello world garbage", "not a PyTorch file"), (None, "not a readable PyTorch state_dict")],
+    [(b"hello world garbage", "not a PyTorch file"), (None, "not a readable PyTorch")],
 )
 def test_convert_garbage_pt_one_line(tmp_path, capsys, content, needle):
     torch = pytest.importorskip("torch")
     p = tmp_path / "bad.pt"
-    if content is None:  # a truncated zip: torch's own message, flattened to one line
+    if content is None:  # a truncated zip
         torch.save({"0.weight": torch.ones(3, 2)}, p)
         content = p.read_bytes()[:100]
     p.write_bytes(content)
@@ -298,13 +298,14 @@ def _tampered_copy(tmp_path: Path, name: str = "f1-trained.cert.json") -> Path:
     import shutil
     from fractions import Fraction
 
-    from verify.geometry.rationals import format_rational
+    from verify.checker.arithmetic import format_rational
 
     shutil.copytree(CERTS, tmp_path / "certs")
     p = tmp_path / "certs" / name
     cert = json.loads(p.read_text())
     ub = cert["classes"][0]["upper_bound"]
     ub["exact"] = format_rational(Fraction(ub["exact"]) / 2)
+    ub["float"] = float(Fraction(ub["exact"]))  # a consistent twin: only the bound is wrong
     p.write_text(json.dumps(cert))
     return p
 

@@ -76,6 +76,7 @@ def test_certify_and_use_from_python(workdir, capsys):
     assert lines[0] == "True"  # F.1 is orthogonally separable
     assert float(lines[1]) == pytest.approx(1.2824322, rel=1e-6)  # P* of F.1 (demo table)
     assert lines[2] == "True"  # the trusted checker accepts the certificate
+    assert " ".join(lines[3:]).startswith("{1: 'globally-optimal-within 0.000")  # --tolerance 1e-3
     cert = json.loads((workdir / "net.cert.json").read_text())
     assert cert["data"]["path"] == "examples/f1.json"
 

@@ -135,37 +135,5 @@ def test_bad_inputs():
 
 #: ``verify.convex.chamber_oracle.__all__`` before the exact bounds moved to verify.convex.bounds
 # (a contract).
-DUALITY_ALL = [
-    "SparseVector",
-    "OracleResult",
-    "as_patterns",
-    "nnls_slack",
-    "slack_multipliers",
-    "oracle",
-    "chamber_walls",
-    "wall_pairs",
-    "WallList",
-    "int_matrix",
-    "exact_norm_sq",
-    "certified_dual_norm",
-    "project_lambda",
-    "exact_yT_lam",
-    "exact_margins",
-    "lower_bound",
-    "upper_bound",
-]
 
-
-def test_bounds_stay_importable_from_duality():
-    import verify.convex.bounds
-    import verify.convex.chamber_oracle as du
-
-    assert du.__all__ == DUALITY_ALL
-    for name in DUALITY_ALL[DUALITY_ALL.index("int_matrix") :] + ["_check_binary"]:
-        assert getattr(du, name) is getattr(verify.convex.bounds, name), name
-    namespace: dict = {}
-    exec("from verify.convex.chamber_oracle import *", namespace)
-    assert set(DUALITY_ALL) <= set(namespace) and set(DUALITY_ALL) <= set(dir(du))
-    with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        du.nope  # noqa: B018
 

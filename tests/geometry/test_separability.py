@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import verify.geometry.separability as sep
+from verify.checker.arithmetic import parse_rational
 from verify.errors import InputError
 from verify.geometry import gram_signs as gram_signs
-from verify.geometry.rationals import exact_dot, parse_rational
+from verify.geometry.rationals import exact_dot
 from verify.geometry.separability import CROSS, SAME, orthogonal_separability
 
 # ----------------------------------------------------------------------------- reference

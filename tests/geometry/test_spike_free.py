@@ -11,8 +11,9 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from verify.checker.arithmetic import parse_rational
 from verify.errors import InputError
-from verify.geometry.rationals import exact_sign_dot, parse_rational
+from verify.geometry.rationals import exact_sign_dot
 from verify.geometry.spike_free import spike_free
 
 F1 = [[1.65, 0.47], [-0.47, 1.35]]
@@ -275,6 +276,32 @@ def test_float_orthonormalised_three_rows_decided_with_exact_witness():
     if rep.spike_free is False:
         in_range, val = _sympy_check(Q, rep.witness_exact)
         assert in_range and val > 1
+
+
+def test_nearly_singular_decimal_rows_decided_without_linalg_error():
+    # issue 10 item 4: iris-like rows, singular in decimal, det 2.2e-17 as float64; thin faces
+    # have Gram matrices that floats call indefinite (eigh raised LinAlgError).  The float
+    # candidates are skipped there and the exact route decides, with a witness checked here
+    # by an independent exact route (sympy).
+    X = np.array([[5.0, 3.5, 1.0], [5.6, 4.1, 1.3], [5.6, 3.9, 1.1]])
+    rep = spike_free(X)
+    assert rep.spike_free is not None, rep.reason
+    if rep.spike_free is False:
+        in_range, val = _sympy_check(X, rep.witness_exact)
+        assert in_range and val > 1
+        assert val == sympy.Rational(parse_rational(rep.witness_value_sq))
+
+
+def test_float_eigenpairs_refuse_a_numerically_singular_gram_matrix():
+    from verify.geometry.quadratic_forms import eigenpairs, float_eigenpairs
+
+    G = np.array([[1.0, 1.0], [1.0, 1.0 + 2.0**-60]])  # positive definite, not in floats
+    assert float_eigenpairs(G, np.eye(2)) is None
+    GF = [[Fraction(1), Fraction(1)], [Fraction(1), 1 + Fraction(1, 2**60)]]
+    HF = [[Fraction(1), Fraction(0)], [Fraction(0), Fraction(1)]]
+    assert eigenpairs(GF, HF, None) is None
+    lam, vecs = eigenpairs(GF, HF, 60)  # higher precision computes them
+    assert len(lam) == 2 and lam[0] < lam[1]
 
 
 def test_face_limit_refuses_high_rank_before_any_exact_work(monkeypatch):

@@ -199,3 +199,37 @@ def test_paper_datasets():
     assert f2.y.tolist() == [1, 1]
     with pytest.raises(InputError, match="unknown paper data set"):
         paper_dataset("F.3")
+
+
+# --------------------------------------------------------------------------- hardening
+
+
+def test_duplicate_rows_with_the_same_label_warn():
+    ds = check_dataset([[1.0, 2.0], [0.0, 1.0], [1.0, 2.0], [-0.0, 1.0], [3.0, 1.0]],
+                       [1, -1, 1, -1, 1])
+    assert ds.duplicates == ((0, 2), (1, 3)) and not ds.issues
+    assert ds.warnings == ("2 duplicate rows with the same label (e.g. rows 0 and 2 are "
+                           "identical): each copy counts again in the training loss; remove "
+                           "them if they are not intended",)
+    assert ds.summary()["warnings"] == list(ds.warnings)
+    assert check_dataset([[1.0, 2.0], [1.0, 2.5]], [1, -1]).warnings == ()
+
+
+def test_semicolon_file_with_decimal_commas_gets_a_hint(tmp_path):
+    p = tmp_path / "eu.csv"
+    p.write_text("x1;x2;label\n1,5;2,25;1\n0,5;3,1;-1\n")
+    with pytest.raises(InputError, match="semicolon-separated with decimal commas"):
+        load_dataset(p)
+
+
+def test_infeasibility_message_ratio_and_bias():
+    a = [1.0, 2.0]
+    b = [np.nextafter(1.0, 2.0), 2.0 * np.nextafter(1.0, 2.0)]  # exactly (1 + 2**-52) * a
+    ds = check_dataset([a, b], [1, -1])
+    msg = ds.issues[0].message
+    assert "x_1 = 1.0000000000000002 (exactly 4503599627370497/4503599627370496) * x_0" in msg
+    assert "without biases" in msg and "a bias (--bias) may separate them" in msg
+    same = check_dataset([[1.0, 2.0], [1.0, 2.0]], [1, -1], bias=True)
+    msg = same.issues[0].message
+    assert "identical" in msg and "without biases" not in msg and "--bias" in msg
+    assert check_dataset([a, b], [1, -1], bias=True).issues == ()

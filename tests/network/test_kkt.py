@@ -237,7 +237,7 @@ def test_kkt_gram_path_agrees_with_dense(monkeypatch):
 
 
 def test_theorem3_value_on_optimal_and_rotated_networks():
-    from verify.convex.programs import solve_orthogonally_separable
+    from verify.convex.closed_form import solve_orthogonally_separable
     from verify.io.datasets import paper_dataset
     from verify.network.kkt import theorem3
 

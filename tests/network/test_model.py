@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import verify.network.model as network
+from verify.checker import arithmetic
 from verify.errors import InputError
-from verify.geometry import rationals as exact
 from verify.network.model import (
     Network,
     activation_patterns,
@@ -242,11 +242,13 @@ def test_rescale_refuses_nonpositive_margin():
     X, y, net = separable_problem()
     y = y.copy()
     y[:3] = -y[:3]
-    with pytest.raises(InputError, match="3 of .* samples are misclassified and 0 lie on"):
+    with pytest.raises(InputError, match=r"3 of .* samples are misclassified \(rows 0, 1, 2, "
+                       r"0-based\) and 0 lie on"):
         rescale_to_margin(net, X, y)
     # a sample on the boundary (exactly zero output) is refused too
     net0 = Network(np.array([[1.0]]), np.array([1.0]))
-    with pytest.raises(InputError, match="0 of 2 samples are misclassified and 1 lie"):
+    with pytest.raises(InputError, match=r"0 of 2 samples are misclassified and 1 lie on "
+                       r"the decision boundary \(row 1, 0-based\)"):
         rescale_to_margin(net0, np.array([[1.0], [-1.0]]), np.array([1, 1]))
 
 
@@ -278,7 +280,7 @@ def test_objective_upper_bound_matches_float_and_is_rigorous():
     lo = Fraction(0)
     for i in range(net.n_neurons):
         sq = sum((Fraction(v) ** 2 for v in net.W1[:, i]), Fraction(0))
-        lo += exact.sqrt_bounds(sq)[0] * abs(Fraction(net.w2[i]))
+        lo += arithmetic.sqrt_bounds(sq)[0] * abs(Fraction(net.w2[i]))
     lo /= q
     assert lo <= ub and (ub - lo) / ub < Fraction(1, 2**55)
 

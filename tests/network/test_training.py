@@ -4,12 +4,14 @@ records).
 
 from __future__ import annotations
 
+import math
+import warnings
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from verify.convex.programs import solve_orthogonally_separable
+from verify.convex.closed_form import solve_orthogonally_separable
 from verify.errors import InputError
 from verify.network.kkt import alignment, loss_weights
 from verify.network.model import Network, objective_upper_bound
@@ -282,7 +284,6 @@ def test_dataset_and_model_helpers(tmp_path):
         ((F1_X, F1_y), {"record": [0, 99]}, "record"),
         ((F1_X, F1_y), {"init": (np.ones((3, 2)), np.ones(2))}, "init"),
         ((F1_X, F1_y), {"p_star": -1.0}, "p_star"),
-        ((F1_X, F1_y), {"lr": 1e200, "steps": 3, "init_scale": 1.0}, "diverged"),
     ],
 )
 def test_bad_input(args, kw, match):
@@ -301,3 +302,67 @@ def test_f1_limit_neurons_are_the_closed_form_optimum(f1_runs, f1_p_star):
         assert mine.any()
         cos = (np.asarray(nu.direction) @ r.W1[:, mine]) / n[mine]
         assert np.all(cos > 1 - 1e-6)
+
+
+# --------------------------------------------------------------------------- failed runs
+
+
+def _no_warnings():
+    ctx = warnings.catch_warnings()
+    ctx.__enter__()
+    warnings.simplefilter("error")  # a numpy RuntimeWarning would raise here
+    return ctx
+
+
+@pytest.mark.parametrize("schedule", ["constant", "loss-scaled"])
+def test_non_finite_run_stops_and_says_so(schedule):
+    ctx = _no_warnings()
+    try:
+        r = train(F1_X, F1_y, lr=1e200, steps=200, init_scale=1.0, schedule=schedule,
+                  record="log")
+    finally:
+        ctx.__exit__(None, None, None)
+    assert not r.succeeded and "non-finite" in r.diverged and "lower the step size" in r.diverged
+    assert np.all(np.isfinite(r.W1)) and np.all(np.isfinite(r.w2))  # the last finite weights
+    assert r.steps_run is not None and r.steps_run < 200
+    assert r.problems[0].startswith("training diverged")
+    assert np.all(np.isfinite(r.trajectory.loss))
+
+
+def test_growing_loss_is_a_divergence():
+    # Gaussian labels on 200 x 10 (the run): the loss-scaled step blows the loss up
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 10))
+    y = np.sign(rng.standard_normal(200))
+    ctx = _no_warnings()
+    try:
+        r = train(X, y, schedule="loss-scaled", steps=10_000)
+    finally:
+        ctx.__exit__(None, None, None)
+    assert r.loss > 2 * 200 * np.log(2)
+    assert not r.succeeded and "the loss grew from 138.629 to" in r.diverged
+
+
+@pytest.mark.parametrize("schedule", ["constant", "loss-scaled"])
+def test_dead_network_is_reported(schedule):
+    rng = np.random.default_rng(0)
+    rng.standard_normal((200, 10)), rng.standard_normal(200)  # the draws of the test above
+    X = rng.uniform(4, 8, (30, 3))  # all features positive, far from the origin
+    y = np.where(X[:, 0] > 6, 1, -1)
+    r = train(X, y, schedule=schedule, steps=500)
+    # every neuron inactive on every sample: the output is exactly 0 everywhere
+    assert np.all(X @ r.W1 <= 0) and r.loss == pytest.approx(30 * np.log(2))
+    assert r.dead_samples == tuple(range(30)) and r.misclassified == tuple(range(30))
+    assert not r.succeeded and r.margin == 0.0 and math.copysign(1.0, r.margin) == 1.0
+    assert r.problems == [
+        "dead network on all 30 samples (rows 0, 1, 2, 3, 4, … (0-based)): every neuron is "
+        "inactive there and the output is exactly 0; centre or scale the features, add --bias, "
+        "or lower the step size"
+    ]
+
+
+def test_successful_run_has_no_problems():
+    r = train(F1_X, F1_y, neurons=10, steps=2000, lr=0.2, init_scale=1e-3, seed=0)
+    assert r.succeeded and r.problems == [] and r.dead_samples == () and r.diverged is None
+    d = r.to_dict()
+    assert d["succeeded"] is True and d["problems"] == [] and d["misclassified"] == []

@@ -7,14 +7,16 @@ convex program per point, closed forms for N = 2).
 
 from __future__ import annotations
 
+import json
 import os
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import cvxpy as cp
 import numpy as np
 import pytest
 
-from verify.certificate.build import solve_binary
+from verify.convex.routes import solve_binary
 from verify.errors import InputError
 from verify.io.datasets import paper_dataset
 from verify.plots.figures import KINDS, plot, save_figure
@@ -384,3 +386,30 @@ def test_with_the_real_trainer(tmp_path):
     ET.parse(tmp_path / "seeds.svg")
     assert all((tmp_path / f).stat().st_size > 5000 for f in os.listdir(tmp_path)
                if f.endswith(".png"))
+
+
+def test_gap_title_never_calls_an_unproven_value_p_star():
+    d = json.loads((Path(__file__).resolve().parents[2] / "examples" / "grid3.json").read_text())
+    X, y = np.array(d["X"], dtype=float), np.array(d["y"], dtype=float)
+    sol = solve_binary(X, y, limit=2, sampled=True)[0]
+    assert sol.status.value == "restricted"
+    runs = [gd(X, y, steps=30, seed=s) for s in range(2)]
+    fig = plot("gap", X, y, trajectory=runs, solution=sol)
+    title = fig.axes[0].get_title()
+    assert "P^*=" not in title and "best value found" in title and "not proven" in title
+    assert f"{sol.value:.6g}" in title and "P^*" not in fig.axes[0].get_ylabel()
+    assert fig.axes[1].get_title() == "training loss"
+    proven = plot("gap", X, y, trajectory=runs, solution=solve_binary(X, y)[0])
+    assert proven.axes[0].get_title().startswith("certificate gap ($P^*=")
+
+
+def test_right_panels_have_titles_and_seeds_a_marker_key():
+    X = np.array([[1.0, 0.2], [0.1, 1.0], [-1.0, -0.3]])
+    y = np.array([1.0, 1.0, -1.0])
+    runs = [gd(X, y, steps=60, seed=s) for s in range(2)]
+    al = plot("alignment", X, y, trajectory=runs[0])
+    assert all(a.get_title() for a in al.axes)
+    assert all(a.get_title() for a in plot("gap", X, y, trajectory=runs).axes)
+    seeds = plot("seeds", X, y, trajectory=runs)
+    texts = [t.get_text() for t in seeds.legends[0].get_texts()]
+    assert texts[:2] == ["open: initial direction (step 0)", "filled: final direction"]

@@ -1,13 +1,11 @@
-"""Structure-aware solves and JSON optimality certificates (format in ``docs/certificate.md``).
+"""JSON optimality certificates of trained networks (format in ``docs/certificate.md``).
 
-:func:`solve_dataset` picks the route of every one-vs-all problem automatically (orthogonally
-separable → closed form; spike-free → Remark 1; otherwise exact chambers and column
-generation; beyond the enumeration limit → sampled chambers, ``restricted``).
-:func:`build_certificate` certifies a trained network: ``UB(θ)`` from its exact margins,
-``LB = y^T λ / max(1, s)`` from a dual-feasible ``λ`` of the convex solve with the evidence
-for ``s`` (the complete chamber list with witnesses, slack multipliers and count proof, or
-orthogonal separability and the closed-form identity), and a verdict.  The trusted
-:mod:`verify.checker.rules` replays it in exact arithmetic.
+The solves come from :mod:`verify.convex.routes`.  :func:`build_certificate` certifies a
+trained network: ``UB(θ)`` from its exact margins, ``LB = y^T λ / max(1, s)`` from a
+dual-feasible ``λ`` of the convex solve with the evidence for ``s`` (the complete chamber
+list with witnesses, slack multipliers and count proof; the branch-and-bound trees over the
+support of ``λ``; or orthogonal separability and the closed-form identity), and a verdict.  The
+trusted :mod:`verify.checker.rules` replays it in exact arithmetic.
 
 Examples
 --------
@@ -19,13 +17,11 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import math
 import os
 import re
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -33,34 +29,21 @@ from typing import Any
 import numpy as np
 
 from verify import __version__
-from verify.convex.chamber_oracle import (
-    certified_dual_norm,
-    chamber_walls,
-    oracle,
-    project_lambda,
-    upper_bound,
-)
-from verify.convex.programs import (
-    ConvexSolution,
-    column_generation,
-    solve_orthogonally_separable,
-    solve_spike_free,
-)
+from verify.checker.arithmetic import format_rational, sqrt_bounds
+from verify.checker.rules import verdict_detail
+from verify.convex.bounds import certified_dual_norm, project_lambda, upper_bound
+from verify.convex.chamber_oracle import chamber_walls, oracle
+from verify.convex.programs import _frac
+from verify.convex.routes import DEFAULT_LIMIT, ClassSolve, solve_dataset
 from verify.convex.solvers import choose_solver
 from verify.errors import EnumerationLimitError, InputError
 from verify.geometry.proven_linalg import exact_signs
-from verify.geometry.rationals import exact_sign_dot, format_rational, sqrt_bounds
 from verify.io.datasets import Dataset
 from verify.network.model import Network, exact_margins, objective_upper_bound
 from verify.progress import progress
 
 __all__ = [
-    "DEFAULT_LIMIT",
     "DEFAULT_TOLERANCE",
-    "ClassSolve",
-    "solve_binary",
-    "solve_dataset",
-    "optimal_weights",
     "data_digest",
     "model_digest",
     "build_certificate",
@@ -68,64 +51,12 @@ __all__ = [
     "short_witnesses",
 ]
 
-#: Largest number of chambers enumerated before falling back to sampled (restricted) chambers.
-DEFAULT_LIMIT = 200_000
 #: Relative gap below which a network is called globally optimal.
 DEFAULT_TOLERANCE = Fraction(1, 10**6)
-_SAMPLES = 20_000
-_SAMPLES_MIN = 2_000
-_SAMPLED_WORK = 2_000_000  # sampled gates x samples N of the restricted route
-
-
-@dataclass(frozen=True)
-class ClassSolve:
-    """The convex solve of one one-vs-all problem.
-
-    ``method``: ``closed-form``, ``spike-free``, ``column-generation`` or ``restricted``;
-    ``orthogonal``: the binary problem is orthogonally separable (decided exactly);
-    ``chambers``: the exact complete chamber list when it was enumerated (else ``None``).
-    """
-
-    index: int
-    label: Any
-    y: np.ndarray
-    solution: ConvexSolution
-    method: str
-    orthogonal: bool
-    chambers: Any = None
-
-    def to_dict(self, X: np.ndarray) -> dict[str, Any]:
-        """JSON-ready summary (``verify solve --json``); patterns as ``0``/``1`` strings."""
-        sol = self.solution
-        neurons = []
-        for nr in sol.neurons:
-            w = nr.w1
-            bits = "".join("1" if v >= 0 else "0" for v in _exact_signs(X, w))
-            neurons.append({"sign": nr.sign, "direction": list(nr.direction),
-                            "norm": nr.norm, "pattern": bits})
-        return {
-            "label": _json(self.label),
-            "status": sol.status.value,
-            "method": self.method,
-            "optimal_value": float(sol.value),
-            "lower_bound": _frac(sol.lower_bound),
-            "upper_bound": _frac(sol.upper_bound),
-            "neurons": neurons,
-            "message": sol.message,
-        }
-
-
-def _exact_signs(X: np.ndarray, w: np.ndarray) -> list[int]:
-    wl = [float(v) for v in w]
-    return [exact_sign_dot([float(v) for v in row], wl) for row in X]
 
 
 def _json(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
-
-
-def _frac(q: Fraction | None) -> dict[str, Any] | None:
-    return None if q is None else {"exact": format_rational(q), "float": float(q)}
 
 
 def _round(q: Fraction, up: bool, bits: int = 64) -> Fraction:
@@ -137,127 +68,6 @@ def _round(q: Fraction, up: bool, bits: int = 64) -> Fraction:
     t = q / scale
     n = math.ceil(t) if up else math.floor(t)
     return n * scale
-
-
-# ----------------------------------------------------------------------------- solve
-
-
-def solve_binary(
-    X: np.ndarray, y: np.ndarray, *, solver: str | None = None, limit: int = DEFAULT_LIMIT,
-    spike: bool = True, executor: Any = None, seeds: Any = None,
-) -> tuple[ConvexSolution, str, bool, Any]:
-    """Solve one binary problem by the fastest proven route: ``(solution, method,
-    orthogonal, chambers)``.
-
-    Orthogonally separable (decided exactly) → closed form; else, when ``N <= max(d, 12)`` and
-    ``spike``, Remark 1 if :mod:`verify.geometry.spike_free` proves ``X`` spike-free; else the
-    exact chambers
-    (at most ``limit``) and column generation; beyond the limit, sampled chambers
-    (``restricted``, no lower bound; the message says how many chambers were sampled, the
-    proven count when known, why the list was not enumerated and the option that lifts it).
-    ``seeds``: activation patterns to start column generation from (a trained network's).
-    ``executor`` (a dask ``Client``) runs the oracle's per-chamber work there; results are
-    identical.
-    """
-    from verify.geometry.chambers import enumerate_chambers
-    from verify.geometry.separability import orthogonal_separability
-
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    orth = bool(orthogonal_separability(X, (y > 0).astype(int), stop_at_first=True).separable)
-    if orth:
-        return solve_orthogonally_separable(X, y, solver=solver), "closed-form", True, None
-    if spike and X.shape[0] <= max(X.shape[1], 12):
-        # N <= d: the range condition of the spike-free test is automatic for full row rank;
-        # small N: the exact test is cheap; otherwise it is expensive and rarely positive
-        try:
-            sol = solve_spike_free(X, y, solver=solver)
-        except InputError:
-            sol = None
-        if sol is not None and sol.lower_bound is not None:
-            return sol, "spike-free", False, None
-    try:
-        ch = enumerate_chambers(X, limit=limit)
-    except EnumerationLimitError as exc:
-        # the oracle's work grows like samples x N: fewer gates for many samples
-        samples = max(_SAMPLES_MIN, min(_SAMPLES, _SAMPLED_WORK // max(1, X.shape[0])))
-        ch = enumerate_chambers(X, mode="sampled", samples=samples)
-        sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor,
-                                seeds=seeds)
-        why = incomplete_reason(len(ch), exc.count, str(exc), sampled=True)
-        msg = sol.message.replace("chamber list not proven complete: no lower bound",
-                                  f"{why}: no lower bound")
-        return dataclasses.replace(sol, message=msg), "restricted", False, None
-    sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor, seeds=seeds)
-    if not ch.complete:
-        why = incomplete_reason(len(ch), ch.count, "the list is shorter than the proven count")
-        sol = dataclasses.replace(sol, message=sol.message.replace(
-            "chamber list not proven complete: no lower bound", f"{why}: no lower bound"))
-    return sol, "column-generation", False, (ch if ch.complete else None)
-
-
-def incomplete_reason(found: int, count: int | None, why: str, *, sampled: bool = False) -> str:
-    """Why a chamber list is not proven complete, with the counts and the option that lifts
-    the limit.
-
-    Examples
-    --------
-    >>> incomplete_reason(18837, None, "Cover's bound allows up to about 2.4e+15 chambers, "
-    ...                   "more than limit=200000", sampled=True)  # doctest: +NORMALIZE_WHITESPACE
-    "chamber list not proven complete (18837 sampled chambers of an unknown number; Cover's
-    bound allows up to about 2.4e+15 chambers, more than limit=200000; raise with --limit N)"
-    """
-    from verify.geometry.audit import limit_option
-
-    of = f"{count} (proven count)" if count is not None else "an unknown number"
-    kind = "sampled chambers" if sampled else "chambers found"
-    option = f"; {limit_option(count)}" if sampled else ""
-    return f"chamber list not proven complete ({found} {kind} of {of}; {why}{option})"
-
-
-def solve_dataset(
-    ds: Dataset, *, solver: str | None = None, limit: int = DEFAULT_LIMIT, spike: bool = True,
-    executor: Any = None, seeds: dict[int, Any] | None = None,
-) -> list[ClassSolve]:
-    """Solve every one-vs-all problem ``y = Y[:, k]`` (one problem for binary data).
-
-    ``seeds``: class index -> activation patterns to start column generation from (see
-    :func:`solve_binary`).
-
-    Raises
-    ------
-    InputError
-        If the data are infeasible (:meth:`Dataset.require_feasible`).
-    """
-    ds.require_feasible()
-    out = []
-    for k in range(ds.Y.shape[1]):
-        y = ds.Y[:, k].astype(np.float64)
-        label = ds.positive_label if ds.is_binary else ds.classes[k]
-        sol, method, orth, ch = solve_binary(ds.X, y, solver=solver, limit=limit, spike=spike,
-                                             executor=executor, seeds=(seeds or {}).get(k))
-        out.append(ClassSolve(k, _json(label), y, sol, method, orth, ch))
-    return out
-
-
-def optimal_weights(solves: list[ClassSolve], d: int) -> tuple[np.ndarray, np.ndarray]:
-    """The optimal network(s): ``(W1 (d, m), w2 (m,))`` for one problem, else ``(K, d, m)`` and
-    ``(K, m)`` padded with zero neurons to a common ``m``."""
-    nets = []
-    for cs in solves:
-        ns = cs.solution.neurons
-        W1 = np.column_stack([n.w1 for n in ns]) if ns else np.zeros((d, 1))
-        w2 = np.array([n.w2 for n in ns]) if ns else np.zeros(1)
-        nets.append((W1, w2))
-    if len(nets) == 1:
-        return nets[0]
-    m = max(w.shape[0] for _, w in nets)
-    W = np.zeros((len(nets), d, m))
-    v = np.zeros((len(nets), m))
-    for k, (A, b) in enumerate(nets):
-        W[k, :, : b.shape[0]] = A
-        v[k, : b.shape[0]] = b
-    return W, v
 
 
 # ----------------------------------------------------------------------------- hashes
@@ -356,6 +166,23 @@ def short_witnesses(X: np.ndarray, patterns: np.ndarray, witnesses: np.ndarray, 
     return out
 
 
+def _witness_strs(X: np.ndarray, P: np.ndarray, ch: Any) -> list[list[str]]:
+    """Exact witness strings of every chamber: the short (or float) witness where its exact
+    pattern is the chamber's, else the chamber's exact integer point (chambers thinner than
+    any float witness found, ``ch.exact_witnesses``)."""
+    W = short_witnesses(X, P, ch.witnesses)
+    out = _strs(W)  # integers print as such
+    rows = sorted(getattr(ch, "exact_witnesses", {}))
+    if rows:
+        nz = np.any(X != 0, axis=1)
+        S = exact_signs(X[nz], W[rows])
+        ok = np.all((S != 0) & ((S > 0) == P[rows][:, nz]), axis=1)
+        for j, good in zip(rows, ok.tolist()):
+            if not good:
+                out[j] = [str(v) for v in ch.exact_witnesses[j]]
+    return out
+
+
 def _chamber_evidence(X: np.ndarray, lam: np.ndarray, ch: Any,
                       executor: Any = None) -> tuple[dict[str, Any], Fraction]:
     P = ch.pattern_matrix()
@@ -375,7 +202,7 @@ def _chamber_evidence(X: np.ndarray, lam: np.ndarray, ch: Any,
     ev = {
         "pattern_encoding": "hex of packbits(pattern, bitorder='little'); bit n = 1 iff x_n.u >= 0",
         "patterns": [bytes(row).hex() for row in ch.patterns],
-        "witnesses": _strs(short_witnesses(X, P, ch.witnesses)),  # integers print as such
+        "witnesses": _witness_strs(X, P, ch),
         "multipliers": mults,
         "count_proof": ch.count_proof,
         "enumeration_method": ch.method,
@@ -384,7 +211,7 @@ def _chamber_evidence(X: np.ndarray, lam: np.ndarray, ch: Any,
 
 
 def _closed_form_s(X: np.ndarray, y: np.ndarray, lam: np.ndarray) -> Fraction:
-    from verify.convex.chamber_oracle import exact_norm_sq
+    from verify.convex.bounds import exact_norm_sq
 
     sq = max(exact_norm_sq(X, np.where(y == sg, sg * lam, 0.0)) for sg in (1, -1))
     return sqrt_bounds(sq)[1]
@@ -415,7 +242,7 @@ def _class_entry(
     entry: dict[str, Any] = {
         "index": cs.index,
         "label": cs.label,
-        "solve": {"method": cs.method, "status": sol.status.value, "value": float(sol.value)},
+        "solve": {"method": cs.method, "status": sol.status.value},
         "lambda": _strs(lam),
     }
     lb: Fraction | None = None
@@ -423,9 +250,15 @@ def _class_entry(
         s = _closed_form_s(X, y, lam)
         entry["method"] = "closed-form"
         entry["evidence"] = {"orthogonal_separability": "binary; re-checked exactly by the checker"}
+    elif cs.method == "branch-and-bound" and sol.evidence is not None:
+        # lam is support-exact and sign-projected by the route; the trees are its evidence
+        ev_b = sol.evidence
+        entry["method"] = "branch-and-bound"
+        entry["evidence"] = ev_b.evidence
+        s = ev_b.s
     else:
         ch = cs.chambers
-        if ch is None and cs.method != "restricted":
+        if ch is None and cs.method not in ("restricted", "branch-and-bound"):
             try:
                 ch = enumerate_chambers(X, limit=limit)
             except EnumerationLimitError:
@@ -461,26 +294,48 @@ def _class_entry(
             ub_opt = None
     if gap is not None and gap <= tol:
         verdict = "globally-optimal-within"
-        detail = f"globally-optimal-within {float(gap):.3g} (relative gap)"
+        detail = verdict_detail(verdict, gap)
     elif ub_opt is not None and ub_opt < obj_lo:
         verdict = "suboptimal"
-        detail = (f"suboptimal: objective >= {float(obj_lo):.9g} > {float(ub_opt):.9g} >= P*"
-                  " (the convex optimum's network)")
+        detail = verdict_detail(verdict, obj_lo, ub_opt)
         entry["optimal_network"] = {"W1": _strs(W1o), "w2": _strs(w2o),
                                     "upper_bound": _frac(_round(ub_opt, up=True))}
     elif lb is None:
-        verdict, detail = "restricted", "restricted: no complete evidence for a lower bound"
+        verdict = "restricted"
+        detail = verdict_detail(verdict)
     else:
         verdict = "inconclusive"
-        detail = f"inconclusive: relative gap {float(gap):.3g} above the tolerance"
+        detail = verdict_detail(verdict, gap)
     entry["verdict"] = verdict
     entry["verdict_detail"] = detail
     return entry
 
 
-def _rel(path: str | os.PathLike[str], cert_path: str | os.PathLike[str]) -> str:
+def relative_path(path: str | os.PathLike[str], cert_path: str | os.PathLike[str]) -> str:
+    """``path`` relative to the folder of ``cert_path`` (POSIX separators): how a certificate
+    names the files it certifies."""
     base = Path(cert_path).resolve().parent
     return Path(os.path.relpath(Path(path).resolve(), base)).as_posix()
+
+
+def require_checkable_model(model_path: str | os.PathLike[str]) -> None:
+    """Refuse a model file the trusted checker cannot read (it reads ``.npz`` and
+    ``.safetensors`` and never unpickles): a certificate must name a file it can check.
+
+    Examples
+    --------
+    >>> require_checkable_model("net.pt")
+    Traceback (most recent call last):
+    ...
+    verify.errors.InputError: net.pt: the checker reads .npz and .safetensors models, not ...
+    """
+    suffix = Path(model_path).suffix.lower()
+    if suffix in (".pt", ".pth"):
+        raise InputError(
+            f"{model_path}: the checker reads .npz and .safetensors models, not {suffix!r}, and "
+            "the certificate must name a file it can read; convert it first: verify convert "
+            f"{model_path} -o MODEL.npz, then certify MODEL.npz"
+        )
 
 
 def build_certificate(
@@ -495,8 +350,15 @@ def build_certificate(
     tolerance: Fraction = DEFAULT_TOLERANCE,
     solves: list[ClassSolve] | None = None,
     executor: Any = None,
+    budget: float | None = None,
+    sampled: bool = False,
 ) -> dict[str, Any]:
     """The certificate (a JSON-ready dict) of the trained network ``net`` on ``ds``.
+
+    Beyond the chamber ``limit`` the solve runs column generation with the branch-and-bound
+    oracle from the network's own patterns (``budget`` seconds per problem) and the class
+    carries its trees (``"method": "branch-and-bound"``, certificate version 2); ``sampled``
+    keeps the old sampled chambers (no lower bound).
 
     ``executor`` (a dask ``Client``, :func:`verify.distributed.executor_from_options`) runs the
     per-chamber oracle and slack multipliers there; the certificate is identical.
@@ -507,8 +369,9 @@ def build_certificate(
         Infeasible data, a model that does not fit the data, or a model whose margin is not
         positive on some class.
     """
-    from verify.network.model import iter_classes
+    from verify.network.model import iter_classes, require_positive_margins
 
+    require_checkable_model(model_path)
     ds.require_feasible()
     K = ds.Y.shape[1]
     if net.n_classes != K or (K == 1 and not net.is_binary):
@@ -516,10 +379,13 @@ def build_certificate(
     if net.n_features != ds.n_features:
         raise InputError(f"the model expects {net.n_features} features, the data have "
                          f"{ds.n_features}")
+    # cheap before any solve: a model that misclassifies a sample gets no certificate
+    require_positive_margins(net, ds.X, ds.Y if K > 1 else ds.Y[:, 0],
+                             labels=[_json(c) for c in ds.classes])
+    if solves is None:
+        solves = solve_dataset(ds, solver=solver, limit=limit, executor=executor, budget=budget,
+                               sampled=sampled, network=net)
     subs = {k: sub for k, sub, _ in iter_classes(net, ds.Y if K > 1 else ds.Y[:, 0])}
-    if solves is None:  # column generation starts from the network's own activation patterns
-        seeds = {k: (ds.X @ sub.W1 >= 0).T for k, sub in subs.items()}
-        solves = solve_dataset(ds, solver=solver, limit=limit, executor=executor, seeds=seeds)
     entries = []
     steps = [1 + (len(cs.chambers) if cs.chambers is not None else 0) for cs in solves]
     with progress("certifying", total=sum(steps)) as bar:  # in chambers: the work per class
@@ -533,10 +399,10 @@ def build_certificate(
     total_ub = sum((Fraction(e["upper_bound"]["exact"]) for e in entries), Fraction(0))
     return {
         "format": "verify-certificate",
-        "version": 1,
+        "version": 2 if any(e["method"] == "branch-and-bound" for e in entries) else 1,
         "tool": {"name": "verify", "version": __version__},
         "data": {
-            "path": _rel(data_path, cert_path),
+            "path": relative_path(data_path, cert_path),
             "sha256": data_digest(ds.X, ds.Y),
             "n_samples": ds.n_samples,
             "n_features": ds.n_features,
@@ -544,7 +410,7 @@ def build_certificate(
             "classes": [_json(c) for c in ds.classes],
         },
         "model": {
-            "path": _rel(model_path, cert_path),
+            "path": relative_path(model_path, cert_path),
             "sha256": model_digest(net.W1, net.w2),
             "shape_W1": list(net.W1.shape),
             "shape_w2": list(net.w2.shape),
@@ -561,8 +427,8 @@ _ONE_LINE = ("multipliers", "patterns", "witnesses")  # chamber evidence: one en
 
 def dumps_certificate(cert: dict[str, Any]) -> str:
     """Deterministic text: sorted keys, two-space indent, ``\\n`` line ends, final newline;
-    the per-chamber evidence lists (``patterns``, ``witnesses``, ``multipliers``) hold one
-    compact entry per line (same JSON value, a third of the bytes).
+    the per-chamber evidence lists (``patterns``, ``witnesses``, ``multipliers``) and the
+    branch-and-bound trees hold one compact entry per line (same JSON value, a third of the bytes).
 
     Examples
     --------
@@ -602,6 +468,15 @@ def dumps_certificate(cert: dict[str, Any]) -> str:
                         key = f"@verify-one-line-list-{k}-{name}@"
                         lists[key] = ev[name]
                         ev[name] = key
+                trees = ev.get("trees")  # branch-and-bound: one node a line
+                if isinstance(trees, dict) and "witnesses" not in ev:
+                    trees = dict(trees)
+                    for sg in sorted(trees):
+                        if isinstance(trees[sg], list) and trees[sg]:
+                            key = f"@verify-one-line-list-{k}-tree{sg}@"
+                            lists[key] = trees[sg]
+                            trees[sg] = key
+                    ev["trees"] = trees
                 ent = {**ent, "evidence": ev}
             shallow["classes"].append(ent)
     text = json.dumps(shallow, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

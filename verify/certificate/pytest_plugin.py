@@ -106,9 +106,11 @@ class CertificateItem(pytest.Item):
     def repr_failure(self, excinfo: Any, style: Any = None) -> Any:
         if isinstance(excinfo.value, CertificateFailure):
             e = excinfo.value
-            lines = [f"certificate {e.name} rejected by the trusted checker "
-                     f"({len(e.problems)} failed rule(s)):"]
-            lines += [f"  {p}" for p in e.problems]
+            from verify.certificate.messages import printable
+
+            lines = [printable(f"certificate {e.name} rejected by the trusted checker "
+                               f"({len(e.problems)} failed rule(s)):")]
+            lines += [printable(f"  {p}") for p in e.problems]  # strings from files, escaped
             return "\n".join(lines)
         return super().repr_failure(excinfo)
 

@@ -1,7 +1,9 @@
 """Certificate regression: re-check (and optionally regenerate) a folder of certificates.
 
 :func:`find_certificates` lists the certificates of a folder (every ``*.json``, recursively,
-except ``schema-*.json`` and the data files the certificates themselves name);
+except ``schema-*.json`` and the data files the certificates name; a file named
+``*.cert.json`` or holding a ``"format"`` key is always a certificate, even when some
+certificate names it as its data, and that certificate then fails);
 :func:`check_one` replays one with the trusted checker (:func:`verify.checker.rules.check_file`)
 against the data and model files it names; :func:`compare_one` rebuilds it from the same
 data and model with the current solver (:func:`verify.certificate.build.build_certificate`) and
@@ -23,7 +25,7 @@ True
 >>> find_certificates("/no/such/dir")
 Traceback (most recent call last):
 ...
-verify.errors.InputError: /no/such/dir: no such directory
+verify.errors.InputError: /no/such/dir: no such directory or certificate file
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from verify.cli.render import certificate_labels, clip, with_labels
+from verify.certificate.messages import certificate_labels, clip, printable, with_labels
+from verify.checker.arithmetic import format_rational, parse_rational
+from verify.checker.rules import inside_path
 from verify.errors import InputError
-from verify.geometry.rationals import format_rational
 from verify.progress import progress
 
 __all__ = [
@@ -72,8 +75,15 @@ class Problem:
         return {"rule": self.rule, "detail": self.detail}
 
 
+def _fl(v: Fraction) -> float:
+    try:
+        return float(v)
+    except OverflowError:
+        return 1.7976931348623157e308 if v > 0 else -1.7976931348623157e308
+
+
 def _q(v: Fraction | None) -> dict[str, Any] | None:
-    return None if v is None else {"exact": format_rational(v), "float": float(v)}
+    return None if v is None else {"exact": format_rational(v), "float": _fl(v)}
 
 
 @dataclass(frozen=True)
@@ -121,17 +131,19 @@ class Outcome:
 
     @property
     def verdict(self) -> str:
-        """One word for the table: ``optimal`` (every class ``globally-optimal-within``),
-        ``suboptimal``, ``restricted``, ``inconclusive``, ``mixed`` or ``-`` (none)."""
-        short = {"globally-optimal-within": "optimal"}
-        vs = {short.get(v, v) for v in self.verdicts}
+        """One word for the table: ``optimal-within`` (every class
+        ``globally-optimal-within``), ``suboptimal``, ``restricted``, ``inconclusive``,
+        ``mixed``, or ``-`` (none, or the checker rejects the certificate: its verdicts are
+        then claims, not results)."""
+        short = {"globally-optimal-within": "optimal-within"}
+        vs = {short.get(v, v) for v in self.verdicts} if self.valid else set()
         return "-" if not vs else vs.pop() if len(vs) == 1 else "mixed"
 
     @property
     def gap(self) -> float | None:
         """Relative gap ``(UB − LB)/UB`` of the recomputed totals (float, for people)."""
         lb, ub = self.lower_bound, self.upper_bound
-        if lb is None or ub is None or ub == 0:
+        if lb is None or ub is None or ub == 0 or not self.valid:
             return None
         return float((ub - lb) / ub)
 
@@ -187,24 +199,28 @@ class RegressReport:
 # ----------------------------------------------------------------------------- discovery
 
 
-def _data_path_of(p: Path) -> Path | None:
-    """The data file a certificate names (resolved), or ``None`` if ``p`` is not one."""
+def _role(p: Path) -> tuple[bool, Path | None]:
+    """``(is a certificate, the data file it names or None)``: a file named ``*.cert.json`` or
+    a JSON object with a ``"format"`` key is a certificate."""
     try:
         obj = json.loads(p.read_text(encoding="utf-8"))
-        path = obj["data"]["path"]
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
-        return None
-    if not isinstance(path, str) or obj.get("format") != "verify-certificate":
-        return None
-    return (p.resolve().parent / path).resolve()
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return p.name.endswith(".cert.json"), None
+    is_cert = p.name.endswith(".cert.json") or (isinstance(obj, dict) and "format" in obj)
+    try:
+        return is_cert, inside_path(p.parent, obj["data"]["path"], "data")
+    except (InputError, KeyError, TypeError):
+        return is_cert, None
 
 
 def find_certificates(directory: str | os.PathLike[str]) -> list[Path]:
-    """The certificates in ``directory`` (recursively), sorted.
+    """The certificates in ``directory`` (recursively), sorted; ``directory`` may also be one
+    certificate file.
 
     Every ``*.json`` file counts except ``schema-*.json`` and the files that a certificate in
-    the folder names as its data; anything else that is not a valid certificate will fail
-    the check (nothing is skipped silently).
+    the folder names as its data; a ``*.cert.json`` file or a JSON object with a ``"format"``
+    key counts even then (the certificate naming it fails: a certificate is no data file).
+    Anything else that is not a valid certificate will fail the check (nothing is skipped).
 
     Raises
     ------
@@ -212,12 +228,15 @@ def find_certificates(directory: str | os.PathLike[str]) -> list[Path]:
         If ``directory`` does not exist or holds no certificate.
     """
     root = Path(directory)
+    if root.is_file():
+        return [root]
     if not root.is_dir():
-        raise InputError(f"{directory}: no such directory")
+        raise InputError(f"{directory}: no such directory or certificate file")
     files = sorted(p for p in root.rglob("*.json")
                    if p.is_file() and not p.name.startswith("schema-"))
-    data = {d for d in (_data_path_of(p) for p in files) if d is not None}
-    certs = [p for p in files if p.resolve() not in data]
+    roles = {p: _role(p) for p in files}
+    data = {d for _, d in roles.values() if d is not None}
+    certs = [p for p in files if roles[p][0] or p.resolve() not in data]
     if not certs:
         raise InputError(f"{directory}: no certificates found (no *.json files other than "
                          "schema-*.json and data files)")
@@ -261,7 +280,7 @@ def check_one(path: str | os.PathLike[str], *, name: str | None = None) -> Outco
             "not-a-certificate", f"{p}: a JSON object without 'format'{hint}"),),
             seconds=time.perf_counter() - t0)
     try:
-        res = check_file(p)
+        res = check_file(p, progress=progress)
     except (InputError, *_MALFORMED) as exc:
         return Outcome(label, str(p), False, problems=(_unusable(exc),),
                        seconds=time.perf_counter() - t0)
@@ -271,8 +290,15 @@ def check_one(path: str | os.PathLike[str], *, name: str | None = None) -> Outco
                    verdicts=tuple(str(c.get("verdict")) for c in res.classes))
 
 
+def _rational(text: Any) -> Fraction:
+    """A rational ``p/q`` of a certificate (at most 4,000 characters: never expands)."""
+    if not isinstance(text, str) or len(text) > 4000:
+        raise InputError("malformed certificate: a rational of more than 4,000 characters")
+    return parse_rational(text)
+
+
 def _bound(obj: Any) -> Fraction | None:
-    return None if obj is None else Fraction(obj["exact"])
+    return None if obj is None else _rational(obj["exact"])
 
 
 def _worse(kind: str, old: Fraction | None, new: Fraction | None, tol: Fraction) -> bool:
@@ -294,7 +320,8 @@ def compare_one(path: str | os.PathLike[str], *,
     certificate's own ``tolerance`` (verdict threshold); a committed bound beaten by more
     than ``tolerance`` (relative) is a problem.  Unusable inputs become a problem too.
     """
-    from verify.certificate.build import DEFAULT_LIMIT, build_certificate
+    from verify.certificate.build import build_certificate
+    from verify.convex.routes import DEFAULT_LIMIT
     from verify.io.datasets import load_dataset
     from verify.network.model import load_network
 
@@ -303,8 +330,8 @@ def compare_one(path: str | os.PathLike[str], *,
     try:
         old = json.loads(p.read_text(encoding="utf-8"))
         base = p.resolve().parent
-        dpath = base / old["data"]["path"]
-        mpath = base / old["model"]["path"]
+        dpath = inside_path(base, old["data"]["path"], "data")
+        mpath = inside_path(base, old["model"]["path"], "model")
         bias = bool(old["data"]["bias"])
         ds = load_dataset(dpath, bias=bias)
         net = load_network(mpath, n_features=ds.n_features, data_bias=bias)
@@ -312,7 +339,7 @@ def compare_one(path: str | os.PathLike[str], *,
             new = build_certificate(
                 ds, net, data_path=dpath, model_path=mpath,
                 cert_path=Path(tmp) / p.name, solver=solver, limit=DEFAULT_LIMIT,
-                tolerance=Fraction(old.get("tolerance", "1/1000000")),
+                tolerance=_rational(old.get("tolerance", "1/1000000")),
             )
     except (OSError, UnicodeDecodeError, InputError, *_MALFORMED) as exc:
         prob = _unusable(exc)
@@ -341,7 +368,7 @@ def compare_one(path: str | os.PathLike[str], *,
 
 
 def _fmt(v: Fraction | float | None, digits: int = 12) -> str:
-    return "none" if v is None else f"{float(v):.{digits}g}"
+    return "none" if v is None else f"{_fl(Fraction(v)):.{digits}g}"
 
 
 def regress(directory: str | os.PathLike[str], *, compare: bool = False,
@@ -356,7 +383,7 @@ def regress(directory: str | os.PathLike[str], *, compare: bool = False,
         or ``tolerance`` is negative.
     """
     tolerance = Fraction(tolerance)
-    if tolerance < 0:
+    if tolerance < 0 or tolerance.denominator.bit_length() > 400:
         raise InputError(f"tolerance: expected a number >= 0, got {tolerance}")
     t0 = time.perf_counter()
     root = Path(directory)
@@ -364,7 +391,7 @@ def regress(directory: str | os.PathLike[str], *, compare: bool = False,
     paths = find_certificates(root)
     with progress("regress", total=len(paths)) as bar:
         for p in paths:
-            o = check_one(p, name=p.relative_to(root).as_posix())
+            o = check_one(p, name=p.name if root.is_file() else p.relative_to(root).as_posix())
             if compare:
                 o = Outcome(o.name, o.path, o.valid, o.lower_bound, o.upper_bound, o.problems,
                             o.seconds, compare_one(p, tolerance=tolerance, solver=solver),
@@ -383,20 +410,22 @@ def render_table(report: RegressReport) -> str:
     rules under a failing one, and a summary line."""
     w = max([4] + [len(o.name) for o in report.outcomes])
     w = min(w, 32)
-    head = (f"{'name':<{w}}  {'result':<6}  {'verdict':<12}  {'LB':>11}  {'UB':>11}  "
+    head = (f"{'name':<{w}}  {'result':<6}  {'verdict':<14}  {'LB':>11}  {'UB':>11}  "
             f"{'gap':>8}  {'time s':>6}")
     lines = [head, "-" * len(head)]
     for o in report.outcomes:
-        name = o.name if len(o.name) <= w else "…" + o.name[-(w - 1):]
+        name = printable(o.name)
+        name = name if len(name) <= w else "…" + name[-(w - 1):]
         result = "pass" if o.passed else "FAIL"
         gap = "-" if o.gap is None else f"{o.gap:.2e}"
-        lines.append(f"{name:<{w}}  {result:<6}  {o.verdict:<12}  {_fmt(o.lower_bound, 7):>11}  "
-                     f"{_fmt(o.upper_bound, 7):>11}  {gap:>8}  {o.seconds:>6.2f}")
+        lb, ub = (_fmt(o.lower_bound, 7), _fmt(o.upper_bound, 7)) if o.valid else ("-", "-")
+        lines.append(f"{name:<{w}}  {result:<6}  {o.verdict:<14}  {lb:>11}  {ub:>11}  "
+                     f"{gap:>8}  {o.seconds:>6.2f}")
         if o.comparison is not None:
             for r in o.comparison.classes:
-                lines.append(f"    compare {r['where']}: LB {_num(r['old_lower_bound'])} -> "
+                lines.append(clip(f"    compare {r['where']}: LB {_num(r['old_lower_bound'])} -> "
                              f"{_num(r['new_lower_bound'])}, UB {_num(r['old_upper_bound'])} "
-                             f"-> {_num(r['new_upper_bound'])}")
+                             f"-> {_num(r['new_upper_bound'])}"))
         labels = certificate_labels(o.path) if o.all_problems() else None
         for pr in o.all_problems():
             lines.append(clip(f"    {pr.rule}: {with_labels(pr.detail, labels)}"))
@@ -423,16 +452,17 @@ def junit_xml(report: RegressReport) -> str:
     for o in report.outcomes:
         secs = o.seconds + (o.comparison.seconds if o.comparison is not None else 0.0)
         case = ET.SubElement(suite, "testcase", {
-            "classname": "verify.certificate.regress", "name": o.name, "file": o.path,
+            "classname": "verify.certificate.regress", "name": printable(o.name),
+            "file": printable(o.path),
             "time": f"{secs:.3f}",
         })
         if not o.passed:
             probs = o.all_problems()
             f = ET.SubElement(case, "failure", {
-                "message": "; ".join(p.rule for p in probs) or "failed",
+                "message": printable("; ".join(p.rule for p in probs) or "failed"),
                 "type": "CertificateRegression",
             })
-            f.text = "\n".join(f"{p.rule}: {p.detail}" for p in probs)
+            f.text = "\n".join(printable(f"{p.rule}: {p.detail}") for p in probs)
         else:
             out = ET.SubElement(case, "system-out")
             out.text = f"LB {_fmt(o.lower_bound)} UB {_fmt(o.upper_bound)}"

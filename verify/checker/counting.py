@@ -23,7 +23,7 @@ import math
 from operator import mul
 from typing import Any
 
-from verify.geometry.rationals import integer_rank
+from verify.checker.arithmetic import integer_rank
 
 __all__ = [
     "replay_count",

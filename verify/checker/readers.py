@@ -27,20 +27,23 @@ Examples
 
 from __future__ import annotations
 
-import ast
 import csv
 import hashlib
 import io
 import json
+import lzma
 import math
+import os
 import re
+import stat
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
-from verify.errors import InputError
-from verify.geometry.rationals import parse_rational
+from verify.checker.arithmetic import parse_rational
+from verify.checker.errors import InputError
 
 __all__ = [
     "read_npy",
@@ -57,6 +60,87 @@ __all__ = [
 ]
 
 _NPY_TYPES = {"<f8": ("d", 8), "<f4": ("f", 4), "<i8": ("q", 8), "<i4": ("i", 4), "|b1": ("?", 1)}
+
+#: Limits of the readers (``docs/certificate.md``, "What the checker promises and what it
+#: refuses"): a ``.npy`` header (numpy's own limit), a ``.safetensors`` header, the values of
+#: one data or model file, the members of an ``.npz``.
+MAX_NPY_HEADER = 10_000
+MAX_SAFETENSORS_HEADER = 1 << 20
+MAX_VALUES = 1 << 27
+MAX_MEMBERS = 16
+#: Decimal digits per integer of a number that is a float64 in every certificate ``verify``
+#: writes (``lambda``, multipliers, witnesses, network weights: at most 325 digits), and bits
+#: of one common denominator of such numbers (float64 values need at most 1,075).
+VALUE_DIGITS = 400
+DEN_BITS = 1400
+_TOKEN = re.compile(r"\s*(?:('[^'\\]*'|\"[^\"\\]*\")|(-?[0-9]{1,19})|(True|False)|([{}():,]))")
+
+
+def _npy_header(text: str, name: str) -> dict[str, Any]:
+    """The ``.npy`` header dictionary, parsed by a small bounded parser (no ``eval``):
+    string keys; values a string, ``True``/``False`` or a tuple of non-negative integers.
+
+    Examples
+    --------
+    >>> _npy_header("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", "x")
+    {'descr': '<f8', 'fortran_order': False, 'shape': (2, 3)}
+    """
+    toks: list[tuple[str, Any]] = []
+    pos, end = 0, len(text.rstrip())
+    while pos < end:
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise InputError(f"{name}: malformed .npy header")
+        pos = m.end()
+        st, num, bl, punct = m.groups()
+        toks.append(("v", st[1:-1]) if st else ("v", int(num)) if num else
+                    ("v", bl == "True") if bl else ("p", punct))
+    toks.append(("p", "$"))
+    i = 0
+
+    def punct(*want: str) -> str:
+        nonlocal i
+        kind, v = toks[i]
+        if kind != "p" or v not in want:
+            raise InputError(f"{name}: malformed .npy header")
+        i += 1
+        return v
+
+    def value() -> Any:
+        nonlocal i
+        kind, v = toks[i]
+        if kind == "v":
+            i += 1
+            return v
+        punct("(")
+        out: list[int] = []
+        while toks[i] != ("p", ")"):
+            kind, v = toks[i]
+            if kind != "v" or type(v) is not int or v < 0:
+                raise InputError(f"{name}: malformed .npy shape")
+            out.append(v)
+            i += 1
+            if punct(",", ")") == ")":
+                if len(out) == 1:  # "(5)" is not a tuple
+                    raise InputError(f"{name}: malformed .npy shape")
+                return tuple(out)
+        i += 1
+        return tuple(out)
+
+    punct("{")
+    header: dict[str, Any] = {}
+    while toks[i] != ("p", "}"):
+        kind, key = toks[i]
+        if kind != "v" or type(key) is not str or key in header:
+            raise InputError(f"{name}: malformed .npy header")
+        i += 1
+        punct(":")
+        header[key] = value()
+        if punct(",", "}") == "}":
+            i -= 1
+    punct("}")
+    punct("$")
+    return header
 
 
 def _prod(shape: tuple[int, ...]) -> int:
@@ -83,32 +167,34 @@ def read_npy(raw: bytes, name: str) -> tuple[tuple[int, ...], list[Any]]:
     if major == 1:
         (hlen,) = struct.unpack("<H", raw[8:10])
         start = 10
-    elif major in (2, 3):
+    elif major in (2, 3) and len(raw) >= 12:
         (hlen,) = struct.unpack("<I", raw[8:12])
         start = 12
     else:
         raise InputError(f"{name}: unsupported .npy version {major}")
-    try:
-        header = ast.literal_eval(raw[start : start + hlen].decode("latin1"))
-    except (ValueError, SyntaxError):
-        raise InputError(f"{name}: malformed .npy header") from None
-    if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
+    if hlen > MAX_NPY_HEADER or start + hlen > len(raw):
+        raise InputError(f"{name}: malformed .npy header (longer than {MAX_NPY_HEADER} bytes "
+                         "or than the array)")
+    header = _npy_header(raw[start : start + hlen].decode("latin1"), name)
+    if set(header) != {"descr", "fortran_order", "shape"}:
         raise InputError(f"{name}: malformed .npy header")
     descr, fortran, shape = header["descr"], header["fortran_order"], header["shape"]
-    if fortran not in (False, True):
+    if fortran not in (False, True) or type(fortran) is not bool:
         raise InputError(f"{name}: malformed .npy header (fortran_order {fortran!r})")
-    if not isinstance(shape, tuple) or not all(isinstance(s, int) and s >= 0 for s in shape):
+    if not isinstance(shape, tuple) or len(shape) > 32:
         raise InputError(f"{name}: malformed .npy shape {shape!r}")
     body = raw[start + hlen :]
     count = _prod(shape)
-    if isinstance(descr, str) and descr.startswith("<U") and descr[2:].isdigit():
+    if isinstance(descr, str) and descr.startswith("<U") and descr[2:].isdigit() \
+            and len(descr) < 9:
         width = int(descr[2:])
         if len(body) != 4 * width * count:
             raise InputError(f"{name}: .npy data size does not match its shape")
-        vals = [
-            body[4 * width * i : 4 * width * (i + 1)].decode("utf-32-le").rstrip("\x00")
-            for i in range(count)
-        ]
+        try:
+            vals = [body[4 * width * i : 4 * width * (i + 1)].decode("utf-32-le").rstrip("\x00")
+                    for i in range(count)]
+        except UnicodeDecodeError:
+            raise InputError(f"{name}: .npy strings are not valid UTF-32") from None
         return shape, _c_order(vals, shape) if fortran else vals
     if descr not in _NPY_TYPES:
         raise InputError(
@@ -140,20 +226,108 @@ def _c_order(vals: list[Any], shape: tuple[int, ...]) -> list[Any]:
     return [vals[f] for f in out]
 
 
-def read_npz(path: str | Path) -> dict[str, tuple[tuple[int, ...], list[Any]]]:
-    """All arrays of a ``.npz`` file (no pickles: object arrays are rejected)."""
-    name = str(path)
+def read_file(path: str | Path, max_bytes: int, name: str | None = None) -> bytes:
+    """The bytes of a regular, nonempty file of at most ``max_bytes`` bytes, read once with
+    that cap (an empty or special file such as ``/proc/self/mem`` is refused unread)."""
+    name = str(path) if name is None else name
     try:
-        with zipfile.ZipFile(path) as zf:
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise InputError(f"{name}: not a regular file")
+            if st.st_size == 0:
+                raise InputError(f"{name}: empty file")
+            if st.st_size > max_bytes:
+                raise InputError(f"{name}: {st.st_size} bytes, more than the {max_bytes} this "
+                                 "check needs")
+            raw = fh.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read ({exc.strerror or exc.__class__.__name__})"
+                         ) from None
+    if len(raw) > max_bytes:
+        raise InputError(f"{name}: more than the {max_bytes} bytes this check needs")
+    return raw
+
+
+_ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+
+
+def read_npz(path: str | Path, max_values: int = MAX_VALUES
+             ) -> dict[str, tuple[tuple[int, ...], list[Any]]]:
+    """All arrays of a ``.npz`` file (no pickles: object arrays are rejected), reading at most
+    ``max_values`` 8-byte values in all: each member's announced size is checked before it is
+    expanded, and it is read by a stream that stops at that size."""
+    name = str(path)
+    budget = 8 * min(max_values, MAX_VALUES) + MAX_MEMBERS * (MAX_NPY_HEADER + 12)
+    raw = read_file(path, budget, name)
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
             out = {}
-            for info in zf.infolist():
+            infos = zf.infolist()
+            if len(infos) > MAX_MEMBERS:
+                raise InputError(f"{name}: more than {MAX_MEMBERS} members")
+            for info in infos:
                 if not info.filename.endswith(".npy"):
                     raise InputError(f"{name}: unexpected member {info.filename!r}")
                 key = info.filename[:-4]
-                out[key] = read_npy(zf.read(info), f"{name}[{key}]")
+                if info.flag_bits & 1 or info.compress_type not in _ZIP_METHODS:
+                    raise InputError(f"{name}[{key}]: encrypted or unknown compression method")
+                if info.file_size > budget:
+                    raise InputError(f"{name}[{key}]: announces {info.file_size} bytes, more "
+                                     "than this check needs")
+                budget -= info.file_size
+                with zf.open(info) as fh:
+                    data = fh.read(info.file_size + 1)
+                if len(data) != info.file_size:
+                    raise InputError(f"{name}[{key}]: size differs from the announced one")
+                out[key] = read_npy(data, f"{name}[{key}]")
             return out
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"{name}: not a readable .npz file ({exc})") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, lzma.LZMAError, EOFError,
+            OSError, NotImplementedError, RuntimeError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"{name}: not a readable .npz file ({exc.__class__.__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+
+def load_json(raw: bytes | str, name: str) -> Any:
+    """Strict JSON: a duplicate key, ``NaN``/``Infinity``, a non-finite number or an integer
+    of more than 30 digits make the file malformed (:class:`InputError`)."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(items)
+        if len(out) != len(items):
+            seen: set[str] = set()
+            for k, _ in items:
+                if k in seen:
+                    raise InputError(f"{name}: malformed JSON: duplicate key {k!r}")
+                seen.add(k)
+        return out
+
+    def const(text: str) -> Any:
+        raise InputError(f"{name}: malformed JSON: {text} is not a number")
+
+    def number(text: str) -> float:
+        v = float(text)
+        if not math.isfinite(v):
+            raise InputError(f"{name}: malformed JSON: {text[:20]} is out of the float range")
+        return v
+
+    def integer(text: str) -> int:
+        if len(text) > 30:
+            raise InputError(f"{name}: malformed JSON: an integer of {len(text)} digits")
+        return int(text)
+
+    try:
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+        return json.loads(text, object_pairs_hook=pairs, parse_constant=const,
+                          parse_float=number, parse_int=integer)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "nested too deeply"
+        raise InputError(f"{name}: not valid JSON ({exc.__class__.__name__}: {first})"
+                         ) from None
 
 
 # ----------------------------------------------------------------------------- labels
@@ -244,23 +418,26 @@ def _finite_matrix(X: Any, name: str) -> list[list[float]]:
     return out
 
 
+def _text_bytes(max_values: int) -> int:
+    """Bytes a text (JSON, CSV) file of ``max_values`` numbers may take: 64 per value."""
+    return 64 * min(max_values, MAX_VALUES) + (1 << 20)
+
+
 def read_data(
-    path: str | Path, *, bias: bool = False
+    path: str | Path, *, bias: bool = False, max_values: int = MAX_VALUES
 ) -> tuple[list[list[float]], list[Any], list[list[int]]]:
     """Read ``.json``, ``.csv`` or ``.npz`` data: returns ``(X, classes, Y)``.
 
-    ``X`` gets a constant last column 1.0 when ``bias`` is true.
+    ``X`` gets a constant last column 1.0 when ``bias`` is true.  At most ``max_values``
+    numbers are read (64 bytes each in a text file): a larger file is refused unread.
     """
     p = Path(path)
     name = str(path)
-    if not p.is_file():
-        raise InputError(f"{name}: no such file")
     suffix = p.suffix.lower()
     if suffix == ".json":
-        try:
-            obj = json.loads(p.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"{name}: not valid JSON ({exc})") from None
+        obj = load_json(read_file(p, _text_bytes(max_values), name), name)
+        if isinstance(obj, dict) and "format" in obj:
+            raise InputError(f"{name}: a certificate, not a data file")
         if not isinstance(obj, dict) or "X" not in obj or "y" not in obj:
             raise InputError(f'{name}: expected a JSON object {{"X": [[...]], "y": [...]}}')
         X, y = _finite_matrix(obj["X"], name), obj["y"]
@@ -269,9 +446,9 @@ def read_data(
         if y and all(isinstance(v, list) and len(v) == 1 for v in y):
             y = [v[0] for v in y]  # a column of labels, as numpy reshapes (N, 1)
     elif suffix == ".csv":
-        X, y = _read_csv(p, name)
+        X, y = _read_csv(read_file(p, _text_bytes(max_values), name), name)
     elif suffix == ".npz":
-        arrays = read_npz(p)
+        arrays = read_npz(p, max_values)
         if "X" not in arrays or "y" not in arrays:
             raise InputError(f"{name}: the .npz file needs arrays 'X' and 'y'")
         (shape, flat), (yshape, yflat) = arrays["X"], arrays["y"]
@@ -295,12 +472,15 @@ def read_data(
     return X, classes, Y
 
 
-def _read_csv(p: Path, name: str) -> tuple[list[list[float]], list[str]]:
+def _read_csv(raw: bytes, name: str) -> tuple[list[list[float]], list[str]]:
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: not a UTF-8 text file ({exc})") from None
-    rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
+    except csv.Error as exc:
+        raise InputError(f"{name}: malformed CSV ({exc})") from None
     if not rows:
         raise InputError(f"{name}: the CSV file has no rows")
 
@@ -335,20 +515,20 @@ def _nest(shape: tuple[int, ...], flat: list[float]) -> Any:
     return [_nest(shape[1:], flat[i * step : (i + 1) * step]) for i in range(shape[0])]
 
 
-def _read_safetensors(p: Path, name: str) -> tuple[dict[str, tuple[tuple[int, ...], list]], dict]:
-    raw = p.read_bytes()
+def _read_safetensors(p: Path, name: str, max_values: int
+                      ) -> tuple[dict[str, tuple[tuple[int, ...], list]], dict]:
+    raw = read_file(p, 8 + MAX_SAFETENSORS_HEADER + 8 * min(max_values, MAX_VALUES), name)
     if len(raw) < 8:
         raise InputError(f"{name}: truncated safetensors file")
     (n,) = struct.unpack("<Q", raw[:8])
-    if 8 + n > len(raw):
-        raise InputError(f"{name}: truncated safetensors header")
-    try:
-        header = json.loads(raw[8 : 8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InputError(f"{name}: malformed safetensors header") from None
+    if n > MAX_SAFETENSORS_HEADER or 8 + n > len(raw):
+        raise InputError(f"{name}: truncated or oversized safetensors header")
+    header = load_json(raw[8 : 8 + n], f"{name} (safetensors header)")
     if not isinstance(header, dict):
         raise InputError(f"{name}: malformed safetensors header")
     meta = header.pop("__metadata__", {}) or {}
+    if not isinstance(meta, dict):
+        raise InputError(f"{name}: malformed safetensors metadata")
     buf = raw[8 + n :]
     out = {}
     for key, spec in header.items():
@@ -356,6 +536,8 @@ def _read_safetensors(p: Path, name: str) -> tuple[dict[str, tuple[tuple[int, ..
             dtype, shape, (b, e) = spec["dtype"], tuple(spec["shape"]), spec["data_offsets"]
         except (KeyError, TypeError, ValueError):
             raise InputError(f"{name}: malformed safetensors entry {key!r}") from None
+        if not all(type(v) is int and v >= 0 for v in (*shape, b, e)) or len(shape) > 32:
+            raise InputError(f"{name}: tensor {key!r}: shape and offsets must be integers >= 0")
         code, size = {"F64": ("d", 8), "F32": ("f", 4)}.get(dtype, (None, 0))
         if code is None:
             raise InputError(f"{name}: tensor {key!r} has dtype {dtype}; the checker reads F64/F32")
@@ -366,26 +548,26 @@ def _read_safetensors(p: Path, name: str) -> tuple[dict[str, tuple[tuple[int, ..
     return out, meta
 
 
-def read_model(path: str | Path) -> tuple[Any, tuple[int, ...], Any, tuple[int, ...], bool]:
+def read_model(path: str | Path, max_values: int = MAX_VALUES
+               ) -> tuple[Any, tuple[int, ...], Any, tuple[int, ...], bool]:
     """Read ``W1``/``w2`` from ``.npz`` or ``.safetensors``: ``(W1, shape, w2, shape, bias)``.
 
-    ``W1`` and ``w2`` are nested lists of floats (``(d, m)``/``(m,)`` or ``(K, d, m)``/``(K, m)``).
+    ``W1`` and ``w2`` are nested lists of floats (``(d, m)``/``(m,)`` or ``(K, d, m)``/``(K, m)``);
+    at most ``max_values`` values are read.
     """
     p = Path(path)
     name = str(path)
-    if not p.is_file():
-        raise InputError(f"{name}: no such file")
     suffix = p.suffix.lower()
     bias = False
     if suffix == ".npz":
-        arrays = read_npz(p)
+        arrays = read_npz(p, max_values)
         if "bias_feature" in arrays:
             bshape, bflat = arrays.pop("bias_feature")
             if bshape != () or len(bflat) != 1:
                 raise InputError(f"{name}: 'bias_feature' must be a 0-d boolean")
             bias = bool(bflat[0])
     elif suffix == ".safetensors":
-        arrays, meta = _read_safetensors(p, name)
+        arrays, meta = _read_safetensors(p, name, max_values)
         bias = str(meta.get("bias_feature", "false")).lower() == "true"
     else:
         raise InputError(f"{name}: the checker reads .npz and .safetensors models, not "
@@ -435,9 +617,9 @@ def model_sha256(W1: Any, shape1: tuple[int, ...], w2: Any, shape2: tuple[int, .
 # ----------------------------------------------------------------------------- rationals
 
 
-def parse_nd(text: Any, where: str) -> tuple[int, int]:
+def parse_nd(text: Any, where: str, digits: int = VALUE_DIGITS) -> tuple[int, int]:
     """``(numerator, denominator > 0)`` of a rational string (not reduced): exactly the
-    language of :func:`verify.geometry.rationals.parse_rational`, without building a ``Fraction``.
+    language of :func:`verify.checker.arithmetic.parse_rational`, without building a ``Fraction``.
 
     Examples
     --------
@@ -446,6 +628,8 @@ def parse_nd(text: Any, where: str) -> tuple[int, int]:
     """
     if type(text) is str:
         num, sep, den = text.partition("/")
+        if len(num) > digits + 1 or len(den) > digits:
+            raise InputError(f"malformed certificate: {where}: more than {digits} digits")
         body = num[1:] if num[:1] == "-" else num
         if body.isdigit() and body.isascii() and (not sep or (den.isdigit() and den.isascii())):
             try:
@@ -473,6 +657,9 @@ def common_denominator(pairs: list[tuple[int, int]]) -> tuple[list[int], int]:
     for _, d in pairs:
         if d != 1:
             D = math.lcm(D, d)
+            if D.bit_length() > DEN_BITS:
+                raise InputError(f"malformed certificate: a common denominator of more than "
+                                 f"{DEN_BITS} bits")
     if D == 1:
         return [n for n, _ in pairs], 1
     return [n * (D // d) for n, d in pairs], D
@@ -490,7 +677,7 @@ def witness_ints(wit: list[Any], where: str) -> list[int]:
     ([3, -4], [3, -2])
     """
     try:
-        if _INTS.fullmatch(",".join(wit)):
+        if _INTS.fullmatch(",".join(wit)) and max(map(len, wit)) <= VALUE_DIGITS:
             return list(map(int, wit))
     except (TypeError, ValueError):
         pass  # not all strings, or more digits than int() converts: the exact route says why

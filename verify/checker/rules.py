@@ -21,36 +21,42 @@ from __future__ import annotations
 
 import functools
 import gc
-import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import compress
 from operator import mul
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
+from verify.checker.arithmetic import format_rational, parse_rational, sqrt_bounds
+from verify.checker.branch_and_bound import check_branch_and_bound
 from verify.checker.counting import SignPack, gram_sign_rows, replay_count, spread_bits
-from verify.checker.readers import common_denominator as _common
+from verify.checker.errors import InputError
 from verify.checker.readers import (
+    DEN_BITS,
+    MAX_VALUES,
+    VALUE_DIGITS,
     data_sha256,
+    load_json,
     model_sha256,
     positive_label,
     read_data,
+    read_file,
     read_model,
 )
+from verify.checker.readers import common_denominator as _common
 from verify.checker.readers import parse_nd as _nd
 from verify.checker.readers import witness_ints as _witness
-from verify.errors import InputError
-from verify.geometry.rationals import format_rational, parse_rational, sqrt_bounds
-from verify.progress import progress
 
 _T = TypeVar("_T")
 
 __all__ = [
     "FORMAT",
     "VERSION",
+    "VERSIONS",
     "Failure",
     "CheckResult",
     "check_certificate",
@@ -59,8 +65,17 @@ __all__ = [
 ]
 
 FORMAT = "verify-certificate"
-VERSION = 1
+VERSION = 2  # the newest format version; VERSIONS are all those this checker reads
+VERSIONS = (1, 2)  # 2 = 1 plus the "branch-and-bound" evidence method
 _MAX_LISTED = 20  # failures listed per rule before summarising
+#: Size rules (``docs/certificate.md``, "What the checker promises and what it refuses"):
+#: decimal digits per integer of a bound, ``s``, a gap or the tolerance (rounded to 64
+#: significant bits, at most ~1,600 digits even on the most extreme float data) ...
+BOUND_DIGITS = 2000
+#: (``VALUE_DIGITS`` and ``DEN_BITS`` of :mod:`verify.checker.readers` for the other numbers.)
+#: Bytes of a certificate file.
+MAX_CERT_BYTES = 1 << 33
+_WORD = re.compile(r"[a-z][a-z-]{0,39}")  # solve.method, solve.status: provenance words
 
 
 @dataclass(frozen=True)
@@ -123,24 +138,42 @@ def _get(obj: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
     return v
 
 
-def _q(text: Any, where: str) -> Fraction:
+def _q(text: Any, where: str, digits: int = BOUND_DIGITS) -> Fraction:
+    if type(text) is str:
+        num, _, den = text.partition("/")
+        if len(num) > digits + 1 or len(den) > digits:
+            raise InputError(f"malformed certificate: {where}: more than {digits} digits")
     try:
         return parse_rational(text)
     except ValueError as exc:
         raise InputError(f"malformed certificate: {where}: {exc}") from None
 
 
-def _bound(obj: Any, where: str) -> Fraction | None:
+def _bound(obj: Any, where: str, fail: Any = None) -> Fraction | None:
+    """The exact value of a ``{"exact", "float"}`` bound; ``float`` must be the correctly
+    rounded float64 of ``exact`` (rule ``float-twin``)."""
     if obj is None:
         return None
-    return _q(_get(obj, "exact", str, where), where + ".exact")
+    q = _q(_get(obj, "exact", str, where), where + ".exact")
+    tw = obj.get("float")
+    try:
+        ok = type(tw) in (int, float) and tw == float(q)
+    except OverflowError:
+        ok = False
+    if not ok and fail is not None:
+        fail("float-twin", f"{where}: float {tw!r} is not the float64 nearest to the exact value")
+    return q
 
 
-def _ints(values: list[Fraction]) -> tuple[list[int], int]:
-    """``values == ints / den`` with one common positive denominator."""
+def _ints(values: list[Fraction], where: str = "values") -> tuple[list[int], int]:
+    """``values == ints / den`` with one common positive denominator (at most ``DEN_BITS``)."""
     den = 1
     for v in values:
-        den = math.lcm(den, v.denominator)
+        if v.denominator != 1:
+            den = math.lcm(den, v.denominator)
+            if den.bit_length() > DEN_BITS:
+                raise InputError(f"malformed certificate: {where}: the common denominator has "
+                                 f"more than {DEN_BITS} bits")
     return [v.numerator * (den // v.denominator) for v in values], den
 
 
@@ -161,6 +194,19 @@ def sq_norm_le(XT: list[list[int]], xe: int, a: list[int], aden: int, s: Fractio
     else:
         rhs <<= -2 * xe
     return lhs <= rhs
+
+
+class _Quiet:
+    """The default progress bar of the kernel: counts nothing, draws nothing."""
+
+    def __init__(self, label: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 _BATCH = 4096  # chambers per progress step
@@ -220,6 +266,27 @@ def _network_objective(
     if best <= 0:
         return Fraction(-1), Fraction(-1), arg, best
     return hi / best, lo / best, arg, best
+
+
+def verdict_detail(verdict: str, a: Fraction | None = None, b: Fraction | None = None) -> str:
+    """The one sentence ``verdict_detail`` of a class: ``a`` is the relative gap
+    (``globally-optimal-within``, ``inconclusive``) or the model's objective bounded below and
+    ``b`` the optimal network's ``UB`` (``suboptimal``).  The builder writes it with this
+    function and the checker compares it.
+
+    Examples
+    --------
+    >>> verdict_detail("globally-optimal-within", Fraction(1, 10**9))
+    'globally-optimal-within 1e-09 (relative gap)'
+    """
+    if verdict == "globally-optimal-within":
+        return f"globally-optimal-within {_fl(a or 0):.3g} (relative gap)"
+    if verdict == "suboptimal":
+        return (f"suboptimal: objective >= {_fl(a or 0):.9g} > {_fl(b or 0):.9g} >= P*"
+                " (the convex optimum's network)")
+    if verdict == "inconclusive":
+        return f"inconclusive: relative gap {_fl(a or 0):.3g} above the tolerance"
+    return "restricted: no complete evidence for a lower bound"
 
 
 # ----------------------------------------------------------------------------- main check
@@ -299,7 +366,7 @@ def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], 
         fail("witness-pattern", f"{where}: {len(patterns)} patterns but {len(witnesses)} witnesses")
     n_ch = min(len(patterns), len(witnesses))
     zs = _multipliers(mults, n_ch, N, fail, where)
-    li, lden = _ints(lam)
+    li, lden = _ints(lam, where + ".lambda")
     LX = [[li[n] * XI[n][k] for n in range(N)] for k in range(d)]  # columns of D-free X^T lam
     pack = SignPack(XI)
     nzrows = pack.rows
@@ -378,7 +445,7 @@ def _check_closed_form(XI: list[list[int]], xe: int, y: list[int], lam: list[Fra
             elif y[n] != y[m] and g > 0 and (m > n or rows_ok[m]):
                 fail("orthogonal-separability", f"{where}: samples {n} and {m} have "
                      "different labels but x_n . x_m > 0")
-    li, lden = _ints(lam)
+    li, lden = _ints(lam, where + ".lambda")
     XT = [list(c) for c in zip(*XI)]
     for sign in (1, -1):
         mu = [sign * li[n] if y[n] == sign else 0 for n in range(N)]
@@ -417,18 +484,23 @@ def check_certificate(
     classes: list[Any],
     Y: list[list[int]],
     model: tuple[Any, tuple[int, ...], Any, tuple[int, ...], bool],
+    *,
+    progress: Callable[..., Any] | None = None,
 ) -> CheckResult:
     """Check a parsed certificate against the data ``(X, classes, Y)`` and the model
     (as returned by :func:`verify.checker.readers.read_data` /
     :func:`~verify.checker.readers.read_model`),
     with the garbage collector paused (:func:`_gc_paused`).
+
+    ``progress(label, total=...)``, when given, makes a bar with ``advance()`` and ``close()``
+    (e.g. :func:`verify.progress.progress`); the kernel itself draws nothing.
     """
     fail = _Fails()
     if _get(cert, "format", str, "certificate") != FORMAT:
         raise InputError(f"not a verify certificate (format {cert.get('format')!r})")
-    if _get(cert, "version", int, "certificate") != VERSION:
+    if _get(cert, "version", int, "certificate") not in VERSIONS:
         raise InputError(f"unsupported certificate version {cert.get('version')!r}; "
-                         f"this checker reads version {VERSION}")
+                         f"this checker reads versions {', '.join(map(str, VERSIONS))}")
     data = _get(cert, "data", dict, "certificate")
     mod = _get(cert, "model", dict, "certificate")
     W1, s1, w2, s2, mbias = model
@@ -459,14 +531,14 @@ def check_certificate(
     XI = [flat[n * d : (n + 1) * d] for n in range(N)]
     tol = _q(_get(cert, "tolerance", str, "certificate"), "tolerance")
     if not 0 <= tol < 1:
-        fail("tolerance", f"the tolerance {format_rational(tol)} is not in [0, 1)")
+        fail("tolerance", f"the tolerance {_fl(tol):.6g} is not in [0, 1)")
     entries = _get(cert, "classes", list, "certificate")
     if len(entries) != K:
         fail("classes", f"{len(entries)} class entries for {K} one-vs-all problems")
     total_lb: Fraction | None = Fraction(0)
-    total_ub = Fraction(0)
+    total_ub: Fraction | None = Fraction(0)
     summary = []
-    bar = progress("checking", total=sum(_units(ent) for ent in entries))
+    bar = (progress or _Quiet)("checking", total=sum(_units(ent) for ent in entries))
     for c, ent in enumerate(entries):
         bar.advance()
         where = f"class {c}"
@@ -480,38 +552,49 @@ def check_certificate(
             fail("data-classes", f"{where}: label {ent.get('label')!r}, the data's is {want!r}")
         Wk = W1 if len(s1) == 2 else W1[k]
         w2k = w2 if len(s1) == 2 else w2[k]
-        ub_c = _bound(ent.get("upper_bound"), where + ".upper_bound")
-        lb_c = _bound(ent.get("lower_bound"), where + ".lower_bound")
+        ub_c = _bound(ent.get("upper_bound"), where + ".upper_bound", fail)
+        lb_c = _bound(ent.get("lower_bound"), where + ".lower_bound", fail)
+        gap_c = _bound(ent.get("relative_gap"), where + ".relative_gap", fail)
         verdict = _get(ent, "verdict", str, where)
+        solve = ent.get("solve", {})
+        if not isinstance(solve, dict) or set(solve) - {"method", "status"} or not all(
+                isinstance(v, str) and _WORD.fullmatch(v) for v in solve.values()):
+            fail("unchecked-claim", f"{where}: solve may hold only 'method' and 'status', each "
+                 "a lowercase word (solve.value is a number the checker cannot recompute)")
         # UB of the certified model
         Wq = [[Fraction(v) for v in row] for row in Wk]
         vq = [Fraction(v) for v in w2k]
         ub, obj_lo, arg, gam = _network_objective(XI, xe, y, Wq, vq)
         if gam <= 0:
             fail("model-margin", f"{where}: sample {arg} has y_n f(x_n) = {_fl(gam):.6g} <= 0")
-            total_lb = None
+            total_lb = total_ub = None
             continue
         if ub_c is None or ub_c < ub:
             fail("upper-bound", f"{where}: claimed UB {None if ub_c is None else _fl(ub_c)} is "
                  f"below the recomputed UB(theta) {_fl(ub):.17g}")
-        total_ub += ub
+        if total_ub is not None:
+            total_ub += ub
         # LB from lambda and the evidence for s
         lb: Fraction | None = None
-        lam = [_q(t, f"{where}.lambda") for t in _get(ent, "lambda", list, where)]
+        lam = [_q(t, f"{where}.lambda", VALUE_DIGITS) for t in _get(ent, "lambda", list, where)]
         method = _get(ent, "method", str, where)
         if len(lam) != N:
             fail("lambda-length", f"{where}: lambda has {len(lam)} entries for {N} samples")
-        elif method in ("chambers", "closed-form"):
+        elif method == "branch-and-bound" and cert["version"] < 2:
+            fail("method", f"{where}: method 'branch-and-bound' needs certificate version 2")
+        elif method in ("chambers", "closed-form", "branch-and-bound"):
             for n in range(N):
                 if y[n] * lam[n] < 0:
                     fail("lambda-sign", f"{where}: sample {n}: y_n lambda_n < 0")
             s = _q(_get(ent, "s", str, where), where + ".s")
             ev = _get(ent, "evidence", dict, where)
             if s < 0:  # s bounds a norm; a negative s would pass the squared tests
-                fail("s-sign", f"{where}: s = {format_rational(s)} is negative")
+                fail("s-sign", f"{where}: s = {_fl(s):.6g} is negative")
                 s = Fraction(0)
             if method == "chambers":
                 _check_chambers(ev, XI, xe, lam, s, fail, where, bar.advance)
+            elif method == "branch-and-bound":
+                check_branch_and_bound(ev, XI, xe, lam, s, fail, where)
             else:
                 _check_closed_form(XI, xe, y, lam, s, fail, where)
             lb = sum((a * b for a, b in zip(y, lam)), Fraction(0)) / max(Fraction(1), s)
@@ -522,24 +605,28 @@ def check_certificate(
             fail("method", f"{where}: unknown evidence method {method!r}")
         if method == "restricted" and lb_c is not None:
             fail("lower-bound", f"{where}: a restricted certificate claims a lower bound")
-        gap_c = ent.get("relative_gap")
         if lb_c is not None and ub_c is not None and ub_c > 0:
             gap = (ub_c - lb_c) / ub_c
-            g_c = _bound(gap_c, where + ".relative_gap")
-            if g_c is None or g_c < gap:
+            if gap_c is None or gap_c < gap:
                 fail("relative-gap",
                      f"{where}: claimed gap is below (UB - LB)/UB = {_fl(gap):.6g}")
+        elif gap_c is not None:
+            fail("relative-gap", f"{where}: a relative gap without a lower and an upper bound")
+        detail: str | None = None
         if verdict == "globally-optimal-within":
-            g_c = _bound(gap_c, where + ".relative_gap")
-            if lb is None or g_c is None or g_c > tol:
+            if lb is None or gap_c is None or gap_c > tol:
                 fail("verdict", f"{where}: 'globally-optimal-within' needs a lower bound and a "
                      f"relative gap <= the tolerance {_fl(tol):.3g}")
+            else:
+                detail = verdict_detail(verdict, gap_c)
         elif verdict == "suboptimal" and not isinstance(ent.get("optimal_network"), dict):
             fail("verdict", f"{where}: 'suboptimal' without an optimal_network as evidence")
         elif verdict == "suboptimal":
             opt = ent["optimal_network"]
-            OW = [[_q(t, where) for t in row] for row in _get(opt, "W1", list, where)]
-            ow = [_q(t, where) for t in _get(opt, "w2", list, where)]
+            at = where + ".optimal_network"
+            OW = [[_q(t, at, VALUE_DIGITS) for t in row] for row in _get(opt, "W1", list, at)]
+            ow = [_q(t, at, VALUE_DIGITS) for t in _get(opt, "w2", list, at)]
+            oub_c = _bound(opt.get("upper_bound"), at + ".upper_bound", fail)
             if len(OW) != d or any(len(r) != len(ow) for r in OW):
                 fail("verdict", f"{where}: optimal_network has the wrong shape")
             else:
@@ -549,8 +636,23 @@ def check_certificate(
                 elif not oub < obj_lo:
                     fail("verdict", f"{where}: 'suboptimal' needs UB(optimal_network) "
                          f"{_fl(oub):.17g} < the model's objective {_fl(obj_lo):.17g}")
+                else:
+                    detail = verdict_detail(verdict, obj_lo, oub)
+                if ogam > 0 and (oub_c is None or oub_c < oub):
+                    fail("upper-bound", f"{where}: optimal_network.upper_bound is below its "
+                         f"recomputed UB {_fl(oub):.17g}")
+        elif verdict == "restricted" and lb_c is None:
+            detail = verdict_detail(verdict)
+        elif verdict == "inconclusive" and gap_c is not None:
+            detail = verdict_detail(verdict, gap_c)
         elif verdict not in ("restricted", "inconclusive"):
             fail("verdict", f"{where}: unknown verdict {verdict!r}")
+        else:
+            fail("verdict", f"{where}: {verdict!r} with the wrong bounds (a restricted class has "
+                 "no lower bound, an inconclusive one a gap)")
+        if "verdict_detail" in ent and ent["verdict_detail"] != detail:
+            fail("verdict-detail", f"{where}: verdict_detail is not the checker's own sentence "
+                 f"{detail!r}")
         if lb is None or total_lb is None:
             total_lb = None
         else:
@@ -560,18 +662,68 @@ def check_certificate(
                         "relative_gap": None if lb is None else _exact_float((ub - lb) / ub)})
     bar.close()
     tot = _get(cert, "total", dict, "certificate")
-    tl, tu = _bound(tot.get("lower_bound"), "total"), _bound(tot.get("upper_bound"), "total")
+    tl = _bound(tot.get("lower_bound"), "total.lower_bound", fail)
+    tu = _bound(tot.get("upper_bound"), "total.upper_bound", fail)
     if tl is not None and (total_lb is None or tl > total_lb):
         fail("total", "the claimed total lower bound is not implied")
-    if tu is None or tu < total_ub:
+    if tu is None or total_ub is None or tu < total_ub:
         fail("total", "the claimed total upper bound is not implied")
     failures = fail.result()
     return CheckResult(not failures, total_lb, total_ub, failures, tuple(summary))
 
 
+def inside_path(base: Path, rel: Any, what: str) -> Path:
+    """The file ``rel`` (a certificate's ``data.path``/``model.path``) inside the folder
+    ``base``: relative, POSIX, no ``..``, and resolving (symlinks followed) inside ``base``.
+    Any other path is refused with the same message, whether it exists or not.
+
+    Examples
+    --------
+    >>> try:
+    ...     inside_path(Path("/tmp"), "../etc/passwd", "data")
+    ... except InputError as exc:
+    ...     print(str(exc)[:58])
+    data.path '../etc/passwd' is not a file inside the certifi
+    """
+    root = base.resolve()
+    try:
+        parts = PurePosixPath(rel).parts if type(rel) is str else ("..",)
+        ok = bool(parts) and not any(c in rel for c in "\\:\x00") and not rel.startswith("/") \
+            and ".." not in parts
+        target = (root / rel).resolve() if ok else root
+        ok = ok and root in target.parents
+    except (OSError, RuntimeError, ValueError):
+        ok = False
+    if not ok:
+        raise InputError(f"{what}.path {rel!r} is not a file inside the certificate's folder "
+                         f"(give --{what} FILE to check against another file)")
+    return target
+
+
+def _budget(cert: dict[str, Any]) -> tuple[int, int]:
+    """Values the data and the model files may hold: four times what the certificate states
+    (``N`` at most the length of its ``lambda``), plus 4,096, at most ``MAX_VALUES``."""
+    def num(v: Any) -> int:
+        return v if type(v) is int and 0 <= v <= MAX_VALUES else MAX_VALUES
+
+    data, mod = cert.get("data") or {}, cert.get("model") or {}
+    lams = [len(c["lambda"]) for c in cert.get("classes") or []
+            if isinstance(c, dict) and isinstance(c.get("lambda"), list)]
+    n = min(num(data.get("n_samples")), max(lams, default=0))
+    shapes = [mod.get("shape_W1"), mod.get("shape_w2")]
+    m = sum(math.prod(num(v) for v in sh) if isinstance(sh, list) and len(sh) <= 3
+            else MAX_VALUES for sh in shapes)
+    return (min(MAX_VALUES, 4 * n * (num(data.get("n_features")) + 2) + 4096),
+            min(MAX_VALUES, 4 * m + 4096))
+
+
 def check_file(cert_path: str | Path, *, data: str | Path | None = None,
-               model: str | Path | None = None) -> CheckResult:
+               model: str | Path | None = None,
+               progress: Callable[..., Any] | None = None) -> CheckResult:
     """Read a certificate file and the files it names (or ``data``/``model``) and check it.
+
+    The files a certificate names must lie inside its folder (:func:`inside_path`); each file
+    is read at most once, with a size cap relative to what the certificate states.
 
     Raises
     ------
@@ -579,24 +731,25 @@ def check_file(cert_path: str | Path, *, data: str | Path | None = None,
         Missing or malformed files, a wrong format or version (exit code 2 of ``verify check``).
     """
     p = Path(cert_path)
-    if not p.is_file():
-        raise InputError(f"{cert_path}: no such file")
+    raw = read_file(p, MAX_CERT_BYTES, str(cert_path))
     was = gc.isenabled()
     gc.disable()  # json.loads of a large certificate: millions of objects, no cycles
     try:
-        cert = json.loads(p.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{cert_path}: not valid JSON ({exc.__class__.__name__}: "
-                         f"{str(exc).splitlines()[0]})") from None
+        cert = load_json(raw, str(cert_path))
     finally:
         if was:
             gc.enable()
+    del raw
     if not isinstance(cert, dict):
         raise InputError(f"{cert_path}: not a verify certificate (not a JSON object)")
     base = p.resolve().parent
     dinfo = _get(cert, "data", dict, "certificate")
     minfo = _get(cert, "model", dict, "certificate")
-    dpath = Path(data) if data is not None else base / _get(dinfo, "path", str, "data")
-    mpath = Path(model) if model is not None else base / _get(minfo, "path", str, "model")
-    X, classes, Y = read_data(dpath, bias=_get(dinfo, "bias", bool, "data"))
-    return check_certificate(cert, X, classes, Y, read_model(mpath))
+    dpath = Path(data) if data is not None else inside_path(base, dinfo.get("path"), "data")
+    mpath = Path(model) if model is not None else inside_path(base, minfo.get("path"), "model")
+    for q, what in ((dpath, "data"), (mpath, "model")):
+        if q.resolve() == p.resolve():
+            raise InputError(f"{cert_path}: names itself as its {what} file")
+    dmax, mmax = _budget(cert)
+    X, classes, Y = read_data(dpath, bias=_get(dinfo, "bias", bool, "data"), max_values=dmax)
+    return check_certificate(cert, X, classes, Y, read_model(mpath, mmax), progress=progress)

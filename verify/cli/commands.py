@@ -21,22 +21,28 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from verify.cli.render import (
+from verify.certificate.messages import (
     certificate_labels,
     clip,
+    printable,
+    verdict_text,
+    with_labels,
+)
+from verify.cli.render import (
     dumps,
     fmt,
     render_audit,
     render_chambers,
-    verdict_text,
-    with_labels,
 )
 from verify.errors import InputError
 from verify.io.files import check_writable, write_atomic
+from verify.progress import progress
 
 __all__ = [
     "COMMANDS",
@@ -79,6 +85,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(dumps(obj), end="")
     else:
         print(render_audit(obj))
+    if getattr(args, "strict", False) and obj.get("max_margin_feasible") is False:
+        return 1  # --strict: infeasible data fail the check
     return 0
 
 
@@ -89,6 +97,9 @@ def cmd_enumerate(args: argparse.Namespace) -> int:
     from verify.geometry.chambers import enumerate_chambers
     from verify.io.datasets import load_dataset
 
+    if args.graph and not str(args.graph).lower().endswith((".graphml", ".json")):
+        raise InputError(f"--graph: the file must end in .graphml (GraphML) or .json "
+                         f"(node-link JSON), got {args.graph}")
     for opt, target in (("-o", args.output), ("--graph", args.graph)):
         if target:
             check_writable(target, option=opt)
@@ -173,23 +184,36 @@ def cmd_train(args: argparse.Namespace) -> int:
         ds, neurons=args.neurons, steps=args.steps, lr=args.lr, init_scale=args.init_scale,
         seed=args.seed, schedule=args.schedule, record="log" if args.record else None,
     )
-    res.save_model(args.output)
-    if args.record:
-        res.trajectory.save(args.record)
+    written = res.diverged is None  # a diverged run's weights are not worth a file
+    if written:
+        res.save_model(args.output)
+        if args.record:
+            res.trajectory.save(args.record)
     summary = {
         "steps": res.steps, "schedule": res.schedule, "seed": res.seed, "lr": res.lr,
         "init_scale": res.init_scale, "loss": res.loss, "log_loss": res.log_loss,
         "normalised_margin": res.margin, "ub": res.ub if math.isfinite(res.ub) else None,
-        "model": args.output, "trajectory": args.record,
+        "model": args.output if written else None,
+        "trajectory": args.record if written else None,
+        "succeeded": res.succeeded, "problems": res.problems,
+        "steps_run": res.steps if res.steps_run is None else res.steps_run,
+        "n_dead_samples": len(res.dead_samples), "n_misclassified": len(res.misclassified),
     }
     if args.json:
         print(dumps(summary), end="")
     else:
-        print(f"trained {args.steps} steps ({res.schedule}): loss {res.loss:.6g}, normalised "
-              f"margin {res.margin:.6g}, UB(theta) {fmt(summary['ub'])}")
-        print(f"network written to {args.output}"
-              + (f", trajectory to {args.record}" if args.record else ""))
-    return 0
+        ran = args.steps if res.steps_run is None else f"{res.steps_run} of {args.steps}"
+        print(f"trained {ran} steps ({res.schedule}): loss {res.loss:.6g}, normalised "
+              f"margin {fmt(res.margin)}, UB(theta) {fmt(summary['ub'])}")
+        if written:
+            print(f"network written to {args.output}"
+                  + (f", trajectory to {args.record}" if args.record else ""))
+        else:
+            print("no network written")
+    # exit 1: the check "training succeeded" (no divergence, every sample separated) failed
+    for problem in res.problems:
+        print(f"verify train: {problem}", file=sys.stderr)
+    return 0 if res.succeeded else 1
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
@@ -231,7 +255,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     """``verify solve``: the convex max-margin program by the fastest proven route."""
-    from verify.certificate.build import DEFAULT_LIMIT, optimal_weights, solve_dataset
+    from verify.convex.routes import DEFAULT_LIMIT, optimal_weights, solve_dataset
     from verify.convex.solvers import choose_solver
     from verify.io.datasets import load_dataset
     from verify.io.models import check_model_output, save_model
@@ -243,7 +267,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
     with executor_from_options(args.workers, args.scheduler) as executor:
         solves = solve_dataset(ds, solver=args.solver, limit=args.limit or DEFAULT_LIMIT,
-                               executor=executor)
+                               executor=executor, budget=args.budget, sampled=args.sampled)
     if args.output:
         W1, w2 = optimal_weights(solves, ds.n_features)
         save_model(args.output, W1, w2, bias_feature=ds.bias)
@@ -264,10 +288,16 @@ def cmd_solve(args: argparse.Namespace) -> int:
         if c["status"] != "optimal" and c.get("message"):
             import textwrap
 
-            print(textwrap.fill(c["message"], 100, initial_indent="  ",
+            print(textwrap.fill(f"why: {c['message']}", 100, initial_indent="  ",
                                 subsequent_indent="    ", break_on_hyphens=False))
     if args.output:
-        print(f"optimal network written to {args.output}")
+        unproven = [f"class {c['label']}: {c['status']}" for c in obj["classes"]
+                    if c["status"] != "optimal"]
+        if unproven:  # a restricted solve: its network is the best found, not the optimum
+            print(f"best network found (not proven optimal; {', '.join(unproven)}) written to "
+                  f"{args.output}")
+        else:
+            print(f"optimal network written to {args.output}")
     return 0
 
 
@@ -295,28 +325,48 @@ def bounds_text(lb: float | None, ub: float | None) -> str:
     return f"{a} <= P* <= {b}"
 
 
+_TOLERANCE = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([-+]?[0-9]+))?|[0-9]+/[0-9]+")
+
+
+def parse_tolerance(text: str, option: str = "--tolerance") -> Fraction:
+    """A tolerance ``>= 0`` given as a decimal (``1e-6``, ``0.001``) or ``p/q``, exactly; at
+    most 40 characters and an exponent of at most 100 in size, so it never expands.
+
+    Examples
+    --------
+    >>> parse_tolerance("1e-6"), parse_tolerance("1/8")
+    (Fraction(1, 1000000), Fraction(1, 8))
+    """
+    m = _TOLERANCE.fullmatch(text.strip()) if len(text) <= 40 else None
+    if m is None or (m[1] is not None and abs(int(m[1])) > 100):
+        raise InputError(f"{option}: expected a number >= 0 such as 1e-6 (at most 40 characters, "
+                         f"exponent at most 100), got {printable(text[:40])!r}")
+    try:
+        return Fraction(text.strip())
+    except ZeroDivisionError:
+        raise InputError(f"{option}: zero denominator in {text!r}") from None
+
+
 def cmd_certify(args: argparse.Namespace) -> int:
     """``verify certify``: a JSON optimality certificate, self-checked before writing."""
-    from fractions import Fraction
 
     from verify.certificate.build import (
-        DEFAULT_LIMIT,
         DEFAULT_TOLERANCE,
         build_certificate,
         dumps_certificate,
+        require_checkable_model,
     )
+    from verify.convex.routes import DEFAULT_LIMIT
     from verify.io.datasets import load_dataset
     from verify.network.model import load_network
 
     tol = DEFAULT_TOLERANCE
     if args.tolerance is not None:
-        try:
-            tol = Fraction(args.tolerance)
-        except (ValueError, ZeroDivisionError):
-            raise InputError(f"--tolerance: expected a number, got {args.tolerance!r}") from None
-        if not 0 <= tol < 1:
+        tol = parse_tolerance(args.tolerance)
+        if not tol < 1:
             raise InputError(f"--tolerance: expected 0 <= GAP < 1, got {args.tolerance}")
     check_writable(args.output, option="-o")
+    require_checkable_model(args.model)  # before any work: the certificate names the model
     ds = load_dataset(args.data, bias=args.bias)
     net = load_network(args.model, n_features=ds.n_features, data_bias=ds.bias)
     from verify.distributed import executor_from_options
@@ -325,7 +375,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
         cert = build_certificate(
             ds, net, data_path=args.data, model_path=args.model, cert_path=args.output,
             solver=args.solver, limit=args.limit or DEFAULT_LIMIT, tolerance=tol,
-            executor=executor,
+            executor=executor, budget=args.budget, sampled=args.sampled,
         )
     if not args.no_self_check:
         from verify.checker.readers import read_data, read_model
@@ -333,12 +383,12 @@ def cmd_certify(args: argparse.Namespace) -> int:
 
         X, classes, Y = read_data(args.data, bias=ds.bias)
         res = check_certificate(json.loads(dumps_certificate(cert)), X, classes, Y,
-                                read_model(args.model))
+                                read_model(args.model), progress=progress)
         if not res.valid:
             labels = [c["label"] for c in cert["classes"]]
-            print("verify certify: the trusted checker rejects the certificate (not written): "
-                  + "; ".join(f"{f.rule}: {with_labels(f.detail, labels)}"
-                              for f in res.failures), file=sys.stderr)
+            print(printable("verify certify: the trusted checker rejects the certificate (not "
+                            "written): " + "; ".join(f"{f.rule}: {with_labels(f.detail, labels)}"
+                                                     for f in res.failures)), file=sys.stderr)
             return 1
     text = dumps_certificate(cert)
     write_atomic(args.output, text)
@@ -346,11 +396,27 @@ def cmd_certify(args: argparse.Namespace) -> int:
         print(text, end="")
         return 0
     for w in ds.warnings:
-        print(f"warning: {w}")
+        print(printable(f"warning: {w}"))
     for c in cert["classes"]:
-        print(f"class {c['label']}: {verdict_text(c)}  [{c['method']}]")
-    print(f"certificate written to {args.output}")
+        print(printable(f"class {c['label']}: {verdict_text(c)}  [{c['method']}]"))
+    print(printable(f"certificate written to {args.output}"))
+    _outside_note(cert, args.output)
     return 0
+
+
+def _outside_note(cert: dict[str, Any], output: str) -> None:
+    """A note on stderr when the certificate names a file outside its own folder: ``verify
+    check`` reads only files inside it unless given ``--data``/``--model``."""
+    from verify.checker.rules import inside_path
+
+    base = Path(output).resolve().parent
+    for what in ("data", "model"):
+        try:
+            inside_path(base, cert[what]["path"], what)
+        except InputError:
+            print(printable(f"note: the {what} file is outside the certificate's folder; check "
+                            f"it with 'verify check {output} --{what} FILE' (or move the files "
+                            "next to it)"), file=sys.stderr)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -362,7 +428,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if path is not None and Path(path).is_dir():
             raise InputError(f"{opt} {path}: is a directory; give the {opt[2:]} file itself")
     try:
-        res = check_file(args.cert, data=args.data, model=args.model)
+        res = check_file(args.cert, data=args.data, model=args.model, progress=progress)
     except InputError:
         raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError,
@@ -373,17 +439,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps(obj), end="")
     elif res.valid:
-        lb = "none" if res.lower_bound is None else f"{float(res.lower_bound):.12g}"
-        print(f"valid: {lb} <= P* <= {float(res.upper_bound):.12g}")
+        lb = "none" if obj["lower_bound"] is None else f"{obj['lower_bound']['float']:.12g}"
+        print(f"valid: {lb} <= P* <= {obj['upper_bound']['float']:.12g}")
         for c in obj["classes"]:
             g = c["relative_gap"]
             gap = "" if g is None else f" (relative gap {g['float']:.3g})"
-            print(f"  class {c['label']}: {c['verdict']}{gap}")
+            print(printable(f"  class {c['label']}: {c['verdict']}{gap}"))
     else:
         print(f"INVALID: {len(res.failures)} failed rule(s)")
         labels = certificate_labels(args.cert)
         for f in res.failures:
-            print(f"  {f.rule}: {with_labels(f.detail, labels)}")
+            print(printable(f"  {f.rule}: {with_labels(f.detail, labels)}"))
     return 0 if res.valid else 1
 
 
@@ -403,7 +469,6 @@ def _certificate_file(path: str) -> None:
 
 def cmd_regress(args: argparse.Namespace) -> int:
     """``verify regress``: every certificate of a folder re-checked (CI)."""
-    from fractions import Fraction
 
     from verify.certificate.regress import (
         DEFAULT_COMPARE_TOLERANCE,
@@ -414,12 +479,7 @@ def cmd_regress(args: argparse.Namespace) -> int:
 
     tol = DEFAULT_COMPARE_TOLERANCE
     if args.tolerance is not None:
-        try:
-            tol = Fraction(args.tolerance)
-        except (ValueError, ZeroDivisionError):
-            raise InputError(f"--tolerance: expected a number, got {args.tolerance!r}") from None
-        if tol < 0:
-            raise InputError(f"--tolerance: expected T >= 0, got {args.tolerance}")
+        tol = parse_tolerance(args.tolerance)
     if args.junit:
         check_writable(args.junit, option="--junit")
     report = regress(args.dir, compare=args.compare, tolerance=tol, solver=args.solver)

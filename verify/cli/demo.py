@@ -4,7 +4,7 @@ For each embedded data set (F.1, F.2; see :func:`verify.io.datasets.paper_datase
 
 1. audits the data (orthogonal separability, spike-free, chambers — exact verdicts);
 2. solves the convex max-margin program (14) by the structure-aware route: ``P*`` and the
-   optimal neurons ``u_j`` (the convex variables: ``u = w1·|w2|``, MATH.md);
+   optimal neurons ``u_j`` (the convex variables: ``u = w1·|w2|``, docs/math.md);
 3. trains ``m = 10`` neurons by gradient descent from a small scaled initialisation, for
    several seeds, and for one seed at increasing training lengths;
 4. certifies every trained network (``LB ≤ P* ≤ UB``) and re-checks each certificate with the
@@ -33,19 +33,21 @@ from typing import Any
 
 import numpy as np
 
-from verify.certificate.build import build_certificate, dumps_certificate, solve_dataset
+from verify.certificate.build import build_certificate, dumps_certificate
 from verify.checker.rules import check_file
+from verify.convex.routes import solve_dataset
 from verify.geometry.audit import audit
 from verify.io.datasets import paper_dataset
 from verify.io.files import write_atomic
 from verify.network.model import Network
 from verify.network.training import train
+from verify.progress import progress
 
 __all__ = [
     "run_demo", "render_demo", "neuron_alignment", "PAPER", "DEMO_TOLERANCE", "CERT_DIR",
 ]
 
-#: What the paper's text reports (as extracted; MATH.md warns that signs and a digit of the
+#: What the paper's text reports (as extracted; docs/math.md warns that signs and a digit of the
 #: F.1 neurons are unreliable, and that F.2's labels are illegible).
 PAPER: dict[str, dict[str, Any]] = {
     "F.1": {
@@ -142,7 +144,7 @@ def _one_set(
     # the certificates get a folder of their own: ``verify regress OUT/certificates`` runs on it
     cert_folder = out / CERT_DIR / tag
     cert_folder.mkdir(parents=True, exist_ok=True)
-    data_path = folder / "data.json"
+    data_path = cert_folder / "data.json"  # a certificate names files inside its folder only
     write_atomic(data_path, json.dumps({"X": ds.X.tolist(), "y": ds.y.tolist()}) + "\n")
 
     rep = audit(ds)
@@ -170,7 +172,7 @@ def _one_set(
             seed=seed, schedule=schedule, record="log", p_star=p_star,
         )
         stem = f"seed{seed}-steps{steps}"
-        model_path = folder / f"{stem}.npz"
+        model_path = cert_folder / f"{stem}.npz"
         res.save_model(model_path)
         if steps == seed_steps:
             traj_path = folder / f"{stem}-trajectory.npz"
@@ -214,7 +216,7 @@ def _certify(
         tolerance=DEMO_TOLERANCE, solves=solves,
     )
     write_atomic(cert_path, dumps_certificate(cert))
-    check = check_file(cert_path)
+    check = check_file(cert_path, progress=progress)
     entry = cert["classes"][0]
     gap = entry.get("relative_gap")
     return {
@@ -314,19 +316,42 @@ def render_demo(report: dict[str, Any]) -> str:
 
 
 def _neuron_note(ours: list[dict[str, Any]], paper: list[list[float]]) -> str:
-    """How the computed neurons settle the extraction's ambiguity (signs and digits)."""
+    """How the computed neurons settle the extraction's ambiguity (signs and digits).
+
+    Each paper vector ``p`` is matched to the computed unit neuron ``u`` whose absolute values
+    are nearest; "same absolute values" means ``max_i ||u_i| - |p_i|| <= 0.025`` (the
+    extraction's last digit), and the coordinates where ``sign(u_i) != sign(p_i)`` are named.
+
+    Examples
+    --------
+    >>> print(_neuron_note([{"u": [0.561, 0.160]}, {"u": [-0.230, 0.661]}],
+    ...                    [[0.58, -0.16], [0.23, -0.66]]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+      the computation settles: the paper's (+0.580, -0.160) is the computed (+0.561, +0.160)
+        with the sign of coordinate 2 reversed (absolute values within 0.019)
+      the computation settles: the paper's (+0.230, -0.660) is the computed (-0.230, +0.661)
+        with every sign reversed, i.e. the opposite direction (absolute values within 0.001)
+    """
     notes = []
     for p in paper:
         best = min(ours, key=lambda n: np.linalg.norm(np.abs(n["u"]) - np.abs(p)))
-        same_abs = np.allclose(np.abs(best["u"]), np.abs(p), atol=0.025)
-        flips = [i for i in range(len(p)) if np.sign(best["u"][i]) != np.sign(p[i])]
-        if same_abs and not flips:
-            notes.append(f"{_vec(p)} agrees")
-        elif same_abs:
-            notes.append(f"{_vec(p)} is computed with the sign of coordinate(s) "
-                         f"{', '.join(str(i + 1) for i in flips)} flipped")
+        u = best["u"]
+        dev = float(np.max(np.abs(np.abs(u) - np.abs(p))))
+        flips = [i for i in range(len(p)) if np.sign(u[i]) != np.sign(p[i])]
+        within = f"(absolute values within {dev:.3f})"
+        if dev > 0.025:
+            notes.append(f"the paper's {_vec(p)} differs: the nearest computed neuron is "
+                         f"{_vec(u)}")
+        elif not flips:
+            notes.append(f"the paper's {_vec(p)} agrees with the computed {_vec(u)} {within}")
+        elif len(flips) == len(p):
+            notes.append(f"the paper's {_vec(p)} is the computed {_vec(u)}\n    with every "
+                         f"sign reversed, i.e. the opposite direction {within}")
         else:
-            notes.append(f"{_vec(p)} differs: computed {_vec(best['u'])}")
+            which = ", ".join(str(i + 1) for i in flips)
+            notes.append(f"the paper's {_vec(p)} is the computed {_vec(u)}\n    with the sign "
+                         f"of coordinate{'s' if len(flips) > 1 else ''} {which} reversed "
+                         f"{within}")
     return "\n".join(f"  the computation settles: {n}" for n in notes)
 
 

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from verify import __version__
+from verify.certificate.messages import printable
 from verify.cli.commands import COMMANDS
 from verify.cli.render import dumps
 from verify.errors import InputError, VerifyError
@@ -83,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
         help="largest number of arrangement faces the exact spike-free test visits "
         "(default 20000); beyond it the test samples (it can still refute) or says unknown",
     )
+    a.add_argument("--strict", action="store_true",
+                   help="exit 1 if the max-margin problem is infeasible (a zero row, rows that "
+                   "are positive multiples of each other with different labels): for CI")
     _cluster_args(a)
 
     e = sub.add_parser(
@@ -140,7 +144,10 @@ def _training_parsers(sub: Any) -> None:
         "train",
         help="train a two-layer ReLU network by gradient descent (the paper's section 4)",
         description="Full-batch gradient descent on the logistic loss from a small scaled "
-        "initialisation (||w1_i(0)|| = |w2_i(0)|); K classes train K independent sub-networks.",
+        "initialisation (||w1_i(0)|| = |w2_i(0)|); K classes train K independent sub-networks. "
+        "Exit 1 when training fails: it diverged (non-finite weights, or the loss grew more "
+        "than 2x; no network is written) or the network leaves samples misclassified or dead "
+        "(every neuron inactive, output exactly 0; the network is written).",
         epilog=EXAMPLES["train"],
     )
     _data_args(t)
@@ -163,7 +170,8 @@ def _training_parsers(sub: Any) -> None:
         "convert",
         help="convert a network (.pt/.pth state_dict, .npz, .safetensors) to .npz/.safetensors",
         description="Read a trained network (a PyTorch state_dict of Linear(d, m, bias=False) -> "
-        "ReLU -> Linear(m, 1, bias=False) with torch.load(weights_only=True), or .npz / "
+        "ReLU -> Linear(m, 1, bias=False), read without torch by a restricted unpickler that "
+        "admits only tensors and dicts, or .npz / "
         ".safetensors with W1 (d x m) and w2 (m)) and write it as .npz or .safetensors, the "
         "formats 'verify check' reads. A first-layer bias becomes the last row of W1 (load the "
         "data with --bias).",
@@ -197,8 +205,9 @@ def _certificate_parsers(sub: Any) -> None:
         help="solve the convex max-margin program by the fastest proven route",
         description="Solve the convex twin (14) of the max-margin problem for every one-vs-all "
         "class: orthogonally separable data by the closed form, spike-free data by Remark 1, "
-        "otherwise exact chambers and column generation (sampled chambers, status "
-        "'restricted', when the enumeration limit is exceeded).",
+        "otherwise exact chambers and column generation; beyond the enumeration limit, column "
+        "generation with the branch-and-bound oracle over the support of lambda (a rigorous "
+        "lower bound within --budget; --sampled for the old sampled chambers, no lower bound).",
         epilog=EXAMPLES["solve"],
     )
     _data_args(s)
@@ -206,6 +215,7 @@ def _certificate_parsers(sub: Any) -> None:
     s.add_argument("-o", "--output", metavar="MODEL", help="save the optimal network "
                    "(.npz, .safetensors or a PyTorch .pt state_dict)")
     _solver_args(s)
+    _route_args(s)
     _cluster_args(s)
     c = sub.add_parser(
         "certify",
@@ -218,6 +228,7 @@ def _certificate_parsers(sub: Any) -> None:
     c.add_argument("model", metavar="MODEL", help="trained network (.npz or .safetensors)")
     c.add_argument("-o", "--output", metavar="CERT", required=True, help="certificate file")
     _solver_args(c)
+    _route_args(c)
     c.add_argument("--tolerance", default=None, metavar="GAP",
                    help="relative gap called globally optimal (default 1e-6)")
     c.add_argument("--json", action="store_true", help="print the certificate on stdout")
@@ -280,6 +291,30 @@ def _solver_args(p: argparse.ArgumentParser) -> None:
     _limit_arg(p)
 
 
+#: Seconds per one-vs-all problem for the branch-and-bound route (``--budget``).
+DEFAULT_BUDGET = 300.0
+
+
+def _route_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--budget", type=_positive_float, default=DEFAULT_BUDGET, metavar="SECONDS",
+                   help="seconds per class for the branch-and-bound route beyond --limit "
+                   f"(default {DEFAULT_BUDGET:g}); when it runs out the lower bound is weaker, "
+                   "never wrong")
+    p.add_argument("--sampled", action="store_true",
+                   help="beyond --limit, use sampled chambers instead (status 'restricted', "
+                   "no lower bound)")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (v > 0 and v < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return v
+
+
 def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", metavar="DATA", help="data set: .npz (X, y), .csv or .json")
     p.add_argument("--bias", action="store_true", help="append a constant feature (a bias)")
@@ -309,10 +344,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:
-        print(f"verify {args.command}: error: {exc}", file=sys.stderr)
+        print(f"verify {args.command}: error: {printable(exc)}", file=sys.stderr)
         return 2
     except VerifyError as exc:
-        print(f"verify {args.command}: error: {exc}", file=sys.stderr)
+        print(f"verify {args.command}: error: {printable(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `verify audit DATA | head`: stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -14,29 +14,39 @@ Examples
 from __future__ import annotations
 
 import json
-import re
 import textwrap
 from fractions import Fraction
 from typing import Any
 
+from verify.certificate.messages import CONTROL
+
 __all__ = [
-    "dumps", "fmt", "exact_text", "verdict_text", "pattern_bits", "render_audit",
-    "render_chambers", "BITS_LIMIT", "with_labels", "clip", "certificate_labels",
+    "dumps", "fmt", "exact_text", "pattern_bits", "render_audit",
+    "render_chambers", "BITS_LIMIT",
 ]
 
 
 def dumps(obj: Any) -> str:
-    """Deterministic JSON text (sorted keys, two-space indent, trailing newline)."""
-    return json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    """Deterministic JSON text (sorted keys, two-space indent, trailing newline); control
+    characters that JSON itself leaves raw (DEL, C1, bidi overrides) are escaped too."""
+    text = json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return CONTROL.sub(lambda m: m[0] if m[0] == "\n" else f"\\u{ord(m[0]):04x}", text)
 
 
 def fmt(v: Any) -> str:
+    """A value for a table: ``None`` as ``unknown``, floats to 6 digits, never ``-0``.
+
+    Examples
+    --------
+    >>> fmt(-0.0), fmt(None), fmt(True), fmt(1 / 3)
+    ('0', 'unknown', 'yes', '0.333333')
+    """
     if v is None:
         return "unknown"
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
-        return f"{v:.6g}"
+        return f"{v + 0.0:.6g}"  # + 0.0: -0.0 prints as 0
     return str(v)
 
 
@@ -186,80 +196,3 @@ def pattern_bits(hex_pattern: str, n: int) -> str:
     return "".join("1" if raw[i // 8] >> (i % 8) & 1 else "0" for i in range(n))
 
 
-_SUBOPTIMAL = re.compile(r"suboptimal: objective >= (\S+) > (\S+) >= P\*")
-
-
-def verdict_text(entry: dict[str, Any]) -> str:
-    """A certificate class entry's verdict for people (the certificate itself is unchanged).
-
-    A ``suboptimal`` verdict reads ``objective >= A > B = UB(optimal network) >= P*``: ``A``
-    is an exact lower bound on the trained network's normalised objective, ``B`` the exact upper
-    bound of the convex optimum's network, which is itself ``>= P*``.
-
-    Examples
-    --------
-    >>> verdict_text({"verdict": "suboptimal", "verdict_detail": "suboptimal: objective >= "
-    ...     "25.57 > 24.85 >= P* (the convex optimum's network)"})
-    'suboptimal: objective >= 25.57 > 24.85 = UB(optimal network) >= P*'
-    >>> verdict_text({"verdict": "inconclusive", "verdict_detail": "inconclusive: gap 0.1"})
-    'inconclusive: gap 0.1'
-    >>> verdict_text({"verdict": "restricted", "verdict_detail": "restricted: no lower bound",
-    ...               "evidence": {"reason": "chamber list not proven complete (...)"}})
-    'restricted: no lower bound: chamber list not proven complete (...)'
-    """
-    detail = str(entry.get("verdict_detail", entry.get("verdict", "")))
-    m = _SUBOPTIMAL.match(detail)
-    if entry.get("verdict") == "suboptimal" and m:
-        return f"suboptimal: objective >= {m[1]} > {m[2]} = UB(optimal network) >= P*"
-    evidence = entry.get("evidence")
-    reason = evidence.get("reason") if isinstance(evidence, dict) else None
-    if entry.get("verdict") == "restricted" and isinstance(reason, str) and reason:
-        return f"{detail}: {reason}"
-    return detail
-
-
-_CLASS_INDEX = re.compile(r"\bclass (\d+)(?![\d(])(?! \(label)")
-
-
-def with_labels(detail: str, labels: list[Any] | None) -> str:
-    """A checker message with each ``class <index>`` followed by its label, so that it agrees
-    with ``certify``/``check``, which print classes by label.
-
-    Examples
-    --------
-    >>> with_labels("class 0: claimed UB 2.4 is below 4.8", [1])
-    'class 0 (label 1): claimed UB 2.4 is below 4.8'
-    >>> with_labels("class 1.upper_bound: bad", ["cat", "dog"])
-    'class 1 (label dog).upper_bound: bad'
-    >>> with_labels("class 7: out of range", [1])
-    'class 7: out of range'
-    """
-    if not labels:
-        return detail
-
-    def sub(m: re.Match[str]) -> str:
-        k = int(m[1])
-        return f"{m[0]} (label {labels[k]})" if k < len(labels) else m[0]
-
-    return _CLASS_INDEX.sub(sub, detail)
-
-
-def certificate_labels(path: Any) -> list[Any] | None:
-    """The class labels of a certificate file, by index (``None`` if it cannot be read)."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            entries = json.load(fh)["classes"]
-        return [e.get("label") for e in entries]
-    except Exception:
-        return None
-
-
-def clip(line: str, width: int = 100) -> str:
-    """``line`` cut to ``width`` columns, ending in ``…`` when something was cut.
-
-    Examples
-    --------
-    >>> clip("abcdef", 4), clip("abc", 4)
-    ('abc…', 'abc')
-    """
-    return line if len(line) <= width else line[: width - 1] + "…"

@@ -10,7 +10,7 @@ and every quantity that enters a bound is computed from that exact form.
   (a rigorous float error bound where it proves ``<= 1``, exact integers elsewhere).
 * :func:`upper_bound` -- ``sum_i ||w1_i|| |w2_i| / min_n y_n f(theta, x_n) >= P*`` for any
   separating network, with exact margins (:func:`exact_margins`) and norms bounded above
-  by :func:`verify.geometry.rationals.sqrt_bounds`.
+  by :func:`verify.checker.arithmetic.sqrt_bounds`.
 
 The slack multipliers and the oracle that produce ``lam`` and ``z`` are in
 :mod:`verify.convex.chamber_oracle` (which re-exports these names).
@@ -35,9 +35,10 @@ from typing import Any
 
 import numpy as np
 
+from verify.checker.arithmetic import sqrt_bounds
 from verify.convex.chamber_oracle import SparseVector, _check_X_lam, as_patterns
 from verify.errors import InputError
-from verify.geometry.rationals import sqrt_bounds, to_fraction
+from verify.geometry.rationals import to_fraction
 from verify.geometry.rounding import gamma as _gamma
 
 __all__ = [

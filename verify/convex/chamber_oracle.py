@@ -31,7 +31,6 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,26 +40,6 @@ from scipy.optimize import nnls
 from verify.convex import chamber_oracle_kernels as _k
 from verify.convex.chamber_oracle_kernels import wall_pairs
 from verify.errors import InputError
-
-#: Names of :mod:`verify.convex.bounds` (which imports this module): public here, imported on use.
-_BOUNDS = (
-    "int_matrix",
-    "exact_norm_sq",
-    "certified_dual_norm",
-    "project_lambda",
-    "exact_yT_lam",
-    "exact_margins",
-    "lower_bound",
-    "upper_bound",
-)
-#: Every name imported on first use; the others were once defined or imported here.
-_REEXPORTS = {
-    **dict.fromkeys(
-        (*_BOUNDS, "_check_binary", "_scaled", "_dense_z", "_ETA"), "verify.convex.bounds"
-    ),
-    "sqrt_bounds": "verify.geometry.rationals",
-    "to_fraction": "verify.geometry.rationals",
-}
 
 __all__ = [
     "SparseVector",
@@ -72,19 +51,7 @@ __all__ = [
     "chamber_walls",
     "wall_pairs",
     "WallList",
-    *_BOUNDS,
 ]
-
-
-def __getattr__(name: str) -> Any:
-    """The names of :data:`_REEXPORTS`, imported on first use (no import cycle)."""
-    if name not in _REEXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_REEXPORTS[name]), name)
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_REEXPORTS})
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 
+from verify.checker.arithmetic import sqrt_bounds
 from verify.convex.bounds import _check_binary, exact_norm_sq, exact_yT_lam, project_lambda
 from verify.convex.chamber_oracle import nnls_slack
 from verify.convex.programs import (
@@ -44,7 +45,6 @@ from verify.convex.programs import (
 )
 from verify.convex.solvers import SolverChoice, solve_problem
 from verify.errors import InputError, SolverError
-from verify.geometry.rationals import sqrt_bounds
 from verify.status import Status
 
 __all__ = ["solve_orthogonally_separable", "solve_spike_free", "spike_free_restated_value"]

@@ -35,7 +35,6 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -45,59 +44,22 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse
 
+from verify.checker.arithmetic import format_rational
 from verify.convex.bounds import _check_binary, lower_bound, project_lambda, upper_bound
 from verify.convex.chamber_oracle import as_patterns, oracle
 from verify.convex.solvers import SolverChoice, choose_solver, solve_problem
 from verify.errors import InputError
-from verify.geometry.rationals import format_rational
 from verify.status import Status
-
-#: Routes defined in modules that import this one: public here, imported on first use.
-_ROUTES = {
-    "solve_orthogonally_separable": "verify.convex.closed_form",
-    "solve_spike_free": "verify.convex.closed_form",
-    "spike_free_restated_value": "verify.convex.closed_form",
-    "column_generation": "verify.convex.column_generation",
-}
-#: Other names once defined or imported here, kept importable from here (not in ``__all__``).
-_COMPAT = {
-    "LOOSE_TOL": "verify.convex.column_generation",
-    "_min_norm": "verify.convex.closed_form",
-    "_worst": "verify.convex.closed_form",
-    "_initial_working_set": "verify.convex.column_generation",
-    "_tree_parents": "verify.convex.column_generation",
-    "_solve_restricted": "verify.convex.column_generation",
-    "chamber_walls": "verify.convex.chamber_oracle",
-    "nnls_slack": "verify.convex.chamber_oracle",
-    "exact_norm_sq": "verify.convex.bounds",
-    "exact_yT_lam": "verify.convex.bounds",
-    "SolverError": "verify.errors",
-    "sqrt_bounds": "verify.geometry.rationals",
-}
-_REEXPORTS = {**_ROUTES, **_COMPAT}
 
 __all__ = [
     "Neuron",
     "ConvexSolution",
     "solve_primal",
     "solve_dual",
-    *_ROUTES,
     "recover_network",
     "polish",
-    "lower_bound",
-    "upper_bound",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    """The names of :data:`_REEXPORTS`, imported on first use."""
-    if name not in _REEXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_REEXPORTS[name]), name)
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_REEXPORTS})
 
 #: Neurons with ||u|| below this fraction of the largest are dropped from the network.
 DROP_REL = 1e-7
@@ -167,6 +129,9 @@ class ConvexSolution:
     u, u_prime : ndarray or None
         The convex variables ``u_j`` and ``u'_j`` as columns, shape (d, p), of
         :func:`solve_primal` (``None`` for the other routes; not in :meth:`to_dict`).
+    evidence : object or None
+        The route's exact evidence for ``lam`` when it has its own (the branch-and-bound
+        route: a :class:`~verify.convex.branch_and_bound_evidence.BabEvidence`).
     """
 
     value: float
@@ -184,6 +149,7 @@ class ConvexSolution:
     message: str = ""
     u: np.ndarray | None = field(default=None, repr=False)
     u_prime: np.ndarray | None = field(default=None, repr=False)
+    evidence: Any = field(default=None, repr=False, compare=False)
 
     @property
     def W1(self) -> np.ndarray:

@@ -4,7 +4,7 @@ Default: MOSEK when it is installed *and licensed*, otherwise Clarabel with tole
 well below its defaults.  A licence problem is detected once, by solving a tiny problem, and
 cached; the fallback is then reported once with :func:`warnings.warn`.  ECOS and SCS can be
 requested by name.  Whatever the solver answers is evidence to be checked (rigorous bounds in
-:mod:`verify.convex.programs`), never a verdict.
+:mod:`verify.convex.bounds`), never a verdict.
 
 Examples
 --------

@@ -18,12 +18,23 @@ integer comparisons); any rank incrementally: the chambers cut by a new hyperpla
 the chambers of the restriction to ``H`` (exact integer normals), enumerated recursively with
 the rank-2/3 paths (:mod:`verify.geometry.chambers_recursive`); the new witnesses are checked
 exactly,
-with an exact rational fallback.  Last resort for small lists (count <= 5000) that are still
+with an exact rational fallback.  Last resort for small lists (count <= 50,000) that are still
 short: the chambers of the exact face enumeration :func:`verify.geometry.faces.enumerate_faces`,
 each
-given a float witness (rounded centre, else a short lattice vector, else a local search),
-checked exactly (``+faces`` in ``method``).  Some chambers have no float64 point at all;
-``complete`` is then False.
+given a float witness (rounded centre, else a short lattice vector, else its exact integer
+point), checked exactly (``+faces`` in ``method``).
+
+Real decimal data (iris) have chambers thinner than any float witness found: decimal
+coincidences (three concurrent lines, a singular matrix) become, on the exact dyadic values
+of the floats, chambers of width ~1e-16 and less.  Where no float candidate lands inside such
+a chamber, an exact integer point is kept instead (``exact_witnesses``): in rank 2 the exact
+sum of the two L1-normalised rays bounding the sector (exact angular order), in rank 3 the
+exact sum of the primitive integer extreme rays of the face (exact walk), in the
+face-enumeration fallback its exact integer chamber point.  A bounded search then tries to
+replace a few of them by floats.  In rank 2 and 3 the list is therefore always complete; in
+rank >= 4 chambers the incremental method misses are recovered exactly by the face
+enumeration fallback (count <= 50,000, at most 600,000 faces); beyond it ``complete`` may
+be False.
 
 On a terminal (and without ``--quiet``, :func:`verify.progress.set_enabled`), an
 enumeration lasting more than ``_BAR_DELAY`` seconds draws a ``chambers`` progress bar on
@@ -44,36 +55,33 @@ Examples
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
-import scipy.sparse
-import scipy.sparse.csgraph
 
 from verify.errors import EnumerationLimitError, InputError
 from verify.geometry.chamber_count import (
     Hyperplanes,
-    _cross,
-    _primitive,
     approx_int,
     count_chambers,
     cover_bound,
-    exact_cyclic_order,
+    exact_ray_order,
     rank3_lines,
     reduce_hyperplanes,
     sort_angles,
 )
 from verify.geometry.chambers_recursive import face_witnesses, incremental_witnesses
+from verify.geometry.extreme_rays import extreme_rays
 from verify.geometry.proven_linalg import (
     as_float_matrix,
     exact_rank,
     exact_signs,
     float_points_with_signs,
-    group_order,
-    unit_rows,
+    scaled_roundings,
 )
 from verify.progress import Progress, progress
 
@@ -81,8 +89,8 @@ __all__ = ["Chambers", "enumerate_chambers", "count_chambers"]
 
 _METHODS = ("auto", "incremental", "sort-angles", "extreme-rays")
 _FALLBACK_MAX = 200_000  # largest count for which a failed fast path retries incrementally
-_FACES_MAX = 5_000  # largest count for which an incomplete list falls back to verify.geometry.faces
-_FACES_LIMIT = 200_000  # at most this many faces are enumerated then
+_FACES_MAX = 50_000  # largest count for which an incomplete list falls back to geometry.faces
+_FACES_LIMIT = 600_000  # at most this many faces are enumerated then (about 1 min)
 _BAR_DELAY = 0.5  # seconds of enumeration before a progress bar is drawn
 
 
@@ -96,10 +104,15 @@ class Chambers:
     columns ``J`` used.  ``patterns``: uint8 ``(p, ceil(N/8))``, ``np.packbits(P, axis=1,
     bitorder="little")``, bit ``n`` of row ``j`` is 1 iff ``x_n . u_j >= 0``, rows in
     lexicographic (canonical) order.  ``witnesses``: float64 ``(p, d)``, zero outside ``J``,
-    ``sign(X u_j)`` exactly nonzero on every nonzero row.  ``complete``: the number found
+    ``sign(X u_j)`` exactly nonzero on every nonzero row, except for the chambers listed in
+    ``exact_witnesses``.  ``exact_witnesses``: ``{j: integer vector in R^d}`` for the chambers
+    too thin for the float witness (no float point of theirs was found): an exact point of
+    chamber ``j`` (zero outside ``J``); ``witnesses[j]`` is then only its rounding.  Use
+    :meth:`witness` for the exact point of any chamber.  ``complete``: the number found
     equals the independent exact ``count`` (None in sampled mode), with JSON-ready
     ``count_proof``.  ``method``: ``rank-0``, ``rank-1``, ``sort-angles``, ``extreme-rays``,
-    ``incremental`` or ``sampled`` (``+incremental``, ``+faces`` when a fallback was needed).
+    ``incremental`` or ``sampled`` (``-exact`` when exact orderings were needed,
+    ``+incremental``, ``+faces`` when a fallback was needed).
     """
 
     n_samples: int
@@ -112,6 +125,7 @@ class Chambers:
     count: int | None
     count_proof: dict = field(repr=False)
     method: str
+    exact_witnesses: dict[int, tuple[int, ...]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return int(self.patterns.shape[0])
@@ -119,6 +133,20 @@ class Chambers:
     def pattern(self, j: int) -> np.ndarray:
         """Boolean pattern ``1[X u_j >= 0]`` of chamber ``j`` (shape ``(N,)``)."""
         return np.unpackbits(self.patterns[j], count=self.n_samples, bitorder="little").astype(bool)
+
+    def witness(self, j: int) -> list[Fraction]:
+        """The exact witness of chamber ``j`` (a point of ``R^d`` strictly inside it): the
+        integer point of ``exact_witnesses`` if there is one, else the float row, exactly.
+
+        Examples
+        --------
+        >>> ch = enumerate_chambers(np.array([[1.0], [-2.0]]))
+        >>> ch.witness(0), ch.exact_witnesses
+        ([Fraction(1, 1)], {})
+        """
+        if j in self.exact_witnesses:
+            return [Fraction(v) for v in self.exact_witnesses[j]]
+        return [Fraction(float(v)) for v in self.witnesses[j]]
 
     def pattern_matrix(self) -> np.ndarray:
         """All patterns as a boolean array of shape ``(p, N)``."""
@@ -128,7 +156,8 @@ class Chambers:
 
     def to_dict(self, *, include_patterns: bool = False) -> dict[str, Any]:
         """JSON-ready summary; with ``include_patterns`` also the patterns (hex of the packed
-        bytes) and the witnesses (lists of floats).
+        bytes), the witnesses (lists of floats) and, for the chambers too thin for a float
+        witness, ``exact_witnesses`` (``{"j": [integer strings]}``, exact points).
 
         Examples
         --------
@@ -152,6 +181,9 @@ class Chambers:
             out["pattern_encoding"] = "hex of np.packbits(pattern, bitorder='little')"
             out["patterns"] = [bytes(row).hex() for row in self.patterns]
             out["witnesses"] = [[float(v) for v in row] for row in self.witnesses]
+            out["exact_witnesses"] = {
+                str(j): [str(v) for v in u] for j, u in sorted(self.exact_witnesses.items())
+            }
         return out
 
 
@@ -191,12 +223,33 @@ def _unique_rows(packed: np.ndarray) -> np.ndarray:
     return order[first]
 
 
+def _exact_hyper_signs(hp: Hyperplanes, pts: list[tuple[int, ...]]) -> np.ndarray:
+    """Exact signs ``(k, N)`` of ``Y u`` for integer points ``u`` of ``R^r`` (row ``n`` is a
+    positive multiple of ``orient[n]`` times hyperplane ``index[n]``; zero rows give 0)."""
+    N, r = hp.Y.shape[0], hp.rank
+    Hx = np.array([list(h) for h in hp.ints], dtype=object).reshape(hp.m, r)
+    U = np.array([list(u) for u in pts], dtype=object).reshape(len(pts), r)
+    D = U.dot(Hx.T) if len(pts) and hp.m else np.zeros((len(pts), hp.m), dtype=object)
+    Sh = (D > 0).astype(np.int8) - (D < 0).astype(np.int8)
+    S = np.zeros((len(pts), N), dtype=np.int8)
+    nz = hp.index >= 0
+    S[:, nz] = Sh[:, hp.index[nz]] * hp.orient[nz]
+    return S
+
+
 def _assemble(
-    X: np.ndarray, hp: Hyperplanes, W: np.ndarray, found: Callable[[int], None] | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+    X: np.ndarray,
+    hp: Hyperplanes,
+    W: np.ndarray,
+    found: Callable[[int], None] | None = None,
+    exact: list[tuple[int, ...]] | None = None,
+) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[int, ...]]]:
     """Exact patterns of the candidate witnesses ``W`` (in ``R^r``): keep those strictly
-    inside a chamber, dedupe, sort; return ``(packed patterns, witnesses in R^d)``.
-    ``found`` is told the number of checked witnesses after each chunk."""
+    inside a chamber, dedupe, sort; return ``(packed patterns, witnesses in R^d, exact
+    witnesses)``.  ``exact``: integer candidate points of ``R^r`` (checked exactly too), used
+    only for the chambers that no float row of ``W`` witnesses; the third value maps those
+    chambers' rows to their integer witnesses in ``R^d``.  ``found`` is told the number of
+    checked witnesses after each chunk."""
     N, d = X.shape
     r = hp.rank
     nz = hp.index >= 0
@@ -218,10 +271,25 @@ def _assemble(
                 found(done)
         packed = np.vstack(parts).reshape(-1, B)
         W = W[np.concatenate(keep)]
+    n_float = len(W)
+    pts: list[tuple[int, ...]] = []
+    if exact and r > 0:  # integer points: exact signs; floats keep priority (listed first)
+        S = _exact_hyper_signs(hp, exact)
+        ok = np.flatnonzero(np.all((S if all_nz else S[:, nz]) != 0, axis=1))
+        pts = [tuple(exact[i]) for i in ok.tolist()]
+        packed = np.vstack([packed, np.packbits(S[ok] >= 0, axis=1, bitorder="little")])
+        W = np.vstack([W, scaled_roundings(pts, r)])
     first = _unique_rows(packed)
     U = np.zeros((len(first), d))
     U[:, list(hp.columns)] = W[first]
-    return packed[first].reshape(len(first), B), U
+    cols = list(hp.columns)
+    ex: dict[int, tuple[int, ...]] = {}
+    for j in np.flatnonzero(first >= n_float).tolist():
+        u = [0] * d
+        for c, v in zip(cols, pts[int(first[j]) - n_float]):
+            u[c] = int(v)
+        ex[j] = tuple(u)
+    return packed[first].reshape(len(first), B), U, ex
 
 
 # ----------------------------------------------------------------------------- rank 2
@@ -230,122 +298,78 @@ def _assemble(
 # ----------------------------------------------------------------------------- rank 3
 
 
-def _perp_basis(V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unit vectors ``e1 ⊥ v`` and ``e2 = v x e1`` for each unit row ``v``."""
-    k = np.argmin(np.abs(V), axis=1)
-    A = np.zeros_like(V)
-    A[np.arange(len(V)), k] = 1.0
-    e1 = np.cross(V, A)
-    e1 /= np.linalg.norm(e1, axis=1)[:, None]
-    return e1, np.cross(V, e1)
+#: At most this many exact-only chambers get a search for a float witness (the rest keep
+#: their exact integer witness).
+_FLOAT_REFINE = 64
+_REFINE_SECONDS = 0.5  # and at most about this long
 
 
-def _extreme_rays(
-    H: np.ndarray, members: np.ndarray, sizes: np.ndarray, exact: Hyperplanes | None = None
-) -> np.ndarray:
-    """Witnesses of the chambers of a rank-3 arrangement (faces of the great circles).
+def _float_refine(
+    hp: Hyperplanes, packed: np.ndarray, U: np.ndarray, ex: dict[int, tuple[int, ...]]
+) -> tuple[np.ndarray, dict[int, tuple[int, ...]]]:
+    """Float witnesses, where a rounding search
+    (:func:`verify.geometry.proven_linalg.float_points_with_signs`) finds one with the exact
+    pattern, for at most ``_FLOAT_REFINE`` (and ``_REFINE_SECONDS``) of the chambers that
+    only have an exact integer witness ``ex``; the others keep it.  Returns the updated
+    ``(U, ex)``."""
+    cols = list(hp.columns)
+    N = hp.Y.shape[0]
+    nz = hp.index >= 0
+    ex = dict(ex)
+    U = U.copy()
+    t0 = time.perf_counter()
+    for j in sorted(ex)[:_FLOAT_REFINE]:
+        if time.perf_counter() - t0 > _REFINE_SECONDS:
+            break
+        p = [Fraction(ex[j][c]) for c in cols]
+        try:
+            w = float_points_with_signs(list(hp.ints), [p])[0]
+        except OverflowError:
+            continue
+        if not np.all(np.isfinite(w)):
+            continue
+        S = exact_signs(hp.Y, w[None, :])[0]
+        bits = np.unpackbits(packed[j], count=N, bitorder="little").astype(bool)
+        if np.all(S[nz] != 0) and np.array_equal(S >= 0, bits):
+            U[j, cols] = w
+            del ex[j]
+    return U, ex
 
-    ``members`` lists the planes through each intersection line, line after line
-    (``sizes[l]`` planes for line ``l``).  Vertices are the unit rays ``+-v_l``; the circles
-    are cut at their vertices (sorted by angle), the half-edges around each vertex sorted by
-    tangent angle, the faces traced as cycles of the next-half-edge permutation, and each
-    face's witness is the sum of its unit rays.  With ``exact`` (the hyperplanes with their
-    integer normals) both angular sorts use exact integer comparisons instead of floats, and
-    a second witness per face (the rational sum of the L1-normalised integer rays, rounded)
-    is added for thin chambers.
+
+def _rank3_incidences(hp: Hyperplanes, proof: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``(members, sizes)`` of the intersection lines of a rank-3 arrangement (exact)."""
+    if proof.get("method") == "cover":  # general position: every pair is its own line
+        iu = np.triu_indices(hp.m, 1)
+        return np.stack(iu, axis=1).ravel(), np.full(len(iu[0]), 2)
+    lines = rank3_lines(hp)
+    members = np.array([i for L in lines for i in L], dtype=np.int64)
+    sizes = np.array([len(L) for L in lines], dtype=np.int64)
+    return members, sizes
+
+
+def _exact_sectors(hp: Hyperplanes) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+    """The ``2m`` chambers of a rank-2 arrangement from the exact angular order of the rays
+    ``+-(-h_2, h_1)``: for the sector between consecutive rays ``a, b`` (turn < pi, as
+    ``m >= 2``), the exact point ``a |b|_1 + b |a|_1`` (integers: the sum of the two
+    L1-normalised rays, strictly between them) and its float rounding.
+
+    Examples
+    --------
+    >>> from verify.geometry.chamber_count import reduce_hyperplanes
+    >>> W, pts = _exact_sectors(reduce_hyperplanes(np.array([[1.0, 0.0], [0.0, 1.0]])))
+    >>> pts
+    [(1, 1), (-1, 1), (-1, -1), (1, -1)]
     """
-    Hn = unit_rows(H)
-    starts = np.r_[0, np.cumsum(sizes)[:-1]]
-    a, b = Hn[members[starts]], Hn[members[starts + 1]]
-    v = np.stack(
-        [
-            a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1],
-            a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2],
-            a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0],
-        ],
-        axis=1,
-    )
-    v = unit_rows(v)
-    n_lines = len(sizes)
-    V = np.empty((2 * n_lines, 3))
-    V[0::2], V[1::2] = v, -v
-    inc_line = np.repeat(np.arange(n_lines), sizes)
-    inc_plane = members
-    # entries: (plane, vertex) for both vertices of each incident line
-    ent_plane = np.concatenate([inc_plane, inc_plane])
-    ent_vert = np.concatenate([2 * inc_line, 2 * inc_line + 1])
-    e1, e2 = _perp_basis(Hn)
-    P = V[ent_vert]
-    theta = np.arctan2(
-        np.einsum("ij,ij->i", P, e2[ent_plane]), np.einsum("ij,ij->i", P, e1[ent_plane])
-    )
-    if exact is None:
-        order = np.lexsort((theta, ent_plane))
-    else:
-        Vi = []
-        for k in range(n_lines):
-            f, g = exact.ints[members[starts[k]]], exact.ints[members[starts[k] + 1]]
-            c = _primitive(_cross(f, g))
-            Vi += [c, (-c[0], -c[1], -c[2])]
-        order = group_order(
-            ent_plane,
-            lambda idx: exact_cyclic_order(
-                exact.ints[ent_plane[idx[0]]], [Vi[v] for v in ent_vert[idx]]
-            ),
-        )
-    ent_plane, ent_vert = ent_plane[order], ent_vert[order]
-    n_ent = len(order)
-    start = np.r_[True, ent_plane[1:] != ent_plane[:-1]]
-    gstart = np.maximum.accumulate(np.where(start, np.arange(n_ent), 0))
-    is_last = np.r_[ent_plane[1:] != ent_plane[:-1], True]
-    nxt = np.where(is_last, gstart, np.arange(n_ent) + 1)
-    # half-edges: 2k forward (entry k -> nxt[k]), 2k+1 backward (nxt[k] -> k)
-    n_he = 2 * n_ent
-    origin = np.empty(n_he, dtype=np.int64)
-    origin[0::2], origin[1::2] = ent_vert, ent_vert[nxt]
-    plane_of = np.repeat(ent_plane, 2)
-    direction = np.tile([1.0, -1.0], n_ent)
-    tang = np.cross(Hn[plane_of], V[origin]) * direction[:, None]
-    t1, t2 = _perp_basis(V)
-    phi = np.arctan2(
-        np.einsum("ij,ij->i", tang, t2[origin]), np.einsum("ij,ij->i", tang, t1[origin])
-    )
-    if exact is None:
-        rot = np.lexsort((phi, origin))  # half-edges grouped by origin, CCW around it
-    else:
-
-        def tangents(idx: np.ndarray) -> list[int]:
-            ts = []
-            for e in idx.tolist():
-                t = _cross(exact.ints[plane_of[e]], Vi[origin[e]])
-                ts.append(t if e % 2 == 0 else (-t[0], -t[1], -t[2]))
-            return exact_cyclic_order(Vi[origin[idx[0]]], ts)
-
-        rot = group_order(origin, tangents)
-    o_sorted = origin[rot]
-    rstart = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
-    rlast = np.r_[o_sorted[1:] != o_sorted[:-1], True]
-    glast = np.minimum.accumulate(np.where(rlast, np.arange(n_he), n_he)[::-1])[::-1]
-    prev_pos = np.where(rstart, glast, np.arange(n_he) - 1)
-    pos = np.empty(n_he, dtype=np.int64)
-    pos[rot] = np.arange(n_he)
-    twin = np.arange(n_he) ^ 1
-    nxt_he = rot[prev_pos[pos[twin]]]  # first edge clockwise from the twin at the end vertex
-    G = scipy.sparse.coo_matrix((np.ones(n_he), (np.arange(n_he), nxt_he)), shape=(n_he, n_he))
-    n_faces, label = scipy.sparse.csgraph.connected_components(G, directed=True, connection="weak")
-    W = np.zeros((n_faces, 3))
-    for c in range(3):
-        W[:, c] = np.bincount(label, weights=V[origin, c], minlength=n_faces)
-    W[~np.all(np.isfinite(W), axis=1)] = 0.0  # degenerate float rays: no witness (checked)
-    if exact is not None:  # rational interior points, rounded with a local search
-        pts = [[Fraction(0)] * 3 for _ in range(n_faces)]
-        for e, f in zip(origin.tolist(), label.tolist()):
-            v = Vi[e]
-            n1 = abs(v[0]) + abs(v[1]) + abs(v[2])
-            for c in range(3):
-                pts[f][c] += Fraction(v[c], n1)
-        W = np.vstack([W, float_points_with_signs(exact.ints, pts)])
-    return W
+    rays = [(-b, a) for a, b in hp.ints] + [(b, -a) for a, b in hp.ints]
+    order = exact_ray_order(hp).tolist()
+    pts = []
+    for i, j in zip(order, order[1:] + order[:1]):
+        (x1, y1), (x2, y2) = rays[i], rays[j]
+        n1, n2 = abs(x1) + abs(y1), abs(x2) + abs(y2)
+        u = (x1 * n2 + x2 * n1, y1 * n2 + y2 * n1)
+        g = math.gcd(*u)
+        pts.append((u[0] // g, u[1] // g))
+    return scaled_roundings(pts, 2), pts
 
 
 # ----------------------------------------------------------------------------- public
@@ -493,51 +517,65 @@ def _exact(X: np.ndarray, *, limit: int | None, method: str, found: _Found) -> C
             f" the data have rank {r}"
         )
     H = hp.normals
+    exact_pts: list[tuple[int, ...]] = []  # exact integer candidates (thin chambers)
+    res = None
     if method == "rank-0":
         W = np.zeros((1, 0))
     elif method == "rank-1":
         W = np.array([[1.0], [-1.0]])
     elif method == "sort-angles":
         res = sort_angles(hp)
-        W = incremental_witnesses(hp, on_found=found) if res is None else None
+        if res is None:  # a float check failed: exact order, exact sector points
+            W, exact_pts = _exact_sectors(hp)
+            method = "sort-angles-exact"
     elif method == "extreme-rays":
-        if proof["method"] == "cover":  # general position: every pair is its own line
-            iu = np.triu_indices(m, 1)
-            members = np.stack(iu, axis=1).ravel()
-            sizes = np.full(len(iu[0]), 2)
-        else:
-            lines = rank3_lines(hp)
-            members = np.array([i for L in lines for i in L], dtype=np.int64)
-            sizes = np.array([len(L) for L in lines], dtype=np.int64)
-        W = _extreme_rays(H, members, sizes)
+        W = extreme_rays(H, *_rank3_incidences(hp, proof))
     else:
         W = incremental_witnesses(hp, on_found=found)
-    if method == "sort-angles" and res is not None:
+    if res is not None:
         P, W2 = res
         first = _unique_rows(P)
         patterns = P[first]
         U = np.zeros((len(first), d))
         U[:, list(hp.columns)] = W2[first]
+        W = W2
+        ex: dict[int, tuple[int, ...]] = {}
     else:
-        if method == "sort-angles":
-            method = "sort-angles+incremental"
-        patterns, U = _assemble(X, hp, W, found)
+        patterns, U, ex = _assemble(X, hp, W, found, exact_pts)
     found(len(patterns))
-    if len(patterns) != count and method == "extreme-rays":
-        # a float ordering went wrong (nearly coincident vertices): redo the walk exactly
-        W = np.vstack([W, _extreme_rays(H, members, sizes, exact=hp)])
-        patterns, U = _assemble(X, hp, W, found)
-        method = "extreme-rays-exact"
-    if len(patterns) != count and method != "incremental" and r >= 2 and count <= _FALLBACK_MAX:
+    if len(patterns) != count and r in (2, 3) and not method.endswith("-exact"):
+        # a float ordering went wrong or a chamber is thinner than its float witness: the
+        # exact construction (exact orders, exact integer points where floats fail)
+        if r == 2:
+            W2, pts = _exact_sectors(hp)
+        else:
+            pts = []
+            W2 = extreme_rays(H, *_rank3_incidences(hp, proof), exact=hp, exact_points=pts)
+        W, exact_pts = np.vstack([W, W2]), exact_pts + pts
+        patterns, U, ex = _assemble(X, hp, W, found, exact_pts)
+        method = f"{method}+exact" if method == "incremental" else f"{method}-exact"
+    if (
+        len(patterns) != count
+        and not method.startswith("incremental")
+        and r >= 2
+        and count <= _FALLBACK_MAX
+    ):
         # a float ordering went wrong somewhere: fall back to the general construction
         W = np.vstack([W, incremental_witnesses(hp, on_found=found)])
-        patterns, U = _assemble(X, hp, W, found)
+        patterns, U, ex = _assemble(X, hp, W, found, exact_pts)
         method = f"{method}+incremental"
-    if len(patterns) != count and r >= 2 and count <= _FACES_MAX and W is not None:
-        # last resort: exact face enumeration, its chamber points rounded and re-checked
-        W = np.vstack([W, face_witnesses(hp.ints, limit=_FACES_LIMIT)])
-        patterns, U = _assemble(X, hp, W, found)
-        method = f"{method}+faces"
+    if len(patterns) != count and r >= 2 and count <= _FACES_MAX:
+        # last resort: exact face enumeration (exact integer points of every chamber)
+        try:
+            Wf = face_witnesses(hp.ints, limit=_FACES_LIMIT, exact_points=exact_pts)
+        except EnumerationLimitError:  # too many faces: the list stays incomplete
+            Wf = None
+        if Wf is not None:
+            W = np.vstack([W, Wf])
+            patterns, U, ex = _assemble(X, hp, W, found, exact_pts)
+            method = f"{method}+faces"
+    if ex:
+        U, ex = _float_refine(hp, patterns, U, ex)
     found.finish(len(patterns))
     return Chambers(
         n_samples=N,
@@ -550,4 +588,5 @@ def _exact(X: np.ndarray, *, limit: int | None, method: str, found: _Found) -> C
         count=count,
         count_proof=proof,
         method=method,
+        exact_witnesses=ex,
     )

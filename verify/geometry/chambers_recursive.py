@@ -51,7 +51,7 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 
-from verify.geometry import rationals as exact
+from verify.checker import arithmetic
 from verify.geometry.chamber_count import (
     Hyperplanes,
     _nullspace,
@@ -62,6 +62,7 @@ from verify.geometry.chamber_count import (
     reduce_hyperplanes,
     sort_angles,
 )
+from verify.geometry.extreme_rays import extreme_rays
 from verify.geometry.proven_linalg import (
     RankInfo,
     exact_signs,
@@ -72,7 +73,7 @@ from verify.geometry.proven_linalg import (
 
 __all__ = ["incremental_witnesses", "chamber_points", "face_witnesses"]
 
-_INT_PROOF = "exact integer rows (verify.geometry.rationals.integer_rank)"
+_INT_PROOF = "exact integer rows (verify.checker.arithmetic.integer_rank)"
 
 try:  # optional: LLL reduction of restriction bases
     import flint as _flint
@@ -100,10 +101,8 @@ def chamber_points(G: np.ndarray, exact_rows: np.ndarray | None = None) -> np.nd
     >>> len(chamber_points(G.astype(float), exact_rows=G))
     4
     """
-    from verify.geometry.chambers import _extreme_rays  # rank-3 walk (import cycle: lazy)
-
     if exact_rows is not None:
-        return _exact_chamber_points(exact_rows, _extreme_rays)
+        return _exact_chamber_points(exact_rows, extreme_rays)
     hp = reduce_hyperplanes(G)
     r = hp.rank
     if r == 0:
@@ -117,11 +116,11 @@ def chamber_points(G: np.ndarray, exact_rows: np.ndarray | None = None) -> np.nd
         lines = rank3_lines(hp)
         members = np.array([i for L in lines for i in L], dtype=np.int64)
         sizes = np.array([len(L) for L in lines], dtype=np.int64)
-        Wr = _extreme_rays(hp.normals, members, sizes)
+        Wr = extreme_rays(hp.normals, members, sizes)
         S = exact_signs(hp.Y, Wr)
         S = S[np.all(S != 0, axis=1)]
         if len(np.unique(S, axis=0)) != 2 + 2 * int(np.sum(sizes - 1)):  # Zaslavsky count
-            Wr = np.vstack([Wr, _extreme_rays(hp.normals, members, sizes, exact=hp)])
+            Wr = np.vstack([Wr, extreme_rays(hp.normals, members, sizes, exact=hp)])
     else:
         Wr = incremental_witnesses(hp)
     W = np.zeros((len(Wr), G.shape[1]))
@@ -188,7 +187,11 @@ def _exact_count(hp: Hyperplanes) -> int:
 
 
 def face_witnesses(
-    ints: list[tuple[int, ...]], *, limit: int | None = None, max_search: int = 16
+    ints: list[tuple[int, ...]],
+    *,
+    limit: int | None = None,
+    max_search: int = 16,
+    exact_points: list[tuple[int, ...]] | None = None,
 ) -> np.ndarray:
     """Float witnesses of every chamber of the integer normals ``ints`` (rank = length),
     from the exact face enumeration of :func:`verify.geometry.faces.enumerate_faces`.
@@ -198,6 +201,8 @@ def face_witnesses(
     rounding fails, :func:`verify.geometry.proven_linalg.float_points_with_signs` searches nearby
     floats.
     Rows that still fail are returned as they are (the caller re-checks every witness).
+    With the list ``exact_points``, the exact integer witness of the face enumeration is
+    appended to it for every chamber whose float row fails (the caller checks those too).
 
     Examples
     --------
@@ -231,6 +236,9 @@ def face_witnesses(
         if u is not None:
             out[i] = u
     bad = np.flatnonzero(np.any(_int_signs(Hx, out) != Cs, axis=1))
+    if exact_points is not None:  # exact integer points instead of a float search
+        exact_points.extend(tuple(int(v) for v in fc.witnesses[int(chambers[i])]) for i in bad)
+        return out
     for i in bad[:max_search].tolist():
         try:
             out[i] = float_points_with_signs(list(ints), [pts[i]])[0]
@@ -268,7 +276,7 @@ def _lattice_point(A: list[list[int]], p: list[Fraction], bits: int = 50) -> np.
     tv = t + [sum(Fraction(Aw[n][i]) * t[i] for i in range(r)) for n in range(m)]
     with np.errstate(all="ignore"):
         c0 = np.linalg.lstsq(Lf.T, np.array([float(q) for q in tv]), rcond=None)[0]
-    if not np.all(np.isfinite(c0)):
+    if not np.all(np.isfinite(c0)) or np.max(np.abs(c0), initial=0.0) >= 2.0**62:
         return None
     base = np.round(c0).astype(np.int64).tolist()
     for d in itertools.product((0, -1, 1), repeat=r):
@@ -301,7 +309,7 @@ def _integer_hyperplanes(Gi: np.ndarray) -> Hyperplanes:
     two and rounded; exact when the integers have at most 53 bits)."""
     rows = [[int(v) for v in row] for row in Gi]
     k, c = Gi.shape
-    rank, prow, cols = exact.integer_rank(rows) if k and c else (0, [], [])
+    rank, prow, cols = arithmetic.integer_rank(rows) if k and c else (0, [], [])
     cols = sorted(cols)
     index = np.full(k, -1, dtype=np.int64)
     orient = np.zeros(k, dtype=np.int8)
@@ -500,7 +508,7 @@ def _orthogonal_basis(h: tuple[int, ...], hf: np.ndarray) -> list[list[int]]:
         B.append([hh * a - qh * c for a, c in zip(qi, h)])
     g = math.gcd(*(v for b in B for v in b))  # one common factor: keeps the geometry
     B = [[v // g for v in b] for b in B] if g > 1 else B
-    if exact.integer_rank(B)[0] != r - 1:  # cannot happen for sane floats: exact fallback
+    if arithmetic.integer_rank(B)[0] != r - 1:  # cannot happen for sane floats: exact fallback
         return _nullspace([h], r)
     return B
 

@@ -40,8 +40,9 @@ from typing import Any
 
 import numpy as np
 
+from verify.checker.arithmetic import integer_rank
 from verify.errors import EnumerationLimitError, InputError
-from verify.geometry.rationals import integer_det, integer_rank, to_fraction
+from verify.geometry.rationals import integer_det, to_fraction
 from verify.progress import progress
 
 __all__ = [

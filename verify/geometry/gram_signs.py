@@ -33,11 +33,11 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as np
 
+from verify.distributed import run_gram_blocks
 from verify.geometry import rounding as nm
 
 __all__ = ["GramSignEngine", "scaled_float", "n_upper"]
@@ -348,9 +348,7 @@ class GramSignEngine:
         starts = np.unique(self.cs, return_index=True)[1].tolist()
         plan = self._plan(block, starts, [*starts[1:], N])
         if executor is not None and not self.stop:  # same blocks, on the executor
-            return importlib.import_module("verify.distributed").run_gram_blocks(
-                self, list(plan), executor
-            )
+            return run_gram_blocks(self, list(plan), executor)
         buf = np.empty(block * N)
         for r0, r1, c0, c1 in plan:
             if self._compute(r0, r1, c0, c1, buf):

@@ -142,6 +142,8 @@ def _chamber_bits(chambers: Any) -> tuple[np.ndarray, list[str] | None]:
         wit = None
         if getattr(chambers, "witnesses", None) is not None:
             wit = [" ".join(repr(float(v)) for v in w) for w in np.asarray(chambers.witnesses)]
+            for j, u in getattr(chambers, "exact_witnesses", {}).items():  # thin: exact ints
+                wit[j] = " ".join(str(v) for v in u)
         return bits, wit
     arr = np.asarray(chambers)
     if arr.ndim != 2:

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
+from verify.checker import arithmetic
 from verify.errors import InputError
 from verify.geometry import rationals as exact
 
@@ -38,6 +39,7 @@ except ImportError:  # pragma: no cover - exercised only without python-flint
     _flint = None
 
 __all__ = [
+    "scaled_roundings",
     "RankInfo",
     "exact_rank",
     "exact_signs",
@@ -506,7 +508,7 @@ def _exact_full(X: np.ndarray) -> RankInfo:
         rws = [next(j for j, v in enumerate(ent2[i]) if v != 0) for i in range(r2)]
         how = "python-flint"
     else:
-        r, rws, cols = exact.integer_rank(rows_int)
+        r, rws, cols = arithmetic.integer_rank(rows_int)
         how = "verify.geometry.rationals Bareiss"
     return RankInfo(
         rank=int(r),
@@ -582,3 +584,19 @@ def exact_rank(X: Any) -> RankInfo:
         cols=tuple(cols),
         proof=f"rank >= {r}: {how}; rank <= {r}: {upper}",
     )
+
+
+def scaled_roundings(pts: list[tuple[int, ...]], r: int) -> np.ndarray:
+    """Float roundings of integer points scaled to max ``|coordinate|`` = 1 (no overflow).
+
+    Examples
+    --------
+    >>> scaled_roundings([(2**2000, -(2**1999)), (0, 0)], 2).tolist()
+    [[1.0, -0.5], [0.0, 0.0]]
+    """
+    out = np.zeros((len(pts), r))
+    for i, u in enumerate(pts):
+        top = max((abs(v) for v in u), default=0)
+        if top:
+            out[i] = [float(Fraction(v, top)) for v in u]
+    return out

@@ -115,26 +115,53 @@ def count_eigenvalues(GF: Mat, HF: Mat, a: Fraction, b: Fraction) -> int:
     return na - nb - zb
 
 
-def float_eigenpairs(Gq: np.ndarray, Hq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Float eigenpairs of ``Hq c = lam Gq c`` (diagonally rescaled for conditioning)."""
-    s = 1.0 / np.sqrt(np.diag(Gq))
-    lam, Y = scipy.linalg.eigh(Hq * np.outer(s, s), Gq * np.outer(s, s))
-    return lam, Y * s[:, None]
+def float_eigenpairs(Gq: np.ndarray, Hq: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Float eigenpairs of ``Hq c = lam Gq c`` (diagonally rescaled for conditioning), or
+    None when floats cannot compute them (``Gq`` not numerically positive definite, e.g. the
+    Gram matrix of a nearly dependent basis of a very thin face, or non-finite entries).
+
+    Examples
+    --------
+    >>> lam, V = float_eigenpairs(np.eye(2), np.diag([2.0, 1.0]))
+    >>> lam.tolist()
+    [1.0, 2.0]
+    >>> float_eigenpairs(np.ones((2, 2)), np.eye(2)) is None   # singular in floats
+    True
+    """
+    with np.errstate(all="ignore"):
+        d = np.diag(Gq)
+        if not (np.all(np.isfinite(Gq)) and np.all(np.isfinite(Hq)) and np.all(d > 0)):
+            return None
+        s = 1.0 / np.sqrt(d)
+        try:
+            lam, Y = scipy.linalg.eigh(Hq * np.outer(s, s), Gq * np.outer(s, s))
+        except (np.linalg.LinAlgError, ValueError):
+            return None
+        V = Y * s[:, None]
+    if not (np.all(np.isfinite(lam)) and np.all(np.isfinite(V))):
+        return None
+    return lam, V
 
 
-def eigenpairs(GF: Mat, HF: Mat, dps: int | None) -> tuple[list[Fraction], list[list[Fraction]]]:
+def eigenpairs(
+    GF: Mat, HF: Mat, dps: int | None
+) -> tuple[list[Fraction], list[list[Fraction]]] | None:
     """Eigenpairs of the exact pencil, rounded to rationals: floats, or mpmath at ``dps``.
 
     Returns eigenvalues (ascending) and eigenvectors (``vecs[i]`` belongs to ``lam[i]``);
-    only candidates: every use of them is checked exactly.
+    only candidates: every use of them is checked exactly.  None when the precision does not
+    suffice to compute them (``GF`` numerically singular): try a higher ``dps``.
     """
     k = len(GF)
     scale = max(abs(x) for row in GF for x in row)
     if dps is None:
-        lam, V = float_eigenpairs(
+        got = float_eigenpairs(
             np.array([[float(x / scale) for x in row] for row in GF]),
             np.array([[float(x / scale) for x in row] for row in HF]),
         )
+        if got is None:
+            return None
+        lam, V = got
         return (
             [Fraction(float(x)) for x in lam],
             [[Fraction(float(V[t, i])) for t in range(k)] for i in range(k)],
@@ -159,8 +186,11 @@ def eigenpairs(GF: Mat, HF: Mat, dps: int | None) -> tuple[list[Fraction], list[
                 ]
             )
 
-        Linv = mpmath.inverse(mpmath.cholesky(mp(GF)))
-        E, Q = mpmath.eigsy(Linv * mp(HF) * Linv.T)
+        try:
+            Linv = mpmath.inverse(mpmath.cholesky(mp(GF)))
+            E, Q = mpmath.eigsy(Linv * mp(HF) * Linv.T)
+        except (ValueError, ZeroDivisionError):  # not positive definite at this precision
+            return None
         V = Linv.T * Q
         order = sorted(range(k), key=lambda i: E[i])
         return [frac(E[i]) for i in order], [[frac(V[t, i]) for t in range(k)] for i in order]

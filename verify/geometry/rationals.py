@@ -1,20 +1,22 @@
-"""Exact rational arithmetic: the small trusted kernel shared with the checker.
+"""Exact rational arithmetic for the geometry: exact dot products and signs, dyadic scaling
+of floats, determinants and rational solves.
 
-Pure Python (``fractions`` and ``int``); this module must never import numpy, scipy,
-cvxpy or networkx, because :mod:`verify.checker.rules` relies on it.  Binary floating-point
-numbers are dyadic rationals, so every float converts *exactly*: convert once, never round.
+Pure Python (``fractions`` and ``int``); never numpy.  Binary floating-point numbers are
+dyadic rationals, so every float converts *exactly*: convert once, never round.  The text
+form of rationals, exact ranks and square-root bounds are the trusted kernel's
+(:mod:`verify.checker.arithmetic`), so the builder and the checker share one definition.
 
 Examples
 --------
 >>> from fractions import Fraction
+
+from verify.checker.arithmetic import parse_rational
 >>> exact_dot([0.1, 0.2], [3.0, -1.5])
 Fraction(0, 1)
 >>> exact_dot([0.1, 0.2], [1.0, 1.0]) == Fraction(0.1) + Fraction(0.2)
 True
->>> format_rational(Fraction(-3, 4)), parse_rational("-3/4")
-('-3/4', Fraction(-3, 4))
->>> integer_rank([[1, 2, 3], [2, 4, 6], [1, 0, 1]])
-(2, [0, 2], [0, 1])
+>>> integer_det([[2, 1], [1, 3]])
+5
 """
 
 from __future__ import annotations
@@ -23,16 +25,14 @@ import math
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
+from verify.checker.arithmetic import parse_rational
+
 __all__ = [
     "to_fraction",
     "exact_dot",
     "exact_sign_dot",
     "dyadic_scale",
-    "integer_rank",
     "integer_det",
-    "format_rational",
-    "parse_rational",
-    "sqrt_bounds",
     "solve_rational",
 ]
 
@@ -117,58 +117,6 @@ def dyadic_scale(values: Iterable[float | int | Fraction]) -> tuple[list[int] | 
     return [int(q * _pow2(-e)) for q in fr], e
 
 
-def integer_rank(rows: Sequence[Sequence[int]]) -> tuple[int, list[int], list[int]]:
-    """Exact rank of an integer matrix by fraction-free elimination (gcd-reduced rows).
-
-    Returns ``(rank, pivot_rows, pivot_cols)``: the submatrix on those rows and columns is
-    nonsingular and its size equals the rank.  Pivot rows are chosen greedily in input
-    order, so the first independent rows are preferred.
-
-    Examples
-    --------
-    >>> integer_rank([[0, 0], [0, 0]])
-    (0, [], [])
-    >>> integer_rank([[2, 1], [4, 2], [0, 1]])
-    (2, [0, 2], [0, 1])
-    """
-    m = [list(map(int, r)) for r in rows]
-    pivot_rows = _independent_rows(m)
-    if not pivot_rows:
-        return 0, [], []
-    # The chosen rows have full row rank; independent columns of them give a nonsingular minor.
-    transposed = [list(col) for col in zip(*(m[i] for i in pivot_rows))]
-    return len(pivot_rows), pivot_rows, _independent_rows(transposed)
-
-
-def _independent_rows(m: list[list[int]]) -> list[int]:
-    """Indices of the greedily chosen linearly independent rows of an integer matrix.
-
-    Incremental elimination: keep an echelon basis of rows held in integers (each reduced
-    by its gcd), reduce every new row against it, keep it if something is left.
-    """
-    ncols = len(m[0]) if m else 0
-    basis: list[tuple[int, list[int]]] = []  # (pivot column, reduced row)
-    chosen: list[int] = []
-    for i, row in enumerate(m):
-        r = row[:]
-        for pc, b in basis:
-            if r[pc]:
-                a, c = b[pc], r[pc]
-                r = [a * x - c * y for x, y in zip(r, b)]
-                g = 0
-                for x in r:
-                    g = math.gcd(g, x)
-                if g > 1:
-                    r = [x // g for x in r]
-        pc = next((j for j in range(ncols) if r[j]), None)
-        if pc is not None:
-            basis.append((pc, r))
-            chosen.append(i)
-            if len(basis) == ncols:
-                break
-    return chosen
-
-
 def integer_det(rows: Sequence[Sequence[int]]) -> int:
     """Exact determinant of a square integer matrix (Bareiss elimination).
 
@@ -198,78 +146,6 @@ def integer_det(rows: Sequence[Sequence[int]]) -> int:
                 a[i][j] = (a[i][j] * akk - aik * a[k][j]) // prev
         prev = akk
     return sign * a[n - 1][n - 1] if n else 1
-
-
-def format_rational(q: Fraction | int) -> str:
-    """Canonical text of a rational: ``"p/q"`` in lowest terms, or ``"p"`` when integral.
-
-    Examples
-    --------
-    >>> format_rational(Fraction(6, 4)), format_rational(Fraction(5))
-    ('3/2', '5')
-    """
-    q = Fraction(q)
-    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
-
-
-def parse_rational(text: str) -> Fraction:
-    """Parse ``"p/q"`` or ``"p"`` (integers only, no spaces, no decimals) exactly.
-
-    Raises
-    ------
-    ValueError
-        On anything else, so a tampered certificate cannot smuggle in a float.
-
-    Examples
-    --------
-    >>> parse_rational("10/4")
-    Fraction(5, 2)
-    """
-    if not isinstance(text, str):
-        raise ValueError(f"expected a rational as a 'p/q' string, got {type(text).__name__}")
-    num, sep, den = text.partition("/")
-    if not _is_int_literal(num) or (sep and not (den.isdigit() and den.isascii())):
-        raise ValueError(f"not a rational 'p/q': {text!r}")
-    if sep and int(den) == 0:
-        raise ValueError(f"zero denominator in {text!r}")
-    return Fraction(int(num), int(den) if sep else 1)
-
-
-def _is_int_literal(s: str) -> bool:
-    body = s[1:] if s[:1] == "-" else s
-    return bool(body) and body.isascii() and body.isdigit()
-
-
-def sqrt_bounds(q: Fraction | int, *, bits: int = 64) -> tuple[Fraction, Fraction]:
-    """Rational ``lo <= sqrt(q) <= hi`` with ``hi - lo <= 2**-bits * max(1, sqrt(q))``-ish.
-
-    Exact when ``q`` is the square of a rational.  Used wherever a norm enters a bound: the
-    upper bound takes ``hi``, the lower bound ``lo``, so no rounding ever favours a claim.
-
-    Examples
-    --------
-    >>> sqrt_bounds(Fraction(9, 4))
-    (Fraction(3, 2), Fraction(3, 2))
-    >>> lo, hi = sqrt_bounds(2)
-    >>> lo * lo <= 2 <= hi * hi and hi - lo < Fraction(1, 2**60)
-    True
-    """
-    q = Fraction(q)
-    if q < 0:
-        raise ValueError(f"sqrt_bounds of a negative number {q}")
-    if q == 0:
-        return Fraction(0), Fraction(0)
-    n, d = q.numerator, q.denominator
-    rn, rd = math.isqrt(n), math.isqrt(d)
-    if rn * rn == n and rd * rd == d:
-        return Fraction(rn, rd), Fraction(rn, rd)
-    # sqrt(n/d) = sqrt(n*d)/d; scale by 4**bits to keep `bits` fractional bits.
-    scale = 1 << bits
-    m = n * d * scale * scale
-    r = math.isqrt(m)  # r <= sqrt(m) < r + 1
-    lo = Fraction(r, d * scale)
-    hi = Fraction(r if r * r == m else r + 1, d * scale)
-    return lo, hi
 
 
 def solve_rational(

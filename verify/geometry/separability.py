@@ -51,11 +51,11 @@ from typing import Any
 
 import numpy as np
 
+from verify.checker.arithmetic import format_rational
 from verify.errors import InputError
 from verify.geometry import rounding as nm
 from verify.geometry.gram_signs import GramSignEngine
 from verify.geometry.gram_signs import scaled_float as _scaled_float
-from verify.geometry.rationals import format_rational
 
 __all__ = ["Violation", "SeparabilityReport", "orthogonal_separability", "SAME", "CROSS"]
 

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
+from verify.checker.arithmetic import format_rational, integer_rank
 from verify.errors import EnumerationLimitError, InputError
 from verify.geometry.faces import as_integer_matrix, enumerate_faces, sign_string
 from verify.geometry.quadratic_forms import (
@@ -59,7 +60,7 @@ from verify.geometry.quadratic_forms import (
     quad,
     transpose,
 )
-from verify.geometry.rationals import format_rational, integer_det, integer_rank
+from verify.geometry.rationals import integer_det
 from verify.progress import progress
 
 __all__ = ["SpikeFreeReport", "spike_free"]
@@ -439,9 +440,10 @@ def spike_free(
             cands.append((float(Hq[0, 0] / Gq[0, 0]), None))
             ray_vals.append((cands[0][0], int(below[0])))
         else:
-            lam, vecs = float_eigenpairs(Gq, Hq)
+            got = float_eigenpairs(Gq, Hq)  # None: floats too coarse (the exact part decides)
+            lam, vecs = got if got is not None else (np.zeros(0), np.zeros((k, 0)))
             nz = sigma != 0
-            for i in range(k):
+            for i in range(len(lam)):
                 for sgn in (1.0, -1.0):
                     w = Bf @ (sgn * vecs[:, i])
                     if (sigma[nz] * (Af[nz] @ w) > 0).all():
@@ -483,7 +485,10 @@ def spike_free(
         for dps in (None, 60, 160):  # escalate precision: clustered or tiny excesses
             if decided:
                 break
-            lam_e, vecs_e = eigenpairs(GF, HF, dps)
+            got_e = eigenpairs(GF, HF, dps)
+            if got_e is None:  # this precision cannot even compute the candidates
+                continue
+            lam_e, vecs_e = got_e
             for mu, c in zip(lam_e, vecs_e):
                 if mu <= 1 or violation is not None:
                     continue

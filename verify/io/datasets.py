@@ -96,6 +96,9 @@ class Dataset:
         Where the data came from (a path or ``"<array>"``).
     issues : tuple of DataIssue
         Reasons why no network can reach a positive margin on this data.
+    duplicates : tuple of tuple of int
+        Groups of identical rows with the same label (harmless for feasibility, but each copy
+        counts again in the loss; reported in :attr:`warnings`).
     """
 
     X: np.ndarray
@@ -108,6 +111,7 @@ class Dataset:
     bias: bool = False
     source: str = "<array>"
     issues: tuple[DataIssue, ...] = field(default=())
+    duplicates: tuple[tuple[int, ...], ...] = field(default=())
 
     @property
     def n_samples(self) -> int:
@@ -149,12 +153,24 @@ class Dataset:
         >>> import numpy as np
         >>> check_dataset(np.eye(2), [1, 1]).warnings
         ('only one class (label 1): every label is +1',)
+        >>> check_dataset([[1.0, 2.0], [0.0, 1.0], [1.0, 2.0]], [1, -1, 1]).warnings
+        ('1 duplicate row with the same label (e.g. rows 0 and 2 are identical): ...',)
         """
+        out = []
         if self.n_classes == 1 and self.y is not None:
             sign = "+1" if int(self.y[0]) == 1 else "-1"
-            return (f"only one class (label {_json_label(self.classes[0])}): "
-                    f"every label is {sign}",)
-        return ()
+            out.append(f"only one class (label {_json_label(self.classes[0])}): "
+                       f"every label is {sign}")
+        if self.duplicates:
+            extra = sum(len(g) - 1 for g in self.duplicates)
+            first = self.duplicates[0]
+            eg = " and ".join(map(str, first)) if len(first) == 2 else ", ".join(map(str, first))
+            out.append(
+                f"{extra} duplicate row{'s' if extra > 1 else ''} with the same label (e.g. rows "
+                f"{eg} are identical): each copy counts again in the training loss; remove "
+                "them if they are not intended"
+            )
+        return tuple(out)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready description of the labels and any issues."""
@@ -233,7 +249,7 @@ def check_dataset(X: Any, y: Any, *, bias: bool = False, source: str = "<array>"
     else:
         Y = np.where(class_index[:, None] == np.arange(len(classes))[None, :], 1, -1)
     Xa.setflags(write=False)
-    issues = _find_issues(Xa, class_index)
+    issues = _find_issues(Xa, class_index, bias=bias)
     return Dataset(
         X=Xa,
         labels=labels,
@@ -245,7 +261,21 @@ def check_dataset(X: Any, y: Any, *, bias: bool = False, source: str = "<array>"
         bias=bias,
         source=source,
         issues=issues,
+        duplicates=_duplicates(Xa, class_index),
     )
+
+
+def _duplicates(X: np.ndarray, class_index: np.ndarray) -> tuple[tuple[int, ...], ...]:
+    """Groups of bit-identical rows (``-0.0`` equals ``0.0``) that share a class."""
+    if X.shape[0] < 2:
+        return ()
+    key = np.ascontiguousarray(np.hstack([X + 0.0, class_index[:, None].astype(np.float64)]))
+    view = key.view(np.dtype((np.void, key.dtype.itemsize * key.shape[1]))).ravel()
+    _, inverse, counts = np.unique(view, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    groups = [tuple(int(i) for i in np.flatnonzero(inverse == g))
+              for g in np.flatnonzero(counts > 1)]
+    return tuple(sorted(groups))
 
 
 def _as_matrix(X: Any, source: str) -> np.ndarray:
@@ -363,7 +393,8 @@ def _binary_labels(
     return np.where(class_index == 1, 1, -1).astype(np.int64), classes[1]
 
 
-def _find_issues(X: np.ndarray, class_index: np.ndarray) -> tuple[DataIssue, ...]:
+def _find_issues(X: np.ndarray, class_index: np.ndarray, *, bias: bool = False
+                 ) -> tuple[DataIssue, ...]:
     """Zero rows and positively parallel rows with different classes, decided exactly.
 
     Candidates come from ``fl(x_k / x_first)``: division is correctly rounded, so rows whose
@@ -396,13 +427,13 @@ def _find_issues(X: np.ndarray, class_index: np.ndarray) -> tuple[DataIssue, ...
         members = nz[np.flatnonzero(inverse.ravel() == g)]
         if len(set(class_index[members].tolist())) < 2:
             continue
-        issues.extend(_confirm_parallel(X, class_index, members))
+        issues.extend(_confirm_parallel(X, class_index, members, bias=bias))
     issues.sort(key=lambda i: i.rows)
     return tuple(issues)
 
 
 def _confirm_parallel(
-    X: np.ndarray, class_index: np.ndarray, members: np.ndarray
+    X: np.ndarray, class_index: np.ndarray, members: np.ndarray, *, bias: bool = False
 ) -> list[DataIssue]:
     out = []
     exact = {int(n): [Fraction(v) for v in X[n].tolist()] for n in members}
@@ -414,17 +445,39 @@ def _confirm_parallel(
             c = _positive_multiple(exact[a], exact[b])
             if c is None:
                 continue
-            rel = "identical" if c == 1 else f"x_{b} = {c} * x_{a}"
+            rel = "identical" if c == 1 else f"x_{b} = {_ratio_text(c)} * x_{a}"
+            if bias:  # the constant feature is part of the rows: parallel means identical
+                why = ("even with the bias feature (--bias) a ReLU network gives them the same "
+                       "output")
+            else:
+                why = ("a ReLU network without biases gives them outputs of the same sign"
+                       + ("" if c == 1 else "; a bias (--bias) may separate them"))
             out.append(
                 DataIssue(
                     "contradictory-rows",
                     (a, b),
                     f"rows {a} and {b} are positive multiples of each other ({rel}) but have "
-                    "different labels; a ReLU network without biases gives them outputs of the "
-                    "same sign",
+                    f"different labels; {why}",
                 )
             )
     return out
+
+
+def _ratio_text(c: Fraction) -> str:
+    """An exact ratio for people: short fractions as they are, long ones as a decimal with the
+    exact value after it.
+
+    Examples
+    --------
+    >>> _ratio_text(Fraction(2)), _ratio_text(Fraction(3, 2))
+    ('2', '3/2')
+    >>> _ratio_text(Fraction(4503599627370497, 4503599627370496))
+    '1.0000000000000002 (exactly 4503599627370497/4503599627370496)'
+    """
+    text = str(c)
+    if len(text) <= 12:
+        return text
+    return f"{float(c)!r} (exactly {text})"
 
 
 def _positive_multiple(a: list[Fraction], b: list[Fraction]) -> Fraction | None:
@@ -537,6 +590,9 @@ def _read_csv(p: Path, name: str) -> tuple[Any, Any]:
             col, bad = next((j, c) for j, c in enumerate(r[:-1]) if not _is_float(c))
             hint = ("; the label must be the last column"
                     if col == 0 and _is_float(r[-1]) else "")
+            if any(";" in c for c in r):
+                hint = ("; the file looks semicolon-separated with decimal commas (e.g. "
+                        "'1,5;2,25;1'): write it with ',' between columns and '.' for decimals")
             raise InputError(
                 f"{name}: {at}, column {col + 1} has a non-numeric feature {bad!r}{hint}"
             ) from None
@@ -567,7 +623,7 @@ def paper_dataset(name: str) -> Dataset:
     """The paper's Appendix F data sets, embedded (``"F.1"`` or ``"F.2"``).
 
     F.1 has labels ``(1, -1)``; F.2's labels are illegible in the text extraction and
-    ``(1, 1)`` reproduces the single optimal neuron the paper reports (see MATH.md).
+    ``(1, 1)`` reproduces the single optimal neuron the paper reports (see docs/math.md).
 
     Examples
     --------

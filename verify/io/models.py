@@ -16,8 +16,10 @@ Formats (chosen by the file suffix)
     ``BF16`` are read (all convert to float64 exactly); ``F64`` or ``F32`` are written.
     ``__metadata__ = {"bias_feature": "true"}`` marks a bias row.
 ``.pt`` / ``.pth``
-    A PyTorch ``state_dict`` of ``Linear(d, m) → ReLU → Linear(m, 1)``, read with
-    ``torch.load(path, map_location="cpu", weights_only=True)`` (the optional ``torch`` extra).
+    A PyTorch ``state_dict`` of ``Linear(d, m) → ReLU → Linear(m, 1)`` saved with
+    ``torch.save``, read *without torch* by :func:`verify.io.pytorch.read_torch` (a
+    restricted unpickler admitting what ``torch.load(weights_only=True)`` admits for a
+    state_dict; no code from the file runs).  Writing ``.pt`` needs the ``torch`` extra.
 
 A file that holds no ``W1``/``w2`` but looks like a state dict (``.npz`` and ``.safetensors``
 too) is mapped by :func:`weights_from_state_dict`; the mapping rule is documented there.
@@ -402,7 +404,8 @@ def load_weights(path: str | Path) -> ModelWeights:
     ------
     InputError
         Missing file, unknown suffix, malformed file, missing arrays, wrong shapes,
-        non-finite weights, a nonzero second-layer bias, torch not installed for ``.pt``.
+        non-finite weights, a nonzero second-layer bias, a ``.pt`` file that pickles anything
+        but tensors and dicts.
 
     Examples
     --------

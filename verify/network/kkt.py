@@ -385,7 +385,7 @@ def theorem3(net: Network, X: Any, y: Any, *, chambers: Any = None, limit: int |
     Examples
     --------
     >>> from verify.io.datasets import paper_dataset
-    >>> from verify.convex.programs import solve_orthogonally_separable
+    >>> from verify.convex.closed_form import solve_orthogonally_separable
     >>> ds = paper_dataset("F.1")
     >>> sol = solve_orthogonally_separable(ds.X, ds.y)
     >>> W1 = np.stack([n.w1 for n in sol.neurons], axis=1)

@@ -13,7 +13,7 @@ minimum is needed, rigorous float enclosures (:func:`margin_enclosures`,
 :func:`verify.geometry.proven_linalg.exact_signs`) decide what they can prove and exact arithmetic
 does the
 rest, so the exact minimum margin costs little more than the float one.  Norms enter
-the objective bound through :func:`verify.geometry.rationals.sqrt_bounds` (upper end), so the
+the objective bound through :func:`verify.checker.arithmetic.sqrt_bounds` (upper end), so the
 rational
 :func:`objective_upper_bound` is never below the true value.  The KKT analysis of trained
 networks is in :mod:`verify.network.kkt`.
@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 
+from verify.checker import arithmetic
 from verify.errors import InputError
-from verify.geometry import rationals as exact
 from verify.geometry.proven_linalg import exact_signs
 from verify.io.models import ModelWeights, check_feature_count, check_weights, load_weights
 
@@ -61,6 +61,7 @@ __all__ = [
     "margin_enclosures",
     "activation_patterns",
     "rescale_to_margin",
+    "require_positive_margins",
     "balance",
     "objective_upper_bound",
 ]
@@ -480,15 +481,58 @@ def _min_margin(net: Network, Xa: np.ndarray, ya: np.ndarray) -> Fraction:
     if gamma <= 0:
         unsure = np.flatnonzero(lo <= 0)  # the others are proven positive
         q = exact_margins(Xa[unsure], ya[unsure], net.W1, net.w2)
-        wrong = sum(1 for v in q if v < 0)
-        zero = sum(1 for v in q if v == 0)
+        wrong = [int(i) for i, v in zip(unsure, q) if v < 0]
+        zero = [int(i) for i, v in zip(unsure, q) if v == 0]
+        parts = [f"{len(wrong)} of {len(ya)} samples are misclassified{_rows(wrong)}"]
+        parts.append(f"{len(zero)} lie on the decision boundary{_rows(zero)}")
         raise InputError(
-            f"{net.source}: the minimum margin is {float(gamma):.6g}, not positive: "
-            f"{wrong} of {len(ya)} samples are misclassified and {zero} lie on the decision "
-            "boundary (exact arithmetic); the max-margin bounds need a network that separates "
-            "the data"
+            f"{net.source}: the minimum margin is {float(gamma) + 0.0:.6g}, not positive: "
+            + " and ".join(parts) + " (exact arithmetic); the max-margin bounds need a "
+            "network that separates the data"
         )
     return gamma
+
+
+def _rows(rows: list[int], first: int = 5) -> str:
+    if not rows:
+        return ""
+    more = ", …" if len(rows) > first else ""
+    return (f" (row{'s' if len(rows) > 1 else ''} "
+            + ", ".join(map(str, rows[:first])) + more + ", 0-based)")
+
+
+def require_positive_margins(net: Network, X: Any, Y: Any, labels: Any = None) -> None:
+    """Raise unless every sub-network classifies every sample correctly (decided exactly).
+
+    ``Y`` is ``(N,)`` of ±1 for a binary network, ``(N, K)`` for ``K`` classes.
+
+    Cheap next to any solve (float enclosures, exact arithmetic only where they are unsure);
+    :func:`verify.certificate.build.build_certificate` calls it first.  ``labels`` name the
+    classes in the message.
+
+    Raises
+    ------
+    InputError
+        Naming the class, the count and the first rows misclassified or on the boundary.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = Network(np.array([[1.0]]), np.array([1.0]))
+    >>> require_positive_margins(net, np.array([[1.0], [2.0]]), np.array([1, -1]))
+    Traceback (most recent call last):
+    ...
+    verify.errors.InputError: <array>: the minimum margin is -2, not positive: 1 of 2 samples ...
+    """
+    Xa, Ya = check_data(net, X, Y)
+    for k, sub, yk in iter_classes(net, Ya):
+        try:
+            _min_margin(sub, Xa, yk)
+        except InputError as exc:
+            if net.is_binary:
+                raise
+            name = labels[k] if labels is not None else k
+            raise InputError(f"class {name}: {exc}") from None
 
 
 def balance(net: Network) -> Network:
@@ -517,7 +561,7 @@ def objective_upper_bound(net: Network, X: Any, y: Any) -> tuple[Fraction, float
     """``UB(θ) = Σ_i ‖w1_i‖·|w2_i| / min_n y_n f(θ, x_n)``: rigorous rational and float value.
 
     The rational is an upper bound of the exact value: exact margins, norms bounded above by
-    :func:`verify.geometry.rationals.sqrt_bounds`.  It bounds the max-margin optimum: ``P* <=
+    :func:`verify.checker.arithmetic.sqrt_bounds`.  It bounds the max-margin optimum: ``P* <=
     UB(θ)``.
     For ``K`` classes the bound is the sum over the sub-networks (the problem decomposes).
 
@@ -544,7 +588,7 @@ def objective_upper_bound(net: Network, X: Any, y: Any) -> tuple[Fraction, float
             if v == 0:
                 continue
             sq = Fraction(sum(a * a for a in row)) * _pow2(2 * e)
-            num += exact.sqrt_bounds(sq)[1] * abs(Fraction(v))
+            num += arithmetic.sqrt_bounds(sq)[1] * abs(Fraction(v))
         total += num / gamma
         qf = sub.margins(Xa, yk)
         total_f += float(np.sum(np.linalg.norm(sub.W1, axis=0) * np.abs(sub.w2)) / qf.min())

@@ -203,6 +203,17 @@ class TrainResult:
     schedule : str
     lr, init_scale : float
     trajectory : Trajectory or None
+    diverged : str or None
+        Why the run diverged (non-finite weights, then the weights are those of the last
+        finite check, or a final loss more than :data:`DIVERGENCE_FACTOR` times the initial).
+    dead_samples : tuple of int
+        Rows on which every neuron is inactive (``x_n^T w1_i <= 0`` for all ``i``, in some
+        class): the output there is exactly 0.
+    misclassified : tuple of int
+        Rows with a margin ``y_n f(θ, x_n) <= 0`` (in some class; dead rows included).
+    steps_run : int or None
+        Steps actually run (``None``: all ``steps``).
+    n_samples : int
     """
 
     W1: np.ndarray
@@ -217,6 +228,45 @@ class TrainResult:
     lr: float
     init_scale: float
     trajectory: Trajectory | None = None
+    diverged: str | None = None
+    dead_samples: tuple[int, ...] = ()
+    misclassified: tuple[int, ...] = ()
+    steps_run: int | None = None
+    n_samples: int = 0
+
+    @property
+    def succeeded(self) -> bool:
+        """The run did not diverge and separates every sample (no row misclassified)."""
+        return self.diverged is None and not self.misclassified
+
+    @property
+    def problems(self) -> list[str]:
+        """One sentence per failure (empty when :attr:`succeeded`).
+
+        Examples
+        --------
+        >>> r = train(np.array([[1.0, 1.0], [2.0, 2.5]]), np.array([1, -1]), neurons=2,
+        ...           steps=0)
+        >>> r.problems
+        ['the network does not separate the data: 1 of 2 samples misclassified (row 1)']
+        """
+        out = []
+        if self.diverged is not None:
+            out.append(f"training diverged: {self.diverged}")
+        n = self.n_samples
+        if self.dead_samples:
+            k = len(self.dead_samples)
+            every = f"all {n}" if k == n else f"{k} of {n}"
+            out.append(
+                f"dead network on {every} samples "
+                f"({_rows(self.dead_samples)}): every neuron is inactive there and the output "
+                "is exactly 0; centre or scale the features, add --bias, or lower the step size"
+            )
+        wrong = [i for i in self.misclassified if i not in set(self.dead_samples)]
+        if wrong and self.diverged is None:
+            out.append(f"the network does not separate the data: {len(wrong)} of {n} samples "
+                       f"misclassified ({_rows(wrong)})")
+        return out
 
     @property
     def final_margin(self) -> float:
@@ -259,7 +309,49 @@ class TrainResult:
             "lr": float(self.lr),
             "init_scale": float(self.init_scale),
             "trajectory": None if self.trajectory is None else self.trajectory.to_dict(),
+            "succeeded": self.succeeded,
+            "problems": self.problems,
+            "diverged": self.diverged,
+            "dead_samples": list(self.dead_samples),
+            "misclassified": list(self.misclassified),
         }
+
+
+def _rows(rows: Sequence[int], first: int = 5) -> str:
+    """``"rows 3, 8, 9"`` or ``"rows 3, 8, 9, 11, 12, … (0-based)"``.
+
+    Examples
+    --------
+    >>> _rows([4]), _rows(range(8))
+    ('row 4', 'rows 0, 1, 2, 3, 4, … (0-based)')
+    """
+    rows = list(rows)
+    head = ", ".join(str(int(r)) for r in rows[:first])
+    more = ", … (0-based)" if len(rows) > first else ""
+    return f"row{'s' if len(rows) > 1 else ''} {head}{more}"
+
+
+#: A final loss above this multiple of the initial loss is called a divergence.
+DIVERGENCE_FACTOR = 2.0
+
+
+def _finite(Xa: np.ndarray, W1: np.ndarray, w2: np.ndarray) -> bool:
+    """Weights and outputs ``(X W1)_+ w2`` are all finite (no overflow in the forward pass)."""
+    if not math.isfinite(float(W1.sum()) + float(w2.sum())):
+        return False
+    out = np.matmul(np.maximum(np.matmul(Xa, W1), 0.0), w2[:, :, None])
+    return bool(np.all(np.isfinite(out)))
+
+
+def _diagnose(Xa: np.ndarray, Yt: np.ndarray, W1: np.ndarray, w2: np.ndarray
+              ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Dead rows (all neurons inactive, in some class) and rows with margin <= 0."""
+    A = np.matmul(Xa, W1)  # (K, N, m)
+    dead = np.any(np.all(A <= 0, axis=2), axis=0)
+    q = Yt * np.matmul(np.maximum(A, 0.0), w2[:, :, None])[:, :, 0]
+    wrong = np.any(~(q > 0), axis=0)
+    return (tuple(int(i) for i in np.flatnonzero(dead)),
+            tuple(int(i) for i in np.flatnonzero(wrong | dead)))
 
 
 def _check_options(steps: Any, lr: Any, schedule: Any) -> None:
@@ -386,7 +478,11 @@ def train(
     Raises
     ------
     InputError
-        Bad data or options, or a run that diverged (non-finite weights: lower ``lr``).
+        Bad data or options.  A run that diverges (non-finite weights: it stops there and
+        returns the last finite weights; or a final loss more than
+        :data:`DIVERGENCE_FACTOR` times the initial one) or ends with dead or misclassified
+        samples is *returned*, with :attr:`TrainResult.succeeded` false and the reasons in
+        :attr:`TrainResult.problems`.
 
     Examples
     --------
@@ -410,23 +506,39 @@ def train(
     scaled = schedule == "loss-scaled"
     XT = np.ascontiguousarray(Xa.T)
     log_l0 = None
-    with progress("training", total=int(steps)) as bar:
+    diverged: str | None = None
+    steps_run = int(steps)
+    good, good_t = (W1, w2), 0  # the last weights seen finite, and their step
+    with np.errstate(all="ignore"):
+        first_loss = snapshot(Xa, Yt, W1, w2)["loss"]
+    # overflow and NaN are expected in a diverging run: they are detected and reported below,
+    # never printed as numpy warnings
+    with progress("training", total=int(steps)) as bar, np.errstate(all="ignore"):
         for t in range(int(steps) + 1):
+            check = t % 64 == 0 or t == steps or (rec is not None and ri < rec.size
+                                                   and rec[ri] == t)
+            if check:
+                if not _finite(Xa, W1, w2):
+                    diverged = (f"the weights or outputs became non-finite by step {t}; lower "
+                                f"the step size (lr {lr:g})")
+                    W1, w2 = good
+                    steps_run = good_t
+                    break
+                good, good_t = (W1, w2), t
             if rec is not None and ri < rec.size and rec[ri] == t:
                 snaps.append(snapshot(Xa, Yt, W1, w2))
                 rec_steps.append(t)
                 ri += 1
             if t == steps:
                 break
-            with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked below
-                W1, w2, log_l0 = _step(Xa, XT, Yt, W1, w2, lr, scaled, log_l0)
-            if (t + 1) % 64 == 0 or t + 1 == steps:  # non-finite weights stay non-finite
+            W1, w2, log_l0 = _step(Xa, XT, Yt, W1, w2, lr, scaled, log_l0)
+            if (t + 1) % 64 == 0 or t + 1 == steps:
                 bar.advance(64 if (t + 1) % 64 == 0 else (t + 1) % 64)
-                if not math.isfinite(float(W1.sum()) + float(w2.sum())):
-                    raise InputError(
-                        f"train: diverged by step {t + 1} (non-finite weights); lower lr"
-                    )
-    final = snapshot(Xa, Yt, W1, w2)
+        final = snapshot(Xa, Yt, W1, w2)
+        dead, wrong = _diagnose(Xa, Yt, W1, w2)
+    if diverged is None and final["loss"] > DIVERGENCE_FACTOR * first_loss:
+        diverged = (f"the loss grew from {first_loss:.6g} to {final['loss']:.6g} in "
+                    f"{steps_run} steps; lower the step size (lr {lr:g})")
     trajectory = None
     if rec is not None:
         arrays = stack_snapshots(rec_steps, snaps, binary=binary, p_star=p_star)
@@ -447,7 +559,7 @@ def train(
         w2=w2[0] if binary else w2,
         loss=final["loss"],
         log_loss=final["log_loss"],
-        margin=float(np.min(final["margin"])),
+        margin=float(np.min(final["margin"])) + 0.0,  # never -0.0
         ub=final["ub"],
         steps=int(steps),
         schedule=schedule,
@@ -455,6 +567,11 @@ def train(
         lr=lr,
         init_scale=float(init_scale),
         trajectory=trajectory,
+        diverged=diverged,
+        dead_samples=dead,
+        misclassified=wrong,
+        steps_run=None if steps_run == int(steps) else steps_run,
+        n_samples=int(Xa.shape[0]),
     )
 
 

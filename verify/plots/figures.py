@@ -116,7 +116,7 @@ def _figure(
 
 
 def _solve(X: np.ndarray, y: np.ndarray) -> Any:
-    from verify.certificate.build import solve_binary
+    from verify.convex.routes import solve_binary
     from verify.io.datasets import check_dataset
 
     check_dataset(X, y).require_feasible()
@@ -394,16 +394,33 @@ def _fig_seeds(X, y, sol, model, trajs):
             _panel_traj_rectified(ax[1, k], t, X, y, sol, legend=False)
     fig.suptitle("Independent initialisations: neuron directions (top) and "
                  r"$(X\hat w_{1,i})_+$ (bottom); star: optimal", fontsize=10)
+    from matplotlib.lines import Line2D
+
+    key = [Line2D([], [], ls="", marker="o", mfc="white", mec="0.2", ms=6,
+                  label="open: initial direction (step 0)"),
+           Line2D([], [], ls="", marker="o", mfc="0.5", mec="k", ms=6,
+                  label="filled: final direction"),
+           Line2D([], [], ls="", marker="o", mfc="0.5", mec="0.5", ms=3,
+                  label="dots: log-spaced steps")]
+    if _optimal_dirs(sol)[0].size:
+        key.append(Line2D([], [], ls="", marker="*", mfc="gold", mec="k", ms=12,
+                          label="optimal neuron"))
+    fig.legend(handles=key, loc="outside lower center", ncols=len(key), fontsize=8)
     return fig
 
 
-def _p_star(sol: Any, trajs: list[dict[str, np.ndarray]], X: np.ndarray, y: np.ndarray) -> float:
-    if sol is not None:
-        return float(sol.value)
-    ps = trajs[0].get("p_star")
-    if ps is not None and np.ndim(ps) == 0 and np.isfinite(ps) and ps > 0:
-        return float(ps)
-    return float(_solve(X, y).value)
+def _p_star(sol: Any, trajs: list[dict[str, np.ndarray]], X: np.ndarray, y: np.ndarray
+            ) -> tuple[float, str]:
+    """The reference value of the gap figure and how far it is proven: ``"proven"`` (an
+    optimal solve), ``"restricted"`` (the best value found, an upper bound of ``P*`` only) or
+    ``"given"`` (the trajectory's own ``p_star``)."""
+    if sol is None:
+        ps = trajs[0].get("p_star")
+        if ps is not None and np.ndim(ps) == 0 and np.isfinite(ps) and ps > 0:
+            return float(ps), "given"
+        sol = _solve(X, y)
+    status = getattr(getattr(sol, "status", None), "value", "optimal")
+    return float(sol.value), "proven" if status == "optimal" else status
 
 
 def _run_label(k: int, t: dict[str, np.ndarray]) -> str:
@@ -416,7 +433,7 @@ def _run_label(k: int, t: dict[str, np.ndarray]) -> str:
 def _fig_gap(X, y, sol, model, trajs):
     if y is None:
         raise InputError("figure 'gap' needs binary labels y")
-    ps = _p_star(sol, trajs, X, y)
+    ps, how = _p_star(sol, trajs, X, y)
     fig, ax = _figure(2)
     for k, t in enumerate(trajs):
         steps = np.asarray(t["steps"], dtype=np.float64) + 1
@@ -427,14 +444,22 @@ def _fig_gap(X, y, sol, model, trajs):
             ax[0, 1].plot(steps, np.asarray(t["log_loss"]) / np.log(10), color=f"C{k % 10}")
         elif "loss" in t:
             ax[0, 1].plot(steps, np.log10(np.maximum(t["loss"], 1e-300)), color=f"C{k % 10}")
-    for a, lab in zip(ax[0], (r"relative gap $(\mathrm{UB}-P^*)/P^*$",
+    ref = "P^*" if how != "restricted" else "P"
+    for a, lab in zip(ax[0], (rf"relative gap $(\mathrm{{UB}}-{ref})/{ref}$",
                               r"$\log_{10}$ training loss")):
         a.set_xscale("log")
         a.set_xlabel("step + 1")
         a.set_ylabel(lab)
         a.grid(True, which="major", alpha=0.3)
     ax[0, 0].set_yscale("log")
-    ax[0, 0].set_title(rf"certificate gap ($P^*={ps:.6g}$)", fontsize=10)
+    if how == "proven":
+        ax[0, 0].set_title(rf"certificate gap ($P^*={ps:.6g}$)", fontsize=10)
+    elif how == "given":
+        ax[0, 0].set_title(rf"gap to the trajectory's $P^*={ps:.6g}$ (as recorded)", fontsize=10)
+    else:  # a restricted solve: the best value found, not proven optimal
+        ax[0, 0].set_title(rf"gap to the best value found, $P={ps:.6g}$ ({how} solve: "
+                           r"$P^*\leq P$, not proven)", fontsize=9)
+    ax[0, 1].set_title("training loss", fontsize=10)
     ax[0, 0].legend(fontsize=7)
     return fig
 
@@ -462,6 +487,7 @@ def _fig_alignment(X, y, sol, model, trajs):
         a.grid(True, alpha=0.3)
     ax[0, 0].legend(fontsize=8)
     ax[0, 0].set_title("per-neuron alignment (Theorem 1)", fontsize=10)
+    ax[0, 1].set_title(r"distance to alignment, $1-\cos\angle$ (log scale)", fontsize=10)
     return fig
 
 

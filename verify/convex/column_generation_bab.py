@@ -1,0 +1,363 @@
+"""Program (14) by column generation without the chamber list: the branch-and-bound route.
+
+When the chambers cannot be enumerated (or need not be), the working set of activation
+patterns grows from the patterns of a few candidate neurons (and, in ``certify``, of the
+trained network), and the oracle asking "is some pattern violated?" is the branch and bound of
+:mod:`verify.convex.branch_and_bound` over the support of ``lam``.  Each round:
+
+1. the restricted dual (129) over the working set (:func:`verify.convex.column_generation.
+   _solve_restricted`), with **lazy wall rows**: a pattern's cone constraints start from the
+   rows closest to its witness and grow by the rows the solution violates, until the solution
+   satisfies every row (then it is the restricted program's optimum with all rows);
+2. ``lam`` is made **support-exact** (entries below ``SUPPORT_REL * max |lam|`` set to 0), so the
+   oracle and the certificate see only ``S = supp lam``;
+3. branch and bound for both signs, stopping at the first point of value ``> 1 + tol``; its
+   chamber's pattern joins the working set.  When both searches prove ``<= 1 + tol`` the loop
+   ends and their trees become the exact evidence
+   (:func:`verify.convex.branch_and_bound_evidence.evidence_from_results`): ``s`` exact, and
+   ``LB = y^T lam / max(1, s)`` rigorous.
+
+Whatever stops the loop (rounds, the node or time budget), the last ``lam`` gets exact
+evidence from whatever tree was grown: open leaves keep their bounds, so the lower bound is
+finite and valid, only weaker (anytime).  The upper bound is the exact objective of the
+recovered network (polished), so ``LB <= P* <= UB`` always holds.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> X = rng.standard_normal((12, 3)); y = np.sign(X[:, 0] + 0.3 * rng.standard_normal(12))
+>>> sol = solve_branch_and_bound(X, y)
+>>> sol.method, sol.status.value, float(sol.lower_bound) <= sol.value <= float(sol.upper_bound)
+('branch-and-bound', 'optimal', True)
+>>> from verify.convex.column_generation import column_generation
+>>> abs(column_generation(X, y).value - sol.value) < 1e-6 * sol.value
+True
+"""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from verify.convex.bounds import _check_binary, exact_yT_lam
+from verify.convex.branch_and_bound import bab_maximize
+from verify.convex.branch_and_bound_evidence import BabEvidence, evidence_from_results
+from verify.convex.programs import (
+    ConvexSolution,
+    Neuron,
+    _choice,
+    _failed,
+    _network_ub,
+    _solver_info,
+)
+from verify.convex.solvers import SolverChoice
+from verify.errors import InputError
+from verify.status import Status
+
+__all__ = ["solve_branch_and_bound", "SUPPORT_REL", "initial_patterns"]
+
+#: ``lam_n`` with ``|lam_n| <= SUPPORT_REL * max |lam|`` is set to 0 (the support is exact).
+SUPPORT_REL = 1e-9
+#: Cone rows a new pattern starts with (the closest to its witness), and added per cut round.
+_START_ROWS, _CUT_ROWS = 12, 64
+#: Cut rounds per restricted solve.
+_MAX_CUTS = 30
+
+
+def initial_patterns(X: np.ndarray, y: np.ndarray, *, start: Any = None,
+                     iterations: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Patterns and witnesses to start from: the columns of ``start`` (the first-layer
+    weights of a network, ``(d, m)``), then Theorem 1's y-aligned fixed points
+    ``u = +-X^T D(u) y`` iterated from ``X^T y`` and every ``+-x_n``.
+
+    Returns ``(P, W)``: unique patterns ``X w >= 0`` (bool, ``(p, N)``) and one witness each.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> P, W = initial_patterns(X, np.array([1.0, -1.0]))
+    >>> P.shape[1], len(P) == len(W)
+    (2, True)
+    """
+    U = [X.T @ y, X.T @ np.maximum(y, 0), -X.T @ np.maximum(-y, 0)]
+    if start is not None:
+        S = np.asarray(start, dtype=np.float64)
+        U = list(S.reshape(X.shape[1], -1).T) + U
+    for sgn in (1.0, -1.0):
+        V = sgn * X.copy()
+        for _ in range(iterations):
+            D = (V @ X.T >= 0).astype(float)
+            V = sgn * (D * y[None, :]) @ X
+        U.extend(list(V))
+    return _unique(X, np.array([u for u in U if np.any(u != 0) and np.all(np.isfinite(u))]))
+
+
+def _unique(X: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if len(U) == 0:
+        return np.zeros((0, X.shape[0]), dtype=bool), np.zeros((0, X.shape[1]))
+    P = (U @ X.T) >= 0
+    _, first = np.unique(np.packbits(P, axis=1), axis=0, return_index=True)
+    first = np.sort(first)
+    return P[first], U[first]
+
+
+def _start_rows(X: np.ndarray, w: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The ``_START_ROWS`` nonzero rows with the smallest ``|x_n^T w| / ||x_n||``."""
+    t = np.abs(X[rows] @ w) / np.linalg.norm(X[rows], axis=1)
+    k = min(_START_ROWS, rows.size)
+    return np.sort(rows[np.argsort(t, kind="stable")[:k]])
+
+
+def _violated_rows(X: np.ndarray, pattern: np.ndarray, u: np.ndarray, rows: np.ndarray,
+                   have: np.ndarray) -> np.ndarray:
+    """Rows (not yet walls) where ``u`` leaves the cone of ``pattern``, most violated first."""
+    nu = float(np.linalg.norm(u))
+    if nu == 0:
+        return np.zeros(0, dtype=np.int64)
+    side = np.where(pattern[rows], 1.0, -1.0) * (X[rows] @ u)
+    tol = 1e-10 * nu * np.linalg.norm(X[rows], axis=1)
+    bad = side < -tol
+    bad &= ~np.isin(rows, have)
+    cand = rows[bad]
+    order = np.argsort(side[bad], kind="stable")
+    return cand[order][:_CUT_ROWS]
+
+
+def _restricted_with_cuts(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[np.ndarray],
+                          rows: np.ndarray, choice: SolverChoice) -> ConvexSolution:
+    from verify.convex.column_generation import _solve_restricted
+
+    for _ in range(_MAX_CUTS):
+        sol = _solve_restricted(X, y, P, walls, choice)
+        if sol.status not in (Status.RESTRICTED, Status.INACCURATE) or sol.u is None:
+            return sol
+        added = False
+        for j in range(P.shape[0]):
+            for u in (sol.u[:, j], sol.u_prime[:, j]):
+                new = _violated_rows(X, P[j], u, rows, walls[j])
+                if new.size:
+                    walls[j] = np.union1d(walls[j], new)
+                    added = True
+        if not added:
+            return sol
+    return sol
+
+
+def heuristic_violators(X: np.ndarray, lam: np.ndarray, thr: float, *, top: int,
+                        steps: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Cheap pricing before the oracle: the local search ``u <- X^T D(u) mu / ||.||`` (both
+    signs ``mu = +-lam``) from every ``+-x_n`` of the support and a few random points; the
+    distinct patterns ``X u >= 0`` of value ``mu^T (X u)_+ > thr``, best first (at most ``top``).
+
+    A heuristic finds violators fast but cannot prove there are none: that is the branch and
+    bound's job.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> P, U = heuristic_violators(X, np.array([3.0, 4.0]), 1.0, top=5)
+    >>> P.tolist()  # best first: both rows active (value 5), then row 1 alone (4), row 0 (3)
+    [[True, True], [False, True], [True, False]]
+    """
+    S = np.flatnonzero(lam)
+    d = X.shape[1]
+    if S.size == 0:
+        return np.zeros((0, X.shape[0]), dtype=bool), np.zeros((0, d))
+    XS = X[S]
+    rng = np.random.default_rng(seed)
+    found_u, found_v = [], []
+    for sg in (1.0, -1.0):
+        mu = sg * lam[S]
+        U = np.concatenate([XS.T, -XS.T, rng.standard_normal((d, 2 * d + 2))], axis=1)
+        for _ in range(steps + 1):
+            nrm = np.linalg.norm(U, axis=0)
+            U = U[:, nrm > 0] / nrm[nrm > 0]
+            if U.shape[1] == 0:
+                break
+            G = XS @ U
+            vals = mu @ np.maximum(G, 0.0)
+            keep = vals > thr
+            found_u.append(U[:, keep].T)
+            found_v.append(vals[keep])
+            U = XS.T @ ((G > 0) * mu[:, None])
+    if not found_u:
+        return np.zeros((0, X.shape[0]), dtype=bool), np.zeros((0, d))
+    Uall, vall = np.vstack(found_u), np.concatenate(found_v)
+    order = np.argsort(-vall, kind="stable")
+    P, W = _unique(X, Uall[order])
+    return P[:top], W[:top]
+
+
+def exact_support(y: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """``lam`` projected onto ``diag(y) lam >= 0`` with its tiny entries set to 0.
+
+    Examples
+    --------
+    >>> exact_support(np.array([1.0, -1.0, 1.0]), np.array([2.0, 1e-12, -0.5])).tolist()
+    [2.0, 0.0, 0.0]
+    """
+    lam = np.where(y * lam > 0, lam, 0.0)
+    top = float(np.abs(lam).max(initial=0.0))
+    return np.where(np.abs(lam) > SUPPORT_REL * top, lam, 0.0)
+
+
+def solve_branch_and_bound(
+    X: Any,
+    y: Any,
+    *,
+    start: Any = None,
+    solver: str | SolverChoice | None = None,
+    tol: float = 1e-7,
+    max_rounds: int = 200,
+    node_limit: int = 200_000,
+    budget: float | None = None,
+    executor: Any = None,
+) -> ConvexSolution:
+    """Program (14) by column generation with the branch-and-bound oracle (no chamber list).
+
+    Parameters
+    ----------
+    start : array (d, m), optional
+        First-layer weights of a network (e.g. the trained one) whose patterns start the
+        working set; with a network that classifies every sample, the first restricted
+        program is feasible.
+    tol : float
+        A pattern is violated when the oracle finds a value ``> 1 + tol``; the final trees
+        prove ``s <= 1 + tol`` when the budget allows.
+    max_rounds : int
+        Restricted solves (each adds at most two patterns).
+    node_limit : int
+        Node bounds per branch-and-bound search.
+    budget : float, optional
+        Seconds for the whole route; the search in progress is cut at the deadline and the
+        evidence of what was grown gives the (weaker) lower bound.
+
+    Returns
+    -------
+    ConvexSolution
+        ``method == "branch-and-bound"``; ``evidence`` holds the
+        :class:`~verify.convex.branch_and_bound_evidence.BabEvidence` of the final ``lam``
+        (``lam`` itself is support-exact and sign-projected), ``lower_bound`` its exact
+        ``y^T lam / max(1, s)``; ``status`` is ``optimal`` when both trees closed at
+        ``<= 1 + tol``, else ``restricted`` with the reason in ``message``.
+    """
+    X, y = _check_binary(X, y)
+    N, d = X.shape
+    if max_rounds < 1 or node_limit < 1:
+        raise InputError("max_rounds and node_limit must be positive integers")
+    t_start = time.monotonic()
+    deadline = None if budget is None else t_start + float(budget)
+    choice = _choice(solver)
+    rows = np.flatnonzero(X.any(axis=1))
+    P, W = initial_patterns(X, y, start=start)
+    walls = [_start_rows(X, w, rows) for w in W]
+    rng = np.random.default_rng(0)
+    thr = 1.0 + tol
+    per_round = 2 * d + 2
+    loose = choice
+    if choice.name == "CLARABEL":  # first rounds with looser tolerances (fewer iterations)
+        from verify.convex.column_generation import LOOSE_TOL
+
+        loose = SolverChoice(choice.name, {k: (LOOSE_TOL if k.startswith("tol_") and
+                                               k != "tol_ktratio" else v)
+                                           for k, v in choice.options.items()}, choice.reason)
+    loose_phase = loose is not choice
+    # the budget: the loop stops at 80 %, the last 20 % go to the final proof
+    loop_deadline = None if budget is None else t_start + 0.8 * float(budget)
+    best: tuple[float, np.ndarray, Any, Any, ConvexSolution] | None = None
+    sol: ConvexSolution | None = None
+    lam = np.zeros(N)
+    plus = minus = None
+    converged, reason, rounds, t_solve = False, "", 0, 0.0
+    while rounds < max_rounds:
+        if loop_deadline is not None and sol is not None and time.monotonic() >= loop_deadline:
+            reason = f"the budget of {budget:g} s ran out after {rounds} rounds (raise --budget)"
+            break
+        rounds += 1
+        t0 = time.perf_counter()
+        sol = _restricted_with_cuts(X, y, P, walls, rows, loose if loose_phase else choice)
+        t_solve += time.perf_counter() - t0
+        if sol.status == Status.INFEASIBLE:  # these patterns cannot separate: widen at random
+            G = rng.standard_normal((8 * d + 8, d))
+            P2, W2 = _unique(X, np.vstack([W, G]))
+            if len(P2) == len(P):
+                reason = "the restricted program stays infeasible"
+                break
+            walls = walls + [_start_rows(X, w, rows) for w in W2[len(P):]]
+            P, W = P2, W2
+            continue
+        if sol.status not in (Status.RESTRICTED, Status.INACCURATE):
+            reason = f"the restricted program failed ({sol.status.value}: {sol.message})"
+            break
+        lam = exact_support(y, sol.lam)
+        HP, HW = heuristic_violators(X, lam, thr, top=per_round, seed=rounds)
+        new = [j for j in range(len(HP)) if not any(np.array_equal(HP[j], q) for q in P)]
+        if new:  # cheap pricing found violators: no oracle this round
+            P, W = np.vstack([P, HP[new]]), np.vstack([W, HW[new]])
+            walls += [_start_rows(X, w, rows) for w in HW[new]]
+            continue
+        if loose_phase:  # no cheap violator: tighten the solver before asking the oracle
+            loose_phase = False
+            continue
+        left = None if loop_deadline is None else max(loop_deadline - time.monotonic(), 0.0)
+        kw = dict(stop_above=thr, prove_below=thr, node_limit=node_limit, time_limit=left,
+                  executor=executor)
+        plus = bab_maximize(X, lam, sign=1, **kw)
+        left = None if loop_deadline is None else max(loop_deadline - time.monotonic(), 0.0)
+        minus = bab_maximize(X, lam, sign=-1, **{**kw, "time_limit": left})
+        est = float(y @ lam) / max(1.0, plus.upper, minus.upper)  # this round's (float) LB
+        if best is None or est > best[0]:
+            best = (est, lam, plus, minus, sol)
+        if plus.status == "proved" and minus.status == "proved":
+            converged = True
+            break
+        fresh: list[tuple[np.ndarray, np.ndarray]] = []
+        for r in (plus, minus):
+            if r.status in ("violated", "exceeded") and r.lower > thr and not any(
+                    np.array_equal(r.pattern, q) for q in [*P, *(f[0] for f in fresh)]):
+                fresh.append((r.pattern, r.u))
+        if "budget" in (plus.status, minus.status) and not fresh:
+            reason = next(r.reason for r in (plus, minus) if r.status == "budget")
+            break
+        if not fresh:
+            reason = "the oracle's violators are already in the working set (solver accuracy)"
+            break
+        for pat, w in fresh:
+            P = np.vstack([P, pat[None, :]])
+            W = np.vstack([W, w[None, :]])
+            walls.append(_start_rows(X, w, rows))
+    else:
+        reason = f"not converged after {max_rounds} rounds (raise max_rounds)"
+    info = {**_solver_info(choice, t_solve), "seconds": time.monotonic() - t_start}
+    if sol is None or sol.status not in (Status.RESTRICTED, Status.INACCURATE):
+        msg = reason or "no restricted solution"
+        return _failed(sol.status if sol is not None else Status.UNKNOWN, "branch-and-bound", N,
+                       info, msg)
+    if not converged:
+        # the final proof: the best round's lam (by its anytime bound) or the last one, its
+        # trees grown further with what is left of the budget
+        if best is not None and (plus is None or best[0] >= float(y @ lam) / max(
+                1.0, plus.upper, minus.upper if minus is not None else 0.0)):
+            _, lam, plus, minus, _ = best
+        left = None if deadline is None else max(deadline - time.monotonic(), 1.0)
+        kw = dict(prove_below=thr, node_limit=node_limit, executor=executor)
+        plus = bab_maximize(X, lam, sign=1, time_limit=None if left is None else left / 2, **kw)
+        minus = bab_maximize(X, lam, sign=-1, time_limit=None if left is None else left / 2, **kw)
+    ev: BabEvidence = evidence_from_results(X, lam, plus, minus)
+    lb = exact_yT_lam(y, lam) / max(Fraction(1), ev.s)
+    neurons = tuple(Neuron(n.sign, n.direction, n.norm, n.pattern) for n in sol.neurons)
+    ub, neurons = _network_ub(X, y, neurons)
+    msg = [sol.message] if sol.message else []
+    status = Status.OPTIMAL if converged and ev.complete else Status.RESTRICTED
+    if not converged:
+        msg.append(reason)
+    nodes = plus.nodes + minus.nodes
+    msg.append(f"branch and bound: support {len(ev.evidence['support'])} of {N} samples, "
+               f"{nodes} nodes, s = {float(ev.s):.9g}")
+    return ConvexSolution(sol.value, lb, ub, status, "branch-and-bound", lam, neurons,
+                          info, rounds, len(P), 0, float(ev.s), "; ".join(m for m in msg if m),
+                          evidence=ev)

@@ -1,0 +1,228 @@
+"""The route to ``P*`` of every one-vs-all problem, chosen by what the data allow.
+
+:func:`solve_binary` decides, in order: orthogonally separable (exactly) → the closed form;
+small and spike-free (exactly) → Remark 1; the chamber list within ``limit`` → column
+generation over the exact chambers; otherwise → column generation with the branch-and-bound
+oracle (no chamber list; a rigorous, possibly weaker, lower bound within ``budget``), or, with
+``sampled=True``, sampled chambers (``restricted``: no lower bound).  :func:`solve_dataset` does
+it for every one-vs-all problem of a data set; :func:`optimal_weights` assembles the networks.
+
+Examples
+--------
+>>> import numpy as np
+>>> from verify.io.datasets import check_dataset
+>>> ds = check_dataset(np.array([[1.65, 0.47], [-0.47, 1.35]]), np.array([1, -1]))
+>>> [(c.method, c.solution.status.value) for c in solve_dataset(ds)]
+[('closed-form', 'optimal')]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from verify.convex.closed_form import solve_orthogonally_separable, solve_spike_free
+from verify.convex.column_generation import column_generation
+from verify.convex.programs import ConvexSolution, _frac
+from verify.errors import EnumerationLimitError, InputError
+from verify.geometry.rationals import exact_sign_dot
+from verify.io.datasets import Dataset
+
+__all__ = ["DEFAULT_LIMIT", "ClassSolve", "solve_binary", "solve_dataset", "optimal_weights"]
+
+#: Largest number of chambers enumerated before falling back to sampled (restricted) chambers.
+DEFAULT_LIMIT = 200_000
+#: Relative gap below which a network is called globally optimal.
+DEFAULT_TOLERANCE = Fraction(1, 10**6)
+_SAMPLES = 20_000
+_SAMPLES_MIN = 2_000
+_SAMPLED_WORK = 2_000_000  # sampled gates x samples N of the restricted route
+
+
+@dataclass(frozen=True)
+class ClassSolve:
+    """The convex solve of one one-vs-all problem.
+
+    ``method``: ``closed-form``, ``spike-free``, ``column-generation`` or ``restricted``;
+    ``orthogonal``: the binary problem is orthogonally separable (decided exactly);
+    ``chambers``: the exact complete chamber list when it was enumerated (else ``None``).
+    """
+
+    index: int
+    label: Any
+    y: np.ndarray
+    solution: ConvexSolution
+    method: str
+    orthogonal: bool
+    chambers: Any = None
+
+    def to_dict(self, X: np.ndarray) -> dict[str, Any]:
+        """JSON-ready summary (``verify solve --json``); patterns as ``0``/``1`` strings."""
+        sol = self.solution
+        neurons = []
+        for nr in sol.neurons:
+            w = nr.w1
+            bits = "".join("1" if v >= 0 else "0" for v in _exact_signs(X, w))
+            neurons.append({"sign": nr.sign, "direction": list(nr.direction),
+                            "norm": nr.norm, "pattern": bits})
+        return {
+            "label": _json(self.label),
+            "status": sol.status.value,
+            "method": self.method,
+            "optimal_value": float(sol.value),
+            "lower_bound": _frac(sol.lower_bound),
+            "upper_bound": _frac(sol.upper_bound),
+            "neurons": neurons,
+            "message": sol.message,
+        }
+
+
+def _exact_signs(X: np.ndarray, w: np.ndarray) -> list[int]:
+    wl = [float(v) for v in w]
+    return [exact_sign_dot([float(v) for v in row], wl) for row in X]
+
+
+def _json(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def solve_binary(
+    X: np.ndarray, y: np.ndarray, *, solver: str | None = None, limit: int = DEFAULT_LIMIT,
+    spike: bool = True, executor: Any = None, budget: float | None = None,
+    sampled: bool = False, start: Any = None,
+) -> tuple[ConvexSolution, str, bool, Any]:
+    """Solve one binary problem by the fastest proven route: ``(solution, method,
+    orthogonal, chambers)``.
+
+    Orthogonally separable (decided exactly) → closed form; else, when ``N <= max(d, 12)`` and
+    ``spike``, Remark 1 if :mod:`verify.geometry.spike_free` proves ``X`` spike-free; else the
+    exact chambers (at most ``limit``) and column generation; beyond the limit, column
+    generation with the branch-and-bound oracle
+    (:func:`verify.convex.column_generation_bab.solve_branch_and_bound`, at most ``budget``
+    seconds, started from the patterns of the first-layer weights ``start`` when given: a
+    rigorous lower bound in every case), or with ``sampled`` the old sampled chambers
+    (``restricted``, no lower bound).  ``executor`` (a dask ``Client``) runs the oracle's
+    per-chamber or per-node work there; results are identical.
+    """
+    from verify.geometry.chambers import enumerate_chambers
+    from verify.geometry.separability import orthogonal_separability
+
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    orth = bool(orthogonal_separability(X, (y > 0).astype(int), stop_at_first=True).separable)
+    if orth:
+        return solve_orthogonally_separable(X, y, solver=solver), "closed-form", True, None
+    if spike and X.shape[0] <= max(X.shape[1], 12):
+        # N <= d: the range condition of the spike-free test is automatic for full row rank;
+        # small N: the exact test is cheap; otherwise it is expensive and rarely positive
+        try:
+            sol = solve_spike_free(X, y, solver=solver)
+        except InputError:
+            sol = None
+        if sol is not None and sol.lower_bound is not None:
+            return sol, "spike-free", False, None
+    try:
+        ch = enumerate_chambers(X, limit=limit)
+    except EnumerationLimitError as exc:
+        if sampled:
+            # the oracle's work grows like gates x N: fewer gates for many samples
+            samples = max(_SAMPLES_MIN, min(_SAMPLES, _SAMPLED_WORK // max(1, X.shape[0])))
+            ch = enumerate_chambers(X, mode="sampled", samples=samples)
+            seeds = None if start is None else (X @ np.asarray(start, dtype=float) >= 0).T
+            sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor,
+                                    seeds=seeds)
+            why = incomplete_reason(len(ch), exc.count, str(exc), sampled=True)
+            msg = sol.message.replace("chamber list not proven complete: no lower bound",
+                                      f"{why}: no lower bound")
+            return dataclasses.replace(sol, message=msg), "restricted", False, None
+        from verify.convex.column_generation_bab import solve_branch_and_bound
+
+        sol = solve_branch_and_bound(X, y, start=start, solver=solver, budget=budget,
+                                     executor=executor)
+        why = f"chamber list beyond --limit {limit}"
+        if exc.count is not None:
+            why += f" ({exc.count:,} chambers, proven)"
+        sol = dataclasses.replace(sol, message="; ".join(m for m in (why, sol.message) if m))
+        return sol, "branch-and-bound", False, None
+    sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor)
+    if not ch.complete:
+        why = incomplete_reason(len(ch), ch.count, "the list is shorter than the proven count")
+        sol = dataclasses.replace(sol, message=sol.message.replace(
+            "chamber list not proven complete: no lower bound", f"{why}: no lower bound"))
+    return sol, "column-generation", False, (ch if ch.complete else None)
+
+
+def incomplete_reason(found: int, count: int | None, why: str, *, sampled: bool = False) -> str:
+    """Why a chamber list is not proven complete, with the counts and (for sampled lists) the
+    option that lifts the limit.
+
+    Examples
+    --------
+    >>> incomplete_reason(18837, None, "Cover's bound allows up to about 2.4e+15 chambers, "
+    ...                   "more than limit=200000", sampled=True)  # doctest: +NORMALIZE_WHITESPACE
+    "chamber list not proven complete (18837 sampled chambers of an unknown number; Cover's
+    bound allows up to about 2.4e+15 chambers, more than limit=200000; raise with --limit N)"
+    """
+    from verify.geometry.audit import limit_option
+
+    of = f"{count} (proven count)" if count is not None else "an unknown number"
+    kind = "sampled chambers" if sampled else "chambers found"
+    option = f"; {limit_option(count)}" if sampled else ""
+    return f"chamber list not proven complete ({found} {kind} of {of}; {why}{option})"
+
+
+def solve_dataset(
+    ds: Dataset, *, solver: str | None = None, limit: int = DEFAULT_LIMIT, spike: bool = True,
+    executor: Any = None, budget: float | None = None, sampled: bool = False,
+    network: Any = None,
+) -> list[ClassSolve]:
+    """Solve every one-vs-all problem ``y = Y[:, k]`` (one problem for binary data).
+
+    ``budget`` (seconds, per problem) and ``sampled`` are passed to :func:`solve_binary`;
+    ``network`` (a :class:`verify.network.model.Network`, e.g. the one being certified) starts
+    the branch-and-bound route from its own activation patterns.
+
+    Raises
+    ------
+    InputError
+        If the data are infeasible (:meth:`Dataset.require_feasible`).
+    """
+    ds.require_feasible()
+    out = []
+    for k in range(ds.Y.shape[1]):
+        y = ds.Y[:, k].astype(np.float64)
+        label = ds.positive_label if ds.is_binary else ds.classes[k]
+        start = None
+        if network is not None:
+            start = network.W1 if network.W1.ndim == 2 else network.W1[k]
+        sol, method, orth, ch = solve_binary(ds.X, y, solver=solver, limit=limit, spike=spike,
+                                             executor=executor, budget=budget, sampled=sampled,
+                                             start=start)
+        out.append(ClassSolve(k, _json(label), y, sol, method, orth, ch))
+    return out
+
+
+def optimal_weights(solves: list[ClassSolve], d: int) -> tuple[np.ndarray, np.ndarray]:
+    """The optimal network(s): ``(W1 (d, m), w2 (m,))`` for one problem, else ``(K, d, m)`` and
+    ``(K, m)`` padded with zero neurons to a common ``m``."""
+    nets = []
+    for cs in solves:
+        ns = cs.solution.neurons
+        W1 = np.column_stack([n.w1 for n in ns]) if ns else np.zeros((d, 1))
+        w2 = np.array([n.w2 for n in ns]) if ns else np.zeros(1)
+        nets.append((W1, w2))
+    if len(nets) == 1:
+        return nets[0]
+    m = max(w.shape[0] for _, w in nets)
+    W = np.zeros((len(nets), d, m))
+    v = np.zeros((len(nets), m))
+    for k, (A, b) in enumerate(nets):
+        W[k, :, : b.shape[0]] = A
+        v[k, : b.shape[0]] = b
+    return W, v
+
+
