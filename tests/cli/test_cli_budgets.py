@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from verify.convex import routes
 from verify.cli.main import main
+from verify.convex import routes
 
 
 def _gaussian(tmp_path, n, d, seed=0, name="g.npz"):
