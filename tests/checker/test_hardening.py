@@ -495,3 +495,74 @@ def test_regress_table_shows_no_verdict_or_bound_for_a_rejected_certificate(cert
     row = next(ln for ln in capsys.readouterr().out.splitlines()
                if ln.startswith("f1-optimal.cert.json"))
     assert row.split()[1:6] == ["FAIL", "-", "-", "-", "-"], row
+
+
+# ----------------------------------------------------------------------------- second review
+
+
+def test_fifo_in_the_folder_is_refused_without_waiting(certs, capsys):
+    """Opening a FIFO for reading would block forever: it is refused as not a regular file."""
+    cert = _load(certs, "f1-optimal.cert.json")
+    fifo = certs / "data" / "pipe.json"
+    os.mkfifo(fifo)
+    cert["data"]["path"] = "data/pipe.json"
+    p = _save(certs, "fifo.cert.json", cert)
+    rc, _, err = _check(capsys, p)
+    assert rc == 2
+    _one_line(err, "not a regular file")
+
+
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    hdr = f"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}"
+    hdr += " " * (118 - len(hdr)) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode()
+
+
+def test_a_zero_dimension_cannot_expand_an_empty_body(certs, capsys):
+    """Shape (10**18, 0) has no bytes: it passed the size checks and built rows one by one."""
+    from verify.checker.readers import read_npy
+
+    with pytest.raises(InputError, match="empty"):
+        read_npy(_npy_header((10**18, 0)), "X.npy")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("X.npy", _npy_header((10**18, 0)))
+        z.writestr("y.npy", _npy_header((3,)) + struct.pack("<3d", 1, -1, 1))
+    (certs / "data" / "empty.npz").write_bytes(buf.getvalue())
+    cert = _load(certs, "f1-optimal.cert.json")
+    cert["data"]["path"] = "data/empty.npz"
+    rc, _, err = _check(capsys, _save(certs, "empty.cert.json", cert))
+    assert rc == 2 and "empty" in err
+
+
+def test_sign_pack_keeps_at_most_two_packings():
+    """Witnesses of many bit widths used to keep one packed copy of the data per width."""
+    from verify.checker.counting import SignPack
+
+    rng = np.random.default_rng(0)
+    XI = [[int(v) for v in row] for row in rng.integers(-9, 9, (50, 4))]
+    sp = SignPack(XI)
+    for bits in range(8, 1200, 7):
+        u = [1 << bits, -(1 << (bits // 2)), 3, -1]
+        ge, gt = sp.tops(u)
+        want = [sum(a * b for a, b in zip(XI[n], u)) for n in sp.rows]
+        assert list(ge) == [int(g >= 0) for g in want] and list(gt) == [int(g > 0) for g in want]
+        assert len(sp._cache) <= 2
+
+
+def test_a_count_proof_that_cannot_match_the_list_is_not_replayed(certs, capsys):
+    """An empty chamber list with a 'cover' or 'zaslavsky' proof used to make the checker
+    replay the proof (exponential in the rank) before comparing counts."""
+    from verify.checker.counting import replay_count
+
+    calls = []
+    XI = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [1, 1, 1, 1]]
+    for proof in ({"method": "cover", "rank": 4, "n_hyperplanes": 5},
+                  {"method": "zaslavsky", "rank": 4, "n_hyperplanes": 5, "mobius_abs_sum": 30}):
+        assert replay_count(XI, proof, lambda r, d: calls.append(r), "c", listed=0) is None
+    assert calls == ["chamber-count", "chamber-count"]
+    cert = _load(certs, "grid3-optimal.cert.json")
+    ev = cert["classes"][0]["evidence"]
+    ev["patterns"], ev["witnesses"], ev["multipliers"] = [], [], []
+    rc, rules = _rules(capsys, _save(certs, "nolist.cert.json", cert))
+    assert rc == 1 and "chamber-count" in rules

@@ -66,8 +66,15 @@ def _cross(a: tuple[int, ...], b: tuple[int, ...]) -> list[int]:
     return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
 
 
-def replay_count(XI: list[list[int]], proof: Any, fail: Any, where: str) -> int | None:
-    """Replay a chamber-count proof on the exact data; return the count or ``None``."""
+def replay_count(XI: list[list[int]], proof: Any, fail: Any, where: str,
+                 listed: int | None = None) -> int | None:
+    """Replay a chamber-count proof on the exact data; return the count or ``None``.
+
+    With ``listed`` (the number of distinct verified chambers of the certificate), the count a
+    proof would give is compared with it *before* any expensive replay (the general-position
+    test, the lattice of flats): a proof that cannot match the list fails at once, so the
+    replay's work is only spent on a list as long as the count it proves.
+    """
     method = proof.get("method") if isinstance(proof, dict) else None
     H = _hyperplanes(XI)
     m = len(H)
@@ -83,6 +90,11 @@ def replay_count(XI: list[list[int]], proof: Any, fail: Any, where: str) -> int 
             return None
         return {0: 1, 1: 2, 2: 2 * m}[r]
     if method == "cover":
+        cover = 2 * sum(math.comb(m - 1, k) for k in range(r))
+        if listed is not None and listed != cover:
+            fail("chamber-count", f"{where}: {listed} distinct verified chambers; general "
+                 f"position would give {cover} (count proof not replayed)")
+            return None
         if r == 3:  # general position <=> no three normals dependent <=> all lines simple
             lines = _lines(Hr)
             bad = next((L for L in lines.values() if len(L) > 2), None)
@@ -108,6 +120,11 @@ def replay_count(XI: list[list[int]], proof: Any, fail: Any, where: str) -> int 
             return None
         return 2 + 2 * sum(len(L) - 1 for L in lines.values())
     if method == "zaslavsky":
+        claimed = proof.get("mobius_abs_sum")
+        if listed is not None and claimed != listed:
+            fail("chamber-count", f"{where}: {listed} distinct verified chambers; the proof "
+                 f"claims {claimed} (count proof not replayed)")
+            return None
         total = _zaslavsky(Hr, r)
         if proof.get("mobius_abs_sum") != total:
             fail("count-proof", f"{where}: the proof states sum |mu| = "
@@ -245,8 +262,9 @@ class SignPack:
     """Exact signs of ``x_n . u`` for every nonzero row at once (Kronecker packing).
 
     Column ``k`` of the nonzero rows is the integer ``P_k = sum_n X[n][k] 2**(B n)``, so
-    ``sum_k u_k P_k = sum_n g_n 2**(B n)`` exactly (``g_n = x_n . u``).  ``B`` (a multiple of 8,
-    cached per size) makes ``|g_n| < 2**(B-2)``; adding ``2**(B-1) - 1`` (resp. ``2**(B-1)``)
+    ``sum_k u_k P_k = sum_n g_n 2**(B n)`` exactly (``g_n = x_n . u``).  ``B`` (8 times a
+    power of two; the packing of the last two widths is cached, so hostile witnesses of many
+    widths cannot multiply the memory) makes ``|g_n| < 2**(B-2)``; adding ``2**(B-1) - 1`` (resp. ``2**(B-1)``)
     to every slot keeps the slots the base-``2**B`` digits, whose top bits are then
     ``g_n > 0`` (resp. ``g_n >= 0``).  ``rows``: the nonzero rows, in order.
 
@@ -272,13 +290,16 @@ class SignPack:
             P = [int.from_bytes(b"".join((row[k] + off).to_bytes(nb, "little")
                                          for row in self.XN), "little") - off * rep
                  for k in range(self.d)]
+            if len(self._cache) >= 2:  # bounded: a copy of the data per width, at most two
+                self._cache.pop(next(iter(self._cache)))
             got = self._cache[B] = (P, rep, ((1 << (B - 1)) - 1) * rep)
         return got
 
     def tops(self, u: list[int]) -> tuple[bytes, bytes]:
         """Per nonzero row, as bytes 0/1: ``x_n . u >= 0`` and ``x_n . u > 0``."""
         ubits = max(abs(t) for t in u).bit_length()
-        B = 8 * ((self.xbits + ubits + self.d.bit_length() + 2 + 7) // 8)
+        nbytes = (self.xbits + ubits + self.d.bit_length() + 2 + 7) // 8
+        B = 8 * (1 << (nbytes - 1).bit_length())  # widths rounded to powers of two bytes
         P, rep, off1 = self._packed(B)
         T1 = off1
         for c, Pk in zip(u, P):

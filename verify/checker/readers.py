@@ -150,6 +150,14 @@ def _prod(shape: tuple[int, ...]) -> int:
     return out
 
 
+def _no_empty_dimension(shape: tuple[int, ...], name: str) -> None:
+    """Refuse a shape with a zero dimension: no data or model is empty, and a shape such as
+    ``(10**18, 0)`` has an empty body that passes every size check while its rows would be
+    built one by one."""
+    if any(type(s) is int and s == 0 for s in shape):
+        raise InputError(f"{name}: array of shape {shape} is empty")
+
+
 def read_npy(raw: bytes, name: str) -> tuple[tuple[int, ...], list[Any]]:
     """Parse one ``.npy`` buffer: returns ``(shape, flat values in C order)``.
 
@@ -183,6 +191,7 @@ def read_npy(raw: bytes, name: str) -> tuple[tuple[int, ...], list[Any]]:
         raise InputError(f"{name}: malformed .npy header (fortran_order {fortran!r})")
     if not isinstance(shape, tuple) or len(shape) > 32:
         raise InputError(f"{name}: malformed .npy shape {shape!r}")
+    _no_empty_dimension(shape, name)
     body = raw[start + hlen :]
     count = _prod(shape)
     if isinstance(descr, str) and descr.startswith("<U") and descr[2:].isdigit() \
@@ -231,7 +240,10 @@ def read_file(path: str | Path, max_bytes: int, name: str | None = None) -> byte
     that cap (an empty or special file such as ``/proc/self/mem`` is refused unread)."""
     name = str(path) if name is None else name
     try:
-        with open(path, "rb") as fh:
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever;
+        # the fstat below refuses it (and any other special file) before a byte is read
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
             st = os.fstat(fh.fileno())
             if not stat.S_ISREG(st.st_mode):
                 raise InputError(f"{name}: not a regular file")
@@ -541,6 +553,7 @@ def _read_safetensors(p: Path, name: str, max_values: int
         code, size = {"F64": ("d", 8), "F32": ("f", 4)}.get(dtype, (None, 0))
         if code is None:
             raise InputError(f"{name}: tensor {key!r} has dtype {dtype}; the checker reads F64/F32")
+        _no_empty_dimension(shape, f"{name}: tensor {key!r}")
         count = _prod(shape)
         if not (0 <= b <= e <= len(buf)) or e - b != size * count:
             raise InputError(f"{name}: tensor {key!r} has inconsistent offsets")

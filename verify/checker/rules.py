@@ -424,7 +424,7 @@ def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], 
                      f"||{'+' if sg > 0 else '-'}X^T D_j lambda + X^T (2D_j - I) z|| > s")
     if tick is not None:
         tick(n_ch % _BATCH)
-    count = replay_count(XI, proof, fail, where)
+    count = replay_count(XI, proof, fail, where, listed=verified)
     if count is not None and verified != count:
         fail("chamber-count", f"{where}: {verified} distinct verified chambers, the replayed "
              f"count is {count}")
