@@ -261,12 +261,12 @@ def spread_bits(raw: bytes) -> bytes:
 class SignPack:
     """Exact signs of ``x_n . u`` for every nonzero row at once (Kronecker packing).
 
-    Column ``k`` of the nonzero rows is the integer ``P_k = sum_n X[n][k] 2**(B n)``, so
-    ``sum_k u_k P_k = sum_n g_n 2**(B n)`` exactly (``g_n = x_n . u``).  ``B`` (8 times a
-    power of two; the packing of the last two widths is cached, so hostile witnesses of many
-    widths cannot multiply the memory) makes ``|g_n| < 2**(B-2)``; adding ``2**(B-1) - 1``
-    (resp. ``2**(B-1)``) to every slot keeps the slots the base-``2**B`` digits, whose top bits are then
-    ``g_n > 0`` (resp. ``g_n >= 0``).  ``rows``: the nonzero rows, in order.
+    Column ``k`` of the nonzero rows is the integer ``P_k = sum_n X[n][k] 2**(B n)``, so ``sum_k
+    u_k P_k = sum_n g_n 2**(B n)`` exactly (``g_n = x_n . u``).  ``B`` (8 times a power of two;
+    the packing of the last two widths is cached, so hostile witnesses of many widths cannot
+    multiply the memory) makes ``|g_n| < 2**(B-2)``; adding ``2**(B-1) - 1`` (resp.
+    ``2**(B-1)``) to every slot keeps the slots the base-``2**B`` digits, whose top bits are
+    then ``g_n > 0`` (resp. ``g_n >= 0``).  ``rows``: the nonzero rows, in order.
 
     Examples
     --------
