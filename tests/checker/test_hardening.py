@@ -566,3 +566,22 @@ def test_a_count_proof_that_cannot_match_the_list_is_not_replayed(certs, capsys)
     ev["patterns"], ev["witnesses"], ev["multipliers"] = [], [], []
     rc, rules = _rules(capsys, _save(certs, "nolist.cert.json", cert))
     assert rc == 1 and "chamber-count" in rules
+
+
+@pytest.mark.parametrize("forge", [
+    lambda c: c["classes"][0].update(proven_optimum={"exact": "1/1000", "float": 0.001}),
+    lambda c: c["classes"][0].update(note="P* = 0.001, globally optimal"),
+    lambda c: c.update(claim="P* = 0.001"),
+    lambda c: c["total"].update(optimum="1/1000"),
+    lambda c: c["data"].update(verified_by="a human"),
+    lambda c: c["classes"][0]["upper_bound"].update(note="tight"),
+    lambda c: c["classes"][0]["evidence"].update(orthogonal_separability="P* = 0.001 proven"),
+    lambda c: c["classes"][0]["evidence"].update(extra="P* = 0.001"),
+])
+def test_extra_keys_are_claims_the_checker_refuses(certs, capsys, forge):
+    """Keys outside the format were ignored, so any statement could ride along (review)."""
+    cert = _load(certs, "f1-optimal.cert.json")
+    assert cert["classes"][0]["method"] == "closed-form"
+    forge(cert)
+    rc, rules = _rules(capsys, _save(certs, "extra.cert.json", cert))
+    assert rc == 1 and "unchecked-claim" in rules

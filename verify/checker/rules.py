@@ -149,11 +149,46 @@ def _q(text: Any, where: str, digits: int = BOUND_DIGITS) -> Fraction:
         raise InputError(f"malformed certificate: {where}: {exc}") from None
 
 
+#: The keys each object of a certificate may hold: anything else would be a claim the checker
+#: does not recompute (rule ``unchecked-claim``).
+_KEYS = {
+    "certificate": {"format", "version", "tool", "data", "model", "solver", "tolerance",
+                    "classes", "total"},
+    "tool": {"name", "version"},
+    "data": {"path", "sha256", "n_samples", "n_features", "bias", "classes"},
+    "model": {"path", "sha256", "shape_W1", "shape_w2"},
+    "total": {"lower_bound", "upper_bound"},
+    "class": {"index", "label", "method", "solve", "lambda", "s", "upper_bound", "lower_bound",
+              "relative_gap", "verdict", "verdict_detail", "evidence", "optimal_network"},
+    "optimal_network": {"W1", "w2", "upper_bound"},
+    "bound": {"exact", "float"},
+    "chambers": {"pattern_encoding", "patterns", "witnesses", "multipliers", "count_proof",
+                 "enumeration_method"},
+    "closed-form": {"orthogonal_separability"},
+    "restricted": {"reason"},
+    "branch-and-bound": {"support", "trees"},
+}
+#: The closed form's evidence is the checker's own re-check; the builder's one sentence says so.
+CLOSED_FORM_NOTE = "binary; re-checked exactly by the checker"
+
+
+def _only_keys(obj: Any, kind: str, where: str, fail: Any) -> None:
+    """Rule ``unchecked-claim``: ``obj`` holds no key outside ``_KEYS[kind]``."""
+    if isinstance(obj, dict):
+        extra = sorted(set(obj) - _KEYS[kind], key=str)
+        if extra:
+            shown = ", ".join(repr(str(k))[:40] for k in extra[:5])
+            fail("unchecked-claim", f"{where}: key(s) {shown} are not part of the format (a "
+                 "claim the checker does not recompute)")
+
+
 def _bound(obj: Any, where: str, fail: Any = None) -> Fraction | None:
     """The exact value of a ``{"exact", "float"}`` bound; ``float`` must be the correctly
     rounded float64 of ``exact`` (rule ``float-twin``)."""
     if obj is None:
         return None
+    if fail is not None:
+        _only_keys(obj, "bound", where, fail)
     q = _q(_get(obj, "exact", str, where), where + ".exact")
     tw = obj.get("float")
     try:
@@ -502,6 +537,11 @@ def check_certificate(
         raise InputError(f"unsupported certificate version {cert.get('version')!r}; "
                          f"this checker reads versions {', '.join(map(str, VERSIONS))}")
     data = _get(cert, "data", dict, "certificate")
+    _only_keys(cert, "certificate", "certificate", fail)
+    _only_keys(data, "data", "data", fail)
+    _only_keys(cert.get("model"), "model", "model", fail)
+    _only_keys(cert.get("tool"), "tool", "tool", fail)
+    _only_keys(cert.get("total"), "total", "total", fail)
     mod = _get(cert, "model", dict, "certificate")
     W1, s1, w2, s2, mbias = model
     N, d, K = len(X), len(X[0]), len(Y[0])
@@ -543,6 +583,16 @@ def check_certificate(
         bar.advance()
         where = f"class {c}"
         k = _get(ent, "index", int, where)
+        _only_keys(ent, "class", where, fail)
+        _only_keys(ent.get("optimal_network"), "optimal_network", where + ".optimal_network",
+                   fail)
+        ev_ = ent.get("evidence")
+        if ent.get("method") in _KEYS:
+            _only_keys(ev_, ent["method"], where + ".evidence", fail)
+        if ent.get("method") == "closed-form" and isinstance(ev_, dict) and ev_.get(
+                "orthogonal_separability") != CLOSED_FORM_NOTE:
+            fail("unchecked-claim", f"{where}.evidence: orthogonal_separability must read "
+                 f"{CLOSED_FORM_NOTE!r} (the checker re-checks it; any other text is a claim)")
         if k != c:
             fail("classes", f"{where}: entry has index {k}")
             continue
