@@ -98,3 +98,25 @@ def test_undecided_steps_name_the_reason_and_the_option():
     assert full["undecided"] == [] and full["spike_free"] is True
     assert full["chamber_list"] == {"found": 64, "proven_count": 64, "complete": True,
                                     "reason": None, "option": None}
+
+
+def test_audit_proves_the_rank_once(monkeypatch):
+    """The audit hands its proven rank to the chamber enumeration and the spike-free test
+    (at 20,000 x 784 the second exact rank was most of the time beyond the Gram matrix)."""
+    import verify.geometry.audit as audit_mod
+    import verify.geometry.chamber_count as cc
+    import verify.geometry.chambers as chm
+    from verify.geometry import proven_linalg
+
+    calls = []
+    real = proven_linalg.exact_rank
+
+    def counted(X, *a, **k):
+        calls.append(1)
+        return real(X, *a, **k)
+
+    for mod in (audit_mod, cc, chm):
+        monkeypatch.setattr(mod, "exact_rank", counted)
+    ds = load_dataset(EXAMPLES / "grid3.json")
+    rep = audit_mod.audit(ds)
+    assert rep.chambers_complete and len(calls) == 1

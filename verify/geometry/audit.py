@@ -163,7 +163,7 @@ def audit(
     sep = orthogonal_separability(
         X, dataset.class_index, stop_at_first=stop_at_first, executor=executor
     )
-    chambers, complete, proof, enum, listing = _chambers(X, limit)
+    chambers, complete, proof, enum, listing = _chambers(X, limit, rank)
     spike_report = (spike_free(X, limit=spike_limit, executor=executor, rank=rank.rank)
                     if spike else None)
     undecided = []
@@ -192,11 +192,11 @@ def audit(
 
 
 def _chambers(
-    X: Any, limit: int
+    X: Any, limit: int, rank: RankInfo | None = None
 ) -> tuple[int | None, bool, dict[str, Any] | None, Any, dict[str, Any]]:
     """Count, completeness, count proof, the list, and the ``chamber_list`` summary."""
     try:
-        enum = enumerate_chambers(X, limit=limit)
+        enum = enumerate_chambers(X, limit=limit, rank_info=rank)
     except EnumerationLimitError as exc:
         listing = {"found": 0, "proven_count": exc.count, "complete": False,
                    "reason": f"list not enumerated: {exc}", "option": limit_option(exc.count)}

@@ -77,6 +77,7 @@ from verify.geometry.chamber_count import (
 from verify.geometry.chambers_recursive import face_witnesses, incremental_witnesses
 from verify.geometry.extreme_rays import extreme_rays
 from verify.geometry.proven_linalg import (
+    RankInfo,
     as_float_matrix,
     exact_rank,
     exact_signs,
@@ -435,6 +436,7 @@ def enumerate_chambers(
     samples: int = 10_000,
     seed: int = 0,
     method: str = "auto",
+    rank_info: RankInfo | None = None,
 ) -> Chambers:
     """All chambers of the arrangement of the rows of ``X``, with exact witnesses.
 
@@ -451,6 +453,9 @@ def enumerate_chambers(
         Sampled mode only.
     method : {"auto", "incremental", "sort-angles", "extreme-rays"}
         Force an enumeration method (``sort-angles`` needs rank 2, ``extreme-rays`` rank 3).
+    rank_info : RankInfo, optional
+        The proven rank of ``X`` when the caller has it (:func:`verify.geometry.audit.audit`
+        does): the exact rank is not computed again.
 
     Returns
     -------
@@ -480,13 +485,14 @@ def enumerate_chambers(
         with progress("chambers (sampled)", delay=_BAR_DELAY) as bar:
             return _sampled(X, samples, seed, _Found(bar))
     with progress("chambers", delay=_BAR_DELAY) as bar:
-        return _exact(X, limit=limit, method=method, found=_Found(bar))
+        return _exact(X, limit=limit, method=method, found=_Found(bar), rank_info=rank_info)
 
 
-def _exact(X: np.ndarray, *, limit: int | None, method: str, found: _Found) -> Chambers:
+def _exact(X: np.ndarray, *, limit: int | None, method: str, found: _Found,
+           rank_info: RankInfo | None = None) -> Chambers:
     """:func:`enumerate_chambers` in exact mode (options validated), reporting to ``found``."""
     N, d = X.shape
-    hp = reduce_hyperplanes(X)
+    hp = reduce_hyperplanes(X, rank_info=rank_info)
     r, m = hp.rank, hp.m
     if limit is not None and cover_bound(m, r) > limit:
         work = _count_work(m, r)
