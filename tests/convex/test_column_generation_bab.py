@@ -116,3 +116,17 @@ def test_certificate_with_branch_and_bound_evidence_checks(files, capsys):
     (d / "bad.cert.json").write_text(json.dumps(cert))
     bad = check_file(d / "bad.cert.json")
     assert not bad.valid and any(f.rule.startswith("bab-") for f in bad.failures)
+
+
+@pytest.mark.parametrize("value,needle", [("-1", "positive number of seconds"),
+                                          ("abc", "expected a number of seconds"),
+                                          ("inf", "positive number of seconds"),
+                                          ("nan", "positive number of seconds")])
+def test_bad_budget_is_one_line_and_exit_2(files, capsys, value, needle):
+    for cmd in (["solve", str(files / "d.json")],
+                ["certify", str(files / "d.json"), str(files / "m.npz"), "-o",
+                 str(files / "c.json")]):
+        assert main([*cmd, "--budget", value]) == 2
+        err = capsys.readouterr().err
+        assert needle in err and "Traceback" not in err
+    assert not (files / "c.json").exists()
