@@ -71,9 +71,16 @@ SAMPLED_ROUNDS = 12
 _SAMPLED_START = 20
 
 
-def _candidate_patterns(X: np.ndarray, y: np.ndarray, *, iterations: int = 8) -> np.ndarray:
-    """Patterns ``1[X u >= 0]`` of y-aligned candidate neurons (Theorem 1's fixed points
-    ``u = +-X^T D(u) y``), shape ``(k, N)``, in order of discovery (with repeats)."""
+def candidate_neurons(X: np.ndarray, y: np.ndarray, *, iterations: int = 8) -> np.ndarray:
+    """Directions of y-aligned candidate neurons, shape ``(k, d)``: ``X^T y``, its positive and
+    negative parts, and Theorem 1's fixed points ``u = +-X^T D(u) y`` iterated from every
+    ``+-x_n`` (in order of discovery, with repeats).
+
+    Examples
+    --------
+    >>> candidate_neurons(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([1.0, -1.0])).shape
+    (7, 2)
+    """
     U = [X.T @ y, X.T @ np.maximum(y, 0), -X.T @ np.maximum(-y, 0)]
     for sgn in (1.0, -1.0):
         V = sgn * X.copy()  # start from every +-x_n, iterate u <- sgn X^T D(u) y to a spike
@@ -81,7 +88,12 @@ def _candidate_patterns(X: np.ndarray, y: np.ndarray, *, iterations: int = 8) ->
             D = (V @ X.T >= 0).astype(float)
             V = sgn * (D * y[None, :]) @ X
         U.extend(list(V))
-    return np.array(U) @ X.T >= 0
+    return np.array(U)
+
+
+def _candidate_patterns(X: np.ndarray, y: np.ndarray, *, iterations: int = 8) -> np.ndarray:
+    """Patterns ``1[X u >= 0]`` of :func:`candidate_neurons`, shape ``(k, N)``."""
+    return candidate_neurons(X, y, iterations=iterations) @ X.T >= 0
 
 
 def _lookup(P: np.ndarray, Q: np.ndarray) -> list[int]:

@@ -46,6 +46,7 @@ import numpy as np
 from verify.convex.bounds import _check_binary, exact_yT_lam
 from verify.convex.branch_and_bound import bab_maximize
 from verify.convex.branch_and_bound_evidence import BabEvidence, evidence_from_results
+from verify.convex.column_generation import LOOSE_TOL, _solve_restricted, candidate_neurons
 from verify.convex.programs import (
     ConvexSolution,
     Neuron,
@@ -83,16 +84,10 @@ def initial_patterns(X: np.ndarray, y: np.ndarray, *, start: Any = None,
     >>> P.shape[1], len(P) == len(W)
     (2, True)
     """
-    U = [X.T @ y, X.T @ np.maximum(y, 0), -X.T @ np.maximum(-y, 0)]
+    U = list(candidate_neurons(X, y, iterations=iterations))
     if start is not None:
         S = np.asarray(start, dtype=np.float64)
         U = list(S.reshape(X.shape[1], -1).T) + U
-    for sgn in (1.0, -1.0):
-        V = sgn * X.copy()
-        for _ in range(iterations):
-            D = (V @ X.T >= 0).astype(float)
-            V = sgn * (D * y[None, :]) @ X
-        U.extend(list(V))
     return _unique(X, np.array([u for u in U if np.any(u != 0) and np.all(np.isfinite(u))]))
 
 
@@ -129,8 +124,6 @@ def _violated_rows(X: np.ndarray, pattern: np.ndarray, u: np.ndarray, rows: np.n
 
 def _restricted_with_cuts(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[np.ndarray],
                           rows: np.ndarray, choice: SolverChoice) -> ConvexSolution:
-    from verify.convex.column_generation import _solve_restricted
-
     for _ in range(_MAX_CUTS):
         sol = _solve_restricted(X, y, P, walls, choice)
         if sol.status not in (Status.RESTRICTED, Status.INACCURATE) or sol.u is None:
@@ -260,8 +253,6 @@ def solve_branch_and_bound(
     per_round = 2 * d + 2
     loose = choice
     if choice.name == "CLARABEL":  # first rounds with looser tolerances (fewer iterations)
-        from verify.convex.column_generation import LOOSE_TOL
-
         loose = SolverChoice(choice.name, {k: (LOOSE_TOL if k.startswith("tol_") and
                                                k != "tol_ktratio" else v)
                                            for k, v in choice.options.items()}, choice.reason)
