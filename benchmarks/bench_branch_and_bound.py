@@ -34,7 +34,7 @@ import numpy as np
 from verify.convex.branch_and_bound import bab_maximize
 from verify.convex.branch_and_bound_evidence import evidence_from_results
 from verify.convex.chamber_oracle import oracle
-from verify.convex.programs import column_generation
+from verify.convex.column_generation import column_generation
 from verify.geometry.chambers import enumerate_chambers
 
 
