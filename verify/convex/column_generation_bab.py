@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from verify.convex.bounds import _check_binary, exact_yT_lam
+from verify.convex.bounds import _check_binary, exact_yT_lam, project_lambda
 from verify.convex.branch_and_bound import bab_maximize
 from verify.convex.branch_and_bound_evidence import BabEvidence, evidence_from_results
 from verify.convex.column_generation import LOOSE_TOL, _solve_restricted, candidate_neurons
@@ -193,7 +193,7 @@ def exact_support(y: np.ndarray, lam: np.ndarray) -> np.ndarray:
     >>> exact_support(np.array([1.0, -1.0, 1.0]), np.array([2.0, 1e-12, -0.5])).tolist()
     [2.0, 0.0, 0.0]
     """
-    lam = np.where(y * lam > 0, lam, 0.0)
+    lam = project_lambda(y, lam)
     top = float(np.abs(lam).max(initial=0.0))
     return np.where(np.abs(lam) > SUPPORT_REL * top, lam, 0.0)
 
