@@ -304,8 +304,8 @@ def _class_entry(
         verdict = "restricted"
         detail = verdict_detail(verdict)
     else:
-        verdict = "inconclusive"
-        detail = verdict_detail(verdict, gap)
+        verdict = "proven-gap"
+        detail = verdict_detail(verdict, gap, tol, s)
     entry["verdict"] = verdict
     entry["verdict_detail"] = detail
     return entry

@@ -99,8 +99,9 @@ def verdict_text(entry: dict[str, Any]) -> str:
     >>> verdict_text({"verdict": "suboptimal", "verdict_detail": "suboptimal: objective >= "
     ...     "25.57 > 24.85 >= P* (the convex optimum's network)"})
     'suboptimal: objective >= 25.57 > 24.85 = UB(optimal network) >= P*'
-    >>> verdict_text({"verdict": "inconclusive", "verdict_detail": "inconclusive: gap 0.1"})
-    'inconclusive: gap 0.1'
+    >>> verdict_text({"verdict": "proven-gap", "verdict_detail": "proven-gap 0.1 (relative gap, "
+    ...     "above the tolerance 1e-06)"})
+    'proven-gap 0.1 (relative gap, above the tolerance 1e-06)'
     >>> verdict_text({"verdict": "restricted", "verdict_detail": "restricted: no lower bound",
     ...               "evidence": {"reason": "chamber list not proven complete (...)"}})
     'restricted: no lower bound: chamber list not proven complete (...)'

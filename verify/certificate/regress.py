@@ -132,7 +132,8 @@ class Outcome:
     @property
     def verdict(self) -> str:
         """One word for the table: ``optimal-within`` (every class
-        ``globally-optimal-within``), ``suboptimal``, ``restricted``, ``inconclusive``,
+        ``globally-optimal-within``), ``suboptimal``, ``proven-gap``, ``restricted``,
+        ``inconclusive`` (version-1 files),
         ``mixed``, or ``-`` (none, or the checker rejects the certificate: its verdicts are
         then claims, not results)."""
         short = {"globally-optimal-within": "optimal-within"}
