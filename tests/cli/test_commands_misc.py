@@ -34,7 +34,7 @@ def _dead_data(tmp_path: Path) -> str:
 @pytest.mark.parametrize("schedule", ["constant", "loss-scaled"])
 def test_train_dead_network_exits_1_and_never_prints_minus_zero(tmp_path, capsys, schedule):
     out = tmp_path / "net.npz"
-    argv = ["train", _dead_data(tmp_path), "--steps", "500", "--schedule", schedule,
+    argv = ["train", _dead_data(tmp_path), "--steps", "500", "--lr", "0.1", "--schedule", schedule,
             "-o", str(out)]
     assert main(argv) == 1
     cap = capsys.readouterr()
@@ -65,7 +65,8 @@ def test_train_growing_loss_exits_1(tmp_path, capsys):
     rng = np.random.default_rng(0)
     data = _csv(tmp_path / "g.csv", rng.standard_normal((200, 10)),
                 np.sign(rng.standard_normal(200)))
-    assert main(["train", data, "--schedule", "loss-scaled", "-o", str(tmp_path / "n.npz")]) == 1
+    assert main(["train", data, "--schedule", "loss-scaled", "--lr", "0.1",
+                 "-o", str(tmp_path / "n.npz")]) == 1
     assert "training diverged: the loss grew from 138.629" in capsys.readouterr().err
 
 

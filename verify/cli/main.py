@@ -15,6 +15,7 @@ verify 0.1.0
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -155,7 +156,9 @@ def _training_parsers(sub: Any) -> None:
                    help="hidden neurons (default 10)")
     t.add_argument("--steps", type=_positive_int, default=10_000, metavar="T",
                    help="gradient steps (default 10000)")
-    t.add_argument("--lr", type=float, default=0.1, help="step size (default 0.1)")
+    t.add_argument("--lr", type=_lr, default="auto",
+                   help="step size, or 'auto' (default): min(0.1, 1/||X||_2^2), as the loss is "
+                   "a sum over the samples")
     t.add_argument("--init-scale", type=float, default=1e-3,
                    help="||w1_i(0)|| = |w2_i(0)| (default 1e-3)")
     t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -327,6 +330,18 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if v < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
+    return v
+
+
+def _lr(text: str) -> float | str:
+    if text == "auto":
+        return text
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0 or 'auto', got {text!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0 or 'auto', got {text!r}")
     return v
 
 
