@@ -253,11 +253,21 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     """``verify solve``: the convex max-margin program by the fastest proven route."""
-    from verify.convex.routes import DEFAULT_LIMIT, optimal_weights, solve_dataset
+    from verify.convex.routes import (
+        DEFAULT_LIMIT,
+        DEFAULT_TOLERANCE,
+        optimal_weights,
+        solve_dataset,
+    )
     from verify.convex.solvers import choose_solver
     from verify.io.datasets import load_dataset
     from verify.io.models import check_model_output, save_model
 
+    tol = DEFAULT_TOLERANCE
+    if args.tolerance is not None:
+        tol = parse_tolerance(args.tolerance)
+        if not tol < 1:
+            raise InputError(f"--tolerance: expected 0 <= GAP < 1, got {args.tolerance}")
     if args.output:
         check_model_output(args.output, option="-o")
     ds = load_dataset(args.data, bias=args.bias)
@@ -270,7 +280,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         W1, w2 = optimal_weights(solves, ds.n_features)
         save_model(args.output, W1, w2, bias_feature=ds.bias)
     obj = {
-        "classes": [cs.to_dict(ds.X) for cs in solves],
+        "classes": [cs.to_dict(ds.X, tol) for cs in solves],
         "solver": choose_solver(args.solver).to_dict(),
     }
     if args.json:
@@ -279,24 +289,35 @@ def cmd_solve(args: argparse.Namespace) -> int:
     for c in obj["classes"]:
         lb = c["lower_bound"]["float"] if c["lower_bound"] else None
         ub = c["upper_bound"]["float"] if c["upper_bound"] else None
-        val = "P* =" if c["status"] == "optimal" else "solver value (no claim about P*)"
-        print(f"class {c['label']}: {c['status']} ({c['method']}), {val} "
-              f"{c['optimal_value']:.9g}, {bounds_text(lb, ub)}, "
-              f"{len(c['neurons'])} neurons")
-        if c["status"] != "optimal" and c.get("message"):
+        verdict = _solve_verdict(c)
+        if c["verdict"] == "restricted":
+            val = "solver value (no claim about P*)"
+        else:
+            val = "network found" if c["verdict"] == "proven-gap" else "P* ="
+        print(printable(f"class {c['label']}: {verdict} ({c['method']}), {val} "
+                        f"{c['optimal_value']:.9g}, {bounds_text(lb, ub)}, "
+                        f"{len(c['neurons'])} neurons"))
+        if c["verdict"] != "globally-optimal-within" and c.get("message"):
             import textwrap
 
             print(textwrap.fill(f"why: {c['message']}", 100, initial_indent="  ",
                                 subsequent_indent="    ", break_on_hyphens=False))
     if args.output:
-        unproven = [f"class {c['label']}: {c['status']}" for c in obj["classes"]
-                    if c["status"] != "optimal"]
-        if unproven:  # a restricted solve: its network is the best found, not the optimum
+        unproven = [f"class {c['label']}: {_solve_verdict(c)}" for c in obj["classes"]
+                    if c["verdict"] != "globally-optimal-within"]
+        if unproven:  # its network is the best found, not proven the optimum
             print(f"best network found (not proven optimal; {', '.join(unproven)}) written to "
                   f"{args.output}")
         else:
             print(f"optimal network written to {args.output}")
     return 0
+
+
+def _solve_verdict(c: dict[str, Any]) -> str:
+    """The verdict of a ``verify solve`` class for people: with the gap unless restricted."""
+    if c["verdict"] == "restricted":
+        return "restricted"
+    return f"{c['verdict']} {c['relative_gap']:.3g}"
 
 
 def bounds_text(lb: float | None, ub: float | None) -> str:

@@ -219,6 +219,8 @@ def _certificate_parsers(sub: Any) -> None:
                    "(.npz, .safetensors or a PyTorch .pt state_dict)")
     _solver_args(s)
     _route_args(s)
+    s.add_argument("--tolerance", default=None, metavar="GAP",
+                   help="relative gap (UB - LB)/UB called globally optimal (default 1e-6)")
     _cluster_args(s)
     c = sub.add_parser(
         "certify",
