@@ -74,7 +74,8 @@ from verify.geometry.chamber_count import (
     reduce_hyperplanes,
     sort_angles,
 )
-from verify.geometry.chambers_recursive import face_witnesses, incremental_witnesses
+from verify.geometry.chambers_incremental import incremental_chambers
+from verify.geometry.chambers_recursive import _lattice_point, face_witnesses
 from verify.geometry.extreme_rays import extreme_rays
 from verify.geometry.proven_linalg import (
     RankInfo,
@@ -301,39 +302,56 @@ def _assemble(
 
 #: At most this many exact-only chambers get a search for a float witness (the rest keep
 #: their exact integer witness).
-_FLOAT_REFINE = 64
-_REFINE_SECONDS = 0.5  # and at most about this long
+_FLOAT_REFINE = 1024
+_REFINE_SECONDS = 2.0  # and at most about this long
+_SEARCH_SECONDS = 0.5  # of which the slow rational rounding search gets at most this
 
 
 def _float_refine(
     hp: Hyperplanes, packed: np.ndarray, U: np.ndarray, ex: dict[int, tuple[int, ...]]
 ) -> tuple[np.ndarray, dict[int, tuple[int, ...]]]:
-    """Float witnesses, where a rounding search
-    (:func:`verify.geometry.proven_linalg.float_points_with_signs`) finds one with the exact
-    pattern, for at most ``_FLOAT_REFINE`` (and ``_REFINE_SECONDS``) of the chambers that
-    only have an exact integer witness ``ex``; the others keep it.  Returns the updated
-    ``(U, ex)``."""
+    """Float witnesses for at most ``_FLOAT_REFINE`` (and ``_REFINE_SECONDS``) of the
+    chambers that only have an exact integer witness ``ex``: a short lattice vector near the
+    exact point (:func:`verify.geometry.chambers_recursive._lattice_point`: floats with
+    per-coordinate exponents, which reach chambers far thinner than the rounding of the
+    point), else, within ``_SEARCH_SECONDS``, a rounding search
+    (:func:`verify.geometry.proven_linalg.float_points_with_signs`); a candidate is kept only
+    when its exact pattern is the chamber's.  The others keep their exact witness.  Returns
+    the updated ``(U, ex)``."""
     cols = list(hp.columns)
     N = hp.Y.shape[0]
     nz = hp.index >= 0
     ex = dict(ex)
     U = U.copy()
     t0 = time.perf_counter()
+    search = 0.0
     for j in sorted(ex)[:_FLOAT_REFINE]:
         if time.perf_counter() - t0 > _REFINE_SECONDS:
             break
         p = [Fraction(ex[j][c]) for c in cols]
-        try:
-            w = float_points_with_signs(list(hp.ints), [p])[0]
-        except OverflowError:
-            continue
-        if not np.all(np.isfinite(w)):
-            continue
-        S = exact_signs(hp.Y, w[None, :])[0]
+        signs = [1 if sum(a * q for a, q in zip(h, p)) > 0 else -1 for h in hp.ints]
+        A = [[sg * v for v in h] for sg, h in zip(signs, hp.ints)]
+        cands = []
+        w = _lattice_point(A, p)
+        if w is not None:
+            cands.append(w)
+        elif search < _SEARCH_SECONDS:
+            t1 = time.perf_counter()
+            try:
+                cands.append(float_points_with_signs(list(hp.ints), [p])[0])
+            except OverflowError:
+                pass
+            search += time.perf_counter() - t1
         bits = np.unpackbits(packed[j], count=N, bitorder="little").astype(bool)
-        if np.all(S[nz] != 0) and np.array_equal(S >= 0, bits):
-            U[j, cols] = w
-            del ex[j]
+        for w in cands:
+            w = np.asarray(w, dtype=np.float64)
+            if not np.all(np.isfinite(w)):
+                continue
+            S = exact_signs(hp.Y, w[None, :])[0]
+            if np.all(S[nz] != 0) and np.array_equal(S >= 0, bits):
+                U[j, cols] = w
+                del ex[j]
+                break
     return U, ex
 
 
@@ -537,7 +555,8 @@ def _exact(X: np.ndarray, *, limit: int | None, method: str, found: _Found,
     elif method == "extreme-rays":
         W = extreme_rays(H, *_rank3_incidences(hp, proof))
     else:
-        W = incremental_witnesses(hp, on_found=found)
+        inc = incremental_chambers(hp, on_found=found, capacity=count)
+        W, exact_pts = inc.W, list(inc.exact_points)
     if res is not None:
         P, W2 = res
         first = _unique_rows(P)
@@ -567,7 +586,8 @@ def _exact(X: np.ndarray, *, limit: int | None, method: str, found: _Found,
         and count <= _FALLBACK_MAX
     ):
         # a float ordering went wrong somewhere: fall back to the general construction
-        W = np.vstack([W, incremental_witnesses(hp, on_found=found)])
+        inc = incremental_chambers(hp, on_found=found, capacity=count)
+        W, exact_pts = np.vstack([W, inc.W]), exact_pts + list(inc.exact_points)
         patterns, U, ex = _assemble(X, hp, W, found, exact_pts)
         method = f"{method}+incremental"
     if len(patterns) != count and r >= 2 and count <= _FACES_MAX:
