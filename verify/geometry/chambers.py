@@ -314,7 +314,7 @@ def _float_refine(
     chambers that only have an exact integer witness ``ex``: a short lattice vector near the
     exact point (:func:`verify.geometry.chambers_recursive._lattice_point`: floats with
     per-coordinate exponents, which reach chambers far thinner than the rounding of the
-    point), else, within ``_SEARCH_SECONDS``, a rounding search
+    point), else, in rank <= 3 and within ``_SEARCH_SECONDS``, a rounding search
     (:func:`verify.geometry.proven_linalg.float_points_with_signs`); a candidate is kept only
     when its exact pattern is the chamber's.  The others keep their exact witness.  Returns
     the updated ``(U, ex)``."""
@@ -335,7 +335,7 @@ def _float_refine(
         w = _lattice_point(A, p)
         if w is not None:
             cands.append(w)
-        elif search < _SEARCH_SECONDS:
+        elif search < _SEARCH_SECONDS and hp.rank <= 3:  # 7^(r-1) roundings per point
             t1 = time.perf_counter()
             try:
                 cands.append(float_points_with_signs(list(hp.ints), [p])[0])
