@@ -26,8 +26,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import verify.geometry.chambers as chambers_mod
+from verify.checker.arithmetic import integer_rank
 from verify.checker.counting import _hyperplanes, _rank_cols
 from verify.checker.counting import _zaslavsky as checker_zaslavsky
 from verify.geometry.chamber_count import count_chambers, cover_bound, reduce_hyperplanes
@@ -271,3 +274,65 @@ def test_incremental_result_and_progress():
     assert res.complete and len(res.W) == cover_bound(9, 4) and not res.exact_points
     assert calls == sorted(calls) and calls[0] == 16 and calls[-1] == cover_bound(9, 4)
     assert len(calls) == 9 - 4 + 1  # the 2^4 start, then once per added hyperplane
+
+
+def test_exact_witnesses_pass_the_certificate_builder_and_the_checkers_reader(monkeypatch):
+    # rank 4 decimal data with the float search off: thin chambers carry exact integer
+    # witnesses; the certificate's witness strings, read by the checker's own reader, are
+    # exact points of the listed chambers, within the checker's digit limit
+    from verify.certificate.build import _witness_strs
+    from verify.checker.readers import VALUE_DIGITS, witness_ints
+
+    monkeypatch.setattr(chambers_mod, "_FLOAT_REFINE", 0)
+    for X in (_EXTENDED, np.hstack([_iris()[40:56], np.ones((16, 1))])):  # rank 4 and 5
+        ch = enumerate_chambers(X)
+        assert ch.complete and ch.exact_witnesses
+        P = ch.pattern_matrix()
+        strs = _witness_strs(X, P, ch)
+        XI = _int_rows(X)
+        for j, w in enumerate(strs):
+            assert max(map(len, w)) <= VALUE_DIGITS
+            u = witness_ints(w, f"chamber {j}")
+            for n, x in enumerate(XI):
+                g = sum(a * b for a, b in zip(x, u))
+                assert g != 0 and (g > 0) == bool(P[j, n])
+        assert any(len(t) > 17 for j in ch.exact_witnesses for t in strs[j])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(3, 5),
+    st.lists(st.integers(-(2**300), 2**300), min_size=40, max_size=40),
+    st.lists(st.integers(-50, 50), min_size=5, max_size=5),
+    st.integers(0, 2),
+)
+def test_sign_filter_for_big_integer_normals_is_exact(r, big, small, mode):
+    # the float filter of rounded (proxy) normals with its integer fallback against exact
+    # Python integers: random rows, rows orthogonal to the point (exact zeros), and rows
+    # within one unit of it
+    from verify.geometry.chambers_incremental import _from_int_rows, _signs
+
+    u = [v if v else 1 for v in small[:r]]
+    rows = []
+    for i in range(6):
+        h = big[i * r : (i + 1) * r][:r]
+        if mode and i % 2 == 0:  # orthogonal to u: k1 (u1, -u0, 0..) + k2 (0, u2, -u1, 0..)
+            k1, k2 = big[-1 - i], big[-2 - i]
+            h = [k1 * u[1], -k1 * u[0] + k2 * u[2], -k2 * u[1]] + [0] * (r - 3)
+            if mode == 2:
+                h[0] += 1
+        if any(h):
+            rows.append(h)
+    if not rows:
+        return
+    G = np.array([rows[0]] + rows, dtype=object).reshape(len(rows) + 1, r)
+    if integer_rank([list(map(int, g)) for g in G])[0] != r:
+        return
+    A, index, orient = _from_int_rows(G)
+    W = np.array([u, [-v * 0.5 for v in u], [v * 2.0**-40 for v in u]], dtype=float)
+    got = _signs(A, slice(None), W)
+    for w, s in zip(W, got):
+        q = [Fraction(float(x)) for x in w]
+        for h, sg in zip(A.ints, s.tolist()):
+            d = sum(a * b for a, b in zip(h, q))
+            assert sg == (d > 0) - (d < 0)
