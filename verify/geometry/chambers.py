@@ -14,13 +14,13 @@ construction (the great-circle arrangement on the sphere, faces walked through a
 structure, each witness the sum of the chamber's unit rays, all witnesses checked with
 :func:`verify.geometry.proven_linalg.exact_signs`; if a float ordering fails, the walk is redone
 with exact
-integer comparisons); any rank incrementally: the chambers cut by a new hyperplane ``H`` are
-the chambers of the restriction to ``H`` (exact integer normals), enumerated recursively with
-the rank-2/3 paths (:mod:`verify.geometry.chambers_recursive`); the new witnesses are checked
-exactly,
-with an exact rational fallback.  Last resort for small lists (count <= 50,000) that are still
-short: the chambers of the exact face enumeration :func:`verify.geometry.faces.enumerate_faces`,
-each
+integer comparisons); any rank incrementally by deletion-restriction
+(:mod:`verify.geometry.chambers_incremental`): the chambers cut by a new hyperplane ``H`` are
+the chambers of the restriction to ``H`` (exact integer normals), enumerated recursively
+down to a certified rank-3 walk; the new chambers' witnesses are floats checked exactly, or
+exact integer points where no float lands inside.  Last resort for small lists (count <=
+50,000) that are still short (no case is known since the deletion-restriction method): the
+chambers of the exact face enumeration :func:`verify.geometry.faces.enumerate_faces`, each
 given a float witness (rounded centre, else a short lattice vector, else its exact integer
 point), checked exactly (``+faces`` in ``method``).
 
@@ -29,12 +29,12 @@ coincidences (three concurrent lines, a singular matrix) become, on the exact dy
 of the floats, chambers of width ~1e-16 and less.  Where no float candidate lands inside such
 a chamber, an exact integer point is kept instead (``exact_witnesses``): in rank 2 the exact
 sum of the two L1-normalised rays bounding the sector (exact angular order), in rank 3 the
-exact sum of the primitive integer extreme rays of the face (exact walk), in the
-face-enumeration fallback its exact integer chamber point.  A bounded search then tries to
-replace a few of them by floats.  In rank 2 and 3 the list is therefore always complete; in
-rank >= 4 chambers the incremental method misses are recovered exactly by the face
-enumeration fallback (count <= 50,000, at most 600,000 faces); beyond it ``complete`` may
-be False.
+exact sum of the primitive integer extreme rays of the face (exact walk), in rank >= 4 the
+exact point ``M p +- h`` next to the restricted chamber's exact point ``p`` on the new
+hyperplane ``h``, in the face-enumeration fallback its exact integer chamber point.  A
+bounded search (short lattice vectors) then tries to replace some of them by floats.  The
+list is therefore complete in every rank whenever the count is proven (``complete`` compares
+the number found with that independent count).
 
 On a terminal (and without ``--quiet``, :func:`verify.progress.set_enabled`), an
 enumeration lasting more than ``_BAR_DELAY`` seconds draws a ``chambers`` progress bar on

@@ -9,9 +9,10 @@ are the integers ``g_i = B h_i``, and a chamber ``sign(G v) = s`` of the restric
 trace on ``H_k`` of the unique old chamber with the signs ``s``, which ``H_k`` splits in two
 (Zaslavsky's deletion-restriction ``r(A) = r(A - H) + r(A|H)``, so the construction is
 complete by itself).  The restriction has rank ``r - 1`` and is enumerated recursively, down
-to rank 3 (the great-circle walk of :mod:`verify.geometry.extreme_rays`, float first, then
-exact orders with exact integer face points, checked against the exact count
-``2 + 2 sum_L (m_L - 1)`` of its lines) and rank 2 (exact angular order).
+to rank 3 (the great-circle walk :func:`verify.geometry.extreme_rays.certified_walk`: float
+angular orders certified exactly, integer sorts only where a certificate fails, so the face
+structure is exact; checked against the exact count ``2 + 2 sum_L (m_L - 1)`` of its lines)
+and rank 2 (exact angular order).
 
 Every decision is exact: signs of float witnesses are computed with a rigorous float filter
 and integer arithmetic where it cannot decide; the old chamber a restricted chamber cuts is
