@@ -305,6 +305,7 @@ def _assemble(
 _FLOAT_REFINE = 1024
 _REFINE_SECONDS = 2.0  # and at most about this long
 _SEARCH_SECONDS = 0.5  # of which the slow rational rounding search gets at most this
+_SEARCH_WORK = 20_000  # and only where it is cheap: 7^(r-1) roundings times m normals
 
 
 def _float_refine(
@@ -314,7 +315,7 @@ def _float_refine(
     chambers that only have an exact integer witness ``ex``: a short lattice vector near the
     exact point (:func:`verify.geometry.chambers_recursive._lattice_point`: floats with
     per-coordinate exponents, which reach chambers far thinner than the rounding of the
-    point), else, in rank <= 3 and within ``_SEARCH_SECONDS``, a rounding search
+    point), else, when cheap (``_SEARCH_WORK``) and within ``_SEARCH_SECONDS``, a rounding search
     (:func:`verify.geometry.proven_linalg.float_points_with_signs`); a candidate is kept only
     when its exact pattern is the chamber's.  The others keep their exact witness.  Returns
     the updated ``(U, ex)``."""
@@ -335,7 +336,7 @@ def _float_refine(
         w = _lattice_point(A, p)
         if w is not None:
             cands.append(w)
-        elif search < _SEARCH_SECONDS and hp.rank <= 3:  # 7^(r-1) roundings per point
+        elif search < _SEARCH_SECONDS and hp.m * 7 ** (hp.rank - 1) <= _SEARCH_WORK:
             t1 = time.perf_counter()
             try:
                 cands.append(float_points_with_signs(list(hp.ints), [p])[0])
