@@ -145,7 +145,8 @@ def test_three_rows_of_item7_extended_to_rank4(monkeypatch):
     assert b.count_proof["method"] == "cover" and b.count_proof["n_hyperplanes"] == 7
     assert len(b) == b.count == cover_bound(7, 4) == _checker_count(B) == 84 and b.complete
     assert _exact_pattern_set(B, b) == _face_patterns(B)
-    assert b.exact_witnesses  # some chambers have no float witness found
+    # the construction's own float children miss some of these thin chambers (exact points)
+    assert incremental_chambers(reduce_hyperplanes(B)).exact_points
     # with concurrences (Zaslavsky): the former method found 1,284 of 1,344 here
     c = enumerate_chambers(C)
     assert c.count_proof["method"] == "zaslavsky"
