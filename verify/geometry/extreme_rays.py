@@ -50,7 +50,6 @@ def extreme_rays(
     sizes: np.ndarray,
     exact: Hyperplanes | None = None,
     exact_points: list[tuple[int, ...]] | None = None,
-    every_face: bool = False,
 ) -> np.ndarray:
     """Witnesses of the chambers of a rank-3 arrangement (faces of the great circles).
 
@@ -64,9 +63,7 @@ def extreme_rays(
     is added for thin chambers; or, when the list ``exact_points`` is given, the exact
     integer sum of each face's primitive integer rays (a positive combination of all the
     extreme rays of the pointed cone: strictly inside it) is appended to it instead, for
-    the faces whose float point is not on the inner side of every wall of the face (with
-    ``every_face``: for every face, in the order of the rows of the result, whose float
-    rows are then only candidates for the caller to check).
+    the faces whose float point is not on the inner side of every wall of the face.
     """
     Hn = unit_rows(H)
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
@@ -166,17 +163,13 @@ def extreme_rays(
         # a face's float point is inside its chamber iff it is on the right side of every
         # wall of the face (the planes of its edges): exact, per half-edge; only the faces
         # whose float point fails get their exact point
-        bad = np.ones(n_faces, dtype=bool)
-        if not every_face:
-            plane_l, face_l = plane_of.tolist(), label.tolist()
-            side = [
-                _sgn(sum(a * b for a, b in zip(exact.ints[h], S3[f])))
-                for h, f in zip(plane_l, face_l)
-            ]
-            Wl = np.where(np.isfinite(W), W, 0.0)[label]
-            fs = exact_signs_paired(exact.normals[plane_of], Wl)
-            bad[:] = False
-            bad[label[fs != np.array(side, dtype=np.int8)]] = True
+        plane_l, face_l = plane_of.tolist(), label.tolist()
+        side = [
+            _sgn(sum(a * b for a, b in zip(exact.ints[h], S3[f]))) for h, f in zip(plane_l, face_l)
+        ]
+        fs = exact_signs_paired(exact.normals[plane_of], np.where(np.isfinite(W), W, 0.0)[label])
+        bad = np.zeros(n_faces, dtype=bool)
+        bad[label[fs != np.array(side, dtype=np.int8)]] = True
         for f in np.flatnonzero(bad).tolist():
             acc = S3[f]
             g = math.gcd(*acc)
