@@ -200,7 +200,7 @@ def test_solve_verdict_is_decided_by_the_exact_bounds(tmp_path, capsys):
     assert main(["solve", F1, "--tolerance", "0", "-o", str(out)]) == 0
     text = capsys.readouterr().out
     assert text.startswith("class 1: proven-gap 5.8") and "network found 1.28243222" in text
-    assert f"best network found (not proven optimal; class 1: proven-gap 5.8" in text
+    assert "best network found (not proven optimal; class 1: proven-gap 5.8" in text
     for bad in ("1", "-1", "1e-999999999", "x"):
         assert main(["solve", F1, "--tolerance", bad]) == 2
         assert "--tolerance" in capsys.readouterr().err
