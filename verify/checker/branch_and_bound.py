@@ -62,7 +62,7 @@ __all__ = ["MAX_CHARS", "MAX_DEN_BITS", "MAX_NODES", "check_branch_and_bound"]
 
 MAX_NODES = 1 << 22  # nodes per tree (besides the 2**(|S|+1) - 1 of a complete tree)
 MAX_CHARS = 4096  # characters of one rational string (an exact float needs at most ~650)
-MAX_DEN_BITS = 1 << 15  # bits of one common denominator (lambda, one z, one leaf vector)
+MAX_DEN_BITS = 1 << 15  # bits of one common denominator (lambda, one z, a leaf's vector, B)
 
 _SIGNS = (("+", 1), ("-", -1))
 _Fail = Callable[[str, str], None]
@@ -226,7 +226,7 @@ class _Replay:
         seen: set[int] = set()  # O(rows) per leaf, never O(|S|) (a leaf may be tiny)
         ok = True
         pairs: list[tuple[int, int, int]] = []  # (support position, numerator, denominator)
-        B = Fraction(0)
+        bs: list[tuple[int, int]] = []  # mu_n b_n of the interval rows (numerator, denominator)
         for r, ent in enumerate(rows):
             n = _field(ent, "row", int, f"{at}.rows[{r}]")
             rat = f"{at} row {n}"
@@ -266,7 +266,7 @@ class _Replay:
                     ok = False
                     continue
                 pairs.append((p, mu * ab[0].numerator, self.lden * ab[0].denominator))
-                B += Fraction(mu, self.lden) * ab[1]
+                bs.append((mu * ab[1].numerator, self.lden * ab[1].denominator))
         n_missing = len(self.S) - len(on_path) - len(seen)
         if n_missing:
             self.n_missing += 1  # name the rows (an O(|S|) scan) for the first few leaves only
@@ -287,6 +287,8 @@ class _Replay:
                 pairs.append((p, t * self.lnum[p] * zd + zn * self.lden, self.lden * zd))
             elif zn:
                 pairs.append((p, -zn, zd))
+        BD = _lcm((q for _, q in bs), f"{at}: B")  # never a Fraction sum (coprime
+        B = Fraction(sum(v * (BD // q) for v, q in bs), BD)  # denominators would grow it)
         rest = self.s - B
         if rest < 0:
             self.fail("bab-leaf", f"{at}: s - B = {rest} is negative")

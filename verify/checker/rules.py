@@ -647,7 +647,8 @@ def check_certificate(
                 check_branch_and_bound(ev, XI, xe, lam, s, fail, where)
             else:
                 _check_closed_form(XI, xe, y, lam, s, fail, where)
-            lb = sum((a * b for a, b in zip(y, lam)), Fraction(0)) / max(Fraction(1), s)
+            li, lden = _ints(lam, where + ".lambda")  # DEN_BITS: never a Fraction sum
+            lb = Fraction(sum(map(mul, y, li)), lden) / max(Fraction(1), s)
             if lb_c is None or lb_c > lb:
                 fail("lower-bound", f"{where}: claimed LB {None if lb_c is None else _fl(lb_c)}"
                      f" exceeds the recomputed y^T lambda / max(1, s) = {_fl(lb):.17g}")

@@ -1,0 +1,75 @@
+"""A second adversarial review (issue 10): crafted certificates, data, models and folders that
+got past, crashed or stalled the checker, ``verify regress``, the pytest plugin or the readers.
+Each test fails on the code before its fix."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from verify.checker.branch_and_bound import check_branch_and_bound
+from verify.checker.errors import InputError
+from verify.checker.rules import check_file
+
+CERTS = Path(__file__).resolve().parents[2] / "certificates"
+_EMPTY = {"indices": [], "values": []}
+
+
+def _odd(bits: int, k: int, seed: int = 0) -> list[int]:
+    rng = random.Random(seed)
+    return [rng.getrandbits(bits) | 1 | (1 << (bits - 1)) for _ in range(k)]
+
+
+# ----------------------------------------------------------------------------- BaB leaf sum B
+
+
+def test_leaf_sum_b_over_coprime_denominators_is_bounded():
+    """``B = sum mu_n b_n`` was a Fraction sum: interval rows whose ``b`` have coprime
+    2,000-digit denominators (each string under MAX_CHARS) grew it to millions of bits (200
+    rows, 0.8 MB: 11 s; 400 rows: minutes).  Now one common denominator under MAX_DEN_BITS."""
+    k = 8
+    X = [[1, i % 3] for i in range(k)]
+    lam = [Fraction(1)] * k
+    rows = [{"row": n, "a": "0", "b": f"{10 * p + 1}/{p}", "l": "-10", "h": "10",
+             "zl": _EMPTY, "zh": _EMPTY} for n, p in enumerate(_odd(6600, k))]
+    ev = {"support": list(range(k)), "trees": {
+        "+": [{"leaf": {"z": _EMPTY, "rows": rows}}],
+        "-": [{"leaf": {"z": _EMPTY, "rows": [{"row": n, "alpha": "0"} for n in range(k)]}}]}}
+    out: list = []
+    check_branch_and_bound(ev, X, 0, lam, Fraction(11 * k), lambda r, m: out.append(r), "c")
+    assert out == ["bab-size"]
+    # the same leaf with short b (dyadic, as the builder writes them) passes
+    for r in rows:
+        r["b"] = "21/2"
+    out.clear()
+    check_branch_and_bound(ev, X, 0, lam, Fraction(11 * k), lambda r, m: out.append(r), "c")
+    assert out == []
+
+
+@pytest.fixture()
+def certs(tmp_path: Path) -> Path:
+    shutil.copytree(CERTS, tmp_path / "certs")
+    return tmp_path / "certs"
+
+
+def test_bab_lambda_common_denominator_is_bounded_before_the_lower_bound_sum(certs):
+    """A branch-and-bound class whose support check fails still summed ``y^T lambda`` as
+    Fractions: 2,000 entries with coprime 400-digit denominators (0.8 MB) took 90 s.  Now the
+    DEN_BITS rule of the other methods holds for every method (exit 2)."""
+    p = certs / "grid3-optimal.cert.json"
+    cert = json.loads(p.read_text())
+    cert["version"] = 2
+    ent = cert["classes"][0]
+    dens = iter(_odd(1300, len(ent["lambda"])))
+    ent["lambda"] = [v if v == "0" else ("-" if v.startswith("-") else "") + f"1/{next(dens)}"
+                     for v in ent["lambda"]]
+    ent["method"] = "branch-and-bound"
+    ent["evidence"] = {"support": [], "trees": {"+": [], "-": []}}
+    p.write_text(json.dumps(cert))
+    with pytest.raises(InputError, match="lambda: the common denominator"):
+        check_file(p)
