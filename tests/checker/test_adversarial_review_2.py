@@ -73,3 +73,75 @@ def test_bab_lambda_common_denominator_is_bounded_before_the_lower_bound_sum(cer
     p.write_text(json.dumps(cert))
     with pytest.raises(InputError, match="lambda: the common denominator"):
         check_file(p)
+
+
+# ----------------------------------------------------------------------------- verify regress
+
+
+def _forged(certs: Path) -> dict:
+    cert = json.loads((certs / "f1-optimal.cert.json").read_text())
+    cert["classes"][0]["lower_bound"] = {"exact": "1000", "float": 1000.0}
+    return cert
+
+
+@pytest.mark.parametrize("name", ["schema-forged.cert.json", "schema-v3.json",
+                                  "forged.CERT.JSON", "forged.Json", "sub/forged.JSON"])
+def test_regress_checks_certificates_under_any_json_name(certs, capsys, name):
+    """``schema-*.json`` was skipped even when it is a certificate (a ``format`` key or a
+    ``.cert.json`` name) and the glob was case-sensitive: a forged certificate so named left
+    ``verify regress`` (and the pytest plugin, which finds files the same way) at "n of n
+    passed", exit 0."""
+    from verify.certificate.regress import find_certificates
+    from verify.cli.main import main
+
+    n = len(list(certs.glob("*.cert.json")))  # every data file is named by one of them
+    (certs / name).parent.mkdir(exist_ok=True)
+    (certs / name).write_text(json.dumps(_forged(certs)))
+    assert certs / name in find_certificates(certs)
+    capsys.readouterr()
+    assert main(["regress", str(certs)]) == 1
+    out = capsys.readouterr().out
+    assert f"{n} of {n + 1} certificate(s) passed" in out, out
+
+
+def test_regress_still_skips_the_real_schemas_and_data(certs):
+    from verify.certificate.regress import find_certificates
+
+    names = {p.relative_to(certs).as_posix() for p in find_certificates(certs)}
+    assert names == {p.name for p in certs.glob("*.cert.json")}
+
+
+def test_regress_role_reads_a_bom_certificate_as_the_checker_does(certs):
+    """A UTF-8-BOM certificate is valid for the checker (it reads bytes) and was no
+    certificate for regress's discovery (it read UTF-8 text): named as another certificate's
+    data it was then skipped."""
+    from verify.certificate.regress import _role
+
+    p = certs / "bom.json"
+    p.write_bytes(b"\xef\xbb\xbf" + (certs / "f1-optimal.cert.json").read_bytes())
+    assert check_file(p).valid
+    assert _role(p)[0]
+
+
+@pytest.mark.parametrize("forge", ["no-classes", "class-is-text", "total-is-list",
+                                   "huge-bound"])
+def test_regress_compare_of_a_malformed_certificate_is_a_problem_not_a_traceback(
+        certs, forge):
+    """``--compare`` read the committed classes and totals outside its ``try``: a certificate
+    whose data and model are fine but whose ``classes`` is missing or holds a string crashed
+    ``verify regress --compare`` with a KeyError/AttributeError traceback."""
+    from verify.certificate.regress import compare_one
+
+    p = certs / "f1-optimal.cert.json"
+    cert = json.loads(p.read_text())
+    if forge == "no-classes":
+        del cert["classes"]
+    elif forge == "class-is-text":
+        cert["classes"] = ["x"]
+    elif forge == "total-is-list":
+        cert["total"] = []
+    else:
+        cert["total"]["upper_bound"]["exact"] = "1" * 5000
+    p.write_text(json.dumps(cert))
+    cmp = compare_one(p)
+    assert not cmp.ok and cmp.problems[0].rule.startswith("compare-"), cmp
