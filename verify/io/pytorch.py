@@ -22,6 +22,9 @@ by name before it is looked up, so no code from the file runs; the opcodes are c
 (a whitelist, memo indices bounded by the pickle's own size).  Legacy files (the pickle
 format of torch < 1.6 or ``_use_new_zipfile_serialization=False``) and TorchScript archives
 are refused with a hint.  Every refusal is one :class:`~verify.errors.InputError` line.
+An object the pickle names many times (memo references: dicts sharing their children, one
+tensor under many keys) is converted once, so reading costs the file's size; a dict that
+contains itself is refused.
 
 Writing produces the ``state_dict`` of ``Linear(d, m, bias=False) -> ReLU -> Linear(m, 1,
 bias=False)`` with torch (the optional ``torch`` extra).  :mod:`verify.io.models` maps these
@@ -441,19 +444,31 @@ class StateDictUnpickler(pickle.Unpickler):
         return StateDictUnpickler.rebuild_parameter(data, requires_grad, backward_hooks)
 
 
-def _to_numpy(obj: Any, name: str, depth: int) -> Any:
+def _to_numpy(obj: Any, name: str, depth: int, memo: dict[int, Any] | None = None) -> Any:
+    """The unpickled object with numpy arrays for tensors.  A pickle can name one dict or
+    tensor many times (memo references): each is converted once (``memo``, by identity), so
+    a 1 KB file of dicts sharing their children, or of one tensor under 10^5 keys, costs
+    its own size, not the size of the tree it unfolds to."""
+    memo = {} if memo is None else memo
+    if isinstance(obj, (_Tensor, Mapping)) and id(obj) in memo:
+        if memo[id(obj)] is None:
+            raise InputError(f"{name}: a dictionary that contains itself")
+        return memo[id(obj)]
     if isinstance(obj, _Tensor):
         a = obj.array
-        return a.astype(np.float64) if a.dtype.kind == "f" else a
+        memo[id(obj)] = out_a = a.astype(np.float64) if a.dtype.kind == "f" else a
+        return out_a
     if isinstance(obj, Mapping):
         if depth >= MAX_DEPTH:
             raise InputError(f"{name}: dictionaries nested more than {MAX_DEPTH} deep")
-        out = {}
+        out: dict[str, Any] = {}
+        memo[id(obj)] = None  # being converted: met again below, it is a cycle
         for k, v in obj.items():
             if not isinstance(k, str):
                 raise InputError(f"{name}: a state_dict key is not a string "
                                  f"({type(k).__name__})")
-            out[k] = _to_numpy(v, name, depth + 1)
+            out[k] = _to_numpy(v, name, depth + 1, memo)
+        memo[id(obj)] = out
         return out
     if isinstance(obj, _Storage):
         raise InputError(f"{name}: a bare storage where a tensor was expected")
