@@ -289,10 +289,18 @@ class _StorageType:
 
     name: str
 
+    def __setstate__(self, state: Any) -> None:  # BUILD would rewrite the frozen fields
+        raise InputError("data.pkl sets attributes on a storage type")
+
 
 class _Storage:
     def __init__(self, stype: _StorageType, key: str, numel: int, array: np.ndarray):
         self.stype, self.key, self.numel, self.array = stype, key, numel, array
+
+    def __setstate__(self, state: Any) -> None:
+        """BUILD on a storage: refused (it would rewrite ``numel`` and let a view read
+        past the storage's buffer, out of the process's memory)."""
+        raise InputError("data.pkl sets attributes on a tensor storage")
 
 
 class _Tensor:
@@ -425,6 +433,9 @@ class StateDictUnpickler(pickle.Unpickler):
                 raise InputError(f"data.pkl views its storages more than "
                                  f"{MAX_VIEWS_PER_STORAGE} times over; not a state_dict")
             flat = storage.array
+            if not (isinstance(flat, np.ndarray) and flat.ndim == 1
+                    and flat.size == storage.numel):  # as_strided trusts the bounds above
+                raise InputError("data.pkl: a storage whose size is not its element count")
             view = np.lib.stride_tricks.as_strided(
                 flat[storage_offset:], shape=size,
                 strides=tuple(s * flat.itemsize for s in stride), writeable=False)

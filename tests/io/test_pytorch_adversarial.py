@@ -1,6 +1,7 @@
-"""The torch-free .pt reader on pickles that name one object many times (memo references):
-each dict and tensor is converted once, so the cost is the file's size, not the size of the
-tree it unfolds to (a second adversarial review, issue 10 item 13)."""
+"""The torch-free .pt reader against a second adversarial review (issue 10, item 13):
+pickles that name one object many times (memo references: each dict and tensor is converted
+once, so the cost is the file's size, not the size of the tree it unfolds to), and BUILD on
+the reader's own objects (a storage's element count rewritten: out-of-bounds reads)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,25 @@ def test_a_dict_that_contains_itself_is_refused(tmp_path):
     pkl = b"\x80\x02}q\x00X\x01\x00\x00\x00ah\x00s."  # d = {}; d["a"] = d
     with pytest.raises(InputError, match="contains itself|nested more than"):
         read_torch(_pt(tmp_path, pkl), "m.pt")
+
+
+@pytest.mark.parametrize("target", ["storage", "storage-type"])
+def test_build_cannot_rewrite_a_storage(tmp_path, target):
+    """BUILD (``obj.__dict__.update(state)``) on the storage of a persistent id set its
+    ``numel`` to 1,000 over a 16-byte buffer: the view then read the process's memory (values
+    of the heap in the weights; 10^8: a segmentation fault).
+    On the storage type marker it rewrote the (frozen) name."""
+    if target == "storage":
+        build = b"tQ}" + _su("numel") + b"J" + struct.pack("<i", 1000) + b"sb"
+    else:
+        build = b"}" + _su("name") + _su("DoubleStorage") + b"sb" + b"tQ"
+    head, _, _ = build.partition(b"tQ")
+    pkl = (b"\x80\x02ccollections\nOrderedDict\n)R" + _su("w")
+           + b"ctorch._utils\n_rebuild_tensor_v2\n("
+           b"(X\x07\x00\x00\x00storagectorch\nFloatStorage\n"
+           + (head if target == "storage-type" else b"") + _su("0") + _su("cpu") + b"K\x04"
+           + (build if target == "storage" else b"tQ")
+           + b"K\x00J" + struct.pack("<i", 1000 if target == "storage" else 4)
+           + b"\x85K\x01\x85\x89ccollections\nOrderedDict\n)RtRs.")
+    with pytest.raises(InputError, match="sets attributes on a"):
+        read_torch(_pt(tmp_path, pkl, {"0": b"\0" * 16}), "m.pt")
