@@ -124,6 +124,7 @@ class _Replay:
         self.lden = _lcm((lam[n].denominator for n in support), f"{where}: lambda")
         self.lnum = [lam[n].numerator * (self.lden // lam[n].denominator) for n in support]
         self.gram: list[list[int] | None] = [None] * len(support)
+        self.uses = [0] * len(support)  # column-route uses of a row without its Gram row
         self.n_missing = 0  # leaves with missing rows so far
 
     # ------------------------------------------------------------------ exact squared norms
@@ -135,16 +136,30 @@ class _Replay:
         return row
 
     def _quad(self, idx: list[int], w: list[int]) -> int:
-        """``|| sum_i w_i x_{S[idx_i]} ||^2`` in integers (rows of ``XI``, unscaled)."""
+        """``|| sum_i w_i x_{S[idx_i]} ||^2`` in integers (rows of ``XI``, unscaled).
+
+        The Gram route (``k^2`` products instead of ``k d``) once every row has its Gram row;
+        a row gets it (``|S| d`` products) after ``|S|`` uses in the column route, which have
+        cost as much (rent, then buy: at most twice the cheaper of the two, and a tree that
+        uses each row once, such as one leaf of ``|S|`` intervals, never pays ``|S|^2 d``).
+        """
         k = len(idx)
         if k == 0:
             return 0
-        if k < self.d:  # Gram route: k^2 products instead of k d
-            tot = 0
-            for p, wp in zip(idx, w):
-                row = self.gram[p] or self._gram_row(p)
-                tot += wp * sum(map(mul, w, [row[q] for q in idx]))
-            return tot
+        gram = self.gram
+        if k < self.d:
+            if all(gram[p] is not None for p in idx):  # Gram route
+                tot = 0
+                for p, wp in zip(idx, w):
+                    row = gram[p]
+                    tot += wp * sum(map(mul, w, [row[q] for q in idx]))
+                return tot
+            uses, buy = self.uses, len(self.S)
+            for p in idx:
+                if gram[p] is None:
+                    uses[p] += 1
+                    if uses[p] >= buy:
+                        self._gram_row(p)
         tot = 0
         for col in zip(*[self.XS[p] for p in idx]):
             v = sum(map(mul, w, col))
