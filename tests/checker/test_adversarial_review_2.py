@@ -197,3 +197,41 @@ def test_a_deep_honest_tree_still_uses_the_gram_route():
     for name, t in (("+", 1), ("-", -1)):
         rep.tree(t, name, ev["trees"][name])
     assert out == [] and any(g is not None for g in rep.gram)
+
+
+# ----------------------------------------------------------------------------- claims
+
+
+def _bab_honest():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bab_replay_tests_2", Path(__file__).with_name("test_branch_and_bound_replay.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    ev, s = mod.build(mod.X2, mod.L2, depth=2)
+    return mod, ev, s
+
+
+def _leaf_rows(ev, kind):
+    leaf = next(n["leaf"] for n in ev["trees"]["+"] if "leaf" in n
+                and any(kind in r for r in n["leaf"]["rows"]))
+    return leaf, next(r for r in leaf["rows"] if kind in r)
+
+
+@pytest.mark.parametrize("where", ["leaf", "alpha-row", "interval-row", "z", "zh", "trees"])
+def test_keys_outside_the_bab_format_are_unchecked_claims(where):
+    """The first review's rule ``unchecked-claim`` stopped at the evidence object: a leaf, a
+    row, a multiplier or the ``trees`` object could carry any extra key (``"bound": "99"``, a
+    sentence) and the certificate was still valid."""
+    import copy
+
+    mod, ev, s = _bab_honest()
+    assert mod.run(ev, mod.X2, mod.L2, s) == []
+    ev = copy.deepcopy(ev)
+    leaf, arow = _leaf_rows(ev, "alpha")
+    _, irow = _leaf_rows(ev, "zh")
+    target = {"leaf": leaf, "alpha-row": arow, "interval-row": irow, "z": leaf["z"],
+              "zh": irow["zh"], "trees": ev["trees"]}[where]
+    target["bound"] = "99"
+    assert mod.rules_of(mod.run(ev, mod.X2, mod.L2, s)) == {"unchecked-claim"}

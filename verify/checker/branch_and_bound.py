@@ -65,6 +65,12 @@ MAX_CHARS = 4096  # characters of one rational string (an exact float needs at m
 MAX_DEN_BITS = 1 << 15  # bits of one common denominator (lambda, one z, a leaf's vector, B)
 
 _SIGNS = (("+", 1), ("-", -1))
+#: The keys each object of the evidence may hold (anything else is a claim the replay does not
+#: recompute: rule ``unchecked-claim``).
+_LEAF_KEYS = frozenset({"z", "rows"})
+_ALPHA_KEYS = frozenset({"row", "alpha"})
+_INTERVAL_KEYS = frozenset({"row", "a", "b", "l", "h", "zl", "zh"})
+_Z_KEYS = frozenset({"indices", "values"})
 _Fail = Callable[[str, str], None]
 
 
@@ -176,6 +182,14 @@ class _Replay:
             rhs <<= -2 * self.xe
         return lhs <= rhs
 
+    def extra(self, obj: dict, keys: frozenset[str], at: str) -> None:
+        """Rule ``unchecked-claim``: ``obj`` holds no key outside ``keys``."""
+        bad = sorted(set(obj) - keys, key=str)
+        if bad:
+            shown = ", ".join(repr(str(k))[:40] for k in bad[:5])
+            self.fail("unchecked-claim", f"{at}: key(s) {shown} are not part of the format "
+                      "(a claim the checker does not recompute)")
+
     # ------------------------------------------------------------------ evidence pieces
 
     def multipliers(self, obj: Any, sign: list[int], at: str
@@ -184,6 +198,8 @@ class _Replay:
         ``None`` after a bab-multipliers failure."""
         idx = _field(obj, "indices", list, at)
         vals = _field(obj, "values", list, at)
+        if len(obj) != 2:
+            self.extra(obj, _Z_KEYS, at)
         if len(idx) != len(vals):
             self.fail("bab-multipliers", f"{at}: {len(idx)} indices for {len(vals)} values")
             return None
@@ -238,6 +254,8 @@ class _Replay:
         body = node["leaf"]
         rows = _field(body, "rows", list, at)
         zobj = _field(body, "z", dict, at)
+        if len(body) != 2:
+            self.extra(body, _LEAF_KEYS, at)
         seen: set[int] = set()  # O(rows) per leaf, never O(|S|) (a leaf may be tiny)
         ok = True
         pairs: list[tuple[int, int, int]] = []  # (support position, numerator, denominator)
@@ -260,6 +278,8 @@ class _Replay:
                           "'a', 'b', 'l', 'h', 'zl', 'zh'")
                 ok = False
             elif has_alpha:
+                if len(ent) != 2:
+                    self.extra(ent, _ALPHA_KEYS, rat)
                 if mu > 0:
                     self.fail("bab-rows", f"{rat}: alpha on a row with mu_n > 0")
                     ok = False
@@ -271,6 +291,8 @@ class _Replay:
                     continue
                 pairs.append((p, mu * an, self.lden * ad))
             else:
+                if len(ent) != 7:
+                    self.extra(ent, _INTERVAL_KEYS, rat)
                 if mu < 0:
                     self.fail("bab-rows", f"{rat}: interval evidence on a row with mu_n < 0 "
                               "(use alpha)")
@@ -410,6 +432,7 @@ def check_branch_and_bound(ev: Any, XI: list[list[int]], xe: int, lam: list[Frac
     except _Stop as st:
         fail(st.rule, st.detail)
         return
+    rep.extra(trees, frozenset(name for name, _ in _SIGNS), f"{where}.evidence.trees")
     for name, t in _SIGNS:
         try:
             rep.tree(t, name, trees.get(name))
