@@ -235,3 +235,62 @@ def test_keys_outside_the_bab_format_are_unchecked_claims(where):
               "zh": irow["zh"], "trees": ev["trees"]}[where]
     target["bound"] = "99"
     assert mod.rules_of(mod.run(ev, mod.X2, mod.L2, s)) == {"unchecked-claim"}
+
+
+@pytest.mark.parametrize("forge", [
+    ("multipliers", lambda ev: ev["multipliers"][0].__setitem__("norm", "1")),
+    ("count_proof", lambda ev: ev["count_proof"].__setitem__("count", 10**6)),
+    ("count_proof", lambda ev: ev["count_proof"].__setitem__("n_zero_rows", 3)),
+    ("count_proof", lambda ev: ev["count_proof"].__setitem__("formula", "P* = 1")),
+])
+def test_chamber_evidence_statements_are_recomputed_or_refused(certs, forge):
+    """A multiplier entry or the count proof could hold any extra key, and the count proof's
+    own statements besides the replayed ones (``n_zero_rows``, ``formula``, ``n_lines``,
+    ``mobius_abs_sum`` in rank 3, Cover's ``general_position`` sentence) were never
+    compared: all were accepted with any value."""
+    p = certs / "grid3-optimal.cert.json"
+    cert = json.loads(p.read_text())
+    forge[1](cert["classes"][0]["evidence"])
+    p.write_text(json.dumps(cert))
+    assert {f.rule for f in check_file(p).failures} == {"unchecked-claim"}
+
+
+@pytest.mark.parametrize(("name", "key", "value"), [
+    ("grid3-optimal.cert.json", "n_lines", 24),
+    ("grid3-optimal.cert.json", "mobius_abs_sum", 10**6),
+    ("whitened-optimal.cert.json", "general_position", "exact check of all C(3,3) = 1 3x3 "
+     "minors of the distinct normals: 7 nonzero by rigorous float bounds, 0 by exact integer "
+     "determinants"),
+    ("whitened-optimal.cert.json", "general_position", "all minors nonzero; P* = 1"),
+])
+def test_count_proof_numbers_are_compared(certs, name, key, value):
+    p = certs / name
+    cert = json.loads(p.read_text())
+    cert["classes"][0]["evidence"]["count_proof"][key] = value
+    p.write_text(json.dumps(cert))
+    rules = {f.rule for f in check_file(p).failures}
+    assert rules and rules <= {"unchecked-claim", "count-proof"}, rules
+
+
+def test_rank_4_lattice_numbers_are_compared():
+    """Zaslavsky in rank >= 4: flats_by_rank and mobius_abs_by_rank are recomputed with the
+    lattice (the listed flats, in the tool's own numbering, are left out of certificates)."""
+    import numpy as np
+
+    from verify.checker.counting import replay_count
+    from verify.geometry.chamber_count import count_chambers
+
+    X = np.random.default_rng(2).integers(-1, 2, size=(10, 4)).astype(float)
+    X = X[np.any(X != 0, axis=1)]
+    count, proof = count_chambers(X)
+    assert proof["method"] == "zaslavsky" and proof["rank"] == 4
+    XI = [[int(v) for v in row] for row in X]
+    out: list = []
+    assert replay_count(XI, proof, lambda r, m: out.append(r), "c") == count
+    assert out == ["unchecked-claim"]  # the flats list
+    del proof["flats"]
+    out.clear()
+    assert replay_count(XI, proof, lambda r, m: out.append(r), "c") == count and out == []
+    proof["mobius_abs_by_rank"] = proof["mobius_abs_by_rank"][::-1]
+    assert replay_count(XI, proof, lambda r, m: out.append(r), "c") is None
+    assert out == ["count-proof"]

@@ -167,6 +167,7 @@ _KEYS = {
     "closed-form": {"orthogonal_separability"},
     "restricted": {"reason"},
     "branch-and-bound": {"support", "trees"},
+    "multiplier": {"chamber", "sign", "indices", "values"},
 }
 #: The closed form's evidence is the checker's own re-check; the builder's one sentence says so.
 CLOSED_FORM_NOTE = "binary; re-checked exactly by the checker"
@@ -357,6 +358,8 @@ def _multipliers(mults: list[Any], n_ch: int, N: int, fail: Any,
             j, sg = _get(mu, "chamber", int, at), _get(mu, "sign", int, at)
             idx, vs = _get(mu, "indices", list, at), _get(mu, "values", list, at)
         vals = [_nd(v, at) for v in vs]
+        if len(mu) != 4:  # chamber, sign, indices, values: any other key is a claim
+            _only_keys(mu, "multiplier", at, fail)
         if not (0 <= j < n_ch) or sg not in (1, -1) or (j, sg) in zs:
             fail("multiplier-index", f"{where}: multiplier {t}: chamber {j} sign {sg} is not a "
                  "listed chamber/sign or is repeated")
