@@ -190,7 +190,7 @@ def replay_count(XI: list[list[int]], proof: Any, fail: Any, where: str,
             fail("chamber-count", f"{where}: {listed} distinct verified chambers; the proof "
                  f"claims {claimed} (count proof not replayed)")
             return None
-        total, flats, by_rank = _zaslavsky(Hr, r)
+        total, flats, by_rank = _lattice(Hr, r)
         if proof.get("mobius_abs_sum") != total:
             fail("count-proof", f"{where}: the proof states sum |mu| = "
                  f"{proof.get('mobius_abs_sum')}, the lattice of flats gives {total}")
@@ -398,7 +398,12 @@ def _restrict(K: list[list[int]], h: tuple[int, ...]) -> list[list[int]]:
     return out
 
 
-def _zaslavsky(Hr: list[tuple[int, ...]], r: int) -> tuple[int, list[int], list[int]]:
+def _zaslavsky(Hr: list[tuple[int, ...]], r: int) -> int:
+    """``sum_F |mu(0, F)|`` over the lattice of flats, recomputed from scratch (exact)."""
+    return _lattice(Hr, r)[0]
+
+
+def _lattice(Hr: list[tuple[int, ...]], r: int) -> tuple[int, list[int], list[int]]:
     """``sum_F |mu(0, F)|`` over the lattice of flats, recomputed from scratch (exact), with the
     number of flats and the sum of ``|mu|`` per rank.
 
