@@ -294,3 +294,18 @@ def test_rank_4_lattice_numbers_are_compared():
     proof["mobius_abs_by_rank"] = proof["mobius_abs_by_rank"][::-1]
     assert replay_count(XI, proof, lambda r, m: out.append(r), "c") is None
     assert out == ["count-proof"]
+
+
+def test_regress_on_deeply_nested_json_is_a_failed_row_not_a_traceback(tmp_path, capsys):
+    """``check_one`` parsed the file first without catching RecursionError: 200,000 nested
+    brackets crashed ``verify regress`` (and the pytest plugin) with a traceback."""
+    from verify.certificate.regress import check_one
+    from verify.cli.main import main
+
+    p = tmp_path / "deep.cert.json"
+    p.write_text("[" * 200_000 + "]" * 200_000)
+    out = check_one(p)
+    assert not out.valid and out.problems[0].rule == "unusable-input"
+    capsys.readouterr()
+    assert main(["regress", str(tmp_path)]) == 1
+    assert "Traceback" not in capsys.readouterr().err

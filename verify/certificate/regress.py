@@ -275,9 +275,9 @@ def check_one(path: str | os.PathLike[str], *, name: str | None = None) -> Outco
     label = name if name is not None else p.as_posix()
     t0 = time.perf_counter()
     try:
-        obj = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        obj = None  # check_file names the problem
+        obj = json.loads(p.read_bytes())  # as the checker reads it (BOM, UTF-16)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        obj = None  # check_file names the problem (nesting too deep: one line, no traceback)
     if isinstance(obj, dict) and "format" not in obj:
         hint = " (a data file that no certificate names?)" if "X" in obj else ""
         return Outcome(label, str(p), False, problems=(Problem(
