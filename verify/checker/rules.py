@@ -167,6 +167,7 @@ _KEYS = {
     "closed-form": {"orthogonal_separability"},
     "restricted": {"reason"},
     "branch-and-bound": {"support", "trees"},
+    "multiplier": {"chamber", "sign", "indices", "values"},
 }
 #: The closed form's evidence is the checker's own re-check; the builder's one sentence says so.
 CLOSED_FORM_NOTE = "binary; re-checked exactly by the checker"
@@ -367,6 +368,8 @@ def _multipliers(mults: list[Any], n_ch: int, N: int, fail: Any,
             j, sg = _get(mu, "chamber", int, at), _get(mu, "sign", int, at)
             idx, vs = _get(mu, "indices", list, at), _get(mu, "values", list, at)
         vals = [_nd(v, at) for v in vs]
+        if len(mu) != 4:  # chamber, sign, indices, values: any other key is a claim
+            _only_keys(mu, "multiplier", at, fail)
         if not (0 <= j < n_ch) or sg not in (1, -1) or (j, sg) in zs:
             fail("multiplier-index", f"{where}: multiplier {t}: chamber {j} sign {sg} is not a "
                  "listed chamber/sign or is repeated")
@@ -659,7 +662,8 @@ def check_certificate(
             else:
                 _check_closed_form(XI, xe, y, lam, s, fail, where)
             s_used = s
-            lb = sum((a * b for a, b in zip(y, lam)), Fraction(0)) / max(Fraction(1), s)
+            li, lden = _ints(lam, where + ".lambda")  # DEN_BITS: never a Fraction sum
+            lb = Fraction(sum(map(mul, y, li)), lden) / max(Fraction(1), s)
             if lb_c is None or lb_c > lb:
                 fail("lower-bound", f"{where}: claimed LB {None if lb_c is None else _fl(lb_c)}"
                      f" exceeds the recomputed y^T lambda / max(1, s) = {_fl(lb):.17g}")

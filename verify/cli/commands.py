@@ -29,6 +29,7 @@ from verify.certificate.messages import (
     certificate_labels,
     clip,
     printable,
+    printable_text,
     verdict_text,
     with_labels,
 )
@@ -82,7 +83,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps(obj), end="")
     else:
-        print(render_audit(obj))
+        print(printable_text(render_audit(obj)))  # labels come from the data file
     if getattr(args, "strict", False) and obj.get("max_margin_feasible") is False:
         return 1  # --strict: infeasible data fail the check
     return 0
@@ -121,7 +122,7 @@ def cmd_enumerate(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps(obj), end="")
     else:
-        print(render_chambers(obj))
+        print(printable_text(render_chambers(obj)))
         if args.output:
             print(f"chamber list written to {args.output}")
         if args.graph:
@@ -162,7 +163,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps(report), end="")
     else:
-        print(render_demo(report))
+        print(printable_text(render_demo(report)))
     return 0 if all(r["check_valid"] for s in report["sets"].values() for r in s["runs"]) else 1
 
 
@@ -300,14 +301,15 @@ def cmd_solve(args: argparse.Namespace) -> int:
         if c["verdict"] != "globally-optimal-within" and c.get("message"):
             import textwrap
 
-            print(textwrap.fill(f"why: {c['message']}", 100, initial_indent="  ",
-                                subsequent_indent="    ", break_on_hyphens=False))
+            print(printable_text(textwrap.fill(
+                f"why: {c['message']}", 100, initial_indent="  ", subsequent_indent="    ",
+                break_on_hyphens=False)))
     if args.output:
         unproven = [f"class {c['label']}: {_solve_verdict(c)}" for c in obj["classes"]
                     if c["verdict"] != "globally-optimal-within"]
         if unproven:  # its network is the best found, not proven the optimum
-            print(f"best network found (not proven optimal; {', '.join(unproven)}) written to "
-                  f"{args.output}")
+            print(printable(f"best network found (not proven optimal; {', '.join(unproven)}) "
+                            f"written to {args.output}"))
         else:
             print(f"optimal network written to {args.output}")
     return 0

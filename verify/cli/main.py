@@ -358,6 +358,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     set_enabled(not args.quiet)
+    for stream in (sys.stdout, sys.stderr):  # a character no encoding holds: escaped, never
+        try:                                  # a UnicodeEncodeError traceback (belt and braces
+            stream.reconfigure(errors="backslashreplace")  # under printable())
+        except (AttributeError, ValueError, OSError):
+            pass
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:

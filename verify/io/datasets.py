@@ -537,6 +537,8 @@ def _read_json(p: Path, name: str) -> tuple[Any, Any]:
         obj = json.loads(p.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{name}: not valid JSON ({exc})") from None
+    except RecursionError:  # e.g. 200,000 nested brackets: one line, never a traceback
+        raise InputError(f"{name}: not valid data JSON (nested too deeply)") from None
     if not isinstance(obj, dict) or "X" not in obj or "y" not in obj:
         raise InputError(f'{name}: expected a JSON object {{"X": [[...]], "y": [...]}}')
     X, y = obj["X"], obj["y"]
