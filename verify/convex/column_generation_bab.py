@@ -59,7 +59,7 @@ from verify.convex.solvers import SolverChoice
 from verify.errors import InputError
 from verify.status import Status
 
-__all__ = ["solve_branch_and_bound", "SUPPORT_REL", "initial_patterns"]
+__all__ = ["solve_branch_and_bound", "SUPPORT_REL", "initial_patterns", "ray_violators"]
 
 #: ``lam_n`` with ``|lam_n| <= SUPPORT_REL * max |lam|`` is set to 0 (the support is exact).
 SUPPORT_REL = 1e-9
@@ -185,6 +185,69 @@ def heuristic_violators(X: np.ndarray, lam: np.ndarray, thr: float, *, top: int,
     return P[:top], W[:top]
 
 
+def ray_violators(X: np.ndarray, y: np.ndarray, ray: np.ndarray, P: np.ndarray, *, top: int,
+                  node_limit: int = 2_000, time_limit: float | None = None,
+                  executor: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Patterns (not in ``P``) that cut off a ray of the infeasible restricted program.
+
+    ``ray`` certifies that the restricted program over ``P`` is infeasible: ``y^T ray > 0``,
+    ``diag(y) ray >= 0`` and ``ray^T D_j X u <= 0`` on every cone of ``P``.  A pattern whose
+    value ``max_u +-ray^T (X u)_+`` is positive is therefore not in ``P``, and adding it
+    removes the ray (phase one of column generation).  Local search first
+    (:func:`heuristic_violators` at a threshold ``1e-7 sum |ray_n| ||x_n||``), then the branch
+    and bound for both signs when the search finds nothing.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> P, W = ray_violators(X, np.array([1.0, -1.0]), np.array([1.0, 0.0]),
+    ...                      np.zeros((0, 2), dtype=bool), top=3)
+    >>> P.tolist()  # the patterns that activate sample 0
+    [[True, True], [True, False]]
+    """
+    mu = project_lambda(y, np.asarray(ray, dtype=np.float64))
+    top_mu = float(np.abs(mu).max(initial=0.0))
+    d = X.shape[1]
+    none = np.zeros((0, X.shape[0]), dtype=bool), np.zeros((0, d))
+    if top_mu == 0:
+        return none
+    mu = np.where(np.abs(mu) > SUPPORT_REL * top_mu, mu / top_mu, 0.0)
+    thr = 1e-7 * float(np.abs(mu) @ np.linalg.norm(X, axis=1))
+    HP, HW = heuristic_violators(X, mu, thr, top=top + len(P))
+    new = [j for j in range(len(HP)) if not any(np.array_equal(HP[j], q) for q in P)][:top]
+    if new:
+        return HP[new], HW[new]
+    found_p, found_w = [], []
+    for sg in (1, -1):
+        r = bab_maximize(X, mu, sign=sg, stop_above=thr, node_limit=node_limit,
+                         time_limit=time_limit, executor=executor, keep_leaves=False)
+        if r.lower > thr and not any(np.array_equal(r.pattern, q) for q in [*P, *found_p]):
+            found_p.append(r.pattern)
+            found_w.append(r.u)
+    if not found_p:
+        return none
+    return np.array(found_p, dtype=bool), np.array(found_w)
+
+
+def _widen(X: np.ndarray, y: np.ndarray, P: np.ndarray, W: np.ndarray, ray: Any,
+           rng: np.random.Generator, *, top: int, node_limit: int, deadline: float | None,
+           executor: Any) -> tuple[np.ndarray, np.ndarray]:
+    """More patterns for an infeasible restricted program: those cutting off its ray
+    (:func:`ray_violators`) when the solver gave one, else (or when none is found) random
+    directions.  Returns ``(P, W)`` extended (unchanged when nothing new was found)."""
+    if ray is not None:
+        left = None if deadline is None else max(deadline - time.monotonic(), 1.0)
+        RP, RW = ray_violators(X, y, ray, P, top=top, node_limit=min(node_limit, 20_000),
+                               time_limit=left, executor=executor)
+        if len(RP):
+            return np.vstack([P, RP]), np.vstack([W, RW])
+    d = X.shape[1]
+    GP, GW = _unique(X, rng.standard_normal((8 * d + 8, d)))
+    known = {row.tobytes() for row in np.packbits(P, axis=1)}
+    new = [j for j, row in enumerate(np.packbits(GP, axis=1)) if row.tobytes() not in known]
+    return np.vstack([P, GP[new]]), np.vstack([W, GW[new]])
+
+
 def exact_support(y: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """``lam`` projected onto ``diag(y) lam >= 0`` with its tiny entries set to 0.
 
@@ -272,9 +335,9 @@ def solve_branch_and_bound(
         t0 = time.perf_counter()
         sol = _restricted_with_cuts(X, y, P, walls, rows, loose if loose_phase else choice)
         t_solve += time.perf_counter() - t0
-        if sol.status == Status.INFEASIBLE:  # these patterns cannot separate: widen at random
-            G = rng.standard_normal((8 * d + 8, d))
-            P2, W2 = _unique(X, np.vstack([W, G]))
+        if sol.status == Status.INFEASIBLE:  # these patterns cannot separate: widen
+            P2, W2 = _widen(X, y, P, W, sol.ray, rng, top=per_round, node_limit=node_limit,
+                            deadline=loop_deadline, executor=executor)
             if len(P2) == len(P):
                 reason = "the restricted program stays infeasible"
                 break

@@ -132,6 +132,10 @@ class ConvexSolution:
     evidence : object or None
         The route's exact evidence for ``lam`` when it has its own (the branch-and-bound
         route: a :class:`~verify.convex.branch_and_bound_evidence.BabEvidence`).
+    ray : ndarray or None
+        An infeasible restricted program's certificate (a ray of the unbounded dual (129),
+        ``y^T ray > 0``) when the solver gives one (the native Clarabel path); column
+        generation prices on it.  Not in :meth:`to_dict`.
     """
 
     value: float
@@ -150,6 +154,7 @@ class ConvexSolution:
     u: np.ndarray | None = field(default=None, repr=False)
     u_prime: np.ndarray | None = field(default=None, repr=False)
     evidence: Any = field(default=None, repr=False, compare=False)
+    ray: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def W1(self) -> np.ndarray:
