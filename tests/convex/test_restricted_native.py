@@ -167,3 +167,36 @@ def test_branch_and_bound_route_same_optimum_native_and_cvxpy(seed, N, d, monkey
     assert native.value == pytest.approx(cvx.value, rel=1e-7)
     assert float(native.lower_bound) <= cvx.value * (1 + 1e-9) <= float(native.upper_bound) * (
         1 + 2e-9)
+
+
+@pytest.mark.parametrize("seed,N,d", [(1, 14, 3), (2, 16, 3), (3, 20, 3)])
+def test_lazy_margin_rows_give_the_same_optimum(seed, N, d, monkeypatch):
+    # margin rows of only a few samples at first (as for N > _ALL_SAMPLES), the others added
+    # when violated: the same P* as the chamber route and as all rows at once
+    X, y = _gauss(seed, N, d)
+    ref = column_generation(X, y, chambers=enumerate_chambers(X))
+    full = solve_branch_and_bound(X, y)
+    monkeypatch.setattr(bab, "_ALL_SAMPLES", 4)
+    monkeypatch.setattr(bab, "_START_SAMPLES", 3)
+    monkeypatch.setattr(bab, "_CUT_SAMPLES", 2)
+    assert len(bab._initial_samples(X, y)) == max(3, 4 * d) < N
+    lazy = solve_branch_and_bound(X, y)
+    assert lazy.status == full.status == Status.OPTIMAL
+    assert lazy.value == pytest.approx(ref.value, rel=1e-6)
+    assert lazy.value == pytest.approx(full.value, rel=1e-7)
+    assert float(lazy.lower_bound) <= ref.value * (1 + 1e-9) <= float(lazy.upper_bound) * (
+        1 + 2e-9)
+
+
+def test_lazy_margin_rows_native_equals_cvxpy():
+    X, y = _gauss(4, 20, 3)
+    P, _ = as_patterns(enumerate_chambers(X), 20)
+    walls = chamber_walls(X, P)
+    S = np.arange(0, 20, 2)
+    a = _solve_restricted(X, y, P, walls, CLARABEL, native=False, samples=S)
+    b = _solve_restricted(X, y, P, walls, CLARABEL, native=True, samples=S)
+    assert a.status == b.status == Status.RESTRICTED
+    assert b.value == pytest.approx(a.value, rel=1e-7)
+    assert np.all(a.lam[1::2] == 0) and np.all(b.lam[1::2] == 0)
+    full = _solve_restricted(X, y, P, walls, CLARABEL)
+    assert b.value <= full.value * (1 + 1e-9)  # fewer margin rows: a relaxation

@@ -241,7 +241,8 @@ def _tree_parents(P: np.ndarray, *, window: int = 64) -> np.ndarray:
 
 
 def _solve_restricted(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[np.ndarray],
-                      choice: SolverChoice, *, native: bool | None = None) -> ConvexSolution:
+                      choice: SolverChoice, *, native: bool | None = None,
+                      samples: np.ndarray | None = None) -> ConvexSolution:
     """The dual (129) over the patterns ``P`` with the facet rows ``walls``, written sparsely.
 
     ``q_j = X^T D_j lam`` is chained along a spanning tree of the patterns (Hamming MST):
@@ -252,7 +253,9 @@ def _solve_restricted(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[n
 
     ``native`` (default: whenever the solver is Clarabel) builds the same program directly in
     Clarabel's API (:mod:`verify.convex.restricted_native`, no CVXPY canonicalisation);
-    ``native=False`` goes through CVXPY with any solver.
+    ``native=False`` goes through CVXPY with any solver.  ``samples`` (indices): only their
+    ``lam_n`` are variables, the other margin constraints are left out (lazy margin rows;
+    ``lam`` keeps all ``N`` entries, zero outside).
     """
     N, d = X.shape
     p = P.shape[0]
@@ -264,15 +267,19 @@ def _solve_restricted(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[n
     if native is None:
         native = choice.name == "CLARABEL"
     if native:
-        return _solve_restricted_native(X, y, P, walls, choice, parent)
+        return _solve_restricted_native(X, y, P, walls, choice, parent, samples)
     D = restricted_data(X, P, walls, parent)
     K, B, Mw, T = D.K, D.B, D.Mw, D.T
-    lam, Q = cp.Variable(N), cp.Variable(d * p)
+    ys = y
+    if samples is not None:
+        samples = np.asarray(samples, dtype=np.int64)
+        K, ys = K[:, samples], y[samples]
+    lam, Q = cp.Variable(ys.size), cp.Variable(d * p)
     Zp, Zm = cp.Variable(T, nonneg=True), cp.Variable(T, nonneg=True)
     socp = cp.SOC(np.ones(p), cp.reshape(Q + Mw @ Zp, (d, p), order="F"), axis=0)
     socm = cp.SOC(np.ones(p), cp.reshape(-Q + Mw @ Zm, (d, p), order="F"), axis=0)
-    prob = cp.Problem(cp.Maximize(y @ lam),
-                      [cp.multiply(y, lam) >= 0, B @ Q == K @ lam, socp, socm])
+    prob = cp.Problem(cp.Maximize(ys @ lam),
+                      [cp.multiply(ys, lam) >= 0, B @ Q == K @ lam, socp, socm])
     t0 = time.perf_counter()
     status = solve_problem(prob, choice)
     info = _solver_info(choice, time.perf_counter() - t0)
@@ -287,19 +294,25 @@ def _solve_restricted(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[n
     neurons, msg = recover_network(U, Up, ids=np.arange(p))
     if status == Status.OPTIMAL:
         status = Status.RESTRICTED
+    lam_full = np.asarray(lam.value, dtype=float)
+    if samples is not None:
+        lam_full = np.zeros(N)
+        lam_full[samples] = lam.value
     return ConvexSolution(float(prob.value), None, None, status, "restricted",
-                          project_lambda(y, lam.value), neurons, info, n_chambers=p,
+                          project_lambda(y, lam_full), neurons, info, n_chambers=p,
                           working_set=p, message=msg, u=U, u_prime=Up)
 
 
 def _solve_restricted_native(X: np.ndarray, y: np.ndarray, P: np.ndarray,
                              walls: list[np.ndarray], choice: SolverChoice,
-                             parent: np.ndarray) -> ConvexSolution:
+                             parent: np.ndarray,
+                             samples: np.ndarray | None = None) -> ConvexSolution:
     """:func:`_solve_restricted` through :func:`verify.convex.restricted_native.
     solve_restricted_clarabel` (same program, same answer types)."""
     N = X.shape[0]
     p = P.shape[0]
-    res = solve_restricted_clarabel(X, y, P, walls, choice.options, parent=parent)
+    res = solve_restricted_clarabel(X, y, P, walls, choice.options, parent=parent,
+                                    samples=samples)
     info = _solver_info(choice, res.seconds)
     if res.lam is None:
         out = _failed(res.status, "restricted", N, info, f"solver status {res.raw}",

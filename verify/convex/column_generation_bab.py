@@ -67,6 +67,12 @@ SUPPORT_REL = 1e-9
 _START_ROWS, _CUT_ROWS = 12, 64
 #: Cut rounds per restricted solve.
 _MAX_CUTS = 30
+#: Up to this many samples every margin row is in the restricted program; beyond, margin rows
+#: are lazy: the first program keeps ``max(_START_SAMPLES, 4 d)``, each cut round adds at most
+#: ``_CUT_SAMPLES`` violated ones.
+_ALL_SAMPLES, _START_SAMPLES, _CUT_SAMPLES = 200, 100, 128
+#: Patterns added per phase-one round (each brings its cone: few at a time keep it small).
+_RAY_PATTERNS = 16
 
 
 def initial_patterns(X: np.ndarray, y: np.ndarray, *, start: Any = None,
@@ -122,12 +128,51 @@ def _violated_rows(X: np.ndarray, pattern: np.ndarray, u: np.ndarray, rows: np.n
     return cand[order][:_CUT_ROWS]
 
 
+def _initial_samples(X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """The samples whose margin rows the first restricted program keeps (``None``: all).
+
+    Up to :data:`_ALL_SAMPLES` samples every margin row is kept.  Beyond, the
+    ``max(_START_SAMPLES, 4 d)`` samples with the smallest margin ``y_n x_n^T w`` of the
+    least-squares fit ``w`` (those nearest the boundary, where the support of ``lam`` lies); the
+    others join when the restricted solution violates their margin (:func:`_violated_samples`).
+    """
+    N, d = X.shape
+    if N <= _ALL_SAMPLES:
+        return None
+    w = np.linalg.lstsq(X, y, rcond=None)[0]
+    k = min(N, max(_START_SAMPLES, 4 * d))
+    return np.sort(np.argsort(y * (X @ w), kind="stable")[:k])
+
+
+def _violated_samples(X: np.ndarray, y: np.ndarray, P: np.ndarray, sol: ConvexSolution,
+                      samples: np.ndarray) -> np.ndarray:
+    """Samples outside ``samples`` whose margin ``y_n sum_j D_j x_n^T (u'_j - u_j) >= 1`` the
+    restricted solution violates (most violated first, at most ``_CUT_SAMPLES``)."""
+    V = sol.u_prime - sol.u  # (d, p)
+    f = np.einsum("jn,nj->n", P, X @ V)
+    viol = y * f < 1.0 - 1e-9
+    viol[samples] = False
+    cand = np.flatnonzero(viol)
+    order = np.argsort(y[cand] * f[cand], kind="stable")
+    return cand[order][:_CUT_SAMPLES]
+
+
 def _restricted_with_cuts(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[np.ndarray],
-                          rows: np.ndarray, choice: SolverChoice) -> ConvexSolution:
+                          rows: np.ndarray, choice: SolverChoice,
+                          samples: np.ndarray | None = None, deadline: float | None = None,
+                          ) -> tuple[ConvexSolution, np.ndarray | None]:
+    """The restricted program with lazy wall rows (and lazy margin rows when ``samples`` is
+    given): re-solved with the rows the solution violates until it violates none, so the
+    answer is the restricted program's optimum with all rows.  Returns the solution and the
+    grown ``samples`` (``walls`` grow in place).  Past ``deadline`` (``time.monotonic``) the
+    last solution is returned as it is: its ``lam`` still gets exact evidence and its network
+    an exact objective, only the gap is larger."""
     for _ in range(_MAX_CUTS):
-        sol = _solve_restricted(X, y, P, walls, choice)
+        sol = _solve_restricted(X, y, P, walls, choice, samples=samples)
         if sol.status not in (Status.RESTRICTED, Status.INACCURATE) or sol.u is None:
-            return sol
+            return sol, samples
+        if deadline is not None and time.monotonic() >= deadline:
+            return sol, samples
         added = False
         for j in range(P.shape[0]):
             for u in (sol.u[:, j], sol.u_prime[:, j]):
@@ -135,9 +180,14 @@ def _restricted_with_cuts(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: li
                 if new.size:
                     walls[j] = np.union1d(walls[j], new)
                     added = True
+        if samples is not None:
+            more = _violated_samples(X, y, P, sol, samples)
+            if more.size:
+                samples = np.union1d(samples, more)
+                added = True
         if not added:
-            return sol
-    return sol
+            return sol, samples
+    return sol, samples
 
 
 def heuristic_violators(X: np.ndarray, lam: np.ndarray, thr: float, *, top: int,
@@ -311,6 +361,7 @@ def solve_branch_and_bound(
     rows = np.flatnonzero(X.any(axis=1))
     P, W = initial_patterns(X, y, start=start)
     walls = [_start_rows(X, w, rows) for w in W]
+    samples = _initial_samples(X, y)
     rng = np.random.default_rng(0)
     thr = 1.0 + tol
     per_round = 2 * d + 2
@@ -324,6 +375,7 @@ def solve_branch_and_bound(
     loop_deadline = None if budget is None else t_start + 0.8 * float(budget)
     best: tuple[float, np.ndarray, Any, Any, ConvexSolution] | None = None
     sol: ConvexSolution | None = None
+    good: ConvexSolution | None = None  # the last usable restricted solution
     lam = np.zeros(N)
     plus = minus = None
     converged, reason, rounds, t_solve = False, "", 0, 0.0
@@ -333,10 +385,13 @@ def solve_branch_and_bound(
             break
         rounds += 1
         t0 = time.perf_counter()
-        sol = _restricted_with_cuts(X, y, P, walls, rows, loose if loose_phase else choice)
+        sol, samples = _restricted_with_cuts(X, y, P, walls, rows,
+                                             loose if loose_phase else choice, samples,
+                                             deadline=loop_deadline)
         t_solve += time.perf_counter() - t0
         if sol.status == Status.INFEASIBLE:  # these patterns cannot separate: widen
-            P2, W2 = _widen(X, y, P, W, sol.ray, rng, top=per_round, node_limit=node_limit,
+            P2, W2 = _widen(X, y, P, W, sol.ray, rng, top=min(per_round, _RAY_PATTERNS),
+                            node_limit=node_limit,
                             deadline=loop_deadline, executor=executor)
             if len(P2) == len(P):
                 reason = "the restricted program stays infeasible"
@@ -347,6 +402,7 @@ def solve_branch_and_bound(
         if sol.status not in (Status.RESTRICTED, Status.INACCURATE):
             reason = f"the restricted program failed ({sol.status.value}: {sol.message})"
             break
+        good = sol
         lam = exact_support(y, sol.lam)
         HP, HW = heuristic_violators(X, lam, thr, top=per_round, seed=rounds)
         new = [j for j in range(len(HP)) if not any(np.array_equal(HP[j], q) for q in P)]
@@ -387,6 +443,8 @@ def solve_branch_and_bound(
     else:
         reason = f"not converged after {max_rounds} rounds (raise max_rounds)"
     info = {**_solver_info(choice, t_solve), "seconds": time.monotonic() - t_start}
+    if good is not None and good is not sol and not converged:
+        sol = good  # a later restricted program failed or was infeasible: keep the last answer
     if sol is None or sol.status not in (Status.RESTRICTED, Status.INACCURATE):
         msg = reason or "no restricted solution"
         return _failed(sol.status if sol is not None else Status.UNKNOWN, "branch-and-bound", N,

@@ -142,11 +142,20 @@ def _settings(options: dict[str, Any]) -> Any:
     return s
 
 
-def _program(X: np.ndarray, y: np.ndarray, D: RestrictedData) -> tuple[Any, ...]:
-    """Clarabel's ``(P, q, A, b, cones)`` of (129) for the data ``D``."""
+def _full(v: np.ndarray, samples: np.ndarray | None, N: int) -> np.ndarray:
+    if samples is None:
+        return v.copy()
+    out = np.zeros(N)
+    out[samples] = v
+    return out
+
+
+def _program(y: np.ndarray, D: RestrictedData, d: int) -> tuple[Any, ...]:
+    """Clarabel's ``(P, q, A, b, cones)`` of (129) for the data ``D`` (``lam`` of ``y``'s
+    length)."""
     import clarabel
 
-    N, d = X.shape
+    N = y.size
     p, T = D.p, D.T
     dp = d * p
     n = N + dp + 2 * T
@@ -187,6 +196,7 @@ _FAILED = ("NumericalError", "InsufficientProgress", "Unsolved")
 def solve_restricted_clarabel(
     X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[np.ndarray],
     options: dict[str, Any] | None = None, *, parent: np.ndarray | None = None,
+    samples: np.ndarray | None = None,
 ) -> NativeResult:
     """Solve the restricted dual (129) over ``P`` with the wall rows ``walls`` in Clarabel.
 
@@ -202,6 +212,10 @@ def solve_restricted_clarabel(
     parent : int array (p,), optional
         The spanning tree chaining ``q_j`` (default: the Hamming tree of
         :func:`verify.convex.column_generation._tree_parents`).
+    samples : int array, optional
+        Only these ``lam_n`` are variables (the others are 0): the margin constraints of the
+        other samples are left out of (14) (lazy margin rows; the caller adds the samples
+        whose margin the solution violates).  ``lam``, ``ray`` keep all ``N`` entries.
 
     Returns
     -------
@@ -218,7 +232,12 @@ def solve_restricted_clarabel(
 
         parent = _tree_parents(P)
     D = restricted_data(X, P, walls, parent)
-    prog = _program(X, y, D)
+    ys = y
+    if samples is not None:
+        samples = np.asarray(samples, dtype=np.int64)
+        D = RestrictedData(D.K[:, samples], D.B, D.Mw, D.p, D.T)
+        ys = y[samples]
+    prog = _program(ys, D, d)
     sol = _run(prog, options)
     raw = str(sol.status)
     if raw in _FAILED:
@@ -244,12 +263,13 @@ def solve_restricted_clarabel(
     if status not in (Status.OPTIMAL, Status.INACCURATE):
         ray = None
         if raw in ("DualInfeasible", "AlmostDualInfeasible") and sol.x is not None:
-            ray = np.asarray(sol.x)[:N].copy()
+            ray = _full(np.asarray(sol.x)[:ys.size], samples, N)
             ray = ray if np.all(np.isfinite(ray)) and float(y @ ray) > 0 else None
         return NativeResult(status, float("nan"), None, None, None, raw, seconds, ray)
     x, z = np.asarray(sol.x), np.asarray(sol.z)
-    lam = x[:N].copy()
-    off = d * D.p + N + 2 * D.T
+    Ns = ys.size
+    lam = _full(x[:Ns], samples, N)
+    off = d * D.p + Ns + 2 * D.T
     Zs = z[off:].reshape(2, D.p, d + 1)
     # the + cone's multiplier vector is -u'_j, the - cone's is -u_j (as CVXPY reports them)
     Up = -Zs[0, :, 1:].T.copy()
