@@ -200,3 +200,21 @@ def test_lazy_margin_rows_native_equals_cvxpy():
     assert np.all(a.lam[1::2] == 0) and np.all(b.lam[1::2] == 0)
     full = _solve_restricted(X, y, P, walls, CLARABEL)
     assert b.value <= full.value * (1 + 1e-9)  # fewer margin rows: a relaxation
+
+
+def test_default_solve_does_not_import_cvxpy(tmp_path):
+    # Clarabel through its native API: `verify solve` never pays CVXPY's ~1.3 s import
+    import subprocess
+    import sys
+
+    X, y = _gauss(3, 16, 3)
+    path = tmp_path / "d.csv"
+    path.write_text("a,b,c,label\n" + "".join(
+        ",".join(repr(float(v)) for v in r) + f",{int(t)}\n" for r, t in zip(X, y)))
+    code = ("import sys\nfrom verify.cli.main import main\n"
+            f"rc = main(['solve', {str(path)!r}])\n"
+            "print('CVXPY' if 'cvxpy' in sys.modules else 'no cvxpy', rc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert "optimal" in out.stdout, out.stdout + out.stderr
+    assert out.stdout.strip().endswith("no cvxpy 0"), out.stdout + out.stderr

@@ -40,7 +40,6 @@ import dataclasses
 import time
 from typing import Any
 
-import cvxpy as cp
 import numpy as np
 
 from verify.convex.bounds import _check_binary, lower_bound, project_lambda
@@ -56,7 +55,7 @@ from verify.convex.programs import (
     recover_network,
 )
 from verify.convex.restricted_native import restricted_data, solve_restricted_clarabel
-from verify.convex.solvers import SolverChoice, solve_problem
+from verify.convex.solvers import SolverChoice, cp, solve_problem
 from verify.errors import InputError
 from verify.progress import progress
 from verify.status import Status

@@ -40,14 +40,13 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-import cvxpy as cp
 import numpy as np
 import scipy.sparse
 
 from verify.checker.arithmetic import format_rational
 from verify.convex.bounds import _check_binary, lower_bound, project_lambda, upper_bound
 from verify.convex.chamber_oracle import as_patterns, oracle
-from verify.convex.solvers import SolverChoice, choose_solver, solve_problem
+from verify.convex.solvers import SolverChoice, choose_solver, cp, solve_problem
 from verify.errors import InputError
 from verify.status import Status
 
