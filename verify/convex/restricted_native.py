@@ -210,8 +210,9 @@ def solve_restricted_clarabel(
     options : dict, optional
         Clarabel settings (default :data:`verify.convex.solvers.CLARABEL_OPTIONS`).
     parent : int array (p,), optional
-        The spanning tree chaining ``q_j`` (default: the Hamming tree of
-        :func:`verify.convex.column_generation._tree_parents`).
+        The spanning tree chaining ``q_j`` (default: none, every ``q_j = X^T D_j lam``
+        directly; column generation passes the Hamming tree of
+        :func:`verify.convex.column_generation._tree_parents`, which keeps ``K`` sparse).
     samples : int array, optional
         Only these ``lam_n`` are variables (the others are 0): the margin constraints of the
         other samples are left out of (14) (lazy margin rows; the caller adds the samples
@@ -228,9 +229,7 @@ def solve_restricted_clarabel(
     t0 = time.perf_counter()
     N, d = X.shape
     if parent is None:
-        from verify.convex.column_generation import _tree_parents
-
-        parent = _tree_parents(P)
+        parent = np.full(P.shape[0], -1, dtype=np.int64)
     D = restricted_data(X, P, walls, parent)
     ys = y
     if samples is not None:
