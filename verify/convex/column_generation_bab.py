@@ -160,19 +160,20 @@ def _violated_samples(X: np.ndarray, y: np.ndarray, P: np.ndarray, sol: ConvexSo
 def _restricted_with_cuts(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[np.ndarray],
                           rows: np.ndarray, choice: SolverChoice,
                           samples: np.ndarray | None = None, deadline: float | None = None,
-                          ) -> tuple[ConvexSolution, np.ndarray | None]:
+                          ) -> tuple[ConvexSolution, np.ndarray | None, bool]:
     """The restricted program with lazy wall rows (and lazy margin rows when ``samples`` is
     given): re-solved with the rows the solution violates until it violates none, so the
     answer is the restricted program's optimum with all rows.  Returns the solution and the
-    grown ``samples`` (``walls`` grow in place).  Past ``deadline`` (``time.monotonic``) the
-    last solution is returned as it is: its ``lam`` still gets exact evidence and its network
-    an exact objective, only the gap is larger."""
+    grown ``samples`` (``walls`` grow in place), and whether the solution violates no row
+    (then its network meets every margin).  Past ``deadline`` (``time.monotonic``) the last
+    solution is returned as it is: its ``lam`` still gets exact evidence, only its network may
+    miss margins of rows not yet in the program."""
     for _ in range(_MAX_CUTS):
         sol = _solve_restricted(X, y, P, walls, choice, samples=samples)
         if sol.status not in (Status.RESTRICTED, Status.INACCURATE) or sol.u is None:
-            return sol, samples
+            return sol, samples, False
         if deadline is not None and time.monotonic() >= deadline:
-            return sol, samples
+            return sol, samples, False
         added = False
         for j in range(P.shape[0]):
             for u in (sol.u[:, j], sol.u_prime[:, j]):
@@ -186,8 +187,8 @@ def _restricted_with_cuts(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: li
                 samples = np.union1d(samples, more)
                 added = True
         if not added:
-            return sol, samples
-    return sol, samples
+            return sol, samples, True
+    return sol, samples, False
 
 
 def heuristic_violators(X: np.ndarray, lam: np.ndarray, thr: float, *, top: int,
@@ -376,6 +377,7 @@ def solve_branch_and_bound(
     best: tuple[float, np.ndarray, Any, Any, ConvexSolution] | None = None
     sol: ConvexSolution | None = None
     good: ConvexSolution | None = None  # the last usable restricted solution
+    whole_sol: ConvexSolution | None = None  # the last one that violates no row
     lam = np.zeros(N)
     plus = minus = None
     converged, reason, rounds, t_solve = False, "", 0, 0.0
@@ -385,9 +387,11 @@ def solve_branch_and_bound(
             break
         rounds += 1
         t0 = time.perf_counter()
-        sol, samples = _restricted_with_cuts(X, y, P, walls, rows,
-                                             loose if loose_phase else choice, samples,
-                                             deadline=loop_deadline)
+        sol, samples, whole = _restricted_with_cuts(X, y, P, walls, rows,
+                                                    loose if loose_phase else choice, samples,
+                                                    deadline=loop_deadline)
+        if whole:
+            whole_sol = sol
         t_solve += time.perf_counter() - t0
         if sol.status == Status.INFEASIBLE:  # these patterns cannot separate: widen
             P2, W2 = _widen(X, y, P, W, sol.ray, rng, top=min(per_round, _RAY_PATTERNS),
@@ -463,6 +467,12 @@ def solve_branch_and_bound(
     lb = exact_yT_lam(y, lam) / max(Fraction(1), ev.s)
     neurons = tuple(Neuron(n.sign, n.direction, n.norm, n.pattern) for n in sol.neurons)
     ub, neurons = _network_ub(X, y, neurons)
+    if ub is None and whole_sol is not None and whole_sol is not sol:
+        # the last network misses a margin (its program was cut short by the budget): refit
+        # (polish) the norms over its neurons and those of the last program that violated no
+        # row, which classify every sample
+        ub, neurons = _network_ub(X, y, neurons + tuple(
+            Neuron(n.sign, n.direction, n.norm, n.pattern) for n in whole_sol.neurons))
     msg = [sol.message] if sol.message else []
     status = Status.OPTIMAL if converged and ev.complete else Status.RESTRICTED
     if not converged:

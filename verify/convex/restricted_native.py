@@ -132,11 +132,18 @@ class NativeResult:
     ray: np.ndarray | None = None
 
 
+#: Clarabel's sparse LDL: ``qdldl`` (single-threaded) was 3-10x faster than the ``faer`` that
+#: Clarabel's ``auto`` picks for the larger restricted programs (many wall rows: 2.7 s vs 27 s
+#: on a breast-cancer working set of 20 patterns, 3,600 walls, on this 2-core machine).
+_DIRECT_METHOD = "qdldl"
+
+
 def _settings(options: dict[str, Any]) -> Any:
     import clarabel
 
     s = clarabel.DefaultSettings()
     s.verbose = False
+    s.direct_solve_method = _DIRECT_METHOD
     for k, v in options.items():
         setattr(s, k, v)
     return s
