@@ -130,3 +130,30 @@ def test_bad_budget_is_one_line_and_exit_2(files, capsys, value, needle):
         err = capsys.readouterr().err
         assert needle in err and "Traceback" not in err
     assert not (files / "c.json").exists()
+
+
+def test_idle_patterns_are_pruned_and_the_optimum_is_unchanged(monkeypatch):
+    """Patterns whose neurons are zero in a restricted optimum leave the working set (their
+    columns are zero, so the optimum is unchanged); the route still reaches the chamber
+    route's P*, and pruning did happen."""
+    import verify.convex.column_generation_bab as cgb
+    from verify.convex.column_generation import column_generation
+
+    calls = []
+    real = cgb._prune
+
+    def spy(*a, **k):
+        keep = real(*a, **k)
+        calls.append(None if keep is None else int((~keep).sum()))
+        return keep
+
+    monkeypatch.setattr(cgb, "_prune", spy)
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((30, 3))
+    y = np.where(X[:, 0] + 0.5 * X[:, 1] ** 2 - 0.5 > 0, 1.0, -1.0)
+    sol = cgb.solve_branch_and_bound(X, y)
+    ref = column_generation(X, y)
+    assert sol.status.value == "optimal"
+    assert abs(sol.value - ref.value) <= 1e-6 * ref.value
+    assert float(sol.lower_bound) <= ref.value * (1 + 1e-9)
+    assert any(c for c in calls if c)  # some pattern was dropped

@@ -191,6 +191,39 @@ def _restricted_with_cuts(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: li
     return sol, samples, False
 
 
+#: A pattern whose neurons ``||u_j||, ||u'_j||`` stay at most ``_PRUNE_REL * max`` for
+#: ``_PRUNE_IDLE`` restricted solves in a row leaves the working set (its columns are zero in
+#: the optimum, so the restricted optimum is unchanged); the oracle brings it back if needed.
+_PRUNE_REL, _PRUNE_IDLE = 1e-7, 1
+
+
+def _key(pattern: np.ndarray) -> bytes:
+    return np.packbits(pattern).tobytes()
+
+
+def _prune(sol: ConvexSolution, idle: np.ndarray, permanent: np.ndarray) -> np.ndarray | None:
+    """Update ``idle`` in place from the solution's neuron norms; the mask of patterns to keep,
+    or ``None`` when none is dropped.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> u = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    >>> idle = np.array([0, 0, 0]); permanent = np.array([False, False, True])
+    >>> _prune(SimpleNamespace(u=u, u_prime=0 * u), idle, permanent).tolist(), idle.tolist()
+    ([True, False, True], [0, 1, 1])
+    """
+    a = np.maximum(np.linalg.norm(sol.u, axis=0), np.linalg.norm(sol.u_prime, axis=0))
+    top = float(a.max(initial=0.0))
+    active = a > _PRUNE_REL * top
+    idle[active] = 0
+    idle[~active] += 1
+    keep = active | permanent | (idle < _PRUNE_IDLE)
+    if keep.all() or not keep.any():
+        return None
+    return keep
+
+
 def heuristic_violators(X: np.ndarray, lam: np.ndarray, thr: float, *, top: int,
                         steps: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Cheap pricing before the oracle: the local search ``u <- X^T D(u) mu / ||.||`` (both
@@ -381,11 +414,20 @@ def solve_branch_and_bound(
     lam = np.zeros(N)
     plus = minus = None
     converged, reason, rounds, t_solve = False, "", 0, 0.0
+    # pruning: solves in a row each pattern's neurons were zero; patterns that came back after
+    # being dropped are never dropped again (no cycling)
+    idle = np.zeros(0, dtype=np.int64)
+    permanent = np.zeros(0, dtype=bool)
+    dropped: set[bytes] = set()
     while rounds < max_rounds:
         if loop_deadline is not None and sol is not None and time.monotonic() >= loop_deadline:
             reason = f"the budget of {budget:g} s ran out after {rounds} rounds (raise --budget)"
             break
         rounds += 1
+        if len(idle) < len(P):  # patterns added since the last solve: new, or back again
+            back = np.array([_key(q) in dropped for q in P[len(idle):]], dtype=bool)
+            idle = np.concatenate([idle, np.zeros(len(P) - len(idle), dtype=np.int64)])
+            permanent = np.concatenate([permanent, back])
         t0 = time.perf_counter()
         sol, samples, whole = _restricted_with_cuts(X, y, P, walls, rows,
                                                     loose if loose_phase else choice, samples,
@@ -407,6 +449,13 @@ def solve_branch_and_bound(
             reason = f"the restricted program failed ({sol.status.value}: {sol.message})"
             break
         good = sol
+        if whole and sol.u is not None and sol.u.shape[1] == len(P):
+            keep = _prune(sol, idle, permanent)
+            if keep is not None:
+                dropped.update(_key(q) for q in P[~keep])
+                P, W = P[keep], W[keep]
+                walls = [w for w, k in zip(walls, keep) if k]
+                idle, permanent = idle[keep], permanent[keep]
         lam = exact_support(y, sol.lam)
         HP, HW = heuristic_violators(X, lam, thr, top=per_round, seed=rounds)
         new = [j for j in range(len(HP)) if not any(np.array_equal(HP[j], q) for q in P)]
