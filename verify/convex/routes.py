@@ -104,7 +104,9 @@ def solve_binary(
     generation with the branch-and-bound oracle
     (:func:`verify.convex.column_generation_bab.solve_branch_and_bound`, at most ``budget``
     seconds, started from the patterns of the first-layer weights ``start`` when given: a
-    rigorous lower bound in every case), or with ``sampled`` the old sampled chambers
+    rigorous lower bound in every case; when the chambers of ``X_S``, ``S = supp lam``, number
+    at most ``limit`` they are its oracle and its evidence, a complete proof:
+    :mod:`verify.convex.support_chambers`), or with ``sampled`` the old sampled chambers
     (``restricted``, no lower bound).  ``executor`` (a dask ``Client``) runs the oracle's
     per-chamber or per-node work there; results are identical.
     """
@@ -142,7 +144,7 @@ def solve_binary(
         from verify.convex.column_generation_bab import solve_branch_and_bound
 
         sol = solve_branch_and_bound(X, y, start=start, solver=solver, budget=budget,
-                                     executor=executor)
+                                     executor=executor, support_limit=limit)
         why = f"chamber list beyond --limit {limit}"
         if exc.count is not None:
             why += f" ({exc.count:,} chambers, proven)"
