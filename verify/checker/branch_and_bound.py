@@ -356,7 +356,7 @@ def check_support(support: list[Any], N: int, lam: list[Fraction], fail: _Fail, 
     True
     >>> check_support([0, 0], 3, [Fraction(1), Fraction(0), Fraction(0)],
     ...               lambda r, m: out.append(m), "class 0", "support"), out[-1][:40]
-    (False, 'class 0: the support must be strictly inc')
+    (False, 'class 0: the support must be strictly in')
     """
     last = -1
     for n in support:
