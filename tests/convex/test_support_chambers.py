@@ -191,3 +191,21 @@ def test_route_beyond_the_limit_ends_with_support_chambers():
     assert isinstance(sol.evidence, SupportChamberEvidence)
     assert len(sol.evidence.chambers) <= full - 1
     assert f"beyond --limit {full - 1}" in sol.message
+
+
+@pytest.mark.parametrize("seed,N,d", [(4, 60, 3), (5, 50, 2)])
+def test_working_set_of_samples_same_optimum(seed, N, d):
+    from verify.convex.support_chambers import solve_by_samples
+
+    X, y = _problem(seed, N, d)
+    ref = column_generation(X, y, chambers=enumerate_chambers(X))
+    sol = solve_by_samples(X, y, first=20, grow=10)
+    assert sol is not None and sol.status.value == "optimal"
+    assert abs(sol.value - ref.value) <= 1e-6 * ref.value
+    assert sol.lower_bound <= ref.upper_bound and ref.lower_bound <= sol.upper_bound
+    assert float(sol.upper_bound - sol.lower_bound) <= 1e-6 * ref.value
+    assert isinstance(sol.evidence, SupportChamberEvidence)
+    assert list(sol.evidence.support) == np.flatnonzero(sol.lam).tolist()
+    # a working set whose chambers do not fit, or one that would be all the data: no answer
+    assert solve_by_samples(X, y, first=20, grow=10, limit=10) is None
+    assert solve_by_samples(X, y, first=N) is None

@@ -252,7 +252,7 @@ def _class_entry(
         s = _closed_form_s(X, y, lam)
         entry["method"] = "closed-form"
         entry["evidence"] = {"orthogonal_separability": "binary; re-checked exactly by the checker"}
-    elif cs.method == "branch-and-bound" and isinstance(sol.evidence, SupportChamberEvidence):
+    elif isinstance(sol.evidence, SupportChamberEvidence):
         # the chambers of X_S, S = supp lam (lam vanishes off S): the chamber evidence on the
         # support rows, with bit k of a pattern and multiplier index k meaning row S[k]
         S = list(sol.evidence.support)

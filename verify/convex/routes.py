@@ -31,6 +31,7 @@ from verify.convex.programs import ConvexSolution, _frac
 from verify.errors import EnumerationLimitError, InputError
 from verify.geometry.rationals import exact_sign_dot
 from verify.io.datasets import Dataset
+from verify.status import Status
 
 __all__ = ["DEFAULT_LIMIT", "ClassSolve", "solve_binary", "solve_dataset", "optimal_weights"]
 
@@ -38,6 +39,9 @@ __all__ = ["DEFAULT_LIMIT", "ClassSolve", "solve_binary", "solve_dataset", "opti
 DEFAULT_LIMIT = 200_000
 #: Relative gap below which a network is called globally optimal.
 DEFAULT_TOLERANCE = Fraction(1, 10**6)
+#: Beyond the limit, data of at most this rank try a working set of samples first
+#: (:func:`verify.convex.support_chambers.solve_by_samples`).
+SAMPLES_RANK = 3
 _SAMPLES = 20_000
 _SAMPLES_MIN = 2_000
 _SAMPLED_WORK = 2_000_000  # sampled gates x samples N of the restricted route
@@ -142,12 +146,22 @@ def solve_binary(
                                       f"{why}: no lower bound")
             return dataclasses.replace(sol, message=msg), "restricted", False, None
         from verify.convex.column_generation_bab import solve_branch_and_bound
+        from verify.convex.support_chambers import solve_by_samples
 
-        sol = solve_branch_and_bound(X, y, start=start, solver=solver, budget=budget,
-                                     executor=executor, support_limit=limit)
         why = f"chamber list beyond --limit {limit}"
         if exc.count is not None:
             why += f" ({exc.count:,} chambers, proven)"
+        if np.linalg.matrix_rank(X) <= SAMPLES_RANK:
+            # low rank: the chambers of working sets of samples are cheap (the route ends with
+            # the chambers of X_S as evidence); None when they do not fit: branch and bound
+            sol = solve_by_samples(X, y, limit=limit, solver=solver, start=start,
+                                   budget=None if budget is None else 0.5 * budget,
+                                   executor=executor)
+            if sol is not None and sol.status == Status.OPTIMAL:
+                sol = dataclasses.replace(sol, message=f"{why}; {sol.message}")
+                return sol, "column-generation", False, None
+        sol = solve_branch_and_bound(X, y, start=start, solver=solver, budget=budget,
+                                     executor=executor, support_limit=limit)
         sol = dataclasses.replace(sol, message="; ".join(m for m in (why, sol.message) if m))
         return sol, "branch-and-bound", False, None
     sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor)
