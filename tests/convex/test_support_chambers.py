@@ -195,7 +195,7 @@ def test_route_beyond_the_limit_ends_with_support_chambers():
 
 @pytest.mark.parametrize("seed,N,d", [(4, 60, 3), (5, 50, 2)])
 def test_working_set_of_samples_same_optimum(seed, N, d):
-    from verify.convex.support_chambers import solve_by_samples
+    from verify.convex.support_samples import solve_by_samples
 
     X, y = _problem(seed, N, d)
     ref = column_generation(X, y, chambers=enumerate_chambers(X))

@@ -40,7 +40,7 @@ DEFAULT_LIMIT = 200_000
 #: Relative gap below which a network is called globally optimal.
 DEFAULT_TOLERANCE = Fraction(1, 10**6)
 #: Beyond the limit, data of at most this rank try a working set of samples first
-#: (:func:`verify.convex.support_chambers.solve_by_samples`).
+#: (:func:`verify.convex.support_samples.solve_by_samples`).
 SAMPLES_RANK = 3
 _SAMPLES = 20_000
 _SAMPLES_MIN = 2_000
@@ -146,7 +146,7 @@ def solve_binary(
                                       f"{why}: no lower bound")
             return dataclasses.replace(sol, message=msg), "restricted", False, None
         from verify.convex.column_generation_bab import solve_branch_and_bound
-        from verify.convex.support_chambers import solve_by_samples
+        from verify.convex.support_samples import solve_by_samples
 
         why = f"chamber list beyond --limit {limit}"
         if exc.count is not None:
