@@ -12,12 +12,22 @@ speed-up of each route over ``direct``.
 Table 2 (beyond enumeration): the rigorous relative gap ``(UB - LB) / UB`` of the
 branch-and-bound route as the ``budget`` grows, on data whose chambers cannot be listed.
 
+Table 3 (end to end): ``verify solve`` on Gaussian N=60, d=3 as a new process (start-up and
+imports included; the default Clarabel path never imports CVXPY) against the direct formulation
+in a new process (CVXPY import, enumeration, one CVXPY program), same ``P*``.
+
+Table 4: breast-cancer (569x30, standardised, ``benchmarks/data``) by the branch-and-bound route
+within a budget: rounds, ``LB``, ``UB`` and the gap.
+
 Run: ``python benchmarks/bench_beyond_enumeration.py [--quick]``.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -61,7 +71,7 @@ def anytime(quick: bool) -> None:
     print(f"{'data':<18} {'budget s':>8} {'rounds':>6} {'LB':>12} {'UB':>12} {'gap':>9} "
           f"{'status':>10}")
     budgets = (5, 15) if quick else (10, 30, 90)
-    for N, d in ((60, 6),) if quick else ((60, 6), (100, 8)):
+    for N, d in ((60, 6),) if quick else ((60, 6), (100, 8), (200, 3)):
         X, y = _data(N + d, N, d)
         for b in budgets:
             sol = solve_branch_and_bound(X, y, budget=b)
@@ -70,7 +80,75 @@ def anytime(quick: bool) -> None:
                   f"{(ub - lb) / ub:>9.2e} {sol.status.value:>10}")
 
 
+_DIRECT = """
+import sys, time
+t0 = time.perf_counter()
+import numpy as np
+from verify.convex.programs import solve_primal
+from verify.geometry.chambers import enumerate_chambers
+from verify.io.datasets import load_dataset
+ds = load_dataset(sys.argv[1])
+X, y = ds.X, ds.Y[:, 0].astype(float)
+print(repr(solve_primal(X, y, enumerate_chambers(X)).value))
+"""
+
+_SOLVE = """
+import sys
+from verify.cli.main import main
+rc = main(['solve', sys.argv[1], '--json'])
+print('cvxpy imported:', 'cvxpy' in sys.modules)
+"""
+
+
+def end_to_end() -> None:
+    print()
+    print(f"{'data':<16} {'direct s':>9} {'solve s':>8} {'x':>6} {'P* direct':>14} "
+          f"{'P* solve':>14} {'cvxpy in solve':>14}")
+    X, y = _data(60, 60, 3)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "g60x3.csv")
+        with open(path, "w") as f:
+            f.write("a,b,c,label\n")
+            for r, t in zip(X, y):
+                f.write(",".join(repr(float(v)) for v in r) + f",{int(t)}\n")
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", _DIRECT, path], capture_output=True,
+                             text=True, check=True)
+        td = time.perf_counter() - t0
+        pd = float(out.stdout.strip().splitlines()[-1])
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", _SOLVE, path], capture_output=True,
+                             text=True, check=True)
+        ts = time.perf_counter() - t0
+        lines = out.stdout.strip().splitlines()
+        import json
+
+        ps = json.loads("\n".join(lines[:-1]))["classes"][0]["optimal_value"]
+        print(f"{'gauss N=60 d=3':<16} {td:>9.2f} {ts:>8.2f} {td / ts:>6.1f} {pd:>14.9f} "
+              f"{ps:>14.9f} {lines[-1].split(': ')[1]:>14}")
+
+
+def breast_cancer(quick: bool) -> None:
+    from verify.io.datasets import load_dataset
+
+    print()
+    print(f"{'data':<18} {'budget s':>8} {'time s':>7} {'rounds':>6} {'LB':>12} {'UB':>12} "
+          f"{'gap':>9} {'status':>10}")
+    here = os.path.dirname(os.path.abspath(__file__))
+    ds = load_dataset(os.path.join(here, "data", "breast_cancer_std.csv"))
+    X, y = ds.X, ds.Y[:, 0].astype(float)
+    for b in (60,) if quick else (120, 600):
+        t0 = time.perf_counter()
+        sol = solve_branch_and_bound(X, y, budget=b)
+        t = time.perf_counter() - t0
+        lb, ub = float(sol.lower_bound), float(sol.upper_bound)
+        print(f"{'breast-cancer':<18} {b:>8} {t:>7.1f} {sol.rounds:>6} {lb:>12.7f} {ub:>12.7f} "
+              f"{(ub - lb) / ub:>9.2e} {sol.status.value:>10}")
+
+
 if __name__ == "__main__":
     q = "--quick" in sys.argv
     routes(q)
     anytime(q)
+    end_to_end()
+    breast_cancer(q)

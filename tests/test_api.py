@@ -55,6 +55,9 @@ def test_solution_of_other_data_is_refused(f1, tmp_path):
     lambda f, d: verify.certify(f, d / "o.npz", tolerance="abc"),
     lambda f, d: verify.certify(f, d / "o.npz", tolerance=float("nan")),
     lambda f, d: verify.certify(f, d / "o.npz", tolerance=2),
+    # Fraction("1e-999999999") would compute 10**999999999: refused before it expands
+    lambda f, d: verify.certify(f, d / "o.npz", tolerance="1e-999999999"),
+    lambda f, d: verify.certify(f, d / "o.npz", tolerance=-0.5),
     lambda f, d: verify.check({"a": 1}),
     lambda f, d: verify.enumerate_chambers([["a"]]),
     lambda f, d: verify.train(f, neurons=2, steps=2, foo=1),

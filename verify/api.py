@@ -33,7 +33,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from verify.errors import CertificateError, InputError
+from verify.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
     from verify.checker.rules import CheckResult
@@ -356,7 +356,12 @@ def certify(data: Any, network: Any, *, bias: bool = False, tolerance: Any = Non
     CertificateError
         The trusted checker rejects the certificate (a bug: please report it).
     """
-    from verify.certificate.build import DEFAULT_TOLERANCE, build_certificate, data_digest
+    from verify.certificate.build import (
+        DEFAULT_TOLERANCE,
+        certify_network,
+        data_digest,
+        parse_tolerance,
+    )
     from verify.io.datasets import Dataset
     from verify.network.model import load_network as _load_net
 
@@ -367,30 +372,17 @@ def certify(data: Any, network: Any, *, bias: bool = False, tolerance: Any = Non
     if isinstance(data, Dataset) and data_digest(ds.X, ds.Y) != data_digest(data.X, data.Y):
         raise InputError(f"{dpath}: the file no longer holds the Dataset passed (re-load it)")
     net = _load_net(mpath, n_features=ds.n_features, data_bias=ds.bias)
-    try:
-        tol = DEFAULT_TOLERANCE if tolerance is None else Fraction(str(tolerance))
-    except (ValueError, ZeroDivisionError):
-        raise InputError(f"tolerance: expected a number, got {tolerance!r}") from None
-    if not 0 <= tol < 1:
+    tol = DEFAULT_TOLERANCE if tolerance is None else parse_tolerance(tolerance, "tolerance")
+    if not tol < 1:
         raise InputError(f"tolerance: expected 0 <= gap < 1, got {tolerance}")
     if solution is not None and solution.data_sha256 != data_digest(ds.X, ds.Y):
         raise InputError("solution: it was solved on other data than the data certified")
-    content = build_certificate(ds, net, data_path=dpath, model_path=mpath,
-                                cert_path="certificate", solver=solver, limit=_limit(limit),
-                                tolerance=tol, budget=budget, sampled=sampled,
-                                solves=None if solution is None else list(solution.classes),
-                                executor=executor)
-    cert = Certificate(content, dpath, mpath)
-    if self_check:
-        from verify.checker.readers import read_data, read_model
-        from verify.checker.rules import check_certificate
-
-        X, classes, Y = read_data(dpath, bias=ds.bias)
-        res = check_certificate(json.loads(cert.to_json()), X, classes, Y, read_model(mpath))
-        if not res.valid:
-            raise CertificateError("the trusted checker rejects the certificate: "
-                                   + "; ".join(f"{f.rule}: {f.detail}" for f in res.failures))
-    return cert
+    content = certify_network(ds, net, data_path=dpath, model_path=mpath,
+                              cert_path="certificate", self_check=self_check, solver=solver,
+                              limit=_limit(limit), tolerance=tol, budget=budget, sampled=sampled,
+                              solves=None if solution is None else list(solution.classes),
+                              executor=executor)
+    return Certificate(content, dpath, mpath)
 
 
 def check(certificate: Any, *, data: PathLike | None = None,

@@ -336,3 +336,44 @@ def test_certify_self_check_refuses_a_wrong_certificate(general2d, tmp_path, mon
     assert json.loads(capsys.readouterr().out)["format"] == "verify-certificate"
     assert main(["check", str(out), "--data", str(data), "--model", str(tmp / "opt.npz")]) == 1
     assert "lower-bound:" in capsys.readouterr().out
+
+
+def test_unfinished_tree_gives_proven_gap(tmp_path):
+    """A branch-and-bound tree cut after one node: s > 1, LB = y^T lam / s, a gap above the
+    tolerance, and the verdict ``proven-gap`` that names s, accepted by the checker; the same
+    verdict over a gap at or below the tolerance, or with a changed sentence, is refused."""
+    from verify.certificate.build import build_certificate, dumps_certificate
+    from verify.convex.column_generation_bab import solve_branch_and_bound
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((30, 4))
+    y = np.where(X[:, 0] + 0.5 * X[:, 1] ** 2 - 0.5 > 0, 1.0, -1.0)
+    data = _write_json_data(tmp_path / "d.json", X, y)
+    ds = load_dataset(data)
+    sol = solve_branch_and_bound(ds.X, ds.Y[:, 0], node_limit=1, max_rounds=3,
+                                 support_limit=0)  # the trees (support chambers: complete)
+    cs = ClassSolve(0, ds.positive_label, ds.Y[:, 0].astype(float), sol, "branch-and-bound",
+                    False, None)
+    W1, w2 = optimal_weights([cs], 4)
+    save_model(tmp_path / "m.npz", W1, w2)
+    cert_path = tmp_path / "c.cert.json"
+    cert = build_certificate(ds, Network(W1, w2), data_path=data, model_path=tmp_path / "m.npz",
+                             cert_path=cert_path, solves=[cs])
+    c = cert["classes"][0]
+    s = Fraction(c["s"])
+    assert c["method"] == "branch-and-bound" and s > 1
+    assert c["verdict"] == "proven-gap", c["verdict_detail"]
+    assert f"LB = y^T lambda / s, s = {float(s):.6g})" in c["verdict_detail"]
+    assert Fraction(c["relative_gap"]["exact"]) > Fraction(1, 10**6)
+    cert_path.write_text(dumps_certificate(cert))
+    rep = check_file(cert_path)
+    assert rep.valid, rep.failures
+    bad = json.loads(cert_path.read_text())
+    bad["classes"][0]["verdict_detail"] = bad["classes"][0]["verdict_detail"].replace(
+        "proven-gap", "proven-gap (tree finished)")
+    cert_path.write_text(dumps_certificate(bad))
+    assert [f.rule for f in check_file(cert_path).failures] == ["verdict-detail"]
+    bad = json.loads(json.dumps(cert))
+    bad["tolerance"] = format_rational(Fraction(c["relative_gap"]["exact"]))
+    cert_path.write_text(dumps_certificate(bad))
+    assert "verdict" in [f.rule for f in check_file(cert_path).failures]

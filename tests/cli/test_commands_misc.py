@@ -34,7 +34,7 @@ def _dead_data(tmp_path: Path) -> str:
 @pytest.mark.parametrize("schedule", ["constant", "loss-scaled"])
 def test_train_dead_network_exits_1_and_never_prints_minus_zero(tmp_path, capsys, schedule):
     out = tmp_path / "net.npz"
-    argv = ["train", _dead_data(tmp_path), "--steps", "500", "--schedule", schedule,
+    argv = ["train", _dead_data(tmp_path), "--steps", "500", "--lr", "0.1", "--schedule", schedule,
             "-o", str(out)]
     assert main(argv) == 1
     cap = capsys.readouterr()
@@ -65,7 +65,8 @@ def test_train_growing_loss_exits_1(tmp_path, capsys):
     rng = np.random.default_rng(0)
     data = _csv(tmp_path / "g.csv", rng.standard_normal((200, 10)),
                 np.sign(rng.standard_normal(200)))
-    assert main(["train", data, "--schedule", "loss-scaled", "-o", str(tmp_path / "n.npz")]) == 1
+    assert main(["train", data, "--schedule", "loss-scaled", "--lr", "0.1",
+                 "-o", str(tmp_path / "n.npz")]) == 1
     assert "training diverged: the loss grew from 138.629" in capsys.readouterr().err
 
 
@@ -178,3 +179,28 @@ def test_library_certify_refuses_a_pt_model_too(tmp_path, monkeypatch):
     pt.write_bytes(tf.torch_save_bytes(sd, str(pt)))
     with pytest.raises(InputError, match="convert it first"):
         api.certify(F1, str(pt), self_check=False)
+
+
+def test_solve_verdict_is_decided_by_the_exact_bounds(tmp_path, capsys):
+    """``verify solve`` names what its exact bounds prove about the network it found:
+    globally optimal within the gap at the default tolerance; with ``--tolerance 0`` the same
+    bounds (a gap of ~6e-12) only give ``proven-gap``, and the network is not called optimal."""
+    from fractions import Fraction
+
+    from verify.convex.routes import bounds_verdict
+
+    assert main(["solve", F1, "--json"]) == 0
+    c = json.loads(capsys.readouterr().out)["classes"][0]
+    lb, ub = Fraction(c["lower_bound"]["exact"]), Fraction(c["upper_bound"]["exact"])
+    assert c["verdict"] == "globally-optimal-within" and 0 < c["relative_gap"] < 1e-9
+    assert bounds_verdict(lb, ub) == ("globally-optimal-within", (ub - lb) / ub)
+    assert main(["solve", F1]) == 0
+    assert capsys.readouterr().out.startswith("class 1: globally-optimal-within 5.8")
+    out = tmp_path / "o.npz"
+    assert main(["solve", F1, "--tolerance", "0", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("class 1: proven-gap 5.8") and "network found 1.28243222" in text
+    assert "best network found (not proven optimal; class 1: proven-gap 5.8" in text
+    for bad in ("1", "-1", "1e-999999999", "x"):
+        assert main(["solve", F1, "--tolerance", bad]) == 2
+        assert "--tolerance" in capsys.readouterr().err

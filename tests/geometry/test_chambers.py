@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -27,11 +28,17 @@ from verify.geometry.proven_linalg import exact_signs
 
 
 def _check_witnesses(X: np.ndarray, ch: Chambers) -> None:
-    """Every witness is strictly inside its chamber (exact) and gives its pattern."""
+    """Every witness is strictly inside its chamber (exact) and gives its pattern: the float
+    row, or for the chambers in ``exact_witnesses`` (no float witness found) the exact
+    integer point (exact integer products with the exact values of the data)."""
     assert ch.witnesses.shape == (len(ch), X.shape[1])
     outside = [j for j in range(X.shape[1]) if j not in ch.columns]
     assert not np.any(ch.witnesses[:, outside])
     S = exact_signs(X, ch.witnesses)
+    XF = [[Fraction(float(v)) for v in x] for x in X]
+    for j, u in ch.exact_witnesses.items():
+        assert not any(u[c] for c in outside)
+        S[j] = [(g > 0) - (g < 0) for g in (sum(a * b for a, b in zip(x, u)) for x in XF)]
     nz = np.any(X != 0, axis=1)
     assert np.all(S[:, nz] != 0)
     np.testing.assert_array_equal(S >= 0, ch.pattern_matrix())
@@ -359,8 +366,9 @@ def test_nearly_degenerate_rank4_is_honest_and_inside_the_exact_list() -> None:
         assert ch.count == len(exact_set)
         assert _pattern_set(ch) <= exact_set
         assert ch.complete == (len(ch) == ch.count)
-        # the float witnesses of the thinnest chambers come from short lattice vectors
-        assert ch.complete and ch.method == "incremental+faces"
+        # complete by deletion-restriction alone (exact integer points where floats fail),
+        # the float witnesses of the thinnest chambers then from short lattice vectors
+        assert ch.complete and ch.method == "incremental"
         assert _pattern_set(ch) == exact_set
         _check_witnesses(X, ch)
 

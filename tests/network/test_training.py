@@ -336,7 +336,7 @@ def test_growing_loss_is_a_divergence():
     y = np.sign(rng.standard_normal(200))
     ctx = _no_warnings()
     try:
-        r = train(X, y, schedule="loss-scaled", steps=10_000)
+        r = train(X, y, schedule="loss-scaled", steps=10_000, lr=0.1)
     finally:
         ctx.__exit__(None, None, None)
     assert r.loss > 2 * 200 * np.log(2)
@@ -349,7 +349,7 @@ def test_dead_network_is_reported(schedule):
     rng.standard_normal((200, 10)), rng.standard_normal(200)  # the draws of the test above
     X = rng.uniform(4, 8, (30, 3))  # all features positive, far from the origin
     y = np.where(X[:, 0] > 6, 1, -1)
-    r = train(X, y, schedule=schedule, steps=500)
+    r = train(X, y, schedule=schedule, steps=500, lr=0.1)
     # every neuron inactive on every sample: the output is exactly 0 everywhere
     assert np.all(X @ r.W1 <= 0) and r.loss == pytest.approx(30 * np.log(2))
     assert r.dead_samples == tuple(range(30)) and r.misclassified == tuple(range(30))
@@ -357,7 +357,7 @@ def test_dead_network_is_reported(schedule):
     assert r.problems == [
         "dead network on all 30 samples (rows 0, 1, 2, 3, 4, … (0-based)): every neuron is "
         "inactive there and the output is exactly 0; centre or scale the features, add --bias, "
-        "or lower the step size"
+        "lower the step size, or start wider (more --neurons, a larger --init-scale such as 1)"
     ]
 
 
@@ -366,3 +366,26 @@ def test_successful_run_has_no_problems():
     assert r.succeeded and r.problems == [] and r.dead_samples == () and r.diverged is None
     d = r.to_dict()
     assert d["succeeded"] is True and d["problems"] == [] and d["misclassified"] == []
+
+
+@pytest.mark.parametrize("schedule", ["constant", "loss-scaled"])
+def test_auto_step_size_scales_with_the_data(schedule):
+    """The loss is a sum: lr 0.1 diverges on 300 rows of standardised 8-D data (the new-user
+    trial's case), the default ``lr="auto"`` = 1/||X||_2^2 there does not, and small data keep
+    0.1 (the paper's runs are unchanged)."""
+    from verify.network.training import auto_lr
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((300, 8))
+    y = np.where(X[:, 0] + 0.5 * X[:, 1] ** 2 - 0.5 > 0, 1, -1)
+    top = np.linalg.norm(X, 2) ** 2
+    assert auto_lr(X) == pytest.approx(1 / top) and auto_lr(F1_X) == 0.1
+    bad = train(X, y, neurons=20, steps=300, lr=0.1, init_scale=1.0, schedule=schedule)
+    assert not bad.succeeded
+    if schedule == "constant":
+        assert bad.diverged is not None
+    good = train(X, y, neurons=20, steps=300, init_scale=1.0, schedule=schedule)
+    assert good.lr == pytest.approx(1 / top) and good.diverged is None
+    assert bad.diverged is not None or good.loss < bad.loss / 3
+    with pytest.raises(InputError, match="or 'auto'"):
+        train(X, y, lr="fast")

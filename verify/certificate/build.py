@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from verify import __version__
+from verify.certificate.messages import printable, with_labels
 from verify.checker.arithmetic import format_rational, sqrt_bounds
 from verify.checker.rules import verdict_detail
 from verify.convex.bounds import certified_dual_norm, project_lambda, upper_bound
@@ -38,7 +39,7 @@ from verify.convex.programs import _frac
 from verify.convex.routes import DEFAULT_LIMIT, ClassSolve, solve_dataset
 from verify.convex.solvers import choose_solver
 from verify.convex.support_chambers import SupportChamberEvidence
-from verify.errors import EnumerationLimitError, InputError
+from verify.errors import CertificateError, EnumerationLimitError, InputError
 from verify.geometry.proven_linalg import exact_signs
 from verify.io.datasets import Dataset
 from verify.network.model import Network, exact_margins, objective_upper_bound
@@ -46,6 +47,8 @@ from verify.progress import progress
 
 __all__ = [
     "DEFAULT_TOLERANCE",
+    "parse_tolerance",
+    "certify_network",
     "data_digest",
     "model_digest",
     "build_certificate",
@@ -55,6 +58,41 @@ __all__ = [
 
 #: Relative gap below which a network is called globally optimal.
 DEFAULT_TOLERANCE = Fraction(1, 10**6)
+_TOLERANCE = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([-+]?[0-9]+))?|[0-9]+/[0-9]+")
+
+
+def parse_tolerance(value: Any, option: str = "--tolerance") -> Fraction:
+    """A tolerance ``>= 0``, exactly: a :class:`~fractions.Fraction`, a finite number, or text
+    as a decimal (``1e-6``, ``0.001``) or ``p/q`` of at most 40 characters and an exponent of
+    at most 100 in size, so it never expands (``Fraction("1e-999999999")`` would not finish).
+
+    Examples
+    --------
+    >>> parse_tolerance("1e-6"), parse_tolerance("1/8"), parse_tolerance(0.5)
+    (Fraction(1, 1000000), Fraction(1, 8), Fraction(1, 2))
+    >>> parse_tolerance("1e-999999999")
+    Traceback (most recent call last):
+    ...
+    verify.errors.InputError: --tolerance: expected a number >= 0 such as 1e-6 (at most 40 ...
+    """
+    if isinstance(value, Fraction) or (isinstance(value, (int, float)) and
+                                       not isinstance(value, bool)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError(f"{option}: expected a finite number >= 0, got {value!r}")
+        q = Fraction(value)
+        if q < 0:
+            raise InputError(f"{option}: expected a number >= 0, got {value!r}")
+        return q
+    text = value if isinstance(value, str) else ""
+    m = _TOLERANCE.fullmatch(text.strip()) if len(text) <= 40 else None
+    if m is None or (m[1] is not None and abs(int(m[1])) > 100):
+        shown = printable(str(value)[:40])
+        raise InputError(f"{option}: expected a number >= 0 such as 1e-6 (at most 40 characters, "
+                         f"exponent at most 100), got {shown!r}")
+    try:
+        return Fraction(text.strip())
+    except ZeroDivisionError:
+        raise InputError(f"{option}: zero denominator in {printable(text)!r}") from None
 
 
 def _json(v: Any) -> Any:
@@ -206,7 +244,9 @@ def _chamber_evidence(X: np.ndarray, lam: np.ndarray, ch: Any,
         "patterns": [bytes(row).hex() for row in ch.patterns],
         "witnesses": _witness_strs(X, P, ch),
         "multipliers": mults,
-        "count_proof": ch.count_proof,
+        # the listed flats (rank >= 4) name the tool's own hyperplane numbering: the checker
+        # recomputes the lattice and cannot compare them, so they are no part of a certificate
+        "count_proof": {k: v for k, v in ch.count_proof.items() if k != "flats"},
         "enumeration_method": ch.method,
     }
     return ev, s
@@ -313,8 +353,8 @@ def _class_entry(
         verdict = "restricted"
         detail = verdict_detail(verdict)
     else:
-        verdict = "inconclusive"
-        detail = verdict_detail(verdict, gap)
+        verdict = "proven-gap"
+        detail = verdict_detail(verdict, gap, tol, s)
     entry["verdict"] = verdict
     entry["verdict_detail"] = detail
     return entry
@@ -431,6 +471,43 @@ def build_certificate(
         "classes": entries,
         "total": {"lower_bound": _frac(total_lb), "upper_bound": _frac(total_ub)},
     }
+
+
+def certify_network(
+    ds: Dataset,
+    net: Network,
+    *,
+    data_path: str | os.PathLike[str],
+    model_path: str | os.PathLike[str],
+    cert_path: str | os.PathLike[str],
+    self_check: bool = True,
+    **options: Any,
+) -> dict[str, Any]:
+    """The certificate of ``net`` on ``ds`` (:func:`build_certificate` with ``options``),
+    re-checked by the trusted checker from the files before it is returned: the one certify
+    job of ``verify certify`` and :func:`verify.certify`.
+
+    Raises
+    ------
+    CertificateError
+        The trusted checker rejects the certificate (a bug: please report it); the message
+        names every failed rule, with the class labels.
+    """
+    cert = build_certificate(ds, net, data_path=data_path, model_path=model_path,
+                             cert_path=cert_path, **options)
+    if self_check:
+        from verify.checker.readers import read_data, read_model
+        from verify.checker.rules import check_certificate
+
+        X, classes, Y = read_data(data_path, bias=ds.bias)
+        res = check_certificate(json.loads(dumps_certificate(cert)), X, classes, Y,
+                                read_model(model_path), progress=progress)
+        if not res.valid:
+            labels = [c["label"] for c in cert["classes"]]
+            raise CertificateError(
+                "the trusted checker rejects the certificate (not written): "
+                + "; ".join(f"{f.rule}: {with_labels(f.detail, labels)}" for f in res.failures))
+    return cert
 
 
 _V2_METHODS = ("branch-and-bound", "support-chambers")  # evidence methods of version 2

@@ -11,12 +11,18 @@ import json
 import re
 from typing import Any
 
-__all__ = ["verdict_text", "with_labels", "certificate_labels", "clip", "printable", "CONTROL"]
+__all__ = ["verdict_text", "with_labels", "certificate_labels", "clip", "printable",
+           "printable_text", "CONTROL"]
 
 #: Characters a terminal may act on: C0/C1 controls, DEL, bidirectional overrides and
-#: isolates, zero-width characters, line/paragraph separators, the byte-order mark.
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e"
-                     "\u2028\u2029\u2060-\u2069\ufeff]")
+#: isolates, zero-width and invisible format characters (soft hyphen, U+180E, interlinear
+#: annotation, tags, the noncharacters U+FFFE/U+FFFF that XML refuses),
+#: line/paragraph separators, the byte-order mark, and lone surrogates
+#: (a JSON file may hold ``"\ud800"``; printed raw it is no UTF-8 at all and crashes the
+#: output stream).
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+                     "\u2028\u2029\u2060-\u2069\ud800-\udfff\ufeff\ufff9-\uffff"
+                     "\U000e0000-\U000e007f]")
 
 
 def printable(text: Any) -> str:
@@ -31,9 +37,21 @@ def printable(text: Any) -> str:
     def esc(m: re.Match[str]) -> str:
         c = ord(m[0])
         return {9: "\\t", 10: "\\n", 13: "\\r"}.get(c) or (
-            f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}")
+            f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}" if c < 0x10000 else f"\\U{c:08x}")
 
     return CONTROL.sub(esc, str(text))
+
+
+def printable_text(text: Any) -> str:
+    r""":func:`printable` line by line: a multi-line report keeps its line breaks, and
+    nothing else from a file reaches the terminal raw.
+
+    Examples
+    --------
+    >>> printable_text("classes  a\x1b[2J, b\nrank  2")
+    'classes  a\\x1b[2J, b\nrank  2'
+    """
+    return "\n".join(printable(line) for line in str(text).split("\n"))
 
 
 _CLASS_INDEX = re.compile(r"\bclass (\d+)(?![\d(])(?! \(label)")
@@ -99,8 +117,9 @@ def verdict_text(entry: dict[str, Any]) -> str:
     >>> verdict_text({"verdict": "suboptimal", "verdict_detail": "suboptimal: objective >= "
     ...     "25.57 > 24.85 >= P* (the convex optimum's network)"})
     'suboptimal: objective >= 25.57 > 24.85 = UB(optimal network) >= P*'
-    >>> verdict_text({"verdict": "inconclusive", "verdict_detail": "inconclusive: gap 0.1"})
-    'inconclusive: gap 0.1'
+    >>> verdict_text({"verdict": "proven-gap", "verdict_detail": "proven-gap 0.1 (relative gap, "
+    ...     "above the tolerance 1e-06)"})
+    'proven-gap 0.1 (relative gap, above the tolerance 1e-06)'
     >>> verdict_text({"verdict": "restricted", "verdict_detail": "restricted: no lower bound",
     ...               "evidence": {"reason": "chamber list not proven complete (...)"}})
     'restricted: no lower bound: chamber list not proven complete (...)'

@@ -115,7 +115,9 @@ class CertificateItem(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
-        return self.path, None, f"verify check {self.path.name}"
+        from verify.certificate.messages import printable
+
+        return self.path, None, printable(f"verify check {self.path.name}")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -155,7 +157,13 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
     if not rep.passed:
         return
     seen = {getattr(n, "path", None) for n in rep.result}
+    from verify.certificate.messages import printable
+
     for rp in paths:
         if rp not in seen:
             seen.add(rp)
-            rep.result.append(CertificateFile.from_parent(collector, path=rp))
+            node = CertificateFile.from_parent(collector, path=rp)
+            shown = printable(node.nodeid)  # pytest prints node ids raw: a file name with
+            if shown != node.nodeid:        # ESC or U+202E must not reach the terminal
+                node = CertificateFile.from_parent(collector, path=rp, nodeid=shown)
+            rep.result.append(node)

@@ -132,7 +132,8 @@ class Outcome:
     @property
     def verdict(self) -> str:
         """One word for the table: ``optimal-within`` (every class
-        ``globally-optimal-within``), ``suboptimal``, ``restricted``, ``inconclusive``,
+        ``globally-optimal-within``), ``suboptimal``, ``proven-gap``, ``restricted``,
+        ``inconclusive`` (version-1 files),
         ``mixed``, or ``-`` (none, or the checker rejects the certificate: its verdicts are
         then claims, not results)."""
         short = {"globally-optimal-within": "optimal-within"}
@@ -202,11 +203,12 @@ class RegressReport:
 def _role(p: Path) -> tuple[bool, Path | None]:
     """``(is a certificate, the data file it names or None)``: a file named ``*.cert.json`` or
     a JSON object with a ``"format"`` key is a certificate."""
+    named = p.name.lower().endswith(".cert.json")  # any case: what a certificate is named
     try:
-        obj = json.loads(p.read_text(encoding="utf-8"))
+        obj = json.loads(p.read_bytes())  # bytes, as the checker reads them (BOM, UTF-16)
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        return p.name.endswith(".cert.json"), None
-    is_cert = p.name.endswith(".cert.json") or (isinstance(obj, dict) and "format" in obj)
+        return named, None
+    is_cert = named or (isinstance(obj, dict) and "format" in obj)
     try:
         return is_cert, inside_path(p.parent, obj["data"]["path"], "data")
     except (InputError, KeyError, TypeError):
@@ -217,9 +219,11 @@ def find_certificates(directory: str | os.PathLike[str]) -> list[Path]:
     """The certificates in ``directory`` (recursively), sorted; ``directory`` may also be one
     certificate file.
 
-    Every ``*.json`` file counts except ``schema-*.json`` and the files that a certificate in
-    the folder names as its data; a ``*.cert.json`` file or a JSON object with a ``"format"``
-    key counts even then (the certificate naming it fails: a certificate is no data file).
+    Every ``*.json`` file (the suffix in any case: ``.JSON``, ``.Json``) counts except
+    ``schema-*.json`` and the files that a certificate in the folder names as its data; a
+    ``*.cert.json`` file (any case) or a JSON object with a ``"format"`` key counts even then
+    (a schema or data file that is a certificate is checked; the certificate naming it fails:
+    a certificate is no data file).
     Anything else that is not a valid certificate will fail the check (nothing is skipped).
 
     Raises
@@ -232,11 +236,12 @@ def find_certificates(directory: str | os.PathLike[str]) -> list[Path]:
         return [root]
     if not root.is_dir():
         raise InputError(f"{directory}: no such directory or certificate file")
-    files = sorted(p for p in root.rglob("*.json")
-                   if p.is_file() and not p.name.startswith("schema-"))
+    files = sorted(p for p in root.rglob("*")
+                   if p.name.lower().endswith(".json") and p.is_file())
     roles = {p: _role(p) for p in files}
     data = {d for _, d in roles.values() if d is not None}
-    certs = [p for p in files if roles[p][0] or p.resolve() not in data]
+    certs = [p for p in files if roles[p][0] or (
+        p.resolve() not in data and not p.name.startswith("schema-"))]
     if not certs:
         raise InputError(f"{directory}: no certificates found (no *.json files other than "
                          "schema-*.json and data files)")
@@ -271,9 +276,9 @@ def check_one(path: str | os.PathLike[str], *, name: str | None = None) -> Outco
     label = name if name is not None else p.as_posix()
     t0 = time.perf_counter()
     try:
-        obj = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        obj = None  # check_file names the problem
+        obj = json.loads(p.read_bytes())  # as the checker reads it (BOM, UTF-16)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        obj = None  # check_file names the problem (nesting too deep: one line, no traceback)
     if isinstance(obj, dict) and "format" not in obj:
         hint = " (a data file that no certificate names?)" if "X" in obj else ""
         return Outcome(label, str(p), False, problems=(Problem(
@@ -341,10 +346,18 @@ def compare_one(path: str | os.PathLike[str], *,
                 cert_path=Path(tmp) / p.name, solver=solver, limit=DEFAULT_LIMIT,
                 tolerance=_rational(old.get("tolerance", "1/1000000")),
             )
+        rows, probs = _compare_bounds(old, new, tolerance)
     except (OSError, UnicodeDecodeError, InputError, *_MALFORMED) as exc:
-        prob = _unusable(exc)
+        prob = _unusable(exc)  # a committed file of the wrong shape, too: never a traceback
         return Comparison((), (Problem("compare-" + prob.rule, prob.detail),),
                           time.perf_counter() - t0)
+    return Comparison(tuple(rows), tuple(probs), time.perf_counter() - t0)
+
+
+def _compare_bounds(old: Any, new: dict[str, Any], tolerance: Fraction
+                    ) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """The rows and problems of :func:`compare_one` (``old`` as read from the file: a wrong
+    shape raises ``KeyError``/``TypeError``/``AttributeError``, a huge number ``InputError``)."""
     rows, probs = [], []
     pairs = [(f"class {c.get('index', k)}", c, n)
              for k, (c, n) in enumerate(zip(old["classes"], new["classes"]))]
@@ -364,7 +377,7 @@ def compare_one(path: str | os.PathLike[str], *,
         if _worse("upper", uo, un, tolerance):
             probs.append(Problem("compare-upper-bound", f"{where}: UB increased from "
                                  f"{_fmt(uo)} to {_fmt(un)}"))
-    return Comparison(tuple(rows), tuple(probs), time.perf_counter() - t0)
+    return rows, probs
 
 
 def _fmt(v: Fraction | float | None, digits: int = 12) -> str:

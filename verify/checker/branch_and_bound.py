@@ -62,9 +62,15 @@ __all__ = ["MAX_CHARS", "MAX_DEN_BITS", "MAX_NODES", "check_branch_and_bound", "
 
 MAX_NODES = 1 << 22  # nodes per tree (besides the 2**(|S|+1) - 1 of a complete tree)
 MAX_CHARS = 4096  # characters of one rational string (an exact float needs at most ~650)
-MAX_DEN_BITS = 1 << 15  # bits of one common denominator (lambda, one z, one leaf vector)
+MAX_DEN_BITS = 1 << 15  # bits of one common denominator (lambda, one z, a leaf's vector, B)
 
 _SIGNS = (("+", 1), ("-", -1))
+#: The keys each object of the evidence may hold (anything else is a claim the replay does not
+#: recompute: rule ``unchecked-claim``).
+_LEAF_KEYS = frozenset({"z", "rows"})
+_ALPHA_KEYS = frozenset({"row", "alpha"})
+_INTERVAL_KEYS = frozenset({"row", "a", "b", "l", "h", "zl", "zh"})
+_Z_KEYS = frozenset({"indices", "values"})
 _Fail = Callable[[str, str], None]
 
 
@@ -124,6 +130,7 @@ class _Replay:
         self.lden = _lcm((lam[n].denominator for n in support), f"{where}: lambda")
         self.lnum = [lam[n].numerator * (self.lden // lam[n].denominator) for n in support]
         self.gram: list[list[int] | None] = [None] * len(support)
+        self.uses = [0] * len(support)  # column-route uses of a row without its Gram row
         self.n_missing = 0  # leaves with missing rows so far
 
     # ------------------------------------------------------------------ exact squared norms
@@ -135,16 +142,30 @@ class _Replay:
         return row
 
     def _quad(self, idx: list[int], w: list[int]) -> int:
-        """``|| sum_i w_i x_{S[idx_i]} ||^2`` in integers (rows of ``XI``, unscaled)."""
+        """``|| sum_i w_i x_{S[idx_i]} ||^2`` in integers (rows of ``XI``, unscaled).
+
+        The Gram route (``k^2`` products instead of ``k d``) once every row has its Gram row;
+        a row gets it (``|S| d`` products) after ``|S|`` uses in the column route, which have
+        cost as much (rent, then buy: at most twice the cheaper of the two, and a tree that
+        uses each row once, such as one leaf of ``|S|`` intervals, never pays ``|S|^2 d``).
+        """
         k = len(idx)
         if k == 0:
             return 0
-        if k < self.d:  # Gram route: k^2 products instead of k d
-            tot = 0
-            for p, wp in zip(idx, w):
-                row = self.gram[p] or self._gram_row(p)
-                tot += wp * sum(map(mul, w, [row[q] for q in idx]))
-            return tot
+        gram = self.gram
+        if k < self.d:
+            if all(gram[p] is not None for p in idx):  # Gram route
+                tot = 0
+                for p, wp in zip(idx, w):
+                    row = gram[p]
+                    tot += wp * sum(map(mul, w, [row[q] for q in idx]))
+                return tot
+            uses, buy = self.uses, len(self.S)
+            for p in idx:
+                if gram[p] is None:
+                    uses[p] += 1
+                    if uses[p] >= buy:
+                        self._gram_row(p)
         tot = 0
         for col in zip(*[self.XS[p] for p in idx]):
             v = sum(map(mul, w, col))
@@ -161,6 +182,14 @@ class _Replay:
             rhs <<= -2 * self.xe
         return lhs <= rhs
 
+    def extra(self, obj: dict, keys: frozenset[str], at: str) -> None:
+        """Rule ``unchecked-claim``: ``obj`` holds no key outside ``keys``."""
+        bad = sorted(set(obj) - keys, key=str)
+        if bad:
+            shown = ", ".join(repr(str(k))[:40] for k in bad[:5])
+            self.fail("unchecked-claim", f"{at}: key(s) {shown} are not part of the format "
+                      "(a claim the checker does not recompute)")
+
     # ------------------------------------------------------------------ evidence pieces
 
     def multipliers(self, obj: Any, sign: list[int], at: str
@@ -169,6 +198,8 @@ class _Replay:
         ``None`` after a bab-multipliers failure."""
         idx = _field(obj, "indices", list, at)
         vals = _field(obj, "values", list, at)
+        if len(obj) != 2:
+            self.extra(obj, _Z_KEYS, at)
         if len(idx) != len(vals):
             self.fail("bab-multipliers", f"{at}: {len(idx)} indices for {len(vals)} values")
             return None
@@ -223,10 +254,12 @@ class _Replay:
         body = node["leaf"]
         rows = _field(body, "rows", list, at)
         zobj = _field(body, "z", dict, at)
+        if len(body) != 2:
+            self.extra(body, _LEAF_KEYS, at)
         seen: set[int] = set()  # O(rows) per leaf, never O(|S|) (a leaf may be tiny)
         ok = True
         pairs: list[tuple[int, int, int]] = []  # (support position, numerator, denominator)
-        B = Fraction(0)
+        bs: list[tuple[int, int]] = []  # mu_n b_n of the interval rows (numerator, denominator)
         for r, ent in enumerate(rows):
             n = _field(ent, "row", int, f"{at}.rows[{r}]")
             rat = f"{at} row {n}"
@@ -245,6 +278,8 @@ class _Replay:
                           "'a', 'b', 'l', 'h', 'zl', 'zh'")
                 ok = False
             elif has_alpha:
+                if len(ent) != 2:
+                    self.extra(ent, _ALPHA_KEYS, rat)
                 if mu > 0:
                     self.fail("bab-rows", f"{rat}: alpha on a row with mu_n > 0")
                     ok = False
@@ -256,6 +291,8 @@ class _Replay:
                     continue
                 pairs.append((p, mu * an, self.lden * ad))
             else:
+                if len(ent) != 7:
+                    self.extra(ent, _INTERVAL_KEYS, rat)
                 if mu < 0:
                     self.fail("bab-rows", f"{rat}: interval evidence on a row with mu_n < 0 "
                               "(use alpha)")
@@ -266,7 +303,7 @@ class _Replay:
                     ok = False
                     continue
                 pairs.append((p, mu * ab[0].numerator, self.lden * ab[0].denominator))
-                B += Fraction(mu, self.lden) * ab[1]
+                bs.append((mu * ab[1].numerator, self.lden * ab[1].denominator))
         n_missing = len(self.S) - len(on_path) - len(seen)
         if n_missing:
             self.n_missing += 1  # name the rows (an O(|S|) scan) for the first few leaves only
@@ -287,6 +324,8 @@ class _Replay:
                 pairs.append((p, t * self.lnum[p] * zd + zn * self.lden, self.lden * zd))
             elif zn:
                 pairs.append((p, -zn, zd))
+        BD = _lcm((q for _, q in bs), f"{at}: B")  # never a Fraction sum (coprime
+        B = Fraction(sum(v * (BD // q) for v, q in bs), BD)  # denominators would grow it)
         rest = self.s - B
         if rest < 0:
             self.fail("bab-leaf", f"{at}: s - B = {rest} is negative")
@@ -411,6 +450,7 @@ def check_branch_and_bound(ev: Any, XI: list[list[int]], xe: int, lam: list[Frac
     except _Stop as st:
         fail(st.rule, st.detail)
         return
+    rep.extra(trees, frozenset(name for name, _ in _SIGNS), f"{where}.evidence.trees")
     for name, t in _SIGNS:
         try:
             rep.tree(t, name, trees.get(name))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from operator import mul
 from typing import Any
 
@@ -66,6 +67,61 @@ def _cross(a: tuple[int, ...], b: tuple[int, ...]) -> list[int]:
     return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
 
 
+#: The statements a count proof may hold besides ``method``, ``rank``, ``n_hyperplanes`` and
+#: ``n_zero_rows`` (all recomputed), per method; anything else is rule ``unchecked-claim``.
+_PROOF_KEYS = {
+    "rank-0": frozenset(),
+    "rank-1": frozenset({"formula"}),
+    "rank-2": frozenset({"formula"}),
+    "cover": frozenset({"formula", "general_position"}),
+    "zaslavsky-3": frozenset({"formula", "n_lines", "line_multiplicities", "mobius_abs_sum"}),
+    "zaslavsky": frozenset({"flats_by_rank", "mobius_abs_by_rank", "mobius_abs_sum"}),
+}
+#: The builder's formula sentence per method (a fixed text: any other is a claim).
+_FORMULAS = {"rank-1": "2", "rank-2": "2 * n_hyperplanes",
+             "cover": "2 * sum_{k<rank} C(n_hyperplanes - 1, k)",
+             "zaslavsky-3": "2 + 2 * sum_lines (m_L - 1)"}
+_GENERAL_POSITION = re.compile(
+    r"exact check of all C\((\d{1,9}),(\d{1,4})\) = (\d{1,400}) (\d{1,4})x(\d{1,4}) minors of "
+    r"the distinct normals: (\d{1,400}) nonzero by rigorous float bounds, (\d{1,400}) by exact "
+    r"integer determinants")
+
+
+def _proof_statements(proof: dict, method: Any, r: int, m: int, n_zero: int, fail: Any,
+                      where: str) -> None:
+    """Rule ``unchecked-claim`` for the count proof: every key is one this checker replays
+    (``method``, ``rank``, ``n_hyperplanes``; per method those of ``_PROOF_KEYS``), and those
+    it can compare at once are compared: ``n_zero_rows``, the ``formula`` sentence, and the
+    numbers of Cover's ``general_position`` sentence (``m``, ``r``, ``C(m, r)``; its split of
+    the minors between float bounds and exact determinants is the builder's and must add up
+    to ``C(m, r)``; the checker decides every minor itself)."""
+    kind = f"{method}-3" if method == "zaslavsky" and r == 3 else method
+    allowed = _PROOF_KEYS.get(kind) if isinstance(kind, str) else None
+    if allowed is None:
+        return  # an unknown method fails as "unsupported count proof"
+    at = f"{where}: count_proof"
+    extra = sorted(set(proof) - allowed - {"method", "rank", "n_hyperplanes", "n_zero_rows"},
+                   key=str)
+    if extra:
+        shown = ", ".join(repr(str(k))[:40] for k in extra[:5])
+        fail("unchecked-claim", f"{at}: key(s) {shown} are not part of the format (a claim "
+             "the checker does not recompute)")
+    if "n_zero_rows" in proof and proof["n_zero_rows"] != n_zero:
+        fail("unchecked-claim", f"{at}: n_zero_rows {str(proof['n_zero_rows'])[:40]!r}, the "
+             f"data have {n_zero} zero rows")
+    if "formula" in proof and proof["formula"] != _FORMULAS.get(kind):
+        fail("unchecked-claim", f"{at}: formula must read {_FORMULAS.get(kind)!r}")
+    if "general_position" in proof:
+        text = proof["general_position"]
+        g = _GENERAL_POSITION.fullmatch(text) if type(text) is str else None
+        nums = [int(v) for v in g.groups()] if g else []
+        if not nums or nums[:5] != [m, r, math.comb(m, r), r, r] or nums[5] + nums[6] != nums[2]:
+            fail("unchecked-claim", f"{at}: general_position must read 'exact check of all "
+                 f"C({m},{r}) = {math.comb(m, r)} {r}x{r} minors of the distinct normals: A "
+                 "nonzero by rigorous float bounds, B by exact integer determinants' with A + B "
+                 f"= {math.comb(m, r)}")
+
+
 def replay_count(XI: list[list[int]], proof: Any, fail: Any, where: str,
                  listed: int | None = None) -> int | None:
     """Replay a chamber-count proof on the exact data; return the count or ``None``.
@@ -73,12 +129,15 @@ def replay_count(XI: list[list[int]], proof: Any, fail: Any, where: str,
     With ``listed`` (the number of distinct verified chambers of the certificate), the count a
     proof would give is compared with it *before* any expensive replay (the general-position
     test, the lattice of flats): a proof that cannot match the list fails at once, so the
-    replay's work is only spent on a list as long as the count it proves.
+    replay's work is only spent on a list as long as the count it proves.  Every other
+    statement of the proof is compared too (rule ``unchecked-claim``, :func:`_proof_statements`).
     """
     method = proof.get("method") if isinstance(proof, dict) else None
     H = _hyperplanes(XI)
     m = len(H)
     r, cols = _rank_cols(H)
+    if isinstance(proof, dict):
+        _proof_statements(proof, method, r, m, sum(not any(row) for row in XI), fail, where)
     if proof.get("n_hyperplanes") != m or proof.get("rank") != r:
         fail("count-proof", f"{where}: the proof states rank {proof.get('rank')} and "
              f"{proof.get('n_hyperplanes')} hyperplanes; the data have rank {r} and {m}")
@@ -118,18 +177,29 @@ def replay_count(XI: list[list[int]], proof: Any, fail: Any, where: str,
             fail("count-proof", f"{where}: line multiplicities {proof.get('line_multiplicities')}"
                  f" differ from the recomputed {dict(sorted(hist.items()))}")
             return None
-        return 2 + 2 * sum(len(L) - 1 for L in lines.values())
+        total = 2 + 2 * sum(len(L) - 1 for L in lines.values())
+        for key, want in (("n_lines", len(lines)), ("mobius_abs_sum", total)):
+            if key in proof and proof[key] != want:
+                fail("count-proof", f"{where}: the proof states {key} = "
+                     f"{str(proof[key])[:40]}, the data give {want}")
+                return None
+        return total
     if method == "zaslavsky":
         claimed = proof.get("mobius_abs_sum")
         if listed is not None and claimed != listed:
             fail("chamber-count", f"{where}: {listed} distinct verified chambers; the proof "
                  f"claims {claimed} (count proof not replayed)")
             return None
-        total = _zaslavsky(Hr, r)
+        total, flats, by_rank = _lattice(Hr, r)
         if proof.get("mobius_abs_sum") != total:
             fail("count-proof", f"{where}: the proof states sum |mu| = "
                  f"{proof.get('mobius_abs_sum')}, the lattice of flats gives {total}")
             return None
+        for key, want in (("flats_by_rank", flats), ("mobius_abs_by_rank", by_rank)):
+            if key in proof and proof[key] != want:
+                fail("count-proof", f"{where}: the proof states {key} = "
+                     f"{str(proof[key])[:60]}, the lattice of flats gives {want}")
+                return None
         return total
     fail("count-proof", f"{where}: unsupported count proof (method {method!r}, rank {r})")
     return None
@@ -329,7 +399,13 @@ def _restrict(K: list[list[int]], h: tuple[int, ...]) -> list[list[int]]:
 
 
 def _zaslavsky(Hr: list[tuple[int, ...]], r: int) -> int:
-    """``sum_F |mu(0, F)|`` over the lattice of flats, recomputed from scratch (exact).
+    """``sum_F |mu(0, F)|`` over the lattice of flats, recomputed from scratch (exact)."""
+    return _lattice(Hr, r)[0]
+
+
+def _lattice(Hr: list[tuple[int, ...]], r: int) -> tuple[int, list[int], list[int]]:
+    """``sum_F |mu(0, F)|`` over the lattice of flats, recomputed from scratch (exact), with the
+    number of flats and the sum of ``|mu|`` per rank.
 
     A flat is the set of hyperplanes containing an intersection subspace (kept as an exact
     integer basis ``K`` of that subspace); the flats of rank ``k + 1`` are the closures of a
@@ -363,7 +439,8 @@ def _zaslavsky(Hr: list[tuple[int, ...]], r: int) -> int:
     for k in range(1, r + 1):
         for F in levels[k]:
             mu[F] = -sum(mu[G] for G in below[F])
-    return sum(abs(v) for v in mu.values())
+    return (sum(abs(v) for v in mu.values()), [len(level) for level in levels],
+            [sum(abs(mu[F]) for F in level) for level in levels])
 
 
 def _lines(Hr: list[tuple[int, ...]]) -> dict[tuple[int, ...], set[int]]:

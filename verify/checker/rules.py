@@ -170,6 +170,7 @@ _KEYS = {
     "branch-and-bound": {"support", "trees"},
     "support-chambers": {"support", "pattern_encoding", "patterns", "witnesses", "multipliers",
                          "count_proof", "enumeration_method"},
+    "multiplier": {"chamber", "sign", "indices", "values"},
 }
 #: The closed form's evidence is the checker's own re-check; the builder's one sentence says so.
 CLOSED_FORM_NOTE = "binary; re-checked exactly by the checker"
@@ -306,23 +307,33 @@ def _network_objective(
     return hi / best, lo / best, arg, best
 
 
-def verdict_detail(verdict: str, a: Fraction | None = None, b: Fraction | None = None) -> str:
+def verdict_detail(verdict: str, a: Fraction | None = None, b: Fraction | None = None,
+                   s: Fraction | None = None) -> str:
     """The one sentence ``verdict_detail`` of a class: ``a`` is the relative gap
-    (``globally-optimal-within``, ``inconclusive``) or the model's objective bounded below and
-    ``b`` the optimal network's ``UB`` (``suboptimal``).  The builder writes it with this
-    function and the checker compares it.
+    (``globally-optimal-within``, ``proven-gap``, the legacy ``inconclusive``) or the model's
+    objective bounded below (``suboptimal``); ``b`` is the optimal network's ``UB``
+    (``suboptimal``), or the tolerance and ``s`` the evidence's bound on ``s(lambda)``
+    (``proven-gap``: an ``s > 1``, an unfinished branch-and-bound tree, is named).  The builder
+    writes it with this function and the checker compares it.
 
     Examples
     --------
     >>> verdict_detail("globally-optimal-within", Fraction(1, 10**9))
     'globally-optimal-within 1e-09 (relative gap)'
+    >>> verdict_detail("proven-gap", Fraction(1, 20), Fraction(1, 10**6), Fraction(5, 4))
+    'proven-gap 0.05 (relative gap, above the tolerance 1e-06; LB = y^T lambda / s, s = 1.25)'
     """
     if verdict == "globally-optimal-within":
         return f"globally-optimal-within {_fl(a or 0):.3g} (relative gap)"
     if verdict == "suboptimal":
         return (f"suboptimal: objective >= {_fl(a or 0):.9g} > {_fl(b or 0):.9g} >= P*"
                 " (the convex optimum's network)")
-    if verdict == "inconclusive":
+    if verdict == "proven-gap":
+        why = (f"; LB = y^T lambda / s, s = {_fl(s):.6g}"
+               if s is not None and s > 1 else "")
+        return (f"proven-gap {_fl(a or 0):.3g} (relative gap, above the tolerance "
+                f"{_fl(b or 0):.3g}{why})")
+    if verdict == "inconclusive":  # version-1 files; the builder writes proven-gap
         return f"inconclusive: relative gap {_fl(a or 0):.3g} above the tolerance"
     return "restricted: no complete evidence for a lower bound"
 
@@ -360,6 +371,8 @@ def _multipliers(mults: list[Any], n_ch: int, N: int, fail: Any,
             j, sg = _get(mu, "chamber", int, at), _get(mu, "sign", int, at)
             idx, vs = _get(mu, "indices", list, at), _get(mu, "values", list, at)
         vals = [_nd(v, at) for v in vs]
+        if len(mu) != 4:  # chamber, sign, indices, values: any other key is a claim
+            _only_keys(mu, "multiplier", at, fail)
         if not (0 <= j < n_ch) or sg not in (1, -1) or (j, sg) in zs:
             fail("multiplier-index", f"{where}: multiplier {t}: chamber {j} sign {sg} is not a "
                  "listed chamber/sign or is repeated")
@@ -646,6 +659,7 @@ def check_certificate(
             total_ub += ub
         # LB from lambda and the evidence for s
         lb: Fraction | None = None
+        s_used: Fraction | None = None
         lam = [_q(t, f"{where}.lambda", VALUE_DIGITS) for t in _get(ent, "lambda", list, where)]
         method = _get(ent, "method", str, where)
         if len(lam) != N:
@@ -669,7 +683,9 @@ def check_certificate(
                 _check_support_chambers(ev, XI, xe, lam, s, fail, where, bar.advance)
             else:
                 _check_closed_form(XI, xe, y, lam, s, fail, where)
-            lb = sum((a * b for a, b in zip(y, lam)), Fraction(0)) / max(Fraction(1), s)
+            s_used = s
+            li, lden = _ints(lam, where + ".lambda")  # DEN_BITS: never a Fraction sum
+            lb = Fraction(sum(map(mul, y, li)), lden) / max(Fraction(1), s)
             if lb_c is None or lb_c > lb:
                 fail("lower-bound", f"{where}: claimed LB {None if lb_c is None else _fl(lb_c)}"
                      f" exceeds the recomputed y^T lambda / max(1, s) = {_fl(lb):.17g}")
@@ -715,13 +731,18 @@ def check_certificate(
                          f"recomputed UB {_fl(oub):.17g}")
         elif verdict == "restricted" and lb_c is None:
             detail = verdict_detail(verdict)
+        elif verdict in ("proven-gap", "inconclusive") and gap_c is not None and gap_c <= tol:
+            fail("verdict", f"{where}: {verdict!r} says the gap {_fl(gap_c):.3g} is above the "
+                 f"tolerance {_fl(tol):.3g}; it is not")
+        elif verdict == "proven-gap" and lb is not None and gap_c is not None:
+            detail = verdict_detail(verdict, gap_c, tol, s_used)
         elif verdict == "inconclusive" and gap_c is not None:
             detail = verdict_detail(verdict, gap_c)
-        elif verdict not in ("restricted", "inconclusive"):
+        elif verdict not in ("restricted", "proven-gap", "inconclusive"):
             fail("verdict", f"{where}: unknown verdict {verdict!r}")
         else:
             fail("verdict", f"{where}: {verdict!r} with the wrong bounds (a restricted class has "
-                 "no lower bound, an inconclusive one a gap)")
+                 "no lower bound, a proven-gap one a lower bound and a gap)")
         if "verdict_detail" in ent and ent["verdict_detail"] != detail:
             fail("verdict-detail", f"{where}: verdict_detail is not the checker's own sentence "
                  f"{detail!r}")

@@ -19,9 +19,7 @@ verify.errors.InputError: -o: the output must end in .npz or .safetensors, got n
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import re
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -31,6 +29,7 @@ from verify.certificate.messages import (
     certificate_labels,
     clip,
     printable,
+    printable_text,
     verdict_text,
     with_labels,
 )
@@ -84,7 +83,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps(obj), end="")
     else:
-        print(render_audit(obj))
+        print(printable_text(render_audit(obj)))  # labels come from the data file
     if getattr(args, "strict", False) and obj.get("max_margin_feasible") is False:
         return 1  # --strict: infeasible data fail the check
     return 0
@@ -123,7 +122,7 @@ def cmd_enumerate(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps(obj), end="")
     else:
-        print(render_chambers(obj))
+        print(printable_text(render_chambers(obj)))
         if args.output:
             print(f"chamber list written to {args.output}")
         if args.graph:
@@ -164,7 +163,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps(report), end="")
     else:
-        print(render_demo(report))
+        print(printable_text(render_demo(report)))
     return 0 if all(r["check_valid"] for s in report["sets"].values() for r in s["runs"]) else 1
 
 
@@ -255,11 +254,21 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     """``verify solve``: the convex max-margin program by the fastest proven route."""
-    from verify.convex.routes import DEFAULT_LIMIT, optimal_weights, solve_dataset
+    from verify.convex.routes import (
+        DEFAULT_LIMIT,
+        DEFAULT_TOLERANCE,
+        optimal_weights,
+        solve_dataset,
+    )
     from verify.convex.solvers import choose_solver
     from verify.io.datasets import load_dataset
     from verify.io.models import check_model_output, save_model
 
+    tol = DEFAULT_TOLERANCE
+    if args.tolerance is not None:
+        tol = parse_tolerance(args.tolerance)
+        if not tol < 1:
+            raise InputError(f"--tolerance: expected 0 <= GAP < 1, got {args.tolerance}")
     if args.output:
         check_model_output(args.output, option="-o")
     ds = load_dataset(args.data, bias=args.bias)
@@ -272,7 +281,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         W1, w2 = optimal_weights(solves, ds.n_features)
         save_model(args.output, W1, w2, bias_feature=ds.bias)
     obj = {
-        "classes": [cs.to_dict(ds.X) for cs in solves],
+        "classes": [cs.to_dict(ds.X, tol) for cs in solves],
         "solver": choose_solver(args.solver).to_dict(),
     }
     if args.json:
@@ -281,24 +290,36 @@ def cmd_solve(args: argparse.Namespace) -> int:
     for c in obj["classes"]:
         lb = c["lower_bound"]["float"] if c["lower_bound"] else None
         ub = c["upper_bound"]["float"] if c["upper_bound"] else None
-        val = "P* =" if c["status"] == "optimal" else "solver value (no claim about P*)"
-        print(f"class {c['label']}: {c['status']} ({c['method']}), {val} "
-              f"{c['optimal_value']:.9g}, {bounds_text(lb, ub)}, "
-              f"{len(c['neurons'])} neurons")
-        if c["status"] != "optimal" and c.get("message"):
+        verdict = _solve_verdict(c)
+        if c["verdict"] == "restricted":
+            val = "solver value (no claim about P*)"
+        else:
+            val = "network found" if c["verdict"] == "proven-gap" else "P* ="
+        print(printable(f"class {c['label']}: {verdict} ({c['method']}), {val} "
+                        f"{c['optimal_value']:.9g}, {bounds_text(lb, ub)}, "
+                        f"{len(c['neurons'])} neurons"))
+        if c["verdict"] != "globally-optimal-within" and c.get("message"):
             import textwrap
 
-            print(textwrap.fill(f"why: {c['message']}", 100, initial_indent="  ",
-                                subsequent_indent="    ", break_on_hyphens=False))
+            print(printable_text(textwrap.fill(
+                f"why: {c['message']}", 100, initial_indent="  ", subsequent_indent="    ",
+                break_on_hyphens=False)))
     if args.output:
-        unproven = [f"class {c['label']}: {c['status']}" for c in obj["classes"]
-                    if c["status"] != "optimal"]
-        if unproven:  # a restricted solve: its network is the best found, not the optimum
-            print(f"best network found (not proven optimal; {', '.join(unproven)}) written to "
-                  f"{args.output}")
+        unproven = [f"class {c['label']}: {_solve_verdict(c)}" for c in obj["classes"]
+                    if c["verdict"] != "globally-optimal-within"]
+        if unproven:  # its network is the best found, not proven the optimum
+            print(printable(f"best network found (not proven optimal; {', '.join(unproven)}) "
+                            f"written to {args.output}"))
         else:
             print(f"optimal network written to {args.output}")
     return 0
+
+
+def _solve_verdict(c: dict[str, Any]) -> str:
+    """The verdict of a ``verify solve`` class for people: with the gap unless restricted."""
+    if c["verdict"] == "restricted":
+        return "restricted"
+    return f"{c['verdict']} {c['relative_gap']:.3g}"
 
 
 def bounds_text(lb: float | None, ub: float | None) -> str:
@@ -325,26 +346,18 @@ def bounds_text(lb: float | None, ub: float | None) -> str:
     return f"{a} <= P* <= {b}"
 
 
-_TOLERANCE = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([-+]?[0-9]+))?|[0-9]+/[0-9]+")
-
-
 def parse_tolerance(text: str, option: str = "--tolerance") -> Fraction:
-    """A tolerance ``>= 0`` given as a decimal (``1e-6``, ``0.001``) or ``p/q``, exactly; at
-    most 40 characters and an exponent of at most 100 in size, so it never expands.
+    """A tolerance ``>= 0`` given as a decimal (``1e-6``, ``0.001``) or ``p/q``, exactly
+    (:func:`verify.certificate.build.parse_tolerance`: it never expands).
 
     Examples
     --------
     >>> parse_tolerance("1e-6"), parse_tolerance("1/8")
     (Fraction(1, 1000000), Fraction(1, 8))
     """
-    m = _TOLERANCE.fullmatch(text.strip()) if len(text) <= 40 else None
-    if m is None or (m[1] is not None and abs(int(m[1])) > 100):
-        raise InputError(f"{option}: expected a number >= 0 such as 1e-6 (at most 40 characters, "
-                         f"exponent at most 100), got {printable(text[:40])!r}")
-    try:
-        return Fraction(text.strip())
-    except ZeroDivisionError:
-        raise InputError(f"{option}: zero denominator in {text!r}") from None
+    from verify.certificate.build import parse_tolerance as parse
+
+    return parse(text, option)
 
 
 def cmd_certify(args: argparse.Namespace) -> int:
@@ -352,11 +365,13 @@ def cmd_certify(args: argparse.Namespace) -> int:
 
     from verify.certificate.build import (
         DEFAULT_TOLERANCE,
-        build_certificate,
+        certify_network,
         dumps_certificate,
         require_checkable_model,
     )
     from verify.convex.routes import DEFAULT_LIMIT
+    from verify.distributed import executor_from_options
+    from verify.errors import CertificateError
     from verify.io.datasets import load_dataset
     from verify.network.model import load_network
 
@@ -369,27 +384,17 @@ def cmd_certify(args: argparse.Namespace) -> int:
     require_checkable_model(args.model)  # before any work: the certificate names the model
     ds = load_dataset(args.data, bias=args.bias)
     net = load_network(args.model, n_features=ds.n_features, data_bias=ds.bias)
-    from verify.distributed import executor_from_options
-
-    with executor_from_options(args.workers, args.scheduler) as executor:
-        cert = build_certificate(
-            ds, net, data_path=args.data, model_path=args.model, cert_path=args.output,
-            solver=args.solver, limit=args.limit or DEFAULT_LIMIT, tolerance=tol,
-            executor=executor, budget=args.budget, sampled=args.sampled,
-        )
-    if not args.no_self_check:
-        from verify.checker.readers import read_data, read_model
-        from verify.checker.rules import check_certificate
-
-        X, classes, Y = read_data(args.data, bias=ds.bias)
-        res = check_certificate(json.loads(dumps_certificate(cert)), X, classes, Y,
-                                read_model(args.model), progress=progress)
-        if not res.valid:
-            labels = [c["label"] for c in cert["classes"]]
-            print(printable("verify certify: the trusted checker rejects the certificate (not "
-                            "written): " + "; ".join(f"{f.rule}: {with_labels(f.detail, labels)}"
-                                                     for f in res.failures)), file=sys.stderr)
-            return 1
+    try:
+        with executor_from_options(args.workers, args.scheduler) as executor:
+            cert = certify_network(
+                ds, net, data_path=args.data, model_path=args.model, cert_path=args.output,
+                self_check=not args.no_self_check, solver=args.solver,
+                limit=args.limit or DEFAULT_LIMIT, tolerance=tol, executor=executor,
+                budget=args.budget, sampled=args.sampled,
+            )
+    except CertificateError as exc:
+        print(printable(f"verify certify: {exc}"), file=sys.stderr)
+        return 1
     text = dumps_certificate(cert)
     write_atomic(args.output, text)
     if args.json:

@@ -15,6 +15,7 @@ verify 0.1.0
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -155,7 +156,9 @@ def _training_parsers(sub: Any) -> None:
                    help="hidden neurons (default 10)")
     t.add_argument("--steps", type=_positive_int, default=10_000, metavar="T",
                    help="gradient steps (default 10000)")
-    t.add_argument("--lr", type=float, default=0.1, help="step size (default 0.1)")
+    t.add_argument("--lr", type=_lr, default="auto",
+                   help="step size, or 'auto' (default): min(0.1, 1/||X||_2^2), as the loss is "
+                   "a sum over the samples")
     t.add_argument("--init-scale", type=float, default=1e-3,
                    help="||w1_i(0)|| = |w2_i(0)| (default 1e-3)")
     t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -217,6 +220,8 @@ def _certificate_parsers(sub: Any) -> None:
                    "(.npz, .safetensors or a PyTorch .pt state_dict)")
     _solver_args(s)
     _route_args(s)
+    s.add_argument("--tolerance", default=None, metavar="GAP",
+                   help="relative gap (UB - LB)/UB called globally optimal (default 1e-6)")
     _cluster_args(s)
     c = sub.add_parser(
         "certify",
@@ -332,6 +337,18 @@ def _positive_int(text: str) -> int:
     return v
 
 
+def _lr(text: str) -> float | str:
+    if text == "auto":
+        return text
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0 or 'auto', got {text!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0 or 'auto', got {text!r}")
+    return v
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 check failed, 2 unusable input)."""
     parser = _parser()
@@ -343,6 +360,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     set_enabled(not args.quiet)
+    for stream in (sys.stdout, sys.stderr):  # a character no encoding holds: escaped, never
+        try:                                  # a UnicodeEncodeError traceback (belt and braces
+            stream.reconfigure(errors="backslashreplace")  # under printable())
+        except (AttributeError, ValueError, OSError):
+            pass
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:

@@ -30,7 +30,18 @@ def dumps(obj: Any) -> str:
     """Deterministic JSON text (sorted keys, two-space indent, trailing newline); control
     characters that JSON itself leaves raw (DEL, C1, bidi overrides) are escaped too."""
     text = json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-    return CONTROL.sub(lambda m: m[0] if m[0] == "\n" else f"\\u{ord(m[0]):04x}", text)
+    return CONTROL.sub(_json_escape, text)
+
+
+def _json_escape(m: Any) -> str:
+    """A character of :data:`CONTROL` as a JSON escape (a surrogate pair beyond U+FFFF)."""
+    c = ord(m[0])
+    if c == 10:
+        return "\n"
+    if c > 0xFFFF:
+        c -= 0x10000
+        return f"\\u{0xD800 + (c >> 10):04x}\\u{0xDC00 + (c & 0x3FF):04x}"
+    return f"\\u{c:04x}"
 
 
 def fmt(v: Any) -> str:

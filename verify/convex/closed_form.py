@@ -28,7 +28,6 @@ import time
 from fractions import Fraction
 from typing import Any
 
-import cvxpy as cp
 import numpy as np
 
 from verify.checker.arithmetic import sqrt_bounds
@@ -43,7 +42,7 @@ from verify.convex.programs import (
     _solver_info,
     recover_network,
 )
-from verify.convex.solvers import SolverChoice, solve_problem
+from verify.convex.solvers import SolverChoice, cp, solve_problem
 from verify.errors import InputError, SolverError
 from verify.status import Status
 

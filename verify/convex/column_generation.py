@@ -36,12 +36,11 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
-import cvxpy as cp
 import numpy as np
-import scipy.sparse
 
 from verify.convex.bounds import _check_binary, lower_bound, project_lambda
 from verify.convex.chamber_oracle import as_patterns, chamber_walls, oracle
@@ -55,7 +54,8 @@ from verify.convex.programs import (
     _solver_info,
     recover_network,
 )
-from verify.convex.solvers import SolverChoice, solve_problem
+from verify.convex.restricted_native import restricted_data, solve_restricted_clarabel
+from verify.convex.solvers import SolverChoice, cp, solve_problem
 from verify.errors import InputError
 from verify.progress import progress
 from verify.status import Status
@@ -240,7 +240,8 @@ def _tree_parents(P: np.ndarray, *, window: int = 64) -> np.ndarray:
 
 
 def _solve_restricted(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[np.ndarray],
-                      choice: SolverChoice) -> ConvexSolution:
+                      choice: SolverChoice, *, native: bool | None = None,
+                      samples: np.ndarray | None = None) -> ConvexSolution:
     """The dual (129) over the patterns ``P`` with the facet rows ``walls``, written sparsely.
 
     ``q_j = X^T D_j lam`` is chained along a spanning tree of the patterns (Hamming MST):
@@ -248,6 +249,12 @@ def _solve_restricted(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[n
     the direct form has ``~N/2``.  The primal ``u'_j``, ``u_j`` are minus the vector parts of
     the multipliers of the two second-order cones of chamber ``j`` (checked in the tests by
     the margin and cone constraints of (14)).
+
+    ``native`` (default: whenever the solver is Clarabel) builds the same program directly in
+    Clarabel's API (:mod:`verify.convex.restricted_native`, no CVXPY canonicalisation);
+    ``native=False`` goes through CVXPY with any solver.  ``samples`` (indices): only their
+    ``lam_n`` are variables, the other margin constraints are left out (lazy margin rows;
+    ``lam`` keeps all ``N`` entries, zero outside).
     """
     N, d = X.shape
     p = P.shape[0]
@@ -256,33 +263,22 @@ def _solve_restricted(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[n
                        "no activation pattern to build the restricted program from",
                        n_chambers=0)
     parent = _tree_parents(P)
-    Ppar = np.where(parent[:, None] >= 0, P[np.maximum(parent, 0)], False)
-    Delta = P.astype(np.int8) - Ppar.astype(np.int8)
-    jj, nn = np.nonzero(Delta)
-    K = scipy.sparse.csr_matrix(
-        ((X[nn] * Delta[jj, nn][:, None]).ravel(),
-         ((np.arange(d)[None, :] + d * jj[:, None]).ravel(), np.repeat(nn, d))),
-        shape=(d * p, N))
-    r1 = np.arange(d * p)
-    jp, kk = np.repeat(np.arange(p), d), np.tile(np.arange(d), p)
-    m = parent[jp] >= 0
-    B = scipy.sparse.csr_matrix(
-        (np.concatenate([np.ones(d * p), -np.ones(int(m.sum()))]),
-         (np.concatenate([r1, r1[m]]), np.concatenate([r1, kk[m] + d * parent[jp[m]]]))),
-        shape=(d * p, d * p))
-    J = np.concatenate([np.full(len(w), j) for j, w in enumerate(walls)]).astype(np.int64)
-    R = np.concatenate([np.asarray(w, dtype=np.int64) for w in walls])
-    A = np.where(P[J, R], 1.0, -1.0)[:, None] * X[R]
-    T = R.size
-    Mw = scipy.sparse.csr_matrix(
-        (A.ravel(), ((np.arange(d)[None, :] + d * J[:, None]).ravel(), np.repeat(np.arange(T), d))),
-        shape=(d * p, T))
-    lam, Q = cp.Variable(N), cp.Variable(d * p)
+    if native is None:
+        native = choice.name == "CLARABEL"
+    if native:
+        return _solve_restricted_native(X, y, P, walls, choice, parent, samples)
+    D = restricted_data(X, P, walls, parent)
+    K, B, Mw, T = D.K, D.B, D.Mw, D.T
+    ys = y
+    if samples is not None:
+        samples = np.asarray(samples, dtype=np.int64)
+        K, ys = K[:, samples], y[samples]
+    lam, Q = cp.Variable(ys.size), cp.Variable(d * p)
     Zp, Zm = cp.Variable(T, nonneg=True), cp.Variable(T, nonneg=True)
     socp = cp.SOC(np.ones(p), cp.reshape(Q + Mw @ Zp, (d, p), order="F"), axis=0)
     socm = cp.SOC(np.ones(p), cp.reshape(-Q + Mw @ Zm, (d, p), order="F"), axis=0)
-    prob = cp.Problem(cp.Maximize(y @ lam),
-                      [cp.multiply(y, lam) >= 0, B @ Q == K @ lam, socp, socm])
+    prob = cp.Problem(cp.Maximize(ys @ lam),
+                      [cp.multiply(ys, lam) >= 0, B @ Q == K @ lam, socp, socm])
     t0 = time.perf_counter()
     status = solve_problem(prob, choice)
     info = _solver_info(choice, time.perf_counter() - t0)
@@ -297,9 +293,35 @@ def _solve_restricted(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[n
     neurons, msg = recover_network(U, Up, ids=np.arange(p))
     if status == Status.OPTIMAL:
         status = Status.RESTRICTED
+    lam_full = np.asarray(lam.value, dtype=float)
+    if samples is not None:
+        lam_full = np.zeros(N)
+        lam_full[samples] = lam.value
     return ConvexSolution(float(prob.value), None, None, status, "restricted",
-                          project_lambda(y, lam.value), neurons, info, n_chambers=p,
+                          project_lambda(y, lam_full), neurons, info, n_chambers=p,
                           working_set=p, message=msg, u=U, u_prime=Up)
+
+
+def _solve_restricted_native(X: np.ndarray, y: np.ndarray, P: np.ndarray,
+                             walls: list[np.ndarray], choice: SolverChoice,
+                             parent: np.ndarray,
+                             samples: np.ndarray | None = None) -> ConvexSolution:
+    """:func:`_solve_restricted` through :func:`verify.convex.restricted_native.
+    solve_restricted_clarabel` (same program, same answer types)."""
+    N = X.shape[0]
+    p = P.shape[0]
+    res = solve_restricted_clarabel(X, y, P, walls, choice.options, parent=parent,
+                                    samples=samples)
+    info = _solver_info(choice, res.seconds)
+    if res.lam is None:
+        out = _failed(res.status, "restricted", N, info, f"solver status {res.raw}",
+                      n_chambers=p)
+        return out if res.ray is None else dataclasses.replace(out, ray=res.ray)
+    neurons, msg = recover_network(res.U, res.Up, ids=np.arange(p))
+    status = Status.RESTRICTED if res.status == Status.OPTIMAL else res.status
+    return ConvexSolution(res.value, None, None, status, "restricted",
+                          project_lambda(y, res.lam), neurons, info, n_chambers=p,
+                          working_set=p, message=msg, u=res.U, u_prime=res.Up)
 
 
 def column_generation(

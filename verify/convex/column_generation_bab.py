@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from verify.convex.bounds import _check_binary, exact_yT_lam, project_lambda
+from verify.convex.branch_and_bound import bab_maximize
 from verify.convex.column_generation import LOOSE_TOL, _solve_restricted, candidate_neurons
 from verify.convex.programs import (
     ConvexSolution,
@@ -58,7 +59,7 @@ from verify.convex.support_chambers import ORACLE_LIMIT, SupportOracle, evidence
 from verify.errors import InputError
 from verify.status import Status
 
-__all__ = ["solve_branch_and_bound", "SUPPORT_REL", "initial_patterns"]
+__all__ = ["solve_branch_and_bound", "SUPPORT_REL", "initial_patterns", "ray_violators"]
 
 #: ``lam_n`` with ``|lam_n| <= SUPPORT_REL * max |lam|`` is set to 0 (the support is exact).
 SUPPORT_REL = 1e-9
@@ -66,6 +67,12 @@ SUPPORT_REL = 1e-9
 _START_ROWS, _CUT_ROWS = 12, 64
 #: Cut rounds per restricted solve.
 _MAX_CUTS = 30
+#: Up to this many samples every margin row is in the restricted program; beyond, margin rows
+#: are lazy: the first program keeps ``max(_START_SAMPLES, 4 d)``, each cut round adds at most
+#: ``_CUT_SAMPLES`` violated ones.
+_ALL_SAMPLES, _START_SAMPLES, _CUT_SAMPLES = 200, 100, 128
+#: Patterns added per phase-one round (each brings its cone: few at a time keep it small).
+_RAY_PATTERNS = 16
 
 
 def initial_patterns(X: np.ndarray, y: np.ndarray, *, start: Any = None,
@@ -121,12 +128,52 @@ def _violated_rows(X: np.ndarray, pattern: np.ndarray, u: np.ndarray, rows: np.n
     return cand[order][:_CUT_ROWS]
 
 
+def _initial_samples(X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """The samples whose margin rows the first restricted program keeps (``None``: all).
+
+    Up to :data:`_ALL_SAMPLES` samples every margin row is kept.  Beyond, the
+    ``max(_START_SAMPLES, 4 d)`` samples with the smallest margin ``y_n x_n^T w`` of the
+    least-squares fit ``w`` (those nearest the boundary, where the support of ``lam`` lies); the
+    others join when the restricted solution violates their margin (:func:`_violated_samples`).
+    """
+    N, d = X.shape
+    if N <= _ALL_SAMPLES:
+        return None
+    w = np.linalg.lstsq(X, y, rcond=None)[0]
+    k = min(N, max(_START_SAMPLES, 4 * d))
+    return np.sort(np.argsort(y * (X @ w), kind="stable")[:k])
+
+
+def _violated_samples(X: np.ndarray, y: np.ndarray, P: np.ndarray, sol: ConvexSolution,
+                      samples: np.ndarray) -> np.ndarray:
+    """Samples outside ``samples`` whose margin ``y_n sum_j D_j x_n^T (u'_j - u_j) >= 1`` the
+    restricted solution violates (most violated first, at most ``_CUT_SAMPLES``)."""
+    V = sol.u_prime - sol.u  # (d, p)
+    f = np.einsum("jn,nj->n", P, X @ V)
+    viol = y * f < 1.0 - 1e-9
+    viol[samples] = False
+    cand = np.flatnonzero(viol)
+    order = np.argsort(y[cand] * f[cand], kind="stable")
+    return cand[order][:_CUT_SAMPLES]
+
+
 def _restricted_with_cuts(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[np.ndarray],
-                          rows: np.ndarray, choice: SolverChoice) -> ConvexSolution:
+                          rows: np.ndarray, choice: SolverChoice,
+                          samples: np.ndarray | None = None, deadline: float | None = None,
+                          ) -> tuple[ConvexSolution, np.ndarray | None, bool]:
+    """The restricted program with lazy wall rows (and lazy margin rows when ``samples`` is
+    given): re-solved with the rows the solution violates until it violates none, so the
+    answer is the restricted program's optimum with all rows.  Returns the solution and the
+    grown ``samples`` (``walls`` grow in place), and whether the solution violates no row
+    (then its network meets every margin).  Past ``deadline`` (``time.monotonic``) the last
+    solution is returned as it is: its ``lam`` still gets exact evidence, only its network may
+    miss margins of rows not yet in the program."""
     for _ in range(_MAX_CUTS):
-        sol = _solve_restricted(X, y, P, walls, choice)
+        sol = _solve_restricted(X, y, P, walls, choice, samples=samples)
         if sol.status not in (Status.RESTRICTED, Status.INACCURATE) or sol.u is None:
-            return sol
+            return sol, samples, False
+        if deadline is not None and time.monotonic() >= deadline:
+            return sol, samples, False
         added = False
         for j in range(P.shape[0]):
             for u in (sol.u[:, j], sol.u_prime[:, j]):
@@ -134,9 +181,14 @@ def _restricted_with_cuts(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: li
                 if new.size:
                     walls[j] = np.union1d(walls[j], new)
                     added = True
+        if samples is not None:
+            more = _violated_samples(X, y, P, sol, samples)
+            if more.size:
+                samples = np.union1d(samples, more)
+                added = True
         if not added:
-            return sol
-    return sol
+            return sol, samples, True
+    return sol, samples, False
 
 
 def heuristic_violators(X: np.ndarray, lam: np.ndarray, thr: float, *, top: int,
@@ -182,6 +234,69 @@ def heuristic_violators(X: np.ndarray, lam: np.ndarray, thr: float, *, top: int,
     order = np.argsort(-vall, kind="stable")
     P, W = _unique(X, Uall[order])
     return P[:top], W[:top]
+
+
+def ray_violators(X: np.ndarray, y: np.ndarray, ray: np.ndarray, P: np.ndarray, *, top: int,
+                  node_limit: int = 2_000, time_limit: float | None = None,
+                  executor: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Patterns (not in ``P``) that cut off a ray of the infeasible restricted program.
+
+    ``ray`` certifies that the restricted program over ``P`` is infeasible: ``y^T ray > 0``,
+    ``diag(y) ray >= 0`` and ``ray^T D_j X u <= 0`` on every cone of ``P``.  A pattern whose
+    value ``max_u +-ray^T (X u)_+`` is positive is therefore not in ``P``, and adding it
+    removes the ray (phase one of column generation).  Local search first
+    (:func:`heuristic_violators` at a threshold ``1e-7 sum |ray_n| ||x_n||``), then the branch
+    and bound for both signs when the search finds nothing.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> P, W = ray_violators(X, np.array([1.0, -1.0]), np.array([1.0, 0.0]),
+    ...                      np.zeros((0, 2), dtype=bool), top=3)
+    >>> P.tolist()  # the patterns that activate sample 0
+    [[True, True], [True, False]]
+    """
+    mu = project_lambda(y, np.asarray(ray, dtype=np.float64))
+    top_mu = float(np.abs(mu).max(initial=0.0))
+    d = X.shape[1]
+    none = np.zeros((0, X.shape[0]), dtype=bool), np.zeros((0, d))
+    if top_mu == 0:
+        return none
+    mu = np.where(np.abs(mu) > SUPPORT_REL * top_mu, mu / top_mu, 0.0)
+    thr = 1e-7 * float(np.abs(mu) @ np.linalg.norm(X, axis=1))
+    HP, HW = heuristic_violators(X, mu, thr, top=top + len(P))
+    new = [j for j in range(len(HP)) if not any(np.array_equal(HP[j], q) for q in P)][:top]
+    if new:
+        return HP[new], HW[new]
+    found_p, found_w = [], []
+    for sg in (1, -1):
+        r = bab_maximize(X, mu, sign=sg, stop_above=thr, node_limit=node_limit,
+                         time_limit=time_limit, executor=executor, keep_leaves=False)
+        if r.lower > thr and not any(np.array_equal(r.pattern, q) for q in [*P, *found_p]):
+            found_p.append(r.pattern)
+            found_w.append(r.u)
+    if not found_p:
+        return none
+    return np.array(found_p, dtype=bool), np.array(found_w)
+
+
+def _widen(X: np.ndarray, y: np.ndarray, P: np.ndarray, W: np.ndarray, ray: Any,
+           rng: np.random.Generator, *, top: int, node_limit: int, deadline: float | None,
+           executor: Any) -> tuple[np.ndarray, np.ndarray]:
+    """More patterns for an infeasible restricted program: those cutting off its ray
+    (:func:`ray_violators`) when the solver gave one, else (or when none is found) random
+    directions.  Returns ``(P, W)`` extended (unchanged when nothing new was found)."""
+    if ray is not None:
+        left = None if deadline is None else max(deadline - time.monotonic(), 1.0)
+        RP, RW = ray_violators(X, y, ray, P, top=top, node_limit=min(node_limit, 20_000),
+                               time_limit=left, executor=executor)
+        if len(RP):
+            return np.vstack([P, RP]), np.vstack([W, RW])
+    d = X.shape[1]
+    GP, GW = _unique(X, rng.standard_normal((8 * d + 8, d)))
+    known = {row.tobytes() for row in np.packbits(P, axis=1)}
+    new = [j for j, row in enumerate(np.packbits(GP, axis=1)) if row.tobytes() not in known]
+    return np.vstack([P, GP[new]]), np.vstack([W, GW[new]])
 
 
 def exact_support(y: np.ndarray, lam: np.ndarray) -> np.ndarray:
@@ -256,6 +371,7 @@ def solve_branch_and_bound(
     rows = np.flatnonzero(X.any(axis=1))
     P, W = initial_patterns(X, y, start=start)
     walls = [_start_rows(X, w, rows) for w in W]
+    samples = _initial_samples(X, y)
     rng = np.random.default_rng(0)
     thr = 1.0 + tol
     per_round = 2 * d + 2
@@ -269,6 +385,8 @@ def solve_branch_and_bound(
     loop_deadline = None if budget is None else t_start + 0.8 * float(budget)
     best: tuple[float, np.ndarray, Any, Any, ConvexSolution] | None = None
     sol: ConvexSolution | None = None
+    good: ConvexSolution | None = None  # the last usable restricted solution
+    whole_sol: ConvexSolution | None = None  # the last one that violates no row
     lam = np.zeros(N)
     plus = minus = None
     converged, reason, rounds, t_solve = False, "", 0, 0.0
@@ -278,11 +396,16 @@ def solve_branch_and_bound(
             break
         rounds += 1
         t0 = time.perf_counter()
-        sol = _restricted_with_cuts(X, y, P, walls, rows, loose if loose_phase else choice)
+        sol, samples, whole = _restricted_with_cuts(X, y, P, walls, rows,
+                                                    loose if loose_phase else choice, samples,
+                                                    deadline=loop_deadline)
+        if whole:
+            whole_sol = sol
         t_solve += time.perf_counter() - t0
-        if sol.status == Status.INFEASIBLE:  # these patterns cannot separate: widen at random
-            G = rng.standard_normal((8 * d + 8, d))
-            P2, W2 = _unique(X, np.vstack([W, G]))
+        if sol.status == Status.INFEASIBLE:  # these patterns cannot separate: widen
+            P2, W2 = _widen(X, y, P, W, sol.ray, rng, top=min(per_round, _RAY_PATTERNS),
+                            node_limit=node_limit,
+                            deadline=loop_deadline, executor=executor)
             if len(P2) == len(P):
                 reason = "the restricted program stays infeasible"
                 break
@@ -292,6 +415,7 @@ def solve_branch_and_bound(
         if sol.status not in (Status.RESTRICTED, Status.INACCURATE):
             reason = f"the restricted program failed ({sol.status.value}: {sol.message})"
             break
+        good = sol
         lam = exact_support(y, sol.lam)
         HP, HW = heuristic_violators(X, lam, thr, top=per_round, seed=rounds)
         new = [j for j in range(len(HP)) if not any(np.array_equal(HP[j], q) for q in P)]
@@ -329,6 +453,8 @@ def solve_branch_and_bound(
     else:
         reason = f"not converged after {max_rounds} rounds (raise max_rounds)"
     info = {**_solver_info(choice, t_solve), "seconds": time.monotonic() - t_start}
+    if good is not None and good is not sol and not converged:
+        sol = good  # a later restricted program failed or was infeasible: keep the last answer
     if sol is None or sol.status not in (Status.RESTRICTED, Status.INACCURATE):
         msg = reason or "no restricted solution"
         return _failed(sol.status if sol is not None else Status.UNKNOWN, "branch-and-bound", N,
@@ -345,6 +471,12 @@ def solve_branch_and_bound(
     lb = exact_yT_lam(y, lam) / max(Fraction(1), ev.s)
     neurons = tuple(Neuron(n.sign, n.direction, n.norm, n.pattern) for n in sol.neurons)
     ub, neurons = _network_ub(X, y, neurons)
+    if ub is None and whole_sol is not None and whole_sol is not sol:
+        # the last network misses a margin (its program was cut short by the budget): refit
+        # (polish) the norms over its neurons and those of the last program that violated no
+        # row, which classify every sample
+        ub, neurons = _network_ub(X, y, neurons + tuple(
+            Neuron(n.sign, n.direction, n.norm, n.pattern) for n in whole_sol.neurons))
     msg = [sol.message] if sol.message else []
     status = Status.OPTIMAL if converged and ev.complete else Status.RESTRICTED
     if not converged:

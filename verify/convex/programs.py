@@ -40,14 +40,13 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-import cvxpy as cp
 import numpy as np
 import scipy.sparse
 
 from verify.checker.arithmetic import format_rational
 from verify.convex.bounds import _check_binary, lower_bound, project_lambda, upper_bound
 from verify.convex.chamber_oracle import as_patterns, oracle
-from verify.convex.solvers import SolverChoice, choose_solver, solve_problem
+from verify.convex.solvers import SolverChoice, choose_solver, cp, solve_problem
 from verify.errors import InputError
 from verify.status import Status
 
@@ -132,6 +131,10 @@ class ConvexSolution:
     evidence : object or None
         The route's exact evidence for ``lam`` when it has its own (the branch-and-bound
         route: a :class:`~verify.convex.branch_and_bound_evidence.BabEvidence`).
+    ray : ndarray or None
+        An infeasible restricted program's certificate (a ray of the unbounded dual (129),
+        ``y^T ray > 0``) when the solver gives one (the native Clarabel path); column
+        generation prices on it.  Not in :meth:`to_dict`.
     """
 
     value: float
@@ -150,6 +153,7 @@ class ConvexSolution:
     u: np.ndarray | None = field(default=None, repr=False)
     u_prime: np.ndarray | None = field(default=None, repr=False)
     evidence: Any = field(default=None, repr=False, compare=False)
+    ray: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def W1(self) -> np.ndarray:

@@ -33,7 +33,8 @@ from verify.geometry.rationals import exact_sign_dot
 from verify.io.datasets import Dataset
 from verify.status import Status
 
-__all__ = ["DEFAULT_LIMIT", "ClassSolve", "solve_binary", "solve_dataset", "optimal_weights"]
+__all__ = ["DEFAULT_LIMIT", "DEFAULT_TOLERANCE", "ClassSolve", "solve_binary", "solve_dataset",
+           "optimal_weights", "bounds_verdict"]
 
 #: Largest number of chambers enumerated before falling back to sampled (restricted) chambers.
 DEFAULT_LIMIT = 200_000
@@ -64,7 +65,11 @@ class ClassSolve:
     orthogonal: bool
     chambers: Any = None
 
-    def to_dict(self, X: np.ndarray) -> dict[str, Any]:
+    def verdict(self, tolerance: Fraction = DEFAULT_TOLERANCE) -> tuple[str, Fraction | None]:
+        """``(verdict, relative gap)`` of the exact bounds: :func:`bounds_verdict`."""
+        return bounds_verdict(self.solution.lower_bound, self.solution.upper_bound, tolerance)
+
+    def to_dict(self, X: np.ndarray, tolerance: Fraction = DEFAULT_TOLERANCE) -> dict[str, Any]:
         """JSON-ready summary (``verify solve --json``); patterns as ``0``/``1`` strings."""
         sol = self.solution
         neurons = []
@@ -73,8 +78,11 @@ class ClassSolve:
             bits = "".join("1" if v >= 0 else "0" for v in _exact_signs(X, w))
             neurons.append({"sign": nr.sign, "direction": list(nr.direction),
                             "norm": nr.norm, "pattern": bits})
+        verdict, gap = self.verdict(tolerance)
         return {
             "label": _json(self.label),
+            "verdict": verdict,
+            "relative_gap": None if gap is None else float(gap),
             "status": sol.status.value,
             "method": self.method,
             "optimal_value": float(sol.value),
@@ -83,6 +91,27 @@ class ClassSolve:
             "neurons": neurons,
             "message": sol.message,
         }
+
+
+def bounds_verdict(lb: Fraction | None, ub: Fraction | None,
+                   tolerance: Fraction = DEFAULT_TOLERANCE) -> tuple[str, Fraction | None]:
+    """What the exact bounds ``LB <= P* <= UB`` of a solve prove about its network (whose
+    objective is ``UB``), and the relative gap ``(UB - LB) / UB``:
+    ``globally-optimal-within`` (gap ``<= tolerance``), ``proven-gap`` (a lower bound, a gap
+    above the tolerance: e.g. the branch-and-bound budget ran out) or ``restricted`` (no lower
+    bound).  The solver's status never enters: the bounds decide.
+
+    Examples
+    --------
+    >>> bounds_verdict(Fraction(99), Fraction(100))
+    ('proven-gap', Fraction(1, 100))
+    >>> bounds_verdict(Fraction(100), Fraction(100)), bounds_verdict(None, Fraction(3))
+    (('globally-optimal-within', Fraction(0, 1)), ('restricted', None))
+    """
+    if lb is None or ub is None or ub <= 0:
+        return "restricted", None
+    gap = (ub - lb) / ub
+    return ("globally-optimal-within" if gap <= tolerance else "proven-gap"), gap
 
 
 def _exact_signs(X: np.ndarray, w: np.ndarray) -> list[int]:

@@ -14,13 +14,13 @@ construction (the great-circle arrangement on the sphere, faces walked through a
 structure, each witness the sum of the chamber's unit rays, all witnesses checked with
 :func:`verify.geometry.proven_linalg.exact_signs`; if a float ordering fails, the walk is redone
 with exact
-integer comparisons); any rank incrementally: the chambers cut by a new hyperplane ``H`` are
-the chambers of the restriction to ``H`` (exact integer normals), enumerated recursively with
-the rank-2/3 paths (:mod:`verify.geometry.chambers_recursive`); the new witnesses are checked
-exactly,
-with an exact rational fallback.  Last resort for small lists (count <= 50,000) that are still
-short: the chambers of the exact face enumeration :func:`verify.geometry.faces.enumerate_faces`,
-each
+integer comparisons); any rank incrementally by deletion-restriction
+(:mod:`verify.geometry.chambers_incremental`): the chambers cut by a new hyperplane ``H`` are
+the chambers of the restriction to ``H`` (exact integer normals), enumerated recursively
+down to a certified rank-3 walk; the new chambers' witnesses are floats checked exactly, or
+exact integer points where no float lands inside.  Last resort for small lists (count <=
+50,000) that are still short (no case is known since the deletion-restriction method): the
+chambers of the exact face enumeration :func:`verify.geometry.faces.enumerate_faces`, each
 given a float witness (rounded centre, else a short lattice vector, else its exact integer
 point), checked exactly (``+faces`` in ``method``).
 
@@ -29,12 +29,12 @@ coincidences (three concurrent lines, a singular matrix) become, on the exact dy
 of the floats, chambers of width ~1e-16 and less.  Where no float candidate lands inside such
 a chamber, an exact integer point is kept instead (``exact_witnesses``): in rank 2 the exact
 sum of the two L1-normalised rays bounding the sector (exact angular order), in rank 3 the
-exact sum of the primitive integer extreme rays of the face (exact walk), in the
-face-enumeration fallback its exact integer chamber point.  A bounded search then tries to
-replace a few of them by floats.  In rank 2 and 3 the list is therefore always complete; in
-rank >= 4 chambers the incremental method misses are recovered exactly by the face
-enumeration fallback (count <= 50,000, at most 600,000 faces); beyond it ``complete`` may
-be False.
+exact sum of the primitive integer extreme rays of the face (exact walk), in rank >= 4 the
+exact point ``M p +- h`` next to the restricted chamber's exact point ``p`` on the new
+hyperplane ``h``, in the face-enumeration fallback its exact integer chamber point.  A
+bounded search (short lattice vectors) then tries to replace some of them by floats.  The
+list is therefore complete in every rank whenever the count is proven (``complete`` compares
+the number found with that independent count).
 
 On a terminal (and without ``--quiet``, :func:`verify.progress.set_enabled`), an
 enumeration lasting more than ``_BAR_DELAY`` seconds draws a ``chambers`` progress bar on
@@ -74,7 +74,8 @@ from verify.geometry.chamber_count import (
     reduce_hyperplanes,
     sort_angles,
 )
-from verify.geometry.chambers_recursive import face_witnesses, incremental_witnesses
+from verify.geometry.chambers_incremental import incremental_chambers
+from verify.geometry.chambers_recursive import _lattice_point, face_witnesses
 from verify.geometry.extreme_rays import extreme_rays
 from verify.geometry.proven_linalg import (
     RankInfo,
@@ -301,39 +302,57 @@ def _assemble(
 
 #: At most this many exact-only chambers get a search for a float witness (the rest keep
 #: their exact integer witness).
-_FLOAT_REFINE = 64
-_REFINE_SECONDS = 0.5  # and at most about this long
+_FLOAT_REFINE = 1024
+_REFINE_SECONDS = 2.0  # and at most about this long
+_SEARCH_SECONDS = 0.5  # of which the slow rational rounding search gets at most this
+_SEARCH_WORK = 20_000  # and only where it is cheap: 7^(r-1) roundings times m normals
 
 
 def _float_refine(
     hp: Hyperplanes, packed: np.ndarray, U: np.ndarray, ex: dict[int, tuple[int, ...]]
 ) -> tuple[np.ndarray, dict[int, tuple[int, ...]]]:
-    """Float witnesses, where a rounding search
-    (:func:`verify.geometry.proven_linalg.float_points_with_signs`) finds one with the exact
-    pattern, for at most ``_FLOAT_REFINE`` (and ``_REFINE_SECONDS``) of the chambers that
-    only have an exact integer witness ``ex``; the others keep it.  Returns the updated
-    ``(U, ex)``."""
+    """Float witnesses for at most ``_FLOAT_REFINE`` (and ``_REFINE_SECONDS``) of the
+    chambers that only have an exact integer witness ``ex``: a short lattice vector near the
+    exact point (:func:`verify.geometry.chambers_recursive._lattice_point`: floats with
+    per-coordinate exponents, which reach chambers far thinner than the rounding of the
+    point), else, when cheap (``_SEARCH_WORK``) and within ``_SEARCH_SECONDS``, a rounding search
+    (:func:`verify.geometry.proven_linalg.float_points_with_signs`); a candidate is kept only
+    when its exact pattern is the chamber's.  The others keep their exact witness.  Returns
+    the updated ``(U, ex)``."""
     cols = list(hp.columns)
     N = hp.Y.shape[0]
     nz = hp.index >= 0
     ex = dict(ex)
     U = U.copy()
     t0 = time.perf_counter()
+    search = 0.0
     for j in sorted(ex)[:_FLOAT_REFINE]:
         if time.perf_counter() - t0 > _REFINE_SECONDS:
             break
         p = [Fraction(ex[j][c]) for c in cols]
-        try:
-            w = float_points_with_signs(list(hp.ints), [p])[0]
-        except OverflowError:
-            continue
-        if not np.all(np.isfinite(w)):
-            continue
-        S = exact_signs(hp.Y, w[None, :])[0]
+        signs = [1 if sum(a * q for a, q in zip(h, p)) > 0 else -1 for h in hp.ints]
+        A = [[sg * v for v in h] for sg, h in zip(signs, hp.ints)]
+        cands = []
+        w = _lattice_point(A, p)
+        if w is not None:
+            cands.append(w)
+        elif search < _SEARCH_SECONDS and hp.m * 7 ** (hp.rank - 1) <= _SEARCH_WORK:
+            t1 = time.perf_counter()
+            try:
+                cands.append(float_points_with_signs(list(hp.ints), [p])[0])
+            except OverflowError:
+                pass
+            search += time.perf_counter() - t1
         bits = np.unpackbits(packed[j], count=N, bitorder="little").astype(bool)
-        if np.all(S[nz] != 0) and np.array_equal(S >= 0, bits):
-            U[j, cols] = w
-            del ex[j]
+        for w in cands:
+            w = np.asarray(w, dtype=np.float64)
+            if not np.all(np.isfinite(w)):
+                continue
+            S = exact_signs(hp.Y, w[None, :])[0]
+            if np.all(S[nz] != 0) and np.array_equal(S >= 0, bits):
+                U[j, cols] = w
+                del ex[j]
+                break
     return U, ex
 
 
@@ -537,7 +556,8 @@ def _exact(X: np.ndarray, *, limit: int | None, method: str, found: _Found,
     elif method == "extreme-rays":
         W = extreme_rays(H, *_rank3_incidences(hp, proof))
     else:
-        W = incremental_witnesses(hp, on_found=found)
+        inc = incremental_chambers(hp, on_found=found, capacity=count)
+        W, exact_pts = inc.W, list(inc.exact_points)
     if res is not None:
         P, W2 = res
         first = _unique_rows(P)
@@ -567,7 +587,8 @@ def _exact(X: np.ndarray, *, limit: int | None, method: str, found: _Found,
         and count <= _FALLBACK_MAX
     ):
         # a float ordering went wrong somewhere: fall back to the general construction
-        W = np.vstack([W, incremental_witnesses(hp, on_found=found)])
+        inc = incremental_chambers(hp, on_found=found, capacity=count)
+        W, exact_pts = np.vstack([W, inc.W]), exact_pts + list(inc.exact_points)
         patterns, U, ex = _assemble(X, hp, W, found, exact_pts)
         method = f"{method}+incremental"
     if len(patterns) != count and r >= 2 and count <= _FACES_MAX:

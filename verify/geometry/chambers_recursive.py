@@ -1,4 +1,8 @@
-"""General-rank chamber enumeration by recursive restriction (the ``incremental`` method).
+"""General-rank chamber enumeration by recursive restriction with float children: the former
+``incremental`` method (replaced in :func:`verify.geometry.chambers.enumerate_chambers` by the
+exact deletion-restriction of :mod:`verify.geometry.chambers_incremental`; kept for
+:func:`chamber_points`, the face-enumeration fallback :func:`face_witnesses`, the lattice
+search :func:`_lattice_point` and as the baseline of ``benchmarks/bench_chambers_rank4.py``).
 
 The hyperplanes ``H_1, ..., H_m`` (exact primitive integer normals ``h_i``) are added one at a
 time.  When ``H_k`` is added, the chambers it cuts are exactly the chambers of the arrangement

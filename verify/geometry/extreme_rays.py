@@ -10,6 +10,8 @@ the chamber's cone, so the sum of its unit corner rays is an interior witness.  
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -25,7 +27,7 @@ from verify.geometry.proven_linalg import (
     unit_rows,
 )
 
-__all__ = ["extreme_rays"]
+__all__ = ["extreme_rays", "certified_walk", "Walk"]
 
 
 def _sgn(v: int) -> int:
@@ -181,3 +183,217 @@ def extreme_rays(
                 pts[f][c] += Fraction(v[c], n1)
         W = np.vstack([W, float_points_with_signs(exact.ints, pts)])
     return W
+
+
+# ----------------------------------------------------------------------------- certified walk
+
+
+def _scaled_floats(rows: list[tuple[int, ...]]) -> np.ndarray:
+    """Each integer row divided by ``2**bitlength(max |entry|)``, correctly rounded (relative
+    error at most ``2**-53`` per entry; no underflow while entries have <= 1000 bits)."""
+    out = np.empty((len(rows), 3))
+    for i, v in enumerate(rows):
+        s = 1 << max(abs(x) for x in v).bit_length()
+        out[i] = (v[0] / s, v[1] / s, v[2] / s)
+    return out
+
+
+def _det3_signs(
+    Hq: np.ndarray, Aq: np.ndarray, Bq: np.ndarray, exact: Callable[[np.ndarray], list[int]]
+) -> np.ndarray:
+    """Exact signs of ``det(h_i, a_i, b_i)`` from float rows with relative error at most
+    ``2**-53`` per entry (a rigorous filter: perturbation ``3u`` plus evaluation ``gamma_4``,
+    bounded by ``2**-49`` times the permanent, plus underflow); ``exact(idx)`` decides the
+    others in integers."""
+    with np.errstate(all="ignore"):
+        D = np.einsum("ij,ij->i", Hq, np.cross(Aq, Bq))
+        Aa, Ba = np.abs(Aq), np.abs(Bq)
+        C = np.stack(
+            [
+                Aa[:, 1] * Ba[:, 2] + Aa[:, 2] * Ba[:, 1],
+                Aa[:, 2] * Ba[:, 0] + Aa[:, 0] * Ba[:, 2],
+                Aa[:, 0] * Ba[:, 1] + Aa[:, 1] * Ba[:, 0],
+            ],
+            axis=1,
+        )
+        T = 2.0**-49 * np.einsum("ij,ij->i", np.abs(Hq), C) + 2.0**-1000
+        dec = np.abs(D) > T
+        out = np.where(dec, np.sign(D), 0).astype(np.int8)
+    idx = np.flatnonzero(~dec)
+    if idx.size:
+        out[idx] = exact(idx)
+    return out
+
+
+def _idet(h: tuple[int, ...], a: tuple[int, ...], b: tuple[int, ...]) -> int:
+    c = _cross(a, b)
+    return _sgn(h[0] * c[0] + h[1] * c[1] + h[2] * c[2])
+
+
+@dataclass(frozen=True, eq=False)
+class Walk:
+    """The faces of a rank-3 arrangement from :func:`certified_walk`.
+
+    ``W``: one float candidate per face (sum of its unit float rays; to be checked);
+    per half-edge: ``label`` (its face), ``origin`` (its vertex), ``plane`` (the plane it
+    runs on), ``forward`` (the face lies on the positive side of that plane iff True);
+    ``vertices``: the exact integer ray of each vertex; ``sorted_exactly``: how many plane and
+    vertex orders needed exact integer sorting (the others were certified from floats)."""
+
+    W: np.ndarray
+    label: np.ndarray
+    origin: np.ndarray
+    plane: np.ndarray
+    forward: np.ndarray
+    vertices: list[tuple[int, ...]]
+    sorted_exactly: int
+
+    def exact_points(self, faces: np.ndarray) -> list[tuple[int, ...]]:
+        """The exact integer sum of the rays of each face in ``faces`` (strictly inside its
+        chamber: a positive combination of all the extreme rays of the pointed cone)."""
+        faces = np.asarray(faces, dtype=np.int64)
+        if not faces.size:
+            return []
+        want = np.zeros(len(self.W), dtype=bool)
+        want[faces] = True
+        sel = np.flatnonzero(want[self.label])
+        sel = sel[np.argsort(self.label[sel], kind="stable")]
+        sums: dict[int, list[int]] = {int(f): [0, 0, 0] for f in faces.tolist()}
+        for f, v in zip(self.label[sel].tolist(), self.origin[sel].tolist()):
+            x, acc = self.vertices[v], sums[f]
+            acc[0] += x[0]
+            acc[1] += x[1]
+            acc[2] += x[2]
+        out = []
+        for f in faces.tolist():
+            acc = sums[f]
+            g = math.gcd(*acc)
+            out.append(tuple(a // g for a in acc) if g > 1 else tuple(acc))
+        return out
+
+
+def certified_walk(
+    ints: list[tuple[int, ...]],
+    F: np.ndarray,
+    dirs: list[tuple[int, ...]],
+    members: np.ndarray,
+    sizes: np.ndarray,
+    first_sign: np.ndarray,
+) -> Walk:
+    """The exact face structure of the great circles of the integer planes ``ints``.
+
+    ``F``: float rows with relative error at most ``2**-53`` per entry of a positive
+    multiple of each normal; line ``l`` has the primitive integer direction ``dirs[l]``, the
+    planes ``members`` (``sizes[l]`` of them, ascending) and ``first_sign[l]``, the sign of
+    ``(h_a x h_b) . dirs[l]`` for its first two planes ``a < b``.  The walk of
+    :func:`extreme_rays` with its two kinds of angular sort made exact cheaply: each plane's
+    float order is certified by exact signs of ``det(h, v_a, v_b) > 0`` for consecutive
+    vertices and of their half-turn index (a float filter with an integer fallback), and
+    only the planes that fail it are sorted in integers; at a vertex of two planes the
+    rotation order follows from ``first_sign`` alone (``det(v, h_p x v, h_q x v) = det(h_p,
+    h_q, v) |v|^2``), at the others it is sorted in integers.  Faces lie to the left of their
+    half-edges (viewed from outside), i.e. on the positive side of the plane of a forward
+    half-edge.
+
+    Examples
+    --------
+    >>> ints = [(1, 0, 0), (0, 1, 0), (0, 0, 1)]
+    >>> dirs = [(0, 0, 1), (0, 1, 0), (1, 0, 0)]
+    >>> w = certified_walk(ints, np.eye(3), dirs, np.array([0, 1, 0, 2, 1, 2]),
+    ...                    np.array([2, 2, 2]), np.array([1, -1, 1]))
+    >>> len(w.W), sorted(w.exact_points(np.arange(8)))[0]
+    (8, (-1, -1, -1))
+    """
+    n_lines = len(dirs)
+    Vi: list[tuple[int, ...]] = []
+    for c in dirs:
+        Vi += [tuple(c), (-c[0], -c[1], -c[2])]
+    Vq = np.empty((2 * n_lines, 3))
+    Vq[0::2] = _scaled_floats(dirs)
+    Vq[1::2] = -Vq[0::2]
+    Hq = np.asarray(F, dtype=np.float64)
+    V, Hn = unit_rows(Vq), unit_rows(Hq)
+    inc_line = np.repeat(np.arange(n_lines), sizes)
+    ent_plane = np.concatenate([members, members])
+    ent_vert = np.concatenate([2 * inc_line, 2 * inc_line + 1])
+    e1, e2 = _perp_basis(Hn)
+    P = V[ent_vert]
+    theta = np.arctan2(
+        np.einsum("ij,ij->i", P, e2[ent_plane]), np.einsum("ij,ij->i", P, e1[ent_plane])
+    )
+    order = np.lexsort((theta, ent_plane))
+    ent_plane, ent_vert = ent_plane[order], ent_vert[order]
+    n_ent = len(order)
+    start = np.r_[True, ent_plane[1:] != ent_plane[:-1]]
+    gstart = np.maximum.accumulate(np.where(start, np.arange(n_ent), 0))
+    is_last = np.r_[ent_plane[1:] != ent_plane[:-1], True]
+    nxt = np.where(is_last, gstart, np.arange(n_ent) + 1)
+
+    def exact_on(pl: np.ndarray, a: np.ndarray, b: np.ndarray) -> Callable:
+        return lambda idx: [_idet(ints[pl[i]], Vi[a[i]], Vi[b[i]]) for i in idx.tolist()]
+
+    # certify each plane's cyclic order: consecutive turns in (0, pi), one half-turn change
+    a, b = ent_vert, ent_vert[nxt]
+    turn = _det3_signs(Hq[ent_plane], Vq[a], Vq[b], exact_on(ent_plane, a, b))
+    ref = ent_vert[gstart]
+    d_ref = _det3_signs(Hq[ent_plane], Vq[ref], Vq[a], exact_on(ent_plane, ref, a))
+    half = np.where((d_ref > 0) | (a == ref), 0, 1)
+    bad_step = (turn <= 0) | (~is_last & (half > half[nxt]))
+    bad_plane = np.unique(ent_plane[bad_step])
+    n_exact = len(bad_plane)
+    if n_exact:
+        firsts = np.flatnonzero(start)
+        lasts = np.r_[firsts[1:], n_ent]
+        first_of = dict(zip(ent_plane[firsts].tolist(), zip(firsts.tolist(), lasts.tolist())))
+        for p in bad_plane.tolist():
+            lo, hi = first_of[p]
+            seg = ent_vert[lo:hi]
+            o = exact_cyclic_order(ints[p], [Vi[v] for v in seg.tolist()])
+            ent_vert[lo:hi] = seg[np.asarray(o, dtype=np.int64)]
+    # half-edges: 2k forward (entry k -> nxt[k]), 2k+1 backward (nxt[k] -> k)
+    n_he = 2 * n_ent
+    origin = np.empty(n_he, dtype=np.int64)
+    origin[0::2], origin[1::2] = ent_vert, ent_vert[nxt]
+    plane_of = np.repeat(ent_plane, 2)
+    prev = np.empty(n_ent, dtype=np.int64)
+    prev[nxt] = np.arange(n_ent)
+    fwd, bwd = 2 * np.arange(n_ent), 2 * prev + 1  # the two half-edges leaving entry k's vertex
+    # rotation order around each vertex (counter-clockwise seen from outside)
+    ev = np.lexsort((ent_plane, ent_vert))
+    deg = np.bincount(ent_vert, minlength=2 * n_lines)
+    vstart = np.r_[0, np.cumsum(deg)[:-1]]
+    simple = np.flatnonzero(deg == 2)
+    kp, kq = ev[vstart[simple]], ev[vstart[simple] + 1]
+    sigma = first_sign[simple // 2] * np.where(simple % 2 == 0, 1, -1)
+    rot_s = np.where(
+        (sigma > 0)[:, None],
+        np.stack([fwd[kp], fwd[kq], bwd[kp], bwd[kq]], axis=1),
+        np.stack([fwd[kp], bwd[kq], bwd[kp], fwd[kq]], axis=1),
+    )
+    parts = [rot_s.ravel()]
+    for v in np.flatnonzero(deg > 2).tolist():
+        ks = ev[vstart[v] : vstart[v] + deg[v]]
+        hes = np.concatenate([fwd[ks], bwd[ks]])
+        ts = []
+        for e in hes.tolist():
+            t = _cross(ints[plane_of[e]], Vi[v])
+            ts.append(t if e % 2 == 0 else (-t[0], -t[1], -t[2]))
+        parts.append(hes[np.asarray(exact_cyclic_order(Vi[v], ts), dtype=np.int64)])
+        n_exact += 1
+    rot = np.concatenate(parts)
+    o_sorted = origin[rot]
+    rstart = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
+    rlast = np.r_[o_sorted[1:] != o_sorted[:-1], True]
+    glast = np.minimum.accumulate(np.where(rlast, np.arange(n_he), n_he)[::-1])[::-1]
+    prev_pos = np.where(rstart, glast, np.arange(n_he) - 1)
+    pos = np.empty(n_he, dtype=np.int64)
+    pos[rot] = np.arange(n_he)
+    twin = np.arange(n_he) ^ 1
+    nxt_he = rot[prev_pos[pos[twin]]]  # first edge clockwise from the twin at the end vertex
+    G = scipy.sparse.coo_matrix((np.ones(n_he), (np.arange(n_he), nxt_he)), shape=(n_he, n_he))
+    n_faces, label = scipy.sparse.csgraph.connected_components(G, directed=True, connection="weak")
+    W = np.zeros((n_faces, 3))
+    for c in range(3):
+        W[:, c] = np.bincount(label, weights=V[origin, c], minlength=n_faces)
+    forward = np.arange(n_he) % 2 == 0
+    return Walk(W, label, origin, plane_of, forward, Vi, n_exact)

@@ -46,6 +46,11 @@ from verify.io.files import existing_file, load_npz
 
 __all__ = ["Dataset", "DataIssue", "check_dataset", "load_dataset", "paper_dataset"]
 
+#: The largest entry magnitude (and, for data not all zero, the inverse of the smallest largest
+#: one) accepted: beyond it float64 squares overflow (1e154 squared is 1e308) and the solvers,
+#: Gram matrices and trainers fail with warnings instead of an answer.
+MAX_MAGNITUDE = 1e150
+
 
 @dataclass(frozen=True)
 class DataIssue:
@@ -311,6 +316,14 @@ def _as_matrix(X: Any, source: str) -> np.ndarray:
             f"{source}: X has a non-finite value ({Xa[r, c]}) at row {r}, column {c}; "
             "remove or impute it"
         )
+    top = float(np.abs(Xa).max())
+    if top > MAX_MAGNITUDE or 0 < top < 1 / MAX_MAGNITUDE:
+        r, c = map(int, np.unravel_index(int(np.abs(Xa).argmax()), Xa.shape))
+        raise InputError(
+            f"{source}: the largest |X| entry is {top:.3g} (row {r}, column {c}): float64 "
+            f"squares and inner products overflow or underflow beyond {MAX_MAGNITUDE:.0e} "
+            f"(or below {1 / MAX_MAGNITUDE:.0e}); rescale the features"
+        )
     return Xa
 
 
@@ -537,6 +550,8 @@ def _read_json(p: Path, name: str) -> tuple[Any, Any]:
         obj = json.loads(p.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{name}: not valid JSON ({exc})") from None
+    except RecursionError:  # e.g. 200,000 nested brackets: one line, never a traceback
+        raise InputError(f"{name}: not valid data JSON (nested too deeply)") from None
     if not isinstance(obj, dict) or "X" not in obj or "y" not in obj:
         raise InputError(f'{name}: expected a JSON object {{"X": [[...]], "y": [...]}}')
     X, y = obj["X"], obj["y"]

@@ -22,6 +22,9 @@ by name before it is looked up, so no code from the file runs; the opcodes are c
 (a whitelist, memo indices bounded by the pickle's own size).  Legacy files (the pickle
 format of torch < 1.6 or ``_use_new_zipfile_serialization=False``) and TorchScript archives
 are refused with a hint.  Every refusal is one :class:`~verify.errors.InputError` line.
+An object the pickle names many times (memo references: dicts sharing their children, one
+tensor under many keys) is converted once, so reading costs the file's size; a dict that
+contains itself is refused.
 
 Writing produces the ``state_dict`` of ``Linear(d, m, bias=False) -> ReLU -> Linear(m, 1,
 bias=False)`` with torch (the optional ``torch`` extra).  :mod:`verify.io.models` maps these
@@ -286,10 +289,18 @@ class _StorageType:
 
     name: str
 
+    def __setstate__(self, state: Any) -> None:  # BUILD would rewrite the frozen fields
+        raise InputError("data.pkl sets attributes on a storage type")
+
 
 class _Storage:
     def __init__(self, stype: _StorageType, key: str, numel: int, array: np.ndarray):
         self.stype, self.key, self.numel, self.array = stype, key, numel, array
+
+    def __setstate__(self, state: Any) -> None:
+        """BUILD on a storage: refused (it would rewrite ``numel`` and let a view read
+        past the storage's buffer, out of the process's memory)."""
+        raise InputError("data.pkl sets attributes on a tensor storage")
 
 
 class _Tensor:
@@ -422,6 +433,9 @@ class StateDictUnpickler(pickle.Unpickler):
                 raise InputError(f"data.pkl views its storages more than "
                                  f"{MAX_VIEWS_PER_STORAGE} times over; not a state_dict")
             flat = storage.array
+            if not (isinstance(flat, np.ndarray) and flat.ndim == 1
+                    and flat.size == storage.numel):  # as_strided trusts the bounds above
+                raise InputError("data.pkl: a storage whose size is not its element count")
             view = np.lib.stride_tricks.as_strided(
                 flat[storage_offset:], shape=size,
                 strides=tuple(s * flat.itemsize for s in stride), writeable=False)
@@ -441,19 +455,31 @@ class StateDictUnpickler(pickle.Unpickler):
         return StateDictUnpickler.rebuild_parameter(data, requires_grad, backward_hooks)
 
 
-def _to_numpy(obj: Any, name: str, depth: int) -> Any:
+def _to_numpy(obj: Any, name: str, depth: int, memo: dict[int, Any] | None = None) -> Any:
+    """The unpickled object with numpy arrays for tensors.  A pickle can name one dict or
+    tensor many times (memo references): each is converted once (``memo``, by identity), so
+    a 1 KB file of dicts sharing their children, or of one tensor under 10^5 keys, costs
+    its own size, not the size of the tree it unfolds to."""
+    memo = {} if memo is None else memo
+    if isinstance(obj, (_Tensor, Mapping)) and id(obj) in memo:
+        if memo[id(obj)] is None:
+            raise InputError(f"{name}: a dictionary that contains itself")
+        return memo[id(obj)]
     if isinstance(obj, _Tensor):
         a = obj.array
-        return a.astype(np.float64) if a.dtype.kind == "f" else a
+        memo[id(obj)] = out_a = a.astype(np.float64) if a.dtype.kind == "f" else a
+        return out_a
     if isinstance(obj, Mapping):
         if depth >= MAX_DEPTH:
             raise InputError(f"{name}: dictionaries nested more than {MAX_DEPTH} deep")
-        out = {}
+        out: dict[str, Any] = {}
+        memo[id(obj)] = None  # being converted: met again below, it is a cycle
         for k, v in obj.items():
             if not isinstance(k, str):
                 raise InputError(f"{name}: a state_dict key is not a string "
                                  f"({type(k).__name__})")
-            out[k] = _to_numpy(v, name, depth + 1)
+            out[k] = _to_numpy(v, name, depth + 1, memo)
+        memo[id(obj)] = out
         return out
     if isinstance(obj, _Storage):
         raise InputError(f"{name}: a bare storage where a tensor was expected")

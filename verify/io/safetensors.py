@@ -156,6 +156,8 @@ def _parse_header(text: bytes, name: str) -> dict[str, Any]:
         header = json.loads(s, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}: safetensors header is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise InputError(f"{name}: safetensors header is nested too deeply") from None
     if not isinstance(header, dict):
         raise InputError(f"{name}: safetensors header must be a JSON object")
     return header

@@ -64,7 +64,9 @@ from verify.network.trajectory import (
 from verify.progress import progress
 
 __all__ = [
+    "AUTO_LR_MAX",
     "SCHEDULES",
+    "auto_lr",
     "TrainResult",
     "initialise",
     "loss_and_gradient",
@@ -260,7 +262,8 @@ class TrainResult:
             out.append(
                 f"dead network on {every} samples "
                 f"({_rows(self.dead_samples)}): every neuron is inactive there and the output "
-                "is exactly 0; centre or scale the features, add --bias, or lower the step size"
+                "is exactly 0; centre or scale the features, add --bias, lower the step size, or "
+                "start wider (more --neurons, a larger --init-scale such as 1)"
             )
         wrong = [i for i in self.misclassified if i not in set(self.dead_samples)]
         if wrong and self.diverged is None:
@@ -354,11 +357,35 @@ def _diagnose(Xa: np.ndarray, Yt: np.ndarray, W1: np.ndarray, w2: np.ndarray
             tuple(int(i) for i in np.flatnonzero(wrong | dead)))
 
 
+#: The largest step size ``lr="auto"`` picks (the paper's small examples use 0.1).
+AUTO_LR_MAX = 0.1
+
+
+def auto_lr(X: Any) -> float:
+    """The step size ``lr="auto"``: ``min(0.1, 1 / ||X||_2^2)``.
+
+    The loss is a *sum* over the samples, so its gradient and curvature grow with
+    ``||X||_2^2`` (the logistic loss of a linear model ``X w`` has a ``||X||_2^2 / 4``-Lipschitz
+    gradient): a fixed ``lr`` that suits the paper's two-sample examples makes gradient descent
+    diverge on a standardised data set of a few hundred rows.  ``1 / ||X||_2^2`` keeps the
+    step a quarter of ``1/L`` there and leaves small data (``||X||_2^2 <= 10``) at 0.1.
+
+    Examples
+    --------
+    >>> auto_lr(np.eye(2)), round(auto_lr(np.full((100, 4), 1.0)), 12)
+    (0.1, 0.0025)
+    """
+    Xa = np.asarray(X, dtype=np.float64)
+    top = float(np.linalg.norm(Xa, 2)) ** 2 if Xa.size else 0.0
+    return AUTO_LR_MAX if top <= 1.0 / AUTO_LR_MAX else 1.0 / top
+
+
 def _check_options(steps: Any, lr: Any, schedule: Any) -> None:
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 0:
         raise InputError(f"steps: expected an integer >= 0, got {steps!r}")
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise InputError(f"lr: expected a finite number > 0, got {lr!r}")
+    if lr != "auto" and not (isinstance(lr, (int, float)) and not isinstance(lr, bool)
+                             and math.isfinite(lr) and lr > 0):
+        raise InputError(f"lr: expected a finite number > 0 or 'auto', got {lr!r}")
     if schedule not in SCHEDULES:
         raise InputError(f"schedule: expected one of {list(SCHEDULES)}, got {schedule!r}")
 
@@ -443,7 +470,7 @@ def train(
     *,
     neurons: int = 10,
     steps: int = 10_000,
-    lr: float = 0.1,
+    lr: float | str = "auto",
     init_scale: float = 1e-3,
     seed: int = 0,
     schedule: str = "constant",
@@ -460,8 +487,10 @@ def train(
     y_or_Y : array (N,) of ±1 (binary) or (N, K) of ±1 (``K`` one-vs-all sub-networks)
     neurons, steps : int
         Hidden width ``m`` and number of gradient steps.
-    lr : float
-        Step size (the initial one for ``"loss-scaled"``; see the module docstring).
+    lr : float or ``"auto"``
+        Step size (the initial one for ``"loss-scaled"``; see the module docstring);
+        ``"auto"`` (default) is :func:`auto_lr`, ``min(0.1, 1 / ||X||_2^2)``, and the result's
+        ``lr`` is the number used.
     init_scale : float
         ``‖w1_i(0)‖ = |w2_i(0)| = init_scale`` for every neuron.
     seed : int
@@ -502,7 +531,7 @@ def train(
     rec_steps: list[int] = []
     snaps: list[dict[str, Any]] = []
     ri = 0
-    lr = float(lr)
+    lr = auto_lr(Xa) if lr == "auto" else float(lr)
     scaled = schedule == "loss-scaled"
     XT = np.ascontiguousarray(Xa.T)
     log_l0 = None
