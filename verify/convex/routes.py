@@ -43,6 +43,9 @@ DEFAULT_TOLERANCE = Fraction(1, 10**6)
 #: Beyond the limit, data of at most this rank try a working set of samples first
 #: (:func:`verify.convex.support_samples.solve_by_samples`).
 SAMPLES_RANK = 3
+#: ... as long as each working set has at most this many chambers (measured: ~10-20 s per
+#: chamber-route solve at 10,000-25,000 chambers in rank 3; beyond, branch and bound).
+SAMPLES_CHAMBERS = 20_000
 _SAMPLES = 20_000
 _SAMPLES_MIN = 2_000
 _SAMPLED_WORK = 2_000_000  # sampled gates x samples N of the restricted route
@@ -183,7 +186,8 @@ def solve_binary(
         if np.linalg.matrix_rank(X) <= SAMPLES_RANK:
             # low rank: the chambers of working sets of samples are cheap (the route ends with
             # the chambers of X_S as evidence); None when they do not fit: branch and bound
-            sol = solve_by_samples(X, y, limit=limit, solver=solver, start=start,
+            sol = solve_by_samples(X, y, limit=min(limit, SAMPLES_CHAMBERS), solver=solver,
+                                   start=start,
                                    budget=None if budget is None else 0.5 * budget,
                                    executor=executor)
             if sol is not None and sol.status == Status.OPTIMAL:
