@@ -209,3 +209,17 @@ def test_working_set_of_samples_same_optimum(seed, N, d):
     # a working set whose chambers do not fit, or one that would be all the data: no answer
     assert solve_by_samples(X, y, first=20, grow=10, limit=10) is None
     assert solve_by_samples(X, y, first=N) is None
+
+
+def test_working_set_solver_failure_falls_back(monkeypatch):
+    # a Clarabel NumericalError on a subproblem (seen on rank-3 N=1000 data) must not end the
+    # route with exit 2: the caller falls back to branch and bound
+    import verify.convex.support_samples as ss
+    from verify.errors import SolverError
+
+    def fail(*a, **k):
+        raise SolverError("CLARABEL failed: NumericalError")
+
+    monkeypatch.setattr(ss, "column_generation", fail)
+    X, y = _problem(4, 60, 3)
+    assert ss.solve_by_samples(X, y, first=20) is None

@@ -22,7 +22,7 @@ from verify.convex.column_generation import column_generation
 from verify.convex.column_generation_bab import exact_support
 from verify.convex.programs import ConvexSolution, _network_ub
 from verify.convex.support_chambers import evidence_summary, support_evidence
-from verify.errors import EnumerationLimitError
+from verify.errors import EnumerationLimitError, SolverError
 from verify.geometry.chambers import enumerate_chambers
 from verify.status import Status
 
@@ -53,7 +53,8 @@ def solve_by_samples(X: Any, y: Any, *, limit: int = 200_000, solver: Any = None
     ConvexSolution or None
         ``method == "column-generation"`` with a :class:`SupportChamberEvidence`; ``None``
         when ``first >= N``, a working set's chambers exceed ``limit``, a subproblem is not
-        solved to optimality, or the rounds or the budget run out (the caller falls back).
+        solved to optimality (or the solver fails on it), or the rounds or the budget run
+        out (the caller falls back).
 
     Examples
     --------
@@ -90,7 +91,10 @@ def solve_by_samples(X: Any, y: Any, *, limit: int = 200_000, solver: Any = None
             return None
         if not ch.complete:
             return None
-        sol = column_generation(X[T], y[T], chambers=ch, solver=solver, executor=executor)
+        try:
+            sol = column_generation(X[T], y[T], chambers=ch, solver=solver, executor=executor)
+        except SolverError:  # a subproblem the solver cannot do: the caller falls back
+            return None
         if sol.status != Status.OPTIMAL or not sol.neurons:
             return None
         W1 = np.column_stack([n.w1 for n in sol.neurons])
