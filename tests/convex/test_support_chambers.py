@@ -223,3 +223,26 @@ def test_working_set_solver_failure_falls_back(monkeypatch):
     monkeypatch.setattr(ss, "column_generation", fail)
     X, y = _problem(4, 60, 3)
     assert ss.solve_by_samples(X, y, first=20) is None
+
+
+def test_restricted_program_failure_keeps_the_last_answer(monkeypatch):
+    # rank-3 N=1000 Gaussian data: Clarabel's NumericalError in a later restricted program
+    # ended `verify solve` with exit 2; the route keeps the last answer and its evidence
+    import verify.convex.column_generation_bab as cgb
+    from verify.errors import SolverError
+
+    orig, calls = cgb._restricted_with_cuts, []
+
+    def flaky(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            raise SolverError("CLARABEL failed: NumericalError")
+        return orig(*a, **k)
+
+    monkeypatch.setattr(cgb, "_restricted_with_cuts", flaky)
+    X, y = _problem(2, 24, 3)
+    ref = column_generation(X, y, chambers=enumerate_chambers(X))
+    sol = cgb.solve_branch_and_bound(X, y)
+    assert len(calls) == 2 and "restricted program failed" in sol.message
+    assert sol.lower_bound is not None and 0 < sol.lower_bound <= ref.upper_bound
+    assert sol.upper_bound is None or sol.upper_bound >= ref.lower_bound

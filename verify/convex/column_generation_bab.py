@@ -56,7 +56,7 @@ from verify.convex.programs import (
 )
 from verify.convex.solvers import SolverChoice
 from verify.convex.support_chambers import ORACLE_LIMIT, SupportOracle, evidence_summary
-from verify.errors import InputError
+from verify.errors import InputError, SolverError
 from verify.status import Status
 
 __all__ = ["solve_branch_and_bound", "SUPPORT_REL", "initial_patterns", "ray_violators"]
@@ -396,9 +396,15 @@ def solve_branch_and_bound(
             break
         rounds += 1
         t0 = time.perf_counter()
-        sol, samples, whole = _restricted_with_cuts(X, y, P, walls, rows,
-                                                    loose if loose_phase else choice, samples,
-                                                    deadline=loop_deadline)
+        try:
+            sol, samples, whole = _restricted_with_cuts(X, y, P, walls, rows,
+                                                        loose if loose_phase else choice,
+                                                        samples, deadline=loop_deadline)
+        except SolverError as exc:  # e.g. Clarabel's NumericalError: keep the last answer
+            reason = f"the restricted program failed ({exc})"
+            if good is None:
+                raise
+            break
         if whole:
             whole_sol = sol
         t_solve += time.perf_counter() - t0
