@@ -350,7 +350,8 @@ def test_unfinished_tree_gives_proven_gap(tmp_path):
     y = np.where(X[:, 0] + 0.5 * X[:, 1] ** 2 - 0.5 > 0, 1.0, -1.0)
     data = _write_json_data(tmp_path / "d.json", X, y)
     ds = load_dataset(data)
-    sol = solve_branch_and_bound(ds.X, ds.Y[:, 0], node_limit=1, max_rounds=3)
+    sol = solve_branch_and_bound(ds.X, ds.Y[:, 0], node_limit=1, max_rounds=3,
+                                 support_limit=0)  # the trees (support chambers: complete)
     cs = ClassSolve(0, ds.positive_label, ds.Y[:, 0].astype(float), sol, "branch-and-bound",
                     False, None)
     W1, w2 = optimal_weights([cs], 4)

@@ -3,7 +3,8 @@
 The solves come from :mod:`verify.convex.routes`.  :func:`build_certificate` certifies a
 trained network: ``UB(θ)`` from its exact margins, ``LB = y^T λ / max(1, s)`` from a
 dual-feasible ``λ`` of the convex solve with the evidence for ``s`` (the complete chamber
-list with witnesses, slack multipliers and count proof; the branch-and-bound trees over the
+list with witnesses, slack multipliers and count proof; the chamber list of ``X_S``,
+``S = supp λ``, with the same evidence on the support rows; the branch-and-bound trees over the
 support of ``λ``; or orthogonal separability and the closed-form identity), and a verdict.  The
 trusted :mod:`verify.checker.rules` replays it in exact arithmetic.
 
@@ -37,6 +38,7 @@ from verify.convex.chamber_oracle import chamber_walls, oracle
 from verify.convex.programs import _frac
 from verify.convex.routes import DEFAULT_LIMIT, ClassSolve, solve_dataset
 from verify.convex.solvers import choose_solver
+from verify.convex.support_chambers import SupportChamberEvidence
 from verify.errors import CertificateError, EnumerationLimitError, InputError
 from verify.geometry.proven_linalg import exact_signs
 from verify.io.datasets import Dataset
@@ -290,6 +292,13 @@ def _class_entry(
         s = _closed_form_s(X, y, lam)
         entry["method"] = "closed-form"
         entry["evidence"] = {"orthogonal_separability": "binary; re-checked exactly by the checker"}
+    elif isinstance(sol.evidence, SupportChamberEvidence):
+        # the chambers of X_S, S = supp lam (lam vanishes off S): the chamber evidence on the
+        # support rows, with bit k of a pattern and multiplier index k meaning row S[k]
+        S = list(sol.evidence.support)
+        ev, s = _chamber_evidence(X[S], lam[S], sol.evidence.chambers, executor)
+        entry["method"] = "support-chambers"
+        entry["evidence"] = {"support": S, **ev}
     elif cs.method == "branch-and-bound" and sol.evidence is not None:
         # lam is support-exact and sign-projected by the route; the trees are its evidence
         ev_b = sol.evidence
@@ -397,7 +406,9 @@ def build_certificate(
 
     Beyond the chamber ``limit`` the solve runs column generation with the branch-and-bound
     oracle from the network's own patterns (``budget`` seconds per problem) and the class
-    carries its trees (``"method": "branch-and-bound"``, certificate version 2); ``sampled``
+    carries its trees (``"method": "branch-and-bound"``, certificate version 2), or, when the
+    chambers of ``X_S`` (``S = supp λ``) fit ``limit``, their chamber evidence
+    (``"method": "support-chambers"``, version 2); ``sampled``
     keeps the old sampled chambers (no lower bound).
 
     ``executor`` (a dask ``Client``, :func:`verify.distributed.executor_from_options`) runs the
@@ -439,7 +450,7 @@ def build_certificate(
     total_ub = sum((Fraction(e["upper_bound"]["exact"]) for e in entries), Fraction(0))
     return {
         "format": "verify-certificate",
-        "version": 2 if any(e["method"] == "branch-and-bound" for e in entries) else 1,
+        "version": 2 if any(e["method"] in _V2_METHODS for e in entries) else 1,
         "tool": {"name": "verify", "version": __version__},
         "data": {
             "path": relative_path(data_path, cert_path),
@@ -499,6 +510,7 @@ def certify_network(
     return cert
 
 
+_V2_METHODS = ("branch-and-bound", "support-chambers")  # evidence methods of version 2
 _ONE_LINE = ("multipliers", "patterns", "witnesses")  # chamber evidence: one entry a line
 
 

@@ -58,7 +58,7 @@ from typing import Any
 from verify.checker.errors import InputError
 from verify.checker.readers import parse_nd
 
-__all__ = ["MAX_CHARS", "MAX_DEN_BITS", "MAX_NODES", "check_branch_and_bound"]
+__all__ = ["MAX_CHARS", "MAX_DEN_BITS", "MAX_NODES", "check_branch_and_bound", "check_support"]
 
 MAX_NODES = 1 << 22  # nodes per tree (besides the 2**(|S|+1) - 1 of a complete tree)
 MAX_CHARS = 4096  # characters of one rational string (an exact float needs at most ~650)
@@ -381,6 +381,40 @@ class _Replay:
                         f"complete tree of {i} nodes")
 
 
+def check_support(support: list[Any], N: int, lam: list[Fraction], fail: _Fail, where: str,
+                  rule: str) -> bool:
+    """Rule ``rule`` (``bab-support``, ``support``): ``support`` is strictly increasing sample
+    indices ``0..N-1`` (so none repeats or lies out of range), ``lambda`` has ``N`` entries,
+    ``lambda_n == 0`` exactly off the support and ``!= 0`` on it.  Returns whether it holds.
+
+    Examples
+    --------
+    >>> out = []
+    >>> check_support([0, 2], 3, [Fraction(1), Fraction(0), Fraction(-1)],
+    ...               lambda r, m: out.append(r), "class 0", "support")
+    True
+    >>> check_support([0, 0], 3, [Fraction(1), Fraction(0), Fraction(0)],
+    ...               lambda r, m: out.append(m), "class 0", "support"), out[-1][:40]
+    (False, 'class 0: the support must be strictly in')
+    """
+    last = -1
+    for n in support:
+        if type(n) is not int or not last < n < N:
+            fail(rule, f"{where}: the support must be strictly increasing sample "
+                 f"indices 0..{N - 1}; found {n!r} after {last}")
+            return False
+        last = n
+    if len(lam) != N:
+        fail(rule, f"{where}: lambda has {len(lam)} entries for {N} samples")
+        return False
+    inside = set(support)
+    bad = [n for n in range(N) if (lam[n] != 0) != (n in inside)]
+    for n in bad[:20]:
+        fail(rule, f"{where}: sample {n}: lambda_n "
+             f"{'!= 0 outside' if lam[n] else '== 0 inside'} the support")
+    return not bad
+
+
 def check_branch_and_bound(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction],
                            s: Fraction, fail: _Fail, where: str) -> None:
     """Replay branch-and-bound evidence for ``s >= max_{||u|| <= 1} |lambda^T (Xu)_+|``.
@@ -407,25 +441,9 @@ def check_branch_and_bound(ev: Any, XI: list[list[int]], xe: int, lam: list[Frac
     """
     if not isinstance(ev, dict):
         raise InputError(f"malformed certificate: {where}.evidence is not an object")
-    N = len(XI)
     support = _field(ev, "support", list, f"{where}.evidence")
     trees = _field(ev, "trees", dict, f"{where}.evidence")
-    last = -1
-    for n in support:
-        if type(n) is not int or not last < n < N:
-            fail("bab-support", f"{where}: the support must be strictly increasing sample "
-                 f"indices 0..{N - 1}; found {n!r} after {last}")
-            return
-        last = n
-    if len(lam) != N:
-        fail("bab-support", f"{where}: lambda has {len(lam)} entries for {N} samples")
-        return
-    inside = set(support)
-    bad = [n for n in range(N) if (lam[n] != 0) != (n in inside)]
-    for n in bad[:20]:
-        fail("bab-support", f"{where}: sample {n}: lambda_n "
-             f"{'!= 0 outside' if lam[n] else '== 0 inside'} the support")
-    if bad:
+    if not check_support(support, len(XI), lam, fail, where, "bab-support"):
         return
     try:
         rep = _Replay(XI, xe, support, lam, s, fail, where)

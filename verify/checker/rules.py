@@ -32,7 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from verify.checker.arithmetic import format_rational, parse_rational, sqrt_bounds
-from verify.checker.branch_and_bound import check_branch_and_bound
+from verify.checker.branch_and_bound import check_branch_and_bound, check_support
 from verify.checker.counting import SignPack, gram_sign_rows, replay_count, spread_bits
 from verify.checker.errors import InputError
 from verify.checker.readers import (
@@ -66,7 +66,8 @@ __all__ = [
 
 FORMAT = "verify-certificate"
 VERSION = 2  # the newest format version; VERSIONS are all those this checker reads
-VERSIONS = (1, 2)  # 2 = 1 plus the "branch-and-bound" evidence method
+VERSIONS = (1, 2)  # 2 = 1 plus the "branch-and-bound" and "support-chambers" evidence methods
+_V2_METHODS = ("branch-and-bound", "support-chambers")
 _MAX_LISTED = 20  # failures listed per rule before summarising
 #: Size rules (``docs/certificate.md``, "What the checker promises and what it refuses"):
 #: decimal digits per integer of a bound, ``s``, a gap or the tolerance (rounded to 64
@@ -167,6 +168,8 @@ _KEYS = {
     "closed-form": {"orthogonal_separability"},
     "restricted": {"reason"},
     "branch-and-bound": {"support", "trees"},
+    "support-chambers": {"support", "pattern_encoding", "patterns", "witnesses", "multipliers",
+                         "count_proof", "enumeration_method"},
     "multiplier": {"chamber", "sign", "indices", "values"},
 }
 #: The closed form's evidence is the checker's own re-check; the builder's one sentence says so.
@@ -478,6 +481,23 @@ def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], 
              f"count is {count}")
 
 
+def _check_support_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction],
+                            s: Fraction, fail: Any, where: str, tick: Any = None) -> None:
+    """Method ``support-chambers``: rule ``support`` (as ``bab-support``, and nonempty), then
+    the chamber evidence replayed by :func:`_check_chambers` on the support rows ``X_S`` and
+    ``lambda_S`` (bit ``k`` of a pattern, multiplier index ``k`` and "sample ``k``" in its
+    failures mean row ``support[k]``).  Since ``lambda`` vanishes off ``S``,
+    ``max_{||u||<=1} |lambda^T (Xu)_+|`` is the same maximum over the chambers of ``X_S``."""
+    support = _get(ev, "support", list, where + ".evidence")
+    if not check_support(support, len(XI), lam, fail, where, "support"):
+        return
+    if not support:
+        fail("support", f"{where}: the support is empty (lambda = 0 proves nothing)")
+        return
+    _check_chambers(ev, [XI[n] for n in support], xe, [lam[n] for n in support], s, fail,
+                    f"{where} (on X_S, rows numbered in the support)", tick)
+
+
 def _check_closed_form(XI: list[list[int]], xe: int, y: list[int], lam: list[Fraction],
                        s: Fraction, fail: Any, where: str) -> None:
     N = len(XI)
@@ -644,9 +664,9 @@ def check_certificate(
         method = _get(ent, "method", str, where)
         if len(lam) != N:
             fail("lambda-length", f"{where}: lambda has {len(lam)} entries for {N} samples")
-        elif method == "branch-and-bound" and cert["version"] < 2:
-            fail("method", f"{where}: method 'branch-and-bound' needs certificate version 2")
-        elif method in ("chambers", "closed-form", "branch-and-bound"):
+        elif method in _V2_METHODS and cert["version"] < 2:
+            fail("method", f"{where}: method {method!r} needs certificate version 2")
+        elif method in ("chambers", "closed-form", *_V2_METHODS):
             for n in range(N):
                 if y[n] * lam[n] < 0:
                     fail("lambda-sign", f"{where}: sample {n}: y_n lambda_n < 0")
@@ -659,6 +679,8 @@ def check_certificate(
                 _check_chambers(ev, XI, xe, lam, s, fail, where, bar.advance)
             elif method == "branch-and-bound":
                 check_branch_and_bound(ev, XI, xe, lam, s, fail, where)
+            elif method == "support-chambers":
+                _check_support_chambers(ev, XI, xe, lam, s, fail, where, bar.advance)
             else:
                 _check_closed_form(XI, xe, y, lam, s, fail, where)
             s_used = s

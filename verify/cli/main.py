@@ -209,8 +209,9 @@ def _certificate_parsers(sub: Any) -> None:
         description="Solve the convex twin (14) of the max-margin problem for every one-vs-all "
         "class: orthogonally separable data by the closed form, spike-free data by Remark 1, "
         "otherwise exact chambers and column generation; beyond the enumeration limit, column "
-        "generation with the branch-and-bound oracle over the support of lambda (a rigorous "
-        "lower bound within --budget; --sampled for the old sampled chambers, no lower bound).",
+        "generation with the branch-and-bound oracle over the support of lambda, or the "
+        "chambers of the support rows when they fit --limit (a rigorous lower bound within "
+        "--budget; --sampled for the old sampled chambers, no lower bound).",
         epilog=EXAMPLES["solve"],
     )
     _data_args(s)
@@ -288,7 +289,8 @@ def _cluster_args(p: argparse.ArgumentParser) -> None:
 
 def _limit_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=_positive_int, default=None,
-                   help="largest number of chambers to enumerate (default 200000)")
+                   help="largest number of chambers to enumerate, of the data or, beyond "
+                   "it, of the support rows of lambda (default 200000)")
 
 
 def _solver_args(p: argparse.ArgumentParser) -> None:

@@ -45,7 +45,6 @@ import numpy as np
 
 from verify.convex.bounds import _check_binary, exact_yT_lam, project_lambda
 from verify.convex.branch_and_bound import bab_maximize
-from verify.convex.branch_and_bound_evidence import BabEvidence, evidence_from_results
 from verify.convex.column_generation import LOOSE_TOL, _solve_restricted, candidate_neurons
 from verify.convex.programs import (
     ConvexSolution,
@@ -56,7 +55,8 @@ from verify.convex.programs import (
     _solver_info,
 )
 from verify.convex.solvers import SolverChoice
-from verify.errors import InputError
+from verify.convex.support_chambers import ORACLE_LIMIT, SupportOracle, evidence_summary
+from verify.errors import InputError, SolverError
 from verify.status import Status
 
 __all__ = ["solve_branch_and_bound", "SUPPORT_REL", "initial_patterns", "ray_violators"]
@@ -356,6 +356,7 @@ def solve_branch_and_bound(
     node_limit: int = 200_000,
     budget: float | None = None,
     executor: Any = None,
+    support_limit: int = ORACLE_LIMIT,
 ) -> ConvexSolution:
     """Program (14) by column generation with the branch-and-bound oracle (no chamber list).
 
@@ -375,12 +376,18 @@ def solve_branch_and_bound(
     budget : float, optional
         Seconds for the whole route; the search in progress is cut at the deadline and the
         evidence of what was grown gives the (weaker) lower bound.
+    support_limit : int
+        When the chambers of ``X_S`` (``S = supp lam``) number at most this, they are the
+        oracle (at most :data:`~verify.convex.support_chambers.ORACLE_LIMIT` per round) and
+        the final evidence (:mod:`verify.convex.support_chambers`) instead of the trees;
+        ``0``: always branch and bound.
 
     Returns
     -------
     ConvexSolution
         ``method == "branch-and-bound"``; ``evidence`` holds the
-        :class:`~verify.convex.branch_and_bound_evidence.BabEvidence` of the final ``lam``
+        :class:`~verify.convex.branch_and_bound_evidence.BabEvidence` (or
+        :class:`~verify.convex.support_chambers.SupportChamberEvidence`) of the final ``lam``
         (``lam`` itself is support-exact and sign-projected), ``lower_bound`` its exact
         ``y^T lam / max(1, s)``; ``status`` is ``optimal`` when both trees closed at
         ``<= 1 + tol``, else ``restricted`` with the reason in ``message``.
@@ -392,6 +399,8 @@ def solve_branch_and_bound(
     t_start = time.monotonic()
     deadline = None if budget is None else t_start + float(budget)
     choice = _choice(solver)
+    dual = SupportOracle(X, oracle_limit=min(support_limit, ORACLE_LIMIT),
+                         evidence_limit=support_limit, executor=executor)
     rows = np.flatnonzero(X.any(axis=1))
     P, W = initial_patterns(X, y, start=start)
     walls = [_start_rows(X, w, rows) for w in W]
@@ -429,9 +438,15 @@ def solve_branch_and_bound(
             idle = np.concatenate([idle, np.zeros(len(P) - len(idle), dtype=np.int64)])
             permanent = np.concatenate([permanent, back])
         t0 = time.perf_counter()
-        sol, samples, whole = _restricted_with_cuts(X, y, P, walls, rows,
-                                                    loose if loose_phase else choice, samples,
-                                                    deadline=loop_deadline)
+        try:
+            sol, samples, whole = _restricted_with_cuts(X, y, P, walls, rows,
+                                                        loose if loose_phase else choice,
+                                                        samples, deadline=loop_deadline)
+        except SolverError as exc:  # e.g. Clarabel's NumericalError: keep the last answer
+            reason = f"the restricted program failed ({exc})"
+            if good is None:
+                raise
+            break
         if whole:
             whole_sol = sol
         t_solve += time.perf_counter() - t0
@@ -467,11 +482,8 @@ def solve_branch_and_bound(
             loose_phase = False
             continue
         left = None if loop_deadline is None else max(loop_deadline - time.monotonic(), 0.0)
-        kw = dict(stop_above=thr, prove_below=thr, node_limit=node_limit, time_limit=left,
-                  executor=executor)
-        plus = bab_maximize(X, lam, sign=1, **kw)
-        left = None if loop_deadline is None else max(loop_deadline - time.monotonic(), 0.0)
-        minus = bab_maximize(X, lam, sign=-1, **{**kw, "time_limit": left})
+        plus, minus = dual.maximize(lam, stop_above=thr, prove_below=thr,
+                                    node_limit=node_limit, time_limit=left)
         est = float(y @ lam) / max(1.0, plus.upper, minus.upper)  # this round's (float) LB
         if best is None or est > best[0]:
             best = (est, lam, plus, minus, sol)
@@ -509,10 +521,8 @@ def solve_branch_and_bound(
                 1.0, plus.upper, minus.upper if minus is not None else 0.0)):
             _, lam, plus, minus, _ = best
         left = None if deadline is None else max(deadline - time.monotonic(), 1.0)
-        kw = dict(prove_below=thr, node_limit=node_limit, executor=executor)
-        plus = bab_maximize(X, lam, sign=1, time_limit=None if left is None else left / 2, **kw)
-        minus = bab_maximize(X, lam, sign=-1, time_limit=None if left is None else left / 2, **kw)
-    ev: BabEvidence = evidence_from_results(X, lam, plus, minus)
+        plus, minus = dual.maximize(lam, prove_below=thr, node_limit=node_limit, time_limit=left)
+    ev = dual.evidence(lam, plus, minus)
     lb = exact_yT_lam(y, lam) / max(Fraction(1), ev.s)
     neurons = tuple(Neuron(n.sign, n.direction, n.norm, n.pattern) for n in sol.neurons)
     ub, neurons = _network_ub(X, y, neurons)
@@ -526,9 +536,7 @@ def solve_branch_and_bound(
     status = Status.OPTIMAL if converged and ev.complete else Status.RESTRICTED
     if not converged:
         msg.append(reason)
-    nodes = plus.nodes + minus.nodes
-    msg.append(f"branch and bound: support {len(ev.evidence['support'])} of {N} samples, "
-               f"{nodes} nodes, s = {float(ev.s):.9g}")
+    msg.append(evidence_summary(ev, plus, minus, N))
     return ConvexSolution(sol.value, lb, ub, status, "branch-and-bound", lam, neurons,
                           info, rounds, len(P), 0, float(ev.s), "; ".join(m for m in msg if m),
                           evidence=ev)

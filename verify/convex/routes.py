@@ -31,6 +31,7 @@ from verify.convex.programs import ConvexSolution, _frac
 from verify.errors import EnumerationLimitError, InputError
 from verify.geometry.rationals import exact_sign_dot
 from verify.io.datasets import Dataset
+from verify.status import Status
 
 __all__ = ["DEFAULT_LIMIT", "DEFAULT_TOLERANCE", "ClassSolve", "solve_binary", "solve_dataset",
            "optimal_weights", "bounds_verdict"]
@@ -39,6 +40,12 @@ __all__ = ["DEFAULT_LIMIT", "DEFAULT_TOLERANCE", "ClassSolve", "solve_binary", "
 DEFAULT_LIMIT = 200_000
 #: Relative gap below which a network is called globally optimal.
 DEFAULT_TOLERANCE = Fraction(1, 10**6)
+#: Beyond the limit, data of at most this rank try a working set of samples first
+#: (:func:`verify.convex.support_samples.solve_by_samples`).
+SAMPLES_RANK = 3
+#: ... as long as each working set has at most this many chambers (measured: ~10-20 s per
+#: chamber-route solve at 10,000-25,000 chambers in rank 3; beyond, branch and bound).
+SAMPLES_CHAMBERS = 20_000
 _SAMPLES = 20_000
 _SAMPLES_MIN = 2_000
 _SAMPLED_WORK = 2_000_000  # sampled gates x samples N of the restricted route
@@ -133,7 +140,9 @@ def solve_binary(
     generation with the branch-and-bound oracle
     (:func:`verify.convex.column_generation_bab.solve_branch_and_bound`, at most ``budget``
     seconds, started from the patterns of the first-layer weights ``start`` when given: a
-    rigorous lower bound in every case), or with ``sampled`` the old sampled chambers
+    rigorous lower bound in every case; when the chambers of ``X_S``, ``S = supp lam``, number
+    at most ``limit`` they are its oracle and its evidence, a complete proof:
+    :mod:`verify.convex.support_chambers`), or with ``sampled`` the old sampled chambers
     (``restricted``, no lower bound).  ``executor`` (a dask ``Client``) runs the oracle's
     per-chamber or per-node work there; results are identical.
     """
@@ -169,12 +178,23 @@ def solve_binary(
                                       f"{why}: no lower bound")
             return dataclasses.replace(sol, message=msg), "restricted", False, None
         from verify.convex.column_generation_bab import solve_branch_and_bound
+        from verify.convex.support_samples import solve_by_samples
 
-        sol = solve_branch_and_bound(X, y, start=start, solver=solver, budget=budget,
-                                     executor=executor)
         why = f"chamber list beyond --limit {limit}"
         if exc.count is not None:
             why += f" ({exc.count:,} chambers, proven)"
+        if np.linalg.matrix_rank(X) <= SAMPLES_RANK:
+            # low rank: the chambers of working sets of samples are cheap (the route ends with
+            # the chambers of X_S as evidence); None when they do not fit: branch and bound
+            sol = solve_by_samples(X, y, limit=min(limit, SAMPLES_CHAMBERS), solver=solver,
+                                   start=start,
+                                   budget=None if budget is None else 0.5 * budget,
+                                   executor=executor)
+            if sol is not None and sol.status == Status.OPTIMAL:
+                sol = dataclasses.replace(sol, message=f"{why}; {sol.message}")
+                return sol, "column-generation", False, None
+        sol = solve_branch_and_bound(X, y, start=start, solver=solver, budget=budget,
+                                     executor=executor, support_limit=limit)
         sol = dataclasses.replace(sol, message="; ".join(m for m in (why, sol.message) if m))
         return sol, "branch-and-bound", False, None
     sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor)

@@ -1,0 +1,120 @@
+"""Program (14) by a working set of samples, each subproblem by the chamber route.
+
+``P*_T`` of a subset ``T`` of the samples has a dual-feasible ``lam`` that vanishes off ``T``
+(dual feasibility only involves ``supp lam``, :mod:`verify.convex.support_chambers`), so
+``P*_T <= P*``; its optimal network is optimal for all the data once its margin is ``>= 1`` on
+every sample.  :func:`solve_by_samples` grows ``T`` by the samples of smallest margin until
+then and ends with the support-chamber evidence of the final ``lam``.  The route choice
+(:func:`verify.convex.routes.solve_binary`) tries it beyond the chamber limit in low rank.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from verify.convex.bounds import _check_binary, exact_yT_lam
+from verify.convex.column_generation import column_generation
+from verify.convex.column_generation_bab import exact_support
+from verify.convex.programs import ConvexSolution, _network_ub
+from verify.convex.support_chambers import evidence_summary, support_evidence
+from verify.errors import EnumerationLimitError, SolverError
+from verify.geometry.chambers import enumerate_chambers
+from verify.status import Status
+
+__all__ = ["solve_by_samples"]
+
+
+def solve_by_samples(X: Any, y: Any, *, limit: int = 200_000, solver: Any = None,
+                     start: Any = None, first: int = 100, grow: int = 30,
+                     max_rounds: int = 40, budget: float | None = None,
+                     executor: Any = None) -> Any:
+    """Program (14) by a working set of **samples**, each subproblem by the chamber route.
+
+    ``P*_T`` of the samples ``T`` is a lower bound of ``P*`` with a dual-feasible ``lam`` that
+    vanishes off ``T`` (dual feasibility only involves ``supp lam``); its optimal network is
+    optimal for all the data as soon as it has margin ``>= 1`` on every sample.  So: solve
+    ``(X_T, y_T)`` exactly (column generation over the chambers of ``X_T``, at most ``limit``),
+    add the ``grow`` samples of smallest margin below 1, repeat.  The final ``lam`` gets the
+    support-chamber evidence (:func:`support_evidence`, the chambers of ``X_S``, ``S`` inside
+    ``T``) and the network its exact ``UB`` on all samples; ``LB <= P* <= UB`` holds whatever
+    happens.  Cheap when the chambers of the working sets are (low rank, small supports).
+
+    The first ``T``: the ``first`` samples of smallest margin of the network ``start`` (first
+    layer ``(d, m)``, second layer fitted by least squares) when given, else the ``first``
+    samples of smallest ``|x_n^T w|`` for the least-squares direction ``w``.
+
+    Returns
+    -------
+    ConvexSolution or None
+        ``method == "column-generation"`` with a :class:`SupportChamberEvidence`; ``None``
+        when ``first >= N``, a working set's chambers exceed ``limit``, a subproblem is not
+        solved to optimality (or the solver fails on it), or the rounds or the budget run
+        out (the caller falls back).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((40, 3)); y = np.sign(X[:, 0] + 0.5 * X[:, 1] ** 2 - 0.3)
+    >>> sol = solve_by_samples(X, y, first=15, grow=10)
+    >>> ref = column_generation(X, y, chambers=enumerate_chambers(X))
+    >>> abs(sol.value - ref.value) < 1e-6 * ref.value, type(sol.evidence).__name__
+    (True, 'SupportChamberEvidence')
+    """
+    X, y = _check_binary(X, y)
+    N, d = X.shape
+    t0 = time.monotonic()
+    if first >= N:  # the first working set would be all the data
+        return None
+    if start is not None:
+        W = np.asarray(start, dtype=np.float64).reshape(d, -1)
+        H = np.maximum(X @ W, 0.0)
+        v = np.linalg.lstsq(H, y, rcond=None)[0]
+        score = y * (H @ v)
+    else:
+        w = np.linalg.lstsq(X, y, rcond=None)[0]
+        score = np.abs(X @ w)
+    T = np.sort(np.argsort(score, kind="stable")[: min(N, first)])
+    sol = None
+    rounds = 0
+    while True:
+        if rounds >= max_rounds or (budget is not None and time.monotonic() - t0 > budget):
+            return None
+        rounds += 1
+        try:
+            ch = enumerate_chambers(X[T], limit=limit)
+        except EnumerationLimitError:
+            return None
+        if not ch.complete:
+            return None
+        try:
+            sol = column_generation(X[T], y[T], chambers=ch, solver=solver, executor=executor)
+        except SolverError:  # a subproblem the solver cannot do: the caller falls back
+            return None
+        if sol.status != Status.OPTIMAL or not sol.neurons:
+            return None
+        W1 = np.column_stack([n.w1 for n in sol.neurons])
+        w2 = np.array([n.w2 for n in sol.neurons])
+        margin = y * (np.maximum(X @ W1, 0.0) @ w2)
+        out = np.setdiff1d(np.flatnonzero(margin < 1.0 - 1e-9), T)
+        if out.size == 0:
+            break
+        T = np.union1d(T, out[np.argsort(margin[out], kind="stable")][:grow])
+    lam = np.zeros(N)
+    lam[T] = sol.lam
+    lam = exact_support(y, lam)
+    ev = support_evidence(X, lam, limit=limit, executor=executor)
+    lb = exact_yT_lam(y, lam) / max(Fraction(1), ev.s)
+    neurons = tuple(dataclasses.replace(n, pattern=None) for n in sol.neurons)
+    ub, neurons = _network_ub(X, y, neurons)
+    msg = (f"working set of {T.size} of {N} samples after {rounds} rounds (chambers of each "
+           f"working set, at most {len(ch)}); {evidence_summary(ev, None, None, N)}")
+    info = {**sol.solver, "seconds": time.monotonic() - t0}
+    closed = ub is not None and ub > 0 and (ub - lb) / ub <= Fraction(1, 10**6)
+    status = Status.OPTIMAL if closed else Status.RESTRICTED
+    return ConvexSolution(sol.value, lb, ub, status, "column-generation", lam, neurons,
+                          info, rounds, T.size, len(ch), float(ev.s), msg, evidence=ev)
