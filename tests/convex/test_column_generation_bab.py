@@ -157,3 +157,36 @@ def test_idle_patterns_are_pruned_and_the_optimum_is_unchanged(monkeypatch):
     assert abs(sol.value - ref.value) <= 1e-6 * ref.value
     assert float(sol.lower_bound) <= ref.value * (1 + 1e-9)
     assert any(c for c in calls if c)  # some pattern was dropped
+
+
+def test_a_solver_failure_after_widening_is_retried_with_random_patterns(monkeypatch):
+    """Gaussian 1000x3 (the issue's rank-3 goal data): after an infeasible start was widened
+    by the ray's patterns, Clarabel failed (NumericalError, then CVXPY's form too) and solve
+    exited 2.  The widening's patterns are now replaced by random directions once."""
+    import verify.convex.column_generation_bab as cgb
+    from verify.convex.column_generation import column_generation
+    from verify.convex.programs import ConvexSolution
+    from verify.errors import SolverError
+    from verify.status import Status
+
+    real = cgb._restricted_with_cuts
+    calls = []
+
+    def flaky(X, y, P, walls, rows, choice, samples=None, deadline=None):
+        calls.append(len(P))
+        if len(calls) == 1:  # an infeasible start without a ray: widened at random
+            sol = ConvexSolution(float("nan"), None, None, Status.INFEASIBLE, "restricted",
+                                 np.zeros(X.shape[0]), (), {}, 0, len(P), 0, None, "")
+            return sol, samples, False
+        if len(calls) == 2:
+            raise SolverError("CLARABEL failed: NumericalError")
+        return real(X, y, P, walls, rows, choice, samples, deadline=deadline)
+
+    monkeypatch.setattr(cgb, "_restricted_with_cuts", flaky)
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((25, 3))
+    y = np.where(X[:, 0] + 0.5 * X[:, 1] ** 2 - 0.5 > 0, 1.0, -1.0)
+    sol = cgb.solve_branch_and_bound(X, y, support_limit=0)
+    ref = column_generation(X, y)
+    assert len(calls) >= 3 and calls[2] <= calls[1]
+    assert sol.status.value == "optimal" and abs(sol.value - ref.value) <= 1e-6 * ref.value

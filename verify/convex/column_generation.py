@@ -56,7 +56,7 @@ from verify.convex.programs import (
 )
 from verify.convex.restricted_native import restricted_data, solve_restricted_clarabel
 from verify.convex.solvers import SolverChoice, cp, solve_problem
-from verify.errors import InputError
+from verify.errors import InputError, SolverError
 from verify.progress import progress
 from verify.status import Status
 
@@ -266,7 +266,10 @@ def _solve_restricted(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[n
     if native is None:
         native = choice.name == "CLARABEL"
     if native:
-        return _solve_restricted_native(X, y, P, walls, choice, parent, samples)
+        try:
+            return _solve_restricted_native(X, y, P, walls, choice, parent, samples)
+        except SolverError:
+            pass  # e.g. Clarabel's NumericalError on the native scaling: CVXPY's form next
     D = restricted_data(X, P, walls, parent)
     K, B, Mw, T = D.K, D.B, D.Mw, D.T
     ys = y

@@ -168,8 +168,15 @@ def _restricted_with_cuts(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: li
     (then its network meets every margin).  Past ``deadline`` (``time.monotonic``) the last
     solution is returned as it is: its ``lam`` still gets exact evidence, only its network may
     miss margins of rows not yet in the program."""
+    last: tuple[ConvexSolution, np.ndarray | None] | None = None
     for _ in range(_MAX_CUTS):
-        sol = _solve_restricted(X, y, P, walls, choice, samples=samples)
+        try:
+            sol = _solve_restricted(X, y, P, walls, choice, samples=samples)
+        except SolverError:
+            if last is None:
+                raise
+            return last[0], last[1], False  # a cut round failed: the solve before it
+        last = (sol, samples)
         if sol.status not in (Status.RESTRICTED, Status.INACCURATE) or sol.u is None:
             return sol, samples, False
         if deadline is not None and time.monotonic() >= deadline:
@@ -428,6 +435,8 @@ def solve_branch_and_bound(
     idle = np.zeros(0, dtype=np.int64)
     permanent = np.zeros(0, dtype=bool)
     dropped: set[bytes] = set()
+    widened: int | None = None  # patterns before the last widening of an infeasible program
+    retried = False
     while rounds < max_rounds:
         if loop_deadline is not None and sol is not None and time.monotonic() >= loop_deadline:
             reason = f"the budget of {budget:g} s ran out after {rounds} rounds (raise --budget)"
@@ -444,6 +453,17 @@ def solve_branch_and_bound(
                                                         samples, deadline=loop_deadline)
         except SolverError as exc:  # e.g. Clarabel's NumericalError: keep the last answer
             reason = f"the restricted program failed ({exc})"
+            if good is None and widened is not None and not retried:
+                # before any usable answer, the patterns of the last widening made the
+                # program numerically hard: replace them by random directions, once
+                retried = True
+                P, W, walls = P[:widened], W[:widened], walls[:widened]
+                idle, permanent = idle[:widened], permanent[:widened]
+                P2, W2 = _widen(X, y, P, W, None, rng, top=0, node_limit=node_limit,
+                                deadline=loop_deadline, executor=executor)
+                walls = walls + [_start_rows(X, w, rows) for w in W2[len(P):]]
+                P, W = P2, W2
+                continue
             if good is None:
                 raise
             break
@@ -458,6 +478,7 @@ def solve_branch_and_bound(
                 reason = "the restricted program stays infeasible"
                 break
             walls = walls + [_start_rows(X, w, rows) for w in W2[len(P):]]
+            widened = len(P)
             P, W = P2, W2
             continue
         if sol.status not in (Status.RESTRICTED, Status.INACCURATE):
