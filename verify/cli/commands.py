@@ -264,11 +264,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from verify.io.datasets import load_dataset
     from verify.io.models import check_model_output, save_model
 
-    tol = DEFAULT_TOLERANCE
-    if args.tolerance is not None:
-        tol = parse_tolerance(args.tolerance)
-        if not tol < 1:
-            raise InputError(f"--tolerance: expected 0 <= GAP < 1, got {args.tolerance}")
+    tol = _gap_tolerance(args.tolerance, DEFAULT_TOLERANCE)
     if args.output:
         check_model_output(args.output, option="-o")
     ds = load_dataset(args.data, bias=args.bias)
@@ -360,6 +356,16 @@ def parse_tolerance(text: str, option: str = "--tolerance") -> Fraction:
     return parse(text, option)
 
 
+def _gap_tolerance(text: str | None, default: Fraction) -> Fraction:
+    """``--tolerance GAP`` of solve and certify: a relative gap in ``[0, 1)``."""
+    if text is None:
+        return default
+    tol = parse_tolerance(text)
+    if not tol < 1:
+        raise InputError(f"--tolerance: expected 0 <= GAP < 1, got {text}")
+    return tol
+
+
 def cmd_certify(args: argparse.Namespace) -> int:
     """``verify certify``: a JSON optimality certificate, self-checked before writing."""
 
@@ -375,11 +381,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
     from verify.io.datasets import load_dataset
     from verify.network.model import load_network
 
-    tol = DEFAULT_TOLERANCE
-    if args.tolerance is not None:
-        tol = parse_tolerance(args.tolerance)
-        if not tol < 1:
-            raise InputError(f"--tolerance: expected 0 <= GAP < 1, got {args.tolerance}")
+    tol = _gap_tolerance(args.tolerance, DEFAULT_TOLERANCE)
     check_writable(args.output, option="-o")
     require_checkable_model(args.model)  # before any work: the certificate names the model
     ds = load_dataset(args.data, bias=args.bias)

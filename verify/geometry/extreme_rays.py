@@ -133,17 +133,7 @@ def extreme_rays(
             return exact_cyclic_order(Vi[origin[idx[0]]], ts)
 
         rot = group_order(origin, tangents)
-    o_sorted = origin[rot]
-    rstart = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
-    rlast = np.r_[o_sorted[1:] != o_sorted[:-1], True]
-    glast = np.minimum.accumulate(np.where(rlast, np.arange(n_he), n_he)[::-1])[::-1]
-    prev_pos = np.where(rstart, glast, np.arange(n_he) - 1)
-    pos = np.empty(n_he, dtype=np.int64)
-    pos[rot] = np.arange(n_he)
-    twin = np.arange(n_he) ^ 1
-    nxt_he = rot[prev_pos[pos[twin]]]  # first edge clockwise from the twin at the end vertex
-    G = scipy.sparse.coo_matrix((np.ones(n_he), (np.arange(n_he), nxt_he)), shape=(n_he, n_he))
-    n_faces, label = scipy.sparse.csgraph.connected_components(G, directed=True, connection="weak")
+    n_faces, label = _face_labels(origin, rot)
     W = np.zeros((n_faces, 3))
     Vw = V
     if exact is not None and exact_points is not None:
@@ -381,6 +371,20 @@ def certified_walk(
         parts.append(hes[np.asarray(exact_cyclic_order(Vi[v], ts), dtype=np.int64)])
         n_exact += 1
     rot = np.concatenate(parts)
+    n_faces, label = _face_labels(origin, rot)
+    W = np.zeros((n_faces, 3))
+    for c in range(3):
+        W[:, c] = np.bincount(label, weights=V[origin, c], minlength=n_faces)
+    forward = np.arange(n_he) % 2 == 0
+    return Walk(W, label, origin, plane_of, forward, Vi, n_exact)
+
+
+def _face_labels(origin: np.ndarray, rot: np.ndarray) -> tuple[int, np.ndarray]:
+    """The faces of a planar half-edge structure: half-edge ``2k``/``2k + 1`` are twins,
+    ``origin`` their start vertex, ``rot`` the half-edges grouped by origin in
+    counter-clockwise order.  The next half-edge of a face is the first one clockwise from the
+    twin at the end vertex; returns ``(number of faces, face label of each half-edge)``."""
+    n_he = origin.size
     o_sorted = origin[rot]
     rstart = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
     rlast = np.r_[o_sorted[1:] != o_sorted[:-1], True]
@@ -389,11 +393,7 @@ def certified_walk(
     pos = np.empty(n_he, dtype=np.int64)
     pos[rot] = np.arange(n_he)
     twin = np.arange(n_he) ^ 1
-    nxt_he = rot[prev_pos[pos[twin]]]  # first edge clockwise from the twin at the end vertex
+    nxt_he = rot[prev_pos[pos[twin]]]
     G = scipy.sparse.coo_matrix((np.ones(n_he), (np.arange(n_he), nxt_he)), shape=(n_he, n_he))
     n_faces, label = scipy.sparse.csgraph.connected_components(G, directed=True, connection="weak")
-    W = np.zeros((n_faces, 3))
-    for c in range(3):
-        W[:, c] = np.bincount(label, weights=V[origin, c], minlength=n_faces)
-    forward = np.arange(n_he) % 2 == 0
-    return Walk(W, label, origin, plane_of, forward, Vi, n_exact)
+    return int(n_faces), label
