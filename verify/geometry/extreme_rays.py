@@ -83,13 +83,7 @@ def extreme_rays(
     inc_line = np.repeat(np.arange(n_lines), sizes)
     inc_plane = members
     # entries: (plane, vertex) for both vertices of each incident line
-    ent_plane = np.concatenate([inc_plane, inc_plane])
-    ent_vert = np.concatenate([2 * inc_line, 2 * inc_line + 1])
-    e1, e2 = _perp_basis(Hn)
-    P = V[ent_vert]
-    theta = np.arctan2(
-        np.einsum("ij,ij->i", P, e2[ent_plane]), np.einsum("ij,ij->i", P, e1[ent_plane])
-    )
+    ent_plane, ent_vert, theta = _entries(inc_plane, inc_line, V, Hn)
     if exact is None:
         order = np.lexsort((theta, ent_plane))
     else:
@@ -304,13 +298,7 @@ def certified_walk(
     Hq = np.asarray(F, dtype=np.float64)
     V, Hn = unit_rows(Vq), unit_rows(Hq)
     inc_line = np.repeat(np.arange(n_lines), sizes)
-    ent_plane = np.concatenate([members, members])
-    ent_vert = np.concatenate([2 * inc_line, 2 * inc_line + 1])
-    e1, e2 = _perp_basis(Hn)
-    P = V[ent_vert]
-    theta = np.arctan2(
-        np.einsum("ij,ij->i", P, e2[ent_plane]), np.einsum("ij,ij->i", P, e1[ent_plane])
-    )
+    ent_plane, ent_vert, theta = _entries(members, inc_line, V, Hn)
     order = np.lexsort((theta, ent_plane))
     ent_plane, ent_vert = ent_plane[order], ent_vert[order]
     n_ent = len(order)
@@ -397,3 +385,18 @@ def _face_labels(origin: np.ndarray, rot: np.ndarray) -> tuple[int, np.ndarray]:
     G = scipy.sparse.coo_matrix((np.ones(n_he), (np.arange(n_he), nxt_he)), shape=(n_he, n_he))
     n_faces, label = scipy.sparse.csgraph.connected_components(G, directed=True, connection="weak")
     return int(n_faces), label
+
+
+def _entries(planes: np.ndarray, inc_line: np.ndarray, V: np.ndarray,
+             Hn: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (plane, vertex) entries of a rank-3 arrangement -- both vertices ``2k``, ``2k + 1``
+    of each line incident to each plane -- and the float angle of each vertex on its plane's
+    great circle (in the basis :func:`_perp_basis` of the unit normals ``Hn``)."""
+    ent_plane = np.concatenate([planes, planes])
+    ent_vert = np.concatenate([2 * inc_line, 2 * inc_line + 1])
+    e1, e2 = _perp_basis(Hn)
+    P = V[ent_vert]
+    theta = np.arctan2(
+        np.einsum("ij,ij->i", P, e2[ent_plane]), np.einsum("ij,ij->i", P, e1[ent_plane])
+    )
+    return ent_plane, ent_vert, theta
