@@ -204,3 +204,11 @@ def test_solve_verdict_is_decided_by_the_exact_bounds(tmp_path, capsys):
     for bad in ("1", "-1", "1e-999999999", "x"):
         assert main(["solve", F1, "--tolerance", bad]) == 2
         assert "--tolerance" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad", ["fast", "-1", "0", "nan", "inf"])
+def test_train_bad_lr_is_one_line_and_exit_2(tmp_path, capsys, bad):
+    out = tmp_path / "n.npz"
+    assert main(["train", F1, "--lr", bad, "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--lr" in err and ("'auto'" in err or "expected" in err) and not out.exists()

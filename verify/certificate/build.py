@@ -36,7 +36,7 @@ from verify.checker.rules import verdict_detail
 from verify.convex.bounds import certified_dual_norm, project_lambda, upper_bound
 from verify.convex.chamber_oracle import chamber_walls, oracle
 from verify.convex.programs import _frac
-from verify.convex.routes import DEFAULT_LIMIT, ClassSolve, solve_dataset
+from verify.convex.routes import DEFAULT_LIMIT, DEFAULT_TOLERANCE, ClassSolve, solve_dataset
 from verify.convex.solvers import choose_solver
 from verify.convex.support_chambers import SupportChamberEvidence
 from verify.errors import CertificateError, EnumerationLimitError, InputError
@@ -56,8 +56,6 @@ __all__ = [
     "short_witnesses",
 ]
 
-#: Relative gap below which a network is called globally optimal.
-DEFAULT_TOLERANCE = Fraction(1, 10**6)
 _TOLERANCE = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([-+]?[0-9]+))?|[0-9]+/[0-9]+")
 
 
