@@ -242,10 +242,11 @@ def solve(data: Any, *, bias: bool = False, solver: str | None = None, limit: in
     from verify.certificate.build import data_digest
     from verify.convex.routes import optimal_weights, solve_dataset
     from verify.network.model import Network
+    from verify.network.training import warm_start
 
     ds = _dataset(data, bias)
     solves = solve_dataset(ds, solver=solver, limit=_limit(limit), executor=executor,
-                           budget=budget, sampled=sampled)
+                           budget=budget, sampled=sampled, warm_start=warm_start)
     W1, w2 = optimal_weights(solves, ds.n_features)
     net = Network(W1, w2, source="<solve>", has_bias_feature=bool(ds.bias))
     return Solution(tuple(solves), net, data_digest(ds.X, ds.Y))

@@ -91,6 +91,25 @@ def test_solve_binary_routes_beyond_the_limit_to_branch_and_bound():
     assert method2 == "restricted" and sol2.lower_bound is None
 
 
+def test_the_warm_start_is_asked_only_beyond_the_limit_and_only_without_a_start():
+    X, y = _problem(2, 16, 3)
+    calls = []
+
+    def warm(Xw, yw):
+        calls.append((Xw.shape, yw.tolist()))
+        return np.random.default_rng(1).standard_normal((3, 5))
+
+    ref, _, _, _ = solve_binary(X, y)  # the chamber route: never asked
+    assert calls == []
+    sol, method, _, _ = solve_binary(X, y, limit=10, warm_start=warm)
+    assert calls == [((16, 3), y.tolist())] and method == "branch-and-bound"
+    assert "gradient-descent network (5 neurons" in sol.message
+    assert sol.lower_bound <= ref.upper_bound and ref.lower_bound <= sol.upper_bound
+    solve_binary(X, y, limit=10, warm_start=warm, start=np.ones((3, 2)))
+    assert len(calls) == 1  # a given start wins
+    assert solve_binary(X, y, limit=10, warm_start=lambda a, b: None)[0].lower_bound is not None
+
+
 @pytest.fixture
 def files(tmp_path):
     X, y = _problem(2, 16, 3)
@@ -172,7 +191,8 @@ def test_a_solver_failure_after_widening_is_retried_with_random_patterns(monkeyp
     real = cgb._restricted_with_cuts
     calls = []
 
-    def flaky(X, y, P, walls, rows, choice, samples=None, deadline=None):
+    def flaky(X, y, P, walls, rows, choice, samples=None, deadline=None,
+              max_cuts=cgb._MAX_CUTS):
         calls.append(len(P))
         if len(calls) == 1:  # an infeasible start without a ray: widened at random
             sol = ConvexSolution(float("nan"), None, None, Status.INFEASIBLE, "restricted",
@@ -180,7 +200,7 @@ def test_a_solver_failure_after_widening_is_retried_with_random_patterns(monkeyp
             return sol, samples, False
         if len(calls) == 2:
             raise SolverError("CLARABEL failed: NumericalError")
-        return real(X, y, P, walls, rows, choice, samples, deadline=deadline)
+        return real(X, y, P, walls, rows, choice, samples, deadline=deadline, max_cuts=max_cuts)
 
     monkeypatch.setattr(cgb, "_restricted_with_cuts", flaky)
     rng = np.random.default_rng(2)
@@ -190,3 +210,50 @@ def test_a_solver_failure_after_widening_is_retried_with_random_patterns(monkeyp
     ref = column_generation(X, y)
     assert len(calls) >= 3 and calls[2] <= calls[1]
     assert sol.status.value == "optimal" and abs(sol.value - ref.value) <= 1e-6 * ref.value
+
+
+def test_idle_neurons_bring_no_wall_rows(monkeypatch):
+    """A neuron at (numerical) zero has a slack dual constraint: its cone's missing rows
+    change nothing, and its noise direction used to bring dozens of rows per cut round (on
+    breast-cancer 190 per pattern, restricted solves of 10 s).  Only live neurons are asked
+    for violated rows, and the program still ends violating no row of a live neuron."""
+    import verify.convex.column_generation_bab as cgb
+    from verify.convex.programs import _choice
+
+    tops, asked = [], []
+    real_solve, real_rows = cgb._solve_restricted, cgb._violated_rows
+
+    def solve(*a, **k):
+        sol = real_solve(*a, **k)
+        if sol.u is not None:
+            tops.append(max(np.linalg.norm(sol.u, axis=0).max(),
+                            np.linalg.norm(sol.u_prime, axis=0).max()))
+        return sol
+
+    def violated(X, pattern, u, rows, have):
+        asked.append(np.linalg.norm(u) / tops[-1])
+        return real_rows(X, pattern, u, rows, have)
+
+    monkeypatch.setattr(cgb, "_solve_restricted", solve)
+    monkeypatch.setattr(cgb, "_violated_rows", violated)
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((40, 3))
+    y = np.where(X[:, 0] + 0.5 * X[:, 1] ** 2 - 0.5 > 0, 1.0, -1.0)
+    P0, W0 = cgb.initial_patterns(X, y)
+    PR, WR = cgb._unique(X, rng.standard_normal((30, 3)))
+    P, W = np.vstack([P0, PR]), np.vstack([W0, WR])
+    P, first = np.unique(P, axis=0, return_index=True)
+    W = W[first]
+    rows = np.flatnonzero(X.any(axis=1))
+    walls = [cgb._start_rows(X, w, rows) for w in W]
+    sol, _, whole = cgb._restricted_with_cuts(X, y, P, walls, rows, _choice(None))
+    assert whole and asked and min(asked) > cgb._PRUNE_REL
+    a = np.maximum(np.linalg.norm(sol.u, axis=0), np.linalg.norm(sol.u_prime, axis=0))
+    idle = a <= cgb._PRUNE_REL * a.max()
+    assert idle.sum() >= 3 and (~idle).sum() >= 1  # the case has idle patterns at all
+    for j in np.flatnonzero(~idle):  # live neurons: inside their cones on every row
+        for u in (sol.u[:, j], sol.u_prime[:, j]):
+            if np.linalg.norm(u) <= cgb._PRUNE_REL * a.max():
+                continue
+            side = np.where(P[j], 1.0, -1.0) * (X @ u)
+            assert side.min() >= -1e-9 * np.linalg.norm(u) * np.linalg.norm(X, axis=1).max()

@@ -389,3 +389,39 @@ def test_auto_step_size_scales_with_the_data(schedule):
     assert bad.diverged is not None or good.loss < bad.loss / 3
     with pytest.raises(InputError, match="or 'auto'"):
         train(X, y, lr="fast")
+
+
+def test_warm_start_is_the_documented_training_run():
+    """warm_start is train(init_scale=1, loss-scaled) with the steps cut by the work cap."""
+    from verify.network import training as tr
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((40, 5))
+    y = np.where(X[:, 0] + 0.3 * X[:, 1] > 0, 1, -1)
+    W = tr.warm_start(X, y, neurons=6, steps=300)
+    ref = tr.train(X, y, neurons=6, steps=300, init_scale=1.0, schedule="loss-scaled")
+    assert W.shape == (5, 6) and np.array_equal(W, ref.W1)
+    # the work cap: 40 x 5 x 6 = 1200 per step, so a cap of 60,000 allows 50 steps
+    old = tr.WARM_WORK
+    try:
+        tr.WARM_WORK = 60_000
+        W50 = tr.warm_start(X, y, neurons=6, steps=300)
+    finally:
+        tr.WARM_WORK = old
+    ref50 = tr.train(X, y, neurons=6, steps=50, init_scale=1.0, schedule="loss-scaled")
+    assert np.array_equal(W50, ref50.W1) and not np.array_equal(W50, W)
+
+
+def test_warm_start_of_a_diverging_run_is_none(monkeypatch):
+    from verify.network import training as tr
+
+    real = tr.train
+
+    def diverging(*a, **k):
+        import dataclasses
+
+        return dataclasses.replace(real(*a, **k), diverged="non-finite weights")
+
+    monkeypatch.setattr(tr, "train", diverging)
+    X = np.array([[1.0, 0.2], [-0.3, 1.0]])
+    assert tr.warm_start(X, np.array([1, -1]), neurons=2, steps=10) is None

@@ -263,6 +263,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from verify.convex.solvers import choose_solver
     from verify.io.datasets import load_dataset
     from verify.io.models import check_model_output, save_model
+    from verify.network.training import warm_start
 
     tol = _gap_tolerance(args.tolerance, DEFAULT_TOLERANCE)
     if args.output:
@@ -272,7 +273,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
     with executor_from_options(args.workers, args.scheduler) as executor:
         solves = solve_dataset(ds, solver=args.solver, limit=args.limit or DEFAULT_LIMIT,
-                               executor=executor, budget=args.budget, sampled=args.sampled)
+                               executor=executor, budget=args.budget, sampled=args.sampled,
+                               warm_start=warm_start)
     if args.output:
         W1, w2 = optimal_weights(solves, ds.n_features)
         save_model(args.output, W1, w2, bias_feature=ds.bias)

@@ -65,14 +65,19 @@ __all__ = ["solve_branch_and_bound", "SUPPORT_REL", "initial_patterns", "ray_vio
 SUPPORT_REL = 1e-9
 #: Cone rows a new pattern starts with (the closest to its witness), and added per cut round.
 _START_ROWS, _CUT_ROWS = 12, 64
-#: Cut rounds per restricted solve.
-_MAX_CUTS = 30
+#: Cut rounds per restricted solve: at most ``_LOOP_CUTS`` while the cheap pricing still
+#: finds violators (the wall rows found so far persist across rounds, and a program missing
+#: some rows is a stricter restriction of the dual, so its ``lam`` still prices correctly),
+#: up to ``_MAX_CUTS`` before the oracle is asked (then the solution violates no row).
+_MAX_CUTS, _LOOP_CUTS = 30, 3
 #: Up to this many samples every margin row is in the restricted program; beyond, margin rows
 #: are lazy: the first program keeps ``max(_START_SAMPLES, 4 d)``, each cut round adds at most
 #: ``_CUT_SAMPLES`` violated ones.
 _ALL_SAMPLES, _START_SAMPLES, _CUT_SAMPLES = 200, 100, 128
 #: Patterns added per phase-one round (each brings its cone: few at a time keep it small).
 _RAY_PATTERNS = 16
+#: Violated patterns the cheap pricing adds per round (at most ``2 d + 2``).
+_PRICE_PATTERNS = 10
 
 
 def initial_patterns(X: np.ndarray, y: np.ndarray, *, start: Any = None,
@@ -160,6 +165,7 @@ def _violated_samples(X: np.ndarray, y: np.ndarray, P: np.ndarray, sol: ConvexSo
 def _restricted_with_cuts(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[np.ndarray],
                           rows: np.ndarray, choice: SolverChoice,
                           samples: np.ndarray | None = None, deadline: float | None = None,
+                          max_cuts: int = _MAX_CUTS,
                           ) -> tuple[ConvexSolution, np.ndarray | None, bool]:
     """The restricted program with lazy wall rows (and lazy margin rows when ``samples`` is
     given): re-solved with the rows the solution violates until it violates none, so the
@@ -169,7 +175,7 @@ def _restricted_with_cuts(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: li
     solution is returned as it is: its ``lam`` still gets exact evidence, only its network may
     miss margins of rows not yet in the program."""
     last: tuple[ConvexSolution, np.ndarray | None] | None = None
-    for _ in range(_MAX_CUTS):
+    for _ in range(max_cuts):
         try:
             sol = _solve_restricted(X, y, P, walls, choice, samples=samples)
         except SolverError:
@@ -182,8 +188,15 @@ def _restricted_with_cuts(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: li
         if deadline is not None and time.monotonic() >= deadline:
             return sol, samples, False
         added = False
+        # only live neurons need their cone rows: a neuron at (numerical) zero has a slack dual
+        # constraint, which the missing rows (a stricter constraint) leave slack, so the
+        # optimum does not change; its noise direction would bring half the rows
+        top = max(float(np.linalg.norm(sol.u, axis=0).max(initial=0.0)),
+                  float(np.linalg.norm(sol.u_prime, axis=0).max(initial=0.0)))
         for j in range(P.shape[0]):
             for u in (sol.u[:, j], sol.u_prime[:, j]):
+                if not np.linalg.norm(u) > _PRUNE_REL * top:
+                    continue
                 new = _violated_rows(X, P[j], u, rows, walls[j])
                 if new.size:
                     walls[j] = np.union1d(walls[j], new)
@@ -414,13 +427,14 @@ def solve_branch_and_bound(
     samples = _initial_samples(X, y)
     rng = np.random.default_rng(0)
     thr = 1.0 + tol
-    per_round = 2 * d + 2
+    per_round = min(2 * d + 2, _PRICE_PATTERNS)
     loose = choice
     if choice.name == "CLARABEL":  # first rounds with looser tolerances (fewer iterations)
         loose = SolverChoice(choice.name, {k: (LOOSE_TOL if k.startswith("tol_") and
                                                k != "tol_ktratio" else v)
                                            for k, v in choice.options.items()}, choice.reason)
     loose_phase = loose is not choice
+    full_cuts = False
     # the budget: the loop stops at 80 %, the last 20 % go to the final proof
     loop_deadline = None if budget is None else t_start + 0.8 * float(budget)
     best: tuple[float, np.ndarray, Any, Any, ConvexSolution] | None = None
@@ -450,7 +464,9 @@ def solve_branch_and_bound(
         try:
             sol, samples, whole = _restricted_with_cuts(X, y, P, walls, rows,
                                                         loose if loose_phase else choice,
-                                                        samples, deadline=loop_deadline)
+                                                        samples, deadline=loop_deadline,
+                                                        max_cuts=_MAX_CUTS if full_cuts
+                                                        else _LOOP_CUTS)
         except SolverError as exc:  # e.g. Clarabel's NumericalError: keep the last answer
             reason = f"the restricted program failed ({exc})"
             if good is None and widened is not None and not retried:
@@ -499,9 +515,12 @@ def solve_branch_and_bound(
             P, W = np.vstack([P, HP[new]]), np.vstack([W, HW[new]])
             walls += [_start_rows(X, w, rows) for w in HW[new]]
             continue
-        if loose_phase:  # no cheap violator: tighten the solver before asking the oracle
-            loose_phase = False
+        if loose_phase or not (whole or full_cuts):
+            # no cheap violator: tighten the solver, and let the program take every wall row
+            # it violates, before asking the oracle
+            loose_phase, full_cuts = False, True
             continue
+        full_cuts = False
         left = None if loop_deadline is None else max(loop_deadline - time.monotonic(), 0.0)
         plus, minus = dual.maximize(lam, stop_above=thr, prove_below=thr,
                                     node_limit=node_limit, time_limit=left)
@@ -547,12 +566,15 @@ def solve_branch_and_bound(
     lb = exact_yT_lam(y, lam) / max(Fraction(1), ev.s)
     neurons = tuple(Neuron(n.sign, n.direction, n.norm, n.pattern) for n in sol.neurons)
     ub, neurons = _network_ub(X, y, neurons)
-    if ub is None and whole_sol is not None and whole_sol is not sol:
-        # the last network misses a margin (its program was cut short by the budget): refit
-        # (polish) the norms over its neurons and those of the last program that violated no
-        # row, which classify every sample
-        ub, neurons = _network_ub(X, y, neurons + tuple(
+    if whole_sol is not None and whole_sol is not sol:
+        # the last program was cut short (by the budget, or before its wall rows were all in):
+        # its network may miss margins or leave its cones; refit (polish) the norms over its
+        # neurons and those of the last program that violated no row, which classify every
+        # sample, and keep the better network
+        ub2, neurons2 = _network_ub(X, y, neurons + tuple(
             Neuron(n.sign, n.direction, n.norm, n.pattern) for n in whole_sol.neurons))
+        if ub2 is not None and (ub is None or ub2 < ub):
+            ub, neurons = ub2, neurons2
     msg = [sol.message] if sol.message else []
     status = Status.OPTIMAL if converged and ev.complete else Status.RESTRICTED
     if not converged:

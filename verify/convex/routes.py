@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -29,7 +30,6 @@ from verify.convex.closed_form import solve_orthogonally_separable, solve_spike_
 from verify.convex.column_generation import column_generation
 from verify.convex.programs import ConvexSolution, _frac
 from verify.errors import EnumerationLimitError, InputError
-from verify.geometry.rationals import exact_sign_dot
 from verify.io.datasets import Dataset
 from verify.status import Status
 
@@ -76,9 +76,9 @@ class ClassSolve:
         """JSON-ready summary (``verify solve --json``); patterns as ``0``/``1`` strings."""
         sol = self.solution
         neurons = []
-        for nr in sol.neurons:
-            w = nr.w1
-            bits = "".join("1" if v >= 0 else "0" for v in _exact_signs(X, w))
+        signs = _exact_signs(X, np.array([nr.w1 for nr in sol.neurons]))
+        for nr, sg in zip(sol.neurons, signs):
+            bits = "".join("1" if v >= 0 else "0" for v in sg.tolist())
             neurons.append({"sign": nr.sign, "direction": list(nr.direction),
                             "norm": nr.norm, "pattern": bits})
         verdict, gap = self.verdict(tolerance)
@@ -117,9 +117,14 @@ def bounds_verdict(lb: Fraction | None, ub: Fraction | None,
     return ("globally-optimal-within" if gap <= tolerance else "proven-gap"), gap
 
 
-def _exact_signs(X: np.ndarray, w: np.ndarray) -> list[int]:
-    wl = [float(v) for v in w]
-    return [exact_sign_dot([float(v) for v in row], wl) for row in X]
+def _exact_signs(X: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Exact signs ``(m, N)`` of ``X w`` for the rows ``w`` of ``W`` (float filter, exact
+    where it cannot decide: :func:`verify.geometry.proven_linalg.exact_signs`)."""
+    from verify.geometry.proven_linalg import exact_signs
+
+    if len(W) == 0:
+        return np.zeros((0, X.shape[0]), dtype=np.int8)
+    return exact_signs(X, W)
 
 
 def _json(v: Any) -> Any:
@@ -129,7 +134,7 @@ def _json(v: Any) -> Any:
 def solve_binary(
     X: np.ndarray, y: np.ndarray, *, solver: str | None = None, limit: int = DEFAULT_LIMIT,
     spike: bool = True, executor: Any = None, budget: float | None = None,
-    sampled: bool = False, start: Any = None,
+    sampled: bool = False, start: Any = None, warm_start: Any = None,
 ) -> tuple[ConvexSolution, str, bool, Any]:
     """Solve one binary problem by the fastest proven route: ``(solution, method,
     orthogonal, chambers)``.
@@ -145,6 +150,11 @@ def solve_binary(
     :mod:`verify.convex.support_chambers`), or with ``sampled`` the old sampled chambers
     (``restricted``, no lower bound).  ``executor`` (a dask ``Client``) runs the oracle's
     per-chamber or per-node work there; results are identical.
+
+    ``warm_start`` (a callable ``(X, y) -> W1 (d, m) or None``, e.g.
+    :func:`verify.network.training.warm_start`, passed in by the layers above so that this
+    one does not import them) gives the start beyond the limit when ``start`` is not given;
+    its time counts against ``budget``.
     """
     from verify.geometry.chambers import enumerate_chambers
     from verify.geometry.separability import orthogonal_separability
@@ -183,6 +193,15 @@ def solve_binary(
         why = f"chamber list beyond --limit {limit}"
         if exc.count is not None:
             why += f" ({exc.count:,} chambers, proven)"
+        if start is None and warm_start is not None:
+            t0 = time.monotonic()
+            start = warm_start(X, y)
+            spent = time.monotonic() - t0
+            if budget is not None:
+                budget = max(float(budget) - spent, 0.2 * float(budget))
+            if start is not None:
+                why += (f"; started from the patterns of a gradient-descent network "
+                        f"({np.asarray(start).shape[-1]} neurons, {spent:.1f} s)")
         if np.linalg.matrix_rank(X) <= SAMPLES_RANK:
             # low rank: the chambers of working sets of samples are cheap (the route ends with
             # the chambers of X_S as evidence); None when they do not fit: branch and bound
@@ -227,13 +246,14 @@ def incomplete_reason(found: int, count: int | None, why: str, *, sampled: bool 
 def solve_dataset(
     ds: Dataset, *, solver: str | None = None, limit: int = DEFAULT_LIMIT, spike: bool = True,
     executor: Any = None, budget: float | None = None, sampled: bool = False,
-    network: Any = None,
+    network: Any = None, warm_start: Any = None,
 ) -> list[ClassSolve]:
     """Solve every one-vs-all problem ``y = Y[:, k]`` (one problem for binary data).
 
     ``budget`` (seconds, per problem) and ``sampled`` are passed to :func:`solve_binary`;
     ``network`` (a :class:`verify.network.model.Network`, e.g. the one being certified) starts
-    the branch-and-bound route from its own activation patterns.
+    the branch-and-bound route from its own activation patterns; without it, ``warm_start``
+    (see :func:`solve_binary`) may give one.
 
     Raises
     ------
@@ -250,7 +270,7 @@ def solve_dataset(
             start = network.W1 if network.W1.ndim == 2 else network.W1[k]
         sol, method, orth, ch = solve_binary(ds.X, y, solver=solver, limit=limit, spike=spike,
                                              executor=executor, budget=budget, sampled=sampled,
-                                             start=start)
+                                             start=start, warm_start=warm_start)
         out.append(ClassSolve(k, _json(label), y, sol, method, orth, ch))
     return out
 

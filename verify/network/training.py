@@ -72,6 +72,7 @@ __all__ = [
     "loss_and_gradient",
     "train",
     "train_dataset",
+    "warm_start",
 ]
 
 SCHEDULES = ("constant", "loss-scaled")
@@ -615,3 +616,36 @@ def train_dataset(ds: Any, **options: Any) -> TrainResult:
     """
     labels = ds.y if ds.is_binary else ds.Y
     return train(ds.X, labels, **options)
+
+
+#: The gradient-descent run that starts the branch-and-bound route of ``solve``: width, the
+#: most steps, and the floating-point work it may take (multiply-adds, about a few seconds).
+WARM_NEURONS, WARM_STEPS, WARM_WORK = 50, 20_000, 2e10
+
+
+def warm_start(X: Any, y: Any, *, neurons: int = WARM_NEURONS,
+               steps: int = WARM_STEPS) -> np.ndarray | None:
+    """First-layer weights ``(d, m)`` of a short gradient-descent run on ``(X, y)``, whose
+    activation patterns start column generation beyond enumeration (the paper's observation:
+    gradient descent usually lands near the optimum, so its patterns are near-optimal ones).
+
+    The run is :func:`train` with ``init_scale=1`` and the loss-scaled schedule; the number of
+    steps is cut so that ``steps * N * d * neurons`` stays below :data:`WARM_WORK` (at least
+    10 steps), so the run is a deterministic function of the data.  ``None`` when the run
+    diverged; a run that leaves samples misclassified still returns its weights (its patterns
+    are only a start, the convex program decides).
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.2], [-0.3, 1.0], [0.4, -1.0]]); y = np.array([1, -1, 1])
+    >>> warm_start(X, y, neurons=4, steps=200).shape
+    (2, 4)
+    """
+    Xa = np.asarray(X, dtype=np.float64)
+    N, d = Xa.shape
+    steps = int(max(10, min(steps, WARM_WORK // max(1, N * d * neurons))))
+    res = train(Xa, np.asarray(y), neurons=neurons, steps=steps, init_scale=1.0,
+                schedule="loss-scaled")
+    if res.diverged is not None or not np.all(np.isfinite(res.W1)):
+        return None
+    return res.W1
