@@ -352,6 +352,50 @@ def _widen(X: np.ndarray, y: np.ndarray, P: np.ndarray, W: np.ndarray, ray: Any,
     return np.vstack([P, GP[new]]), np.vstack([W, GW[new]])
 
 
+#: Share of the budget for the loop, and of what is left after it, for the final proof (the
+#: exact evidence of a tree costs about as much per leaf as a node bound: ~0.6 of its search).
+_LOOP_SHARE, _PROOF_SHARE = 0.75, 0.55
+#: The final proof also tries ``lam`` cut to its ``_TRUNCATE`` largest entries (any ``lam``
+#: with ``diag(y) lam >= 0`` gives a valid bound; a smaller support is an exponentially smaller
+#: tree: on breast-cancer, 30 of 55 rows gave 5.8 where all 55 gave 4.7 in the same time).
+_TRUNCATE = 0.55
+
+
+def _estimate(y: np.ndarray, lam: np.ndarray, plus: Any, minus: Any) -> float:
+    return float(y @ lam) / max(1.0, plus.upper, minus.upper)
+
+
+def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_limit: int,
+                 seconds: float | None) -> tuple[np.ndarray, Any, Any]:
+    """Trees for ``lam`` and for ``lam`` truncated to its largest ``_TRUNCATE`` share of entries
+    (each with half of ``seconds``); ``(lam, plus, minus)`` of the better anytime bound
+    ``y^T lam / max(1, s)`` (``lam`` alone when its trees prove ``s <= thr``, or when its
+    support has fewer than 8 rows).
+
+    Examples
+    --------
+    >>> from verify.convex.support_chambers import SupportOracle
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0]]); y = np.array([1.0, -1.0])
+    >>> lam, plus, minus = _final_proof(SupportOracle(X), y, np.array([1.0, -1.0]), 1.0, 100, 5.0)
+    >>> lam.tolist(), plus.status, minus.status
+    ([1.0, -1.0], 'proved', 'proved')
+    """
+    S = np.flatnonzero(lam)
+    k = int(_TRUNCATE * S.size)
+    half = None if seconds is None or k < 4 else 0.5 * seconds
+    plus, minus = dual.maximize(lam, prove_below=thr, node_limit=node_limit,
+                                time_limit=seconds if half is None else half)
+    if half is None or (plus.status == "proved" and minus.status == "proved"):
+        return lam, plus, minus
+    cut = np.zeros_like(lam)
+    top = S[np.argsort(-np.abs(lam[S]), kind="stable")[:k]]
+    cut[top] = lam[top]
+    p2, m2 = dual.maximize(cut, prove_below=thr, node_limit=node_limit, time_limit=half)
+    if _estimate(y, cut, p2, m2) > _estimate(y, lam, plus, minus):
+        return cut, p2, m2
+    return lam, plus, minus
+
+
 def exact_support(y: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """``lam`` projected onto ``diag(y) lam >= 0`` with its tiny entries set to 0.
 
@@ -435,8 +479,9 @@ def solve_branch_and_bound(
                                            for k, v in choice.options.items()}, choice.reason)
     loose_phase = loose is not choice
     full_cuts = False
-    # the budget: the loop stops at 80 %, the last 20 % go to the final proof
-    loop_deadline = None if budget is None else t_start + 0.8 * float(budget)
+    # the budget: the loop stops at _LOOP_SHARE of it; of the rest, _PROOF_SHARE goes to the
+    # final proof and the remainder to its exact evidence and the network's exact bound
+    loop_deadline = None if budget is None else t_start + _LOOP_SHARE * float(budget)
     best: tuple[float, np.ndarray, Any, Any, ConvexSolution] | None = None
     sol: ConvexSolution | None = None
     good: ConvexSolution | None = None  # the last usable restricted solution
@@ -560,8 +605,9 @@ def solve_branch_and_bound(
         if best is not None and (plus is None or best[0] >= float(y @ lam) / max(
                 1.0, plus.upper, minus.upper if minus is not None else 0.0)):
             _, lam, plus, minus, _ = best
-        left = None if deadline is None else max(deadline - time.monotonic(), 1.0)
-        plus, minus = dual.maximize(lam, prove_below=thr, node_limit=node_limit, time_limit=left)
+        left = None if deadline is None else max(
+            _PROOF_SHARE * (deadline - time.monotonic()), 1.0)
+        lam, plus, minus = _final_proof(dual, y, lam, thr, node_limit, left)
     ev = dual.evidence(lam, plus, minus)
     lb = exact_yT_lam(y, lam) / max(Fraction(1), ev.s)
     neurons = tuple(Neuron(n.sign, n.direction, n.norm, n.pattern) for n in sol.neurons)
