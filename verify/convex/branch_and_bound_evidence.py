@@ -29,7 +29,7 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -40,10 +40,16 @@ from verify.convex.bounds import int_matrix
 from verify.convex.branch_and_bound import BabLeaf, BabResult, _check, bab_maximize
 from verify.errors import InputError
 
-__all__ = ["BabEvidence", "bab_evidence", "evidence_from_results", "GRID_BITS"]
+__all__ = ["BabEvidence", "bab_evidence", "evidence_from_results", "GRID_BITS", "LADDER"]
 
 #: Default grid ``2^-GRID_BITS`` of every number written (denominators <= 2^GRID_BITS).
 GRID_BITS = 60
+
+#: Coarser grids tried, coarsest first, for the leaves whose bound is below ``s``.
+LADDER = (8, 12, 16, 24, 32, 44)
+
+#: Share of a leaf's slack to ``s`` that dropping interval multipliers may use.
+TRIVIAL_SPEND = 0.75
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,7 @@ class _Rows:
     def __init__(self, X: np.ndarray, S: np.ndarray):
         Xi, self.ex = int_matrix(X[S]) if S.size else (np.zeros((0, X.shape[1])), 0)
         self.rows = {int(n): [int(v) for v in Xi[i]] for i, n in enumerate(S.tolist())}
+        self.float_rows = {int(n): np.asarray(X[n], dtype=np.float64) for n in S.tolist()}
         self.d = X.shape[1]
 
     def norm_sq(self, w: dict[int, Fraction]) -> Fraction:
@@ -154,12 +161,11 @@ def _interval(n: int, zl_f: dict[int, float], zh_f: dict[int, float], sigma: dic
     nl = rows.sqrt_up_grid(n, -one, zl, sigma)
     a = min(max(round(h / (h + nl) * one), 0), one) if h + nl > 0 else 0
     b = max(-((-a * nl) >> bits), -((-(one - a) * h) >> bits))  # ceil(a nl / 2^bits), ...
-    row = {
-        "row": n, "a": _fmt(a, bits), "b": _fmt(b, bits), "l": _fmt(-nl, bits),
-        "h": _fmt(h, bits),
-        "zl": {"indices": list(zl), "values": [_fmt(k, bits) for k in zl.values()]},
-        "zh": {"indices": list(zh), "values": [_fmt(k, bits) for k in zh.values()]},
-    }
+    row: dict[str, Any] = {"row": n, "a": _fmt(a, bits), "b": _fmt(b, bits),
+                           "l": _fmt(-nl, bits), "h": _fmt(h, bits)}
+    for key, zz in (("zl", zl), ("zh", zh)):
+        if zz:  # an absent multiplier object means none (docs/certificate.md)
+            row[key] = {"indices": list(zz), "values": [_fmt(k, bits) for k in zz.values()]}
     return row, Fraction(a, one), Fraction(b, one)
 
 
@@ -178,7 +184,8 @@ def _sparse_json(z: dict[int, Fraction]) -> dict[str, list]:
 
 def _leaf(leaf: BabLeaf, mu: dict[int, Fraction], rows: _Rows, bits: int
           ) -> tuple[dict[str, Any], Fraction]:
-    """The JSON leaf and its exact bound."""
+    """The JSON leaf (numbers on the grid ``2^-bits``) and its exact bound (rounded up to the
+    grid ``2^-max(bits, GRID_BITS)``: only compared, never written)."""
     sigma = dict(leaf.path)
     coef: dict[int, Fraction] = {n: mu[n] for n, s in sigma.items() if s > 0}
     B = Fraction(0)
@@ -199,14 +206,17 @@ def _leaf(leaf: BabLeaf, mu: dict[int, Fraction], rows: _Rows, bits: int
     z = _sparse({m: v for m, v in leaf.z.items() if m in sigma}, bits)
     for m, q in z.items():
         coef[m] = coef.get(m, Fraction(0)) + q * sigma[m]
-    bound = B + _sqrt_up(rows.norm_sq(coef), bits)
-    return {"leaf": {"z": _sparse_json(z), "rows": out_rows}}, bound
+    bound = B + _sqrt_up(rows.norm_sq(coef), max(bits, GRID_BITS))
+    body: dict[str, Any] = {"z": _sparse_json(z), "rows": out_rows} if z else {"rows": out_rows}
+    return {"leaf": body}, bound
 
 
 def _tree(leaves: list[BabLeaf], mu: dict[int, Fraction], rows: _Rows, bits: int
-          ) -> tuple[list[dict[str, Any]], Fraction]:
-    """The preorder list of a tree (leaves given in preorder) and its largest exact bound."""
+          ) -> tuple[list[dict[str, Any]], list[tuple[BabLeaf, Fraction]], Fraction]:
+    """The preorder list of a tree (leaves given in preorder), its leaves with their exact
+    bounds (``(leaf, bound)`` in the order of their nodes) and the largest bound."""
     out: list[dict[str, Any]] = []
+    done: list[tuple[BabLeaf, Fraction]] = []
     prev: tuple[tuple[int, int], ...] | None = None
     best = Fraction(0)
     for leaf in leaves:
@@ -227,16 +237,98 @@ def _tree(leaves: list[BabLeaf], mu: dict[int, Fraction], rows: _Rows, bits: int
             out.append({"split": n})
         node, bound = _leaf(leaf, mu, rows, bits)
         out.append(node)
+        done.append((leaf, bound))
         best = max(best, bound)
         prev = path
     if prev is None or any(s != -1 for _, s in prev):
         raise InputError("bab evidence: the leaves do not form a tree in preorder")
-    return out, best
+    return out, done, best
+
+
+def _shorten(tree: list[dict[str, Any]], done: list[tuple[BabLeaf, Fraction]],
+             mu: dict[int, Fraction], rows: _Rows, bits: int, goal: Fraction) -> None:
+    """Rewrite, in place, every leaf of ``tree`` whose exact bound is below ``goal`` with the
+    coarsest grid of :data:`LADDER` (finer than ``2^-bits`` excluded) whose exact bound is
+    still ``<= goal``: the same multipliers rounded to fewer bits (those that round to 0
+    vanish), ``h``, ``-l``, ``b`` and the bound recomputed exactly from them, so every check
+    holds as before and ``s`` does not change; a leaf with no such grid keeps its numbers."""
+    k = 0
+    for i, node in enumerate(tree):
+        if "leaf" not in node:
+            continue
+        leaf, bound = done[k]
+        k += 1
+        if bound >= goal:
+            continue
+        trimmed = _trivial_intervals(leaf, mu, rows, float(goal))
+        for cand in (trimmed, leaf) if trimmed is not leaf else (leaf,):
+            for b in LADDER:
+                if b >= bits:
+                    break
+                short, sb = _leaf(cand, mu, rows, b)
+                if sb <= goal:
+                    tree[i] = short
+                    break
+            else:
+                continue
+            break
+
+
+def _trivial_intervals(leaf: BabLeaf, mu: dict[int, Fraction], rows: _Rows, goal: float,
+                       spend: float = TRIVIAL_SPEND) -> BabLeaf:
+    """``leaf`` with the multipliers ``zl``, ``zh`` of some interval rows dropped (their
+    interval becomes ``[-||x_n||, ||x_n||]``, the chord ``(t + ||x_n||) / 2``), chosen greedily
+    in floats, most multipliers first, while the float bound stays below its old value plus
+    ``spend`` of the slack to ``goal`` (the rest is left for rounding); the exact bound is
+    recomputed by the caller, which keeps the leaf as it was when that fails."""
+    cand = [n for n, (_, _, zl, zh) in leaf.intervals.items() if zl or zh]
+    if not cand:
+        return leaf
+    sigma = dict(leaf.path)
+    X = rows.float_rows
+    c = np.zeros(rows.d)
+    B = 0.0
+    for n, sg in sigma.items():
+        if sg > 0:
+            c += float(mu[n]) * X[n]
+        if leaf.z.get(n, 0.0) > 0:
+            c += sg * leaf.z[n] * X[n]
+    for n, al in leaf.alpha.items():
+        c += float(mu[n]) * min(max(al, 0.0), 1.0) * X[n]
+    chord = {}
+    for n, (lo, hi, _, _) in leaf.intervals.items():
+        a = hi / (hi - lo) if hi - lo > 0 else 0.0
+        chord[n] = (a, max(-a * lo, (1 - a) * hi))
+        c += float(mu[n]) * chord[n][0] * X[n]
+        B += float(mu[n]) * chord[n][1]
+    bound = B + float(np.linalg.norm(c))
+    if not bound < goal:
+        return leaf
+    cap = bound + spend * (goal - bound)
+    drop = {}
+    for n in sorted(cand, key=lambda n: -(len(leaf.intervals[n][2]) + len(leaf.intervals[n][3]))):
+        m = float(mu[n])
+        nx = float(np.linalg.norm(X[n]))
+        a, b = chord[n]
+        c2 = c + m * (0.5 - a) * X[n]
+        B2 = B + m * (0.5 * nx - b)
+        if B2 + float(np.linalg.norm(c2)) <= cap:
+            c, B = c2, B2
+            drop[n] = (-nx, nx, {}, {})
+    if not drop:
+        return leaf
+    return replace(leaf, intervals={**leaf.intervals, **drop})
 
 
 def evidence_from_results(X: Any, lam: Any, plus: BabResult, minus: BabResult, *,
-                          bits: int = GRID_BITS) -> BabEvidence:
+                          bits: int = GRID_BITS, shorten: bool = True) -> BabEvidence:
     """The exact evidence of two finished (or budget-stopped) searches on ``(X, lam)``.
+
+    Every leaf is first written on the grid ``2^-bits``; ``s`` is the largest exact leaf
+    bound of both trees rounded up to that grid.  With ``shorten`` (the default) every leaf
+    whose bound is below ``s`` is then rewritten on the coarsest grid of :data:`LADDER` that
+    still keeps its exact bound ``<= s`` (same ``s``, far shorter numbers: the certificate
+    shrinks several times and checks faster).
 
     Examples
     --------
@@ -258,11 +350,14 @@ def evidence_from_results(X: Any, lam: Any, plus: BabResult, minus: BabResult, *
     if len(plus.leaves) != plus.n_leaves or len(minus.leaves) != minus.n_leaves:
         raise InputError("evidence_from_results: the searches were run with keep_leaves=False")
     rows = _Rows(X, S)
-    trees, best = {}, {}
+    trees, best, done, mus = {}, {}, {}, {}
     for key, res, t in (("+", plus, 1), ("-", minus, -1)):
-        mu = {int(n): Fraction(float(t * lam[n])) for n in S.tolist()}
-        trees[key], best[key] = _tree(res.leaves, mu, rows, bits)
+        mus[key] = {int(n): Fraction(float(t * lam[n])) for n in S.tolist()}
+        trees[key], done[key], best[key] = _tree(res.leaves, mus[key], rows, bits)
     sp, sm = _ceil_grid(best["+"], bits), _ceil_grid(best["-"], bits)
+    if shorten:
+        for key in trees:
+            _shorten(trees[key], done[key], mus[key], rows, bits, max(sp, sm))
     return BabEvidence(
         evidence={"support": [int(n) for n in S.tolist()], "trees": trees},
         s=max(sp, sm),
