@@ -15,6 +15,7 @@ import math
 from fractions import Fraction
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -133,3 +134,22 @@ def test_shortened_evidence_is_still_exact_evidence():
     assert tampered(lambda ent: ent.update(zq=dict(empty))) == {"unchecked-claim"}
     assert tampered(lambda ent: ent.update(zh={"indices": [], "values": ["1"]})) == {
         "bab-multipliers"}
+
+
+def test_shortened_trees_fit_schema_v2():
+    jsonschema = pytest.importorskip("jsonschema")
+    from pathlib import Path
+
+    v2 = json.loads((Path(__file__).resolve().parents[2] / "certificates" / "schema-v2.json")
+                    .read_text())
+    tree = {"$defs": v2["$defs"], "$ref": "#/$defs/babTree"}
+    X, lam = _size_case()
+    ev = bab_evidence(X, lam).evidence
+    bare = [n for t in ev["trees"].values() for n in t if "leaf" in n and "z" not in n["leaf"]]
+    assert bare  # some leaf has no z object at all
+    for t in ev["trees"].values():
+        jsonschema.validate(t, tree)
+    bad = copy.deepcopy(ev["trees"]["+"])
+    next(n for n in bad if "leaf" in n)["leaf"]["zq"] = {}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, tree)
