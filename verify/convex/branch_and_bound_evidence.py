@@ -69,7 +69,8 @@ class BabEvidence:
     s : Fraction
         The proven bound: every leaf of both trees has exact bound ``<= s`` (``s >= 0``).
     s_plus, s_minus : Fraction
-        The largest exact leaf bound of each tree (rounded up to the grid).
+        The largest exact bound of the leaves written in each tree (rounded up to the grid;
+        with ``shorten``, a tree below ``s`` may have leaves written up to ``s``).
     results : (BabResult, BabResult)
         The float searches for ``+`` and ``-``.
     complete : bool
@@ -217,14 +218,12 @@ def _leaf(leaf: BabLeaf, mu: dict[int, Fraction], rows: _Rows, bits: int
     return {"leaf": body}, bound
 
 
-def _tree(leaves: list[BabLeaf], mu: dict[int, Fraction], rows: _Rows, bits: int
-          ) -> tuple[list[dict[str, Any]], list[tuple[BabLeaf, Fraction]], Fraction]:
-    """The preorder list of a tree (leaves given in preorder), its leaves with their exact
-    bounds (``(leaf, bound)`` in the order of their nodes) and the largest bound."""
-    out: list[dict[str, Any]] = []
-    done: list[tuple[BabLeaf, Fraction]] = []
+def _shape(leaves: list[BabLeaf]) -> tuple[list[dict[str, Any] | None], list[int]]:
+    """The preorder list of a tree (leaves given in preorder) with ``None`` at the leaves,
+    and the positions of the leaves in it."""
+    out: list[dict[str, Any] | None] = []
+    at: list[int] = []
     prev: tuple[tuple[int, int], ...] | None = None
-    best = Fraction(0)
     for leaf in leaves:
         path = leaf.path
         if prev is None:
@@ -241,43 +240,71 @@ def _tree(leaves: list[BabLeaf], mu: dict[int, Fraction], rows: _Rows, bits: int
             if s != 1:
                 raise InputError("bab evidence: the leaves do not form a tree in preorder")
             out.append({"split": n})
-        node, bound = _leaf(leaf, mu, rows, bits)
-        out.append(node)
-        done.append((leaf, bound))
-        best = max(best, bound)
+        at.append(len(out))
+        out.append(None)
         prev = path
     if prev is None or any(s != -1 for _, s in prev):
         raise InputError("bab evidence: the leaves do not form a tree in preorder")
-    return out, done, best
+    return out, at
 
 
-def _shorten(tree: list[dict[str, Any]], done: list[tuple[BabLeaf, Fraction]],
-             mu: dict[int, Fraction], rows: _Rows, bits: int, goal: Fraction) -> None:
-    """Rewrite, in place, every leaf of ``tree`` whose exact bound is below ``goal`` with the
-    coarsest grid of :data:`LADDER` (finer than ``2^-bits`` excluded) whose exact bound is
-    still ``<= goal``: the same multipliers rounded to fewer bits (those that round to 0
-    vanish), ``h``, ``-l``, ``b`` and the bound recomputed exactly from them, so every check
-    holds as before and ``s`` does not change; a leaf with no such grid keeps its numbers."""
-    k = 0
-    for i, node in enumerate(tree):
-        if "leaf" not in node:
-            continue
-        leaf, bound = done[k]
-        k += 1
-        if bound >= goal:
-            continue
-        trimmed = _trivial_intervals(leaf, mu, rows, float(goal))
-        for cand in (trimmed, leaf) if trimmed is not leaf else (leaf,):
-            for b in LADDER:
-                if b >= bits:
-                    break
-                short, sb = _leaf(cand, mu, rows, b)
-                if sb <= goal:
-                    tree[i] = short
-                    break
-            else:
+def _short_leaf(leaf: BabLeaf, mu: dict[int, Fraction], rows: _Rows, bits: int,
+                goal: Fraction) -> tuple[dict[str, Any], Fraction] | None:
+    """``leaf`` on the coarsest grid of :data:`LADDER` (finer than ``2^-bits`` excluded) whose
+    exact bound is ``<= goal`` -- the same multipliers rounded to fewer bits (those that round
+    to 0 vanish), ``h``, ``-l``, ``b`` and the bound recomputed exactly from them -- first with
+    the interval multipliers :func:`_trivial_intervals` drops, then with all of them; ``None``
+    when no grid of the ladder keeps the bound ``<= goal``."""
+    trimmed = _trivial_intervals(leaf, mu, rows, float(goal))
+    for cand in (trimmed, leaf) if trimmed is not leaf else (leaf,):
+        for b in LADDER:
+            if b >= bits:
+                break
+            short, sb = _leaf(cand, mu, rows, b)
+            if sb <= goal:
+                return short, sb
+    return None
+
+
+#: Leaves whose float bound is within this relative distance of the largest one are written
+#: on the fine grid first (their exact bounds make ``s``); the others go down the ladder.
+TOP = 1e-6
+
+
+def _trees(keyed: list[tuple[str, list[BabLeaf], dict[int, Fraction]]], rows: _Rows,
+           bits: int, shorten: bool) -> tuple[dict[str, list[dict[str, Any]]],
+                                              dict[str, Fraction]]:
+    """Both trees and the largest exact bound of the leaves written in each.
+
+    Without ``shorten`` every leaf is on the grid ``2^-bits``.  With it, the leaves whose
+    float bound is near the largest (:data:`TOP`) are written on that grid first; ``goal``
+    is their largest exact bound rounded up to the grid; every other leaf is written by
+    :func:`_short_leaf` with bound ``<= goal``, or, when no coarse grid fits, on the fine grid
+    (then ``goal`` grows to its bound: the leaves already written stay below it)."""
+    shapes = {key: _shape(leaves) for key, leaves, _ in keyed}
+    best = {key: Fraction(0) for key, _, _ in keyed}
+    fmax = max((lf.bound for _, leaves, _ in keyed for lf in leaves
+                if math.isfinite(lf.bound)), default=0.0)
+    cut = fmax - TOP * max(1.0, abs(fmax))
+    later = []
+    for key, leaves, mu in keyed:
+        out, at = shapes[key]
+        for leaf, i in zip(leaves, at):
+            if shorten and math.isfinite(leaf.bound) and leaf.bound < cut:
+                later.append((key, leaf, i, mu))
                 continue
-            break
+            out[i], bound = _leaf(leaf, mu, rows, bits)
+            best[key] = max(best[key], bound)
+    goal = _ceil_grid(max(best.values(), default=Fraction(0)), bits)
+    for key, leaf, i, mu in later:
+        out = shapes[key][0]
+        got = _short_leaf(leaf, mu, rows, bits, goal)
+        if got is None:
+            got = _leaf(leaf, mu, rows, bits)
+            goal = max(goal, _ceil_grid(got[1], bits))
+        out[i], bound = got
+        best[key] = max(best[key], bound)
+    return {key: shapes[key][0] for key in shapes}, best  # type: ignore[misc]
 
 
 def _trivial_intervals(leaf: BabLeaf, mu: dict[int, Fraction], rows: _Rows, goal: float,
@@ -363,11 +390,12 @@ def evidence_from_results(X: Any, lam: Any, plus: BabResult, minus: BabResult, *
                           bits: int = GRID_BITS, shorten: bool = True) -> BabEvidence:
     """The exact evidence of two finished (or budget-stopped) searches on ``(X, lam)``.
 
-    Every leaf is first written on the grid ``2^-bits``; ``s`` is the largest exact leaf
-    bound of both trees rounded up to that grid.  With ``shorten`` (the default) every leaf
-    whose bound is below ``s`` is then rewritten on the coarsest grid of :data:`LADDER` that
-    still keeps its exact bound ``<= s`` (same ``s``, far shorter numbers: the certificate
-    shrinks several times and checks faster).
+    Without ``shorten`` every leaf is written on the grid ``2^-bits`` and ``s`` is the largest
+    exact leaf bound of both trees rounded up to that grid.  With ``shorten`` (the default)
+    only the leaves whose float bound is near the largest are (they make the same ``s``);
+    every other leaf is written on the coarsest grid of :data:`LADDER` that keeps its exact
+    bound ``<= s``, after dropping the interval multipliers its slack allows (far shorter
+    numbers: the certificate shrinks several times and checks faster).
 
     Examples
     --------
@@ -389,14 +417,10 @@ def evidence_from_results(X: Any, lam: Any, plus: BabResult, minus: BabResult, *
     if len(plus.leaves) != plus.n_leaves or len(minus.leaves) != minus.n_leaves:
         raise InputError("evidence_from_results: the searches were run with keep_leaves=False")
     rows = _Rows(X, S)
-    trees, best, done, mus = {}, {}, {}, {}
-    for key, res, t in (("+", plus, 1), ("-", minus, -1)):
-        mus[key] = {int(n): Fraction(float(t * lam[n])) for n in S.tolist()}
-        trees[key], done[key], best[key] = _tree(res.leaves, mus[key], rows, bits)
+    keyed = [(key, res.leaves, {int(n): Fraction(float(t * lam[n])) for n in S.tolist()})
+             for key, res, t in (("+", plus, 1), ("-", minus, -1))]
+    trees, best = _trees(keyed, rows, bits, shorten)
     sp, sm = _ceil_grid(best["+"], bits), _ceil_grid(best["-"], bits)
-    if shorten:
-        for key in trees:
-            _shorten(trees[key], done[key], mus[key], rows, bits, max(sp, sm))
     return BabEvidence(
         evidence={"support": [int(n) for n in S.tolist()], "trees": trees},
         s=max(sp, sm),
