@@ -17,6 +17,8 @@ from verify.convex.chamber_oracle import nnls_slack, oracle
 from verify.errors import InputError
 from verify.geometry.chambers import enumerate_chambers
 
+_NONE = {"indices": [], "values": []}  # an absent multiplier object: no multipliers
+
 
 def _enum_max(X, lam):
     """``max(0, max_j max_{K_j, ball} +-lam^T D_j X u)`` for both signs (Lemma 4 per chamber,
@@ -265,8 +267,7 @@ def test_empty_support_and_bad_input():
     assert (res.upper, res.lower, res.status, res.nodes) == (0.0, 0.0, "proved", 1)
     ev = bab_evidence(X, np.zeros(3))
     assert ev.s == 0 and ev.evidence == {
-        "support": [], "trees": {k: [{"leaf": {"z": {"indices": [], "values": []}, "rows": []}}]
-                                 for k in "+-"}}
+        "support": [], "trees": {k: [{"leaf": {"rows": []}}] for k in "+-"}}  # no z: none
     for kw in ({"sign": 2}, {"node_limit": 0}, {"batch": 0}, {"gap": -1.0},
                {"stop_above": float("nan")}):
         with pytest.raises(InputError):
@@ -331,12 +332,12 @@ def _check_evidence(X, lam, ev, s):
                     continue
                 a, b, lo, hi = (R(r[k]) for k in ("a", "b", "l", "h"))
                 assert mu[n] > 0 and hi >= 0 and -lo >= 0 and lo <= hi
-                assert sq(comb([(R(1), x[n])] + zvec(r["zh"], sigma))) <= hi * hi
-                assert sq(comb([(R(-1), x[n])] + zvec(r["zl"], sigma))) <= lo * lo
+                assert sq(comb([(R(1), x[n])] + zvec(r.get("zh", _NONE), sigma))) <= hi * hi
+                assert sq(comb([(R(-1), x[n])] + zvec(r.get("zl", _NONE), sigma))) <= lo * lo
                 assert a * lo + b >= max(lo, 0) and a * hi + b >= max(hi, 0)
                 terms.append((mu[n] * a, x[n]))
                 B += mu[n] * b
-            terms += zvec(leaf["z"], sigma)
+            terms += zvec(leaf.get("z", _NONE), sigma)
             assert s - B >= 0 and sq(comb(terms)) <= (s - B) ** 2
         assert pos == len(nodes)
 

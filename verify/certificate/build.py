@@ -515,7 +515,8 @@ _ONE_LINE = ("multipliers", "patterns", "witnesses")  # chamber evidence: one en
 def dumps_certificate(cert: dict[str, Any]) -> str:
     """Deterministic text: sorted keys, two-space indent, ``\\n`` line ends, final newline;
     the per-chamber evidence lists (``patterns``, ``witnesses``, ``multipliers``) and the
-    branch-and-bound trees hold one compact entry per line (same JSON value, a third of the bytes).
+    branch-and-bound trees hold one compact entry per line (same JSON value, a third of the
+    bytes; the tree nodes without JSON's optional spaces).
 
     Examples
     --------
@@ -542,6 +543,7 @@ def dumps_certificate(cert: dict[str, Any]) -> str:
     True
     """
     lists: dict[str, list[Any]] = {}
+    tree_keys: set[str] = set()  # tree nodes are written without the optional spaces
     shallow = dict(cert)
     classes = cert.get("classes")
     if isinstance(classes, list):
@@ -561,6 +563,7 @@ def dumps_certificate(cert: dict[str, Any]) -> str:
                     for sg in sorted(trees):
                         if isinstance(trees[sg], list) and trees[sg]:
                             key = f"@verify-one-line-list-{k}-tree{sg}@"
+                            tree_keys.add(key)
                             lists[key] = trees[sg]
                             trees[sg] = key
                     ev["trees"] = trees
@@ -572,13 +575,14 @@ def dumps_certificate(cert: dict[str, Any]) -> str:
     if text.count('"@verify-one-line-list-') != len(lists):  # a label that looks like a key
         return json.dumps(cert, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+    compact = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
     parts = []
     pos = 0
     for key, items in lists.items():
         at = text.index(f'"{key}"', pos)
         line = text.rfind("\n", 0, at) + 1
         indent = " " * (len(text[line:at]) - len(text[line:at].lstrip(" ")))
-        body = f",\n{indent}  ".join(map(encode, items))
+        body = f",\n{indent}  ".join(map(compact if key in tree_keys else encode, items))
         parts.append(text[pos:at])
         parts.append(f"[\n{indent}  {body}\n{indent}]")
         pos = at + len(key) + 2

@@ -18,7 +18,8 @@ integers and fractions only (squared norms, no square roots, no floats):
 * ``bab-interval``: ``h >= 0``, ``||x_n + A^T zh||^2 <= h^2``, ``-l >= 0``,
   ``||-x_n + A^T zl||^2 <= l^2``;
 * ``bab-chord``: ``l <= h``, ``a l + b >= max(l, 0)``, ``a h + b >= max(h, 0)``;
-* ``bab-multipliers``: ``z >= 0``, indices on the path, strictly increasing;
+* ``bab-multipliers``: ``z >= 0``, indices on the path, strictly increasing (an absent
+  ``z``, ``zl`` or ``zh`` means no multipliers: ``||x_n||^2 <= h^2`` is then checked as is);
 * ``bab-leaf``: ``s - B >= 0`` and ``||c + A^T z||^2 <= (s - B)^2``;
 * ``bab-size``: no rational string longer than ``MAX_CHARS`` characters and no common
   denominator longer than ``MAX_DEN_BITS`` bits (a hostile file cannot stall the replay).
@@ -72,6 +73,7 @@ _ALPHA_KEYS = frozenset({"row", "alpha"})
 _INTERVAL_KEYS = frozenset({"row", "a", "b", "l", "h", "zl", "zh"})
 _Z_KEYS = frozenset({"indices", "values"})
 _Fail = Callable[[str, str], None]
+_NO_MULTIPLIERS: dict[str, list[Any]] = {"indices": [], "values": []}  # an absent z, zl or zh
 
 
 class _Stop(Exception):
@@ -90,6 +92,11 @@ def _field(obj: Any, key: str, kind: type, where: str) -> Any:
     if not isinstance(v, kind) or (kind is int and isinstance(v, bool)):
         raise InputError(f"malformed certificate: {where}.{key} has the wrong type")
     return v
+
+
+def _sparse_field(obj: dict, key: str, where: str) -> Any:
+    """The multiplier object ``obj[key]``; an absent key means no multipliers (all zero)."""
+    return _field(obj, key, dict, where) if key in obj else _NO_MULTIPLIERS
 
 
 def _num(text: Any, where: str) -> tuple[int, int]:
@@ -229,7 +236,7 @@ class _Replay:
         a, b, lo, hi = (_frac(_field(ent, k, str, at), f"{at}.{k}") for k in "ablh")
         ok = True
         for name, z, t, sg in (("h", "zh", hi, 1), ("l", "zl", lo, -1)):
-            zz = self.multipliers(_field(ent, z, dict, at), sign, f"{at}.{z}")
+            zz = self.multipliers(_sparse_field(ent, z, at), sign, f"{at}.{z}")
             if zz is None:
                 ok = False
                 continue
@@ -253,8 +260,8 @@ class _Replay:
         """Every rule of one leaf; failures are recorded, the walk goes on."""
         body = node["leaf"]
         rows = _field(body, "rows", list, at)
-        zobj = _field(body, "z", dict, at)
-        if len(body) != 2:
+        zobj = _sparse_field(body, "z", at)
+        if len(body) != 1 + ("z" in body):
             self.extra(body, _LEAF_KEYS, at)
         seen: set[int] = set()  # O(rows) per leaf, never O(|S|) (a leaf may be tiny)
         ok = True
@@ -291,7 +298,7 @@ class _Replay:
                     continue
                 pairs.append((p, mu * an, self.lden * ad))
             else:
-                if len(ent) != 7:
+                if len(ent) != 5 + ("zl" in ent) + ("zh" in ent):
                     self.extra(ent, _INTERVAL_KEYS, rat)
                 if mu < 0:
                     self.fail("bab-rows", f"{rat}: interval evidence on a row with mu_n < 0 "
