@@ -165,35 +165,40 @@ def _first(text: str, key: str) -> str:
 
 
 def rank3_goal(quick: bool) -> None:
+    """The issue's rank-3 goal: ``verify solve -o``, ``verify certify`` of that network and
+    ``verify check``, each a new process with ``--budget 60``.  Labels from a planted
+    bias-free teacher (4 ReLU neurons), clean and with 2 % of them flipped.  (The quadratic
+    boundary of :func:`_data` is not positively homogeneous: a bias-free network needs huge
+    weights to fit it, ``P*`` ~ 10^5, and most samples are in the support.)"""
     print()
-    print(f"{'data':<22} {'solve s':>7} {'solve verdict':>24} {'train s':>7} {'certify s':>9} "
-          f"{'check s':>7} {'total s':>7} {'cert MB':>7} {'certificate verdict':>28}")
+    print(f"{'data':<24} {'solve s':>7} {'certify s':>9} {'check s':>7} {'total s':>7} "
+          f"{'cert MB':>7}  certificate verdict")
     N = 300 if quick else 1000
-    for noise in (0.0, 0.2):
+    for flip in (0.0, 0.02):
         rng = np.random.default_rng(1000)
         X = rng.standard_normal((N, 3))
-        y = np.sign(X[:, 0] + 0.5 * X[:, 1] ** 2 - 0.5 + noise * rng.standard_normal(N))
-        y[y == 0] = 1.0
+        W = rng.standard_normal((3, 4))
+        y = np.where(np.maximum(X @ W, 0) @ np.array([1.0, -1.0, 1.0, -1.0]) >= 0, 1.0, -1.0)
+        bad = rng.random(N) < flip
+        y[bad] = -y[bad]
         with tempfile.TemporaryDirectory() as tmp:
             data = os.path.join(tmp, "g.csv")
             with open(data, "w") as f:
                 f.write("a,b,c,label\n")
                 for r, t in zip(X, y):
                     f.write(",".join(repr(float(v)) for v in r) + f",{int(t)}\n")
-            ts, _, out = _cli("solve", data, "--budget", "60")
-            sv = _first(out, r"class \S+: (\S+ [^ ]+)")
-            tt, _, _ = _cli("train", data, "--neurons", "50", "--init-scale", "1",
-                            "--schedule", "loss-scaled", "-o", os.path.join(tmp, "m.npz"))
-            cert = os.path.join(tmp, "c.cert.json")
-            tc, _, out = _cli("certify", data, os.path.join(tmp, "m.npz"), "-o", cert,
-                              "--budget", "60", "--no-self-check")
-            cv = _first(out, r"(globally-optimal-within \S+|proven-gap \S+|suboptimal)")
+            model, cert = os.path.join(tmp, "opt.npz"), os.path.join(tmp, "c.cert.json")
+            ts, _, _ = _cli("solve", data, "--budget", "60", "-o", model)
+            tc, _, out = _cli("certify", data, model, "-o", cert, "--budget", "60",
+                              "--no-self-check")
+            cv = _first(out, r"(globally-optimal-within \S+|proven-gap \S+|suboptimal|"
+                             r"error: .*)")
             tk, rk, _ = _cli("check", cert)
             mb = os.path.getsize(cert) / 1e6 if os.path.exists(cert) else float("nan")
-            name = f"gauss {N}x3 noise {noise:g}"
-            cv += " (check ok)" if rk == 0 else " (check failed)"
-            print(f"{name:<22} {ts:>7.1f} {sv:>24} {tt:>7.1f} {tc:>9.1f} {tk:>7.1f} "
-                  f"{tt + tc + tk:>7.1f} {mb:>7.2f} {cv:>28}")
+            cv += " (check ok)" if rk == 0 else f" (check exit {rk})"
+            name = f"teacher {N}x3 flip {flip:g}"
+            print(f"{name:<24} {ts:>7.1f} {tc:>9.1f} {tk:>7.1f} {ts + tc + tk:>7.1f} "
+                  f"{mb:>7.2f}  {cv}")
 
 
 if __name__ == "__main__":

@@ -273,9 +273,9 @@ def test_the_final_proof_keeps_the_truncated_lambda_when_its_bound_is_better():
         def __init__(self, full_s, cut_s):
             self.s, self.calls = (full_s, cut_s), []
 
-        def maximize(self, l, **kw):
-            self.calls.append(np.count_nonzero(l))
-            s = self.s[0] if np.count_nonzero(l) == 12 else self.s[1]
+        def maximize(self, lam_, **kw):
+            self.calls.append(np.count_nonzero(lam_))
+            s = self.s[0] if np.count_nonzero(lam_) == 12 else self.s[1]
             r = SimpleNamespace(upper=s, status="budget")
             return r, r
 

@@ -205,6 +205,8 @@ def solve_binary(
         if np.linalg.matrix_rank(X) <= SAMPLES_RANK:
             # low rank: the chambers of working sets of samples are cheap (the route ends with
             # the chambers of X_S as evidence); None when they do not fit: branch and bound
+            # with what is left of the budget
+            t0 = time.monotonic()
             sol = solve_by_samples(X, y, limit=min(limit, SAMPLES_CHAMBERS), solver=solver,
                                    start=start,
                                    budget=None if budget is None else 0.5 * budget,
@@ -212,6 +214,8 @@ def solve_binary(
             if sol is not None and sol.status == Status.OPTIMAL:
                 sol = dataclasses.replace(sol, message=f"{why}; {sol.message}")
                 return sol, "column-generation", False, None
+            if budget is not None:
+                budget = max(float(budget) - (time.monotonic() - t0), 0.2 * float(budget))
         sol = solve_branch_and_bound(X, y, start=start, solver=solver, budget=budget,
                                      executor=executor, support_limit=limit)
         sol = dataclasses.replace(sol, message="; ".join(m for m in (why, sol.message) if m))
