@@ -395,3 +395,25 @@ def test_general_rank_magnitudes_1e300_in_a_row() -> None:
         assert ch.complete and len(ch) == ch.count
         assert _pattern_set(ch) == _faces_chambers(X)
         _check_witnesses(X, ch)
+
+
+def test_a_proven_prefix_count_decides_the_limit_without_the_whole_count():
+    """Beyond the limit, with exact_count=False, the count of a prefix of the rows (a lower
+    bound: hyperplanes only split chambers) is enough; the default still proves the exact
+    count (audit reports it)."""
+    import pytest as _pytest
+
+    from verify.errors import EnumerationLimitError
+    from verify.geometry.chamber_count import count_chambers
+
+    X = np.random.default_rng(4).standard_normal((120, 3))
+    total = count_chambers(X)[0]
+    with _pytest.raises(EnumerationLimitError) as e:
+        enumerate_chambers(X, limit=3_000, exact_count=False)
+    assert e.value.count is None and "at least" in str(e.value)
+    n = int(str(e.value).split("its first ")[1].split(" rows")[0])
+    k = int(str(e.value).split("at least ")[1].split(" chambers")[0])
+    assert n < 120 and k == count_chambers(X[:n])[0] and 3_000 < k <= total
+    with _pytest.raises(EnumerationLimitError) as e:
+        enumerate_chambers(X, limit=3_000)
+    assert e.value.count == total

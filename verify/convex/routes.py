@@ -174,7 +174,8 @@ def solve_binary(
         if sol is not None and sol.lower_bound is not None:
             return sol, "spike-free", False, None
     try:
-        ch = enumerate_chambers(X, limit=limit)
+        # beyond the limit a proven lower bound on the count is enough to choose the route
+        ch = enumerate_chambers(X, limit=limit, exact_count=False)
     except EnumerationLimitError as exc:
         if sampled:
             # the oracle's work grows like gates x N: fewer gates for many samples
