@@ -76,6 +76,8 @@ _MAX_CUTS, _LOOP_CUTS = 30, 3
 _ALL_SAMPLES, _START_SAMPLES, _CUT_SAMPLES = 200, 100, 128
 #: Patterns added per phase-one round (each brings its cone: few at a time keep it small).
 _RAY_PATTERNS = 16
+#: Restricted solves without a budget (with one, the budget bounds them).
+_ROUNDS = 200
 #: Violated patterns the cheap pricing adds per round (at most ``2 d + 2``).
 _PRICE_PATTERNS = 10
 
@@ -416,7 +418,7 @@ def solve_branch_and_bound(
     start: Any = None,
     solver: str | SolverChoice | None = None,
     tol: float = 1e-7,
-    max_rounds: int = 200,
+    max_rounds: int | None = None,
     node_limit: int = 200_000,
     budget: float | None = None,
     executor: Any = None,
@@ -433,8 +435,9 @@ def solve_branch_and_bound(
     tol : float
         A pattern is violated when the oracle finds a value ``> 1 + tol``; the final trees
         prove ``s <= 1 + tol`` when the budget allows.
-    max_rounds : int
-        Restricted solves (each adds at most two patterns).
+    max_rounds : int, optional
+        Restricted solves (each adds at most ``_PRICE_PATTERNS`` patterns); default 200
+        without a ``budget``, unbounded with one (the budget stops the loop).
     node_limit : int
         Node bounds per branch-and-bound search.
     budget : float, optional
@@ -458,6 +461,8 @@ def solve_branch_and_bound(
     """
     X, y = _check_binary(X, y)
     N, d = X.shape
+    if max_rounds is None:  # with a budget, the budget bounds the rounds
+        max_rounds = _ROUNDS if budget is None else 10**9
     if max_rounds < 1 or node_limit < 1:
         raise InputError("max_rounds and node_limit must be positive integers")
     t_start = time.monotonic()
