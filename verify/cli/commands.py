@@ -290,12 +290,13 @@ def cmd_solve(args: argparse.Namespace) -> int:
         ub = c["upper_bound"]["float"] if c["upper_bound"] else None
         verdict = _solve_verdict(c)
         if c["verdict"] == "restricted":
-            val = "solver value (no claim about P*)"
+            val = f"solver value (no claim about P*) {c['optimal_value']:.9g}"
+        elif c["verdict"] == "proven-gap":  # the network's own exact objective is UB
+            val = f"network found {ub:.9g}"
         else:
-            val = "network found" if c["verdict"] == "proven-gap" else "P* ="
-        print(printable(f"class {c['label']}: {verdict} ({c['method']}), {val} "
-                        f"{c['optimal_value']:.9g}, {bounds_text(lb, ub)}, "
-                        f"{len(c['neurons'])} neurons"))
+            val = f"P* = {c['optimal_value']:.9g}"
+        print(printable(f"class {c['label']}: {verdict} ({c['method']}), {val}, "
+                        f"{bounds_text(lb, ub)}, {len(c['neurons'])} neurons"))
         if c["verdict"] != "globally-optimal-within" and c.get("message"):
             import textwrap
 
@@ -408,6 +409,11 @@ def cmd_certify(args: argparse.Namespace) -> int:
         print(printable(f"warning: {w}"))
     for c in cert["classes"]:
         print(printable(f"class {c['label']}: {verdict_text(c)}  [{c['method']}]"))
+        lb, g = c.get("lower_bound"), c.get("relative_gap")
+        if c.get("verdict") != "globally-optimal-within" and isinstance(lb, dict) and \
+                isinstance(g, dict):  # what is proven about P*, and how far from closed
+            print(printable(f"  P* >= {lb['float']:.9g} (proven), relative gap "
+                            f"{g['float']:.3g}"))
     print(printable(f"certificate written to {args.output}"))
     _outside_note(cert, args.output)
     return 0
@@ -455,7 +461,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             gap = "" if g is None else f" (relative gap {g['float']:.3g})"
             print(printable(f"  class {c['label']}: {c['verdict']}{gap}"))
     else:
-        print(f"INVALID: {len(res.failures)} failed rule(s)")
+        rules = sorted({f.rule for f in res.failures})
+        print(f"INVALID: {len(rules)} failed rule(s) ({', '.join(rules)}), "
+              f"{len(res.failures)} failure(s)")
         labels = certificate_labels(args.cert)
         for f in res.failures:
             print(printable(f"  {f.rule}: {with_labels(f.detail, labels)}"))

@@ -302,7 +302,8 @@ def render_demo(report: dict[str, Any]) -> str:
                 f"{r['verdict']:<24} {'valid' if r['check_valid'] else 'INVALID'}"
             )
         if s["figures"]:
-            lines.append(f"  figures: {len(s['figures'])} PNG files in {Path(s['data']).parent}")
+            lines.append(f"  figures: {len(s['figures'])} PNG files in "
+                         f"{Path(s['figures'][0]).parent}")
         lines.append("")
     lines.append("1-cos: worst misalignment of a trained neuron (carrying >= 1% of the norm)")
     lines.append("       with the nearest optimal neuron of its sign (Theorem 1, section 4).")

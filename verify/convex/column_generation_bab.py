@@ -629,7 +629,11 @@ def solve_branch_and_bound(
     msg = [sol.message] if sol.message else []
     status = Status.OPTIMAL if converged and ev.complete else Status.RESTRICTED
     if not converged:
-        msg.append(reason)
+        # the search's own options are --budget on the command line
+        msg.append(reason.replace("(raise time_limit)", "(raise --budget)"))
+    if ub is None:
+        msg.append("the network recovered from the last restricted program misses a margin, so "
+                   "there is no exact upper bound (raise --budget)")
     msg.append(evidence_summary(ev, plus, minus, N))
     return ConvexSolution(sol.value, lb, ub, status, "branch-and-bound", lam, neurons,
                           info, rounds, len(P), 0, float(ev.s), "; ".join(m for m in msg if m),
