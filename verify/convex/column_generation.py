@@ -339,6 +339,7 @@ def column_generation(
     limit: int | None = None,
     executor: Any = None,
     seeds: Any = None,
+    budget: float | None = None,
 ) -> ConvexSolution:
     """Program (14) by column generation over the chambers, with the exact Lemma-4 oracle.
 
@@ -377,6 +378,9 @@ def column_generation(
         sample (its neurons ``w`` with ``1[X w >= 0]``: then the restricted program is feasible
         from the first round).  With a complete chamber list only the seeds that are chambers
         of it are used; with an incomplete one they join the list.
+    budget : float, optional
+        Seconds for the rounds (checked before each restricted solve after the first; the
+        final bounds come after it); the message says when it ran out.
 
     The restricted program is never empty: when the list is incomplete (sampled chambers),
     the patterns of the candidate neurons and the ``seeds`` join it, and chambers are added
@@ -451,8 +455,13 @@ def column_generation(
     sol: ConvexSolution | None = None
     res = None
     res_lam = np.zeros(N)
+    deadline = None if budget is None else time.monotonic() + float(budget)
+    out_of_time = False
     bar = progress("column generation (rounds)", total=max_rounds, delay=0.5)
     while rounds < max_rounds:
+        if deadline is not None and rounds and time.monotonic() >= deadline:
+            out_of_time = True
+            break
         rounds += 1
         bar.advance()
         t0 = time.perf_counter()
@@ -536,8 +545,9 @@ def column_generation(
         status = Status.OPTIMAL if (converged and complete) else Status.RESTRICTED
     if not converged:
         msg.append(
-            f"not converged after {rounds} rounds: chambers outside the working set"
-            f" are still violated (s = {res.value:.3g})"
+            f"not converged after {rounds} rounds"
+            + (f" (the budget of {budget:g} s ran out; raise --budget)" if out_of_time else "")
+            + f": chambers outside the working set are still violated (s = {res.value:.3g})"
         )
     if not complete:
         msg.append("chamber list not proven complete: no lower bound")

@@ -183,7 +183,7 @@ def solve_binary(
             ch = enumerate_chambers(X, mode="sampled", samples=samples)
             seeds = None if start is None else (X @ np.asarray(start, dtype=float) >= 0).T
             sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor,
-                                    seeds=seeds)
+                                    seeds=seeds, budget=budget)
             why = incomplete_reason(len(ch), exc.count, str(exc), sampled=True)
             msg = sol.message.replace("chamber list not proven complete: no lower bound",
                                       f"{why}: no lower bound")
