@@ -707,6 +707,10 @@ def check_certificate(
                      f"relative gap <= the tolerance {_fl(tol):.3g}")
             else:
                 detail = verdict_detail(verdict, gap_c)
+        elif verdict == "suboptimal" and gap_c is not None and gap_c <= tol:
+            # the verdicts' order: a gap within the tolerance is globally-optimal-within first
+            fail("verdict", f"{where}: 'suboptimal' with a relative gap {_fl(gap_c):.3g} <= the "
+                 f"tolerance {_fl(tol):.3g}: the verdict is 'globally-optimal-within'")
         elif verdict == "suboptimal" and not isinstance(ent.get("optimal_network"), dict):
             fail("verdict", f"{where}: 'suboptimal' without an optimal_network as evidence")
         elif verdict == "suboptimal":
