@@ -749,7 +749,8 @@ def check_certificate(
                  "no lower bound, a proven-gap one a lower bound and a gap)")
         if "verdict_detail" in ent and ent["verdict_detail"] != detail:
             fail("verdict-detail", f"{where}: verdict_detail is not the checker's own sentence "
-                 f"{detail!r}")
+                 + (f"{detail!r}" if detail is not None else
+                    "(the verdict failed its own rule, so there is none)"))
         if lb is None or total_lb is None:
             total_lb = None
         else:

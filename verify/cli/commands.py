@@ -290,7 +290,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         ub = c["upper_bound"]["float"] if c["upper_bound"] else None
         verdict = _solve_verdict(c)
         if c["verdict"] == "restricted":
-            val = f"solver value (no claim about P*) {c['optimal_value']:.9g}"
+            val = f"solver value {c['optimal_value']:.9g} (a restricted program)"
         elif c["verdict"] == "proven-gap":  # the network's own exact objective is UB
             val = f"network found {ub:.9g}"
         else:
