@@ -105,17 +105,22 @@ print('cvxpy imported:', 'cvxpy' in sys.modules)
 """
 
 
+def _write_csv(path: str, X: np.ndarray, y: np.ndarray) -> str:
+    """``X, y`` in verify's CSV form (features, then the label; floats written exactly)."""
+    with open(path, "w") as f:
+        f.write(",".join(f"x{i}" for i in range(X.shape[1])) + ",label\n")
+        for r, t in zip(X, y):
+            f.write(",".join(repr(float(v)) for v in r) + f",{int(t)}\n")
+    return path
+
+
 def end_to_end() -> None:
     print()
     print(f"{'data':<16} {'direct s':>9} {'solve s':>8} {'x':>6} {'P* direct':>14} "
           f"{'P* solve':>14} {'cvxpy in solve':>14}")
     X, y = _data(60, 60, 3)
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "g60x3.csv")
-        with open(path, "w") as f:
-            f.write("a,b,c,label\n")
-            for r, t in zip(X, y):
-                f.write(",".join(repr(float(v)) for v in r) + f",{int(t)}\n")
+        path = _write_csv(os.path.join(tmp, "g60x3.csv"), X, y)
         t0 = time.perf_counter()
         out = subprocess.run([sys.executable, "-c", _DIRECT, path], capture_output=True,
                              text=True, check=True)
@@ -182,11 +187,7 @@ def rank3_goal(quick: bool) -> None:
         bad = rng.random(N) < flip
         y[bad] = -y[bad]
         with tempfile.TemporaryDirectory() as tmp:
-            data = os.path.join(tmp, "g.csv")
-            with open(data, "w") as f:
-                f.write("a,b,c,label\n")
-                for r, t in zip(X, y):
-                    f.write(",".join(repr(float(v)) for v in r) + f",{int(t)}\n")
+            data = _write_csv(os.path.join(tmp, "g.csv"), X, y)
             model, cert = os.path.join(tmp, "opt.npz"), os.path.join(tmp, "c.cert.json")
             ts, _, _ = _cli("solve", data, "--budget", "60", "-o", model)
             tc, _, out = _cli("certify", data, model, "-o", cert, "--budget", "60",
