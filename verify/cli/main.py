@@ -304,9 +304,10 @@ DEFAULT_BUDGET = 300.0
 
 def _route_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--budget", type=_positive_float, default=DEFAULT_BUDGET, metavar="SECONDS",
-                   help="seconds per class for the branch-and-bound route beyond --limit "
-                   f"(default {DEFAULT_BUDGET:g}); when it runs out the lower bound is weaker, "
-                   "never wrong")
+                   help="seconds per class for the work beyond --limit: the branch-and-bound "
+                   f"route (with its gradient-descent start) or --sampled (default "
+                   f"{DEFAULT_BUDGET:g}); when it runs out the lower bound is weaker, never "
+                   "wrong")
     p.add_argument("--sampled", action="store_true",
                    help="beyond --limit, use sampled chambers instead (status 'restricted', "
                    "no lower bound)")
