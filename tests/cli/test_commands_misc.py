@@ -237,3 +237,14 @@ def test_check_counts_failed_rules_not_failure_lines(tmp_path, capsys):
     rules = sorted({ln.strip().split(":")[0] for ln in lines[1:] if ln.startswith("  ")})
     assert head.startswith(f"INVALID: {len(rules)} failed rule(s) ({', '.join(rules)})")
     assert len(lines) - 1 >= len(rules)
+
+
+def test_solve_warns_about_duplicate_rows_as_certify_does(tmp_path, capsys):
+    data = tmp_path / "d.json"
+    data.write_text(json.dumps({"X": [[1.0, 2.0], [0.0, 1.0], [1.0, 2.0], [-1.0, 0.5]],
+                                "y": [1, -1, 1, -1]}))
+    assert main(["solve", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("warning: 1 duplicate row with the same label (e.g. rows 0 and 2")
+    assert main(["solve", str(data), "--json"]) == 0
+    json.loads(capsys.readouterr().out)  # --json stays pure JSON

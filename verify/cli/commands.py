@@ -285,6 +285,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps(obj), end="")
         return 0
+    for w in ds.warnings:  # as certify prints them
+        print(printable(f"warning: {w}"))
     for c in obj["classes"]:
         lb = c["lower_bound"]["float"] if c["lower_bound"] else None
         ub = c["upper_bound"]["float"] if c["upper_bound"] else None
