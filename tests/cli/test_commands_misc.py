@@ -248,3 +248,15 @@ def test_solve_warns_about_duplicate_rows_as_certify_does(tmp_path, capsys):
     assert out.startswith("warning: 1 duplicate row with the same label (e.g. rows 0 and 2")
     assert main(["solve", str(data), "--json"]) == 0
     json.loads(capsys.readouterr().out)  # --json stays pure JSON
+
+
+def test_train_on_infeasible_data_says_why(tmp_path, capsys):
+    """Conflicting duplicate rows: training can only fail, and it now says the problem is
+    infeasible (as audit and solve do), not only that samples are misclassified."""
+    data = tmp_path / "d.json"
+    data.write_text(json.dumps({"X": [[1.0, 2.0], [0.0, 1.0], [1.0, 2.0], [-1.0, 0.5]],
+                                "y": [1, -1, -1, -1]}))
+    assert main(["train", str(data), "--neurons", "4", "--steps", "50",
+                 "-o", str(tmp_path / "m.npz")]) == 1
+    err = capsys.readouterr().err
+    assert "verify train: the max-margin problem is infeasible: rows 0 and 2" in err

@@ -212,6 +212,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     # exit 1: the check "training succeeded" (no divergence, every sample separated) failed
     for problem in res.problems:
         print(f"verify train: {problem}", file=sys.stderr)
+    if not res.succeeded and ds.issues:  # no network can separate these data: say why
+        print(printable(f"verify train: the max-margin problem is infeasible: "
+                        f"{ds.issues[0].message}"), file=sys.stderr)
     return 0 if res.succeeded else 1
 
 
