@@ -425,3 +425,18 @@ def test_warm_start_of_a_diverging_run_is_none(monkeypatch):
     monkeypatch.setattr(tr, "train", diverging)
     X = np.array([[1.0, 0.2], [-0.3, 1.0]])
     assert tr.warm_start(X, np.array([1, -1]), neurons=2, steps=10) is None
+
+
+def test_a_dead_sub_network_is_named():
+    """Three classes: the trial's dead-network message did not say which one-vs-all
+    sub-network was dead."""
+    from verify.network import training as tr
+
+    X = np.array([[1.0, 0.5], [0.5, 1.0], [-1.0, -1.0]])
+    Y = np.array([[1, -1, -1], [-1, 1, -1], [-1, -1, 1]])
+    W1 = np.array([np.abs(np.eye(2)) for _ in range(3)])  # (K, d, m): row 2 dead in every one
+    W1[2] = np.array([[1.0, -1.0], [1.0, -1.0]])  # ... except class 2's
+    w2 = np.ones((3, 2))
+    r = tr.train(X, Y, neurons=2, steps=0, init=(W1, w2))
+    assert r.dead_classes == (0, 1) and r.dead_samples == (2,)
+    assert "in the one-vs-all sub-networks of class index 0, 1 (0-based)" in r.problems[0]

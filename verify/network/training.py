@@ -217,6 +217,8 @@ class TrainResult:
     steps_run : int or None
         Steps actually run (``None``: all ``steps``).
     n_samples : int
+    dead_classes : tuple of int
+        The classes (one-vs-all sub-networks, 0-based) with dead rows.
     """
 
     W1: np.ndarray
@@ -236,6 +238,7 @@ class TrainResult:
     misclassified: tuple[int, ...] = ()
     steps_run: int | None = None
     n_samples: int = 0
+    dead_classes: tuple[int, ...] = ()
 
     @property
     def succeeded(self) -> bool:
@@ -260,8 +263,13 @@ class TrainResult:
         if self.dead_samples:
             k = len(self.dead_samples)
             every = f"all {n}" if k == n else f"{k} of {n}"
+            sub = ""
+            if self.W1.ndim == 3 and self.dead_classes:
+                ks = ", ".join(str(c) for c in self.dead_classes)
+                sub = (f" in the one-vs-all sub-network{'s' if len(self.dead_classes) > 1 else ''}"
+                       f" of class index {ks} (0-based)")
             out.append(
-                f"dead network on {every} samples "
+                f"dead network on {every} samples{sub} "
                 f"({_rows(self.dead_samples)}): every neuron is inactive there and the output "
                 "is exactly 0; centre or scale the features, add --bias, lower the step size, or "
                 "start wider (more --neurons, a larger --init-scale such as 1)"
@@ -348,14 +356,17 @@ def _finite(Xa: np.ndarray, W1: np.ndarray, w2: np.ndarray) -> bool:
 
 
 def _diagnose(Xa: np.ndarray, Yt: np.ndarray, W1: np.ndarray, w2: np.ndarray
-              ) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Dead rows (all neurons inactive, in some class) and rows with margin <= 0."""
+              ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Dead rows (all neurons inactive, in some class), rows with margin <= 0, and the
+    classes (sub-networks) with dead rows."""
     A = np.matmul(Xa, W1)  # (K, N, m)
-    dead = np.any(np.all(A <= 0, axis=2), axis=0)
+    dead_k = np.all(A <= 0, axis=2)  # (K, N)
+    dead = np.any(dead_k, axis=0)
     q = Yt * np.matmul(np.maximum(A, 0.0), w2[:, :, None])[:, :, 0]
     wrong = np.any(~(q > 0), axis=0)
     return (tuple(int(i) for i in np.flatnonzero(dead)),
-            tuple(int(i) for i in np.flatnonzero(wrong | dead)))
+            tuple(int(i) for i in np.flatnonzero(wrong | dead)),
+            tuple(int(k) for k in np.flatnonzero(dead_k.any(axis=1))))
 
 
 #: The largest step size ``lr="auto"`` picks (the paper's small examples use 0.1).
@@ -565,7 +576,7 @@ def train(
             if (t + 1) % 64 == 0 or t + 1 == steps:
                 bar.advance(64 if (t + 1) % 64 == 0 else (t + 1) % 64)
         final = snapshot(Xa, Yt, W1, w2)
-        dead, wrong = _diagnose(Xa, Yt, W1, w2)
+        dead, wrong, dead_k = _diagnose(Xa, Yt, W1, w2)
     if diverged is None and final["loss"] > DIVERGENCE_FACTOR * first_loss:
         diverged = (f"the loss grew from {first_loss:.6g} to {final['loss']:.6g} in "
                     f"{steps_run} steps; lower the step size (lr {lr:g})")
@@ -599,6 +610,7 @@ def train(
         trajectory=trajectory,
         diverged=diverged,
         dead_samples=dead,
+        dead_classes=dead_k,
         misclassified=wrong,
         steps_run=None if steps_run == int(steps) else steps_run,
         n_samples=int(Xa.shape[0]),
