@@ -587,23 +587,14 @@ def test_extra_keys_are_claims_the_checker_refuses(certs, capsys, forge):
     assert rc == 1 and "unchecked-claim" in rules
 
 
-def test_suboptimal_with_a_gap_within_the_tolerance_is_refused(tmp_path):
+def test_suboptimal_with_a_gap_within_the_tolerance_is_refused(f1_suboptimal_certificate):
     """The trial raised a suboptimal certificate's tolerance to 1/2 (gap 0.32): it still
     passed, although the tool itself would say globally-optimal-within at that tolerance."""
     import json
-    import shutil
-    from pathlib import Path
 
     from verify.checker.rules import check_file
-    from verify.cli.main import main
 
-    f1 = Path(__file__).resolve().parents[2] / "examples" / "f1.json"
-    data = tmp_path / "f1.json"
-    shutil.copy(f1, data)
-    assert main(["train", str(data), "--neurons", "10", "--steps", "2000",
-                 "-o", str(tmp_path / "m.npz")]) == 0
-    cert = tmp_path / "c.cert.json"
-    assert main(["certify", str(data), str(tmp_path / "m.npz"), "-o", str(cert)]) == 0
+    cert = f1_suboptimal_certificate
     obj = json.loads(cert.read_text())
     assert obj["classes"][0]["verdict"] == "suboptimal" and check_file(str(cert)).valid
     obj["tolerance"] = "1/2"

@@ -214,17 +214,10 @@ def test_train_bad_lr_is_one_line_and_exit_2(tmp_path, capsys, bad):
     assert "--lr" in err and ("'auto'" in err or "expected" in err) and not out.exists()
 
 
-def test_check_counts_failed_rules_not_failure_lines(tmp_path, capsys):
+def test_check_counts_failed_rules_not_failure_lines(f1_suboptimal_certificate, capsys):
     """A tampered lambda fails a few rules on many lines: the header counts the rules (the
     trial saw 'INVALID: 24 failed rule(s)' for four rules) and names them."""
-    import shutil
-
-    data = tmp_path / "f1.json"
-    shutil.copy(F1, data)
-    assert main(["train", str(data), "--neurons", "10", "--steps", "2000",
-                 "-o", str(tmp_path / "m.npz")]) == 0
-    cert = tmp_path / "c.cert.json"
-    assert main(["certify", str(data), str(tmp_path / "m.npz"), "-o", str(cert)]) == 0
+    cert = f1_suboptimal_certificate
     obj = json.loads(cert.read_text())
     lam = obj["classes"][0]["lambda"]
     k = next(i for i, v in enumerate(lam) if v not in ("0", 0))
