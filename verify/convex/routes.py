@@ -154,11 +154,13 @@ def solve_binary(
     ``warm_start`` (a callable ``(X, y) -> W1 (d, m) or None``, e.g.
     :func:`verify.network.training.warm_start`, passed in by the layers above so that this
     one does not import them) gives the start beyond the limit when ``start`` is not given;
-    its time counts against ``budget``.
+    its time counts against ``budget``, as does the time spent choosing the route (the
+    separability test, the chamber count beyond the limit).
     """
     from verify.geometry.chambers import enumerate_chambers
     from verify.geometry.separability import orthogonal_separability
 
+    t_entry = time.monotonic()  # the budget counts from here (the route's choice included)
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     orth = bool(orthogonal_separability(X, (y > 0).astype(int), stop_at_first=True).separable)
@@ -192,6 +194,8 @@ def solve_binary(
         from verify.convex.support_samples import solve_by_samples
 
         why = f"chamber list beyond --limit {limit}"
+        if budget is not None:
+            budget = max(float(budget) - (time.monotonic() - t_entry), 0.2 * float(budget))
         if exc.count is not None:
             why += f" ({exc.count:,} chambers, proven)"
         if start is None and warm_start is not None:
