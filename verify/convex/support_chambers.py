@@ -140,6 +140,21 @@ def _support(X: np.ndarray, lam: np.ndarray) -> np.ndarray:
     return np.flatnonzero(lam)
 
 
+def _support_list(X: np.ndarray, lam: np.ndarray, chambers: Chambers | None,
+                  limit: int) -> tuple[np.ndarray, Chambers]:
+    """``(S, chambers of X_S)``: the given list (checked against ``X_S``'s shape) or the
+    enumerated one; :class:`EnumerationLimitError` when it is beyond ``limit``."""
+    S = _support(X, lam)
+    ch = chambers if chambers is not None else support_chambers(X, lam, limit=limit)
+    if ch is None:
+        raise EnumerationLimitError(f"the chambers of X_S (|S| = {S.size}) are beyond "
+                                    f"limit={limit} or the support is empty")
+    if ch.n_samples != S.size or ch.n_features != X.shape[1]:
+        raise InputError(f"chambers: a list of {ch.n_samples} x {ch.n_features} rows, the "
+                         f"support has {S.size} x {X.shape[1]}")
+    return S, ch
+
+
 def support_chambers(X: Any, lam: Any, *, limit: int = ORACLE_LIMIT) -> Chambers | None:
     """The complete chamber list of ``X_S`` (``S = supp lam``), or ``None`` when its count (or
     Cover's bound, tried first) exceeds ``limit``, the support is empty, or the list is not
@@ -250,14 +265,7 @@ def support_maximize(X: Any, lam: Any, *, chambers: Chambers | None = None,
     for name, v in (("stop_above", stop_above), ("prove_below", prove_below)):
         if v is not None and not (isinstance(v, (int, float)) and np.isfinite(v)):
             raise InputError(f"{name}: expected a finite number, received {v!r}")
-    S = _support(X, lam)
-    ch = chambers if chambers is not None else support_chambers(X, lam, limit=limit)
-    if ch is None:
-        raise EnumerationLimitError(f"the chambers of X_S (|S| = {S.size}) are beyond "
-                                    f"limit={limit} or the support is empty")
-    if ch.n_samples != S.size or ch.n_features != X.shape[1]:
-        raise InputError(f"chambers: a list of {ch.n_samples} x {ch.n_features} rows, the "
-                         f"support has {S.size} x {X.shape[1]}")
+    S, ch = _support_list(X, lam, chambers, limit)
     P = ch.pattern_matrix()
     target = prove_below if prove_below is not None else stop_above
     if target is None:
@@ -293,11 +301,7 @@ def support_evidence(X: Any, lam: Any, *, chambers: Chambers | None = None,
     True
     """
     X, lam = _check(X, lam)
-    S = _support(X, lam)
-    ch = chambers if chambers is not None else support_chambers(X, lam, limit=limit)
-    if ch is None:
-        raise EnumerationLimitError(f"the chambers of X_S (|S| = {S.size}) are beyond "
-                                    f"limit={limit} or the support is empty")
+    S, ch = _support_list(X, lam, chambers, limit)
     XS, lamS = X[S], lam[S]
     P = ch.pattern_matrix()
     res = oracle(XS, lamS, P, keep_slack=True, executor=executor, walls=chamber_walls(XS, P))
