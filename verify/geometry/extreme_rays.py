@@ -100,10 +100,7 @@ def extreme_rays(
         )
     ent_plane, ent_vert = ent_plane[order], ent_vert[order]
     n_ent = len(order)
-    start = np.r_[True, ent_plane[1:] != ent_plane[:-1]]
-    gstart = np.maximum.accumulate(np.where(start, np.arange(n_ent), 0))
-    is_last = np.r_[ent_plane[1:] != ent_plane[:-1], True]
-    nxt = np.where(is_last, gstart, np.arange(n_ent) + 1)
+    start, gstart, is_last, nxt = _cyclic_groups(ent_plane)
     # half-edges: 2k forward (entry k -> nxt[k]), 2k+1 backward (nxt[k] -> k)
     n_he = 2 * n_ent
     origin = np.empty(n_he, dtype=np.int64)
@@ -302,10 +299,7 @@ def certified_walk(
     order = np.lexsort((theta, ent_plane))
     ent_plane, ent_vert = ent_plane[order], ent_vert[order]
     n_ent = len(order)
-    start = np.r_[True, ent_plane[1:] != ent_plane[:-1]]
-    gstart = np.maximum.accumulate(np.where(start, np.arange(n_ent), 0))
-    is_last = np.r_[ent_plane[1:] != ent_plane[:-1], True]
-    nxt = np.where(is_last, gstart, np.arange(n_ent) + 1)
+    start, gstart, is_last, nxt = _cyclic_groups(ent_plane)
 
     def exact_on(pl: np.ndarray, a: np.ndarray, b: np.ndarray) -> Callable:
         return lambda idx: [_idet(ints[pl[i]], Vi[a[i]], Vi[b[i]]) for i in idx.tolist()]
@@ -385,6 +379,24 @@ def _face_labels(origin: np.ndarray, rot: np.ndarray) -> tuple[int, np.ndarray]:
     G = scipy.sparse.coo_matrix((np.ones(n_he), (np.arange(n_he), nxt_he)), shape=(n_he, n_he))
     n_faces, label = scipy.sparse.csgraph.connected_components(G, directed=True, connection="weak")
     return int(n_faces), label
+
+
+def _cyclic_groups(ent_plane: np.ndarray) -> tuple[np.ndarray, ...]:
+    """For entries sorted by plane (then by angle): ``start`` / ``is_last`` (first / last of
+    its plane's group), ``gstart`` (the index of its group's first entry) and ``nxt`` (the next
+    entry around its plane, cyclically).
+
+    Examples
+    --------
+    >>> [a.tolist() for a in _cyclic_groups(np.array([0, 0, 0, 1, 1]))][3]
+    [1, 2, 0, 4, 3]
+    """
+    n_ent = len(ent_plane)
+    start = np.r_[True, ent_plane[1:] != ent_plane[:-1]]
+    gstart = np.maximum.accumulate(np.where(start, np.arange(n_ent), 0))
+    is_last = np.r_[ent_plane[1:] != ent_plane[:-1], True]
+    nxt = np.where(is_last, gstart, np.arange(n_ent) + 1)
+    return start, gstart, is_last, nxt
 
 
 def _entries(planes: np.ndarray, inc_line: np.ndarray, V: np.ndarray,
