@@ -574,7 +574,7 @@ def solve_branch_and_bound(
         left = None if loop_deadline is None else max(loop_deadline - time.monotonic(), 0.0)
         plus, minus = dual.maximize(lam, stop_above=thr, prove_below=thr,
                                     node_limit=node_limit, time_limit=left)
-        est = float(y @ lam) / max(1.0, plus.upper, minus.upper)  # this round's (float) LB
+        est = _estimate(y, lam, plus, minus)  # this round's (float) LB
         if best is None or est > best[0]:
             best = (est, lam, plus, minus, sol)
         if plus.status == "proved" and minus.status == "proved":
@@ -607,8 +607,8 @@ def solve_branch_and_bound(
     if not converged:
         # the final proof: the best round's lam (by its anytime bound) or the last one, its
         # trees grown further with what is left of the budget
-        if best is not None and (plus is None or best[0] >= float(y @ lam) / max(
-                1.0, plus.upper, minus.upper if minus is not None else 0.0)):
+        if best is not None and (plus is None or minus is None
+                                 or best[0] >= _estimate(y, lam, plus, minus)):
             _, lam, plus, minus, _ = best
         left = None if deadline is None else max(
             _PROOF_SHARE * (deadline - time.monotonic()), 1.0)
