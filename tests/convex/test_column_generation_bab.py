@@ -287,3 +287,17 @@ def test_the_final_proof_keeps_the_truncated_lambda_when_its_bound_is_better():
     d = Dual(1.2, 1.1)  # the cut loses more of y^T lam than it gains in s
     out, plus, _ = cgb._final_proof(d, y, lam, 1.0, 100, 10.0)
     assert np.array_equal(out, lam) and plus.upper == 1.2
+
+
+@pytest.mark.parametrize("bad", [-1, 0, "x", float("nan"), float("inf"), True])
+def test_a_bad_budget_through_the_api_is_an_input_error(bad):
+    """verify.solve(budget='x') was accepted, and beyond the limit float('x') raised a bare
+    ValueError; every route now refuses it up front with the option named."""
+    import verify
+    from verify.errors import InputError
+
+    X, y = _problem(2, 16, 3)
+    with pytest.raises(InputError, match="budget: expected a positive number"):
+        solve_binary(X, y, limit=10, budget=bad)
+    with pytest.raises(InputError, match="budget: expected a positive number"):
+        verify.solve((X, y), budget=bad)

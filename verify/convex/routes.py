@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -161,6 +162,9 @@ def solve_binary(
     from verify.geometry.separability import orthogonal_separability
 
     t_entry = time.monotonic()  # the budget counts from here (the route's choice included)
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
+                               or not math.isfinite(budget) or budget <= 0):
+        raise InputError(f"budget: expected a positive number of seconds, received {budget!r}")
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     orth = bool(orthogonal_separability(X, (y > 0).astype(int), stop_at_first=True).separable)
