@@ -59,6 +59,32 @@ def test_equals_enumeration_both_signs(seed):
         assert abs(np.linalg.norm(res.u) - 1.0) < 1e-12
 
 
+def test_refine_splits_tight_leaves_and_stays_an_upper_bound():
+    """refine=True closes nodes only at the target: a target below the maximum refines the
+    tree further than the plain search (which closes at the best value), every leaf bound is
+    still an upper bound of the enumeration maximum, and the best value is the same."""
+    finer = 0
+    for seed in range(4):
+        finer += _refine_case(seed)
+    assert finer >= 3
+
+
+def _refine_case(seed: int) -> int:
+    X, lam = _gaussian(10 + seed, 9, 3, zero=0.0)
+    (sp, sm), _ = _enum_max(X, lam)
+    finer = 0
+    for sign, true in ((1, sp), (-1, sm)):
+        plain = bab_maximize(X, lam, sign=sign, prove_below=0.5 * true)
+        fine = bab_maximize(X, lam, sign=sign, prove_below=0.5 * true, refine=True,
+                            node_limit=400)
+        assert fine.n_leaves >= plain.n_leaves
+        finer += fine.n_leaves > plain.n_leaves
+        assert fine.upper >= true - 1e-9 * max(1.0, true)
+        assert all(leaf.bound >= -1e-12 for leaf in fine.leaves)
+        assert fine.lower == pytest.approx(true, rel=1e-9)
+    return finer
+
+
 def test_equals_chamber_oracle():
     X, lam = _gaussian(11, 10, 3, zero=0.0)
     P = enumerate_chambers(X).pattern_matrix()

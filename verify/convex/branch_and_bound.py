@@ -500,6 +500,7 @@ def bab_maximize(
     batch: int = 8,
     executor: Any = None,
     keep_leaves: bool = True,
+    refine: bool = False,
 ) -> BabResult:
     """``max_{||u|| <= 1} sign * lam^T (X u)_+`` by branch and bound over ``supp lam``.
 
@@ -529,6 +530,12 @@ def bab_maximize(
     keep_leaves : bool
         Return the leaves with their multipliers (needed for the evidence); ``False`` saves
         the memory and time of converting them (``n_leaves`` still counts them).
+    refine : bool
+        With ``prove_below``: nodes close only at the target (or when terminal), not within
+        ``gap`` of the best value, so leaves whose relaxation is tight for this ``lam`` are
+        still split (best first, until a budget): the finer partition that
+        :func:`verify.convex.tree_dual.tree_dual` needs to improve ``lam``.  ``upper`` stays an
+        upper bound.
 
     Returns
     -------
@@ -580,6 +587,8 @@ def bab_maximize(
 
     def close_at() -> float:
         t = lower() + gap * max(abs(lower()), scale)
+        if refine and target is not None:
+            return target
         return t if target is None else max(t, target)
 
     shared = (XS, mu, norms)

@@ -360,11 +360,11 @@ class SupportOracle:
 
     def maximize(self, lam: Any, *, stop_above: float | None = None,
                  prove_below: float | None = None, node_limit: int = 200_000,
-                 time_limit: float | None = None) -> tuple[Any, Any]:
+                 time_limit: float | None = None, refine: bool = False) -> tuple[Any, Any]:
         """``(plus, minus)`` for ``+-lam``: :class:`SupportResult` from the chambers of
         ``X_S`` if they fit ``oracle_limit``, else two
         :class:`~verify.convex.branch_and_bound.BabResult` (``time_limit`` seconds for both
-        together, ``node_limit`` nodes each)."""
+        together, ``node_limit`` nodes each, ``refine`` passed on)."""
         lam = np.asarray(lam, dtype=np.float64)
         ch = self.chambers(lam, self.oracle_limit)
         if ch is not None:
@@ -372,7 +372,7 @@ class SupportOracle:
                                     prove_below=prove_below, executor=self.executor)
         t0 = time.monotonic()
         kw = dict(stop_above=stop_above, prove_below=prove_below, node_limit=node_limit,
-                  executor=self.executor)
+                  executor=self.executor, refine=refine)
         half = None if time_limit is None else time_limit / 2
         plus = bab_maximize(self.X, lam, sign=1, time_limit=half, **kw)
         rest = None if time_limit is None else max(time_limit - (time.monotonic() - t0), 0.0)
