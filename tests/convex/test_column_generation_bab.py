@@ -259,36 +259,6 @@ def test_idle_neurons_bring_no_wall_rows(monkeypatch):
             assert side.min() >= -1e-9 * np.linalg.norm(u) * np.linalg.norm(X, axis=1).max()
 
 
-def test_the_final_proof_keeps_the_truncated_lambda_when_its_bound_is_better():
-    """The final proof tries lam and lam cut to its largest entries, and keeps the one whose
-    anytime bound y^T lam / max(1, s) is larger (both are valid: diag(y) lam >= 0)."""
-    from types import SimpleNamespace
-
-    import verify.convex.column_generation_bab as cgb
-
-    y = np.array([1.0, -1.0] * 6)
-    lam = y * np.arange(12, 0, -1)  # |lam| decreasing: the cut keeps the first entries
-
-    class Dual:
-        def __init__(self, full_s, cut_s):
-            self.s, self.calls = (full_s, cut_s), []
-
-        def maximize(self, lam_, **kw):
-            self.calls.append(np.count_nonzero(lam_))
-            s = self.s[0] if np.count_nonzero(lam_) == 12 else self.s[1]
-            r = SimpleNamespace(upper=s, status="budget")
-            return r, r
-
-    d = Dual(3.0, 1.1)
-    out, plus, _ = cgb._final_proof(d, y, lam, 1.0, 100, 10.0)
-    k = int(cgb._TRUNCATE * 12)
-    assert d.calls == [12, k] and np.count_nonzero(out) == k and plus.upper == 1.1
-    assert np.array_equal(out[:k], lam[:k]) and np.all(y * out >= 0)
-    d = Dual(1.2, 1.1)  # the cut loses more of y^T lam than it gains in s
-    out, plus, _ = cgb._final_proof(d, y, lam, 1.0, 100, 10.0)
-    assert np.array_equal(out, lam) and plus.upper == 1.2
-
-
 @pytest.mark.parametrize("bad", [-1, 0, "x", float("nan"), float("inf"), True])
 def test_a_bad_budget_through_the_api_is_an_input_error(bad):
     """verify.solve(budget='x') was accepted, and beyond the limit float('x') raised a bare

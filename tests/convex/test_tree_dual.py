@@ -1,0 +1,93 @@
+"""The dual over the leaves of branch-and-bound trees (verify.convex.tree_dual)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from verify.convex.branch_and_bound import bab_maximize
+from verify.convex.column_generation import column_generation
+from verify.convex.column_generation_bab import _final_proof, exact_support
+from verify.convex.support_chambers import SupportOracle, support_maximize
+from verify.convex.tree_dual import tree_dual
+from verify.geometry.chambers import enumerate_chambers
+
+
+def _case(seed: int, N: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, d))
+    y = np.where(X[:, 0] * X[:, 1] + 0.3 * rng.standard_normal(N) > 0, 1.0, -1.0)
+    lam = y * rng.uniform(0.1, 2.0, N)  # diag(y) lam >= 0, far from feasible
+    return X, y, lam
+
+
+def _exact_s(X: np.ndarray, lam: np.ndarray) -> float:
+    """s(lam) by the chambers of X_S (the enumeration route of the oracle)."""
+    plus, minus = support_maximize(X, lam)
+    return max(plus.upper, minus.upper)
+
+
+def _p_star_on_support(X: np.ndarray, y: np.ndarray, S: np.ndarray) -> float:
+    """P* of the max-margin problem on the samples S alone, by the full chamber list."""
+    ch = enumerate_chambers(X[S])
+    return column_generation(X[S], y[S], chambers=ch).value
+
+
+@pytest.mark.parametrize("seed,N,d,nodes", [(0, 10, 2, 3), (1, 12, 3, 5), (2, 14, 3, 40),
+                                            (3, 9, 4, 1), (4, 16, 2, 200)])
+def test_every_leaf_bound_at_most_one_proves_s_at_most_one(seed, N, d, nodes):
+    """Whatever the trees (cut short at a few nodes, or finished), the new lam has s <= 1 by
+    the chambers of X_S, is never worse than lam / max(1, s), and never above P* on S (weak
+    duality): three independent checks of the program's validity."""
+    X, y, lam = _case(seed, N, d)
+    trees = [bab_maximize(X, lam, sign=s, prove_below=1.0, node_limit=nodes) for s in (1, -1)]
+    new = tree_dual(X, y, lam, trees)
+    assert new is not None and np.all(y * new >= 0)
+    assert set(np.flatnonzero(new)) <= set(np.flatnonzero(lam))
+    assert _exact_s(X, new) <= 1.0 + 1e-6
+    before = float(y @ lam) / max(1.0, *(t.upper for t in trees))
+    assert float(y @ new) >= before * (1 - 1e-6)
+    S = np.flatnonzero(lam)
+    assert float(y @ new) <= _p_star_on_support(X, y, S) * (1 + 1e-6)
+
+
+def test_rounds_of_the_final_proof_reach_p_star_on_the_support():
+    """Trees, the dual over their leaves, fresh trees, ...: in 2-D the partitions become fine
+    enough that the bound meets P* of the support (the enumeration route), from a lam whose
+    own bound y^T lam / s is far below it."""
+    X, y, lam = _case(5, 14, 2)
+    S = np.flatnonzero(lam)
+    p_star = _p_star_on_support(X, y, S)
+    dual = SupportOracle(X, oracle_limit=0, evidence_limit=0)  # always trees
+    plus, minus = dual.maximize(lam, prove_below=1.0)
+    first = float(y @ lam) / max(1.0, plus.upper, minus.upper)
+    assert first < 0.9 * p_star
+    out, plus, minus = _final_proof(dual, y, lam, 1.0 + 1e-9, 10_000, None)
+    lb = float(y @ out) / max(1.0, plus.upper, minus.upper)
+    assert p_star * (1 - 1e-4) <= lb <= p_star * (1 + 1e-6)
+    assert _exact_s(X, out) <= 1.0 + 1e-6
+
+
+def test_the_final_proof_keeps_the_best_bound_and_stops_without_trees():
+    """The rounds keep the best anytime bound seen; with the chambers of X_S as the oracle
+    there is no tree, and lam comes back as it was (its bound is exact already)."""
+    X, y, lam = _case(6, 12, 3)
+    exact = SupportOracle(X)  # the chambers of X_S fit: no tree
+    out, plus, minus = _final_proof(exact, y, lam, 1.0, 1000, 30.0)
+    assert np.array_equal(out, lam)
+    trees = SupportOracle(X, oracle_limit=0, evidence_limit=0)
+    p0, m0 = trees.maximize(lam, prove_below=1.0)
+    out, plus, minus = _final_proof(trees, y, lam, 1.0, 1000, 30.0)
+    before = float(y @ lam) / max(1.0, p0.upper, m0.upper)
+    after = float(y @ out) / max(1.0, plus.upper, minus.upper)
+    assert after > 1.05 * before
+    assert np.array_equal(out, exact_support(y, out))
+
+
+def test_trees_of_another_lambda_are_refused():
+    X, y, lam = _case(7, 10, 2)
+    trees = [bab_maximize(X, lam, sign=s, prove_below=1.0) for s in (1, -1)]
+    other = lam.copy()
+    other[0] = 0.0
+    with pytest.raises(ValueError, match="support of lam"):
+        tree_dual(X, y, other, trees)
