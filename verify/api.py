@@ -328,14 +328,17 @@ def _file_of(obj: Any, what: str) -> str:
 def certify(data: Any, network: Any, *, bias: bool = False, tolerance: Any = None,
             solver: str | None = None, limit: int | None = None, budget: float | None = None,
             sampled: bool = False, solution: Solution | None = None, self_check: bool = True,
-            executor: Any = None) -> Certificate:
+            executor: Any = None, full_chambers: bool = False) -> Certificate:
     """An optimality certificate of a trained network (as ``verify certify``), re-checked by
     the trusted checker before it is returned (``self_check``).
 
     ``data`` and ``network`` are file paths (or objects loaded from files): the certificate
     names them.  ``solution`` (from :func:`solve` on the same data) skips the solve.
     ``tolerance`` (default ``1e-6``) is the relative gap called globally optimal; ``limit``,
-    ``budget``, ``sampled`` as in :func:`solve`.
+    ``budget``, ``sampled`` as in :func:`solve`; ``full_chambers`` keeps the whole chamber
+    list of the data as the evidence below ``limit`` (by default the chambers of ``X_S``,
+    ``S = supp lambda``, replace it when they are at most half as many; with ``solution`` its
+    solve decides).
 
     Examples
     --------
@@ -382,7 +385,7 @@ def certify(data: Any, network: Any, *, bias: bool = False, tolerance: Any = Non
                               cert_path="certificate", self_check=self_check, solver=solver,
                               limit=_limit(limit), tolerance=tol, budget=budget, sampled=sampled,
                               solves=None if solution is None else list(solution.classes),
-                              executor=executor)
+                              executor=executor, full_chambers=full_chambers)
     return Certificate(content, dpath, mpath)
 
 

@@ -401,6 +401,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
                 self_check=not args.no_self_check, solver=args.solver,
                 limit=args.limit or DEFAULT_LIMIT, tolerance=tol, executor=executor,
                 budget=args.budget, sampled=args.sampled,
+                full_chambers=getattr(args, "full_chambers", False),
             )
     except CertificateError as exc:
         print(printable(f"verify certify: {exc}"), file=sys.stderr)

@@ -235,6 +235,10 @@ def _certificate_parsers(sub: Any) -> None:
     c.add_argument("-o", "--output", metavar="CERT", required=True, help="certificate file")
     _solver_args(c)
     _route_args(c)
+    c.add_argument("--full-chambers", action="store_true",
+                   help="below --limit, keep the whole chamber list of the data as the "
+                   "evidence (default: the chambers of the support rows of lambda when they "
+                   "are at most half as many)")
     c.add_argument("--tolerance", default=None, metavar="GAP",
                    help="relative gap called globally optimal (default 1e-6)")
     c.add_argument("--json", action="store_true", help="print the certificate on stdout")

@@ -58,7 +58,8 @@ class ClassSolve:
 
     ``method``: ``closed-form``, ``spike-free``, ``column-generation`` or ``restricted``;
     ``orthogonal``: the binary problem is orthogonally separable (decided exactly);
-    ``chambers``: the exact complete chamber list when it was enumerated (else ``None``).
+    ``chambers``: the exact complete chamber list when it is the evidence (else ``None``;
+    the support-chamber evidence of ``X_S`` is ``solution.evidence``).
     """
 
     index: int
@@ -136,13 +137,18 @@ def solve_binary(
     X: np.ndarray, y: np.ndarray, *, solver: str | None = None, limit: int = DEFAULT_LIMIT,
     spike: bool = True, executor: Any = None, budget: float | None = None,
     sampled: bool = False, start: Any = None, warm_start: Any = None,
+    full_chambers: bool = False,
 ) -> tuple[ConvexSolution, str, bool, Any]:
     """Solve one binary problem by the fastest proven route: ``(solution, method,
     orthogonal, chambers)``.
 
     Orthogonally separable (decided exactly) → closed form; else, when ``N <= max(d, 12)`` and
     ``spike``, Remark 1 if :mod:`verify.geometry.spike_free` proves ``X`` spike-free; else the
-    exact chambers (at most ``limit``) and column generation; beyond the limit, column
+    exact chambers (at most ``limit``) and column generation (the chambers of ``X_S``, ``S =
+    supp lam``, replace the whole list as the evidence when they are clearly fewer and the
+    lower bound stays: :func:`verify.convex.support_samples.with_support_evidence`; then
+    ``chambers`` is ``None`` and ``solution.evidence`` holds them; ``full_chambers`` keeps
+    the whole list); beyond the limit, column
     generation with the branch-and-bound oracle
     (:func:`verify.convex.column_generation_bab.solve_branch_and_bound`, at most ``budget``
     seconds, started from the patterns of the first-layer weights ``start`` when given: a
@@ -230,6 +236,14 @@ def solve_binary(
         sol = dataclasses.replace(sol, message="; ".join(m for m in (why, sol.message) if m))
         return sol, "branch-and-bound", False, None
     sol = column_generation(X, y, chambers=ch, solver=solver, executor=executor)
+    if ch.complete and not full_chambers:
+        from verify.convex.support_samples import with_support_evidence
+
+        # the final lam needs only the arrangement of X_S: its chambers, when clearly fewer,
+        # are the certificate's evidence (the whole list is then not kept)
+        sup = with_support_evidence(X, y, sol, ch, solver=solver, executor=executor)
+        if sup is not None:
+            return sup, "column-generation", False, None
     if not ch.complete:
         why = incomplete_reason(len(ch), ch.count, "the list is shorter than the proven count")
         sol = dataclasses.replace(sol, message=sol.message.replace(
@@ -259,11 +273,12 @@ def incomplete_reason(found: int, count: int | None, why: str, *, sampled: bool 
 def solve_dataset(
     ds: Dataset, *, solver: str | None = None, limit: int = DEFAULT_LIMIT, spike: bool = True,
     executor: Any = None, budget: float | None = None, sampled: bool = False,
-    network: Any = None, warm_start: Any = None,
+    network: Any = None, warm_start: Any = None, full_chambers: bool = False,
 ) -> list[ClassSolve]:
     """Solve every one-vs-all problem ``y = Y[:, k]`` (one problem for binary data).
 
-    ``budget`` (seconds, per problem) and ``sampled`` are passed to :func:`solve_binary`;
+    ``budget`` (seconds, per problem), ``sampled`` and ``full_chambers`` are passed to
+    :func:`solve_binary`;
     ``network`` (a :class:`verify.network.model.Network`, e.g. the one being certified) starts
     the branch-and-bound route from its own activation patterns; without it, ``warm_start``
     (see :func:`solve_binary`) may give one.
@@ -283,7 +298,8 @@ def solve_dataset(
             start = network.W1 if network.W1.ndim == 2 else network.W1[k]
         sol, method, orth, ch = solve_binary(ds.X, y, solver=solver, limit=limit, spike=spike,
                                              executor=executor, budget=budget, sampled=sampled,
-                                             start=start, warm_start=warm_start)
+                                             start=start, warm_start=warm_start,
+                                             full_chambers=full_chambers)
         out.append(ClassSolve(k, _json(label), y, sol, method, orth, ch))
     return out
 
