@@ -213,7 +213,8 @@ class Solution:
 
 
 def solve(data: Any, *, bias: bool = False, solver: str | None = None, limit: int | None = None,
-          budget: float | None = None, sampled: bool = False, executor: Any = None) -> Solution:
+          budget: float | None = None, sampled: bool = False, executor: Any = None,
+          full_chambers: bool = False) -> Solution:
     """Solve the convex max-margin program by the fastest proven route (as ``verify solve``).
 
     Parameters
@@ -230,6 +231,10 @@ def solve(data: Any, *, bias: bool = False, solver: str | None = None, limit: in
     sampled : bool
         Beyond ``limit``, sampled chambers instead (no lower bound).
     executor : dask Client, optional
+    full_chambers : bool
+        Below ``limit``, keep the whole chamber list as the evidence of the lower bound (by
+        default the chambers of ``X_S``, ``S = supp lambda``, replace it when they are at most
+        half as many: a certificate built from this solution carries them).
 
     Examples
     --------
@@ -246,7 +251,8 @@ def solve(data: Any, *, bias: bool = False, solver: str | None = None, limit: in
 
     ds = _dataset(data, bias)
     solves = solve_dataset(ds, solver=solver, limit=_limit(limit), executor=executor,
-                           budget=budget, sampled=sampled, warm_start=warm_start)
+                           budget=budget, sampled=sampled, warm_start=warm_start,
+                           full_chambers=full_chambers)
     W1, w2 = optimal_weights(solves, ds.n_features)
     net = Network(W1, w2, source="<solve>", has_bias_feature=bool(ds.bias))
     return Solution(tuple(solves), net, data_digest(ds.X, ds.Y))
