@@ -97,3 +97,46 @@ def test_a_weaker_support_bound_keeps_the_whole_list():
     # nothing to swap on an unconverged solve
     assert with_support_evidence(X, y, dataclasses.replace(full, status=Status.RESTRICTED),
                                  ch) is None
+
+
+def test_many_chambers_in_low_rank_try_a_working_set_of_samples_first(monkeypatch):
+    import verify.convex.routes as routes
+
+    X, y = teacher(150, 3, 8)
+    ch = enumerate_chambers(X)
+    full, _, _, ch_f = solve_binary(X, y, full_chambers=True)
+    assert ch_f is not None and len(ch_f) == len(ch) > 20_000
+    # the default threshold is above these 22,000 chambers: the whole list is solved ...
+    assert len(ch) <= routes.SAMPLES_BELOW
+    monkeypatch.setattr(routes, "SAMPLES_BELOW", 10_000)
+    sol, method, _, ch_s = solve_binary(X, y)
+    # ... below it, the working set of samples: no whole list enumerated into the solve
+    assert method == "column-generation" and ch_s is None and sol.status == Status.OPTIMAL
+    assert "working set of" in sol.message and f"{len(ch)} chambers (proven" in sol.message
+    ev = sol.evidence
+    assert isinstance(ev, SupportChamberEvidence) and len(ev.chambers) * 20 < len(ch)
+    # same P*: the bounds of the two routes overlap, each interval within 1e-6 of P*
+    assert sol.lower_bound <= full.upper_bound and full.lower_bound <= sol.upper_bound
+    assert abs(sol.value - full.value) <= 1e-6 * full.value
+    # a separate solve: globally optimal within 1e-6, its LB not tied to the whole list's
+    # (here 1e-8 below it: s = 1 + 1e-8 on the working set's final lam)
+    gap = (sol.upper_bound - sol.lower_bound) / sol.upper_bound
+    assert 0 <= gap <= Fraction(1, 10**6)
+
+
+def test_a_large_support_gives_up_the_working_set_for_the_whole_list(monkeypatch):
+    import verify.convex.routes as routes
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((140, 3))
+    y = np.sign(np.random.default_rng(2).standard_normal(140))  # most samples in the support
+    monkeypatch.setattr(routes, "SAMPLES_BELOW", 10_000)
+    calls = []
+    real = routes.column_generation
+    monkeypatch.setattr(routes, "column_generation",
+                        lambda *a, **k: calls.append(len(k["chambers"])) or real(*a, **k))
+    sol, method, _, ch = solve_binary(X, y)
+    assert method == "column-generation" and sol.status == Status.OPTIMAL
+    n = len(enumerate_chambers(X))
+    assert calls == [n] and n > 10_000  # the whole list was solved after the working set
+    assert "working set of" not in sol.message

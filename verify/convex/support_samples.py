@@ -49,7 +49,7 @@ SUPPORT_LOSS = Fraction(1, 10**9)
 def solve_by_samples(X: Any, y: Any, *, limit: int = 200_000, solver: Any = None,
                      start: Any = None, first: int = 100, grow: int = 30,
                      max_rounds: int = 40, budget: float | None = None,
-                     executor: Any = None) -> Any:
+                     executor: Any = None, max_support: float | None = None) -> Any:
     """Program (14) by a working set of **samples**, each subproblem by the chamber route.
 
     ``P*_T`` of the samples ``T`` is a lower bound of ``P*`` with a dual-feasible ``lam`` that
@@ -63,15 +63,17 @@ def solve_by_samples(X: Any, y: Any, *, limit: int = 200_000, solver: Any = None
 
     The first ``T``: the ``first`` samples of smallest margin of the network ``start`` (first
     layer ``(d, m)``, second layer fitted by least squares) when given, else the ``first``
-    samples of smallest ``|x_n^T w|`` for the least-squares direction ``w``.
+    samples of smallest ``|x_n^T w|`` for the least-squares direction ``w``.  ``max_support``
+    (a share): give up (``None``) at the first working set whose support-exact ``lam`` has
+    more than that share of it in its support (the working sets would grow to all the data).
 
     Returns
     -------
     ConvexSolution or None
         ``method == "column-generation"`` with a :class:`SupportChamberEvidence`; ``None``
         when ``first >= N``, a working set's chambers exceed ``limit``, a subproblem is not
-        solved to optimality (or the solver fails on it), or the rounds or the budget run
-        out (the caller falls back).
+        solved to optimality (or the solver fails on it), the support exceeds
+        ``max_support``, or the rounds or the budget run out (the caller falls back).
 
     Examples
     --------
@@ -114,6 +116,9 @@ def solve_by_samples(X: Any, y: Any, *, limit: int = 200_000, solver: Any = None
             return None
         if sol.status != Status.OPTIMAL or not sol.neurons:
             return None
+        if max_support is not None and np.count_nonzero(
+                exact_support(y[T], sol.lam)) > max_support * T.size:
+            return None  # most of the working set is in the support: it will not stay small
         W1 = np.column_stack([n.w1 for n in sol.neurons])
         w2 = np.array([n.w2 for n in sol.neurons])
         margin = y * (np.maximum(X @ W1, 0.0) @ w2)
