@@ -140,3 +140,23 @@ def test_a_large_support_gives_up_the_working_set_for_the_whole_list(monkeypatch
     n = len(enumerate_chambers(X))
     assert calls == [n] and n > 10_000  # the whole list was solved after the working set
     assert "working set of" not in sol.message
+
+
+def test_the_re_solve_on_the_support_when_the_dropped_entries_cost_too_much():
+    from verify.convex.column_generation_bab import exact_support
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((60, 3))
+    y = np.sign(X[:, 0] + 0.5 * X[:, 1] ** 2 - 0.5 + 0.2 * rng.standard_normal(60))
+    ch = enumerate_chambers(X)
+    full = column_generation(X, y, chambers=ch)
+    lam = exact_support(y, full.lam)
+    ev = support_evidence(X, lam)
+    projected = exact_yT_lam(y, lam) / max(Fraction(1), ev.s)
+    assert projected < (1 - REL) * full.lower_bound  # here the projection alone loses 5e-9
+    sup = with_support_evidence(X, y, full, ch)
+    assert sup is not None and not np.array_equal(sup.lam, lam)  # the optimum of (X_S, y_S)
+    assert (1 - REL) * full.lower_bound <= sup.lower_bound <= full.upper_bound
+    assert sup.lower_bound == exact_yT_lam(y, sup.lam) / max(Fraction(1), sup.evidence.s)
+    assert set(np.flatnonzero(sup.lam).tolist()) == set(sup.evidence.support)
+    assert set(sup.evidence.support) <= set(np.flatnonzero(lam).tolist())
