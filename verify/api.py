@@ -213,7 +213,8 @@ class Solution:
 
 
 def solve(data: Any, *, bias: bool = False, solver: str | None = None, limit: int | None = None,
-          budget: float | None = None, sampled: bool = False, executor: Any = None) -> Solution:
+          budget: float | None = None, sampled: bool = False, executor: Any = None,
+          full_chambers: bool = False) -> Solution:
     """Solve the convex max-margin program by the fastest proven route (as ``verify solve``).
 
     Parameters
@@ -230,6 +231,10 @@ def solve(data: Any, *, bias: bool = False, solver: str | None = None, limit: in
     sampled : bool
         Beyond ``limit``, sampled chambers instead (no lower bound).
     executor : dask Client, optional
+    full_chambers : bool
+        Below ``limit``, keep the whole chamber list as the evidence of the lower bound (by
+        default the chambers of ``X_S``, ``S = supp lambda``, replace it when they are at most
+        half as many: a certificate built from this solution carries them).
 
     Examples
     --------
@@ -246,7 +251,8 @@ def solve(data: Any, *, bias: bool = False, solver: str | None = None, limit: in
 
     ds = _dataset(data, bias)
     solves = solve_dataset(ds, solver=solver, limit=_limit(limit), executor=executor,
-                           budget=budget, sampled=sampled, warm_start=warm_start)
+                           budget=budget, sampled=sampled, warm_start=warm_start,
+                           full_chambers=full_chambers)
     W1, w2 = optimal_weights(solves, ds.n_features)
     net = Network(W1, w2, source="<solve>", has_bias_feature=bool(ds.bias))
     return Solution(tuple(solves), net, data_digest(ds.X, ds.Y))
@@ -328,14 +334,17 @@ def _file_of(obj: Any, what: str) -> str:
 def certify(data: Any, network: Any, *, bias: bool = False, tolerance: Any = None,
             solver: str | None = None, limit: int | None = None, budget: float | None = None,
             sampled: bool = False, solution: Solution | None = None, self_check: bool = True,
-            executor: Any = None) -> Certificate:
+            executor: Any = None, full_chambers: bool = False) -> Certificate:
     """An optimality certificate of a trained network (as ``verify certify``), re-checked by
     the trusted checker before it is returned (``self_check``).
 
     ``data`` and ``network`` are file paths (or objects loaded from files): the certificate
     names them.  ``solution`` (from :func:`solve` on the same data) skips the solve.
     ``tolerance`` (default ``1e-6``) is the relative gap called globally optimal; ``limit``,
-    ``budget``, ``sampled`` as in :func:`solve`.
+    ``budget``, ``sampled`` as in :func:`solve`; ``full_chambers`` keeps the whole chamber
+    list of the data as the evidence below ``limit`` (by default the chambers of ``X_S``,
+    ``S = supp lambda``, replace it when they are at most half as many; with ``solution`` its
+    solve decides).
 
     Examples
     --------
@@ -382,7 +391,7 @@ def certify(data: Any, network: Any, *, bias: bool = False, tolerance: Any = Non
                               cert_path="certificate", self_check=self_check, solver=solver,
                               limit=_limit(limit), tolerance=tol, budget=budget, sampled=sampled,
                               solves=None if solution is None else list(solution.classes),
-                              executor=executor)
+                              executor=executor, full_chambers=full_chambers)
     return Certificate(content, dpath, mpath)
 
 

@@ -135,8 +135,20 @@ def test_general_3d_chambers_and_multiclass(tmp_path):
         ds = load_dataset(tmp_path / f"{name}.json")
         assert len(cert["classes"]) == ds.Y.shape[1]
         for c in cert["classes"]:
-            assert c["method"] == "chambers" and c["verdict"] == "globally-optimal-within"
+            assert c["method"] in ("chambers", "support-chambers")
+            assert c["verdict"] == "globally-optimal-within"
         assert check_file(path).valid
+        # the whole chamber list: the same bounds from the other evidence
+        full = tmp_path / "full.cert.json"
+        assert main(["certify", str(tmp_path / f"{name}.json"), str(tmp_path / "opt.npz"),
+                     "-o", str(full), "--full-chambers"]) == 0
+        res = check_file(full)
+        assert res.valid
+        for c, f in zip(cert["classes"], json.loads(full.read_text())["classes"]):
+            assert f["method"] == "chambers" and f["verdict"] == "globally-optimal-within"
+            lb, lbf = (Fraction(e["lower_bound"]["exact"]) for e in (c, f))
+            assert abs(lb - lbf) <= Fraction(1, 10**9) * lbf
+            assert c["upper_bound"] == f["upper_bound"]
     W1, s1, _, s2, _ = read_model(tmp_path / "opt.npz")
     assert len(s1) == 3 and s1[0] == 3 and s2 == s1[::2]  # (K, d, m) and (K, m)
 

@@ -293,11 +293,13 @@ def test_certify_on_a_local_cluster_is_byte_identical(tmp_path, capsys):
     data.write_text(json.dumps({"X": X.tolist(), "y": [1, -1] * 8}))
     model = tmp_path / "opt.npz"
     assert main(["solve", str(data), "-o", str(model)]) == 0
-    a, b = tmp_path / "a.cert.json", tmp_path / "b.cert.json"
-    assert main(["certify", str(data), str(model), "-o", str(a)]) == 0
-    assert main(["certify", str(data), str(model), "-o", str(b), "--workers", "2"]) == 0
-    assert a.read_bytes() == b.read_bytes()
-    assert json.loads(a.read_text())["classes"][0]["method"] == "chambers"
+    for extra, method in (((), "support-chambers"), (("--full-chambers",), "chambers")):
+        a, b = tmp_path / "a.cert.json", tmp_path / "b.cert.json"
+        assert main(["certify", str(data), str(model), "-o", str(a), *extra]) == 0
+        assert main(["certify", str(data), str(model), "-o", str(b), "--workers", "2",
+                     *extra]) == 0
+        assert a.read_bytes() == b.read_bytes()
+        assert json.loads(a.read_text())["classes"][0]["method"] == method
 
 
 def test_directory_instead_of_a_file(tmp_path, capsys):

@@ -399,6 +399,7 @@ def build_certificate(
     executor: Any = None,
     budget: float | None = None,
     sampled: bool = False,
+    full_chambers: bool = False,
 ) -> dict[str, Any]:
     """The certificate (a JSON-ready dict) of the trained network ``net`` on ``ds``.
 
@@ -407,7 +408,10 @@ def build_certificate(
     carries its trees (``"method": "branch-and-bound"``, certificate version 2), or, when the
     chambers of ``X_S`` (``S = supp λ``) fit ``limit``, their chamber evidence
     (``"method": "support-chambers"``, version 2); ``sampled``
-    keeps the old sampled chambers (no lower bound).
+    keeps the old sampled chambers (no lower bound).  Below the limit the chambers of ``X_S``
+    are the evidence too when they are clearly fewer than those of ``X``
+    (:func:`verify.convex.support_samples.with_support_evidence`); ``full_chambers`` keeps
+    the whole list (``"method": "chambers"``).
 
     ``executor`` (a dask ``Client``, :func:`verify.distributed.executor_from_options`) runs the
     per-chamber oracle and slack multipliers there; the certificate is identical.
@@ -433,7 +437,7 @@ def build_certificate(
                              labels=[_json(c) for c in ds.classes])
     if solves is None:
         solves = solve_dataset(ds, solver=solver, limit=limit, executor=executor, budget=budget,
-                               sampled=sampled, network=net)
+                               sampled=sampled, network=net, full_chambers=full_chambers)
     subs = {k: sub for k, sub, _ in iter_classes(net, ds.Y if K > 1 else ds.Y[:, 0])}
     entries = []
     steps = [1 + (len(cs.chambers) if cs.chambers is not None else 0) for cs in solves]

@@ -277,7 +277,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     with executor_from_options(args.workers, args.scheduler) as executor:
         solves = solve_dataset(ds, solver=args.solver, limit=args.limit or DEFAULT_LIMIT,
                                executor=executor, budget=args.budget, sampled=args.sampled,
-                               warm_start=warm_start)
+                               warm_start=warm_start,
+                               full_chambers=getattr(args, "full_chambers", False))
     if args.output:
         W1, w2 = optimal_weights(solves, ds.n_features)
         save_model(args.output, W1, w2, bias_feature=ds.bias)
@@ -401,6 +402,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
                 self_check=not args.no_self_check, solver=args.solver,
                 limit=args.limit or DEFAULT_LIMIT, tolerance=tol, executor=executor,
                 budget=args.budget, sampled=args.sampled,
+                full_chambers=getattr(args, "full_chambers", False),
             )
     except CertificateError as exc:
         print(printable(f"verify certify: {exc}"), file=sys.stderr)

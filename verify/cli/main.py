@@ -220,6 +220,7 @@ def _certificate_parsers(sub: Any) -> None:
                    "(.npz, .safetensors or a PyTorch .pt state_dict)")
     _solver_args(s)
     _route_args(s)
+    _full_chambers_arg(s)
     s.add_argument("--tolerance", default=None, metavar="GAP",
                    help="relative gap (UB - LB)/UB called globally optimal (default 1e-6)")
     _cluster_args(s)
@@ -235,6 +236,7 @@ def _certificate_parsers(sub: Any) -> None:
     c.add_argument("-o", "--output", metavar="CERT", required=True, help="certificate file")
     _solver_args(c)
     _route_args(c)
+    _full_chambers_arg(c)
     c.add_argument("--tolerance", default=None, metavar="GAP",
                    help="relative gap called globally optimal (default 1e-6)")
     c.add_argument("--json", action="store_true", help="print the certificate on stdout")
@@ -311,6 +313,13 @@ def _route_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sampled", action="store_true",
                    help="beyond --limit, use sampled chambers instead (status 'restricted', "
                    "no lower bound)")
+
+
+def _full_chambers_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--full-chambers", action="store_true",
+                   help="below --limit, keep the whole chamber list of the data as the "
+                   "evidence of the lower bound (default: the chambers of the support rows of "
+                   "lambda when they are at most half as many)")
 
 
 def _positive_float(text: str) -> float:
