@@ -355,13 +355,14 @@ def _widen(X: np.ndarray, y: np.ndarray, P: np.ndarray, W: np.ndarray, ray: Any,
 
 
 #: Share of the budget for the loop, and of what is left after it, for the final proof (the
-#: exact evidence of a tree costs about as much per leaf as a node bound: ~0.6 of its search).
-_LOOP_SHARE, _PROOF_SHARE = 0.5, 0.6
+#: exact evidence of a tree costs about as much per leaf as a node bound, ~0.6 of its search,
+#: and only the best round's trees, grown in ``_FIRST_TREES`` of the proof, get evidence).
+_LOOP_SHARE, _PROOF_SHARE = 0.5, 0.85
 #: The final proof: the first trees get ``_FIRST_TREES`` of its seconds; then at most
 #: ``_TREE_DUAL_ROUNDS`` times the dual over their leaves (:func:`verify.convex.tree_dual.
 #: tree_dual`) gives a new ``lam`` and fresh trees are grown for it, while the anytime bound
 #: grows by more than ``_TREE_DUAL_GAIN`` (relative).
-_FIRST_TREES, _TREE_DUAL_ROUNDS, _TREE_DUAL_GAIN = 0.25, 12, 1e-4
+_FIRST_TREES, _TREE_DUAL_ROUNDS, _TREE_DUAL_GAIN = 0.12, 12, 1e-4
 #: Trees of the later rounds are refined (:func:`~verify.convex.branch_and_bound.bab_maximize`
 #: ``refine``) towards the target ``_REFINE * thr``, at most ``_REFINE_NODES`` nodes each when
 #: there is no budget: leaves tight for the current ``lam`` are split further, which is what
@@ -419,7 +420,7 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
                 rest is not None and rest < 1.0):
             break
         new = tree_dual(dual.X, y, cur[1], (cur[2], cur[3]), rows=rows,
-                        time_limit=None if rest is None else 0.5 * rest)
+                        time_limit=None if rest is None else 0.6 * rest)
         if new is None:
             break
         new = exact_support(y, new)

@@ -58,13 +58,19 @@ import scipy.sparse as sp
 __all__ = ["tree_dual"]
 
 #: Clarabel's tolerances for this program (a candidate only: the fresh trees decide).
-_OPTIONS = {"tol_gap_abs": 1e-8, "tol_gap_rel": 1e-8, "tol_feas": 1e-8, "max_iter": 200}
+_OPTIONS = {"tol_gap_abs": 1e-7, "tol_gap_rel": 1e-7, "tol_feas": 1e-7, "max_iter": 200}
 #: Lazy leaves: the first program takes the ``_START`` leaves of largest bound (and every leaf
 #: within ``_NEAR`` of the largest), each round at most ``_ADD`` violated ones (bound above
 #: ``1 + _VIOLATED``), for at most ``_ROUNDS`` rounds.  A program over some leaves only may be
 #: unbounded (a row that no chosen leaf constrains): ``|lam_n| <= _BOX * max |lam|`` keeps it
 #: bounded (any ``lam`` is a valid candidate, so the box only limits the step).
 _START, _NEAR, _ADD, _VIOLATED, _ROUNDS, _BOX = 1500, 0.98, 1000, 1e-6, 12, 10.0
+#: Clarabel statuses whose point is used: a point cut short by the time limit is a candidate
+#: too (the answer is scaled by its largest leaf bound, and the fresh trees decide).
+_USABLE = ("Solved", "AlmostSolved", "MaxTime", "MaxIterations", "InsufficientProgress")
+#: Entries of the answer below ``_ZERO * max |lam|`` are set to 0 (the fresh trees measure
+#: what that costs, at most ``_ZERO * sum |x_n|`` of the bound per unit of ``lam``).
+_ZERO = 1e-6
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,9 @@ def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
     may hold more samples: on every leaf a row outside the trees' support gets its interval
     ``[l_n, h_n]`` on the leaf's cone (Lemma 4) when its ``mu_n`` would be positive, its
     ``beta_n`` when negative, so that a sample the last ``lam`` left out can come back.
-    Past ``time_limit`` seconds the last program's ``lam`` is returned scaled by ``1 / max(1,
-    its largest leaf bound)`` (nearly feasible); ``None`` if there is none yet.
+    The answer is scaled by ``1 / max(1, its largest leaf bound)`` (the bounds are positively
+    homogeneous in ``lam``), so its relaxation is ``<= 1`` on every leaf (up to float
+    rounding) even when ``time_limit`` cut the solver short; ``None`` if there is no answer.
     """
     t0 = time.monotonic()
     X = np.asarray(X, dtype=np.float64)
@@ -108,8 +115,7 @@ def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
     box = _BOX * float(np.abs(lam).max())
     order = np.argsort(-prio, kind="stable")
     active = set(order[:_START].tolist()) | set(np.flatnonzero(prio >= _NEAR * prio.max()))
-    x = None
-    top = math.inf  # the largest leaf bound at x, once every leaf was checked
+    x, top = None, math.inf
     for _ in range(_ROUNDS):
         left = None if time_limit is None else time_limit - (time.monotonic() - t0)
         if left is not None and left <= 0:
@@ -117,21 +123,20 @@ def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
         got = _solve(leaves, sorted(active), ys, X[S], box, left)
         if got is None:
             break
-        x, top = got, math.inf
-        rest = [j for j in range(len(leaves)) if j not in active]
-        vals = np.array([_bound(leaves[j], x, X[S]) for j in rest])
-        bad = np.flatnonzero(vals > 1.0 + _VIOLATED)
+        # the sign constraint exactly, and the interior point's tiny entries dropped (each
+        # row in the support makes the next trees larger); then every leaf's bound there
+        x = np.where(ys * got > _ZERO * float(np.abs(got).max()), got, 0.0)
+        vals = np.array([_bound(leaf, x, X[S]) for leaf in leaves])
+        top = float(vals.max())
+        bad = np.array([j for j in np.flatnonzero(vals > 1.0 + _VIOLATED) if j not in active],
+                       dtype=np.int64)
         if bad.size == 0:  # the program's leaves are <= 1 (up to its tolerance)
-            top = max(1.0, float(vals.max(initial=1.0)))
             break
-        worst = bad[np.argsort(-vals[bad], kind="stable")[:_ADD]]
-        active.update(rest[k] for k in worst.tolist())
-    if x is None:
+        active.update(bad[np.argsort(-vals[bad], kind="stable")[:_ADD]].tolist())
+    if x is None or not x.any():
         return None
-    if top == math.inf:
-        top = max(_bound(leaf, x, X[S]) for leaf in leaves)
     out = np.zeros(X.shape[0])
-    out[S] = np.where(ys * x > 0, x, 0.0) / max(1.0, top)  # the sign constraint, exactly
+    out[S] = x / max(1.0, top)
     return out
 
 
@@ -253,10 +258,10 @@ def _solve(leaves: list[_Leaf], active: list[int], ys: np.ndarray, XS: np.ndarra
         warnings.simplefilter("ignore")
         sol = clarabel.DefaultSolver(sp.csc_matrix((nvar, nvar)), q, A, b, cones,
                                      settings).solve()
-    if str(sol.status) not in ("Solved", "AlmostSolved"):
+    if str(sol.status) not in _USABLE:
         return None
     x = np.asarray(sol.x)[:m]
-    return x if np.all(np.isfinite(x)) else None
+    return x if np.all(np.isfinite(x)) and np.any(x) else None
 
 
 def _intervals(X: np.ndarray, path: Any, rows: np.ndarray) -> list[tuple[int, float, float]]:
