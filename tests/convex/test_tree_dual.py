@@ -110,3 +110,47 @@ def test_trees_of_another_lambda_are_refused():
     other[0] = 0.0
     with pytest.raises(ValueError, match="support of lam"):
         tree_dual(X, y, other, trees)
+
+
+def test_a_tree_without_its_leaves_is_refused():
+    """keep_leaves=False leaves the tree's list empty: its sign would constrain nothing and
+    the answer would be far above what the partition proves (seed 3: y^T lam = 115)."""
+    X, y, lam = _case(3, 12, 3)
+    trees = [bab_maximize(X, lam, sign=1, prove_below=1.0),
+             bab_maximize(X, lam, sign=-1, prove_below=1.0, keep_leaves=False)]
+    with pytest.raises(ValueError, match="leaves"):
+        tree_dual(X, y, lam, trees)
+
+
+def test_a_zero_row_in_the_support_is_ignored():
+    """x_n = 0 contributes nothing to lam^T (Xu)_+; the trees still list it (settled, or a
+    beta row), which raised KeyError."""
+    X, y, lam = _case(3, 12, 3)
+    X[0] = 0.0
+    trees = [bab_maximize(X, lam, sign=s, prove_below=1.0, node_limit=40) for s in (1, -1)]
+    new = tree_dual(X, y, lam, trees)
+    assert new is not None and new[0] == 0.0 and np.all(y * new >= 0)
+    assert _exact_s(X, new) <= 1.0 + 1e-6
+
+
+def test_the_leaf_relaxation_is_the_searchs():
+    """Without the warm start (the parent's multipliers, an upper bound only) the search's
+    leaf bound is the relaxation's optimum: tree_dual's leaf bound at the trees' own lam is
+    the same, for every leaf of both signs."""
+    import verify.convex.branch_and_bound as bb
+    import verify.convex.tree_dual as td
+
+    for seed in range(3):
+        X, y, lam = _case(seed, 10, 3)
+        old = bb._warm_start
+        bb._warm_start = lambda *a, **k: None
+        try:
+            trees = [bab_maximize(X, lam, sign=s, prove_below=0.7, node_limit=40)
+                     for s in (1, -1)]
+        finally:
+            bb._warm_start = old
+        T = np.flatnonzero(lam)
+        leaves, prio = td._leaves(X, y, T, T, trees)
+        vals = np.array([td._bound(leaf, lam[T], X[T]) for leaf in leaves])
+        assert len(leaves) == sum(t.n_leaves for t in trees) > 2
+        assert np.allclose(vals, prio, rtol=0, atol=1e-9)

@@ -151,23 +151,27 @@ def _leaves(X: np.ndarray, y: np.ndarray, T: np.ndarray, S: np.ndarray,
     for tree in trees:
         if len(tree.support) != T.size or not np.array_equal(tree.support, T):
             raise ValueError("tree_dual: every tree must be over the support of lam")
+        if tree.n_leaves and not tree.leaves:
+            raise ValueError("tree_dual: every tree must keep its leaves (keep_leaves=True)")
         sg = float(tree.sign)
         up = extra[sg * y[extra] > 0]  # rows outside the trees that would be positive
         down = extra[sg * y[extra] < 0]
         for L in tree.leaves:
             coef = np.zeros((d, m))
             bcoef = np.zeros(m)
+            # rows with x_n = 0 (left out of S) contribute nothing: skipped
             for n, s in L.path:
-                if s > 0:
+                if s > 0 and n in pos:
                     coef[:, pos[n]] += sg * X[n]
-            ivals = [(n, lo, hi) for n, (lo, hi, *_rest) in L.intervals.items()]
+            ivals = [(n, lo, hi) for n, (lo, hi, *_rest) in L.intervals.items() if n in pos]
             if up.size:
                 ivals += _intervals(X, L.path, up)
             for n, lo, hi in ivals:
                 a = hi / (hi - lo) if hi - lo > 0 else 0.0
                 coef[:, pos[n]] += sg * a * X[n]
                 bcoef[pos[n]] += sg * (-a * lo)
-            neg = np.array([pos[n] for n in sorted(L.alpha)] + [pos[int(n)] for n in down],
+            neg = np.array([pos[n] for n in sorted(L.alpha) if n in pos]
+                           + [pos[int(n)] for n in down],
                            dtype=np.int64)
             A = np.array([s * X[n] for n, s in L.path]).reshape(len(L.path), d)
             out.append(_Leaf(sg, coef, bcoef, neg, A))
