@@ -173,6 +173,18 @@ def _first(text: str, key: str) -> str:
     return m.group(1) if m else "?"
 
 
+def teacher(N: int, flip: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian ``(N, 3)`` data labelled by a planted bias-free 4-neuron ReLU teacher, with a
+    share ``flip`` of the labels flipped."""
+    rng = np.random.default_rng(1000)
+    X = rng.standard_normal((N, 3))
+    W = rng.standard_normal((3, 4))
+    y = np.where(np.maximum(X @ W, 0) @ np.array([1.0, -1.0, 1.0, -1.0]) >= 0, 1.0, -1.0)
+    bad = rng.random(N) < flip
+    y[bad] = -y[bad]
+    return X, y
+
+
 def rank3_goal(quick: bool) -> None:
     """The issue's rank-3 goal: ``verify solve -o``, ``verify certify`` of that network and
     ``verify check``, each a new process with ``--budget 60``.  Labels from a planted
@@ -184,12 +196,7 @@ def rank3_goal(quick: bool) -> None:
           f"{'cert MB':>7}  certificate verdict")
     N = 300 if quick else 1000
     for flip in (0.0, 0.02):
-        rng = np.random.default_rng(1000)
-        X = rng.standard_normal((N, 3))
-        W = rng.standard_normal((3, 4))
-        y = np.where(np.maximum(X @ W, 0) @ np.array([1.0, -1.0, 1.0, -1.0]) >= 0, 1.0, -1.0)
-        bad = rng.random(N) < flip
-        y[bad] = -y[bad]
+        X, y = teacher(N, flip)
         with tempfile.TemporaryDirectory() as tmp:
             data = _write_csv(os.path.join(tmp, "g.csv"), X, y)
             model, cert = os.path.join(tmp, "opt.npz"), os.path.join(tmp, "c.cert.json")

@@ -29,14 +29,7 @@ import tempfile
 import time
 
 import numpy as np
-
-
-def _write_csv(path: str, X: np.ndarray, y: np.ndarray) -> str:
-    with open(path, "w") as f:
-        f.write(",".join(f"x{i}" for i in range(X.shape[1])) + ",label\n")
-        for r, t in zip(X, y):
-            f.write(",".join(repr(float(v)) for v in r) + f",{int(t)}\n")
-    return path
+from bench_beyond_enumeration import _write_csv, teacher  # same folder: the script's path
 
 
 def _cli(*args: str) -> tuple[float, int]:
@@ -45,16 +38,6 @@ def _cli(*args: str) -> tuple[float, int]:
     if out.returncode != 0:
         print(out.stdout + out.stderr)
     return time.perf_counter() - t0, out.returncode
-
-
-def teacher(N: int, flip: float) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(1000)
-    X = rng.standard_normal((N, 3))
-    W = rng.standard_normal((3, 4))
-    y = np.where(np.maximum(X @ W, 0) @ np.array([1.0, -1.0, 1.0, -1.0]) >= 0, 1.0, -1.0)
-    bad = rng.random(N) < flip
-    y[bad] = -y[bad]
-    return X, y
 
 
 def quadratic(N: int) -> tuple[np.ndarray, np.ndarray]:
