@@ -103,6 +103,21 @@ def test_the_final_proof_keeps_the_best_bound_and_stops_without_trees():
     assert np.array_equal(out, exact_support(y, out))
 
 
+def test_a_failing_solver_in_the_rounds_keeps_the_first_trees(monkeypatch):
+    """The program is only a candidate search: if Clarabel raises inside it, the final proof
+    returns the first trees' lam and bound instead of a traceback."""
+    import verify.convex.tree_dual as td
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("solver panic")
+
+    monkeypatch.setattr(td, "tree_dual", boom)
+    X, y, lam = _case(9, 12, 3)
+    dual = SupportOracle(X, oracle_limit=0, evidence_limit=0)
+    out, plus, minus = _final_proof(dual, y, lam, 1.0, 1000, 10.0)
+    assert np.array_equal(out, lam) and plus.support.tolist() == np.flatnonzero(lam).tolist()
+
+
 def test_trees_of_another_lambda_are_refused():
     X, y, lam = _case(7, 10, 2)
     trees = [bab_maximize(X, lam, sign=s, prove_below=1.0) for s in (1, -1)]

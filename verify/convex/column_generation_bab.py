@@ -419,8 +419,11 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
         if not (isinstance(cur[2], BabResult) and isinstance(cur[3], BabResult)) or (
                 rest is not None and rest < 1.0):
             break
-        new = tree_dual(dual.X, y, cur[1], (cur[2], cur[3]), rows=rows,
-                        time_limit=None if rest is None else 0.6 * rest)
+        try:
+            new = tree_dual(dual.X, y, cur[1], (cur[2], cur[3]), rows=rows,
+                            time_limit=None if rest is None else 0.6 * rest)
+        except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError):
+            new = None  # the solver failed on a candidate search: the best bound so far stands
         if new is None:
             break
         new = exact_support(y, new)
