@@ -437,7 +437,8 @@ def build_certificate(
                              labels=[_json(c) for c in ds.classes])
     if solves is None:
         solves = solve_dataset(ds, solver=solver, limit=limit, executor=executor, budget=budget,
-                               sampled=sampled, network=net, full_chambers=full_chambers)
+                               sampled=sampled, network=net, full_chambers=full_chambers,
+                               tolerance=tolerance)
     subs = {k: sub for k, sub, _ in iter_classes(net, ds.Y if K > 1 else ds.Y[:, 0])}
     entries = []
     steps = [1 + (len(cs.chambers) if cs.chambers is not None else 0) for cs in solves]

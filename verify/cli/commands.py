@@ -278,7 +278,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
         solves = solve_dataset(ds, solver=args.solver, limit=args.limit or DEFAULT_LIMIT,
                                executor=executor, budget=args.budget, sampled=args.sampled,
                                warm_start=warm_start,
-                               full_chambers=getattr(args, "full_chambers", False))
+                               full_chambers=getattr(args, "full_chambers", False),
+                               tolerance=tol)
     if args.output:
         W1, w2 = optimal_weights(solves, ds.n_features)
         save_model(args.output, W1, w2, bias_feature=ds.bias)

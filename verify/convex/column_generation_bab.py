@@ -358,6 +358,11 @@ def _widen(X: np.ndarray, y: np.ndarray, P: np.ndarray, W: np.ndarray, ray: Any,
 #: exact evidence of a tree costs about as much per leaf as a node bound, ~0.6 of its search,
 #: and only the best round's trees, grown in ``_FIRST_TREES`` of the proof, get evidence).
 _LOOP_SHARE, _PROOF_SHARE = 0.5, 0.85
+#: Once a point proved in the loop is within ``_CLOSE`` (relative) of its restricted program's
+#: value, the loop may take ``_LOOP_SHARE_CLOSE`` of the budget: the final proof starts from
+#: that point and has little left to add, while the program's value (the upper bound) still
+#: falls with every round.
+_CLOSE, _LOOP_SHARE_CLOSE = 1e-2, 0.8
 #: The final proof: the first trees get ``_FIRST_TREES`` of its seconds; then at most
 #: ``_TREE_DUAL_ROUNDS`` times the dual over their leaves (:func:`verify.convex.tree_dual.
 #: tree_dual`) gives a new ``lam`` and fresh trees are grown for it, while the anytime bound
@@ -373,6 +378,69 @@ _REFINE, _REFINE_NODES = 0.9, 20_000
 
 def _estimate(y: np.ndarray, lam: np.ndarray, plus: Any, minus: Any) -> float:
     return float(y @ lam) / max(1.0, plus.upper, minus.upper)
+
+
+#: In-out pricing (Ben-Ameur & Neto 2007): the oracle asks at ``a lam_in + (1 - a) lam``,
+#: ``lam_in`` the best dual-feasible point so far (a search's ``lam / max(1, s_upper)``), ``lam``
+#: the restricted program's.  ``lam -> lam^T D X u`` is linear for a fixed pattern, so a
+#: pattern violated there is violated at ``lam`` (new); when none is, that point is proved
+#: and becomes ``lam_in``.  ``0``: price at ``lam``.
+_STABILITY = 0.5
+#: Share of the loop's time a search at an in-out point may take; mis-pricings in a row
+#: before the oracle asks at the program's ``lam`` itself.
+_SEP_SHARE, _MISPRICES = 0.1, 6
+
+
+def _center(best: tuple) -> np.ndarray:
+    """``lam_in``: the best point's ``lam`` scaled to its proven ``s <= 1``."""
+    return best[1] / max(1.0, best[2].upper, best[3].upper)
+
+
+def _price(dual: Any, y: np.ndarray, lam: np.ndarray, best: tuple | None, alpha: float,
+           thr: float, gap: float | None, node_limit: int, deadline: float | None,
+           cap: float | None) -> tuple[np.ndarray, Any, Any, tuple, float, bool]:
+    """One oracle step of the loop with in-out pricing: ``(point, plus, minus, best, alpha,
+    converged)``.
+
+    The oracle asks at ``a lam_in + (1 - a) lam`` (``lam_in`` from ``best``, the best
+    ``(bound, lam, plus, minus)`` so far, updated here).  A proof there (a mis-pricing: no
+    violated pattern) makes that point the new best ``lam_in``, so the next point is ``alpha``
+    times closer to ``lam``; after ``_MISPRICES`` of them in a row the oracle asks at ``lam``
+    itself (where a proof converges, as without stabilisation).  It returns at a violator
+    (in ``plus``/``minus``), or ``converged`` when a proved point's bound is within ``gap``
+    (relative) of ``y^T lam`` (``gap=None``: only at ``lam``, e.g. while ``lam``'s program
+    still misses rows).  A search at an in-out
+    point gets at most ``cap`` seconds; when it is cut without a violator (proofs near
+    feasibility are too costly here) ``alpha`` becomes 0: the oracle asks at ``lam`` from then
+    on.
+    """
+    k = 0  # mis-pricings in a row
+    while True:
+        a = alpha if best is not None and k < _MISPRICES else 0.0
+        inout = a > 0.0
+        sep = exact_support(y, a * _center(best) + (1.0 - a) * lam) if inout else lam
+        left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        limit = min(cap, left) if inout and cap is not None and left is not None else left
+        plus, minus = dual.maximize(sep, stop_above=thr, prove_below=thr,
+                                    node_limit=node_limit, time_limit=limit)
+        est = _estimate(y, sep, plus, minus)  # this point's (float) lower bound
+        gain = best is None or est > best[0]
+        if gain:
+            best = (est, sep, plus, minus)
+        proved = plus.status == "proved" and minus.status == "proved"
+        if proved and (not inout or (gap is not None and est >= (1.0 - gap) * float(y @ lam))):
+            return sep, plus, minus, best, alpha, True
+        if proved and not gain:  # no progress towards lam (its program is inaccurate): stop
+            return sep, plus, minus, best, alpha, False
+        k += 1
+        if not proved:
+            found = any(r.status in ("violated", "exceeded") and r.lower > thr
+                        for r in (plus, minus))
+            if not (inout and not found and "budget" in (plus.status, minus.status)):
+                return sep, plus, minus, best, alpha, False
+            alpha = 0.0
+        if deadline is not None and time.monotonic() >= deadline:
+            return sep, plus, minus, best, alpha, False
 
 
 def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_limit: int,
@@ -464,6 +532,7 @@ def solve_branch_and_bound(
     start: Any = None,
     solver: str | SolverChoice | None = None,
     tol: float = 1e-7,
+    gap: float = 5e-7,
     max_rounds: int | None = None,
     node_limit: int = 200_000,
     budget: float | None = None,
@@ -481,6 +550,10 @@ def solve_branch_and_bound(
     tol : float
         A pattern is violated when the oracle finds a value ``> 1 + tol``; the final trees
         prove ``s <= 1 + tol`` when the budget allows.
+    gap : float
+        The loop also ends when a proved point of the in-out pricing has a bound within
+        ``gap`` (relative) of the restricted program's value (then the lower bound of that
+        point, the upper bound of the program's network).
     max_rounds : int, optional
         Restricted solves (each adds at most ``_PRICE_PATTERNS`` patterns); default 200
         without a ``budget``, unbounded with one (the budget stops the loop).
@@ -530,10 +603,12 @@ def solve_branch_and_bound(
                                            for k, v in choice.options.items()}, choice.reason)
     loose_phase = loose is not choice
     full_cuts = False
-    # the budget: the loop stops at _LOOP_SHARE of it; of the rest, _PROOF_SHARE goes to the
-    # final proof and the remainder to its exact evidence and the network's exact bound
+    # the budget: the loop stops at _LOOP_SHARE of it (_LOOP_SHARE_CLOSE once its proofs are
+    # close); of the rest, _PROOF_SHARE goes to the final proof and the remainder to its exact
+    # evidence and the network's exact bound
     loop_deadline = None if budget is None else t_start + _LOOP_SHARE * float(budget)
-    best: tuple[float, np.ndarray, Any, Any, ConvexSolution] | None = None
+    best: tuple[float, np.ndarray, Any, Any] | None = None  # (bound, lam, plus, minus)
+    alpha = _STABILITY
     sol: ConvexSolution | None = None
     good: ConvexSolution | None = None  # the last usable restricted solution
     whole_sol: ConvexSolution | None = None  # the last one that violates no row
@@ -617,15 +692,15 @@ def solve_branch_and_bound(
             loose_phase, full_cuts = False, True
             continue
         full_cuts = False
-        left = None if loop_deadline is None else max(loop_deadline - time.monotonic(), 0.0)
-        plus, minus = dual.maximize(lam, stop_above=thr, prove_below=thr,
-                                    node_limit=node_limit, time_limit=left)
-        est = _estimate(y, lam, plus, minus)  # this round's (float) LB
-        if best is None or est > best[0]:
-            best = (est, lam, plus, minus, sol)
-        if plus.status == "proved" and minus.status == "proved":
-            converged = True
+        sep, plus, minus, best, alpha, converged = _price(
+            dual, y, lam, best, alpha, thr, gap if whole else None, node_limit, loop_deadline,
+            None if budget is None else _SEP_SHARE * _LOOP_SHARE * float(budget))
+        if converged:
+            lam = sep  # proved, and as good as the restricted program (within gap)
             break
+        if (loop_deadline is not None and whole and best[0] >= (1.0 - _CLOSE) * float(y @ lam)
+                and best[2].status == best[3].status == "proved"):
+            loop_deadline = max(loop_deadline, t_start + _LOOP_SHARE_CLOSE * float(budget))
         fresh: list[tuple[np.ndarray, np.ndarray]] = []
         for r in (plus, minus):
             if r.status in ("violated", "exceeded") and r.lower > thr and not any(
@@ -651,11 +726,10 @@ def solve_branch_and_bound(
         return _failed(sol.status if sol is not None else Status.UNKNOWN, "branch-and-bound", N,
                        info, msg)
     if not converged:
-        # the final proof: the best round's lam (by its anytime bound) or the last one, its
-        # trees grown further with what is left of the budget
-        if best is not None and (plus is None or minus is None
-                                 or best[0] >= _estimate(y, lam, plus, minus)):
-            _, lam, plus, minus, _ = best
+        # the final proof: the best point the oracle saw (by its anytime bound) or, when the
+        # oracle never ran, the last lam; its trees grown further with what is left
+        if best is not None:
+            _, lam, plus, minus = best
         left = None if deadline is None else max(
             _PROOF_SHARE * (deadline - time.monotonic()), 1.0)
         lam, plus, minus = _final_proof(dual, y, lam, thr, node_limit, left)

@@ -146,7 +146,7 @@ def solve_binary(
     X: np.ndarray, y: np.ndarray, *, solver: str | None = None, limit: int = DEFAULT_LIMIT,
     spike: bool = True, executor: Any = None, budget: float | None = None,
     sampled: bool = False, start: Any = None, warm_start: Any = None,
-    full_chambers: bool = False,
+    full_chambers: bool = False, tolerance: Any = None,
 ) -> tuple[ConvexSolution, str, bool, Any]:
     """Solve one binary problem by the fastest proven route: ``(solution, method,
     orthogonal, chambers)``.
@@ -173,7 +173,9 @@ def solve_binary(
     :func:`verify.network.training.warm_start`, passed in by the layers above so that this
     one does not import them) gives the start beyond the limit when ``start`` is not given;
     its time counts against ``budget``, as does the time spent choosing the route (the
-    separability test, the chamber count beyond the limit).
+    separability test, the chamber count beyond the limit).  ``tolerance`` (relative gap,
+    default :data:`DEFAULT_TOLERANCE`): the branch-and-bound loop ends once it has proved half
+    of it.
     """
     from verify.geometry.chambers import enumerate_chambers
     from verify.geometry.separability import orthogonal_separability
@@ -242,8 +244,9 @@ def solve_binary(
                 return sol, "column-generation", False, None
             if budget is not None:
                 budget = max(float(budget) - (time.monotonic() - t0), 0.2 * float(budget))
+        gap = float(DEFAULT_TOLERANCE if tolerance is None else tolerance) / 2
         sol = solve_branch_and_bound(X, y, start=start, solver=solver, budget=budget,
-                                     executor=executor, support_limit=limit)
+                                     executor=executor, support_limit=limit, gap=gap)
         sol = dataclasses.replace(sol, message="; ".join(m for m in (why, sol.message) if m))
         return sol, "branch-and-bound", False, None
     if (ch.complete and not full_chambers and len(ch) > SAMPLES_BELOW
@@ -297,11 +300,12 @@ def solve_dataset(
     ds: Dataset, *, solver: str | None = None, limit: int = DEFAULT_LIMIT, spike: bool = True,
     executor: Any = None, budget: float | None = None, sampled: bool = False,
     network: Any = None, warm_start: Any = None, full_chambers: bool = False,
+    tolerance: Any = None,
 ) -> list[ClassSolve]:
     """Solve every one-vs-all problem ``y = Y[:, k]`` (one problem for binary data).
 
-    ``budget`` (seconds, per problem), ``sampled`` and ``full_chambers`` are passed to
-    :func:`solve_binary`;
+    ``budget`` (seconds, per problem), ``sampled``, ``full_chambers`` and ``tolerance`` are
+    passed to :func:`solve_binary`;
     ``network`` (a :class:`verify.network.model.Network`, e.g. the one being certified) starts
     the branch-and-bound route from its own activation patterns; without it, ``warm_start``
     (see :func:`solve_binary`) may give one.
@@ -322,7 +326,7 @@ def solve_dataset(
         sol, method, orth, ch = solve_binary(ds.X, y, solver=solver, limit=limit, spike=spike,
                                              executor=executor, budget=budget, sampled=sampled,
                                              start=start, warm_start=warm_start,
-                                             full_chambers=full_chambers)
+                                             full_chambers=full_chambers, tolerance=tolerance)
         out.append(ClassSolve(k, _json(label), y, sol, method, orth, ch))
     return out
 

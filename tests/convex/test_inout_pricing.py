@@ -1,0 +1,126 @@
+"""In-out pricing of the branch-and-bound route (``column_generation_bab._price``): the oracle
+asks between the best dual-feasible point and the restricted program's ``lam``.  Its claims,
+checked independently: a pattern violated at such a point is violated at ``lam`` (so it is a
+new column), a proof there is a valid lower bound (below ``P*`` of the enumeration route),
+the mis-pricings in a row are bounded, and a search cut by its time cap turns the
+stabilisation off."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import verify.convex.column_generation_bab as cgb
+from verify.convex.branch_and_bound import objective
+from verify.convex.column_generation import column_generation
+from verify.convex.support_chambers import SupportOracle
+from verify.geometry.chambers import enumerate_chambers
+
+THR = 1.0 + 1e-7
+
+
+def _problem(seed: int, N: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, d))
+    y = np.sign(X[:, 0] + 0.7 * X[:, -1] ** 2 - 0.5 + 0.2 * rng.standard_normal(N))
+    y[y == 0] = 1.0
+    if np.all(y == y[0]):
+        y[0] = -y[0]
+    return X, y
+
+
+def _setup(seed: int, N: int = 14, d: int = 3, scale: float = 1.3):
+    """The exact optimum ``lam*`` (enumeration), a feasible centre ``0.9 lam*`` with its
+    trees, and an infeasible ``lam`` (``lam*`` stretched and perturbed)."""
+    X, y = _problem(seed, N, d)
+    ref = column_generation(X, y, chambers=enumerate_chambers(X))
+    dual = SupportOracle(X, oracle_limit=0, evidence_limit=0)  # always the trees
+    rng = np.random.default_rng(seed)
+    star = cgb.exact_support(y, ref.lam)
+    inside = 0.9 * star
+    p, m = dual.maximize(inside, prove_below=THR)
+    best = (cgb._estimate(y, inside, p, m), inside, p, m)
+    out = cgb.exact_support(y, scale * star + 0.3 * np.abs(rng.standard_normal(N)) * y
+                            * star.any())
+    return X, y, ref, dual, best, out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_violator_at_the_inout_point_is_violated_at_lam(seed):
+    X, y, ref, dual, best, out = _setup(seed)
+    sep, plus, minus, best2, alpha, conv = cgb._price(dual, y, out, best, 0.5, THR, None,
+                                                      10_000, None, None)
+    found = [r for r in (plus, minus) if r.status in ("violated", "exceeded") and r.lower > THR]
+    assert found, "a lam 1.3 x the optimum is infeasible: some pattern is violated"
+    for r in found:
+        # the point's value is linear in lam: above 1 at sep and <= 1 at lam_in force > 1 at lam
+        assert objective(X, sep, r.u, r.sign) > THR
+        assert objective(X, out, r.u, r.sign) > THR
+    assert not conv and alpha == 0.5
+    # every bound the pricing keeps is a valid lower bound (enumeration's P* above it)
+    assert best2[0] >= best[0] and best2[0] <= ref.value * (1 + 1e-7)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mispricings_are_bounded_and_proofs_are_lower_bounds(seed, monkeypatch):
+    X, y, ref, dual, best, _ = _setup(seed)
+    out = 0.99 * cgb.exact_support(y, ref.lam)  # feasible: every point between is proved
+    asked = []
+    real = dual.maximize
+
+    def spy(lam, **kw):
+        asked.append(np.asarray(lam).copy())
+        return real(lam, **kw)
+
+    monkeypatch.setattr(dual, "maximize", spy)
+    sep, plus, minus, best2, alpha, conv = cgb._price(dual, y, out, best, 0.5, THR, None,
+                                                      10_000, None, None)
+    # each proof moves the centre: the points approach lam geometrically, and after
+    # _MISPRICES of them lam itself is asked, where the proof converges
+    assert len(asked) == cgb._MISPRICES + 1 and conv and sep is out
+    assert np.allclose(asked[0], cgb.exact_support(y, 0.5 * cgb._center(best) + 0.5 * out))
+    dist = [np.linalg.norm(a - out) for a in asked]
+    assert all(b <= 0.5 * a * (1 + 1e-6) for a, b in zip(dist, dist[1:])) and dist[-1] == 0
+    assert plus.status == minus.status == "proved"
+    assert best[0] < best2[0] <= ref.value * (1 + 1e-7)
+
+
+def test_a_proved_point_within_gap_converges_without_asking_at_lam(monkeypatch):
+    X, y, ref, dual, best, _ = _setup(1)
+    out = 0.99 * cgb.exact_support(y, ref.lam)
+    calls = []
+    real = dual.maximize
+    monkeypatch.setattr(dual, "maximize", lambda lam, **kw: calls.append(1) or real(lam, **kw))
+    sep, *_, conv = cgb._price(dual, y, out, best, 0.5, THR, 0.5, 10_000, None, None)
+    assert conv and len(calls) == 1 and sep is not out
+
+
+def test_a_cut_search_turns_the_stabilisation_off(monkeypatch):
+    X, y, ref, dual, best, out = _setup(2)
+    out = 0.99 * cgb.exact_support(y, ref.lam)  # feasible: a proof needs the whole tree
+    caps = []
+    real = dual.maximize
+
+    def spy(lam, **kw):
+        caps.append(kw["time_limit"])
+        return real(lam, **kw)
+
+    monkeypatch.setattr(dual, "maximize", spy)
+    sep, plus, minus, best2, alpha, conv = cgb._price(dual, y, out, best, 0.5, THR, None,
+                                                      10_000, 1e9, 0.0)  # a cap of 0 s
+    assert alpha == 0.0 and caps[0] == 0.0 and caps[1] > 1e6  # then lam, with the time left
+    assert sep is out and conv
+
+
+@pytest.mark.parametrize("seed,N,d", [(0, 10, 2), (1, 14, 3), (3, 12, 4)])
+def test_the_route_with_and_without_stabilisation_agrees(seed, N, d, monkeypatch):
+    X, y = _problem(seed, N, d)
+    ref = column_generation(X, y, chambers=enumerate_chambers(X))
+    vals = []
+    for a in (0.0, 0.5):
+        monkeypatch.setattr(cgb, "_STABILITY", a)
+        sol = cgb.solve_branch_and_bound(X, y, support_limit=0)
+        assert sol.status.value == "optimal"
+        assert sol.lower_bound <= ref.upper_bound and ref.lower_bound <= sol.upper_bound
+        vals.append(sol.value)
+    assert abs(vals[0] - vals[1]) <= 1e-6 * ref.value
