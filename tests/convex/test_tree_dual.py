@@ -51,21 +51,21 @@ def test_every_leaf_bound_at_most_one_proves_s_at_most_one(seed, N, d, nodes):
     assert float(y @ new) <= _p_star_on_support(X, y, S) * (1 + 1e-6)
 
 
-@pytest.mark.parametrize("limit", [None, 1e-3])
-def test_the_answer_is_scaled_to_every_leaf_bound_at_most_one(limit, monkeypatch):
-    """Lazy leaves (a first program over 3 leaves only) or a solver cut short: the answer is
-    scaled by its largest leaf bound over *every* leaf, so s <= 1 holds by the chambers of
-    X_S all the same."""
+@pytest.mark.parametrize("iters", [None, 4])
+def test_the_answer_is_scaled_to_every_leaf_bound_at_most_one(iters, monkeypatch):
+    """Lazy leaves (a first program over 3 leaves only) or a solver cut short (4 interior-point
+    iterations: Clarabel's MaxIterations, a usable point): the answer is scaled by its largest
+    leaf bound over *every* leaf, so s <= 1 holds by the chambers of X_S all the same."""
     import verify.convex.tree_dual as td
 
     monkeypatch.setattr(td, "_START", 3)
+    if iters is not None:
+        monkeypatch.setattr(td, "_OPTIONS", {**td._OPTIONS, "max_iter": iters})
     X, y, lam = _case(8, 14, 3)
     trees = [bab_maximize(X, lam, sign=s, prove_below=0.5, node_limit=60) for s in (1, -1)]
     assert sum(t.n_leaves for t in trees) > 6
-    new = tree_dual(X, y, lam, trees, time_limit=limit)
-    if new is None:  # the solver gave nothing in the time
-        assert limit is not None
-        return
+    new = tree_dual(X, y, lam, trees)
+    assert new is not None  # a point cut short is still a candidate
     assert np.all(y * new >= 0) and float(y @ new) > 0
     assert _exact_s(X, new) <= 1.0 + 1e-9
 
