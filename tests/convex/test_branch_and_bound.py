@@ -403,3 +403,44 @@ def test_evidence_of_a_target_and_of_an_unfinished_tree():
     assert not ev2.complete
     _check_evidence(X, lam, ev2.evidence, ev2.s)
     assert float(ev2.s) >= max(sp, sm) - 1e-12
+
+
+def _bvls(M, c0, k):
+    from scipy.optimize import lsq_linear
+
+    n = M.shape[1]
+    ub = np.concatenate([np.ones(k), np.full(n - k, np.inf)])
+    return lsq_linear(M, -c0, bounds=(np.zeros(n), ub), method="bvls", tol=1e-14).x
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 10**6), st.integers(1, 8), st.integers(1, 20), st.integers(0, 20),
+       st.floats(0.1, 10.0))
+def test_box_least_squares_matches_bvls(seed, d, k, p, scale):
+    """The node's bounded least squares (one NNLS with penalty rows, then the exact solve on
+    its active set) reaches scipy's bvls optimum, inside the box, on random instances (rank
+    deficient ones included: d < k + p)."""
+    import verify.convex.branch_and_bound as bb
+
+    rng = np.random.default_rng(seed)
+    M = rng.standard_normal((d, k + p)) * scale
+    c0 = rng.standard_normal(d) * scale * rng.uniform(0.1, 5.0)
+    w = bb._box_lsq(M, c0, k)
+    assert np.all(w >= 0) and np.all(w[:k] <= 1)
+    ref = _bvls(M, c0, k)
+    got, best = np.linalg.norm(c0 + M @ w), np.linalg.norm(c0 + M @ ref)
+    assert got <= best + 1e-9 * max(1.0, np.linalg.norm(c0))
+
+
+def test_box_least_squares_falls_back_when_the_active_set_fails(monkeypatch):
+    """When the active-set solve of the penalty answer is not optimal (forced here), the exact
+    bvls route answers: same optimum."""
+    import verify.convex.branch_and_bound as bb
+
+    rng = np.random.default_rng(3)
+    M, c0 = rng.standard_normal((5, 9)), 3 * rng.standard_normal(5)
+    want = np.linalg.norm(c0 + M @ bb._box_lsq(M, c0, 4))
+    monkeypatch.setattr(bb, "_polish", lambda *a: None)
+    w = bb._box_lsq(M, c0, 4)
+    assert np.all(w >= 0) and np.all(w[:4] <= 1)
+    assert abs(np.linalg.norm(c0 + M @ w) - want) <= 1e-9 * max(1.0, want)
