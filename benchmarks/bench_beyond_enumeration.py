@@ -173,12 +173,12 @@ def _first(text: str, key: str) -> str:
     return m.group(1) if m else "?"
 
 
-def teacher(N: int, flip: float) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian ``(N, 3)`` data labelled by a planted bias-free 4-neuron ReLU teacher, with a
+def teacher(N: int, flip: float, d: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian ``(N, d)`` data labelled by a planted bias-free 4-neuron ReLU teacher, with a
     share ``flip`` of the labels flipped."""
     rng = np.random.default_rng(1000)
-    X = rng.standard_normal((N, 3))
-    W = rng.standard_normal((3, 4))
+    X = rng.standard_normal((N, d))
+    W = rng.standard_normal((d, 4))
     y = np.where(np.maximum(X @ W, 0) @ np.array([1.0, -1.0, 1.0, -1.0]) >= 0, 1.0, -1.0)
     bad = rng.random(N) < flip
     y[bad] = -y[bad]
