@@ -124,3 +124,41 @@ def test_the_route_with_and_without_stabilisation_agrees(seed, N, d, monkeypatch
         assert sol.lower_bound <= ref.upper_bound and ref.lower_bound <= sol.upper_bound
         vals.append(sol.value)
     assert abs(vals[0] - vals[1]) <= 1e-6 * ref.value
+
+
+def _below_lam_in(y, ref, dual, s_out: float) -> np.ndarray:
+    """A ``lam`` with ``s(lam) = s_out`` whose value is far below ``P*``: ``lam*`` with the
+    weight of the positive class cut to 30 %, scaled (what a program missing rows, or solved
+    inaccurately, may return: its value is then no upper bound)."""
+    v = cgb.exact_support(y, np.where(y > 0, 0.3, 1.0) * cgb.exact_support(y, ref.lam))
+    p, m = dual.maximize(v, prove_below=THR)
+    return cgb.exact_support(y, s_out * v / max(p.upper, m.upper))
+
+
+@pytest.mark.parametrize("gap", [None, 5e-7])
+@pytest.mark.parametrize("seed", range(4))
+def test_a_proof_above_lams_value_prices_at_lam_itself(seed, gap):
+    """``lam`` infeasible (``s = 1.05``) with ``y^T lam`` below the proved ``lam_in``'s bound:
+    the in-out point between them is proved, but neither is it progress (the old code stopped
+    the loop there, "solver accuracy", with lam's violators never priced) nor is ``y^T lam`` an
+    upper bound (the old code called the proof within ``gap`` of it: converged)."""
+    X, y, ref, dual, best, _ = _setup(seed)
+    out = _below_lam_in(y, ref, dual, 1.05)
+    assert float(y @ out) < best[0]
+    sep, plus, minus, best2, alpha, conv = cgb._price(dual, y, out, best, 0.5, THR, gap,
+                                                      10_000, None, None)
+    assert not conv and sep is out
+    found = [r for r in (plus, minus) if r.status == "violated" and r.lower > THR]
+    assert found and all(objective(X, out, r.u, r.sign) > THR for r in found)
+    assert best2[0] == best[0]  # the in-out proof gained nothing: lam_in stays
+
+
+def test_a_proof_at_lam_converges_on_the_best_proved_point():
+    """``lam`` feasible but below the proved ``lam_in`` (its program misses rows): the loop
+    converges, on ``lam_in``'s point and trees, not on ``lam``'s weaker bound."""
+    X, y, ref, dual, best, _ = _setup(1)
+    out = _below_lam_in(y, ref, dual, 0.95)
+    sep, plus, minus, best2, alpha, conv = cgb._price(dual, y, out, best, 0.5, THR, None,
+                                                      10_000, None, None)
+    assert conv and sep is best[1] and plus is best[2] and minus is best[3]
+    assert cgb._estimate(y, sep, plus, minus) == best[0] > float(y @ out)
