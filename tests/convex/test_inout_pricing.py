@@ -162,3 +162,35 @@ def test_a_proof_at_lam_converges_on_the_best_proved_point():
                                                       10_000, None, None)
     assert conv and sep is best[1] and plus is best[2] and minus is best[3]
     assert cgb._estimate(y, sep, plus, minus) == best[0] > float(y @ out)
+
+
+def test_the_tolerance_reaches_the_loop_from_solve_and_certify(tmp_path, monkeypatch):
+    """``--tolerance`` of ``solve`` and ``certify`` is the loop's ``gap`` (half of it), and the
+    verdict the loop's early stop gives is the one the exact bounds prove."""
+    import json
+    from fractions import Fraction
+
+    from verify.checker.rules import check_file
+    from verify.cli.main import main
+
+    X, y = _problem(0, 20, 5)
+    data = tmp_path / "d.json"
+    data.write_text(json.dumps({"X": X.tolist(), "y": [int(v) for v in y]}))
+    gaps = []
+    real = cgb.solve_branch_and_bound
+
+    def spy(*args, **kw):
+        gaps.append(kw.get("gap"))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(cgb, "solve_branch_and_bound", spy)
+    model, cert = tmp_path / "m.npz", tmp_path / "c.json"
+    assert main(["solve", str(data), "--limit", "50", "--tolerance", "1e-2", "-o", str(model)]) == 0
+    assert main(["certify", str(data), str(model), "--limit", "50", "--tolerance", "1e-2",
+                 "-o", str(cert)]) == 0
+    assert gaps == [5e-3, 5e-3]
+    c = json.loads(cert.read_text())["classes"][0]
+    assert c["method"] == "branch-and-bound" and c["verdict"] == "globally-optimal-within"
+    assert Fraction(c["relative_gap"]["exact"]) <= Fraction(1, 100)
+    assert check_file(cert, data=data, model=model).valid
+    assert main(["solve", str(data), "--limit", "50"]) == 0 and gaps[-1] == 5e-7
