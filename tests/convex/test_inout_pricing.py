@@ -194,3 +194,42 @@ def test_the_tolerance_reaches_the_loop_from_solve_and_certify(tmp_path, monkeyp
     assert Fraction(c["relative_gap"]["exact"]) <= Fraction(1, 100)
     assert check_file(cert, data=data, model=model).valid
     assert main(["solve", str(data), "--limit", "50"]) == 0 and gaps[-1] == 5e-7
+
+
+def test_a_budget_that_runs_out_after_a_mispricing_says_budget(monkeypatch):
+    """The loop's deadline passes right after a proof at an in-out point (a mis-pricing, no
+    violator): the reason is the budget (raise --budget), not "solver accuracy" (the old
+    message, which names the wrong cause).  The clock is faked: the first search at an in-out
+    point that proves both signs moves it past every deadline."""
+    import time as real_time
+    from types import SimpleNamespace
+
+    X, y = _problem(0, 40, 6)
+    shift = [0.0]
+    clock = SimpleNamespace(monotonic=lambda: real_time.monotonic() + shift[0],
+                            perf_counter=real_time.perf_counter)
+    monkeypatch.setattr(cgb, "time", clock)
+    real = cgb._price
+    seen = []
+
+    def price(dual, y_, lam, best, *args):
+        real_max = dual.maximize
+
+        def maximize(point, **kw):
+            plus, minus = real_max(point, **kw)
+            if point is not lam and plus.status == minus.status == "proved" and not shift[0]:
+                shift[0] = 1e6
+                seen.append(point)
+            return plus, minus
+
+        dual.maximize = maximize
+        try:
+            return real(dual, y_, lam, best, *args)
+        finally:
+            dual.maximize = real_max
+
+    monkeypatch.setattr(cgb, "_price", price)
+    sol = cgb.solve_branch_and_bound(X, y, support_limit=0, gap=0.0, budget=100.0)
+    assert seen, "the case has a mis-pricing"
+    assert sol.status.value == "restricted" and "raise --budget" in sol.message
+    assert "solver accuracy" not in sol.message

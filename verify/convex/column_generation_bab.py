@@ -722,6 +722,10 @@ def solve_branch_and_bound(
         if "budget" in (plus.status, minus.status) and not fresh:
             reason = next(r.reason for r in (plus, minus) if r.status == "budget")
             break
+        if not fresh and loop_deadline is not None and time.monotonic() >= loop_deadline:
+            # the time ran out after a proof at an in-out point (no violator to add)
+            reason = f"the budget of {budget:g} s ran out after {rounds} rounds (raise --budget)"
+            break
         if not fresh:
             reason = "the oracle's violators are already in the working set (solver accuracy)"
             break
