@@ -233,3 +233,28 @@ def test_a_budget_that_runs_out_after_a_mispricing_says_budget(monkeypatch):
     assert seen, "the case has a mis-pricing"
     assert sol.status.value == "restricted" and "raise --budget" in sol.message
     assert "solver accuracy" not in sol.message
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_route_converged_at_an_inout_point_returns_that_point(seed, monkeypatch):
+    """With ``gap = 1e-2`` the loop ends at a proved in-out point: the solution's ``lam`` is
+    that point (its trees are the evidence: same support), optimal within the gap of the
+    enumeration's ``P*``, which the exact bounds bracket."""
+    X, y = _problem(seed, 20, 3)
+    ref = column_generation(X, y, chambers=enumerate_chambers(X))
+    ends = []
+    real = cgb._price
+
+    def spy(dual, y_, lam, *args):
+        out = real(dual, y_, lam, *args)
+        ends.append((out[0] is not lam, out[5]))
+        return out
+
+    monkeypatch.setattr(cgb, "_price", spy)
+    sol = cgb.solve_branch_and_bound(X, y, support_limit=0, gap=1e-2)
+    assert ends[-1] == (True, True), "converged at an in-out point"
+    assert sol.status.value == "optimal" and sol.evidence.complete
+    assert sol.evidence.evidence["support"] == np.flatnonzero(sol.lam).tolist()
+    assert sol.s <= THR
+    assert sol.lower_bound <= ref.upper_bound and ref.lower_bound <= sol.upper_bound
+    assert float(sol.upper_bound - sol.lower_bound) <= 1e-2 * float(sol.upper_bound)
