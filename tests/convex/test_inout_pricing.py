@@ -258,3 +258,53 @@ def test_a_route_converged_at_an_inout_point_returns_that_point(seed, monkeypatc
     assert sol.s <= THR
     assert sol.lower_bound <= ref.upper_bound and ref.lower_bound <= sol.upper_bound
     assert float(sol.upper_bound - sol.lower_bound) <= 1e-2 * float(sol.upper_bound)
+
+
+def test_the_final_proof_starts_from_the_best_point_priced(monkeypatch):
+    """A loop stopped by ``max_rounds`` hands the final proof the best point the oracle saw
+    (its anytime bound), not the last restricted ``lam``."""
+    X, y = _problem(1, 30, 5)
+    bests, starts = [], []
+    real_price, real_final = cgb._price, cgb._final_proof
+
+    def price(*args):
+        out = real_price(*args)
+        bests.append(out[3])
+        return out
+
+    def final(dual, y_, lam, *args):
+        starts.append(lam)
+        return real_final(dual, y_, lam, *args)
+
+    monkeypatch.setattr(cgb, "_price", price)
+    monkeypatch.setattr(cgb, "_final_proof", final)
+    sol = cgb.solve_branch_and_bound(X, y, support_limit=0, max_rounds=10)
+    assert sol.status.value == "restricted" and bests and len(starts) == 1
+    assert starts[0] is bests[-1][1]
+    assert float(sol.lower_bound) >= bests[-1][0] * (1 - 1e-9)
+
+
+def test_the_gap_is_asked_only_of_a_program_that_violates_no_row(monkeypatch):
+    """The loop passes ``gap`` to the pricing only when the restricted program violates no
+    row (lazy margin and wall rows all in): otherwise ``y^T lam`` is no upper bound."""
+    for name, v in (("_ALL_SAMPLES", 5), ("_START_SAMPLES", 5), ("_CUT_SAMPLES", 1),
+                    ("_MAX_CUTS", 1), ("_LOOP_CUTS", 1)):
+        monkeypatch.setattr(cgb, name, v)  # programs that often miss rows
+    X, y = _problem(1, 30, 3)
+    wholes, gaps = [], []
+    real_cuts, real_price = cgb._restricted_with_cuts, cgb._price
+
+    def cuts(*args, **kw):
+        out = real_cuts(*args, **kw)
+        wholes.append(out[2])
+        return out
+
+    def price(dual, y_, lam, best, alpha, thr, gap, *args):
+        gaps.append((gap, wholes[-1]))
+        return real_price(dual, y_, lam, best, alpha, thr, gap, *args)
+
+    monkeypatch.setattr(cgb, "_restricted_with_cuts", cuts)
+    monkeypatch.setattr(cgb, "_price", price)
+    sol = cgb.solve_branch_and_bound(X, y, support_limit=0)
+    assert any(not w for _, w in gaps) and any(w for _, w in gaps)
+    assert all((g is None) == (not w) for g, w in gaps) and sol.status.value == "optimal"
