@@ -124,3 +124,187 @@ def test_the_route_with_and_without_stabilisation_agrees(seed, N, d, monkeypatch
         assert sol.lower_bound <= ref.upper_bound and ref.lower_bound <= sol.upper_bound
         vals.append(sol.value)
     assert abs(vals[0] - vals[1]) <= 1e-6 * ref.value
+
+
+def _below_lam_in(y, ref, dual, s_out: float) -> np.ndarray:
+    """A ``lam`` with ``s(lam) = s_out`` whose value is far below ``P*``: ``lam*`` with the
+    weight of the positive class cut to 30 %, scaled (what a program missing rows, or solved
+    inaccurately, may return: its value is then no upper bound)."""
+    v = cgb.exact_support(y, np.where(y > 0, 0.3, 1.0) * cgb.exact_support(y, ref.lam))
+    p, m = dual.maximize(v, prove_below=THR)
+    return cgb.exact_support(y, s_out * v / max(p.upper, m.upper))
+
+
+@pytest.mark.parametrize("gap", [None, 5e-7])
+@pytest.mark.parametrize("seed", range(4))
+def test_a_proof_above_lams_value_prices_at_lam_itself(seed, gap):
+    """``lam`` infeasible (``s = 1.05``) with ``y^T lam`` below the proved ``lam_in``'s bound:
+    the in-out point between them is proved, but neither is it progress (the old code stopped
+    the loop there, "solver accuracy", with lam's violators never priced) nor is ``y^T lam`` an
+    upper bound (the old code called the proof within ``gap`` of it: converged)."""
+    X, y, ref, dual, best, _ = _setup(seed)
+    out = _below_lam_in(y, ref, dual, 1.05)
+    assert float(y @ out) < best[0]
+    sep, plus, minus, best2, alpha, conv = cgb._price(dual, y, out, best, 0.5, THR, gap,
+                                                      10_000, None, None)
+    assert not conv and sep is out
+    found = [r for r in (plus, minus) if r.status == "violated" and r.lower > THR]
+    assert found and all(objective(X, out, r.u, r.sign) > THR for r in found)
+    assert best2[0] == best[0]  # the in-out proof gained nothing: lam_in stays
+
+
+def test_a_proof_at_lam_converges_on_the_best_proved_point():
+    """``lam`` feasible but below the proved ``lam_in`` (its program misses rows): the loop
+    converges, on ``lam_in``'s point and trees, not on ``lam``'s weaker bound."""
+    X, y, ref, dual, best, _ = _setup(1)
+    out = _below_lam_in(y, ref, dual, 0.95)
+    sep, plus, minus, best2, alpha, conv = cgb._price(dual, y, out, best, 0.5, THR, None,
+                                                      10_000, None, None)
+    assert conv and sep is best[1] and plus is best[2] and minus is best[3]
+    assert cgb._estimate(y, sep, plus, minus) == best[0] > float(y @ out)
+
+
+def test_the_tolerance_reaches_the_loop_from_solve_and_certify(tmp_path, monkeypatch):
+    """``--tolerance`` of ``solve`` and ``certify`` is the loop's ``gap`` (half of it), and the
+    verdict the loop's early stop gives is the one the exact bounds prove."""
+    import json
+    from fractions import Fraction
+
+    from verify.checker.rules import check_file
+    from verify.cli.main import main
+
+    X, y = _problem(0, 20, 5)
+    data = tmp_path / "d.json"
+    data.write_text(json.dumps({"X": X.tolist(), "y": [int(v) for v in y]}))
+    gaps = []
+    real = cgb.solve_branch_and_bound
+
+    def spy(*args, **kw):
+        gaps.append(kw.get("gap"))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(cgb, "solve_branch_and_bound", spy)
+    model, cert = tmp_path / "m.npz", tmp_path / "c.json"
+    assert main(["solve", str(data), "--limit", "50", "--tolerance", "1e-2", "-o", str(model)]) == 0
+    assert main(["certify", str(data), str(model), "--limit", "50", "--tolerance", "1e-2",
+                 "-o", str(cert)]) == 0
+    assert gaps == [5e-3, 5e-3]
+    c = json.loads(cert.read_text())["classes"][0]
+    assert c["method"] == "branch-and-bound" and c["verdict"] == "globally-optimal-within"
+    assert Fraction(c["relative_gap"]["exact"]) <= Fraction(1, 100)
+    assert check_file(cert, data=data, model=model).valid
+    assert main(["solve", str(data), "--limit", "50"]) == 0 and gaps[-1] == 5e-7
+
+
+def test_a_budget_that_runs_out_after_a_mispricing_says_budget(monkeypatch):
+    """The loop's deadline passes right after a proof at an in-out point (a mis-pricing, no
+    violator): the reason is the budget (raise --budget), not "solver accuracy" (the old
+    message, which names the wrong cause).  The clock is faked: the first search at an in-out
+    point that proves both signs moves it past every deadline."""
+    import time as real_time
+    from types import SimpleNamespace
+
+    X, y = _problem(0, 40, 6)
+    shift = [0.0]
+    clock = SimpleNamespace(monotonic=lambda: real_time.monotonic() + shift[0],
+                            perf_counter=real_time.perf_counter)
+    monkeypatch.setattr(cgb, "time", clock)
+    real = cgb._price
+    seen = []
+
+    def price(dual, y_, lam, best, *args):
+        real_max = dual.maximize
+
+        def maximize(point, **kw):
+            plus, minus = real_max(point, **kw)
+            if point is not lam and plus.status == minus.status == "proved" and not shift[0]:
+                shift[0] = 1e6
+                seen.append(point)
+            return plus, minus
+
+        dual.maximize = maximize
+        try:
+            return real(dual, y_, lam, best, *args)
+        finally:
+            dual.maximize = real_max
+
+    monkeypatch.setattr(cgb, "_price", price)
+    sol = cgb.solve_branch_and_bound(X, y, support_limit=0, gap=0.0, budget=100.0)
+    assert seen, "the case has a mis-pricing"
+    assert sol.status.value == "restricted" and "raise --budget" in sol.message
+    assert "solver accuracy" not in sol.message
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_route_converged_at_an_inout_point_returns_that_point(seed, monkeypatch):
+    """With ``gap = 1e-2`` the loop ends at a proved in-out point: the solution's ``lam`` is
+    that point (its trees are the evidence: same support), optimal within the gap of the
+    enumeration's ``P*``, which the exact bounds bracket."""
+    X, y = _problem(seed, 20, 3)
+    ref = column_generation(X, y, chambers=enumerate_chambers(X))
+    ends = []
+    real = cgb._price
+
+    def spy(dual, y_, lam, *args):
+        out = real(dual, y_, lam, *args)
+        ends.append((out[0] is not lam, out[5]))
+        return out
+
+    monkeypatch.setattr(cgb, "_price", spy)
+    sol = cgb.solve_branch_and_bound(X, y, support_limit=0, gap=1e-2)
+    assert ends[-1] == (True, True), "converged at an in-out point"
+    assert sol.status.value == "optimal" and sol.evidence.complete
+    assert sol.evidence.evidence["support"] == np.flatnonzero(sol.lam).tolist()
+    assert sol.s <= THR
+    assert sol.lower_bound <= ref.upper_bound and ref.lower_bound <= sol.upper_bound
+    assert float(sol.upper_bound - sol.lower_bound) <= 1e-2 * float(sol.upper_bound)
+
+
+def test_the_final_proof_starts_from_the_best_point_priced(monkeypatch):
+    """A loop stopped by ``max_rounds`` hands the final proof the best point the oracle saw
+    (its anytime bound), not the last restricted ``lam``."""
+    X, y = _problem(1, 30, 5)
+    bests, starts = [], []
+    real_price, real_final = cgb._price, cgb._final_proof
+
+    def price(*args):
+        out = real_price(*args)
+        bests.append(out[3])
+        return out
+
+    def final(dual, y_, lam, *args):
+        starts.append(lam)
+        return real_final(dual, y_, lam, *args)
+
+    monkeypatch.setattr(cgb, "_price", price)
+    monkeypatch.setattr(cgb, "_final_proof", final)
+    sol = cgb.solve_branch_and_bound(X, y, support_limit=0, max_rounds=10)
+    assert sol.status.value == "restricted" and bests and len(starts) == 1
+    assert starts[0] is bests[-1][1]
+    assert float(sol.lower_bound) >= bests[-1][0] * (1 - 1e-9)
+
+
+def test_the_gap_is_asked_only_of_a_program_that_violates_no_row(monkeypatch):
+    """The loop passes ``gap`` to the pricing only when the restricted program violates no
+    row (lazy margin and wall rows all in): otherwise ``y^T lam`` is no upper bound."""
+    for name, v in (("_ALL_SAMPLES", 5), ("_START_SAMPLES", 5), ("_CUT_SAMPLES", 1),
+                    ("_MAX_CUTS", 1), ("_LOOP_CUTS", 1)):
+        monkeypatch.setattr(cgb, name, v)  # programs that often miss rows
+    X, y = _problem(1, 30, 3)
+    wholes, gaps = [], []
+    real_cuts, real_price = cgb._restricted_with_cuts, cgb._price
+
+    def cuts(*args, **kw):
+        out = real_cuts(*args, **kw)
+        wholes.append(out[2])
+        return out
+
+    def price(dual, y_, lam, best, alpha, thr, gap, *args):
+        gaps.append((gap, wholes[-1]))
+        return real_price(dual, y_, lam, best, alpha, thr, gap, *args)
+
+    monkeypatch.setattr(cgb, "_restricted_with_cuts", cuts)
+    monkeypatch.setattr(cgb, "_price", price)
+    sol = cgb.solve_branch_and_bound(X, y, support_limit=0)
+    assert any(not w for _, w in gaps) and any(w for _, w in gaps)
+    assert all((g is None) == (not w) for g, w in gaps) and sol.status.value == "optimal"

@@ -409,7 +409,11 @@ def _price(dual: Any, y: np.ndarray, lam: np.ndarray, best: tuple | None, alpha:
     itself (where a proof converges, as without stabilisation).  It returns at a violator
     (in ``plus``/``minus``), or ``converged`` when a proved point's bound is within ``gap``
     (relative) of ``y^T lam`` (``gap=None``: only at ``lam``, e.g. while ``lam``'s program
-    still misses rows).  A search at an in-out
+    still misses rows).  ``y^T lam`` is an upper bound only when its program is whole and
+    solved accurately: a proved bound above it (or a mis-pricing that gains nothing) shows it
+    is not, and then the oracle asks at ``lam`` itself at once (its violators are new columns).
+    A proof at ``lam`` converges on the best proved point seen (``lam``'s own unless an earlier
+    one is better).  A search at an in-out
     point gets at most ``cap`` seconds; when it is cut without a violator (proofs near
     feasibility are too costly here) ``alpha`` becomes 0: the oracle asks at ``lam`` from then
     on.
@@ -428,12 +432,19 @@ def _price(dual: Any, y: np.ndarray, lam: np.ndarray, best: tuple | None, alpha:
         if gain:
             best = (est, sep, plus, minus)
         proved = plus.status == "proved" and minus.status == "proved"
-        if proved and (not inout or (gap is not None and est >= (1.0 - gap) * float(y @ lam))):
+        if proved and not inout:
+            if best[0] > est and best[2].status == best[3].status == "proved":
+                return best[1], best[2], best[3], best, alpha, True  # lam's program misses rows
             return sep, plus, minus, best, alpha, True
-        if proved and not gain:  # no progress towards lam (its program is inaccurate): stop
-            return sep, plus, minus, best, alpha, False
-        k += 1
-        if not proved:
+        if proved:
+            value = float(y @ lam)
+            sound = est <= thr * value  # else lam's value is no upper bound (rows, accuracy)
+            if sound and gap is not None and est >= (1.0 - gap) * value:
+                return sep, plus, minus, best, alpha, True
+            # a mis-pricing: the next point is closer to lam, or lam itself when this one
+            # gained nothing or lies above lam's value (no progress towards lam is possible)
+            k = k + 1 if sound and gain else _MISPRICES
+        else:
             found = any(r.status in ("violated", "exceeded") and r.lower > thr
                         for r in (plus, minus))
             if not (inout and not found and "budget" in (plus.status, minus.status)):
@@ -576,7 +587,9 @@ def solve_branch_and_bound(
         :class:`~verify.convex.support_chambers.SupportChamberEvidence`) of the final ``lam``
         (``lam`` itself is support-exact and sign-projected), ``lower_bound`` its exact
         ``y^T lam / max(1, s)``; ``status`` is ``optimal`` when both trees closed at
-        ``<= 1 + tol``, else ``restricted`` with the reason in ``message``.
+        ``<= 1 + tol`` at the restricted program's ``lam`` or, at an in-out point, with a bound
+        within ``gap`` of its value (so ``value`` is the restricted program's, within ``gap``
+        of ``P*``), else ``restricted`` with the reason in ``message``.
     """
     X, y = _check_binary(X, y)
     N, d = X.shape
@@ -708,6 +721,10 @@ def solve_branch_and_bound(
                 fresh.append((r.pattern, r.u))
         if "budget" in (plus.status, minus.status) and not fresh:
             reason = next(r.reason for r in (plus, minus) if r.status == "budget")
+            break
+        if not fresh and loop_deadline is not None and time.monotonic() >= loop_deadline:
+            # the time ran out after a proof at an in-out point (no violator to add)
+            reason = f"the budget of {budget:g} s ran out after {rounds} rounds (raise --budget)"
             break
         if not fresh:
             reason = "the oracle's violators are already in the working set (solver accuracy)"
