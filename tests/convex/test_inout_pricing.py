@@ -308,3 +308,24 @@ def test_the_gap_is_asked_only_of_a_program_that_violates_no_row(monkeypatch):
     sol = cgb.solve_branch_and_bound(X, y, support_limit=0)
     assert any(not w for _, w in gaps) and any(w for _, w in gaps)
     assert all((g is None) == (not w) for g, w in gaps) and sol.status.value == "optimal"
+
+
+def test_the_optimal_label_follows_the_exact_bounds(monkeypatch):
+    """A loop that converged on a restricted value that is not quite an upper bound (an
+    inaccurate program; faked here by an upper bound 1 % higher) is not called optimal: the
+    label follows the exact bounds, and the message says why."""
+    from fractions import Fraction
+
+    X, y = _problem(1, 14, 3)
+    sol = cgb.solve_branch_and_bound(X, y, support_limit=0)
+    assert sol.status.value == "optimal"
+    real = cgb._network_ub
+
+    def inflated(X_, y_, neurons):
+        ub, nr = real(X_, y_, neurons)
+        return (None if ub is None else ub * Fraction(101, 100)), nr
+
+    monkeypatch.setattr(cgb, "_network_ub", inflated)
+    worse = cgb.solve_branch_and_bound(X, y, support_limit=0)
+    assert worse.status.value == "restricted"
+    assert "exact bounds are" in worse.message and worse.lower_bound == sol.lower_bound

@@ -589,7 +589,8 @@ def solve_branch_and_bound(
         ``y^T lam / max(1, s)``; ``status`` is ``optimal`` when both trees closed at
         ``<= 1 + tol`` at the restricted program's ``lam`` or, at an in-out point, with a bound
         within ``gap`` of its value (so ``value`` is the restricted program's, within ``gap``
-        of ``P*``), else ``restricted`` with the reason in ``message``.
+        of ``P*``), and the exact bounds are within ``max(2 gap, 10 tol)`` (relative), else
+        ``restricted`` with the reason in ``message``.
     """
     X, y = _check_binary(X, y)
     N, d = X.shape
@@ -765,6 +766,14 @@ def solve_branch_and_bound(
             ub, neurons = ub2, neurons2
     msg = [sol.message] if sol.message else []
     status = Status.OPTIMAL if converged and ev.complete else Status.RESTRICTED
+    if status == Status.OPTIMAL and ub is not None and ub > 0:
+        # the label follows the exact bounds: a program solved inaccurately can end the loop
+        # with a value that is not quite an upper bound
+        rel = float((ub - lb) / ub)
+        if rel > max(2.0 * gap, 10.0 * tol):
+            status = Status.RESTRICTED
+            msg.append(f"the loop converged, but the exact bounds are {rel:.2e} apart "
+                       "(relative; the restricted program's accuracy)")
     if not converged:
         # the search's own options are --budget on the command line
         msg.append(reason.replace("(raise time_limit)", "(raise --budget)"))
