@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["REL", "random_problem", "orth_separable", "brackets", "grid_dual_check"]
+__all__ = ["REL", "random_problem", "quadratic_problem", "orth_separable", "brackets",
+           "grid_dual_check"]
 
 REL = 1e-6
 
@@ -14,6 +15,17 @@ def random_problem(seed, N, d):
     X = rng.standard_normal((N, d))
     y = np.where(rng.standard_normal(N) > 0, 1.0, -1.0)
     y[:2] = (1.0, -1.0)
+    return X, y
+
+
+def quadratic_problem(seed, N, d):
+    """Gaussian ``X`` labelled by a noisy quadratic boundary (both classes present)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, d))
+    y = np.sign(X[:, 0] + 0.7 * X[:, -1] ** 2 - 0.5 + 0.2 * rng.standard_normal(N))
+    y[y == 0] = 1.0
+    if np.all(y == y[0]):
+        y[0] = -y[0]
     return X, y
 
 

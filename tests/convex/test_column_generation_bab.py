@@ -9,6 +9,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from convex_cases import quadratic_problem
 
 from verify.checker.rules import check_file
 from verify.cli.main import main
@@ -22,15 +23,7 @@ from verify.convex.column_generation_bab import (
 from verify.convex.routes import solve_binary
 from verify.geometry.chambers import enumerate_chambers
 
-
-def _problem(seed: int, N: int, d: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, d))
-    y = np.sign(X[:, 0] + 0.7 * X[:, -1] ** 2 - 0.5 + 0.2 * rng.standard_normal(N))
-    y[y == 0] = 1.0
-    if np.all(y == y[0]):
-        y[0] = -y[0]
-    return X, y
+_problem = quadratic_problem
 
 
 @pytest.mark.parametrize("seed,N,d", [(0, 10, 2), (1, 14, 3), (2, 16, 3), (3, 12, 4)])

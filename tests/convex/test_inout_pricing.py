@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from convex_cases import quadratic_problem
 
 import verify.convex.column_generation_bab as cgb
 from verify.convex.branch_and_bound import objective
@@ -19,14 +20,7 @@ from verify.geometry.chambers import enumerate_chambers
 THR = 1.0 + 1e-7
 
 
-def _problem(seed: int, N: int, d: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, d))
-    y = np.sign(X[:, 0] + 0.7 * X[:, -1] ** 2 - 0.5 + 0.2 * rng.standard_normal(N))
-    y[y == 0] = 1.0
-    if np.all(y == y[0]):
-        y[0] = -y[0]
-    return X, y
+_problem = quadratic_problem
 
 
 def _setup(seed: int, N: int = 14, d: int = 3, scale: float = 1.3):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from convex_cases import quadratic_problem
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -155,14 +156,7 @@ def test_evidence_s_bounds_the_maximum():
     assert ev.chambers.complete and ev.chambers.n_samples == 12
 
 
-def _problem(seed, N, d):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, d))
-    y = np.sign(X[:, 0] + 0.7 * X[:, -1] ** 2 - 0.5 + 0.2 * rng.standard_normal(N))
-    y[y == 0] = 1.0
-    if np.all(y == y[0]):
-        y[0] = -y[0]
-    return X, y
+_problem = quadratic_problem
 
 
 @pytest.mark.parametrize("seed,N,d", [(1, 14, 3), (2, 24, 3), (3, 12, 4)])
