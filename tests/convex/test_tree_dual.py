@@ -51,7 +51,7 @@ def test_every_leaf_bound_at_most_one_proves_s_at_most_one(seed, N, d, nodes):
     assert float(y @ new) <= _p_star_on_support(X, y, S) * (1 + 1e-6)
 
 
-@pytest.mark.parametrize("iters", [None, 4])
+@pytest.mark.parametrize("iters", [None, 4, "inside"])
 def test_the_answer_is_scaled_to_every_leaf_bound_at_most_one(iters, monkeypatch):
     """Lazy leaves (a first program over 3 leaves only) or a solver cut short (4 interior-point
     iterations: Clarabel's MaxIterations, a usable point): the answer is scaled by its largest
@@ -59,7 +59,11 @@ def test_the_answer_is_scaled_to_every_leaf_bound_at_most_one(iters, monkeypatch
     import verify.convex.tree_dual as td
 
     monkeypatch.setattr(td, "_START", 3)
-    if iters is not None:
+    if iters == "inside":  # a solver stopped deep inside the feasible set: half its answer
+        real = td._solve
+        monkeypatch.setattr(td, "_solve", lambda *a: (lambda x: None if x is None else 0.5 * x)(
+            real(*a)))
+    elif iters is not None:
         monkeypatch.setattr(td, "_OPTIONS", {**td._OPTIONS, "max_iter": iters})
     X, y, lam = _case(8, 14, 3)
     trees = [bab_maximize(X, lam, sign=s, prove_below=0.5, node_limit=60) for s in (1, -1)]
@@ -68,6 +72,13 @@ def test_the_answer_is_scaled_to_every_leaf_bound_at_most_one(iters, monkeypatch
     assert new is not None  # a point cut short is still a candidate
     assert np.all(y * new >= 0) and float(y @ new) > 0
     assert _exact_s(X, new) <= 1.0 + 1e-9
+    # and tight: the largest relaxation bound over every leaf is 1, also when the cut point
+    # lies inside the feasible set (scaling up is free by homogeneity)
+    T = np.flatnonzero(lam)
+    leaves, _ = td._leaves(X, y, T, T, trees)
+    S = np.flatnonzero(new)
+    top = max(td._bound(leaf, new[T], X[T]) for leaf in leaves)
+    assert set(S) <= set(T) and top == pytest.approx(1.0, abs=1e-9)
 
 
 def test_rounds_of_the_final_proof_reach_p_star_on_the_support():

@@ -96,9 +96,10 @@ def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
     may hold more samples: on every leaf a row outside the trees' support gets its interval
     ``[l_n, h_n]`` on the leaf's cone (Lemma 4) when its ``mu_n`` would be positive, its
     ``beta_n`` when negative, so that a sample the last ``lam`` left out can come back.
-    The answer is scaled by ``1 / max(1, its largest leaf bound)`` (the bounds are positively
-    homogeneous in ``lam``), so its relaxation is ``<= 1`` on every leaf (up to float
-    rounding) even when ``time_limit`` cut the solver short; ``None`` if there is no answer.
+    The answer is scaled by ``1 / its largest leaf bound`` (the bounds are positively
+    homogeneous in ``lam``), so its relaxation is ``<= 1`` on every leaf and ``= 1`` on the
+    tightest (up to float rounding) even when ``time_limit`` cut the solver short, inside the
+    feasible set or outside it; ``None`` if there is no answer.
     """
     t0 = time.monotonic()
     X = np.asarray(X, dtype=np.float64)
@@ -136,7 +137,8 @@ def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
     if x is None or not x.any():
         return None
     out = np.zeros(X.shape[0])
-    out[S] = x / max(1.0, top)
+    out[S] = x / top if top > 0 else x  # bound exactly 1 on the tightest leaf, even when the
+    # solver was cut short inside the feasible set (there top < 1: scaling up is free)
     return out
 
 
