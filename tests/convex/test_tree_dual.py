@@ -180,3 +180,29 @@ def test_the_leaf_relaxation_is_the_searchs():
         vals = np.array([td._bound(leaf, lam[T], X[T]) for leaf in leaves])
         assert len(leaves) == sum(t.n_leaves for t in trees) > 2
         assert np.allclose(vals, prio, rtol=0, atol=1e-9)
+
+
+def test_a_poor_solver_point_never_makes_the_answer_worse_than_lam(monkeypatch):
+    """A solver stopped early may return a point far below the optimum; the answer is then
+    lam itself scaled to its tightest leaf: never worse than the trees already prove."""
+    import verify.convex.tree_dual as td
+
+    X, y, lam = _case(8, 14, 3)
+    trees = [bab_maximize(X, lam, sign=s, prove_below=0.5, node_limit=60) for s in (1, -1)]
+    real = td._solve
+
+    def poor(*a):  # one row of the answer only: the one with the longest x_n
+        x = real(*a)
+        if x is None:
+            return None
+        keep = np.zeros_like(x)
+        S = np.flatnonzero(x)
+        j = S[np.argmax(np.linalg.norm(a[3][S], axis=1))]
+        keep[j] = x[j]
+        return keep
+
+    monkeypatch.setattr(td, "_solve", poor)
+    new = tree_dual(X, y, lam, trees)
+    before = float(y @ lam) / max(t.upper for t in trees)
+    assert float(y @ new) >= before * (1 - 1e-9)
+    assert np.all(y * new >= 0) and _exact_s(X, new) <= 1.0 + 1e-9

@@ -136,9 +136,15 @@ def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
         active.update(bad[np.argsort(-vals[bad], kind="stable")[:_ADD]].tolist())
     if x is None or not x.any():
         return None
-    out = np.zeros(X.shape[0])
-    out[S] = x / top if top > 0 else x  # bound exactly 1 on the tightest leaf, even when the
+    x = x / top if top > 0 else x  # bound exactly 1 on the tightest leaf, even when the
     # solver was cut short inside the feasible set (there top < 1: scaling up is free)
+    # never worse than lam itself, scaled the same way (a solver cut short early can be)
+    x0 = np.asarray(lam, dtype=np.float64)[S]
+    top0 = max(_bound(leaf, x0, X[S]) for leaf in leaves)
+    if top0 > 0 and float(ys @ x0) / top0 > float(ys @ x):
+        x = x0 / top0
+    out = np.zeros(X.shape[0])
+    out[S] = x
     return out
 
 
