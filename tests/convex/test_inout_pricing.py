@@ -323,3 +323,34 @@ def test_the_optimal_label_follows_the_exact_bounds(monkeypatch):
     worse = cgb.solve_branch_and_bound(X, y, support_limit=0)
     assert worse.status.value == "restricted"
     assert "exact bounds are" in worse.message and worse.lower_bound == sol.lower_bound
+
+
+@pytest.mark.parametrize("seed,N,d", [(0, 40, 6), (2, 30, 5)])
+def test_close_proofs_extend_the_loop_past_half_the_budget(seed, N, d, monkeypatch):
+    """Once a proved point is within _CLOSE of the program's value the loop may run to
+    _LOOP_SHARE_CLOSE of the budget.  The clock is faked: at that moment it jumps to 60 % of
+    the budget (past the loop's first deadline, 50 %), and the loop goes on to converge
+    instead of stopping with "the budget ... ran out"."""
+    import time as real_time
+    from types import SimpleNamespace
+
+    X, y = _problem(seed, N, d)
+    shift = [0.0]
+    clock = SimpleNamespace(monotonic=lambda: real_time.monotonic() + shift[0],
+                            perf_counter=real_time.perf_counter)
+    monkeypatch.setattr(cgb, "time", clock)
+    real = cgb._price
+    start = real_time.monotonic()
+
+    def price(dual, y_, lam, best, *args):
+        out = real(dual, y_, lam, best, *args)
+        b, conv = out[3], out[5]
+        if (not conv and not shift[0] and b[2].status == b[3].status == "proved"
+                and b[0] >= (1 - cgb._CLOSE) * float(y_ @ lam)):
+            shift[0] = 60.0 - (real_time.monotonic() - start)
+        return out
+
+    monkeypatch.setattr(cgb, "_price", price)
+    sol = cgb.solve_branch_and_bound(X, y, support_limit=0, budget=100.0)
+    assert shift[0], "the case has a close proof before convergence"
+    assert sol.status.value == "optimal" and "ran out" not in sol.message
