@@ -404,10 +404,11 @@ def _warm_start(warm: tuple | None, fneg: np.ndarray, P: np.ndarray, B: float,
     return w0 if B + float(np.linalg.norm(c0 + M @ w0)) <= warm[2] else None
 
 
-def _polish(M: np.ndarray, c0: np.ndarray, k: int, w: np.ndarray) -> np.ndarray | None:
+def _polish(M: np.ndarray, c0: np.ndarray, k: int, w: np.ndarray,
+            mmax: float) -> np.ndarray | None:
     """The exact minimiser on the active set of an approximate ``w`` (entries at 0, ``alpha``
     at 1, the others free: one least-squares solve), if it is feasible and meets the KKT
-    conditions (relative 1e-10); ``None`` otherwise."""
+    conditions (relative 1e-10; ``mmax = max |M|``); ``None`` otherwise."""
     n = M.shape[1]
     cap = np.zeros(n, dtype=bool)
     cap[:k] = w[:k] >= 1.0 - 1e-9
@@ -420,9 +421,9 @@ def _polish(M: np.ndarray, c0: np.ndarray, k: int, w: np.ndarray) -> np.ndarray 
         out[free] = np.linalg.lstsq(M[:, free], -c, rcond=None)[0]
     if (out < 0).any() or (out[:k] > 1).any():
         return None
-    g = M.T @ (c0 + M @ out)  # the gradient of ||c0 + M w||^2 / 2
-    tol = 1e-10 * max(1.0, float(np.abs(M).max()) * float(np.linalg.norm(c0 + M @ out))
-                      + float(np.abs(M).max()) ** 2)
+    r = c0 + M @ out
+    g = M.T @ r  # the gradient of ||c0 + M w||^2 / 2
+    tol = 1e-10 * max(1.0, mmax * float(np.linalg.norm(r)) + mmax**2)
     if (g[low] < -tol).any() or (g[cap] > tol).any() or (np.abs(g[free]) > tol * 1e3).any():
         return None
     return out
@@ -431,18 +432,20 @@ def _polish(M: np.ndarray, c0: np.ndarray, k: int, w: np.ndarray) -> np.ndarray 
 def _box_lsq(M: np.ndarray, c0: np.ndarray, k: int) -> np.ndarray:
     """``argmin ||c0 + M w||`` over ``0 <= w[:k] <= 1``, ``w[k:] >= 0`` (clipped).
 
-    One compiled NNLS call: ``w[:k] <= 1`` becomes ``w[:k] + t = 1``, ``t >= 0``, as rows
-    weighted by ``_PENALTY * ||M||`` (scipy's ``bvls`` is a Python loop, ~10x slower per
-    node).  The answer is clipped into the box, and any point of the box gives a valid bound
-    (the node bound is evaluated again from it), so only tightness is at stake: the tests
-    compare node bounds with ``bvls`` and the search's maximum with enumeration.
+    One compiled NNLS call in which ``w[:k] <= 1`` becomes ``w[:k] + t = 1``, ``t >= 0``, as
+    rows weighted by ``_PENALTY * max |M|``, then the exact least squares on its active set
+    with a KKT check (:func:`_polish`); scipy's ``bvls`` (a Python loop, ~10x slower per
+    node) only when the check fails.  Any point of the box gives a valid bound (the node
+    bound is evaluated again from it), so only tightness is at stake: the tests compare the
+    answer with ``bvls`` and the search's maximum with enumeration.
     """
     if M.shape[1] == 0:
         return np.zeros(0)
     if k == 0:
         return nnls(M, -c0)[0]
     d, n = M.shape
-    rho = _PENALTY * float(np.abs(M).max())
+    mmax = float(np.abs(M).max())
+    rho = _PENALTY * mmax
     if rho > 0 and math.isfinite(rho):
         A = np.zeros((d + k, n + k))
         A[:d, :n] = M
@@ -452,10 +455,9 @@ def _box_lsq(M: np.ndarray, c0: np.ndarray, k: int) -> np.ndarray:
             w = nnls(A, b, maxiter=50 * (n + k))[0][:n]
         except RuntimeError:  # pragma: no cover - NNLS iteration limit: the exact route
             w = None
+        w = None if w is None else _polish(M, c0, k, w, mmax)
         if w is not None:
-            w = _polish(M, c0, k, w)
-            if w is not None:
-                return w
+            return w
     ub = np.concatenate([np.ones(k), np.full(n - k, np.inf)])
     try:
         w = lsq_linear(M, -c0, bounds=(np.zeros(n), ub), method="bvls").x
