@@ -7,6 +7,9 @@ stabilisation off."""
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from convex_cases import quadratic_problem
@@ -190,19 +193,23 @@ def test_the_tolerance_reaches_the_loop_from_solve_and_certify(tmp_path, monkeyp
     assert main(["solve", str(data), "--limit", "50"]) == 0 and gaps[-1] == 5e-7
 
 
+def _fake_clock(monkeypatch) -> list[float]:
+    """The route's ``time.monotonic`` runs ``shift[0]`` seconds ahead of the real clock;
+    returns ``shift`` (set it to jump)."""
+    shift = [0.0]
+    clock = SimpleNamespace(monotonic=lambda: time.monotonic() + shift[0],
+                            perf_counter=time.perf_counter)
+    monkeypatch.setattr(cgb, "time", clock)
+    return shift
+
+
 def test_a_budget_that_runs_out_after_a_mispricing_says_budget(monkeypatch):
     """The loop's deadline passes right after a proof at an in-out point (a mis-pricing, no
     violator): the reason is the budget (raise --budget), not "solver accuracy" (the old
     message, which names the wrong cause).  The clock is faked: the first search at an in-out
     point that proves both signs moves it past every deadline."""
-    import time as real_time
-    from types import SimpleNamespace
-
     X, y = _problem(0, 40, 6)
-    shift = [0.0]
-    clock = SimpleNamespace(monotonic=lambda: real_time.monotonic() + shift[0],
-                            perf_counter=real_time.perf_counter)
-    monkeypatch.setattr(cgb, "time", clock)
+    shift = _fake_clock(monkeypatch)
     real = cgb._price
     seen = []
 
@@ -331,23 +338,17 @@ def test_close_proofs_extend_the_loop_past_half_the_budget(seed, N, d, monkeypat
     _LOOP_SHARE_CLOSE of the budget.  The clock is faked: at that moment it jumps to 60 % of
     the budget (past the loop's first deadline, 50 %), and the loop goes on to converge
     instead of stopping with "the budget ... ran out"."""
-    import time as real_time
-    from types import SimpleNamespace
-
     X, y = _problem(seed, N, d)
-    shift = [0.0]
-    clock = SimpleNamespace(monotonic=lambda: real_time.monotonic() + shift[0],
-                            perf_counter=real_time.perf_counter)
-    monkeypatch.setattr(cgb, "time", clock)
+    shift = _fake_clock(monkeypatch)
     real = cgb._price
-    start = real_time.monotonic()
+    start = time.monotonic()
 
     def price(dual, y_, lam, best, *args):
         out = real(dual, y_, lam, best, *args)
         b, conv = out[3], out[5]
         if (not conv and not shift[0] and b[2].status == b[3].status == "proved"
                 and b[0] >= (1 - cgb._CLOSE) * float(y_ @ lam)):
-            shift[0] = 60.0 - (real_time.monotonic() - start)
+            shift[0] = 60.0 - (time.monotonic() - start)
         return out
 
     monkeypatch.setattr(cgb, "_price", price)
