@@ -197,6 +197,41 @@ def test_stop_above_returns_a_genuine_violator():
         assert nnls_slack(A, sign * X.T @ np.where(D, lam, 0.0))[1] > thr
 
 
+@pytest.mark.parametrize("seed", [2, 4, 5])
+def test_collected_violators_are_genuine_distinct_chambers(seed):
+    rng = np.random.default_rng(seed)
+    X, lam = rng.standard_normal((12, 3)), rng.standard_normal(12)
+    key = {row.tobytes() for row in enumerate_chambers(X).pattern_matrix()}
+    seen = 0
+    for sign in (1, -1):
+        thr = 0.6 * bab_maximize(X, lam, sign=sign).upper
+        res = bab_maximize(X, lam, sign=sign, stop_above=thr, collect=5, explore=40)
+        assert res.status == "violated" and len(res.others) <= 5
+        pats = [res.pattern.tobytes()] + [o[0].tobytes() for o in res.others]
+        assert len(set(pats)) == len(pats) and set(pats) <= key  # distinct actual chambers
+        values = [o[2] for o in res.others]
+        assert values == sorted(values, reverse=True) and all(v <= res.lower for v in values)
+        for pattern, u, v in res.others:
+            assert abs(np.linalg.norm(u) - 1.0) < 1e-12
+            assert objective(X, lam, u, sign) == pytest.approx(v, rel=1e-12) and v > thr
+            A = np.where(pattern, 1.0, -1.0)[:, None] * X  # the chamber's own maximum
+            assert nnls_slack(A, sign * X.T @ np.where(pattern, lam, 0.0))[1] > thr
+        seen += len(res.others)
+    assert seen >= 1  # these cases do have other violators
+
+
+def test_explore_continues_the_same_search_and_collect_changes_nothing():
+    X, lam = _gaussian(4, 12, 3, zero=0.0)
+    thr = 0.6 * bab_maximize(X, lam, sign=-1).upper
+    first = bab_maximize(X, lam, sign=-1, stop_above=thr)
+    same = bab_maximize(X, lam, sign=-1, stop_above=thr, collect=5)
+    more = bab_maximize(X, lam, sign=-1, stop_above=thr, explore=10)
+    assert (first.nodes, first.lower, first.upper) == (same.nodes, same.lower, same.upper)
+    assert first.others == [] and more.others == []  # nothing collected without `collect`
+    assert more.nodes > first.nodes and more.lower > first.lower  # a better violator
+    assert more.status == "violated"
+
+
 def test_keep_leaves_false_gives_the_same_search():
     X, lam = _gaussian(9, 10, 3, zero=0.0)
     a = bab_maximize(X, lam)

@@ -264,3 +264,50 @@ def test_a_bad_budget_through_the_api_is_an_input_error(bad):
         solve_binary(X, y, limit=10, budget=bad)
     with pytest.raises(InputError, match="budget: expected a positive number"):
         verify.solve((X, y), budget=bad)
+
+
+@pytest.mark.parametrize("seed,N,d", [(1, 14, 3), (3, 12, 4)])
+def test_every_collected_violator_joins_the_working_set(seed, N, d, monkeypatch):
+    """The oracle's other violators (``BabResult.others``) become columns of the next program,
+    and with them or without them the route ends at the enumeration's optimum."""
+    import verify.convex.column_generation_bab as cgb
+    from verify.convex.support_chambers import SupportOracle
+
+    X, y = _problem(seed, N, d)
+    ref = column_generation(X, y, chambers=enumerate_chambers(X))
+    offered: list[bytes] = []
+    programs: list[set[bytes]] = []
+    real_max, real_solve = SupportOracle.maximize, cgb._restricted_with_cuts
+
+    def spy_max(self, lam, **kw):
+        p, m = real_max(self, lam, **kw)
+        for r in (p, m):
+            if r.status in ("violated", "exceeded") and r.lower > 1 + 1e-7:
+                offered.extend(o[0].tobytes() for o in r.others)
+        return p, m
+
+    def spy_solve(X_, y_, P, *a, **kw):
+        programs.append({q.tobytes() for q in P})
+        return real_solve(X_, y_, P, *a, **kw)
+
+    monkeypatch.setattr(SupportOracle, "maximize", spy_max)
+    monkeypatch.setattr(cgb, "_restricted_with_cuts", spy_solve)
+    monkeypatch.setattr(cgb, "heuristic_violators",  # only the oracle prices
+                        lambda X_, lam, thr, top, seed=0: (np.zeros((0, N), bool),
+                                                           np.zeros((0, d))))
+    values = []
+    for collect in (4, 0):
+        monkeypatch.setattr(cgb, "_COLLECT", collect)
+        offered.clear()
+        programs.clear()
+        sol = solve_branch_and_bound(X, y, support_limit=0)
+        assert sol.status.value == "optimal"
+        assert sol.lower_bound <= ref.upper_bound and ref.lower_bound <= sol.upper_bound
+        values.append(sol.value)
+        if collect:
+            assert offered, "the case must have other violators to test the wiring"
+            every = set().union(*programs)
+            assert all(k in every for k in offered)
+        else:
+            assert offered == []
+    assert abs(values[0] - values[1]) <= 1e-6 * ref.value

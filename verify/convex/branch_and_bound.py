@@ -150,6 +150,10 @@ class BabResult:
     n_leaves : int
         Number of leaves (open and closed).
     seconds : float
+    others : list of (pattern, u, value)
+        With ``collect``: other points of value ``> stop_above`` found by the search (best
+        first, each of a different pattern, none of ``pattern``'s), for column generation's
+        several columns per round.
     """
 
     upper: float
@@ -167,6 +171,7 @@ class BabResult:
     leaves: list[BabLeaf] = field(default_factory=list, repr=False)
     n_leaves: int = 0
     seconds: float = 0.0
+    others: list[tuple[np.ndarray, np.ndarray, float]] = field(default_factory=list, repr=False)
 
     @property
     def gap(self) -> float:
@@ -550,6 +555,8 @@ def bab_maximize(
     executor: Any = None,
     keep_leaves: bool = True,
     refine: bool = False,
+    collect: int = 0,
+    explore: int = 0,
 ) -> BabResult:
     """``max_{||u|| <= 1} sign * lam^T (X u)_+`` by branch and bound over ``supp lam``.
 
@@ -585,6 +592,12 @@ def bab_maximize(
         still split (best first, until a budget): the finer partition that
         :func:`verify.convex.tree_dual.tree_dual` needs to improve ``lam``.  ``upper`` stays an
         upper bound.
+    collect : int
+        With ``stop_above``: keep up to this many other points of value ``> stop_above``
+        (distinct patterns over all rows of ``X``) in ``others``.
+    explore : int
+        With ``stop_above``: after the first point above it, expand up to this many more
+        nodes (bounds) before stopping, for better and more violators (``0``: stop at once).
 
     Returns
     -------
@@ -659,6 +672,17 @@ def bab_maximize(
     closed: list[_Node] = []
     nodes = 0
     violated = False
+    found_at = -1  # nodes when the first point above stop_above was found
+    pool: dict[bytes, tuple[float, np.ndarray]] = {}  # pattern -> (value, u): `collect`
+
+    def offer(u: np.ndarray, v: float) -> None:
+        if collect < 1 or stop_above is None or not v > stop_above:
+            return
+        key = np.packbits(X @ u >= 0).tobytes()
+        if key not in pool or pool[key][0] < v:
+            pool[key] = (v, u)
+            if len(pool) > collect + 1:  # +1: the best one is `pattern`, not an `other`
+                del pool[min(pool, key=lambda k: pool[k][0])]
 
     def close(node: _Node) -> None:
         # a closed leaf has no children: drop the residuals kept for them (memory)
@@ -668,21 +692,28 @@ def bab_maximize(
     def take(node: _Node) -> None:
         nonlocal best_u, best_v, violated
         r = node.res
-        if r.cand_u is not None and r.cand_val > best_v:
-            best_u, best_v = r.cand_u, r.cand_val
-        if stop_above is not None and best_v > stop_above:
+        if r.cand_u is not None:
+            offer(r.cand_u, r.cand_val)
+            if r.cand_val > best_v:
+                best_u, best_v = r.cand_u, r.cand_val
+        if stop_above is not None and best_v > stop_above and not violated:
             violated = True
         if r.split < 0 or r.bound <= close_at():
             close(node)
         else:
             heapq.heappush(heap, (-r.bound, node.id, node))
 
+    offer(best_u, best_v)
     root_sig = np.zeros(m, dtype=np.int8)
     root = _Node(0, root_sig, (), run([(root_sig, {}, None, -1)])[0])
     nodes = 1
     take(root)
     reason = ""
-    while heap and not violated:
+    while heap:
+        if violated:
+            found_at = nodes if found_at < 0 else found_at
+            if nodes - found_at >= explore:
+                break
         if time_limit is not None and time.monotonic() - t0 > time_limit:
             reason = f"time limit {time_limit:g} s reached (raise time_limit)"
             break
@@ -739,6 +770,13 @@ def bab_maximize(
     nu = float(np.linalg.norm(best_u))
     u = best_u / nu if nu > 0 else best_u
     pattern, interior = _interior_pattern(X, u)
+    others = []
+    for v, w in sorted(pool.values(), key=lambda t: -t[0]):
+        w = w / np.linalg.norm(w)
+        pw, _ = _interior_pattern(X, w)
+        if not np.array_equal(pw, pattern) and not any(np.array_equal(pw, o[0]) for o in others):
+            others.append((pw, w, v))
+    others = others[:collect]
     leaves = _leaves(closed, [h[2] for h in heap], S) if keep_leaves else []
     return BabResult(
         upper=float(upper),
@@ -756,6 +794,7 @@ def bab_maximize(
         leaves=leaves,
         n_leaves=len(closed) + len(heap),
         seconds=time.monotonic() - t0,
+        others=others,
     )
 
 

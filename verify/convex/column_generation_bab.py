@@ -389,6 +389,10 @@ _STABILITY = 0.5
 #: Share of the loop's time a search at an in-out point may take; mis-pricings in a row
 #: before the oracle asks at the program's ``lam`` itself.
 _SEP_SHARE, _MISPRICES = 0.1, 6
+#: Several columns per round: after its first violator each search expands ``_EXPLORE``
+#: more nodes, and up to ``_COLLECT`` other violated patterns it met join the working set
+#: with the best one (the first violator is often barely above 1 where the maximum is 2-3).
+_COLLECT, _EXPLORE = 4, 256
 
 
 def _center(best: tuple) -> np.ndarray:
@@ -426,7 +430,8 @@ def _price(dual: Any, y: np.ndarray, lam: np.ndarray, best: tuple | None, alpha:
         left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
         limit = min(cap, left) if inout and cap is not None and left is not None else left
         plus, minus = dual.maximize(sep, stop_above=thr, prove_below=thr,
-                                    node_limit=node_limit, time_limit=limit)
+                                    node_limit=node_limit, time_limit=limit,
+                                    collect=_COLLECT, explore=_EXPLORE)
         est = _estimate(y, sep, plus, minus)  # this point's (float) lower bound
         gain = best is None or est > best[0]
         if gain:
@@ -717,9 +722,11 @@ def solve_branch_and_bound(
             loop_deadline = max(loop_deadline, t_start + _LOOP_SHARE_CLOSE * float(budget))
         fresh: list[tuple[np.ndarray, np.ndarray]] = []
         for r in (plus, minus):
-            if r.status in ("violated", "exceeded") and r.lower > thr and not any(
-                    np.array_equal(r.pattern, q) for q in [*P, *(f[0] for f in fresh)]):
-                fresh.append((r.pattern, r.u))
+            if not (r.status in ("violated", "exceeded") and r.lower > thr):
+                continue
+            for pat, u in [(r.pattern, r.u), *((o[0], o[1]) for o in r.others)]:
+                if not any(np.array_equal(pat, q) for q in [*P, *(f[0] for f in fresh)]):
+                    fresh.append((pat, u))
         if "budget" in (plus.status, minus.status) and not fresh:
             reason = next(r.reason for r in (plus, minus) if r.status == "budget")
             break

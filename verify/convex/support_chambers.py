@@ -100,6 +100,8 @@ class SupportResult:
         stop_above``) or ``'exceeded'`` (above ``prove_below``).
     chamber : int
         The maximising chamber of ``X_S``; ``n_chambers`` their (proven) number.
+    others : list
+        Always empty (the branch and bound's other violators; here only the maximiser).
     """
 
     upper: float
@@ -117,6 +119,7 @@ class SupportResult:
     seconds: float = 0.0
     nodes: int = 0  # no branch-and-bound nodes: the loop's node counts stay honest
     complete: bool = True
+    others: list = field(default_factory=list, repr=False)
 
 
 @dataclass(frozen=True)
@@ -360,11 +363,13 @@ class SupportOracle:
 
     def maximize(self, lam: Any, *, stop_above: float | None = None,
                  prove_below: float | None = None, node_limit: int = 200_000,
-                 time_limit: float | None = None, refine: bool = False) -> tuple[Any, Any]:
+                 time_limit: float | None = None, refine: bool = False, collect: int = 0,
+                 explore: int = 0) -> tuple[Any, Any]:
         """``(plus, minus)`` for ``+-lam``: :class:`SupportResult` from the chambers of
         ``X_S`` if they fit ``oracle_limit``, else two
         :class:`~verify.convex.branch_and_bound.BabResult` (``time_limit`` seconds for both
-        together, ``node_limit`` nodes each, ``refine`` passed on)."""
+        together, ``node_limit`` nodes each, ``refine``, ``collect`` and ``explore`` passed
+        on)."""
         lam = np.asarray(lam, dtype=np.float64)
         ch = self.chambers(lam, self.oracle_limit)
         if ch is not None:
@@ -372,7 +377,7 @@ class SupportOracle:
                                     prove_below=prove_below, executor=self.executor)
         t0 = time.monotonic()
         kw = dict(stop_above=stop_above, prove_below=prove_below, node_limit=node_limit,
-                  executor=self.executor, refine=refine)
+                  executor=self.executor, refine=refine, collect=collect, explore=explore)
         half = None if time_limit is None else time_limit / 2
         plus = bab_maximize(self.X, lam, sign=1, time_limit=half, **kw)
         rest = None if time_limit is None else max(time_limit - (time.monotonic() - t0), 0.0)
