@@ -206,3 +206,28 @@ def test_a_poor_solver_point_never_makes_the_answer_worse_than_lam(monkeypatch):
     before = float(y @ lam) / max(t.upper for t in trees)
     assert float(y @ new) >= before * (1 - 1e-9)
     assert np.all(y * new >= 0) and _exact_s(X, new) <= 1.0 + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_alphas_at_a_bound_stay_fixed_and_the_program_only_restricts(seed, monkeypatch):
+    """The program keeps the alpha_n the search left at 0 or 1 (only the fractional ones are
+    variables): a restriction of the program with every alpha_n free, so its answer is never
+    better than that one's, never worse than lam scaled, and still has s <= 1 by the chambers
+    of X_S."""
+    import verify.convex.tree_dual as td
+
+    X, y, lam = _case(seed, 12, 3)
+    trees = [bab_maximize(X, lam, sign=s, prove_below=1.0, node_limit=30) for s in (1, -1)]
+    T = np.flatnonzero(lam)
+    leaves, _ = td._leaves(X, y, T, T, trees)
+    flags = np.concatenate([leaf.fixed for leaf in leaves])
+    alphas = np.concatenate([leaf.alpha for leaf in leaves])
+    edge = (alphas <= td._ALPHA_EDGE) | (alphas >= 1 - td._ALPHA_EDGE)
+    assert np.array_equal(flags, edge) and flags.any()
+    fixed = tree_dual(X, y, lam, trees)
+    monkeypatch.setattr(td, "_FIX_ALPHA", False)
+    assert not any(leaf.fixed.any() for leaf in td._leaves(X, y, T, T, trees)[0])
+    free = tree_dual(X, y, lam, trees)
+    before = float(y @ lam) / max(1.0, *(t.upper for t in trees))
+    assert before * (1 - 1e-6) <= float(y @ fixed) <= float(y @ free) * (1 + 1e-6)
+    assert _exact_s(X, fixed) <= 1.0 + 1e-6

@@ -23,7 +23,10 @@ such solve raised the bound from 4.91 to 7.26 on trees of 1,273 leaves.  The ans
 *candidate*: the final proof grows fresh trees for it and their exact evidence decides
 (:mod:`verify.convex.branch_and_bound_evidence`), so the solver's accuracy never matters for
 rigour.  With the trees refined to every chamber of ``X_S`` the relaxation is exact and the
-program is the dual (129) over ``S``.
+program is the dual (129) over ``S``.  An ``alpha_n`` the search left at 0 or 1 stays fixed
+in the program (``beta_n = alpha_n mu_n``, linear in ``lam``); only the fractional ones are
+variables (:data:`_FIX_ALPHA`): a restriction, so its answers are feasible for the full
+program, at half the size.
 
 The program is built directly in Clarabel's native form (as :mod:`verify.convex.
 restricted_native`): variables ``(lam_S, beta_L, z_L for every leaf L)``, one second-order cone
@@ -71,6 +74,13 @@ _USABLE = ("Solved", "AlmostSolved", "MaxTime", "MaxIterations", "InsufficientPr
 #: Entries of the answer below ``_ZERO * max |lam|`` are set to 0 (the fresh trees measure
 #: what that costs, at most ``_ZERO * sum |x_n|`` of the bound per unit of ``lam``).
 _ZERO = 1e-6
+#: In the program (not in the bounds that check its answer), a row whose ``alpha_n`` the search
+#: left at 0 or 1 (within ``_ALPHA_EDGE``) keeps it: ``beta_n = alpha_n mu_n`` is then part of
+#: the leaf's linear coefficients, and only the fractional ``alpha_n`` (~30 % of them on
+#: breast-cancer) are variables.  The program is a restriction of the full one (its answers
+#: are feasible there too), half the size: on breast-cancer 76 s instead of 148 s for 0.25 %
+#: less ``y^T lam`` (7.808 instead of 7.827).  ``False``: every ``alpha_n`` is a variable.
+_FIX_ALPHA, _ALPHA_EDGE = True, 1e-9
 
 
 @dataclass(frozen=True)
@@ -83,10 +93,13 @@ class _Leaf:
     bcoef: np.ndarray  # (m,)
     neg: np.ndarray  # positions into S of the rows with mu_n < 0 (beta rows)
     A: np.ndarray  # (p, d): the cone rows sigma_k x_k
+    fixed: np.ndarray  # (len(neg),) bool: alpha_n at 0 or 1 for the trees' lam (_FIX_ALPHA)
+    alpha: np.ndarray  # (len(neg),) the search's alpha_n (0 for rows outside the trees)
 
 
 def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
-              rows: Any = None, time_limit: float | None = None) -> np.ndarray | None:
+              rows: Any = None, time_limit: float | None = None,
+              cap: float | None = None) -> np.ndarray | None:
     """The ``lam`` (support in ``rows``) of largest ``y^T lam`` whose relaxation is ``<= 1`` on
     every leaf of ``trees`` (:class:`~verify.convex.branch_and_bound.BabResult` with their
     leaves, for ``lam`` and both signs); ``None`` when the solver gives no usable answer.
@@ -100,6 +113,11 @@ def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
     homogeneous in ``lam``), so its relaxation is ``<= 1`` on every leaf and ``= 1`` on the
     tightest (up to float rounding) even when ``time_limit`` cut the solver short, inside the
     feasible set or outside it; ``None`` if there is no answer.
+
+    ``cap`` (e.g. the value of a network, an upper bound of ``P*``) adds ``y^T lam <= cap``:
+    every ``lam`` the full program allows has ``s(lam) <= 1``, so ``y^T lam <= P* <= cap``
+    and the optimum is unchanged, but the programs over some leaves only, which would
+    otherwise run to the box, stay near it (fewer lazy rounds and interior-point iterations).
     """
     t0 = time.monotonic()
     X = np.asarray(X, dtype=np.float64)
@@ -121,7 +139,7 @@ def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
         left = None if time_limit is None else time_limit - (time.monotonic() - t0)
         if left is not None and left <= 0:
             break
-        got = _solve(leaves, sorted(active), ys, X[S], box, left)
+        got = _solve(leaves, sorted(active), ys, X[S], box, left, cap)
         if got is None:
             break
         # the sign constraint exactly, and the interior point's tiny entries dropped (each
@@ -178,11 +196,16 @@ def _leaves(X: np.ndarray, y: np.ndarray, T: np.ndarray, S: np.ndarray,
                 a = hi / (hi - lo) if hi - lo > 0 else 0.0
                 coef[:, pos[n]] += sg * a * X[n]
                 bcoef[pos[n]] += sg * (-a * lo)
-            neg = np.array([pos[n] for n in sorted(L.alpha) if n in pos]
-                           + [pos[int(n)] for n in down],
+            own = [n for n in sorted(L.alpha) if n in pos]
+            neg = np.array([pos[n] for n in own] + [pos[int(n)] for n in down],
                            dtype=np.int64)
+            alpha = np.array([L.alpha[n] for n in own] + [0.0] * down.size)
+            fixed = np.zeros(neg.size, dtype=bool)
+            if _FIX_ALPHA:
+                fixed[:len(own)] = ((alpha[:len(own)] <= _ALPHA_EDGE)
+                                    | (alpha[:len(own)] >= 1.0 - _ALPHA_EDGE))
             A = np.array([s * X[n] for n, s in L.path]).reshape(len(L.path), d)
-            out.append(_Leaf(sg, coef, bcoef, neg, A))
+            out.append(_Leaf(sg, coef, bcoef, neg, A, fixed, alpha))
             prio.append(float(L.bound))
     return out, np.array(prio)
 
@@ -199,9 +222,9 @@ def _bound(leaf: _Leaf, x: np.ndarray, XS: np.ndarray) -> float:
 
 
 def _solve(leaves: list[_Leaf], active: list[int], ys: np.ndarray, XS: np.ndarray,
-           box: float, time_limit: float | None) -> np.ndarray | None:
-    """The program over the leaves ``active`` and ``0 <= y_n lam_n <= box``: ``lam_S``, or
-    ``None`` (no usable answer)."""
+           box: float, time_limit: float | None, cap: float | None = None) -> np.ndarray | None:
+    """The program over the leaves ``active``, ``0 <= y_n lam_n <= box`` and ``y^T lam <= cap``
+    (when given): ``lam_S``, or ``None`` (no usable answer)."""
     import clarabel
 
     m, d = XS.shape[0], XS.shape[1]
@@ -210,6 +233,11 @@ def _solve(leaves: list[_Leaf], active: list[int], ys: np.ndarray, XS: np.ndarra
     nn_c: list[np.ndarray] = [np.arange(m), np.arange(m)]
     nn_v: list[np.ndarray] = [-ys, ys]
     n_nn = 2 * m
+    if cap is not None:  # cap - y^T lam >= 0
+        nn_r.append(np.full(m, n_nn))
+        nn_c.append(np.arange(m))
+        nn_v.append(ys.copy())
+        n_nn += 1
     soc_r: list[np.ndarray] = []
     soc_c: list[np.ndarray] = []
     soc_v: list[np.ndarray] = []
@@ -218,14 +246,20 @@ def _solve(leaves: list[_Leaf], active: list[int], ys: np.ndarray, XS: np.ndarra
     for j in active:
         leaf = leaves[j]
         base = nvar
-        nb, nz = leaf.neg.size, leaf.A.shape[0]
+        neg = leaf.neg[~leaf.fixed]  # the rows whose beta_n is a variable
+        coef = leaf.coef
+        if leaf.fixed.any():  # beta_n = alpha_n sign lam_n: linear in lam
+            at = leaf.neg[leaf.fixed]
+            coef = coef.copy()
+            coef[:, at] += leaf.sign * leaf.alpha[leaf.fixed] * XS[at].T
+        nb, nz = neg.size, leaf.A.shape[0]
         nvar += nb + nz
         # beta_n - mu_n >= 0 and -beta_n >= 0 (mu_n = sign lam_n < 0), z >= 0
         if nb:
             k = np.arange(nb)
             jb = base + k
             nn_r += [n_nn + k, n_nn + k, n_nn + nb + k]
-            nn_c += [jb, leaf.neg, jb]
+            nn_c += [jb, neg, jb]
             nn_v += [-np.ones(nb), np.full(nb, leaf.sign), np.ones(nb)]
             n_nn += 2 * nb
         if nz:
@@ -237,9 +271,9 @@ def _solve(leaves: list[_Leaf], active: list[int], ys: np.ndarray, XS: np.ndarra
         # the cone (1 - B(lam), v(lam, beta, z)): s = b - A x, so A's rows are +B and -v
         blk = np.zeros((d + 1, m + nb + nz))
         blk[0, :m] = leaf.bcoef
-        blk[1:, :m] = -leaf.coef
+        blk[1:, :m] = -coef
         if nb:
-            blk[1:, m:m + nb] = -XS[leaf.neg].T
+            blk[1:, m:m + nb] = -XS[neg].T
         if nz:
             blk[1:, m + nb:] = -leaf.A.T
         rr, cc = np.nonzero(blk)
@@ -256,6 +290,8 @@ def _solve(leaves: list[_Leaf], active: list[int], ys: np.ndarray, XS: np.ndarra
     A = sp.vstack([A_nn, A_soc], format="csc")
     b = np.zeros(n_nn + n_soc)
     b[m:2 * m] = box
+    if cap is not None:
+        b[2 * m] = cap
     b[n_nn::d + 1] = 1.0
     q = np.zeros(nvar)
     q[:m] = -ys
