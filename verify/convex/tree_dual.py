@@ -98,8 +98,7 @@ class _Leaf:
 
 
 def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
-              rows: Any = None, time_limit: float | None = None,
-              cap: float | None = None) -> np.ndarray | None:
+              rows: Any = None, time_limit: float | None = None) -> np.ndarray | None:
     """The ``lam`` (support in ``rows``) of largest ``y^T lam`` whose relaxation is ``<= 1`` on
     every leaf of ``trees`` (:class:`~verify.convex.branch_and_bound.BabResult` with their
     leaves, for ``lam`` and both signs); ``None`` when the solver gives no usable answer.
@@ -113,11 +112,6 @@ def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
     homogeneous in ``lam``), so its relaxation is ``<= 1`` on every leaf and ``= 1`` on the
     tightest (up to float rounding) even when ``time_limit`` cut the solver short, inside the
     feasible set or outside it; ``None`` if there is no answer.
-
-    ``cap`` (e.g. the value of a network, an upper bound of ``P*``) adds ``y^T lam <= cap``:
-    every ``lam`` the full program allows has ``s(lam) <= 1``, so ``y^T lam <= P* <= cap``
-    and the optimum is unchanged, but the programs over some leaves only, which would
-    otherwise run to the box, stay near it (fewer lazy rounds and interior-point iterations).
     """
     t0 = time.monotonic()
     X = np.asarray(X, dtype=np.float64)
@@ -139,7 +133,7 @@ def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
         left = None if time_limit is None else time_limit - (time.monotonic() - t0)
         if left is not None and left <= 0:
             break
-        got = _solve(leaves, sorted(active), ys, X[S], box, left, cap)
+        got = _solve(leaves, sorted(active), ys, X[S], box, left)
         if got is None:
             break
         # the sign constraint exactly, and the interior point's tiny entries dropped (each
@@ -222,9 +216,9 @@ def _bound(leaf: _Leaf, x: np.ndarray, XS: np.ndarray) -> float:
 
 
 def _solve(leaves: list[_Leaf], active: list[int], ys: np.ndarray, XS: np.ndarray,
-           box: float, time_limit: float | None, cap: float | None = None) -> np.ndarray | None:
-    """The program over the leaves ``active``, ``0 <= y_n lam_n <= box`` and ``y^T lam <= cap``
-    (when given): ``lam_S``, or ``None`` (no usable answer)."""
+           box: float, time_limit: float | None) -> np.ndarray | None:
+    """The program over the leaves ``active`` and ``0 <= y_n lam_n <= box``: ``lam_S``, or
+    ``None`` (no usable answer)."""
     import clarabel
 
     m, d = XS.shape[0], XS.shape[1]
@@ -233,11 +227,6 @@ def _solve(leaves: list[_Leaf], active: list[int], ys: np.ndarray, XS: np.ndarra
     nn_c: list[np.ndarray] = [np.arange(m), np.arange(m)]
     nn_v: list[np.ndarray] = [-ys, ys]
     n_nn = 2 * m
-    if cap is not None:  # cap - y^T lam >= 0
-        nn_r.append(np.full(m, n_nn))
-        nn_c.append(np.arange(m))
-        nn_v.append(ys.copy())
-        n_nn += 1
     soc_r: list[np.ndarray] = []
     soc_c: list[np.ndarray] = []
     soc_v: list[np.ndarray] = []
@@ -290,8 +279,6 @@ def _solve(leaves: list[_Leaf], active: list[int], ys: np.ndarray, XS: np.ndarra
     A = sp.vstack([A_nn, A_soc], format="csc")
     b = np.zeros(n_nn + n_soc)
     b[m:2 * m] = box
-    if cap is not None:
-        b[2 * m] = cap
     b[n_nn::d + 1] = 1.0
     q = np.zeros(nvar)
     q[:m] = -ys
