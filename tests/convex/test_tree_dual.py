@@ -231,3 +231,30 @@ def test_alphas_at_a_bound_stay_fixed_and_the_program_only_restricts(seed, monke
     before = float(y @ lam) / max(1.0, *(t.upper for t in trees))
     assert before * (1 - 1e-6) <= float(y @ fixed) <= float(y @ free) * (1 + 1e-6)
     assert _exact_s(X, fixed) <= 1.0 + 1e-6
+
+
+@pytest.mark.parametrize("grown", [30.0, 0.0])
+def test_the_final_proof_reuses_the_loops_trees_only_when_grown_long_enough(grown):
+    """The loop's trees for the point (here marked as grown for ``grown`` seconds) are the
+    first trees when they took at least half the seconds the first trees would get: then the
+    first search of the proof is already a refined one (for the dual's new lam); otherwise
+    the trees are grown again.  Either way the bound is at least the given trees' own."""
+    import dataclasses
+
+    X, y, lam = _case(6, 12, 3)
+    dual = SupportOracle(X, oracle_limit=0, evidence_limit=0)
+    given = tuple(dataclasses.replace(t, seconds=grown / 2)
+                  for t in dual.maximize(lam, prove_below=1.0, node_limit=20))
+    calls = []
+    real = dual.maximize
+
+    def spy(lam_, **kw):
+        calls.append((np.array(lam_), kw.get("refine", False)))
+        return real(lam_, **kw)
+
+    dual.maximize = spy
+    out, plus, minus = _final_proof(dual, y, lam, 1.0, 1000, 30.0, trees=given)
+    first_is_regrown = np.array_equal(calls[0][0], lam) and not calls[0][1]
+    assert first_is_regrown == (grown == 0.0)
+    before = float(y @ lam) / max(1.0, *(t.upper for t in given))
+    assert float(y @ out) / max(1.0, plus.upper, minus.upper) >= before * (1 - 1e-12)

@@ -460,7 +460,7 @@ def _price(dual: Any, y: np.ndarray, lam: np.ndarray, best: tuple | None, alpha:
 
 
 def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_limit: int,
-                 seconds: float | None) -> tuple[np.ndarray, Any, Any]:
+                 seconds: float | None, trees: tuple | None = None) -> tuple[np.ndarray, Any, Any]:
     """Trees for ``lam``, then better ``lam`` from the dual over their leaves: ``(lam, plus,
     minus)`` of the largest anytime bound ``y^T lam / max(1, s)`` seen.
 
@@ -471,7 +471,10 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
     it (their exact evidence decides), and they are the partition of the next round.  The
     rounds stop when the bound grew by less than ``_TREE_DUAL_GAIN`` twice in a row, when
     ``seconds`` run out, or when the oracle answers from the chambers of ``X_S`` (no tree:
-    exact already).
+    exact already).  ``trees`` (the loop's two searches for this ``lam``, kept with their
+    leaves) are the first trees when they took at least half the seconds the first trees
+    would get: any tree is a partition of the ball, so they need not be grown again (on
+    breast-cancer ~12 % of the proof's seconds).
 
     Examples
     --------
@@ -493,7 +496,14 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
         return None if seconds is None else seconds - (time.monotonic() - t0)
 
     first = None if seconds is None else _FIRST_TREES * seconds
-    plus, minus = dual.maximize(lam, prove_below=thr, node_limit=node_limit, time_limit=first)
+    if first is not None and trees is not None and all(
+            isinstance(t, BabResult) and (t.leaves or not t.n_leaves)
+            and np.array_equal(t.support, np.flatnonzero(lam)) for t in trees) and (
+            sum(t.seconds for t in trees) >= 0.5 * first):
+        plus, minus = trees
+    else:
+        plus, minus = dual.maximize(lam, prove_below=thr, node_limit=node_limit,
+                                    time_limit=first)
     best = (_estimate(y, lam, plus, minus), lam, plus, minus)
     cur = best
     rows = np.flatnonzero(lam)  # samples that left the support may come back
@@ -752,12 +762,14 @@ def solve_branch_and_bound(
                        info, msg)
     if not converged:
         # the final proof: the best point the oracle saw (by its anytime bound) or, when the
-        # oracle never ran, the last lam; its trees grown further with what is left
+        # oracle never ran, the last lam; its trees (the loop's when grown long enough) and
+        # the dual over their leaves with what is left
         if best is not None:
             _, lam, plus, minus = best
         left = None if deadline is None else max(
             _PROOF_SHARE * (deadline - time.monotonic()), 1.0)
-        lam, plus, minus = _final_proof(dual, y, lam, thr, node_limit, left)
+        lam, plus, minus = _final_proof(dual, y, lam, thr, node_limit, left,
+                                        None if best is None else (plus, minus))
     ev = dual.evidence(lam, plus, minus)
     lb = exact_yT_lam(y, lam) / max(Fraction(1), ev.s)
     neurons = tuple(Neuron(n.sign, n.direction, n.norm, n.pattern) for n in sol.neurons)
