@@ -232,6 +232,40 @@ def test_explore_continues_the_same_search_and_collect_changes_nothing():
     assert more.status == "violated"
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_a_small_collect_keeps_the_best_of_the_others(seed):
+    """``collect`` does not change the search, so ``collect=k`` returns the first ``k`` of
+    the others a large ``collect`` returns: the pool keeps the best distinct *chambers*, not
+    points whose raw sign vectors differ only on ties (which the final dedup merges)."""
+    rng = np.random.default_rng(seed)
+    X, lam = rng.standard_normal((14, 3)), rng.standard_normal(14)
+    for sign in (1, -1):
+        thr = 0.5 * bab_maximize(X, lam, sign=sign).upper
+        big = bab_maximize(X, lam, sign=sign, stop_above=thr, collect=1000, explore=60)
+        for k in (1, 2, 4):
+            res = bab_maximize(X, lam, sign=sign, stop_above=thr, collect=k, explore=60)
+            assert [o[0].tobytes() for o in res.others] == [
+                o[0].tobytes() for o in big.others[:k]]
+
+
+def test_explore_stays_within_one_batch_of_its_nodes():
+    X, lam = _gaussian(4, 12, 3, zero=0.0)
+    thr = 0.6 * bab_maximize(X, lam, sign=-1).upper
+    first = bab_maximize(X, lam, sign=-1, stop_above=thr)
+    for explore in (1, 3, 10, 40):
+        res = bab_maximize(X, lam, sign=-1, stop_above=thr, explore=explore, batch=8)
+        assert res.complete or res.nodes - first.nodes >= explore
+        assert res.nodes - first.nodes < explore + 2 * 8
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "4", True, None])
+def test_bad_collect_or_explore_is_an_input_error(bad):
+    X = np.eye(3)
+    for name in ("collect", "explore"):
+        with pytest.raises(InputError, match=name):
+            bab_maximize(X, np.ones(3), stop_above=0.1, **{name: bad})
+
+
 def test_keep_leaves_false_gives_the_same_search():
     X, lam = _gaussian(9, 10, 3, zero=0.0)
     a = bab_maximize(X, lam)

@@ -285,6 +285,46 @@ def test_the_final_proof_starts_from_the_best_point_priced(monkeypatch):
     assert float(sol.lower_bound) >= bests[-1][0] * (1 - 1e-9)
 
 
+def test_the_final_proof_reuses_the_best_points_own_trees(monkeypatch):
+    """With a budget and trees grown long enough (``_FIRST_TREES`` made tiny), the loop hands
+    the final proof the two trees of its best point, which are then not grown again, and the
+    exact lower bound (their evidence) is at least that point's anytime bound and below the
+    network's exact upper bound."""
+    X, y = _problem(1, 30, 5)
+    monkeypatch.setattr(cgb, "_FIRST_TREES", 1e-9)
+    monkeypatch.setattr(cgb, "_TREE_DUAL_ROUNDS", 0)  # only the first trees: the wiring
+    bests, given, regrown = [], [], []
+    real_price, real_final, real_max = cgb._price, cgb._final_proof, SupportOracle.maximize
+
+    def price(*args):
+        out = real_price(*args)
+        bests.append(out[3])
+        return out
+
+    def final(dual, y_, lam, thr, node_limit, seconds, trees=None):
+        given.append(trees)
+        proving[0] = True
+        return real_final(dual, y_, lam, thr, node_limit, seconds, trees)
+
+    proving = [False]
+
+    def maximize(self, lam, **kw):
+        if proving[0] and not kw.get("refine", False):
+            regrown.append(lam)
+        return real_max(self, lam, **kw)
+
+    monkeypatch.setattr(cgb, "_price", price)
+    monkeypatch.setattr(cgb, "_final_proof", final)
+    monkeypatch.setattr(SupportOracle, "maximize", maximize)
+    sol = cgb.solve_branch_and_bound(X, y, support_limit=0, max_rounds=10, budget=60.0)
+    assert sol.status.value == "restricted" and bests and len(given) == 1
+    assert given[0] is not None, "the loop passes its trees"
+    assert given[0][0] is bests[-1][2] and given[0][1] is bests[-1][3]
+    assert regrown == []  # the proof's first trees are the loop's
+    assert float(sol.lower_bound) >= bests[-1][0] * (1 - 1e-9)
+    assert sol.lower_bound <= sol.upper_bound  # both exact
+
+
 def test_the_gap_is_asked_only_of_a_program_that_violates_no_row(monkeypatch):
     """The loop passes ``gap`` to the pricing only when the restricted program violates no
     row (lazy margin and wall rows all in): otherwise ``y^T lam`` is no upper bound."""

@@ -258,3 +258,25 @@ def test_the_final_proof_reuses_the_loops_trees_only_when_grown_long_enough(grow
     assert first_is_regrown == (grown == 0.0)
     before = float(y @ lam) / max(1.0, *(t.upper for t in given))
     assert float(y @ out) / max(1.0, plus.upper, minus.upper) >= before * (1 - 1e-12)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_program_with_fixed_alphas_is_a_restriction_before_any_rescaling(seed):
+    """The restriction itself, without tree_dual's rescaling and its fallback to ``lam``
+    (which make any program, even a wrong one, pass the checks above): the solver's own
+    answer over every leaf, with the alphas at 0 or 1 fixed, has every leaf's bound with all
+    alphas free ``<= 1`` (its point is feasible for the full program), and is at least as
+    good as the trees' ``lam`` scaled (which fixing its own alphas keeps feasible)."""
+    import verify.convex.tree_dual as td
+
+    X, y, lam = _case(seed, 12, 3)
+    trees = [bab_maximize(X, lam, sign=s, prove_below=1.0, node_limit=30) for s in (1, -1)]
+    T = np.flatnonzero(lam)
+    leaves, _ = td._leaves(X, y, T, T, trees)
+    assert any(leaf.fixed.any() for leaf in leaves)
+    box = td._BOX * float(np.abs(lam).max())
+    x = td._solve(leaves, list(range(len(leaves))), y[T], X[T], box, None)
+    assert x is not None
+    assert max(td._bound(leaf, x, X[T]) for leaf in leaves) <= 1.0 + 1e-5
+    before = float(y @ lam) / max(1.0, *(t.upper for t in trees))
+    assert float(y[T] @ x) >= before * (1 - 1e-5)

@@ -138,7 +138,8 @@ class BabResult:
     status : str
         ``'proved'`` (closed, ``upper <= target`` or within the gap when there is no target),
         ``'exceeded'`` (closed, but the maximum is above the target: ``lower`` shows it),
-        ``'violated'`` (``lower > stop_above``: stopped there), ``'budget'`` (a budget ran out).
+        ``'violated'`` (``lower > stop_above``: stopped there, or ``explore`` nodes later; the
+        tree may then be closed), ``'budget'`` (a budget ran out).
     reason : str
         One line: what happened and, for ``'budget'``, the option that lifts it.
     support : ndarray of int
@@ -541,6 +542,12 @@ def _positive_int(name: str, v: Any) -> int:
     return int(v)
 
 
+def _nonnegative_int(name: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+        raise InputError(f"{name}: expected an integer >= 0, received {v!r}")
+    return int(v)
+
+
 def bab_maximize(
     X: Any,
     lam: Any,
@@ -567,8 +574,9 @@ def bab_maximize(
         Only the rows with ``lam_n != 0`` are used.
     sign : {+1, -1}
     stop_above : float, optional
-        Stop as soon as a point of value ``> stop_above`` is found (status ``'violated'``;
-        column generation's violator).  Nodes with bound ``<= stop_above`` close.
+        Stop as soon as a point of value ``> stop_above`` is found, or ``explore`` nodes
+        later (status ``'violated'``; column generation's violator).  Nodes with bound
+        ``<= stop_above`` close.
     prove_below : float, optional
         Close nodes whose bound is ``<= prove_below`` (the target, e.g. ``1 + eps``).  Without
         a target the search runs until ``upper - lower <= gap * max(|lower|, scale)``.
@@ -596,8 +604,10 @@ def bab_maximize(
         With ``stop_above``: keep up to this many other points of value ``> stop_above``
         (distinct patterns over all rows of ``X``) in ``others``.
     explore : int
-        With ``stop_above``: after the first point above it, expand up to this many more
-        nodes (bounds) before stopping, for better and more violators (``0``: stop at once).
+        With ``stop_above``: after the first point above it, go on for at least this many
+        more node bounds (whole batches: fewer than ``explore + 2 * batch``; fewer only when
+        the tree closes or a limit is reached first), for better and more violators (``0``:
+        stop at once).
 
     Returns
     -------
@@ -618,6 +628,8 @@ def bab_maximize(
         raise InputError(f"sign: expected +1 or -1, received {sign!r}")
     node_limit = _positive_int("node_limit", node_limit)
     batch = _positive_int("batch", batch)
+    collect = _nonnegative_int("collect", collect)
+    explore = _nonnegative_int("explore", explore)
     for name, v in (("stop_above", stop_above), ("prove_below", prove_below),
                     ("time_limit", time_limit)):
         if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v)):
@@ -673,14 +685,22 @@ def bab_maximize(
     nodes = 0
     violated = False
     found_at = -1  # nodes when the first point above stop_above was found
-    pool: dict[bytes, tuple[float, np.ndarray]] = {}  # pattern -> (value, u): `collect`
+    # `collect`: chamber -> (value, unit u, pattern).  Keyed by the interior pattern that is
+    # returned (not by the raw signs of X u, which differ on ties inside one chamber), so the
+    # collect + 1 entries kept are distinct chambers: the best one (`pattern`) and the others
+    pool: dict[bytes, tuple[float, np.ndarray, np.ndarray]] = {}
 
     def offer(u: np.ndarray, v: float) -> None:
         if collect < 1 or stop_above is None or not v > stop_above:
             return
-        key = np.packbits(X @ u >= 0).tobytes()
+        nu = float(np.linalg.norm(u))
+        if not nu > 0:
+            return
+        w = u / nu
+        pw, _ = _interior_pattern(X, w)
+        key = pw.tobytes()
         if key not in pool or pool[key][0] < v:
-            pool[key] = (v, u)
+            pool[key] = (v, w, pw)
             if len(pool) > collect + 1:  # +1: the best one is `pattern`, not an `other`
                 del pool[min(pool, key=lambda k: pool[k][0])]
 
@@ -770,13 +790,8 @@ def bab_maximize(
     nu = float(np.linalg.norm(best_u))
     u = best_u / nu if nu > 0 else best_u
     pattern, interior = _interior_pattern(X, u)
-    others = []
-    for v, w in sorted(pool.values(), key=lambda t: -t[0]):
-        w = w / np.linalg.norm(w)
-        pw, _ = _interior_pattern(X, w)
-        if not np.array_equal(pw, pattern) and not any(np.array_equal(pw, o[0]) for o in others):
-            others.append((pw, w, v))
-    others = others[:collect]
+    others = [(pw, w, v) for v, w, pw in sorted(pool.values(), key=lambda t: -t[0])
+              if not np.array_equal(pw, pattern)][:collect]
     leaves = _leaves(closed, [h[2] for h in heap], S) if keep_leaves else []
     return BabResult(
         upper=float(upper),
