@@ -78,7 +78,7 @@ _ZERO = 1e-6
 #: left at 0 or 1 (within ``_ALPHA_EDGE``) keeps it: ``beta_n = alpha_n mu_n`` is then part of
 #: the leaf's linear coefficients, and only the fractional ``alpha_n`` (~30 % of them on
 #: breast-cancer) are variables.  The program is a restriction of the full one (its answers
-#: are feasible there too), half the size: on breast-cancer 76 s instead of 148 s for 0.25 %
+#: are feasible there too), half the size: on breast-cancer 76-80 s instead of 148 s for 0.25 %
 #: less ``y^T lam`` (7.808 instead of 7.827).  ``False``: every ``alpha_n`` is a variable.
 _FIX_ALPHA, _ALPHA_EDGE = True, 1e-9
 
