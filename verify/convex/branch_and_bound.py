@@ -536,15 +536,10 @@ def _check(X: Any, lam: Any) -> tuple[np.ndarray, np.ndarray]:
     return X, lam
 
 
-def _positive_int(name: str, v: Any) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise InputError(f"{name}: expected a positive integer, received {v!r}")
-    return int(v)
-
-
-def _nonnegative_int(name: str, v: Any) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-        raise InputError(f"{name}: expected an integer >= 0, received {v!r}")
+def _int_at_least(name: str, v: Any, low: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+        what = "a positive integer" if low == 1 else f"an integer >= {low}"
+        raise InputError(f"{name}: expected {what}, received {v!r}")
     return int(v)
 
 
@@ -626,10 +621,10 @@ def bab_maximize(
     X, lam = _check(X, lam)
     if sign not in (1, -1):
         raise InputError(f"sign: expected +1 or -1, received {sign!r}")
-    node_limit = _positive_int("node_limit", node_limit)
-    batch = _positive_int("batch", batch)
-    collect = _nonnegative_int("collect", collect)
-    explore = _nonnegative_int("explore", explore)
+    node_limit = _int_at_least("node_limit", node_limit, 1)
+    batch = _int_at_least("batch", batch, 1)
+    collect = _int_at_least("collect", collect, 0)
+    explore = _int_at_least("explore", explore, 0)
     for name, v in (("stop_above", stop_above), ("prove_below", prove_below),
                     ("time_limit", time_limit)):
         if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v)):
@@ -693,6 +688,8 @@ def bab_maximize(
     def offer(u: np.ndarray, v: float) -> None:
         if collect < 1 or stop_above is None or not v > stop_above:
             return
+        if len(pool) > collect and v < min(e[0] for e in pool.values()):
+            return  # it would be evicted at once: no chamber to look up (hot path)
         nu = float(np.linalg.norm(u))
         if not nu > 0:
             return
