@@ -496,10 +496,10 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
         return None if seconds is None else seconds - (time.monotonic() - t0)
 
     first = None if seconds is None else _FIRST_TREES * seconds
+    support = np.flatnonzero(lam)
     if first is not None and trees is not None and all(
-            isinstance(t, BabResult) and (t.leaves or not t.n_leaves)
-            and np.array_equal(t.support, np.flatnonzero(lam)) for t in trees) and (
-            sum(t.seconds for t in trees) >= 0.5 * first):
+            isinstance(t, BabResult) and t.leaves and np.array_equal(t.support, support)
+            for t in trees) and sum(t.seconds for t in trees) >= 0.5 * first:
         plus, minus = trees
     else:
         plus, minus = dual.maximize(lam, prove_below=thr, node_limit=node_limit,
