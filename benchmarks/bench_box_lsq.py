@@ -22,8 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_beyond_enumeration import teacher  # noqa: E402
 
 import verify.convex.branch_and_bound as bb  # noqa: E402
+import verify.convex.node_bound as nb  # noqa: E402  (the node bound calls _box_lsq)
 
-_DEFAULT = bb._box_lsq
+_DEFAULT = nb._box_lsq
 
 
 def _bvls(M: np.ndarray, c0: np.ndarray, k: int) -> np.ndarray:
@@ -53,11 +54,11 @@ def main(quick: bool) -> None:
         lam = np.zeros(N)
         lam[S] = y[S] * rng.uniform(0.05, 0.3, S.size)  # an infeasible-ish dual point
         nodes = 600 if quick else 2000
-        bb._box_lsq = _bvls
+        nb._box_lsq = _bvls
         try:
             t_old, n_old, u_old = _run(X, lam, nodes)
         finally:
-            bb._box_lsq = _DEFAULT
+            nb._box_lsq = _DEFAULT
         t_new, n_new, u_new = _run(X, lam, nodes)
         diff = max(abs(a - b) for a, b in zip(u_old, u_new))
         print(f"{f'{N}x{d}':<14} {S.size:>4} {f'{n_old}/{n_new}':>12} {t_old:>8.2f} "

@@ -322,7 +322,7 @@ def _node_max(X, mu, sig, P):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_node_bounds_are_valid_and_exact_at_terminal_nodes(seed):
-    from verify.convex.branch_and_bound import _node_bound
+    from verify.convex.node_bound import _node_bound
 
     rng = np.random.default_rng(40 + seed)
     X = rng.standard_normal((7, 3))
@@ -489,12 +489,12 @@ def test_box_least_squares_matches_bvls(seed, d, k, p, scale):
     """The node's bounded least squares (one NNLS with penalty rows, then the exact solve on
     its active set) reaches scipy's bvls optimum, inside the box, on random instances (rank
     deficient ones included: d < k + p)."""
-    import verify.convex.branch_and_bound as bb
+    import verify.convex.node_bound as nb
 
     rng = np.random.default_rng(seed)
     M = rng.standard_normal((d, k + p)) * scale
     c0 = rng.standard_normal(d) * scale * rng.uniform(0.1, 5.0)
-    w = bb._box_lsq(M, c0, k)
+    w = nb._box_lsq(M, c0, k)
     assert np.all(w >= 0) and np.all(w[:k] <= 1)
     ref = _bvls(M, c0, k)
     got, best = np.linalg.norm(c0 + M @ w), np.linalg.norm(c0 + M @ ref)
@@ -504,12 +504,12 @@ def test_box_least_squares_matches_bvls(seed, d, k, p, scale):
 def test_box_least_squares_falls_back_when_the_active_set_fails(monkeypatch):
     """When the active-set solve of the penalty answer is not optimal (forced here), the exact
     bvls route answers: same optimum."""
-    import verify.convex.branch_and_bound as bb
+    import verify.convex.node_bound as nb
 
     rng = np.random.default_rng(3)
     M, c0 = rng.standard_normal((5, 9)), 3 * rng.standard_normal(5)
-    want = np.linalg.norm(c0 + M @ bb._box_lsq(M, c0, 4))
-    monkeypatch.setattr(bb, "_polish", lambda *a: None)
-    w = bb._box_lsq(M, c0, 4)
+    want = np.linalg.norm(c0 + M @ nb._box_lsq(M, c0, 4))
+    monkeypatch.setattr(nb, "_polish", lambda *a: None)
+    w = nb._box_lsq(M, c0, 4)
     assert np.all(w >= 0) and np.all(w[:4] <= 1)
     assert abs(np.linalg.norm(c0 + M @ w) - want) <= 1e-9 * max(1.0, want)

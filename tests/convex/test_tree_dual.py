@@ -163,18 +163,18 @@ def test_the_leaf_relaxation_is_the_searchs():
     """Without the warm start (the parent's multipliers, an upper bound only) the search's
     leaf bound is the relaxation's optimum: tree_dual's leaf bound at the trees' own lam is
     the same, for every leaf of both signs."""
-    import verify.convex.branch_and_bound as bb
+    import verify.convex.node_bound as nb
     import verify.convex.tree_dual as td
 
     for seed in range(3):
         X, y, lam = _case(seed, 10, 3)
-        old = bb._warm_start
-        bb._warm_start = lambda *a, **k: None
+        old = nb._warm_start
+        nb._warm_start = lambda *a, **k: None
         try:
             trees = [bab_maximize(X, lam, sign=s, prove_below=0.7, node_limit=40)
                      for s in (1, -1)]
         finally:
-            bb._warm_start = old
+            nb._warm_start = old
         T = np.flatnonzero(lam)
         leaves, prio = td._leaves(X, y, T, T, trees)
         vals = np.array([td._bound(leaf, lam[T], X[T]) for leaf in leaves])

@@ -3,28 +3,11 @@
 Only the support ``S = {n : lam_n != 0}`` matters (``lam^T (Xu)_+ = sum_{n in S} lam_n
 (x_n^T u)_+``): the rows outside ``S`` are never looked at.  With ``mu = sign * lam`` the
 maximum is found by branch and bound over the signs of ``x_n^T u``, ``n in S`` (see
-``docs/math.md``, *Beyond enumeration*):
+``docs/math.md``, *Beyond enumeration*).  This module is the search; a node's bound (Lemma 4's
+chords, the bounded least squares, the reuse of the parent's multipliers, sign
+propagation) is :mod:`verify.convex.node_bound`, the primal side (the objective, the
+local search, the chamber of a point) :mod:`verify.convex.local_search`:
 
-* a **node** is a sign vector over ``S`` (0 = free) and its cone ``C = {u : sigma_n x_n^T u
-  >= 0}``; rows fixed to +1 are linear, rows fixed to -1 vanish;
-* **bound**: a free row with ``mu_n > 0`` is replaced by its concave chord
-  ``(t)_+ <= a t + b`` on ``[l_n, h_n]``, where ``h_n = min_{z>=0} ||x_n + A^T z||`` and
-  ``-l_n = min_{z>=0} ||-x_n + A^T z||`` (Lemma 4: the extreme values of ``x_n^T u`` on
-  ``C`` and the ball; NNLS, skipped when ``z = 0`` is optimal); a free row with ``mu_n < 0``
-  by ``mu_n (t)_+ <= mu_n alpha_n t``, ``alpha_n in [0, 1]``.  The node bound is
-  ``B + min_{alpha in [0,1], z >= 0} ||c(alpha) + A^T z||`` (bounded least squares,
-  :func:`scipy.optimize.lsq_linear` with ``bvls``); it is evaluated again from the clipped
-  multipliers, so it is an upper bound by weak duality whatever the solver's accuracy (up to
-  float rounding; :mod:`verify.convex.branch_and_bound_evidence` makes it exact).  When no free
-  row with ``mu_n > 0`` is left the bound is the node's maximum (the objective is concave on
-  ``C``; minimax), so the node is terminal;
-* **reuse**: a child first tries its parent's ``(alpha, z)`` (no least squares if they
-  already close it) and keeps each one-sided interval bound whose Lemma-4 maximiser satisfies
-  the new split (still exact); a smaller cone keeps every parent's multiplier valid;
-* **sign propagation**: a free row with ``h_n <= 0`` (or ``l_n >= 0``) has an exact chord
-  (``a = 0, b = 0``, or ``a = 1, b = 0``): it is *settled*, never split, and its interval
-  evidence is inherited by the descendants.  Adding it to the cone would change no Lemma-4
-  value (the constraint is implied);
 * **branching** (as in the activation-split BaB of alpha,beta-CROWN and BaBSR): split the free
   unsettled ``mu_n > 0`` row with the largest chord gap area ``mu_n h_n (-l_n)/(h_n - l_n)``
   (the largest possible error of its relaxation), ties to the smallest row; only positive rows
@@ -64,18 +47,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import lsq_linear, nnls
 
+from verify.convex.local_search import _interior_pattern, _local_search, objective
+from verify.convex.node_bound import _Bound, _bound_chunk
 from verify.errors import InputError
 
 __all__ = ["BabLeaf", "BabResult", "bab_maximize", "objective"]
-
-#: A row is settled when ``h_n <= SETTLE * ||x_n||`` or ``-l_n <= SETTLE * ||x_n||``.
-SETTLE = 1e-12
-#: Local-search steps per candidate.
-LOCAL_STEPS = 4
-#: Weight of the rows ``alpha + t = 1`` in the NNLS form of the node's bounded least squares.
-_PENALTY = 1e4
 
 
 @dataclass(frozen=True)
@@ -100,7 +77,8 @@ class BabLeaf:
         ``{free row with mu > 0: (l, h, zl, zh)}``, ``zl``/``zh`` dicts over the path.
     settled : tuple of int
         Free rows with ``mu > 0`` whose sign is implied on the leaf (``h <= 0`` or ``l >= 0``
-        up to :data:`SETTLE`): their chord is exact and they are never split.
+        up to :data:`~verify.convex.node_bound.SETTLE`): their chord is exact and they are
+        never split.
     """
 
     path: tuple[tuple[int, int], ...]
@@ -195,322 +173,6 @@ class BabResult:
             "leaves": self.n_leaves,
             "seconds": self.seconds,
         }
-
-
-def objective(X: Any, lam: Any, u: Any, sign: int = 1) -> float:
-    """``sign * lam^T (X u)_+`` in floating point (the rows with ``lam_n = 0`` drop out).
-
-    Examples
-    --------
-    >>> objective(np.eye(2), np.array([2.0, -1.0]), np.array([0.6, 0.8]))
-    0.3999999999999999
-    """
-    X = np.asarray(X, dtype=np.float64)
-    lam = np.asarray(lam, dtype=np.float64)
-    S = np.flatnonzero(lam)
-    return float(sign * lam[S] @ np.maximum(X[S] @ np.asarray(u, dtype=np.float64), 0.0))
-
-
-# --------------------------------------------------------------------------- node bounds
-
-
-@dataclass
-class _Bound:
-    """The float bound of one node (positions are into ``S``)."""
-
-    bound: float
-    z: np.ndarray  # (p,) over the path positions P (in sorted order)
-    P: np.ndarray  # sorted path positions
-    alpha: dict[int, float]
-    intervals: dict[int, tuple]  # pos -> (l, h, zl, zh, rl, rh): rl, rh the residuals
-    settled: frozenset[int]
-    split: int
-    cand_u: np.ndarray
-    cand_val: float
-
-
-def _lemma4(A: np.ndarray, v: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray],
-                                                  np.ndarray]:
-    """``||v + A^T z||`` at the NNLS minimiser (recomputed from the clipped ``z``), the sparse
-    ``z`` as ``(row indices into A, values)`` and the residual ``v + A^T z``."""
-    z, _ = nnls(A.T, -v)
-    z = np.maximum(z, 0.0)
-    nz = np.flatnonzero(z > 0)
-    r = v + A[nz].T @ z[nz]
-    return float(np.linalg.norm(r)), (nz, z[nz]), r
-
-
-def _lemma4_many(A: np.ndarray, V: np.ndarray, P: np.ndarray
-                 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
-    """:func:`_lemma4` for every row ``v`` of ``V`` (k, d): ``(values, z, residuals)`` with each
-    ``z`` as ``(positions P[...], values)``.
-
-    Vectorised screens first: ``z = 0`` when ``A v >= 0``; else the best one-row multiplier
-    ``z = t e_m`` (``t = -a_m^T v / ||a_m||^2``) when its residual passes the KKT test
-    ``A r >= 0`` (relative 1e-12; any ``z >= 0`` is a valid bound, the test only decides
-    exactness); NNLS for the rest.
-    """
-    k = V.shape[0]
-    R = V.copy()
-    vals = np.linalg.norm(V, axis=1)
-    empty = (np.zeros(0, np.int64), np.zeros(0))
-    zs = [empty] * k
-    if k == 0 or A.shape[0] == 0:
-        return vals, zs, R
-    G = V @ A.T  # (k, p)
-    todo = np.flatnonzero((G < 0).any(axis=1))
-    if todo.size == 0:
-        return vals, zs, R
-    an2 = np.einsum("ij,ij->i", A, A)
-    an = np.sqrt(an2)
-    Gt = G[todo]
-    gain = np.where((Gt < 0) & (an2 > 0), Gt * Gt / np.where(an2 > 0, an2, 1.0), 0.0)
-    j = np.argmax(gain, axis=1)
-    t = -Gt[np.arange(todo.size), j] / an2[j]
-    R1 = V[todo] + t[:, None] * A[j]
-    n1 = np.linalg.norm(R1, axis=1)
-    ok = ((R1 @ A.T) >= -1e-12 * n1[:, None] * an[None, :]).all(axis=1)
-    for q, row in enumerate(todo.tolist()):
-        if ok[q]:
-            R[row], vals[row] = R1[q], n1[q]
-            zs[row] = (P[j[q : q + 1]], t[q : q + 1])
-        else:
-            vals[row], (idx, zv), R[row] = _lemma4(A, V[row])
-            zs[row] = (P[idx], zv)
-    return vals, zs, R
-
-
-def _local_search(XS: np.ndarray, mu: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, float]:
-    """Best of the columns of ``U`` (d, k) and of ``LOCAL_STEPS`` steps of
-    ``u <- X_S^T D(u) mu / ||.||`` from each: ``(u, value)``."""
-    best_u, best_v = None, -math.inf
-    for step in range(LOCAL_STEPS + 1):
-        nrm = np.linalg.norm(U, axis=0)
-        ok = nrm > 0
-        if not ok.any():
-            break
-        U = U[:, ok] / nrm[ok]
-        G = XS @ U
-        vals = mu @ np.maximum(G, 0.0)
-        j = int(np.argmax(vals))
-        if vals[j] > best_v:
-            best_u, best_v = U[:, j].copy(), float(vals[j])
-        if step < LOCAL_STEPS:
-            U = XS.T @ ((G > 0) * mu[:, None])
-    return best_u, best_v
-
-
-def _node_bound(sig: np.ndarray, inherit: dict, XS: np.ndarray, mu: np.ndarray,
-                norms: np.ndarray, warm: tuple | None = None, knew: int = -1) -> _Bound:
-    """Bound, multipliers, branching row and primal candidate of the node ``sig``.
-
-    ``inherit``: the parent's intervals ``{position: (l, h, zl, zh, rl, rh)}`` (valid: the cone
-    only gained the row ``knew``); each one-sided bound whose maximiser ``+-(x_n + A^T z)``
-    satisfies the new constraint is still exact and is kept, the others are recomputed.
-
-    ``warm = (alpha, z, threshold)``: the parent's multipliers (``{position: value}``, valid
-    for the child: its cone has more rows and the same ``alpha`` rows); when they already give
-    a bound ``<= threshold`` the node will close and the least-squares problem is skipped.
-    """
-    m, d = XS.shape
-    P = np.flatnonzero(sig)
-    A = sig[P, None].astype(np.float64) * XS[P]
-    free = np.flatnonzero(sig == 0)
-    fpos = free[mu[free] > 0]
-    fneg = free[mu[free] < 0]
-    intervals: dict[int, tuple] = {}
-    settled: set[int] = set()
-    a = np.zeros(m)
-    b = np.zeros(m)
-    score = np.full(m, -1.0)
-    keep = _still_exact(inherit, fpos, sig, XS, knew)
-    fresh: list[int] = []  # rows of fpos whose interval is (partly) recomputed
-    for i, n in enumerate(fpos.tolist()):
-        old = inherit.get(n)
-        if old is not None and (old[1] <= SETTLE * norms[n] or -old[0] <= SETTLE * norms[n]):
-            intervals[n] = old  # settled in the parent: stays settled
-            settled.add(n)
-        else:
-            fresh.append(i)
-    ih = [i for i in fresh if not (fpos[i] in inherit and keep[i, 0])]
-    il = [i for i in fresh if not (fpos[i] in inherit and keep[i, 1])]
-    hv, hz, hr = _lemma4_many(A, XS[fpos[ih]], P)
-    lv, lz, lr = _lemma4_many(A, -XS[fpos[il]], P)
-    new_h = {i: (hv[j], hz[j], hr[j]) for j, i in enumerate(ih)}
-    new_l = {i: (lv[j], lz[j], lr[j]) for j, i in enumerate(il)}
-    for i in fresh:
-        n = int(fpos[i])
-        old = inherit.get(n)
-        h, zh, rh = new_h[i] if i in new_h else (old[1], old[3], old[5])
-        nl, zl, rl = new_l[i] if i in new_l else (-old[0], old[2], old[4])
-        intervals[n] = (-nl, h, zl, zh, rl, rh)
-        if h <= SETTLE * norms[n] or nl <= SETTLE * norms[n]:
-            settled.add(n)
-    for n in fpos.tolist():
-        lo, hi = intervals[n][0], intervals[n][1]
-        a[n] = hi / (hi - lo) if hi - lo > 0 else 0.0
-        b[n] = -a[n] * lo
-        if n not in settled:
-            score[n] = mu[n] * hi * (-lo) / (hi - lo)
-    pfix = P[sig[P] > 0]
-    c0 = XS[pfix].T @ mu[pfix] + XS[fpos].T @ (mu[fpos] * a[fpos])
-    B = float(mu[fpos] @ b[fpos])
-    k = fneg.size
-    M = np.concatenate([(mu[fneg, None] * XS[fneg]).T, A.T], axis=1)  # (d, k + p)
-    w = _warm_start(warm, fneg, P, B, c0, M)
-    if w is None:
-        w = _box_lsq(M, c0, k)
-    w = np.maximum(w, 0.0)
-    r = c0 + M @ w
-    rn = float(np.linalg.norm(r))
-    split = int(np.argmax(score)) if (score >= 0).any() else -1
-    # primal candidates: the relaxation's maximiser, the best split row's extreme points
-    cols = [r] if rn > 0 else []
-    if split >= 0:
-        zh = intervals[split][3]
-        cols.append(XS[split] + XS[zh[0]].T @ (sig[zh[0]] * zh[1]))
-    U = np.stack(cols, axis=1) if cols else np.zeros((d, 0))
-    cu, cv = _local_search(XS, mu, U) if U.shape[1] else (None, -math.inf)
-    return _Bound(
-        bound=B + rn,
-        z=w[k:],
-        P=P,
-        alpha=dict(zip(fneg.tolist(), w[:k].tolist())),
-        intervals=intervals,
-        settled=frozenset(settled),
-        split=split,
-        cand_u=cu,
-        cand_val=cv,
-    )
-
-
-def _still_exact(inherit: dict, fpos: np.ndarray, sig: np.ndarray, XS: np.ndarray,
-                 knew: int) -> np.ndarray:
-    """``keep[i, 0/1]``: the parent's ``h``/``l`` of row ``fpos[i]`` is attained at a point
-    of the child's cone (its Lemma-4 maximiser, along the residual ``+-x_n + A^T z``, satisfies
-    ``sig[knew] x_knew^T u >= 0`` up to a relative 1e-12: keeping it is valid in any case, only
-    its exactness is at stake)."""
-    keep = np.zeros((fpos.size, 2), dtype=bool)
-    rows = [i for i, n in enumerate(fpos.tolist()) if n in inherit]
-    if knew < 0 or not rows:
-        return keep
-    ak = sig[knew] * XS[knew]
-    R = np.array([[inherit[n][5], inherit[n][4]] for n in fpos[rows].tolist()])  # (k, 2, d)
-    keep[rows] = R @ ak >= -1e-12 * np.linalg.norm(ak) * np.linalg.norm(R, axis=2)
-    return keep
-
-
-def _warm_start(warm: tuple | None, fneg: np.ndarray, P: np.ndarray, B: float,
-                c0: np.ndarray, M: np.ndarray) -> np.ndarray | None:
-    """The parent's ``(alpha, z)`` (0 on the new row) if they bound the node by ``warm[2]``."""
-    if warm is None or not M.shape[1]:
-        return None
-    w0 = np.array([warm[0].get(n, 0.0) for n in fneg.tolist()]
-                  + [warm[1].get(n, 0.0) for n in P.tolist()])
-    return w0 if B + float(np.linalg.norm(c0 + M @ w0)) <= warm[2] else None
-
-
-def _polish(M: np.ndarray, c0: np.ndarray, k: int, w: np.ndarray,
-            mmax: float) -> np.ndarray | None:
-    """The exact minimiser on the active set of an approximate ``w`` (entries at 0, ``alpha``
-    at 1, the others free: one least-squares solve), if it is feasible and meets the KKT
-    conditions (relative 1e-10; ``mmax = max |M|``); ``None`` otherwise."""
-    n = M.shape[1]
-    cap = np.zeros(n, dtype=bool)
-    cap[:k] = w[:k] >= 1.0 - 1e-9
-    low = (w <= 1e-9 * max(1.0, float(np.abs(w).max()))) & ~cap
-    free = ~(low | cap)
-    c = c0 + M[:, cap].sum(axis=1)
-    out = np.zeros(n)
-    out[cap] = 1.0
-    if free.any():
-        out[free] = np.linalg.lstsq(M[:, free], -c, rcond=None)[0]
-    if (out < 0).any() or (out[:k] > 1).any():
-        return None
-    r = c0 + M @ out
-    g = M.T @ r  # the gradient of ||c0 + M w||^2 / 2
-    tol = 1e-10 * max(1.0, mmax * float(np.linalg.norm(r)) + mmax**2)
-    if (g[low] < -tol).any() or (g[cap] > tol).any() or (np.abs(g[free]) > tol * 1e3).any():
-        return None
-    return out
-
-
-def _box_lsq(M: np.ndarray, c0: np.ndarray, k: int) -> np.ndarray:
-    """``argmin ||c0 + M w||`` over ``0 <= w[:k] <= 1``, ``w[k:] >= 0`` (clipped).
-
-    One compiled NNLS call in which ``w[:k] <= 1`` becomes ``w[:k] + t = 1``, ``t >= 0``, as
-    rows weighted by ``_PENALTY * max |M|``, then the exact least squares on its active set
-    with a KKT check (:func:`_polish`); scipy's ``bvls`` (a Python loop, ~10x slower per
-    node) only when the check fails.  Any point of the box gives a valid bound (the node
-    bound is evaluated again from it), so only tightness is at stake: the tests compare the
-    answer with ``bvls`` and the search's maximum with enumeration.
-    """
-    if M.shape[1] == 0:
-        return np.zeros(0)
-    if k == 0:
-        return nnls(M, -c0)[0]
-    d, n = M.shape
-    mmax = float(np.abs(M).max())
-    rho = _PENALTY * mmax
-    if rho > 0 and math.isfinite(rho):
-        A = np.zeros((d + k, n + k))
-        A[:d, :n] = M
-        A[d:, :k] = A[d:, n:] = rho * np.eye(k)
-        b = np.concatenate([-c0, np.full(k, rho)])
-        try:
-            w = nnls(A, b, maxiter=50 * (n + k))[0][:n]
-        except RuntimeError:  # pragma: no cover - NNLS iteration limit: the exact route
-            w = None
-        w = None if w is None else _polish(M, c0, k, w, mmax)
-        if w is not None:
-            return w
-    ub = np.concatenate([np.ones(k), np.full(n - k, np.inf)])
-    try:
-        w = lsq_linear(M, -c0, bounds=(np.zeros(n), ub), method="bvls").x
-    except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - bvls breakdown
-        w = lsq_linear(M, -c0, bounds=(np.zeros(n), ub), method="trf").x
-    w[:k] = np.clip(w[:k], 0.0, 1.0)
-    return w
-
-
-def _bound_chunk(chunk: list, shared: tuple) -> list[_Bound]:
-    """Bounds of a chunk of ``(sig, inherit, warm)`` nodes (picklable, for the executor)."""
-    XS, mu, norms = shared
-    return [_node_bound(sig, inh, XS, mu, norms, warm, k) for sig, inh, warm, k in chunk]
-
-
-# --------------------------------------------------------------------------- primal side
-
-
-def _interior_pattern(X: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Pattern ``X v >= 0`` of a point ``v`` near ``u``, strictly inside a chamber whose
-    closure contains ``u`` (``(pattern of u, False)`` if none is found)."""
-    N, d = X.shape
-    g = X @ u
-    nx = np.linalg.norm(X, axis=1)
-    live = nx > 0
-    tie = live & (np.abs(g) <= 1e-9 * nx)
-    if not tie.any():
-        return g >= 0, True
-    rest = live & ~tie
-    margin = float(np.min(np.abs(g[rest]) / nx[rest])) if rest.any() else 1.0
-    rng = np.random.default_rng(0)
-    for _ in range(32):
-        w = rng.standard_normal(d)
-        w -= (w @ u) * u
-        if np.linalg.norm(w) == 0:
-            continue
-        w /= np.linalg.norm(w)
-        eps = 0.5 * margin
-        for _shrink in range(8):
-            v = u + eps * w
-            gv = X @ v
-            if (np.abs(gv[live]) > 1e-7 * eps * nx[live]).all() and (
-                (gv[rest] > 0) == (g[rest] > 0)
-            ).all():
-                return gv >= 0, True
-            eps *= 0.25
-    return g >= 0, False
 
 
 # --------------------------------------------------------------------------- the search

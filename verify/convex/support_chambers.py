@@ -48,15 +48,10 @@ from typing import Any
 import numpy as np
 
 from verify.convex.bounds import certified_dual_norm
-from verify.convex.branch_and_bound import (
-    BabResult,
-    _check,
-    _interior_pattern,
-    bab_maximize,
-    objective,
-)
+from verify.convex.branch_and_bound import BabResult, _check, bab_maximize
 from verify.convex.branch_and_bound_evidence import BabEvidence, evidence_from_results
 from verify.convex.chamber_oracle import chamber_walls, nnls_slack, oracle
+from verify.convex.local_search import _interior_pattern, objective
 from verify.errors import EnumerationLimitError, InputError
 from verify.geometry.chambers import Chambers, enumerate_chambers
 

@@ -206,7 +206,7 @@ def _leaves(X: np.ndarray, y: np.ndarray, T: np.ndarray, S: np.ndarray,
 
 def _bound(leaf: _Leaf, x: np.ndarray, XS: np.ndarray) -> float:
     """The leaf's bound at ``lam_S = x`` (its best ``beta``, ``z``: bounded least squares)."""
-    from verify.convex.branch_and_bound import _box_lsq
+    from verify.convex.node_bound import _box_lsq
 
     c0 = leaf.coef @ x
     mu = leaf.sign * x[leaf.neg]
@@ -302,7 +302,7 @@ def _solve(leaves: list[_Leaf], active: list[int], ys: np.ndarray, XS: np.ndarra
 def _intervals(X: np.ndarray, path: Any, rows: np.ndarray) -> list[tuple[int, float, float]]:
     """``(n, l_n, h_n)``: the extreme values of ``x_n^T u`` on the leaf's cone and the ball
     (Lemma 4, with 0 included: ``l <= 0 <= h``), for the rows ``rows``."""
-    from verify.convex.branch_and_bound import _lemma4_many
+    from verify.convex.node_bound import _lemma4_many
 
     P = np.array([n for n, _ in path], dtype=np.int64)
     A = np.array([s * X[n] for n, s in path]).reshape(len(P), X.shape[1])
