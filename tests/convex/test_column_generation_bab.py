@@ -176,6 +176,7 @@ def test_a_solver_failure_after_widening_is_retried_with_random_patterns(monkeyp
     by the ray's patterns, Clarabel failed (NumericalError, then CVXPY's form too) and solve
     exited 2.  The widening's patterns are now replaced by random directions once."""
     import verify.convex.column_generation_bab as cgb
+    import verify.convex.lazy_restricted as lr
     from verify.convex.column_generation import column_generation
     from verify.convex.programs import ConvexSolution
     from verify.errors import SolverError
@@ -185,7 +186,7 @@ def test_a_solver_failure_after_widening_is_retried_with_random_patterns(monkeyp
     calls = []
 
     def flaky(X, y, P, walls, rows, choice, samples=None, deadline=None,
-              max_cuts=cgb._MAX_CUTS):
+              max_cuts=lr._MAX_CUTS):
         calls.append(len(P))
         if len(calls) == 1:  # an infeasible start without a ray: widened at random
             sol = ConvexSolution(float("nan"), None, None, Status.INFEASIBLE, "restricted",
@@ -210,11 +211,13 @@ def test_idle_neurons_bring_no_wall_rows(monkeypatch):
     change nothing, and its noise direction used to bring dozens of rows per cut round (on
     breast-cancer 190 per pattern, restricted solves of 10 s).  Only live neurons are asked
     for violated rows, and the program still ends violating no row of a live neuron."""
+    import verify.convex.candidate_patterns as cp
     import verify.convex.column_generation_bab as cgb
+    import verify.convex.lazy_restricted as lr
     from verify.convex.programs import _choice
 
     tops, asked = [], []
-    real_solve, real_rows = cgb._solve_restricted, cgb._violated_rows
+    real_solve, real_rows = lr._solve_restricted, lr._violated_rows
 
     def solve(*a, **k):
         sol = real_solve(*a, **k)
@@ -227,26 +230,26 @@ def test_idle_neurons_bring_no_wall_rows(monkeypatch):
         asked.append(np.linalg.norm(u) / tops[-1])
         return real_rows(X, pattern, u, rows, have)
 
-    monkeypatch.setattr(cgb, "_solve_restricted", solve)
-    monkeypatch.setattr(cgb, "_violated_rows", violated)
+    monkeypatch.setattr(lr, "_solve_restricted", solve)
+    monkeypatch.setattr(lr, "_violated_rows", violated)
     rng = np.random.default_rng(5)
     X = rng.standard_normal((40, 3))
     y = np.where(X[:, 0] + 0.5 * X[:, 1] ** 2 - 0.5 > 0, 1.0, -1.0)
     P0, W0 = cgb.initial_patterns(X, y)
-    PR, WR = cgb._unique(X, rng.standard_normal((30, 3)))
+    PR, WR = cp._unique(X, rng.standard_normal((30, 3)))
     P, W = np.vstack([P0, PR]), np.vstack([W0, WR])
     P, first = np.unique(P, axis=0, return_index=True)
     W = W[first]
     rows = np.flatnonzero(X.any(axis=1))
-    walls = [cgb._start_rows(X, w, rows) for w in W]
-    sol, _, whole = cgb._restricted_with_cuts(X, y, P, walls, rows, _choice(None))
-    assert whole and asked and min(asked) > cgb._PRUNE_REL
+    walls = [lr._start_rows(X, w, rows) for w in W]
+    sol, _, whole = lr._restricted_with_cuts(X, y, P, walls, rows, _choice(None))
+    assert whole and asked and min(asked) > lr._PRUNE_REL
     a = np.maximum(np.linalg.norm(sol.u, axis=0), np.linalg.norm(sol.u_prime, axis=0))
-    idle = a <= cgb._PRUNE_REL * a.max()
+    idle = a <= lr._PRUNE_REL * a.max()
     assert idle.sum() >= 3 and (~idle).sum() >= 1  # the case has idle patterns at all
     for j in np.flatnonzero(~idle):  # live neurons: inside their cones on every row
         for u in (sol.u[:, j], sol.u_prime[:, j]):
-            if np.linalg.norm(u) <= cgb._PRUNE_REL * a.max():
+            if np.linalg.norm(u) <= lr._PRUNE_REL * a.max():
                 continue
             side = np.where(P[j], 1.0, -1.0) * (X @ u)
             assert side.min() >= -1e-9 * np.linalg.norm(u) * np.linalg.norm(X, axis=1).max()
@@ -270,7 +273,9 @@ def test_a_bad_budget_through_the_api_is_an_input_error(bad):
 def test_every_collected_violator_joins_the_working_set(seed, N, d, monkeypatch):
     """The oracle's other violators (``BabResult.others``) become columns of the next program,
     and with them or without them the route ends at the enumeration's optimum."""
+    import verify.convex.candidate_patterns as cp
     import verify.convex.column_generation_bab as cgb
+    import verify.convex.inout_pricing as pricing
     from verify.convex.support_chambers import SupportOracle
 
     X, y = _problem(seed, N, d)
@@ -292,12 +297,15 @@ def test_every_collected_violator_joins_the_working_set(seed, N, d, monkeypatch)
 
     monkeypatch.setattr(SupportOracle, "maximize", spy_max)
     monkeypatch.setattr(cgb, "_restricted_with_cuts", spy_solve)
-    monkeypatch.setattr(cgb, "heuristic_violators",  # only the oracle prices
-                        lambda X_, lam, thr, top, seed=0: (np.zeros((0, N), bool),
-                                                           np.zeros((0, d))))
+    def no_violators(X_, lam, thr, top, seed=0):
+        return np.zeros((0, N), bool), np.zeros((0, d))
+
+    # only the oracle prices: the loop's cheap pricing and ray_violators' local search
+    monkeypatch.setattr(cgb, "heuristic_violators", no_violators)
+    monkeypatch.setattr(cp, "heuristic_violators", no_violators)
     values = []
     for collect in (4, 0):
-        monkeypatch.setattr(cgb, "_COLLECT", collect)
+        monkeypatch.setattr(pricing, "_COLLECT", collect)
         offered.clear()
         programs.clear()
         sol = solve_branch_and_bound(X, y, support_limit=0)

@@ -1,4 +1,4 @@
-"""In-out pricing of the branch-and-bound route (``column_generation_bab._price``): the oracle
+"""In-out pricing of the branch-and-bound route (``inout_pricing._price``): the oracle
 asks between the best dual-feasible point and the restricted program's ``lam``.  Its claims,
 checked independently: a pattern violated at such a point is violated at ``lam`` (so it is a
 new column), a proof there is a valid lower bound (below ``P*`` of the enumeration route),
@@ -14,7 +14,11 @@ import numpy as np
 import pytest
 from convex_cases import quadratic_problem
 
+import verify.convex.candidate_patterns as cp
 import verify.convex.column_generation_bab as cgb
+import verify.convex.final_proof as fp
+import verify.convex.inout_pricing as pricing
+import verify.convex.lazy_restricted as lr
 from verify.convex.branch_and_bound import objective
 from verify.convex.column_generation import column_generation
 from verify.convex.support_chambers import SupportOracle
@@ -36,7 +40,7 @@ def _setup(seed: int, N: int = 14, d: int = 3, scale: float = 1.3):
     star = cgb.exact_support(y, ref.lam)
     inside = 0.9 * star
     p, m = dual.maximize(inside, prove_below=THR)
-    best = (cgb._estimate(y, inside, p, m), inside, p, m)
+    best = (pricing._estimate(y, inside, p, m), inside, p, m)
     out = cgb.exact_support(y, scale * star + 0.3 * np.abs(rng.standard_normal(N)) * y
                             * star.any())
     return X, y, ref, dual, best, out
@@ -45,8 +49,8 @@ def _setup(seed: int, N: int = 14, d: int = 3, scale: float = 1.3):
 @pytest.mark.parametrize("seed", range(6))
 def test_a_violator_at_the_inout_point_is_violated_at_lam(seed):
     X, y, ref, dual, best, out = _setup(seed)
-    sep, plus, minus, best2, alpha, conv = cgb._price(dual, y, out, best, 0.5, THR, None,
-                                                      10_000, None, None)
+    sep, plus, minus, best2, alpha, conv = pricing._price(dual, y, out, best, 0.5, THR, None,
+                                                          10_000, None, None)
     found = [r for r in (plus, minus) if r.status in ("violated", "exceeded") and r.lower > THR]
     assert found, "a lam 1.3 x the optimum is infeasible: some pattern is violated"
     for r in found:
@@ -70,12 +74,12 @@ def test_mispricings_are_bounded_and_proofs_are_lower_bounds(seed, monkeypatch):
         return real(lam, **kw)
 
     monkeypatch.setattr(dual, "maximize", spy)
-    sep, plus, minus, best2, alpha, conv = cgb._price(dual, y, out, best, 0.5, THR, None,
-                                                      10_000, None, None)
+    sep, plus, minus, best2, alpha, conv = pricing._price(dual, y, out, best, 0.5, THR, None,
+                                                          10_000, None, None)
     # each proof moves the centre: the points approach lam geometrically, and after
     # _MISPRICES of them lam itself is asked, where the proof converges
-    assert len(asked) == cgb._MISPRICES + 1 and conv and sep is out
-    assert np.allclose(asked[0], cgb.exact_support(y, 0.5 * cgb._center(best) + 0.5 * out))
+    assert len(asked) == pricing._MISPRICES + 1 and conv and sep is out
+    assert np.allclose(asked[0], cgb.exact_support(y, 0.5 * pricing._center(best) + 0.5 * out))
     dist = [np.linalg.norm(a - out) for a in asked]
     assert all(b <= 0.5 * a * (1 + 1e-6) for a, b in zip(dist, dist[1:])) and dist[-1] == 0
     assert plus.status == minus.status == "proved"
@@ -88,7 +92,7 @@ def test_a_proved_point_within_gap_converges_without_asking_at_lam(monkeypatch):
     calls = []
     real = dual.maximize
     monkeypatch.setattr(dual, "maximize", lambda lam, **kw: calls.append(1) or real(lam, **kw))
-    sep, *_, conv = cgb._price(dual, y, out, best, 0.5, THR, 0.5, 10_000, None, None)
+    sep, *_, conv = pricing._price(dual, y, out, best, 0.5, THR, 0.5, 10_000, None, None)
     assert conv and len(calls) == 1 and sep is not out
 
 
@@ -103,8 +107,8 @@ def test_a_cut_search_turns_the_stabilisation_off(monkeypatch):
         return real(lam, **kw)
 
     monkeypatch.setattr(dual, "maximize", spy)
-    sep, plus, minus, best2, alpha, conv = cgb._price(dual, y, out, best, 0.5, THR, None,
-                                                      10_000, 1e9, 0.0)  # a cap of 0 s
+    sep, plus, minus, best2, alpha, conv = pricing._price(dual, y, out, best, 0.5, THR, None,
+                                                          10_000, 1e9, 0.0)  # a cap of 0 s
     assert alpha == 0.0 and caps[0] == 0.0 and caps[1] > 1e6  # then lam, with the time left
     assert sep is out and conv
 
@@ -142,8 +146,8 @@ def test_a_proof_above_lams_value_prices_at_lam_itself(seed, gap):
     X, y, ref, dual, best, _ = _setup(seed)
     out = _below_lam_in(y, ref, dual, 1.05)
     assert float(y @ out) < best[0]
-    sep, plus, minus, best2, alpha, conv = cgb._price(dual, y, out, best, 0.5, THR, gap,
-                                                      10_000, None, None)
+    sep, plus, minus, best2, alpha, conv = pricing._price(dual, y, out, best, 0.5, THR, gap,
+                                                          10_000, None, None)
     assert not conv and sep is out
     found = [r for r in (plus, minus) if r.status == "violated" and r.lower > THR]
     assert found and all(objective(X, out, r.u, r.sign) > THR for r in found)
@@ -155,10 +159,10 @@ def test_a_proof_at_lam_converges_on_the_best_proved_point():
     converges, on ``lam_in``'s point and trees, not on ``lam``'s weaker bound."""
     X, y, ref, dual, best, _ = _setup(1)
     out = _below_lam_in(y, ref, dual, 0.95)
-    sep, plus, minus, best2, alpha, conv = cgb._price(dual, y, out, best, 0.5, THR, None,
-                                                      10_000, None, None)
+    sep, plus, minus, best2, alpha, conv = pricing._price(dual, y, out, best, 0.5, THR, None,
+                                                          10_000, None, None)
     assert conv and sep is best[1] and plus is best[2] and minus is best[3]
-    assert cgb._estimate(y, sep, plus, minus) == best[0] > float(y @ out)
+    assert pricing._estimate(y, sep, plus, minus) == best[0] > float(y @ out)
 
 
 def test_the_tolerance_reaches_the_loop_from_solve_and_certify(tmp_path, monkeypatch):
@@ -194,12 +198,13 @@ def test_the_tolerance_reaches_the_loop_from_solve_and_certify(tmp_path, monkeyp
 
 
 def _fake_clock(monkeypatch) -> list[float]:
-    """The route's ``time.monotonic`` runs ``shift[0]`` seconds ahead of the real clock;
-    returns ``shift`` (set it to jump)."""
+    """The route's ``time.monotonic`` (the loop's and its helpers', not the searches') runs
+    ``shift[0]`` seconds ahead of the real clock; returns ``shift`` (set it to jump)."""
     shift = [0.0]
     clock = SimpleNamespace(monotonic=lambda: time.monotonic() + shift[0],
                             perf_counter=time.perf_counter)
-    monkeypatch.setattr(cgb, "time", clock)
+    for module in (cgb, pricing, fp, lr, cp):
+        monkeypatch.setattr(module, "time", clock)
     return shift
 
 
@@ -291,8 +296,8 @@ def test_the_final_proof_reuses_the_best_points_own_trees(monkeypatch):
     exact lower bound (their evidence) is at least that point's anytime bound and below the
     network's exact upper bound."""
     X, y = _problem(1, 30, 5)
-    monkeypatch.setattr(cgb, "_FIRST_TREES", 1e-9)
-    monkeypatch.setattr(cgb, "_TREE_DUAL_ROUNDS", 0)  # only the first trees: the wiring
+    monkeypatch.setattr(fp, "_FIRST_TREES", 1e-9)
+    monkeypatch.setattr(fp, "_TREE_DUAL_ROUNDS", 0)  # only the first trees: the wiring
     bests, given, regrown = [], [], []
     real_price, real_final, real_max = cgb._price, cgb._final_proof, SupportOracle.maximize
 
@@ -328,9 +333,10 @@ def test_the_final_proof_reuses_the_best_points_own_trees(monkeypatch):
 def test_the_gap_is_asked_only_of_a_program_that_violates_no_row(monkeypatch):
     """The loop passes ``gap`` to the pricing only when the restricted program violates no
     row (lazy margin and wall rows all in): otherwise ``y^T lam`` is no upper bound."""
-    for name, v in (("_ALL_SAMPLES", 5), ("_START_SAMPLES", 5), ("_CUT_SAMPLES", 1),
-                    ("_MAX_CUTS", 1), ("_LOOP_CUTS", 1)):
-        monkeypatch.setattr(cgb, name, v)  # programs that often miss rows
+    for name, v in (("_ALL_SAMPLES", 5), ("_START_SAMPLES", 5), ("_CUT_SAMPLES", 1)):
+        monkeypatch.setattr(lr, name, v)  # programs that often miss rows
+    for name in ("_MAX_CUTS", "_LOOP_CUTS"):  # read by the loop
+        monkeypatch.setattr(cgb, name, 1)
     X, y = _problem(1, 30, 3)
     wholes, gaps = [], []
     real_cuts, real_price = cgb._restricted_with_cuts, cgb._price

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import verify.convex.column_generation_bab as bab
+import verify.convex.lazy_restricted as lr
 from verify.convex.chamber_oracle import as_patterns, chamber_walls
 from verify.convex.column_generation import _solve_restricted, column_generation
 from verify.convex.column_generation_bab import (
@@ -94,7 +94,7 @@ def test_native_equals_cvxpy_on_a_working_set_with_few_walls(seed):
     X, y = _gauss(seed, 30, 4)
     P, W = initial_patterns(X, y, start=np.random.default_rng(seed).standard_normal((4, 40)))
     rows = np.arange(30)
-    walls = [bab._start_rows(X, w, rows) for w in W]
+    walls = [lr._start_rows(X, w, rows) for w in W]
     a, b = _both(X, y, P, walls)
     assert a.status == b.status
     if a.status == Status.RESTRICTED:
@@ -121,7 +121,7 @@ def test_infeasible_start_is_widened_by_the_ray(seed):
     y = np.where(rng.random(14) < 0.5, 1.0, -1.0)
     rows = np.arange(14)
     P, W = initial_patterns(X, y)
-    walls = [bab._start_rows(X, w, rows) for w in W]
+    walls = [lr._start_rows(X, w, rows) for w in W]
     a, b = _both(X, y, P, walls)
     assert a.status == b.status == Status.INFEASIBLE  # this case exercises phase one
     ray = b.ray
@@ -156,12 +156,12 @@ def test_native_result_types_and_status():
 def test_branch_and_bound_route_same_optimum_native_and_cvxpy(seed, N, d, monkeypatch):
     X, y = _gauss(seed, N, d)
     native = solve_branch_and_bound(X, y)
-    real = bab._solve_restricted
+    real = lr._solve_restricted
 
     def via_cvxpy(*args, **kw):
         return real(*args, **{**kw, "native": False})
 
-    monkeypatch.setattr(bab, "_solve_restricted", via_cvxpy)
+    monkeypatch.setattr(lr, "_solve_restricted", via_cvxpy)
     cvx = solve_branch_and_bound(X, y)
     assert native.status == cvx.status == Status.OPTIMAL
     assert native.value == pytest.approx(cvx.value, rel=1e-7)
@@ -176,10 +176,10 @@ def test_lazy_margin_rows_give_the_same_optimum(seed, N, d, monkeypatch):
     X, y = _gauss(seed, N, d)
     ref = column_generation(X, y, chambers=enumerate_chambers(X))
     full = solve_branch_and_bound(X, y)
-    monkeypatch.setattr(bab, "_ALL_SAMPLES", 4)
-    monkeypatch.setattr(bab, "_START_SAMPLES", 3)
-    monkeypatch.setattr(bab, "_CUT_SAMPLES", 2)
-    assert len(bab._initial_samples(X, y)) == max(3, 4 * d) < N
+    monkeypatch.setattr(lr, "_ALL_SAMPLES", 4)
+    monkeypatch.setattr(lr, "_START_SAMPLES", 3)
+    monkeypatch.setattr(lr, "_CUT_SAMPLES", 2)
+    assert len(lr._initial_samples(X, y)) == max(3, 4 * d) < N
     lazy = solve_branch_and_bound(X, y)
     assert lazy.status == full.status == Status.OPTIMAL
     assert lazy.value == pytest.approx(ref.value, rel=1e-6)

@@ -7,7 +7,8 @@ import pytest
 
 from verify.convex.branch_and_bound import bab_maximize
 from verify.convex.column_generation import column_generation
-from verify.convex.column_generation_bab import _final_proof, exact_support
+from verify.convex.column_generation_bab import exact_support
+from verify.convex.final_proof import _final_proof
 from verify.convex.support_chambers import SupportOracle, support_maximize
 from verify.convex.tree_dual import tree_dual
 from verify.geometry.chambers import enumerate_chambers

@@ -6,21 +6,28 @@ trained network), and the oracle asking "is some pattern violated?" is the branc
 :mod:`verify.convex.branch_and_bound` over the support of ``lam``.  Each round:
 
 1. the restricted dual (129) over the working set (:func:`verify.convex.column_generation.
-   _solve_restricted`), with **lazy wall rows**: a pattern's cone constraints start from the
-   rows closest to its witness and grow by the rows the solution violates, until the solution
-   satisfies every row (then it is the restricted program's optimum with all rows);
-2. ``lam`` is made **support-exact** (entries below ``SUPPORT_REL * max |lam|`` set to 0), so the
-   oracle and the certificate see only ``S = supp lam``;
+   _solve_restricted`), with **lazy wall rows** (:mod:`verify.convex.lazy_restricted`): a
+   pattern's cone constraints start from the rows closest to its witness and grow by the rows
+   the solution violates, until the solution satisfies every row (then it is the restricted
+   program's optimum with all rows);
+2. ``lam`` is made **support-exact** (entries below ``SUPPORT_REL * max |lam|`` set to 0:
+   :func:`verify.convex.inout_pricing.exact_support`), so the oracle and the certificate see
+   only ``S = supp lam``;
 3. branch and bound for both signs, stopping at the first point of value ``> 1 + tol``; its
    chamber's pattern joins the working set.  When both searches prove ``<= 1 + tol`` the loop
    ends and their trees become the exact evidence
    (:func:`verify.convex.branch_and_bound_evidence.evidence_from_results`): ``s`` exact, and
    ``LB = y^T lam / max(1, s)`` rigorous.
 
+Before the oracle, a cheap local search prices (:mod:`verify.convex.candidate_patterns`, also
+the start's patterns and phase one's); the oracle asks with in-out stabilisation
+(:mod:`verify.convex.inout_pricing`).  This module is the loop.
+
 Whatever stops the loop (rounds, the node or time budget), the last ``lam`` gets exact
-evidence from whatever tree was grown: open leaves keep their bounds, so the lower bound is
-finite and valid, only weaker (anytime).  The upper bound is the exact objective of the
-recovered network (polished), so ``LB <= P* <= UB`` always holds.
+evidence from whatever tree was grown (:mod:`verify.convex.final_proof`): open leaves keep
+their bounds, so the lower bound is finite and valid, only weaker (anytime).  The upper bound
+is the exact objective of the recovered network (polished), so ``LB <= P* <= UB`` always
+holds.
 
 Examples
 --------
@@ -43,9 +50,24 @@ from typing import Any
 
 import numpy as np
 
-from verify.convex.bounds import _check_binary, exact_yT_lam, project_lambda
-from verify.convex.branch_and_bound import BabResult, bab_maximize
-from verify.convex.column_generation import LOOSE_TOL, _solve_restricted, candidate_neurons
+from verify.convex.bounds import _check_binary, exact_yT_lam
+from verify.convex.candidate_patterns import (
+    _widen,
+    heuristic_violators,
+    initial_patterns,
+    ray_violators,
+)
+from verify.convex.column_generation import LOOSE_TOL
+from verify.convex.final_proof import _final_proof
+from verify.convex.inout_pricing import SUPPORT_REL, _price, exact_support
+from verify.convex.lazy_restricted import (
+    _LOOP_CUTS,
+    _MAX_CUTS,
+    _initial_samples,
+    _prune,
+    _restricted_with_cuts,
+    _start_rows,
+)
 from verify.convex.programs import (
     ConvexSolution,
     Neuron,
@@ -61,494 +83,36 @@ from verify.status import Status
 
 __all__ = ["solve_branch_and_bound", "SUPPORT_REL", "initial_patterns", "ray_violators"]
 
-#: ``lam_n`` with ``|lam_n| <= SUPPORT_REL * max |lam|`` is set to 0 (the support is exact).
-SUPPORT_REL = 1e-9
-#: Cone rows a new pattern starts with (the closest to its witness), and added per cut round.
-_START_ROWS, _CUT_ROWS = 12, 64
-#: Cut rounds per restricted solve: at most ``_LOOP_CUTS`` while the cheap pricing still
-#: finds violators (the wall rows found so far persist across rounds, and a program missing
-#: some rows is a stricter restriction of the dual, so its ``lam`` still prices correctly),
-#: up to ``_MAX_CUTS`` before the oracle is asked (then the solution violates no row).
-_MAX_CUTS, _LOOP_CUTS = 30, 3
-#: Up to this many samples every margin row is in the restricted program; beyond, margin rows
-#: are lazy: the first program keeps ``max(_START_SAMPLES, 4 d)``, each cut round adds at most
-#: ``_CUT_SAMPLES`` violated ones.
-_ALL_SAMPLES, _START_SAMPLES, _CUT_SAMPLES = 200, 100, 128
 #: Patterns added per phase-one round (each brings its cone: few at a time keep it small).
 _RAY_PATTERNS = 16
 #: Restricted solves without a budget (with one, the budget bounds them).
 _ROUNDS = 200
 #: Violated patterns the cheap pricing adds per round (at most ``2 d + 2``).
 _PRICE_PATTERNS = 10
-
-
-def initial_patterns(X: np.ndarray, y: np.ndarray, *, start: Any = None,
-                     iterations: int = 8) -> tuple[np.ndarray, np.ndarray]:
-    """Patterns and witnesses to start from: the columns of ``start`` (the first-layer
-    weights of a network, ``(d, m)``), then Theorem 1's y-aligned fixed points
-    ``u = +-X^T D(u) y`` iterated from ``X^T y`` and every ``+-x_n``.
-
-    Returns ``(P, W)``: unique patterns ``X w >= 0`` (bool, ``(p, N)``) and one witness each.
-
-    Examples
-    --------
-    >>> X = np.array([[1.0, 0.0], [0.0, 1.0]])
-    >>> P, W = initial_patterns(X, np.array([1.0, -1.0]))
-    >>> P.shape[1], len(P) == len(W)
-    (2, True)
-    """
-    U = list(candidate_neurons(X, y, iterations=iterations))
-    if start is not None:
-        S = np.asarray(start, dtype=np.float64)
-        U = list(S.reshape(X.shape[1], -1).T) + U
-    return _unique(X, np.array([u for u in U if np.any(u != 0) and np.all(np.isfinite(u))]))
-
-
-def _unique(X: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if len(U) == 0:
-        return np.zeros((0, X.shape[0]), dtype=bool), np.zeros((0, X.shape[1]))
-    P = (U @ X.T) >= 0
-    _, first = np.unique(np.packbits(P, axis=1), axis=0, return_index=True)
-    first = np.sort(first)
-    return P[first], U[first]
-
-
-def _start_rows(X: np.ndarray, w: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """The ``_START_ROWS`` nonzero rows with the smallest ``|x_n^T w| / ||x_n||``."""
-    t = np.abs(X[rows] @ w) / np.linalg.norm(X[rows], axis=1)
-    k = min(_START_ROWS, rows.size)
-    return np.sort(rows[np.argsort(t, kind="stable")[:k]])
-
-
-def _violated_rows(X: np.ndarray, pattern: np.ndarray, u: np.ndarray, rows: np.ndarray,
-                   have: np.ndarray) -> np.ndarray:
-    """Rows (not yet walls) where ``u`` leaves the cone of ``pattern``, most violated first."""
-    nu = float(np.linalg.norm(u))
-    if nu == 0:
-        return np.zeros(0, dtype=np.int64)
-    side = np.where(pattern[rows], 1.0, -1.0) * (X[rows] @ u)
-    tol = 1e-10 * nu * np.linalg.norm(X[rows], axis=1)
-    bad = side < -tol
-    bad &= ~np.isin(rows, have)
-    cand = rows[bad]
-    order = np.argsort(side[bad], kind="stable")
-    return cand[order][:_CUT_ROWS]
-
-
-def _initial_samples(X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
-    """The samples whose margin rows the first restricted program keeps (``None``: all).
-
-    Up to :data:`_ALL_SAMPLES` samples every margin row is kept.  Beyond, the
-    ``max(_START_SAMPLES, 4 d)`` samples with the smallest margin ``y_n x_n^T w`` of the
-    least-squares fit ``w`` (those nearest the boundary, where the support of ``lam`` lies); the
-    others join when the restricted solution violates their margin (:func:`_violated_samples`).
-    """
-    N, d = X.shape
-    if N <= _ALL_SAMPLES:
-        return None
-    w = np.linalg.lstsq(X, y, rcond=None)[0]
-    k = min(N, max(_START_SAMPLES, 4 * d))
-    return np.sort(np.argsort(y * (X @ w), kind="stable")[:k])
-
-
-def _violated_samples(X: np.ndarray, y: np.ndarray, P: np.ndarray, sol: ConvexSolution,
-                      samples: np.ndarray) -> np.ndarray:
-    """Samples outside ``samples`` whose margin ``y_n sum_j D_j x_n^T (u'_j - u_j) >= 1`` the
-    restricted solution violates (most violated first, at most ``_CUT_SAMPLES``)."""
-    V = sol.u_prime - sol.u  # (d, p)
-    f = np.einsum("jn,nj->n", P, X @ V)
-    viol = y * f < 1.0 - 1e-9
-    viol[samples] = False
-    cand = np.flatnonzero(viol)
-    order = np.argsort(y[cand] * f[cand], kind="stable")
-    return cand[order][:_CUT_SAMPLES]
-
-
-def _restricted_with_cuts(X: np.ndarray, y: np.ndarray, P: np.ndarray, walls: list[np.ndarray],
-                          rows: np.ndarray, choice: SolverChoice,
-                          samples: np.ndarray | None = None, deadline: float | None = None,
-                          max_cuts: int = _MAX_CUTS,
-                          ) -> tuple[ConvexSolution, np.ndarray | None, bool]:
-    """The restricted program with lazy wall rows (and lazy margin rows when ``samples`` is
-    given): re-solved with the rows the solution violates until it violates none, so the
-    answer is the restricted program's optimum with all rows.  Returns the solution and the
-    grown ``samples`` (``walls`` grow in place), and whether the solution violates no row
-    (then its network meets every margin).  Past ``deadline`` (``time.monotonic``) the last
-    solution is returned as it is: its ``lam`` still gets exact evidence, only its network may
-    miss margins of rows not yet in the program."""
-    last: tuple[ConvexSolution, np.ndarray | None] | None = None
-    for _ in range(max_cuts):
-        try:
-            sol = _solve_restricted(X, y, P, walls, choice, samples=samples)
-        except SolverError:
-            if last is None:
-                raise
-            return last[0], last[1], False  # a cut round failed: the solve before it
-        last = (sol, samples)
-        if sol.status not in (Status.RESTRICTED, Status.INACCURATE) or sol.u is None:
-            return sol, samples, False
-        if deadline is not None and time.monotonic() >= deadline:
-            return sol, samples, False
-        added = False
-        # only live neurons need their cone rows: a neuron at (numerical) zero has a slack dual
-        # constraint, which the missing rows (a stricter constraint) leave slack, so the
-        # optimum does not change; its noise direction would bring half the rows
-        top = max(float(np.linalg.norm(sol.u, axis=0).max(initial=0.0)),
-                  float(np.linalg.norm(sol.u_prime, axis=0).max(initial=0.0)))
-        for j in range(P.shape[0]):
-            for u in (sol.u[:, j], sol.u_prime[:, j]):
-                if not np.linalg.norm(u) > _PRUNE_REL * top:
-                    continue
-                new = _violated_rows(X, P[j], u, rows, walls[j])
-                if new.size:
-                    walls[j] = np.union1d(walls[j], new)
-                    added = True
-        if samples is not None:
-            more = _violated_samples(X, y, P, sol, samples)
-            if more.size:
-                samples = np.union1d(samples, more)
-                added = True
-        if not added:
-            return sol, samples, True
-    return sol, samples, False
-
-
-#: A pattern whose neurons ``||u_j||, ||u'_j||`` stay at most ``_PRUNE_REL * max`` for
-#: ``_PRUNE_IDLE`` restricted solves in a row leaves the working set (its columns are zero in
-#: the optimum, so the restricted optimum is unchanged); the oracle brings it back if needed.
-_PRUNE_REL, _PRUNE_IDLE = 1e-7, 1
-
-
-def _key(pattern: np.ndarray) -> bytes:
-    return np.packbits(pattern).tobytes()
-
-
-def _prune(sol: ConvexSolution, idle: np.ndarray, permanent: np.ndarray) -> np.ndarray | None:
-    """Update ``idle`` in place from the solution's neuron norms; the mask of patterns to keep,
-    or ``None`` when none is dropped.
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace
-    >>> u = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
-    >>> idle = np.array([0, 0, 0]); permanent = np.array([False, False, True])
-    >>> _prune(SimpleNamespace(u=u, u_prime=0 * u), idle, permanent).tolist(), idle.tolist()
-    ([True, False, True], [0, 1, 1])
-    """
-    a = np.maximum(np.linalg.norm(sol.u, axis=0), np.linalg.norm(sol.u_prime, axis=0))
-    top = float(a.max(initial=0.0))
-    active = a > _PRUNE_REL * top
-    idle[active] = 0
-    idle[~active] += 1
-    keep = active | permanent | (idle < _PRUNE_IDLE)
-    if keep.all() or not keep.any():
-        return None
-    return keep
-
-
-def heuristic_violators(X: np.ndarray, lam: np.ndarray, thr: float, *, top: int,
-                        steps: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Cheap pricing before the oracle: the local search ``u <- X^T D(u) mu / ||.||`` (both
-    signs ``mu = +-lam``) from every ``+-x_n`` of the support and a few random points; the
-    distinct patterns ``X u >= 0`` of value ``mu^T (X u)_+ > thr``, best first (at most ``top``).
-
-    A heuristic finds violators fast but cannot prove there are none: that is the branch and
-    bound's job.
-
-    Examples
-    --------
-    >>> X = np.array([[1.0, 0.0], [0.0, 1.0]])
-    >>> P, U = heuristic_violators(X, np.array([3.0, 4.0]), 1.0, top=5)
-    >>> P.tolist()  # best first: both rows active (value 5), then row 1 alone (4), row 0 (3)
-    [[True, True], [False, True], [True, False]]
-    """
-    S = np.flatnonzero(lam)
-    d = X.shape[1]
-    if S.size == 0:
-        return np.zeros((0, X.shape[0]), dtype=bool), np.zeros((0, d))
-    XS = X[S]
-    rng = np.random.default_rng(seed)
-    found_u, found_v = [], []
-    for sg in (1.0, -1.0):
-        mu = sg * lam[S]
-        U = np.concatenate([XS.T, -XS.T, rng.standard_normal((d, 2 * d + 2))], axis=1)
-        for _ in range(steps + 1):
-            nrm = np.linalg.norm(U, axis=0)
-            U = U[:, nrm > 0] / nrm[nrm > 0]
-            if U.shape[1] == 0:
-                break
-            G = XS @ U
-            vals = mu @ np.maximum(G, 0.0)
-            keep = vals > thr
-            found_u.append(U[:, keep].T)
-            found_v.append(vals[keep])
-            U = XS.T @ ((G > 0) * mu[:, None])
-    if not found_u:
-        return np.zeros((0, X.shape[0]), dtype=bool), np.zeros((0, d))
-    Uall, vall = np.vstack(found_u), np.concatenate(found_v)
-    order = np.argsort(-vall, kind="stable")
-    P, W = _unique(X, Uall[order])
-    return P[:top], W[:top]
-
-
-def ray_violators(X: np.ndarray, y: np.ndarray, ray: np.ndarray, P: np.ndarray, *, top: int,
-                  node_limit: int = 2_000, time_limit: float | None = None,
-                  executor: Any = None) -> tuple[np.ndarray, np.ndarray]:
-    """Patterns (not in ``P``) that cut off a ray of the infeasible restricted program.
-
-    ``ray`` certifies that the restricted program over ``P`` is infeasible: ``y^T ray > 0``,
-    ``diag(y) ray >= 0`` and ``ray^T D_j X u <= 0`` on every cone of ``P``.  A pattern whose
-    value ``max_u +-ray^T (X u)_+`` is positive is therefore not in ``P``, and adding it
-    removes the ray (phase one of column generation).  Local search first
-    (:func:`heuristic_violators` at a threshold ``1e-7 sum |ray_n| ||x_n||``), then the branch
-    and bound for both signs when the search finds nothing.
-
-    Examples
-    --------
-    >>> X = np.array([[1.0, 0.0], [0.0, 1.0]])
-    >>> P, W = ray_violators(X, np.array([1.0, -1.0]), np.array([1.0, 0.0]),
-    ...                      np.zeros((0, 2), dtype=bool), top=3)
-    >>> P.tolist()  # the patterns that activate sample 0
-    [[True, True], [True, False]]
-    """
-    mu = project_lambda(y, np.asarray(ray, dtype=np.float64))
-    top_mu = float(np.abs(mu).max(initial=0.0))
-    d = X.shape[1]
-    none = np.zeros((0, X.shape[0]), dtype=bool), np.zeros((0, d))
-    if top_mu == 0:
-        return none
-    mu = np.where(np.abs(mu) > SUPPORT_REL * top_mu, mu / top_mu, 0.0)
-    thr = 1e-7 * float(np.abs(mu) @ np.linalg.norm(X, axis=1))
-    HP, HW = heuristic_violators(X, mu, thr, top=top + len(P))
-    new = [j for j in range(len(HP)) if not any(np.array_equal(HP[j], q) for q in P)][:top]
-    if new:
-        return HP[new], HW[new]
-    found_p, found_w = [], []
-    for sg in (1, -1):
-        r = bab_maximize(X, mu, sign=sg, stop_above=thr, node_limit=node_limit,
-                         time_limit=time_limit, executor=executor, keep_leaves=False)
-        if r.lower > thr and not any(np.array_equal(r.pattern, q) for q in [*P, *found_p]):
-            found_p.append(r.pattern)
-            found_w.append(r.u)
-    if not found_p:
-        return none
-    return np.array(found_p, dtype=bool), np.array(found_w)
-
-
-def _widen(X: np.ndarray, y: np.ndarray, P: np.ndarray, W: np.ndarray, ray: Any,
-           rng: np.random.Generator, *, top: int, node_limit: int, deadline: float | None,
-           executor: Any) -> tuple[np.ndarray, np.ndarray]:
-    """More patterns for an infeasible restricted program: those cutting off its ray
-    (:func:`ray_violators`) when the solver gave one, else (or when none is found) random
-    directions.  Returns ``(P, W)`` extended (unchanged when nothing new was found)."""
-    if ray is not None:
-        left = None if deadline is None else max(deadline - time.monotonic(), 1.0)
-        RP, RW = ray_violators(X, y, ray, P, top=top, node_limit=min(node_limit, 20_000),
-                               time_limit=left, executor=executor)
-        if len(RP):
-            return np.vstack([P, RP]), np.vstack([W, RW])
-    d = X.shape[1]
-    GP, GW = _unique(X, rng.standard_normal((8 * d + 8, d)))
-    known = {row.tobytes() for row in np.packbits(P, axis=1)}
-    new = [j for j, row in enumerate(np.packbits(GP, axis=1)) if row.tobytes() not in known]
-    return np.vstack([P, GP[new]]), np.vstack([W, GW[new]])
-
-
 #: Share of the budget for the loop, and of what is left after it, for the final proof (the
 #: exact evidence of a tree costs about as much per leaf as a node bound, ~0.6 of its search,
-#: and only the best round's trees, grown in ``_FIRST_TREES`` of the proof, get evidence).
+#: and only the best round's trees, grown in
+#: :data:`verify.convex.final_proof._FIRST_TREES` of the proof, get evidence).
 _LOOP_SHARE, _PROOF_SHARE = 0.5, 0.85
 #: Once a point proved in the loop is within ``_CLOSE`` (relative) of its restricted program's
 #: value, the loop may take ``_LOOP_SHARE_CLOSE`` of the budget: the final proof starts from
 #: that point and has little left to add, while the program's value (the upper bound) still
 #: falls with every round.
 _CLOSE, _LOOP_SHARE_CLOSE = 1e-2, 0.8
-#: The final proof: the first trees get ``_FIRST_TREES`` of its seconds; then at most
-#: ``_TREE_DUAL_ROUNDS`` times the dual over their leaves (:func:`verify.convex.tree_dual.
-#: tree_dual`) gives a new ``lam`` and fresh trees are grown for it, while the anytime bound
-#: grows by more than ``_TREE_DUAL_GAIN`` (relative).
-_FIRST_TREES, _TREE_DUAL_ROUNDS, _TREE_DUAL_GAIN = 0.12, 12, 1e-4
-#: Trees of the later rounds are refined (:func:`~verify.convex.branch_and_bound.bab_maximize`
-#: ``refine``) towards the target ``_REFINE * thr``, at most ``_REFINE_NODES`` nodes each when
-#: there is no budget: leaves tight for the current ``lam`` are split further, which is what
-#: lets the next program move (on breast-cancer 7.4 -> 7.8 -> 8.1 -> 8.2, where unrefined trees
-#: stopped at 7.65).
-_REFINE, _REFINE_NODES = 0.9, 20_000
-
-
-def _estimate(y: np.ndarray, lam: np.ndarray, plus: Any, minus: Any) -> float:
-    return float(y @ lam) / max(1.0, plus.upper, minus.upper)
-
-
-#: In-out pricing (Ben-Ameur & Neto 2007): the oracle asks at ``a lam_in + (1 - a) lam``,
+#: In-out pricing (Ben-Ameur & Neto 2007; the loop's first ``alpha`` of
+#: :func:`verify.convex.inout_pricing._price`): the oracle asks at ``a lam_in + (1 - a) lam``,
 #: ``lam_in`` the best dual-feasible point so far (a search's ``lam / max(1, s_upper)``), ``lam``
 #: the restricted program's.  ``lam -> lam^T D X u`` is linear for a fixed pattern, so a
 #: pattern violated there is violated at ``lam`` (new); when none is, that point is proved
 #: and becomes ``lam_in``.  ``0``: price at ``lam``.
 _STABILITY = 0.5
-#: Share of the loop's time a search at an in-out point may take; mis-pricings in a row
-#: before the oracle asks at the program's ``lam`` itself.
-_SEP_SHARE, _MISPRICES = 0.1, 6
-#: Several columns per round: after its first violator each search expands ``_EXPLORE``
-#: more nodes, and up to ``_COLLECT`` other violated patterns it met join the working set
-#: with the best one (the first violator is often barely above 1 where the maximum is 2-3).
-_COLLECT, _EXPLORE = 4, 256
+#: Share of the loop's time a search at an in-out point may take (the ``cap`` of
+#: :func:`verify.convex.inout_pricing._price`).
+_SEP_SHARE = 0.1
 
 
-def _center(best: tuple) -> np.ndarray:
-    """``lam_in``: the best point's ``lam`` scaled to its proven ``s <= 1``."""
-    return best[1] / max(1.0, best[2].upper, best[3].upper)
-
-
-def _price(dual: Any, y: np.ndarray, lam: np.ndarray, best: tuple | None, alpha: float,
-           thr: float, gap: float | None, node_limit: int, deadline: float | None,
-           cap: float | None) -> tuple[np.ndarray, Any, Any, tuple, float, bool]:
-    """One oracle step of the loop with in-out pricing: ``(point, plus, minus, best, alpha,
-    converged)``.
-
-    The oracle asks at ``a lam_in + (1 - a) lam`` (``lam_in`` from ``best``, the best
-    ``(bound, lam, plus, minus)`` so far, updated here).  A proof there (a mis-pricing: no
-    violated pattern) makes that point the new best ``lam_in``, so the next point is ``alpha``
-    times closer to ``lam``; after ``_MISPRICES`` of them in a row the oracle asks at ``lam``
-    itself (where a proof converges, as without stabilisation).  It returns at a violator
-    (in ``plus``/``minus``), or ``converged`` when a proved point's bound is within ``gap``
-    (relative) of ``y^T lam`` (``gap=None``: only at ``lam``, e.g. while ``lam``'s program
-    still misses rows).  ``y^T lam`` is an upper bound only when its program is whole and
-    solved accurately: a proved bound above it (or a mis-pricing that gains nothing) shows it
-    is not, and then the oracle asks at ``lam`` itself at once (its violators are new columns).
-    A proof at ``lam`` converges on the best proved point seen (``lam``'s own unless an earlier
-    one is better).  A search at an in-out
-    point gets at most ``cap`` seconds; when it is cut without a violator (proofs near
-    feasibility are too costly here) ``alpha`` becomes 0: the oracle asks at ``lam`` from then
-    on.
-    """
-    k = 0  # mis-pricings in a row
-    while True:
-        a = alpha if best is not None and k < _MISPRICES else 0.0
-        inout = a > 0.0
-        sep = exact_support(y, a * _center(best) + (1.0 - a) * lam) if inout else lam
-        left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-        limit = min(cap, left) if inout and cap is not None and left is not None else left
-        plus, minus = dual.maximize(sep, stop_above=thr, prove_below=thr,
-                                    node_limit=node_limit, time_limit=limit,
-                                    collect=_COLLECT, explore=_EXPLORE)
-        est = _estimate(y, sep, plus, minus)  # this point's (float) lower bound
-        gain = best is None or est > best[0]
-        if gain:
-            best = (est, sep, plus, minus)
-        proved = plus.status == "proved" and minus.status == "proved"
-        if proved and not inout:
-            if best[0] > est and best[2].status == best[3].status == "proved":
-                return best[1], best[2], best[3], best, alpha, True  # lam's program misses rows
-            return sep, plus, minus, best, alpha, True
-        if proved:
-            value = float(y @ lam)
-            sound = est <= thr * value  # else lam's value is no upper bound (rows, accuracy)
-            if sound and gap is not None and est >= (1.0 - gap) * value:
-                return sep, plus, minus, best, alpha, True
-            # a mis-pricing: the next point is closer to lam, or lam itself when this one
-            # gained nothing or lies above lam's value (no progress towards lam is possible)
-            k = k + 1 if sound and gain else _MISPRICES
-        else:
-            found = any(r.status in ("violated", "exceeded") and r.lower > thr
-                        for r in (plus, minus))
-            if not (inout and not found and "budget" in (plus.status, minus.status)):
-                return sep, plus, minus, best, alpha, False
-            alpha = 0.0
-        if deadline is not None and time.monotonic() >= deadline:
-            return sep, plus, minus, best, alpha, False
-
-
-def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_limit: int,
-                 seconds: float | None, trees: tuple | None = None) -> tuple[np.ndarray, Any, Any]:
-    """Trees for ``lam``, then better ``lam`` from the dual over their leaves: ``(lam, plus,
-    minus)`` of the largest anytime bound ``y^T lam / max(1, s)`` seen.
-
-    Any ``lam`` with ``diag(y) lam >= 0`` gives a valid bound, and the best one a partition of
-    the ball can prove is one second-order cone program over its leaves
-    (:func:`verify.convex.tree_dual.tree_dual`; on breast-cancer it took the bound from 4.4 to
-    7.6 on the first trees).  Each new ``lam`` is only a candidate: fresh trees are grown for
-    it (their exact evidence decides), and they are the partition of the next round.  The
-    rounds stop when the bound grew by less than ``_TREE_DUAL_GAIN`` twice in a row, when
-    ``seconds`` run out, or when the oracle answers from the chambers of ``X_S`` (no tree:
-    exact already).  ``trees`` (the loop's two searches for this ``lam``, kept with their
-    leaves) are the first trees when they took at least half the seconds the first trees
-    would get: any tree is a partition of the ball, so they need not be grown again (on
-    breast-cancer ~12 % of the proof's seconds).
-
-    Examples
-    --------
-    >>> from verify.convex.support_chambers import SupportOracle
-    >>> X = np.array([[1.0, 0.0], [0.0, 1.0]]); y = np.array([1.0, -1.0])
-    >>> lam, plus, minus = _final_proof(SupportOracle(X), y, np.array([1.0, -1.0]), 1.0, 100, 5.0)
-    >>> lam.tolist(), plus.status, minus.status
-    ([1.0, -1.0], 'proved', 'proved')
-    >>> dual = SupportOracle(X, oracle_limit=0, evidence_limit=0)  # trees, no chambers
-    >>> lam, plus, minus = _final_proof(dual, y, np.array([2.0, -0.5]), 1.0, 100, 5.0)
-    >>> lam.round(6).tolist(), round(max(plus.upper, minus.upper), 6)  # s(2, -0.5) = 2
-    ([1.0, -1.0], 1.0)
-    """
-    from verify.convex.tree_dual import tree_dual
-
-    t0 = time.monotonic()
-
-    def left() -> float | None:
-        return None if seconds is None else seconds - (time.monotonic() - t0)
-
-    first = None if seconds is None else _FIRST_TREES * seconds
-    support = np.flatnonzero(lam)
-    if first is not None and trees is not None and all(
-            isinstance(t, BabResult) and t.leaves and np.array_equal(t.support, support)
-            for t in trees) and sum(t.seconds for t in trees) >= 0.5 * first:
-        plus, minus = trees
-    else:
-        plus, minus = dual.maximize(lam, prove_below=thr, node_limit=node_limit,
-                                    time_limit=first)
-    best = (_estimate(y, lam, plus, minus), lam, plus, minus)
-    cur = best
-    rows = np.flatnonzero(lam)  # samples that left the support may come back
-    stalled = 0  # rounds in a row without a gain
-    for _ in range(_TREE_DUAL_ROUNDS):
-        rest = left()
-        if not (isinstance(cur[2], BabResult) and isinstance(cur[3], BabResult)) or (
-                rest is not None and rest < 1.0):
-            break
-        try:
-            new = tree_dual(dual.X, y, cur[1], (cur[2], cur[3]), rows=rows,
-                            time_limit=None if rest is None else 0.6 * rest)
-        except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError):
-            new = None  # the solver failed on a candidate search: the best bound so far stands
-        if new is None:
-            break
-        new = exact_support(y, new)
-        rest = left()
-        if not new.any() or (rest is not None and rest < 0.5):
-            break
-        p2, m2 = dual.maximize(new, prove_below=_REFINE * thr, refine=True,
-                               node_limit=node_limit if rest is not None else
-                               min(node_limit, _REFINE_NODES),
-                               time_limit=None if rest is None else
-                               max(min(rest, first or rest), 0.5))
-        cur = (_estimate(y, new, p2, m2), new, p2, m2)
-        stalled = 0 if cur[0] > best[0] * (1.0 + _TREE_DUAL_GAIN) else stalled + 1
-        if cur[0] > best[0]:
-            best = cur
-        if stalled >= 2:
-            break
-    return best[1], best[2], best[3]
-
-
-def exact_support(y: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """``lam`` projected onto ``diag(y) lam >= 0`` with its tiny entries set to 0.
-
-    Examples
-    --------
-    >>> exact_support(np.array([1.0, -1.0, 1.0]), np.array([2.0, 1e-12, -0.5])).tolist()
-    [2.0, 0.0, 0.0]
-    """
-    lam = project_lambda(y, lam)
-    top = float(np.abs(lam).max(initial=0.0))
-    return np.where(np.abs(lam) > SUPPORT_REL * top, lam, 0.0)
+def _key(pattern: np.ndarray) -> bytes:
+    return np.packbits(pattern).tobytes()
 
 
 def solve_branch_and_bound(

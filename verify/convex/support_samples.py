@@ -23,7 +23,7 @@ import numpy as np
 
 from verify.convex.bounds import _check_binary, exact_yT_lam
 from verify.convex.column_generation import column_generation
-from verify.convex.column_generation_bab import exact_support
+from verify.convex.inout_pricing import exact_support
 from verify.convex.programs import ConvexSolution, _network_ub
 from verify.convex.support_chambers import (
     SupportChamberEvidence,
@@ -148,7 +148,7 @@ def with_support_evidence(X: Any, y: Any, sol: ConvexSolution, chambers: Chamber
     ``chambers`` of ``X``, with the chambers of ``X_S`` (``S = supp lam``) as its evidence
     instead, or ``None`` when the whole list is to be kept.
 
-    ``lam`` is made support-exact (:func:`verify.convex.column_generation_bab.exact_support`);
+    ``lam`` is made support-exact (:func:`verify.convex.inout_pricing.exact_support`);
     when the chambers of ``X_S`` number at most ``len(chambers) // SUPPORT_SHARE`` (decided by
     their exact count before they are enumerated) that ``lam`` gets the exact support-chamber
     evidence (:func:`verify.convex.support_chambers.support_evidence`) and ``LB = y^T lam /
