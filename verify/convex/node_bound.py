@@ -16,7 +16,9 @@ nodes (picklable, for an executor).
   ``C`` and the ball; NNLS, skipped when ``z = 0`` is optimal); a free row with ``mu_n < 0``
   by ``mu_n (t)_+ <= mu_n alpha_n t``, ``alpha_n in [0, 1]``.  The node bound is
   ``B + min_{alpha in [0,1], z >= 0} ||c(alpha) + A^T z||`` (bounded least squares,
-  :func:`scipy.optimize.lsq_linear` with ``bvls``); it is evaluated again from the clipped
+  :func:`_box_lsq`: one NNLS with ``alpha <= 1`` as penalty rows and an exact polish on its
+  active set, :func:`scipy.optimize.lsq_linear`'s ``bvls`` only when the polish's KKT check
+  fails); it is evaluated again from the clipped
   multipliers, so it is an upper bound by weak duality whatever the solver's accuracy (up to
   float rounding; :mod:`verify.convex.branch_and_bound_evidence` makes it exact).  When no free
   row with ``mu_n > 0`` is left the bound is the node's maximum (the objective is concave on
