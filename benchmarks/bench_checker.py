@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from verify.certificate.build import build_certificate, dumps_certificate
+from verify.checker.check import check_file
 from verify.checker.counting import _hyperplanes, _rank_cols, first_dependent
-from verify.checker.rules import check_file
 from verify.convex.routes import optimal_weights, solve_dataset
 from verify.geometry.rationals import dyadic_scale, integer_det
 from verify.io.datasets import load_dataset

@@ -5,7 +5,7 @@
 (b) the exact orthogonal-separability test at N = 8,000, d = 256;
 (c) ``build_certificate`` on rank-``--rank`` Gaussian data (3 by default; 4 supported) with
     ~10^3 ... 10^6 chambers: the size of ``dumps_certificate`` (total and per chamber), the
-    solve and certificate times and the time of ``verify.checker.rules.check_file``.  Sizes that
+    solve and certificate times and the time of ``verify.checker.check.check_file``.  Sizes that
     take longer than ``--budget`` seconds to build are not run but extrapolated from the
     measured ones (a fitted power law), and printed as such.
 
@@ -79,7 +79,7 @@ QUICK = {3: (12, 32), 4: (10, 16)}
 def _cert_case(N: int, tmp: Path, rank: int = RANK) -> tuple[int, int, float, float, float]:
     """One size: ``(chambers, certificate bytes, solve s, certificate s, check s)``."""
     from verify.certificate.build import build_certificate, dumps_certificate
-    from verify.checker.rules import check_file
+    from verify.checker.check import check_file
     from verify.convex.routes import optimal_weights, solve_dataset
     from verify.io.datasets import load_dataset
     from verify.io.models import save_model

@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
 from verify.certificate.build import build_certificate, dumps_certificate  # noqa: E402
-from verify.checker.rules import check_file  # noqa: E402
+from verify.checker.check import check_file  # noqa: E402
 from verify.convex.routes import optimal_weights, solve_dataset  # noqa: E402
 from verify.io.datasets import load_dataset  # noqa: E402
 from verify.io.files import write_atomic  # noqa: E402

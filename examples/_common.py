@@ -7,7 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from verify.certificate.build import build_certificate, dumps_certificate
-from verify.checker.rules import check_file
+from verify.checker.check import check_file
 from verify.errors import InputError
 from verify.io.datasets import Dataset
 from verify.io.files import write_atomic

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from verify.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from verify.checker.rules import CheckResult
+    from verify.checker.result import CheckResult
     from verify.convex.routes import ClassSolve
     from verify.geometry.audit import AuditReport
     from verify.geometry.chambers import Chambers
@@ -399,11 +399,11 @@ def check(certificate: Any, *, data: PathLike | None = None,
           model: PathLike | None = None) -> CheckResult:
     """Re-check a certificate file (or a :class:`Certificate`) with the trusted checker.
 
-    Returns :class:`verify.checker.rules.CheckResult` (``.valid``, ``.failures``, the exact
+    Returns :class:`verify.checker.result.CheckResult` (``.valid``, ``.failures``, the exact
     ``.lower_bound`` and ``.upper_bound``).
     """
+    from verify.checker.check import check_certificate, check_file
     from verify.checker.readers import read_data, read_model
-    from verify.checker.rules import check_certificate, check_file
 
     if not isinstance(certificate, (Certificate, str, os.PathLike)):
         raise InputError(f"expected a certificate file path or a Certificate, got "

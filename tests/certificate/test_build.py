@@ -20,8 +20,9 @@ from verify.certificate.build import (
     model_digest,
 )
 from verify.checker.arithmetic import format_rational
-from verify.checker.readers import data_sha256, model_sha256, read_data, read_model
-from verify.checker.rules import check_file
+from verify.checker.check import check_file
+from verify.checker.hashes import data_sha256, model_sha256
+from verify.checker.readers import read_data, read_model
 from verify.cli.main import main
 from verify.convex.routes import ClassSolve, optimal_weights, solve_dataset
 from verify.io.datasets import check_dataset, load_dataset
@@ -314,7 +315,7 @@ def test_random_certificates_check(seed, n, d):
     W1, w2 = optimal_weights(solves, d)
     cert = build_certificate(ds, Network(W1, w2), data_path="d.json", model_path="m.npz",
                              cert_path="c.json", solves=solves)
-    from verify.checker.rules import check_certificate
+    from verify.checker.check import check_certificate
 
     Xl, classes, Y = X.tolist(), list(ds.classes), ds.Y.tolist()
     res = check_certificate(cert, Xl, classes, Y, (W1.tolist(), W1.shape, w2.tolist(),

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from verify.checker.arithmetic import format_rational
+from verify.checker.check import check_certificate, check_file
 from verify.checker.readers import read_data, read_model
-from verify.checker.rules import check_certificate, check_file
 from verify.cli.main import main
 from verify.geometry.chambers import enumerate_chambers
 

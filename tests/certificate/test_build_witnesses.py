@@ -98,7 +98,7 @@ def test_thin_chambers_get_exact_integer_witness_strings(monkeypatch):
 
     import verify.geometry.chambers as chambers_mod
     from verify.certificate.build import _witness_strs
-    from verify.checker.readers import witness_ints
+    from verify.checker.fields import witness_ints
 
     monkeypatch.setattr(chambers_mod, "_FLOAT_REFINE", 0)
     path = Path(__file__).resolve().parents[1] / "geometry" / "data" / "iris.csv"

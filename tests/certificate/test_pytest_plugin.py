@@ -122,7 +122,7 @@ def test_absent_option_changes_nothing(pytester: pytest.Pytester) -> None:
         def test_plain():
             # the plugin imports nothing from verify without the option
             assert "verify.certificate.regress" not in sys.modules
-            assert "verify.checker.rules" not in sys.modules
+            assert "verify.checker.check" not in sys.modules
     """)
     res = pytester.runpytest_subprocess("-p", PLUGIN, "-p", "no:cacheprovider")
     res.assert_outcomes(passed=1)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from verify.checker.branch_and_bound import check_branch_and_bound
+from verify.checker.check import check_file
 from verify.checker.errors import InputError
-from verify.checker.rules import check_file
 
 CERTS = Path(__file__).resolve().parents[2] / "certificates"
 _EMPTY = {"indices": [], "values": []}

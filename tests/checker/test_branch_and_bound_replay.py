@@ -25,7 +25,7 @@ from scipy.optimize import nnls
 
 from verify.checker.arithmetic import format_rational, sqrt_bounds
 from verify.checker.branch_and_bound import MAX_CHARS, check_branch_and_bound
-from verify.checker.rules import check_file
+from verify.checker.check import check_file
 from verify.errors import InputError
 from verify.geometry.chambers import enumerate_chambers
 from verify.geometry.rationals import solve_rational
@@ -254,7 +254,7 @@ def test_scaled_data_use_the_exponent():
     ev, s = build(Xs, LE)
     assert s == Q(5, 8) and run(ev, Xs, LE, s) == []
     assert rules_of(run(ev, Xs, LE, s - Q(1, 2**70))) == {"bab-leaf"}
-    # a positive exponent (X = XI * 2**3; rules.py never makes one, the function allows it)
+    # a positive exponent (X = XI * 2**3; check.py never makes one, the function allows it)
     Xb = [[v * 8 for v in row] for row in XE]
     ev, s = build(Xb, LE)
     assert s == 40

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from verify.checker.arithmetic import format_rational
+from verify.checker.check import check_file
 from verify.checker.errors import InputError
-from verify.checker.rules import check_file
 from verify.cli.main import main
 
 CERTS = Path(__file__).resolve().parents[2] / "certificates"
@@ -520,7 +520,7 @@ def _npy_header(shape: tuple[int, ...]) -> bytes:
 
 def test_a_zero_dimension_cannot_expand_an_empty_body(certs, capsys):
     """Shape (10**18, 0) has no bytes: it passed the size checks and built rows one by one."""
-    from verify.checker.readers import read_npy
+    from verify.checker.arrays import read_npy
 
     with pytest.raises(InputError, match="empty"):
         read_npy(_npy_header((10**18, 0)), "X.npy")
@@ -592,7 +592,7 @@ def test_suboptimal_with_a_gap_within_the_tolerance_is_refused(f1_suboptimal_cer
     passed, although the tool itself would say globally-optimal-within at that tolerance."""
     import json
 
-    from verify.checker.rules import check_file
+    from verify.checker.check import check_file
 
     cert = f1_suboptimal_certificate
     obj = json.loads(cert.read_text())

@@ -83,7 +83,7 @@ class Block(importlib.abc.MetaPathFinder):
 
 
 sys.meta_path.insert(0, Block())
-from verify.checker.rules import check_file
+from verify.checker.check import check_file
 
 res = check_file(sys.argv[1])
 loaded = sorted(m for m in sys.modules if m == "verify" or m.startswith("verify."))
@@ -106,7 +106,7 @@ def test_kernel_checks_a_certificate_with_the_numerical_stack_blocked():
 
 def test_blocking_is_effective():
     """The blocker really blocks: the builder cannot even be imported under it."""
-    code = BLOCKED_RUN.replace("from verify.checker.rules import check_file",
+    code = BLOCKED_RUN.replace("from verify.checker.check import check_file",
                                "import verify.convex.bounds")
     r = subprocess.run([sys.executable, "-c", code, "unused"], capture_output=True, text=True,
                        timeout=120, cwd=ROOT)

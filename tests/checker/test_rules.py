@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from verify.checker.arithmetic import format_rational
+from verify.checker.arrays import read_npy
+from verify.checker.check import check_file
 from verify.checker.counting import replay_count
-from verify.checker.readers import read_npy
-from verify.checker.rules import check_file
 from verify.cli.main import main
 from verify.geometry.chamber_count import count_chambers
 from verify.geometry.chambers import enumerate_chambers
@@ -458,3 +458,17 @@ def test_check_model_with_malformed_npy_header_exits_2(certs, tmp_path, capsys):
     assert main(["check", str(cert)]) == 2
     err = capsys.readouterr().err.strip()
     assert "malformed .npy header (fortran_order 'no')" in err and len(err.splitlines()) == 1
+
+
+def test_rules_keeps_the_public_names_importable():
+    """``verify.checker.rules`` re-exports the checker's public names from their new homes."""
+    from verify.checker import check, fields, result, rules
+
+    assert rules.check_file is check.check_file
+    assert rules.check_certificate is check.check_certificate
+    assert rules.CheckResult is result.CheckResult and rules.Failure is result.Failure
+    assert (rules.FORMAT, rules.VERSION, rules.VERSIONS) == (
+        fields.FORMAT, fields.VERSION, fields.VERSIONS)
+    assert sorted(rules.__all__) == sorted(
+        ["FORMAT", "VERSION", "VERSIONS", "Failure", "CheckResult", "check_certificate",
+         "check_file"])

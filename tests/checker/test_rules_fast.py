@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from verify.checker.arithmetic import parse_rational
+from verify.checker.check import check_file
 from verify.checker.counting import SignPack, first_dependent, last_row_cofactors, replay_count
-from verify.checker.readers import parse_nd, witness_ints
-from verify.checker.rules import check_file
+from verify.checker.fields import parse_nd, witness_ints
 from verify.cli.main import main
 from verify.errors import InputError
 from verify.geometry.rationals import integer_det

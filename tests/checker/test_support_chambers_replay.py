@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from verify.checker.arithmetic import format_rational
-from verify.checker.rules import check_file
+from verify.checker.check import check_file
 from verify.cli.main import main
 from verify.geometry.chambers import enumerate_chambers
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from convex_cases import quadratic_problem
 
-from verify.checker.rules import check_file
+from verify.checker.check import check_file
 from verify.cli.main import main
 from verify.convex.column_generation import column_generation
 from verify.convex.column_generation_bab import (

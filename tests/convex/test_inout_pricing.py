@@ -171,7 +171,7 @@ def test_the_tolerance_reaches_the_loop_from_solve_and_certify(tmp_path, monkeyp
     import json
     from fractions import Fraction
 
-    from verify.checker.rules import check_file
+    from verify.checker.check import check_file
     from verify.cli.main import main
 
     X, y = _problem(0, 20, 5)

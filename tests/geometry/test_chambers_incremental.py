@@ -282,7 +282,8 @@ def test_exact_witnesses_pass_the_certificate_builder_and_the_checkers_reader(mo
     # witnesses; the certificate's witness strings, read by the checker's own reader, are
     # exact points of the listed chambers, within the checker's digit limit
     from verify.certificate.build import _witness_strs
-    from verify.checker.readers import VALUE_DIGITS, witness_ints
+    from verify.checker.fields import witness_ints
+    from verify.checker.limits import VALUE_DIGITS
 
     monkeypatch.setattr(chambers_mod, "_FLOAT_REFINE", 0)
     for X in (_EXTENDED, np.hstack([_iris()[40:56], np.ones((16, 1))])):  # rank 4 and 5

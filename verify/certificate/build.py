@@ -6,7 +6,7 @@ dual-feasible ``λ`` of the convex solve with the evidence for ``s`` (the comple
 list with witnesses, slack multipliers and count proof; the chamber list of ``X_S``,
 ``S = supp λ``, with the same evidence on the support rows; the branch-and-bound trees over the
 support of ``λ``; or orthogonal separability and the closed-form identity), and a verdict.  The
-trusted :mod:`verify.checker.rules` replays it in exact arithmetic.
+trusted :mod:`verify.checker.check` replays it in exact arithmetic.
 
 Examples
 --------
@@ -32,7 +32,7 @@ import numpy as np
 from verify import __version__
 from verify.certificate.messages import printable, with_labels
 from verify.checker.arithmetic import format_rational, sqrt_bounds
-from verify.checker.rules import verdict_detail
+from verify.checker.check import verdict_detail
 from verify.convex.bounds import certified_dual_norm, project_lambda, upper_bound
 from verify.convex.chamber_oracle import chamber_walls, oracle
 from verify.convex.programs import _frac
@@ -499,8 +499,8 @@ def certify_network(
     cert = build_certificate(ds, net, data_path=data_path, model_path=model_path,
                              cert_path=cert_path, **options)
     if self_check:
+        from verify.checker.check import check_certificate
         from verify.checker.readers import read_data, read_model
-        from verify.checker.rules import check_certificate
 
         X, classes, Y = read_data(data_path, bias=ds.bias)
         res = check_certificate(json.loads(dumps_certificate(cert)), X, classes, Y,

@@ -4,7 +4,7 @@
 except ``schema-*.json`` and the data files the certificates name; a file named
 ``*.cert.json`` or holding a ``"format"`` key is always a certificate, even when some
 certificate names it as its data, and that certificate then fails);
-:func:`check_one` replays one with the trusted checker (:func:`verify.checker.rules.check_file`)
+:func:`check_one` replays one with the trusted checker (:func:`verify.checker.check.check_file`)
 against the data and model files it names; :func:`compare_one` rebuilds it from the same
 data and model with the current solver (:func:`verify.certificate.build.build_certificate`) and
 compares the bounds; :func:`regress` does all of it and :func:`render_table`,
@@ -42,7 +42,7 @@ from typing import Any
 
 from verify.certificate.messages import certificate_labels, clip, printable, with_labels
 from verify.checker.arithmetic import format_rational, parse_rational
-from verify.checker.rules import inside_path
+from verify.checker.files import inside_path
 from verify.errors import InputError
 from verify.progress import progress
 
@@ -270,7 +270,7 @@ def check_one(path: str | os.PathLike[str], *, name: str | None = None) -> Outco
     Never raises for a bad certificate: a missing data or model file, malformed JSON or a
     wrong format becomes a failed :class:`Outcome` naming the problem.
     """
-    from verify.checker.rules import check_file
+    from verify.checker.check import check_file
 
     p = Path(path)
     label = name if name is not None else p.as_posix()

@@ -57,7 +57,7 @@ from operator import mul
 from typing import Any
 
 from verify.checker.errors import InputError
-from verify.checker.readers import parse_nd
+from verify.checker.fields import parse_nd
 
 __all__ = ["MAX_CHARS", "MAX_DEN_BITS", "MAX_NODES", "check_branch_and_bound", "check_support"]
 

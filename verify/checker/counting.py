@@ -1,6 +1,6 @@
 """Pure-Python replays for the trusted checker: chamber counts and Gram-row signs.
 
-Part of the trusted kernel (:mod:`verify.checker.rules`): standard library and
+Part of the trusted kernel (:mod:`verify.checker`): standard library and
 :mod:`verify.geometry.rationals`
 only.  :func:`replay_count` recomputes a chamber-count proof of
 :func:`verify.geometry.chamber_count.count_chambers` on the exact data (rank 0/1/2, Cover's general

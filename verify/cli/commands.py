@@ -430,7 +430,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
 def _outside_note(cert: dict[str, Any], output: str) -> None:
     """A note on stderr when the certificate names a file outside its own folder: ``verify
     check`` reads only files inside it unless given ``--data``/``--model``."""
-    from verify.checker.rules import inside_path
+    from verify.checker.files import inside_path
 
     base = Path(output).resolve().parent
     for what in ("data", "model"):
@@ -444,7 +444,7 @@ def _outside_note(cert: dict[str, Any], output: str) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``verify check``: a certificate re-checked by the trusted checker."""
-    from verify.checker.rules import check_file
+    from verify.checker.check import check_file
 
     _certificate_file(args.cert)
     for opt, path in (("--data", args.data), ("--model", args.model)):

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from verify.certificate.build import build_certificate, dumps_certificate
-from verify.checker.rules import check_file
+from verify.checker.check import check_file
 from verify.convex.routes import solve_dataset
 from verify.geometry.audit import audit
 from verify.io.datasets import paper_dataset
