@@ -26,7 +26,7 @@ from verify.checker.fields import common_denominator as _common
 from verify.checker.fields import parse_nd as _nd
 from verify.checker.fields import witness_ints as _witness
 
-__all__: list[str] = []
+__all__ = ["check_chambers", "check_support_chambers"]
 
 _BATCH = 4096  # chambers per progress step
 
@@ -96,8 +96,8 @@ def _norm_le(v: list[int], den: int, xe: int, s: Fraction) -> bool:
     return lhs <= rhs
 
 
-def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], s: Fraction,
-                    fail: Any, where: str, tick: Any = None) -> None:
+def check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], s: Fraction,
+                   fail: Any, where: str, tick: Any = None) -> None:
     N, d = len(XI), len(XI[0])
     patterns = _get(ev, "patterns", list, where)
     witnesses = _get(ev, "witnesses", list, where)
@@ -171,10 +171,10 @@ def _check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], 
              f"count is {count}")
 
 
-def _check_support_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction],
-                            s: Fraction, fail: Any, where: str, tick: Any = None) -> None:
+def check_support_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction],
+                           s: Fraction, fail: Any, where: str, tick: Any = None) -> None:
     """Method ``support-chambers``: rule ``support`` (as ``bab-support``, and nonempty), then
-    the chamber evidence replayed by :func:`_check_chambers` on the support rows ``X_S`` and
+    the chamber evidence replayed by :func:`check_chambers` on the support rows ``X_S`` and
     ``lambda_S`` (bit ``k`` of a pattern, multiplier index ``k`` and "sample ``k``" in its
     failures mean row ``support[k]``).  Since ``lambda`` vanishes off ``S``,
     ``max_{||u||<=1} |lambda^T (Xu)_+|`` is the same maximum over the chambers of ``X_S``."""
@@ -184,5 +184,5 @@ def _check_support_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fra
     if not support:
         fail("support", f"{where}: the support is empty (lambda = 0 proves nothing)")
         return
-    _check_chambers(ev, [XI[n] for n in support], xe, [lam[n] for n in support], s, fail,
+    check_chambers(ev, [XI[n] for n in support], xe, [lam[n] for n in support], s, fail,
                     f"{where} (on X_S, rows numbered in the support)", tick)

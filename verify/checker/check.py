@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from verify.checker.branch_and_bound import check_branch_and_bound
-from verify.checker.chambers import _check_chambers, _check_support_chambers
-from verify.checker.closed_form import _check_closed_form
+from verify.checker.chambers import check_chambers, check_support_chambers
+from verify.checker.closed_form import check_closed_form
 from verify.checker.errors import InputError
 from verify.checker.fields import (
     _KEYS,
@@ -43,7 +43,7 @@ from verify.checker.fields import (
 from verify.checker.files import inside_path, load_json, read_file
 from verify.checker.hashes import data_sha256, model_sha256
 from verify.checker.limits import MAX_CERT_BYTES, VALUE_DIGITS, _budget
-from verify.checker.network_objective import _network_objective
+from verify.checker.network_objective import network_objective
 from verify.checker.readers import positive_label, read_data, read_model
 from verify.checker.result import CheckResult, _exact_float, _Fails, _fl
 
@@ -222,7 +222,7 @@ def check_certificate(
         # UB of the certified model
         Wq = [[Fraction(v) for v in row] for row in Wk]
         vq = [Fraction(v) for v in w2k]
-        ub, obj_lo, arg, gam = _network_objective(XI, xe, y, Wq, vq)
+        ub, obj_lo, arg, gam = network_objective(XI, xe, y, Wq, vq)
         if gam <= 0:
             fail("model-margin", f"{where}: sample {arg} has y_n f(x_n) = {_fl(gam):.6g} <= 0")
             total_lb = total_ub = None
@@ -251,13 +251,13 @@ def check_certificate(
                 fail("s-sign", f"{where}: s = {_fl(s):.6g} is negative")
                 s = Fraction(0)
             if method == "chambers":
-                _check_chambers(ev, XI, xe, lam, s, fail, where, bar.advance)
+                check_chambers(ev, XI, xe, lam, s, fail, where, bar.advance)
             elif method == "branch-and-bound":
                 check_branch_and_bound(ev, XI, xe, lam, s, fail, where)
             elif method == "support-chambers":
-                _check_support_chambers(ev, XI, xe, lam, s, fail, where, bar.advance)
+                check_support_chambers(ev, XI, xe, lam, s, fail, where, bar.advance)
             else:
-                _check_closed_form(XI, xe, y, lam, s, fail, where)
+                check_closed_form(XI, xe, y, lam, s, fail, where)
             s_used = s
             li, lden = _ints(lam, where + ".lambda")  # DEN_BITS: never a Fraction sum
             lb = Fraction(sum(map(mul, y, li)), lden) / max(Fraction(1), s)
@@ -297,7 +297,7 @@ def check_certificate(
             if len(OW) != d or any(len(r) != len(ow) for r in OW):
                 fail("verdict", f"{where}: optimal_network has the wrong shape")
             else:
-                oub, _, oarg, ogam = _network_objective(XI, xe, y, OW, ow)
+                oub, _, oarg, ogam = network_objective(XI, xe, y, OW, ow)
                 if ogam <= 0:
                     fail("verdict", f"{where}: optimal_network has margin <= 0 at sample {oarg}")
                 elif not oub < obj_lo:

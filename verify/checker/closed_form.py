@@ -21,7 +21,7 @@ from typing import Any
 from verify.checker.counting import gram_sign_rows
 from verify.checker.fields import _ints
 
-__all__ = ["sq_norm_le"]
+__all__ = ["check_closed_form", "sq_norm_le"]
 
 
 def sq_norm_le(XT: list[list[int]], xe: int, a: list[int], aden: int, s: Fraction) -> bool:
@@ -43,8 +43,8 @@ def sq_norm_le(XT: list[list[int]], xe: int, a: list[int], aden: int, s: Fractio
     return lhs <= rhs
 
 
-def _check_closed_form(XI: list[list[int]], xe: int, y: list[int], lam: list[Fraction],
-                       s: Fraction, fail: Any, where: str) -> None:
+def check_closed_form(XI: list[list[int]], xe: int, y: list[int], lam: list[Fraction],
+                      s: Fraction, fail: Any, where: str) -> None:
     N = len(XI)
     rows_ok = gram_sign_rows(XI, y)
     for n in range(N):

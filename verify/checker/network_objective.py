@@ -9,7 +9,7 @@ below with :func:`verify.checker.arithmetic.sqrt_bounds`.
 Examples
 --------
 >>> from fractions import Fraction as F
->>> _network_objective([[1, 0], [0, 1]], 0, [1, 1], [[F(1)], [F(1)]], [F(1)])[2:]
+>>> network_objective([[1, 0], [0, 1]], 0, [1, 1], [[F(1)], [F(1)]], [F(1)])[2:]
 (0, Fraction(1, 1))
 """
 
@@ -21,10 +21,10 @@ from operator import mul
 from verify.checker.arithmetic import sqrt_bounds
 from verify.checker.fields import _ints
 
-__all__: list[str] = []
+__all__ = ["network_objective"]
 
 
-def _network_objective(
+def network_objective(
     XI: list[list[int]], xe: int, y: list[int], W1: list[list[Fraction]], w2: list[Fraction]
 ) -> tuple[Fraction, Fraction, int, Fraction]:
     """``(UB, LB_obj, argmin sample, min margin)`` of a network: the objective
