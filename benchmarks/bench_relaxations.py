@@ -28,7 +28,10 @@ by a short search is 1.  With ``--trees`` the script also grows a tree to the ta
 with the chord bound alone and with ``min(chord, quadratic)`` (same time limit each) and prints
 nodes and final bounds.
 
-Run: ``python benchmarks/bench_relaxations.py [--nodes N] [--trees] [--time S]``.
+With ``--ablate`` it prints, on the first sign -1 leaf, Shor with each family of products
+alone and together, and the relaxation in ``u`` alone (no lifted ReLU values).
+
+Run: ``python benchmarks/bench_relaxations.py [--nodes N] [--trees] [--time S] [--ablate]``.
 """
 
 from __future__ import annotations
@@ -112,8 +115,16 @@ def quadratic_bound(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, chord: nb._
     return min(float(res.fun), chord.bound)
 
 
-def shor_bound(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, rlt: bool) -> float:
-    """The Shor (``rlt=False``) or Shor + RLT semidefinite relaxation's value (CVXPY)."""
+#: The RLT product families: ReLU times ReLU, cone row times ReLU, cone row times cone row.
+PRODUCTS = ("tt", "at", "aa")
+
+
+def shor_bound(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, rlt: bool,
+               products: tuple[str, ...] = PRODUCTS) -> float:
+    """The Shor (``rlt=False``) or Shor + RLT semidefinite relaxation's value (CVXPY), with
+    the product families ``products`` (``tt``: ``t_n t_k >= 0``, ``(t_n - x_n^T u) t_k >= 0``;
+    ``at``: ``(a_m^T u) t_n >= 0``, ``(a_m^T u)(t_n - x_n^T u) >= 0``; ``aa``:
+    ``(a_m^T u)(a_k^T u) >= 0``)."""
     import cvxpy as cp
 
     d = XS.shape[1]
@@ -137,10 +148,55 @@ def shor_bound(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, rlt: bool) -> fl
         s = cp.Variable(len(fneg))
         cons += [s >= 0, s >= XS[fneg] @ u]
         obj = obj + mu[fneg] @ s
-    if rlt and len(fpos):
+    if rlt and "tt" in products and len(fpos):
         cons += [T >= 0, T - XP @ W >= 0]
-        if len(P):
-            cons += [A @ W >= 0, A @ U @ A.T >= 0, A @ W - A @ U @ XP.T >= 0]
+    if rlt and "at" in products and len(fpos) and len(P):
+        cons += [A @ W >= 0, A @ W - A @ U @ XP.T >= 0]
+    if rlt and "aa" in products and len(P):
+        cons.append(A @ U @ A.T >= 0)
+    prob = cp.Problem(cp.Maximize(obj), cons)
+    prob.solve(solver="CLARABEL")
+    return float(prob.value)
+
+
+def u_only_bound(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, chord: nb._Bound,
+                 aa: bool) -> float:
+    """The semidefinite relaxation in ``u`` alone: ``[1, u][1, u]^T`` relaxed to a psd matrix
+    with ``tr U <= 1``, each free positive row below its chord and its quadratic majorant (in
+    ``x_n^T U x_n``), and, with ``aa``, the cone rows' products ``a_m^T U a_k >= 0`` (the
+    Lagrangian dual of the quadratic bound, plus those products)."""
+    import cvxpy as cp
+
+    d = XS.shape[1]
+    P, fpos, fneg, pfix = _node(sig, mu)
+    A = sig[P, None] * XS[P]
+    L = np.array([chord.intervals[n][0] for n in fpos])
+    H = np.array([chord.intervals[n][1] for n in fpos])
+    a = H / (H - L)
+    gmax = np.minimum(H, -L) / (H - L) ** 2
+    Z = cp.Variable((d + 1, d + 1), PSD=True)
+    u, U = Z[0, 1:], Z[1:, 1:]
+    cons = [Z[0, 0] == 1, cp.trace(U) <= 1]
+    obj = 0
+    if len(fpos):
+        XP = XS[fpos]
+        tP = XP @ u
+        qP = cp.hstack([XP[j] @ U @ XP[j] for j in range(len(fpos))])
+        r = cp.Variable(len(fpos))
+        cons += [r <= cp.multiply(a, tP) - a * L,
+                 r <= cp.multiply(a, tP) - a * L
+                 + cp.multiply(gmax, qP - cp.multiply(L + H, tP) + L * H)]
+        obj = mu[fpos] @ r
+    if len(pfix):
+        obj = obj + mu[pfix] @ (XS[pfix] @ u)
+    if len(P):
+        cons.append(A @ u >= 0)
+        if aa:
+            cons.append(A @ U @ A.T >= 0)
+    if len(fneg):
+        s = cp.Variable(len(fneg))
+        cons += [s >= 0, s >= XS[fneg] @ u]
+        obj = obj + mu[fneg] @ s
     prob = cp.Problem(cp.Maximize(obj), cons)
     prob.solve(solver="CLARABEL")
     return float(prob.value)
@@ -162,7 +218,7 @@ def _timed(fn, *a, **kw) -> tuple:
     return v, time.perf_counter() - t0
 
 
-def main(nodes: int, trees: bool, seconds: float) -> None:
+def main(nodes: int, trees: bool, seconds: float, ablate: bool = False) -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     ds = load_dataset(os.path.join(here, "data", "breast_cancer_std.csv"))
     X, y = ds.X, ds.Y[:, 0].astype(float)
@@ -194,6 +250,15 @@ def main(nodes: int, trees: bool, seconds: float) -> None:
                   f"{sh:>8.4f} {ts:>6.2f} {sr:>8.4f} {tr:>6.2f}", flush=True)
         print(f"     (chord tree: {r.nodes} nodes, upper {r.upper:.4f}, best value "
               f"{r.lower:.4f})")
+        if ablate and sign == -1:
+            name, sig = sigs[1]
+            chord = nb._node_bound(sig, {}, XS, mu, norms)
+            print(f"     the first sign -1 leaf ({name}, chord {chord.bound:.4f}): Shor "
+                  f"{shor_bound(sig, XS, mu, False):.4f}; with the products", end="")
+            for parts in (("tt",), ("at",), ("aa",), ("at", "aa"), PRODUCTS):
+                print(f" {'+'.join(parts)} {shor_bound(sig, XS, mu, True, parts):.4f}", end="")
+            print(f"; in u alone {u_only_bound(sig, XS, mu, chord, False):.4f}, with aa "
+                  f"{u_only_bound(sig, XS, mu, chord, True):.4f}", flush=True)
     if not trees:
         return
     print()
@@ -223,4 +288,5 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     main(int(args[args.index("--nodes") + 1]) if "--nodes" in args else 2000,
          "--trees" in args,
-         float(args[args.index("--time") + 1]) if "--time" in args else 120.0)
+         float(args[args.index("--time") + 1]) if "--time" in args else 120.0,
+         "--ablate" in args)
