@@ -1,4 +1,5 @@
-"""The trusted kernel's exact arithmetic: rationals as text, exact rank, square-root bounds.
+"""The trusted kernel's exact arithmetic: rationals as text, exact rank, square-root bounds,
+squared-norm tests.
 
 Standard library only (``math``, ``fractions``), like the rest of :mod:`verify.checker`.
 The rest of the toolkit writes its numbers with :func:`format_rational` and bounds its
@@ -20,7 +21,7 @@ import math
 from collections.abc import Sequence
 from fractions import Fraction
 
-__all__ = ["format_rational", "parse_rational", "sqrt_bounds", "integer_rank"]
+__all__ = ["format_rational", "parse_rational", "sqrt_bounds", "norm_le", "integer_rank"]
 
 
 def format_rational(q: Fraction | int) -> str:
@@ -111,6 +112,24 @@ def sqrt_bounds(q: Fraction | int, *, bits: int = 64) -> tuple[Fraction, Fractio
     lo = Fraction(r, d * scale)
     hi = Fraction(r if r * r == m else r + 1, d * scale)
     return lo, hi
+
+
+def norm_le(v: Sequence[int], den: int, xe: int, s: Fraction) -> bool:
+    """Exact test ``||v / den * 2**xe||^2 <= s^2`` for integers ``v``, ``den > 0`` and
+    ``s >= 0``: squares only, no square root.
+
+    Examples
+    --------
+    >>> norm_le([3, 4], 1, 0, Fraction(5)), norm_le([3, 4], 2, 1, Fraction(49, 10))
+    (True, False)
+    """
+    lhs = sum(t * t for t in v) * s.denominator**2
+    rhs = s.numerator**2 * den**2
+    if xe >= 0:
+        lhs <<= 2 * xe
+    else:
+        rhs <<= -2 * xe
+    return lhs <= rhs
 
 
 def integer_rank(rows: Sequence[Sequence[int]]) -> tuple[int, list[int], list[int]]:

@@ -18,6 +18,7 @@ from itertools import compress
 from operator import mul
 from typing import Any
 
+from verify.checker.arithmetic import norm_le
 from verify.checker.branch_and_bound import check_support
 from verify.checker.counting import SignPack, replay_count, spread_bits
 from verify.checker.errors import InputError
@@ -85,17 +86,6 @@ def _multipliers(mults: list[Any], n_ch: int, N: int, fail: Any,
     return zs
 
 
-def _norm_le(v: list[int], den: int, xe: int, s: Fraction) -> bool:
-    """``||v / den * 2**xe||^2 <= s^2`` exactly."""
-    lhs = sum(map(mul, v, v)) * s.denominator**2
-    rhs = s.numerator**2 * den**2
-    if xe >= 0:
-        lhs <<= 2 * xe
-    else:
-        rhs <<= -2 * xe
-    return lhs <= rhs
-
-
 def check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], s: Fraction,
                    fail: Any, where: str, tick: Any = None) -> None:
     N, d = len(XI), len(XI[0])
@@ -160,7 +150,7 @@ def check_chambers(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction], s
                     for k in range(d):
                         v[k] += w * row[k]
                 den = lden * zden
-            if not _norm_le(v, den, xe, s):
+            if not norm_le(v, den, xe, s):
                 fail("dual-norm", f"{where}: chamber {j} sign {'+' if sg > 0 else '-'}: "
                      f"||{'+' if sg > 0 else '-'}X^T D_j lambda + X^T (2D_j - I) z|| > s")
     if tick is not None:

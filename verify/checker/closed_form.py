@@ -18,6 +18,7 @@ from fractions import Fraction
 from operator import mul
 from typing import Any
 
+from verify.checker.arithmetic import norm_le
 from verify.checker.counting import gram_sign_rows
 from verify.checker.fields import _ints
 
@@ -33,14 +34,7 @@ def sq_norm_le(XT: list[list[int]], xe: int, a: list[int], aden: int, s: Fractio
     >>> sq_norm_le([[1, 0], [0, 1]], 0, [3, 4], 1, Fraction(49, 10))
     False
     """
-    v = [sum(map(mul, a, col)) for col in XT]
-    lhs = sum(t * t for t in v) * s.denominator**2
-    rhs = s.numerator**2 * aden**2
-    if xe >= 0:
-        lhs <<= 2 * xe
-    else:
-        rhs <<= -2 * xe
-    return lhs <= rhs
+    return norm_le([sum(map(mul, a, col)) for col in XT], aden, xe, s)
 
 
 def check_closed_form(XI: list[list[int]], xe: int, y: list[int], lam: list[Fraction],
