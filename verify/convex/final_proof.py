@@ -80,7 +80,7 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
                                     time_limit=first)
     best = (_estimate(y, lam, plus, minus), lam, plus, minus)
     cur = best
-    rows = np.flatnonzero(lam)  # samples that left the support may come back
+    rows = support  # samples that left the support may come back
     stalled = 0  # rounds in a row without a gain
     for _ in range(_TREE_DUAL_ROUNDS):
         rest = left()
