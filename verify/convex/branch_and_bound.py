@@ -43,13 +43,14 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from verify.convex.local_search import _interior_pattern, _local_search, objective
-from verify.convex.node_bound import _Bound, _bound_chunk
+from verify.convex.node_bound import SdpPolicy, _Bound, _bound_chunk
+from verify.convex.semidefinite_bound import SdpBound
 from verify.errors import InputError
 
 __all__ = ["BabLeaf", "BabResult", "bab_maximize", "objective"]
@@ -79,6 +80,9 @@ class BabLeaf:
         Free rows with ``mu > 0`` whose sign is implied on the leaf (``h <= 0`` or ``l >= 0``
         up to :data:`~verify.convex.node_bound.SETTLE`): their chord is exact and they are
         never split.
+    sdp : SdpBound, optional
+        The semidefinite bound of the leaf (``bound`` is then its value, below the chord's):
+        its ``P``, ``lifted`` and ``alpha`` keys are sample indices here.
     """
 
     path: tuple[tuple[int, int], ...]
@@ -88,6 +92,7 @@ class BabLeaf:
     alpha: dict[int, float]
     intervals: dict[int, tuple[float, float, dict[int, float], dict[int, float]]]
     settled: tuple[int, ...] = ()
+    sdp: SdpBound | None = None
 
 
 @dataclass(frozen=True)
@@ -221,6 +226,7 @@ def bab_maximize(
     refine: bool = False,
     collect: int = 0,
     explore: int = 0,
+    sdp: SdpPolicy | None = None,
 ) -> BabResult:
     """``max_{||u|| <= 1} sign * lam^T (X u)_+`` by branch and bound over ``supp lam``.
 
@@ -265,6 +271,9 @@ def bab_maximize(
         more node bounds (whole batches: fewer than ``explore + 2 * batch``; fewer only when
         the tree closes or a limit is reached first), for better and more violators (``0``:
         stop at once).
+    sdp : SdpPolicy, optional
+        Try the semidefinite bound (:mod:`verify.convex.semidefinite_bound`) on the nodes the
+        policy names; ``None`` (the default): the chord bound only.
 
     Returns
     -------
@@ -322,7 +331,9 @@ def bab_maximize(
             return target
         return t if target is None else max(t, target)
 
-    shared = (XS, mu, norms)
+    if sdp is not None and not isinstance(sdp, SdpPolicy):
+        raise InputError(f"sdp: expected an SdpPolicy or None, received {sdp!r}")
+    shared = (XS, mu, norms, sdp)
     if executor is not None:
         from verify.distributed import share
 
@@ -496,6 +507,9 @@ def _leaves(closed: list[_Node], open_: list[_Node], S: np.ndarray) -> list[BabL
                     for k, (lo, hi, zl, zh, *_) in r.intervals.items()
                 },
                 settled=tuple(sorted(int(S[k]) for k in r.settled)),
+                sdp=None if r.sdp is None else replace(
+                    r.sdp, P=S[r.sdp.P], lifted=S[r.sdp.lifted],
+                    alpha={int(S[k]): v for k, v in r.sdp.alpha.items()}),
             )
         )
     return out

@@ -41,8 +41,9 @@ import numpy as np
 from scipy.optimize import lsq_linear, nnls
 
 from verify.convex.local_search import _local_search
+from verify.convex.semidefinite_bound import SdpBound, semidefinite_bound
 
-__all__ = ["SETTLE"]
+__all__ = ["SETTLE", "SdpPolicy"]
 
 #: A row is settled when ``h_n <= SETTLE * ||x_n||`` or ``-l_n <= SETTLE * ||x_n||``.
 SETTLE = 1e-12
@@ -63,6 +64,7 @@ class _Bound:
     split: int
     cand_u: np.ndarray
     cand_val: float
+    sdp: SdpBound | None = None  # the semidefinite bound, when it is below the chord's
 
 
 def _lemma4(A: np.ndarray, v: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray],
@@ -289,7 +291,43 @@ def _box_lsq(M: np.ndarray, c0: np.ndarray, k: int) -> np.ndarray:
     return w
 
 
+@dataclass(frozen=True)
+class SdpPolicy:
+    """Where the search tries the semidefinite bound (:mod:`verify.convex.semidefinite_bound`).
+
+    A node is tried when it is not terminal, not the root, its chord bound is above the
+    closing threshold but at most ``ratio`` times it, and its path has at least ``depth``
+    rows; the semidefinite bound replaces the chord's when it is smaller.
+    """
+
+    depth: int = 4
+    ratio: float = 2.0
+    eps: float = 1e-5
+
+
+def _strengthen(res: _Bound, sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, thr: float,
+                policy: SdpPolicy) -> _Bound:
+    """``res`` with the semidefinite bound when the policy tries it and it is smaller."""
+    depth = int(np.count_nonzero(sig))
+    if (res.split < 0 or not res.bound > thr or depth < policy.depth
+            or res.bound > policy.ratio * thr):
+        return res
+    sd = semidefinite_bound(sig, XS, mu, res, policy.eps)
+    if sd is not None and sd.bound < res.bound:
+        res.sdp = sd
+        res.bound = sd.bound
+    return res
+
+
 def _bound_chunk(chunk: list, shared: tuple) -> list[_Bound]:
-    """Bounds of a chunk of ``(sig, inherit, warm)`` nodes (picklable, for the executor)."""
-    XS, mu, norms = shared
-    return [_node_bound(sig, inh, XS, mu, norms, warm, k) for sig, inh, warm, k in chunk]
+    """Bounds of a chunk of ``(sig, inherit, warm, knew)`` nodes (picklable, for the
+    executor); ``shared = (XS, mu, norms, policy)`` (``policy`` an :class:`SdpPolicy` or
+    ``None``)."""
+    XS, mu, norms, policy = shared
+    out = []
+    for sig, inh, warm, k in chunk:
+        res = _node_bound(sig, inh, XS, mu, norms, warm, k)
+        if policy is not None and warm is not None:
+            res = _strengthen(res, sig, XS, mu, warm[2], policy)
+        out.append(res)
+    return out

@@ -1,0 +1,158 @@
+"""The semidefinite node bound: valid against enumeration of the node's chambers and a 2-D
+angle grid, never worse than the truth, and a search that uses it still finds the enumeration
+maximum (both signs), with identical results on an executor."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from verify.convex.branch_and_bound import bab_maximize
+from verify.convex.chamber_oracle import nnls_slack
+from verify.convex.node_bound import SdpPolicy, _node_bound
+from verify.convex.semidefinite_bound import sdp_matrix, semidefinite_bound
+from verify.errors import InputError
+from verify.geometry.chambers import enumerate_chambers
+
+#: Try the semidefinite bound on every node below the root, whatever its chord bound.
+EVERYWHERE = SdpPolicy(depth=1, ratio=1e9)
+
+
+def _node_max(X, mu, sig, P):
+    """Max over the node's cone and the ball of mu^T (Xu)_+ (Lemma 4 on each chamber whose
+    pattern agrees with sig; their closures cover the cone for Gaussian data)."""
+    best = 0.0
+    for D in P:
+        if any((sig[n] > 0 and not D[n]) or (sig[n] < 0 and D[n]) for n in range(len(mu))):
+            continue
+        A = np.where(D, 1.0, -1.0)[:, None] * X
+        best = max(best, nnls_slack(A, X.T @ np.where(D, mu, 0.0))[1])
+    return best
+
+
+def _enum_max(X, lam):
+    P = enumerate_chambers(X).pattern_matrix()
+    return [_node_max(X, s * lam, np.zeros(len(lam), dtype=np.int8), P) for s in (1, -1)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_node_bound_is_valid_and_its_multipliers_give_it(seed):
+    rng = np.random.default_rng(300 + seed)
+    N, d = 8, 2 + seed % 3
+    X = rng.standard_normal((N, d))
+    mu = rng.standard_normal(N)
+    P = enumerate_chambers(X).pattern_matrix()
+    norms = np.linalg.norm(X, axis=1)
+    tried = 0
+    for _ in range(20):
+        sig = rng.choice([-1, 0, 0, 0, 1], size=N).astype(np.int8)
+        chord = _node_bound(sig, {}, X, mu, norms)
+        if chord.split < 0:
+            continue
+        sd = semidefinite_bound(sig, X, mu, chord)
+        assert sd is not None
+        tried += 1
+        true = _node_max(X, mu, sig, P)
+        assert sd.bound >= true - 1e-9
+        # the bound is tau + rho R with rho I - M psd, recomputed here
+        M = sdp_matrix(sig, X, mu, sd)
+        assert np.linalg.eigvalsh(sd.rho * np.eye(len(M)) - M)[0] >= -1e-12
+        H = np.array([max(chord.intervals[int(q)][1], 0.0) for q in sd.lifted])
+        assert sd.bound == pytest.approx(sd.tau + sd.rho * (2 + H @ H), abs=1e-12)
+        assert min(sd.t.min(initial=0), sd.tx.min(initial=0), sd.cone.min(initial=0),
+                   sd.at.min(initial=0), sd.atx.min(initial=0), sd.ball) >= 0
+        assert all(0 <= a <= 1 for a in sd.alpha.values())
+    assert tried >= 3
+
+
+def test_node_bound_on_a_2d_angle_grid():
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((9, 2))
+    mu = rng.standard_normal(9)
+    th = np.linspace(0, 2 * np.pi, 20001)
+    U = np.stack([np.cos(th), np.sin(th)])
+    vals = mu @ np.maximum(X @ U, 0)
+    norms = np.linalg.norm(X, axis=1)
+    for n in range(9):
+        for side in (1, -1):
+            sig = np.zeros(9, dtype=np.int8)
+            sig[n] = side
+            inside = side * (X[n] @ U) >= 0
+            grid = max(0.0, vals[inside].max())
+            chord = _node_bound(sig, {}, X, mu, norms)
+            if chord.split < 0:
+                continue
+            sd = semidefinite_bound(sig, X, mu, chord)
+            assert sd.bound >= grid - 1e-9
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_search_with_the_sdp_bound_equals_enumeration(seed):
+    rng = np.random.default_rng(seed)
+    N, d = 7 + seed, 2 + seed % 3
+    X = rng.standard_normal((N, d))
+    lam = rng.standard_normal(N)
+    lam[rng.random(N) < 0.2] = 0.0
+    for sign, true in zip((1, -1), _enum_max(X, lam)):
+        res = bab_maximize(X, lam, sign=sign, sdp=EVERYWHERE)
+        assert res.complete and res.status == "proved"
+        t = 1e-9 * max(1.0, true)
+        assert res.lower == pytest.approx(true, abs=t)
+        assert res.upper >= true - t
+        assert res.upper == pytest.approx(true, abs=t)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10**6), st.integers(2, 3), st.integers(4, 8))
+def test_hypothesis_with_a_target(seed, d, N):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, d))
+    lam = rng.standard_normal(N)
+    true = _enum_max(X, lam)
+    for sign, tv in zip((1, -1), true):
+        target = 0.9 * tv + 0.1  # sometimes above the maximum, sometimes below
+        res = bab_maximize(X, lam, sign=sign, prove_below=target, sdp=EVERYWHERE)
+        assert res.lower <= tv + 1e-9
+        assert res.upper >= tv - 1e-9
+        if res.status == "proved":
+            assert tv <= target + 1e-9
+        elif res.status == "exceeded":
+            assert tv > target - 1e-9
+
+
+def test_the_policy_decides_where_it_is_tried():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((30, 3))
+    lam = 0.3 * rng.standard_normal(30)
+    plain = bab_maximize(X, lam, sign=1)
+    never = bab_maximize(X, lam, sign=1, sdp=SdpPolicy(depth=100))
+    assert [(lf.path, lf.bound) for lf in plain.leaves] == [
+        (lf.path, lf.bound) for lf in never.leaves]
+    assert not any(lf.sdp is not None for lf in never.leaves)
+    some = bab_maximize(X, lam, sign=1, sdp=EVERYWHERE)
+    assert any(lf.sdp is not None for lf in some.leaves)
+    assert some.nodes <= plain.nodes
+    for lf in some.leaves:
+        if lf.sdp is not None:  # sample indices, the lifted rows free with lam > 0
+            on_path = {n for n, _ in lf.path}
+            assert set(lf.sdp.lifted.tolist()).isdisjoint(on_path)
+            assert all(lam[n] > 0 for n in lf.sdp.lifted.tolist())
+            assert sorted(lf.sdp.P.tolist()) == sorted(on_path)
+    with pytest.raises(InputError):
+        bab_maximize(X, lam, sdp="yes")
+
+
+def test_executor_gives_identical_results_with_the_sdp_bound():
+    rng = np.random.default_rng(13)
+    X = rng.standard_normal((11, 3))
+    lam = rng.standard_normal(11)
+    for sign in (1, -1):
+        a = bab_maximize(X, lam, sign=sign, batch=4, sdp=EVERYWHERE)
+        with ThreadPoolExecutor(2) as ex:
+            b = bab_maximize(X, lam, sign=sign, batch=4, executor=ex, sdp=EVERYWHERE)
+        assert (a.upper, a.lower, a.nodes) == (b.upper, b.lower, b.nodes)
+        assert [(lf.path, lf.bound) for lf in a.leaves] == [(lf.path, lf.bound) for lf in b.leaves]
