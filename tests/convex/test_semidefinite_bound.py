@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from verify.convex.branch_and_bound import bab_maximize
 from verify.convex.chamber_oracle import nnls_slack
 from verify.convex.node_bound import SdpPolicy, _node_bound
-from verify.convex.semidefinite_bound import sdp_matrix, semidefinite_bound
+from verify.convex.semidefinite_bound import multiplier_matrix, semidefinite_bound
 from verify.errors import InputError
 from verify.geometry.chambers import enumerate_chambers
 
@@ -59,7 +59,7 @@ def test_node_bound_is_valid_and_its_multipliers_give_it(seed):
         true = _node_max(X, mu, sig, P)
         assert sd.bound >= true - 1e-9
         # the bound is tau + rho R with rho I - M psd, recomputed here
-        M = sdp_matrix(sig, X, mu, sd)
+        M = multiplier_matrix(sig, X, mu, sd)
         assert np.linalg.eigvalsh(sd.rho * np.eye(len(M)) - M)[0] >= -1e-12
         H = np.array([max(chord.intervals[int(q)][1], 0.0) for q in sd.lifted])
         assert sd.bound == pytest.approx(sd.tau + sd.rho * (2 + H @ H), abs=1e-12)

@@ -377,6 +377,8 @@ def bab_maximize(
     def close(node: _Node) -> None:
         # a closed leaf has no children: drop the residuals kept for them (memory)
         node.res.intervals = {n: v[:4] for n, v in node.res.intervals.items()}
+        if node.res.sdp is not None:  # and the solution kept for a warm start
+            node.res.sdp = replace(node.res.sdp, raw=None)
         closed.append(node)
 
     def take(node: _Node) -> None:
@@ -425,7 +427,8 @@ def bab_maximize(
         for node in popped:
             k = node.res.split
             inherit = node.res.intervals
-            warm = (node.res.alpha, dict(zip(node.res.P.tolist(), node.res.z.tolist())), thr)
+            warm = (node.res.alpha, dict(zip(node.res.P.tolist(), node.res.z.tolist())), thr,
+                    node.res.sdp)
             for s_ in (1, -1):
                 sig = node.sig.copy()
                 sig[k] = s_

@@ -44,6 +44,7 @@ import numpy as np
 from verify.checker.arithmetic import format_rational
 from verify.convex.bounds import int_matrix
 from verify.convex.branch_and_bound import BabLeaf, BabResult, _check, bab_maximize
+from verify.convex.semidefinite_bound import multiplier_matrix
 from verify.errors import InputError
 
 __all__ = ["BabEvidence", "bab_evidence", "evidence_from_results", "GRID_BITS", "LADDER"]
@@ -156,15 +157,22 @@ def _fmt(k: int, bits: int) -> str:
     return str(k) if tz == bits else f"{k}/{1 << (bits - tz)}"
 
 
+def _upper(n: int, zh_f: dict[int, float], sigma: dict[int, int], rows: _Rows, bits: int
+           ) -> tuple[dict[int, int], int]:
+    """The rounded multipliers ``zh`` (grid numerators) and ``h``'s grid numerator: the exact
+    norm ``||x_n + sum zh_m sigma_m x_m||`` rounded up (so ``x_n^T u <= h`` on the leaf)."""
+    zh = {m: k for m in sorted(zh_f) if (k := _grid_int(zh_f[m], bits)) > 0}
+    return zh, rows.sqrt_up_grid(n, 1 << bits, zh, sigma)
+
+
 def _interval(n: int, zl_f: dict[int, float], zh_f: dict[int, float], sigma: dict[int, int],
               rows: _Rows, bits: int) -> tuple[dict[str, Any], Fraction, Fraction]:
     """The interval row of ``n`` (JSON) and its exact chord ``a``, ``b``, all on the grid:
     ``h`` and ``-l`` the exact norms of the rounded multipliers rounded up, ``a`` rounded into
     ``[0, 1]``, ``b = max(-a l, (1 - a) h)`` rounded up."""
     one = 1 << bits
-    zh = {m: k for m in sorted(zh_f) if (k := _grid_int(zh_f[m], bits)) > 0}
+    zh, h = _upper(n, zh_f, sigma, rows, bits)
     zl = {m: k for m in sorted(zl_f) if (k := _grid_int(zl_f[m], bits)) > 0}
-    h = rows.sqrt_up_grid(n, one, zh, sigma)
     nl = rows.sqrt_up_grid(n, -one, zl, sigma)
     a = min(max(round(h / (h + nl) * one), 0), one) if h + nl > 0 else 0
     b = max(-((-a * nl) >> bits), -((-(one - a) * h) >> bits))  # ceil(a nl / 2^bits), ...
@@ -192,7 +200,13 @@ def _sparse_json(z: dict[int, Fraction]) -> dict[str, list]:
 def _leaf(leaf: BabLeaf, mu: dict[int, Fraction], rows: _Rows, bits: int
           ) -> tuple[dict[str, Any], Fraction]:
     """The JSON leaf (numbers on the grid ``2^-bits``) and its exact bound (rounded up to the
-    grid ``2^-max(bits, GRID_BITS)``: only compared, never written)."""
+    grid ``2^-max(bits, GRID_BITS)``: only compared, never written).  A leaf with a
+    semidefinite bound is written by :func:`_sdp_leaf` (as a chord leaf when that fails)."""
+    if leaf.sdp is not None:
+        got = _sdp_leaf(leaf, mu, rows, SDP_BITS)
+        if got is not None:
+            return got
+        leaf = replace(leaf, sdp=None)
     sigma = dict(leaf.path)
     coef: dict[int, Fraction] = {n: mu[n] for n, s in sigma.items() if s > 0}
     B = Fraction(0)
@@ -216,6 +230,97 @@ def _leaf(leaf: BabLeaf, mu: dict[int, Fraction], rows: _Rows, bits: int
     bound = B + _sqrt_up(rows.norm_sq(coef), max(bits, GRID_BITS))
     body: dict[str, Any] = {"z": _sparse_json(z), "rows": out_rows} if z else {"rows": out_rows}
     return {"leaf": body}, bound
+
+
+#: Grid ``2^-SDP_BITS`` of the multipliers of a semidefinite leaf: its bound
+#: ``tau + rho R`` pays ``rho`` for the rounding, so the grid is not coarsened.
+SDP_BITS = 40
+#: Attempts at ``rho`` (each ten times the margin of the last) before a semidefinite leaf is
+#: written as a chord leaf.
+SDP_TRIES = 3
+
+
+def _sdp_leaf(leaf: BabLeaf, mu: dict[int, Fraction], rows: _Rows, bits: int
+              ) -> tuple[dict[str, Any], Fraction] | None:
+    """The JSON of a semidefinite leaf (``docs/certificate.md``, "sdp leaves") and its exact
+    bound ``tau + rho (2 + sum h_j^2)``, with ``rho I - M`` proved positive definite by the
+    checker's own test; ``None`` when no ``rho`` tried passes it."""
+    from verify.checker.semidefinite import check_sdp_leaf
+
+    sd = leaf.sdp
+    sigma = dict(leaf.path)
+    S = np.array(sorted(mu), dtype=np.int64)
+    pos = {int(n): i for i, n in enumerate(S.tolist())}
+    sig = np.zeros(S.size, dtype=np.int8)
+    for n, sg in leaf.path:
+        sig[pos[n]] = sg
+    XS = np.stack([rows.float_rows[int(n)] for n in S.tolist()])
+    mua = np.array([float(mu[int(n)]) for n in S.tolist()])
+
+    def ge(v: float) -> Fraction:
+        return max(_grid(v, bits), Fraction(0))
+
+    alpha = {n: min(ge(v), Fraction(1)) for n, v in sd.alpha.items()}
+    out_rows: list[dict[str, Any]] = []
+    H: list[Fraction] = []
+    for n in S.tolist():
+        if n in sigma:
+            continue
+        if mu[n] < 0:
+            out_rows.append({"row": n, "alpha": format_rational(alpha[n])})
+            continue
+        zh, h = _upper(n, leaf.intervals[n][3], sigma, rows, bits)
+        row: dict[str, Any] = {"row": n, "h": _fmt(h, bits)}
+        if zh:
+            row["zh"] = {"indices": list(zh), "values": [_fmt(k, bits) for k in zh.values()]}
+        out_rows.append(row)
+        H.append(Fraction(h, 1 << bits))
+    order = [int(np.searchsorted(sd.P, n)) for n, _ in leaf.path]  # path order
+    q = {"tau": _grid(sd.tau, bits), "ball": ge(sd.ball),
+         "t": [ge(v) for v in sd.t], "tx": [ge(v) for v in sd.tx],
+         "eq": [_grid(v, bits) for v in sd.eq], "cone": [ge(sd.cone[i]) for i in order],
+         "at": [[ge(v) for v in sd.at[i]] for i in order],
+         "atx": [[ge(v) for v in sd.atx[i]] for i in order]}
+    fl = replace(sd, P=np.array(sorted(pos[n] for n in sigma), dtype=np.int64),
+                 lifted=np.array([pos[int(n)] for n in sd.lifted.tolist()], dtype=np.int64),
+                 alpha={pos[n]: float(v) for n, v in alpha.items()},
+                 tau=float(q["tau"]), ball=float(q["ball"]),
+                 t=np.array(q["t"], dtype=float), tx=np.array(q["tx"], dtype=float),
+                 eq=np.array(q["eq"], dtype=float),
+                 cone=_unorder(q["cone"], order), at=_unorder(q["at"], order),
+                 atx=_unorder(q["atx"], order))
+    M = multiplier_matrix(sig, XS, mua, fl)
+    lmax = float(np.linalg.eigvalsh(M)[-1])
+    scale = max(1.0, float(np.abs(M).max()))
+    margin = 1e-9 * scale
+    R = 2 + sum(h * h for h in H)
+    # the checker's test, on the support rows (indices remapped to positions in S)
+    XI = [rows.rows[int(n)] for n in S.tolist()]
+    mup = {pos[n]: v for n, v in mu.items()}
+    path = [(pos[int(n)], int(sg)) for n, sg in leaf.path]
+    lifted = [(pos[int(n)], h) for n, h in zip(sd.lifted.tolist(), H)]
+    alph = [(pos[n], v) for n, v in sorted(alpha.items())]
+    for _ in range(SDP_TRIES):
+        q["rho"] = _ceil_grid(Fraction(max(lmax + margin, 0.0)), bits)
+        bound = q["tau"] + q["rho"] * R
+        fail = check_sdp_leaf(XI, rows.ex, mup, path, lifted, alph, q, bound)
+        if fail is None:
+            body = {k: (format_rational(v) if isinstance(v, Fraction) else
+                        [format_rational(x) if isinstance(x, Fraction) else
+                         [format_rational(w) for w in x] for x in v])
+                    for k, v in q.items()}
+            return {"leaf": {"sdp": body, "rows": out_rows}}, bound
+        margin *= 10.0
+    return None
+
+
+def _unorder(vals: list, order: list[int]) -> np.ndarray:
+    """Rows given in path order (``vals[i]`` belongs to sorted position ``order[i]``) back in
+    sorted order, as floats."""
+    out = np.zeros((len(order),) + np.shape(vals[0]) if vals else (0,))
+    for i, o in enumerate(order):
+        out[o] = np.array(vals[i], dtype=float)
+    return out
 
 
 def _shape(leaves: list[BabLeaf]) -> tuple[list[dict[str, Any] | None], list[int]]:
@@ -254,7 +359,10 @@ def _short_leaf(leaf: BabLeaf, mu: dict[int, Fraction], rows: _Rows, bits: int,
     exact bound is ``<= goal`` -- the same multipliers rounded to fewer bits (those that round
     to 0 vanish), ``h``, ``-l``, ``b`` and the bound recomputed exactly from them -- first with
     the interval multipliers :func:`_trivial_intervals` drops, then with all of them; ``None``
-    when no grid of the ladder keeps the bound ``<= goal``."""
+    when no grid of the ladder keeps the bound ``<= goal`` (always for a semidefinite leaf:
+    its grid is :data:`SDP_BITS`)."""
+    if leaf.sdp is not None:
+        return None
     trimmed = _trivial_intervals(leaf, mu, rows, float(goal))
     for cand in (trimmed, leaf) if trimmed is not leaf else (leaf,):
         for b in LADDER:

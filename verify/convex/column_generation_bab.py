@@ -68,6 +68,7 @@ from verify.convex.lazy_restricted import (
     _restricted_with_cuts,
     _start_rows,
 )
+from verify.convex.node_bound import SdpPolicy
 from verify.convex.programs import (
     ConvexSolution,
     Neuron,
@@ -128,6 +129,7 @@ def solve_branch_and_bound(
     budget: float | None = None,
     executor: Any = None,
     support_limit: int = ORACLE_LIMIT,
+    sdp: SdpPolicy | None = None,
 ) -> ConvexSolution:
     """Program (14) by column generation with the branch-and-bound oracle (no chamber list).
 
@@ -157,6 +159,9 @@ def solve_branch_and_bound(
         oracle (at most :data:`~verify.convex.support_chambers.ORACLE_LIMIT` per round) and
         the final evidence (:mod:`verify.convex.support_chambers`) instead of the trees;
         ``0``: always branch and bound.
+    sdp : SdpPolicy, optional
+        Where the searches that prove a target try the semidefinite node bound
+        (:mod:`verify.convex.semidefinite_bound`); ``None``: the chord bound only.
 
     Returns
     -------
@@ -181,7 +186,7 @@ def solve_branch_and_bound(
     deadline = None if budget is None else t_start + float(budget)
     choice = _choice(solver)
     dual = SupportOracle(X, oracle_limit=min(support_limit, ORACLE_LIMIT),
-                         evidence_limit=support_limit, executor=executor)
+                         evidence_limit=support_limit, executor=executor, sdp=sdp)
     rows = np.flatnonzero(X.any(axis=1))
     P, W = initial_patterns(X, y, start=start)
     walls = [_start_rows(X, w, rows) for w in W]

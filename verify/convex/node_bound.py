@@ -126,7 +126,7 @@ def _node_bound(sig: np.ndarray, inherit: dict, XS: np.ndarray, mu: np.ndarray,
     only gained the row ``knew``); each one-sided bound whose maximiser ``+-(x_n + A^T z)``
     satisfies the new constraint is still exact and is kept, the others are recomputed.
 
-    ``warm = (alpha, z, threshold)``: the parent's multipliers (``{position: value}``, valid
+    ``warm = (alpha, z, threshold, sdp)``: the parent's multipliers (``{position: value}``, valid
     for the child: its cone has more rows and the same ``alpha`` rows); when they already give
     a bound ``<= threshold`` the node will close and the least-squares problem is skipped.
     """
@@ -303,16 +303,19 @@ class SdpPolicy:
     depth: int = 4
     ratio: float = 2.0
     eps: float = 1e-5
+    warm: bool = True  # start SCS from the parent's solution when it had one
 
 
-def _strengthen(res: _Bound, sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, thr: float,
-                policy: SdpPolicy) -> _Bound:
+def _strengthen(res: _Bound, sig: np.ndarray, XS: np.ndarray, mu: np.ndarray,
+                warm: tuple, policy: SdpPolicy) -> _Bound:
     """``res`` with the semidefinite bound when the policy tries it and it is smaller."""
+    thr = warm[2]
     depth = int(np.count_nonzero(sig))
     if (res.split < 0 or not res.bound > thr or depth < policy.depth
             or res.bound > policy.ratio * thr):
         return res
-    sd = semidefinite_bound(sig, XS, mu, res, policy.eps)
+    parent = warm[3] if warm is not None and len(warm) > 3 else None
+    sd = semidefinite_bound(sig, XS, mu, res, policy.eps, parent if policy.warm else None)
     if sd is not None and sd.bound < res.bound:
         res.sdp = sd
         res.bound = sd.bound
@@ -328,6 +331,6 @@ def _bound_chunk(chunk: list, shared: tuple) -> list[_Bound]:
     for sig, inh, warm, k in chunk:
         res = _node_bound(sig, inh, XS, mu, norms, warm, k)
         if policy is not None and warm is not None:
-            res = _strengthen(res, sig, XS, mu, warm[2], policy)
+            res = _strengthen(res, sig, XS, mu, warm, policy)
         out.append(res)
     return out

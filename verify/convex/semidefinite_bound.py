@@ -37,12 +37,13 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["SdpBound", "semidefinite_bound", "sdp_matrix"]
+__all__ = ["SdpBound", "semidefinite_bound", "multiplier_matrix"]
 
 #: SCS tolerance (``eps_abs = eps_rel``).  At ``1e-5`` the bound ``tau + rho R`` was within
 #: 1e-3 of the relaxation's value on breast-cancer leaves (order 57); at ``1e-4`` it lost up to
@@ -50,6 +51,8 @@ __all__ = ["SdpBound", "semidefinite_bound", "sdp_matrix"]
 EPS = 1e-5
 #: SCS iteration cap.
 MAX_ITERS = 20_000
+#: Solve in the scaled variables ``t_j / h_j``.
+SCALE_T = True
 #: Relative margin added to the largest eigenvalue of ``M`` for ``rho`` (float error).
 MARGIN = 1e-9
 
@@ -76,6 +79,9 @@ class SdpBound:
     at: np.ndarray
     atx: np.ndarray
     alpha: dict[int, float]
+    #: SCS's solution with integer labels of its entries, for a child's warm start
+    #: (``None`` on a leaf that will not be split): ``(xlab, x, rowlab, y, s, zl, D)``.
+    raw: tuple | None = field(default=None, repr=False, compare=False)
 
 
 def _lower(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -135,13 +141,14 @@ _GE = ("t", "tx", "cone", "at", "atx")
 
 
 def semidefinite_bound(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, chord,
-                       eps: float = EPS) -> SdpBound | None:
+                       eps: float = EPS, warm: SdpBound | None = None) -> SdpBound | None:
     """The semidefinite bound of the node ``sig`` (positions into ``S``), from SCS.
 
     ``chord`` is the node's :class:`verify.convex.node_bound._Bound` (its ``h`` give the trace
     bound ``R``).  ``None`` when SCS fails.  The bound is evaluated from the multipliers (with
     ``rho`` from the largest eigenvalue of ``M``), so it is an upper bound whatever SCS's
-    accuracy, up to float rounding (the evidence makes it exact).
+    accuracy, up to float rounding (the evidence makes it exact).  ``warm``: the parent's
+    bound, whose solution starts SCS (:func:`_warm`; the same entries where they exist).
     """
     import scs
 
@@ -155,6 +162,12 @@ def semidefinite_bound(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, chord,
     lower = _lower(n)
     nz = lower[0].size
     e0, c, fam = _vectors(sig, XS, mu, lifted, fneg, None)
+    H = np.array([max(chord.intervals[int(q)][1], 0.0) for q in lifted])
+    D = np.ones(n)
+    if SCALE_T:  # solve in t_j / h_j (the same program, better conditioned: every |z_i| <= 1)
+        D = np.concatenate([np.ones(1 + d), np.where(H > 0, H, 1.0)])
+        c = c * D
+        fam = {f: (V * D, W * D) for f, (V, W) in fam.items()}
     obj = _svec_sym(e0[None], c[None], lower)[0]
     z_rows = [_svec_sym(e0[None], e0[None], lower), _svec_sym(*fam["eq"], lower)]
     ball = _svec_sym(e0[None], e0[None], lower)
@@ -182,9 +195,14 @@ def semidefinite_bound(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, chord,
     cvec = -np.concatenate([obj, mu[fneg]])
     data = {"A": A, "b": b, "c": cvec}
     cone = {"z": Zq.shape[0], "l": n_l, "s": [n]}
+    xlab, rowlab, zl = _labels(P, lifted, fneg, d, m, lower)
     try:
-        sol = scs.SCS(data, cone, eps_abs=eps, eps_rel=eps, max_iters=MAX_ITERS,
-                      verbose=False).solve()
+        solver = scs.SCS(data, cone, eps_abs=eps, eps_rel=eps, max_iters=MAX_ITERS,
+                         verbose=False)
+        start = None if warm is None or warm.raw is None else _warm(
+            warm.raw, xlab, rowlab, zl, D, Zq.shape[0], n_l, A, b)
+        sol = solver.solve() if start is None else solver.solve(
+            warm_start=True, x=start[0], y=start[1], s=start[2])
     except Exception:  # pragma: no cover - solver breakdown
         return None
     y = sol.get("y")
@@ -200,15 +218,91 @@ def semidefinite_bound(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, chord,
     out = SdpBound(bound=math.inf, P=P, lifted=lifted, tau=tau, rho=0.0, ball=float(parts[0][0]),
                    t=parts[1], tx=parts[2], eq=eq, cone=parts[3],
                    at=parts[4].reshape(P.size, k), atx=parts[5].reshape(P.size, k), alpha=alpha)
-    M = sdp_matrix(sig, XS, mu, out)
+    M = multiplier_matrix(sig, XS, mu, out)
     lmax = float(np.linalg.eigvalsh(M)[-1])
     rho = max(lmax + MARGIN * max(1.0, float(np.abs(M).max())), 0.0)
-    H = np.array([max(chord.intervals[int(q)][1], 0.0) for q in lifted])
     bound = tau + rho * (2.0 + float(H @ H))
-    return SdpBound(**{**out.__dict__, "rho": rho, "bound": bound})
+    raw = (xlab, sol["x"], rowlab, sol["y"], sol["s"], zl, D)
+    return SdpBound(**{**out.__dict__, "rho": rho, "bound": bound, "raw": raw})
 
 
-def sdp_matrix(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, sd: SdpBound) -> np.ndarray:
+def _labels(P: np.ndarray, lifted: np.ndarray, fneg: np.ndarray, d: int, m: int,
+            lower: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer labels of the program's variables and rows, the same in a parent and a child
+    for the same entry: ``z``'s slots are ``0`` (the constant), ``1 + i`` (``u_i``) and
+    ``1 + d + q`` (``t`` of support position ``q``)."""
+    B = 1 + d + m  # > every slot label and every position
+    zl = np.concatenate([np.arange(1 + d), 1 + d + lifted]).astype(np.int64)
+    r, c, _ = lower
+    psd = zl[r] * B + zl[c]
+    xlab = np.concatenate([psd, B * B + fneg])
+    fam = []
+
+    def add(code: int, a: np.ndarray, q: np.ndarray) -> None:
+        fam.append(code * B * B + a * B + q)
+
+    one = np.zeros(1, dtype=np.int64)
+    add(1, one, one)  # Z00 = 1
+    add(2, np.zeros_like(lifted), lifted)  # eq
+    add(3, one, one)  # ball
+    add(4, np.zeros_like(lifted), lifted)  # t
+    add(5, np.zeros_like(lifted), lifted)  # tx
+    add(6, P, np.zeros_like(P))  # cone
+    add(7, np.repeat(P, lifted.size), np.tile(lifted, P.size))  # at
+    add(8, np.repeat(P, lifted.size), np.tile(lifted, P.size))  # atx
+    add(9, np.zeros_like(fneg), fneg)  # s >= 0
+    add(10, np.zeros_like(fneg), fneg)  # s - x^T u >= 0
+    fam.append(11 * B * B + psd)  # the psd cone
+    return xlab, np.concatenate(fam).astype(np.int64), zl
+
+
+def _take(lab_new: np.ndarray, lab_old: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray,
+                                                                             np.ndarray]:
+    """``vals`` of the old labels moved to the new ones (0 where absent) and the mask."""
+    order = np.argsort(lab_old)
+    so = lab_old[order]
+    i = np.clip(np.searchsorted(so, lab_new), 0, max(so.size - 1, 0))
+    hit = so.size > 0
+    found = (so[i] == lab_new) if hit else np.zeros(lab_new.size, dtype=bool)
+    out = np.zeros(lab_new.size)
+    out[found] = vals[order[i[found]]]
+    return out, found
+
+
+def _warm(raw: tuple, xlab: np.ndarray, rowlab: np.ndarray, zl: np.ndarray, D: np.ndarray,
+          n_zero: int, n_lin: int, A: Any, b: np.ndarray) -> tuple[np.ndarray, ...]:
+    """SCS's start for a child from its parent's solution: the shared entries are copied (the
+    psd ones rescaled from the parent's ``t_j / h_j`` to the child's), the new rows' slacks
+    are ``b - A x`` (clipped at 0 for the inequalities) and their multipliers 0."""
+    xlab0, x0, rowlab0, y0, s0, zl0, D0 = raw
+    f, _ = _take(zl, zl0, D0)  # the parent's scale of each of the child's slots
+    f = np.where(f > 0, f, D) / D
+    x, _ = _take(xlab, xlab0, x0)
+    y, _ = _take(rowlab, rowlab0, y0)
+    s, found = _take(rowlab, rowlab0, s0)
+    n_psd = rowlab.size - n_zero - n_lin
+    r, c = _slots(n_psd)
+    ratio = f[r] * f[c]
+    x[:n_psd] *= ratio
+    y[n_zero + n_lin:] /= ratio
+    s[n_zero + n_lin:] = x[:n_psd]
+    lin = slice(n_zero, n_zero + n_lin)
+    new = ~found[lin]
+    if new.any():
+        slack = b[lin] - A[lin] @ x
+        s[lin][new] = np.maximum(slack[new], 0.0)
+    s[:n_zero] = 0.0
+    return x, y, s
+
+
+def _slots(nz: int) -> tuple[np.ndarray, np.ndarray]:
+    """The slots ``(r, c)`` of the ``nz`` lower-triangle entries (SCS's order)."""
+    n = int(round((math.sqrt(8 * nz + 1) - 1) / 2))
+    r, c, _ = _lower(n)
+    return r, c
+
+
+def multiplier_matrix(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, sd: SdpBound) -> np.ndarray:
     """``M = C + sum_i y_i G_i - tau E_00`` in floats (without ``rho``), for ``sd``'s
     multipliers (``C`` with ``sd.alpha``)."""
     d = XS.shape[1]

@@ -52,6 +52,7 @@ from verify.convex.branch_and_bound import BabResult, _check, bab_maximize
 from verify.convex.branch_and_bound_evidence import BabEvidence, evidence_from_results
 from verify.convex.chamber_oracle import chamber_walls, nnls_slack, oracle
 from verify.convex.local_search import _interior_pattern, objective
+from verify.convex.node_bound import SdpPolicy
 from verify.errors import EnumerationLimitError, InputError
 from verify.geometry.chambers import Chambers, enumerate_chambers
 
@@ -317,7 +318,9 @@ class SupportOracle:
     branch and bound; chamber lists cached per support.
 
     ``oracle_limit``: chambers of ``X_S`` enumerated per round for the oracle (``0``: always
-    branch and bound); ``evidence_limit``: for the final evidence (``0``: always trees).
+    branch and bound); ``evidence_limit``: for the final evidence (``0``: always trees);
+    ``sdp``: the semidefinite node bound's policy (:class:`~verify.convex.node_bound.SdpPolicy`)
+    for the searches that prove a target (never those that look for a violator).
 
     Examples
     --------
@@ -333,8 +336,10 @@ class SupportOracle:
     """
 
     def __init__(self, X: Any, *, oracle_limit: int = ORACLE_LIMIT,
-                 evidence_limit: int = ORACLE_LIMIT, executor: Any = None) -> None:
+                 evidence_limit: int = ORACLE_LIMIT, executor: Any = None,
+                 sdp: SdpPolicy | None = None) -> None:
         self.X = np.asarray(X, dtype=np.float64)
+        self.sdp = sdp
         for name, v in (("oracle_limit", oracle_limit), ("evidence_limit", evidence_limit)):
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                 raise InputError(f"{name}: expected an integer >= 0, received {v!r}")
@@ -372,7 +377,8 @@ class SupportOracle:
                                     prove_below=prove_below, executor=self.executor)
         t0 = time.monotonic()
         kw = dict(stop_above=stop_above, prove_below=prove_below, node_limit=node_limit,
-                  executor=self.executor, refine=refine, collect=collect, explore=explore)
+                  executor=self.executor, refine=refine, collect=collect, explore=explore,
+                  sdp=self.sdp if prove_below is not None and stop_above is None else None)
         half = None if time_limit is None else time_limit / 2
         plus = bab_maximize(self.X, lam, sign=1, time_limit=half, **kw)
         rest = None if time_limit is None else max(time_limit - (time.monotonic() - t0), 0.0)
