@@ -13,7 +13,8 @@ integers and fractions only (squared norms, no square roots, no floats):
   iteratively; a split row is in ``S`` and not yet on the path; the list is consumed exactly;
   at most ``min(2**(|S|+1) - 1, MAX_NODES)`` nodes;
 * ``bab-rows``: at a leaf every support row not on the path appears exactly once, ``alpha``
-  only on rows with ``mu_n < 0``, interval evidence only on rows with ``mu_n > 0``;
+  only on rows with ``mu_n < 0``, interval (or, in an sdp leaf, ``h``) evidence only on rows
+  with ``mu_n > 0``;
 * ``bab-alpha``: ``0 <= alpha <= 1``;
 * ``bab-interval``: ``h >= 0``, ``||x_n + A^T zh||^2 <= h^2``, ``-l >= 0``,
   ``||-x_n + A^T zl||^2 <= l^2``;
@@ -21,8 +22,14 @@ integers and fractions only (squared norms, no square roots, no floats):
 * ``bab-multipliers``: ``z >= 0``, indices on the path, strictly increasing (an absent
   ``z``, ``zl`` or ``zh`` means no multipliers: ``||x_n||^2 <= h^2`` is then checked as is);
 * ``bab-leaf``: ``s - B >= 0`` and ``||c + A^T z||^2 <= (s - B)^2``;
+* ``bab-sdp`` (a leaf ``{"sdp", "rows"}``: its lifted rows ``{"row", "h", "zh"}`` have the
+  ``h`` half of ``bab-interval``, its alpha rows are as above): the multipliers' shapes and
+  signs, ``rho I - M`` positive definite and ``tau + rho (2 + sum_j h_j^2) <= s``, checked
+  by :func:`verify.checker.semidefinite.check_sdp_leaf`;
 * ``bab-size``: no rational string longer than ``MAX_CHARS`` characters and no common
-  denominator longer than ``MAX_DEN_BITS`` bits (a hostile file cannot stall the replay).
+  denominator longer than ``MAX_DEN_BITS`` bits; for sdp leaves the limits of
+  :mod:`verify.checker.semidefinite` (order, bits, and one elimination budget per
+  certificate) (a hostile file cannot stall the replay).
 
 Here ``mu_n = t lambda_n`` and, at a leaf with path ``P`` (signs ``sigma_n``), the cone's rows
 are ``a_m = sigma_m x_m`` (``m in P``).  Squared norms of combinations of data rows are
