@@ -122,13 +122,17 @@ def test_rounded_first_try_and_its_fallback(monkeypatch):
     calls.clear()
     # [[b, b], [b, b + 1]]: determinant b, far below what 24 bits resolve
     A2 = [[big, big], [big, big + 1]]
-    assert positive_definite(A2) and calls == [2, 2]  # rounded (fails), then exact
+    assert positive_definite(A2) and calls == [2, 2, 2]  # rounded twice (fails), then exact
     calls.clear()
     A3 = [[big, big], [big, big]]  # singular: never accepted
-    assert not positive_definite(A3) and calls == [2, 2]
+    assert not positive_definite(A3) and calls == [2, 2, 2]
+    calls.clear()
+    # smallest eigenvalue big / 2^30: too small for 24 bits, enough for 40
+    A5 = [[big, big - (big >> 30)], [big - (big >> 30), big]]
+    assert positive_definite(A5) and calls == [2, 2]
     A4 = [[big, big + 1], [big + 1, big]]
     assert not positive_definite(A4)
-    for M in (A, A2, A3, A4):
+    for M in (A, A2, A3, A4, A5):
         assert positive_definite(M) == ldl_pd(M)
 
 

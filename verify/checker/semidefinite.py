@@ -61,11 +61,15 @@ MAX_SDP_ENTRY_BITS = 4096
 #: Total work of the exact tests of one certificate, in :func:`elimination_units`.  Measured
 #: on this project's 2-core machine: 66-93 million units per second for orders 32-256 and
 #: entries of 22-518 bits, so at most ~2.5 minutes for a hostile file; one honest order-57
-#: leaf costs ~2.8 million units (the rounded test of :func:`positive_definite`, ~0.03 s),
-#: so ~3,500 such leaves fit.
+#: leaf costs ~2.8 million units on the 24-bit rounded test of :func:`positive_definite`
+#: (~0.03 s; ~3,500 such leaves fit), ~8.8 million when it needs the 40-bit one (~0.1 s;
+#: ~1,100 fit).
 MAX_SDP_WORK = 10_000_000_000
-#: Entry bits of the rounded matrix tried first by :func:`positive_definite`.
-_FAST_BITS = 24
+#: Entry bits of the rounded matrices :func:`positive_definite` tries first, in order (a
+#: matrix whose smallest eigenvalue exceeds ``n 2^-(b+1)`` times its largest entry passes the
+#: ``b``-bit one: at order 57, ~0.03 s at 24 bits, ~0.08 s at 40, against ~1.3 s for the
+#: exact elimination of 212-bit entries).
+_FAST_BITS = (24, 40)
 
 #: The multiplier families of an sdp leaf: ``(key, shape, sign)`` with shape ``""`` (a
 #: scalar), ``"k"`` (one per lifted row), ``"p"`` (one per path row) or ``"pk"`` (``p`` lists
@@ -154,7 +158,7 @@ def positive_definite(A: list[list[int]], budget: WorkBudget | None = None) -> b
     Fraction-free (Bareiss) elimination: the pivot of step ``k`` is the leading principal
     minor of order ``k + 1`` (exact integer divisions), so ``A`` is positive definite iff
     every pivot is ``> 0`` (Sylvester).  Only the upper triangle is eliminated (symmetry is
-    kept).  Matrices with entries of more than 24 bits are first tried rounded: with
+    kept).  Matrices with large entries are first tried rounded (to 24, then 40 bits): with
     ``A = 2^r A' + E``, ``A' = round(A / 2^r)``, ``|E_ij| <= 2^(r-1)``, so
     ``||E||_2 <= n 2^(r-1)`` and ``A >= 2^(r-1) (2 A' - n I)``: if the small matrix
     ``2 A' - n I`` is positive definite, so is ``A``; otherwise ``A`` itself is eliminated.
@@ -192,13 +196,15 @@ def positive_definite(A: list[list[int]], budget: WorkBudget | None = None) -> b
     if any(A[i][i] <= 0 for i in range(n)):
         return False
     bits = max((abs(v).bit_length() for r in A for v in r), default=0)
-    if bits > _FAST_BITS + 8 and n > 1:
-        r = bits - _FAST_BITS
+    for fast in _FAST_BITS:
+        if bits <= fast + 8 or n < 2:
+            break
+        r = bits - fast
         half = 1 << (r - 1)
         R = [[2 * ((v + half) >> r) - (n if i == j else 0) for j, v in enumerate(row[i:], i)]
              for i, row in enumerate(A)]
         if budget is not None:
-            budget.charge(elimination_units(n, _FAST_BITS + 2), f"order {n}, rounded")
+            budget.charge(elimination_units(n, fast + 2), f"order {n}, rounded to {fast} bits")
         if _bareiss(R):
             return True
     if budget is not None:
@@ -279,7 +285,8 @@ def check_sdp_leaf(XI: Sequence[Sequence[int]], xe: int, mu: Mapping[int, Fracti
     XI, xe : sequence of sequence of int, int
         The data exactly, ``X = XI * 2**xe``; rows are addressed by their index in ``XI``.
     mu : mapping of int to Fraction
-        ``mu_n = t lambda_n`` for (at least) every row of ``path``, ``lifted`` and ``alpha``.
+        ``mu_n = t lambda_n`` for (at least) every row of ``path``, ``lifted`` and ``alpha``
+        (only these rows of ``XI`` are read).
     path : sequence of (int, int)
         The split rows root first with their sides ``sigma = +1`` or ``-1``; the cone's
         rows are ``a_m = sigma_m x_m`` in this order (``p`` of them).
@@ -393,7 +400,7 @@ def _assemble(XI: Sequence[Sequence[int]], xe: int, mu: Mapping[int, Fraction],
     # in the data (x = XI 2^xe) is shifted by sh[q] = q xe + 2 max(0, -xe) >= 0 bits
     g0 = max(0, -xe)
     sh = [2 * g0, xe + 2 * g0, 2 * xe + 2 * g0]
-    xb = _bits(v for r in XI for v in r)  # (the whole data: an upper bound, cheap)
+    xb = _bits(v for r in dict.fromkeys(rows_mu) for v in XI[r])  # the rows used only
     est = (_bits(yi) + Y.bit_length() + _bits(mi) + L.bit_length() + _bits(ai)
            + A.bit_length() + 2 * xb + max(sh) + (p * k + p + k + d + 8).bit_length() + 4)
     if est > MAX_SDP_ENTRY_BITS:
