@@ -53,8 +53,9 @@ __all__ = [
 
 #: Largest order ``n = 1 + d + k`` of an sdp leaf's matrix (``d`` features, ``k`` lifted rows).
 MAX_SDP_ORDER = 256
-#: Bits of one common denominator (of the multipliers, of ``mu``, of ``alpha``, of the ``h``).
-MAX_SDP_DEN_BITS = 1024
+#: Bits of one common denominator (of the multipliers, of ``mu``, of ``alpha``, of the ``h``;
+#: as ``limits.DEN_BITS``: float64 values need at most 1,075).
+MAX_SDP_DEN_BITS = 1400
 #: Bits of an entry of the integer matrix ``K (rho I - M)``, bounded before it is assembled
 #: (an upper bound from the sizes of the inputs; honest leaves stay far below).
 MAX_SDP_ENTRY_BITS = 4096
