@@ -577,10 +577,10 @@ def test_size_limits(honest, monkeypatch):
     out = run(ev, LPOS, s)
     assert rules_of(out) == {"bab-size"} and "MAX_SDP_ENTRY_BITS" in out[0][1]
     monkeypatch.undo()
-    # huge numbers: a string longer than MAX_CHARS; coprime denominators of 600 bits
+    # huge numbers: a string longer than MAX_CHARS; coprime denominators of 800 bits
     big = "1" + "0" * (MAX_CHARS + 1)
     assert _tamper(honest, lambda e: _sdp(e).__setitem__("ball", big)) == {"bab-size"}
-    p1, p2 = (1 << 600) + 1, (1 << 600) + 3  # odd, differ by 2: coprime
+    p1, p2 = (1 << 800) + 1, (1 << 800) + 3  # odd, differ by 2: coprime (1,600 bits)
     assert _tamper(honest, lambda e: _sdp(e)["t"].__setitem__(0, f"1/{p1}")
                    or _sdp(e)["tx"].__setitem__(0, f"1/{p2}")) == {"bab-size"}
 
