@@ -146,9 +146,10 @@ class _Replay:
 
     def __init__(self, XI: list[list[int]], xe: int, support: list[int],
                  lam: list[Fraction], s: Fraction, fail: _Fail, where: str,
-                 budget: WorkBudget) -> None:
+                 budget: WorkBudget | None = None) -> None:
         self.XI, self.xe, self.s, self.fail, self.where = XI, xe, s, fail, where
-        self.budget = budget  # the elimination work left for sdp leaves (bab-size)
+        # the elimination work left for sdp leaves (bab-size)
+        self.budget = WorkBudget() if budget is None else budget
         self.d = len(XI[0]) if XI else 0
         self.S = support
         self.pos = {n: p for p, n in enumerate(support)}
@@ -550,8 +551,7 @@ def check_branch_and_bound(ev: Any, XI: list[list[int]], xe: int, lam: list[Frac
     if not check_support(support, len(XI), lam, fail, where, "bab-support"):
         return
     try:
-        rep = _Replay(XI, xe, support, lam, s, fail, where,
-                      WorkBudget() if budget is None else budget)
+        rep = _Replay(XI, xe, support, lam, s, fail, where, budget)
     except _Stop as st:
         fail(st.rule, st.detail)
         return
