@@ -13,7 +13,8 @@ integers and fractions only (squared norms, no square roots, no floats):
   iteratively; a split row is in ``S`` and not yet on the path; the list is consumed exactly;
   at most ``min(2**(|S|+1) - 1, MAX_NODES)`` nodes;
 * ``bab-rows``: at a leaf every support row not on the path appears exactly once, ``alpha``
-  only on rows with ``mu_n < 0``, interval evidence only on rows with ``mu_n > 0``;
+  only on rows with ``mu_n < 0``, interval (or, in an sdp leaf, ``h``) evidence only on rows
+  with ``mu_n > 0``;
 * ``bab-alpha``: ``0 <= alpha <= 1``;
 * ``bab-interval``: ``h >= 0``, ``||x_n + A^T zh||^2 <= h^2``, ``-l >= 0``,
   ``||-x_n + A^T zl||^2 <= l^2``;
@@ -21,8 +22,14 @@ integers and fractions only (squared norms, no square roots, no floats):
 * ``bab-multipliers``: ``z >= 0``, indices on the path, strictly increasing (an absent
   ``z``, ``zl`` or ``zh`` means no multipliers: ``||x_n||^2 <= h^2`` is then checked as is);
 * ``bab-leaf``: ``s - B >= 0`` and ``||c + A^T z||^2 <= (s - B)^2``;
+* ``bab-sdp`` (a leaf ``{"sdp", "rows"}``: its lifted rows ``{"row", "h", "zh"}`` have the
+  ``h`` half of ``bab-interval``, its alpha rows are as above): the multipliers' shapes and
+  signs, ``rho I - M`` positive definite and ``tau + rho (2 + sum_j h_j^2) <= s``, checked
+  by :func:`verify.checker.semidefinite.check_sdp_leaf`;
 * ``bab-size``: no rational string longer than ``MAX_CHARS`` characters and no common
-  denominator longer than ``MAX_DEN_BITS`` bits (a hostile file cannot stall the replay).
+  denominator longer than ``MAX_DEN_BITS`` bits; for sdp leaves the limits of
+  :mod:`verify.checker.semidefinite` (order, bits, and one elimination budget per
+  certificate) (a hostile file cannot stall the replay).
 
 Here ``mu_n = t lambda_n`` and, at a leaf with path ``P`` (signs ``sigma_n``), the cone's rows
 are ``a_m = sigma_m x_m`` (``m in P``).  Squared norms of combinations of data rows are
@@ -58,6 +65,7 @@ from typing import Any
 
 from verify.checker.errors import InputError
 from verify.checker.fields import parse_nd
+from verify.checker.semidefinite import FAMILIES, WorkBudget, check_sdp_leaf
 
 __all__ = ["MAX_CHARS", "MAX_DEN_BITS", "MAX_NODES", "check_branch_and_bound", "check_support"]
 
@@ -71,6 +79,9 @@ _SIGNS = (("+", 1), ("-", -1))
 _LEAF_KEYS = frozenset({"z", "rows"})
 _ALPHA_KEYS = frozenset({"row", "alpha"})
 _INTERVAL_KEYS = frozenset({"row", "a", "b", "l", "h", "zl", "zh"})
+_SDP_LEAF_KEYS = frozenset({"sdp", "rows"})
+_LIFTED_KEYS = frozenset({"row", "h", "zh"})
+_SDP_KEYS = frozenset(key for key, _, _ in FAMILIES)
 _Z_KEYS = frozenset({"indices", "values"})
 _Fail = Callable[[str, str], None]
 _NO_MULTIPLIERS: dict[str, list[Any]] = {"indices": [], "values": []}  # an absent z, zl or zh
@@ -112,6 +123,12 @@ def _frac(text: Any, where: str) -> Fraction:
     return Fraction(n, d)
 
 
+def _list(v: Any, where: str) -> list:
+    if not isinstance(v, list):
+        raise InputError(f"malformed certificate: {where} holds a non-list")
+    return v
+
+
 def _lcm(dens: Any, where: str) -> int:
     """The least common multiple of positive integers, refusing more than MAX_DEN_BITS."""
     D = 1
@@ -128,8 +145,11 @@ class _Replay:
     """The data of one class entry: support rows, exact ``lambda`` on them, lazy Gram rows."""
 
     def __init__(self, XI: list[list[int]], xe: int, support: list[int],
-                 lam: list[Fraction], s: Fraction, fail: _Fail, where: str) -> None:
-        self.xe, self.s, self.fail, self.where = xe, s, fail, where
+                 lam: list[Fraction], s: Fraction, fail: _Fail, where: str,
+                 budget: WorkBudget | None = None) -> None:
+        self.XI, self.xe, self.s, self.fail, self.where = XI, xe, s, fail, where
+        # the elimination work left for sdp leaves (bab-size)
+        self.budget = WorkBudget() if budget is None else budget
         self.d = len(XI[0]) if XI else 0
         self.S = support
         self.pos = {n: p for p, n in enumerate(support)}
@@ -230,43 +250,50 @@ class _Replay:
         D = _lcm((q for _, q in nd), at)
         return ps, [v * (D // q) for v, q in nd], D
 
+    def bound_side(self, p: int, ent: dict, sign: list[int], at: str, name: str) -> bool:
+        """One half of ``bab-interval``: ``name = "h"``: ``h >= 0`` and
+        ``||x_n + A^T zh||^2 <= h^2`` (so ``x_n^T u <= h``); ``name = "l"``: ``-l >= 0`` and
+        ``||-x_n + A^T zl||^2 <= l^2`` (so ``x_n^T u >= l``).  Returns whether it holds."""
+        sg, z = (1, "zh") if name == "h" else (-1, "zl")
+        t = _frac(_field(ent, name, str, at), f"{at}.{name}")
+        zz = self.multipliers(_sparse_field(ent, z, at), sign, f"{at}.{z}")
+        if zz is None:
+            return False
+        ps, zi, D = zz
+        if sg * t < 0:
+            self.fail("bab-interval", f"{at}: {'h' if sg > 0 else '-l'} = {sg * t} is negative")
+            return False
+        w = [sg * D] + [sign[q] * v for q, v in zip(ps, zi)]
+        if not self.norm_le([p, *ps], w, D, t):
+            self.fail("bab-interval", f"{at}: ||{'+' if sg > 0 else '-'}x_n + A^T {z}|| "
+                      f"> |{name}|")
+            return False
+        return True
+
     def interval(self, p: int, ent: dict, sign: list[int], at: str
                  ) -> tuple[Fraction, Fraction] | None:
         """Check ``l <= x_n^T u <= h`` on the leaf and the chord; ``(a, b)`` or ``None``."""
         a, b, lo, hi = (_frac(_field(ent, k, str, at), f"{at}.{k}") for k in "ablh")
-        ok = True
-        for name, z, t, sg in (("h", "zh", hi, 1), ("l", "zl", lo, -1)):
-            zz = self.multipliers(_sparse_field(ent, z, at), sign, f"{at}.{z}")
-            if zz is None:
-                ok = False
-                continue
-            ps, zi, D = zz
-            if sg * t < 0:
-                self.fail("bab-interval", f"{at}: {'h' if sg > 0 else '-l'} = "
-                          f"{sg * t} is negative")
-                ok = False
-                continue
-            w = [sg * D] + [sign[q] * v for q, v in zip(ps, zi)]
-            if not self.norm_le([p, *ps], w, D, t):
-                self.fail("bab-interval", f"{at}: ||{'+' if sg > 0 else '-'}x_n + A^T {z}|| "
-                          f"> |{name}|")
-                ok = False
+        ok = self.bound_side(p, ent, sign, at, "h")
+        ok = self.bound_side(p, ent, sign, at, "l") and ok
         if not (lo <= hi and a * lo + b >= max(lo, 0) and a * hi + b >= max(hi, 0)):
             self.fail("bab-chord", f"{at}: a t + b does not bound (t)_+ at both ends of [l, h]")
             ok = False
         return (a, b) if ok else None
 
-    def leaf(self, t: int, node: Any, sign: list[int], on_path: list[int], at: str) -> None:
-        """Every rule of one leaf; failures are recorded, the walk goes on."""
-        body = node["leaf"]
-        rows = _field(body, "rows", list, at)
-        zobj = _sparse_field(body, "z", at)
-        if len(body) != 1 + ("z" in body):
-            self.extra(body, _LEAF_KEYS, at)
+    def free_rows(self, t: int, rows: list, sign: list[int], on_path: list[int], at: str,
+                  marker: str) -> tuple[bool, list[tuple[int, int, int]],
+                                        list[tuple[int, dict, str]]]:
+        """Rules ``bab-rows`` and ``bab-alpha`` of one leaf's ``rows``: ``(ok, alpha rows as
+        (support position, alpha numerator, denominator), mu_n > 0 rows as (position, entry,
+        where))``.  ``marker`` is the key of the evidence of a ``mu_n > 0`` row (``"a"`` for a
+        chord leaf, ``"h"`` for an sdp leaf)."""
         seen: set[int] = set()  # O(rows) per leaf, never O(|S|) (a leaf may be tiny)
         ok = True
-        pairs: list[tuple[int, int, int]] = []  # (support position, numerator, denominator)
-        bs: list[tuple[int, int]] = []  # mu_n b_n of the interval rows (numerator, denominator)
+        alphas: list[tuple[int, int, int]] = []
+        positive: list[tuple[int, dict, str]] = []
+        need = ("the interval fields 'a', 'b', 'l', 'h', 'zl', 'zh'" if marker == "a"
+                else "'h' (and optionally 'zh')")
         for r, ent in enumerate(rows):
             n = _field(ent, "row", int, f"{at}.rows[{r}]")
             rat = f"{at} row {n}"
@@ -279,10 +306,9 @@ class _Replay:
                 continue
             seen.add(p)
             mu = t * self.lnum[p]  # mu_n * lden
-            has_alpha, has_chord = "alpha" in ent, "a" in ent
-            if has_alpha == has_chord:
-                self.fail("bab-rows", f"{rat}: needs either 'alpha' or the interval fields "
-                          "'a', 'b', 'l', 'h', 'zl', 'zh'")
+            has_alpha, has_other = "alpha" in ent, marker in ent
+            if has_alpha == has_other:
+                self.fail("bab-rows", f"{rat}: needs either 'alpha' or {need}")
                 ok = False
             elif has_alpha:
                 if len(ent) != 2:
@@ -296,21 +322,18 @@ class _Replay:
                     self.fail("bab-alpha", f"{rat}: alpha = {Fraction(an, ad)} is not in [0, 1]")
                     ok = False
                     continue
-                pairs.append((p, mu * an, self.lden * ad))
+                alphas.append((p, an, ad))
             else:
-                if len(ent) != 5 + ("zl" in ent) + ("zh" in ent):
+                if marker == "a" and len(ent) != 5 + ("zl" in ent) + ("zh" in ent):
                     self.extra(ent, _INTERVAL_KEYS, rat)
+                elif marker == "h" and len(ent) != 2 + ("zh" in ent):
+                    self.extra(ent, _LIFTED_KEYS, rat)
                 if mu < 0:
-                    self.fail("bab-rows", f"{rat}: interval evidence on a row with mu_n < 0 "
-                              "(use alpha)")
+                    self.fail("bab-rows", f"{rat}: {'interval' if marker == 'a' else 'h'} "
+                              "evidence on a row with mu_n < 0 (use alpha)")
                     ok = False
                     continue
-                ab = self.interval(p, ent, sign, rat)
-                if ab is None:
-                    ok = False
-                    continue
-                pairs.append((p, mu * ab[0].numerator, self.lden * ab[0].denominator))
-                bs.append((mu * ab[1].numerator, self.lden * ab[1].denominator))
+                positive.append((p, ent, rat))
         n_missing = len(self.S) - len(on_path) - len(seen)
         if n_missing:
             self.n_missing += 1  # name the rows (an O(|S|) scan) for the first few leaves only
@@ -320,6 +343,29 @@ class _Replay:
                       f"{': ' + str(missing[:10]) if missing else ''}"
                       f"{' ...' if len(missing) > 10 else ''}")
             ok = False
+        return ok, alphas, positive
+
+    def leaf(self, t: int, node: Any, sign: list[int], on_path: list[int], at: str) -> None:
+        """Every rule of one leaf; failures are recorded, the walk goes on."""
+        body = node["leaf"]
+        if "sdp" in body:
+            self.sdp_leaf(t, body, sign, on_path, at)
+            return
+        rows = _field(body, "rows", list, at)
+        zobj = _sparse_field(body, "z", at)
+        if len(body) != 1 + ("z" in body):
+            self.extra(body, _LEAF_KEYS, at)
+        ok, alphas, positive = self.free_rows(t, rows, sign, on_path, at, "a")
+        pairs = [(p, t * self.lnum[p] * an, self.lden * ad) for p, an, ad in alphas]
+        bs: list[tuple[int, int]] = []  # mu_n b_n of the interval rows (numerator, denominator)
+        for p, ent, rat in positive:
+            ab = self.interval(p, ent, sign, rat)
+            if ab is None:
+                ok = False
+                continue
+            mu = t * self.lnum[p]
+            pairs.append((p, mu * ab[0].numerator, self.lden * ab[0].denominator))
+            bs.append((mu * ab[1].numerator, self.lden * ab[1].denominator))
         zz = self.multipliers(zobj, sign, f"{at}.z")
         if zz is None or not ok:
             return
@@ -342,6 +388,54 @@ class _Replay:
         w = [v * (D // q) for _, v, q in pairs if v]
         if not self.norm_le(idx, w, D, rest):
             self.fail("bab-leaf", f"{at}: ||c + A^T z|| > s - B")
+
+    def sdp_leaf(self, t: int, body: dict, sign: list[int], on_path: list[int], at: str
+                 ) -> None:
+        """An sdp leaf: ``rows`` (alpha rows, lifted rows with their ``h`` half of
+        ``bab-interval``), then ``bab-sdp`` and its sizes (:mod:`verify.checker.semidefinite`)."""
+        rows = _field(body, "rows", list, at)
+        obj = _field(body, "sdp", dict, at)
+        if len(body) != 2:
+            self.extra(body, _SDP_LEAF_KEYS, at)
+        sdp = self.sdp_multipliers(obj, f"{at}.sdp")
+        ok, alphas, positive = self.free_rows(t, rows, sign, on_path, at, "h")
+        lifted: list[tuple[int, Fraction]] = []
+        for p, ent, rat in positive:
+            if self.bound_side(p, ent, sign, rat, "h"):
+                lifted.append((self.S[p], _frac(ent["h"], f"{rat}.h")))
+            else:
+                ok = False
+        if not ok:
+            return
+        mu = {self.S[p]: Fraction(t * self.lnum[p], self.lden)
+              for p in [*on_path, *(p for p, _, _ in positive), *(p for p, _, _ in alphas)]}
+        out = check_sdp_leaf(self.XI, self.xe, mu, [(self.S[p], sign[p]) for p in on_path],
+                             lifted, [(self.S[p], Fraction(an, ad)) for p, an, ad in alphas],
+                             sdp, self.s, self.budget)
+        if out is not None:
+            rule, detail = out
+            if rule == "bab-size":
+                raise _Stop(rule, f"{at}: {detail}")
+            self.fail(rule, f"{at}: {detail}")
+
+    def sdp_multipliers(self, obj: dict, at: str) -> dict[str, Any]:
+        """The ``sdp`` object read: rational strings to Fractions (wrong JSON types:
+        malformed; keys outside the format: ``unchecked-claim``; shapes and signs are
+        ``bab-sdp``, checked by :func:`check_sdp_leaf`)."""
+        self.extra(obj, _SDP_KEYS, at)
+        out: dict[str, Any] = {}
+        for key, shape, _ in FAMILIES:
+            if key not in obj and key not in ("tau", "rho"):
+                continue  # absent: all zero
+            where = f"{at}.{key}"
+            if shape == "":
+                out[key] = _frac(_field(obj, key, str, at), where)
+            elif shape == "pk":
+                rows = _field(obj, key, list, at)
+                out[key] = [[_frac(v, where) for v in _list(r, where)] for r in rows]
+            else:
+                out[key] = [_frac(v, where) for v in _field(obj, key, list, at)]
+        return out
 
     # ------------------------------------------------------------------ the tree
 
@@ -423,7 +517,8 @@ def check_support(support: list[Any], N: int, lam: list[Fraction], fail: _Fail, 
 
 
 def check_branch_and_bound(ev: Any, XI: list[list[int]], xe: int, lam: list[Fraction],
-                           s: Fraction, fail: _Fail, where: str) -> None:
+                           s: Fraction, fail: _Fail, where: str,
+                           budget: WorkBudget | None = None) -> None:
     """Replay branch-and-bound evidence for ``s >= max_{||u|| <= 1} |lambda^T (Xu)_+|``.
 
     Parameters
@@ -440,6 +535,9 @@ def check_branch_and_bound(ev: Any, XI: list[list[int]], xe: int, lam: list[Frac
         ``fail(rule, detail)`` records one failed rule.
     where : str
         Prefix of every detail (e.g. ``"class 0"``).
+    budget : WorkBudget, optional
+        The elimination work left for sdp leaves, shared by the class entries of a
+        certificate (``None``: a fresh ``MAX_SDP_WORK`` for this call).
 
     Raises
     ------
@@ -453,7 +551,7 @@ def check_branch_and_bound(ev: Any, XI: list[list[int]], xe: int, lam: list[Frac
     if not check_support(support, len(XI), lam, fail, where, "bab-support"):
         return
     try:
-        rep = _Replay(XI, xe, support, lam, s, fail, where)
+        rep = _Replay(XI, xe, support, lam, s, fail, where, budget)
     except _Stop as st:
         fail(st.rule, st.detail)
         return

@@ -46,6 +46,7 @@ from verify.checker.limits import MAX_CERT_BYTES, VALUE_DIGITS, _budget
 from verify.checker.network_objective import network_objective
 from verify.checker.readers import positive_label, read_data, read_model
 from verify.checker.result import CheckResult, _exact_float, _Fails, _fl
+from verify.checker.semidefinite import WorkBudget
 
 _T = TypeVar("_T")
 
@@ -186,6 +187,7 @@ def check_certificate(
     total_lb: Fraction | None = Fraction(0)
     total_ub: Fraction | None = Fraction(0)
     summary = []
+    sdp_work = WorkBudget()  # the exact tests of all sdp leaves of the certificate (bab-size)
     bar = (progress or _Quiet)("checking", total=sum(_units(ent) for ent in entries))
     for c, ent in enumerate(entries):
         bar.advance()
@@ -253,7 +255,7 @@ def check_certificate(
             if method == "chambers":
                 check_chambers(ev, XI, xe, lam, s, fail, where, bar.advance)
             elif method == "branch-and-bound":
-                check_branch_and_bound(ev, XI, xe, lam, s, fail, where)
+                check_branch_and_bound(ev, XI, xe, lam, s, fail, where, sdp_work)
             elif method == "support-chambers":
                 check_support_chambers(ev, XI, xe, lam, s, fail, where, bar.advance)
             else:

@@ -21,7 +21,11 @@ by the module that checks them:
 * :mod:`verify.checker.counting` -- the chamber count: ``count-proof``, ``chamber-count``;
 * :mod:`verify.checker.closed_form` -- closed-form evidence: ``orthogonal-separability``,
   ``closed-form-norm``;
-* :mod:`verify.checker.branch_and_bound` -- branch-and-bound evidence: the ``bab-*`` rules.
+* :mod:`verify.checker.branch_and_bound` -- branch-and-bound evidence: the ``bab-*`` rules
+  (``bab-support``, ``bab-tree``, ``bab-rows``, ``bab-alpha``, ``bab-interval``,
+  ``bab-chord``, ``bab-multipliers``, ``bab-leaf``, ``bab-size``);
+* :mod:`verify.checker.semidefinite` -- the sdp leaves of branch-and-bound evidence:
+  ``bab-sdp`` and their ``bab-size`` limits (order, bits, the elimination budget).
 
 Unusable input raises :class:`~verify.checker.errors.InputError` (exit code 2): the file and
 path safety of :mod:`verify.checker.files`, the size limits of :mod:`verify.checker.limits`,
