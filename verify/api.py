@@ -214,7 +214,7 @@ class Solution:
 
 def solve(data: Any, *, bias: bool = False, solver: str | None = None, limit: int | None = None,
           budget: float | None = None, sampled: bool = False, executor: Any = None,
-          full_chambers: bool = False) -> Solution:
+          full_chambers: bool = False, sdp_depth: int | None = None) -> Solution:
     """Solve the convex max-margin program by the fastest proven route (as ``verify solve``).
 
     Parameters
@@ -235,6 +235,9 @@ def solve(data: Any, *, bias: bool = False, solver: str | None = None, limit: in
         Below ``limit``, keep the whole chamber list as the evidence of the lower bound (by
         default the chambers of ``X_S``, ``S = supp lambda``, replace it when they are at most
         half as many: a certificate built from this solution carries them).
+    sdp_depth : int, optional
+        Beyond ``limit``, the depth from which the proofs try the semidefinite node bound
+        (default 6; ``0``: never).
 
     Examples
     --------
@@ -252,7 +255,7 @@ def solve(data: Any, *, bias: bool = False, solver: str | None = None, limit: in
     ds = _dataset(data, bias)
     solves = solve_dataset(ds, solver=solver, limit=_limit(limit), executor=executor,
                            budget=budget, sampled=sampled, warm_start=warm_start,
-                           full_chambers=full_chambers)
+                           full_chambers=full_chambers, sdp_depth=sdp_depth)
     W1, w2 = optimal_weights(solves, ds.n_features)
     net = Network(W1, w2, source="<solve>", has_bias_feature=bool(ds.bias))
     return Solution(tuple(solves), net, data_digest(ds.X, ds.Y))
@@ -334,17 +337,18 @@ def _file_of(obj: Any, what: str) -> str:
 def certify(data: Any, network: Any, *, bias: bool = False, tolerance: Any = None,
             solver: str | None = None, limit: int | None = None, budget: float | None = None,
             sampled: bool = False, solution: Solution | None = None, self_check: bool = True,
-            executor: Any = None, full_chambers: bool = False) -> Certificate:
+            executor: Any = None, full_chambers: bool = False,
+            sdp_depth: int | None = None) -> Certificate:
     """An optimality certificate of a trained network (as ``verify certify``), re-checked by
     the trusted checker before it is returned (``self_check``).
 
     ``data`` and ``network`` are file paths (or objects loaded from files): the certificate
     names them.  ``solution`` (from :func:`solve` on the same data) skips the solve.
     ``tolerance`` (default ``1e-6``) is the relative gap called globally optimal; ``limit``,
-    ``budget``, ``sampled`` as in :func:`solve`; ``full_chambers`` keeps the whole chamber
-    list of the data as the evidence below ``limit`` (by default the chambers of ``X_S``,
-    ``S = supp lambda``, replace it when they are at most half as many; with ``solution`` its
-    solve decides).
+    ``budget``, ``sampled``, ``sdp_depth`` as in :func:`solve`; ``full_chambers`` keeps the
+    whole chamber list of the data as the evidence below ``limit`` (by default the chambers
+    of ``X_S``, ``S = supp lambda``, replace it when they are at most half as many; with
+    ``solution`` its solve decides).
 
     Examples
     --------
@@ -391,7 +395,8 @@ def certify(data: Any, network: Any, *, bias: bool = False, tolerance: Any = Non
                               cert_path="certificate", self_check=self_check, solver=solver,
                               limit=_limit(limit), tolerance=tol, budget=budget, sampled=sampled,
                               solves=None if solution is None else list(solution.classes),
-                              executor=executor, full_chambers=full_chambers)
+                              executor=executor, full_chambers=full_chambers,
+                              sdp_depth=sdp_depth)
     return Certificate(content, dpath, mpath)
 
 

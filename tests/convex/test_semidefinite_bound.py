@@ -156,3 +156,96 @@ def test_executor_gives_identical_results_with_the_sdp_bound():
             b = bab_maximize(X, lam, sign=sign, batch=4, executor=ex, sdp=EVERYWHERE)
         assert (a.upper, a.lower, a.nodes) == (b.upper, b.lower, b.nodes)
         assert [(lf.path, lf.bound) for lf in a.leaves] == [(lf.path, lf.bound) for lf in b.leaves]
+
+
+def _replay(ev, X, lam, s):
+    """The trusted checker's replay of the evidence: the failed rules."""
+    from fractions import Fraction
+
+    from verify.checker.branch_and_bound import check_branch_and_bound
+    from verify.convex.bounds import int_matrix
+
+    Xi, xe = int_matrix(X)
+    XI = [[int(v) for v in row] for row in Xi]
+    fails = []
+    check_branch_and_bound(ev, XI, xe, [Fraction(float(v)) for v in lam], s,
+                           lambda r, d: fails.append((r, d)), "class 0")
+    return fails
+
+
+def _sdp_leaves(ev):
+    return [n["leaf"] for t in ev["trees"].values() for n in t
+            if "leaf" in n and "sdp" in n["leaf"]]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_evidence_with_sdp_leaves_passes_the_trusted_checker(seed):
+    from fractions import Fraction
+
+    from verify.convex.branch_and_bound_evidence import evidence_from_results
+
+    rng = np.random.default_rng(60 + seed)
+    N, d = 12 + 2 * seed, 3
+    X = rng.standard_normal((N, d))
+    lam = 0.3 * rng.standard_normal(N)
+    true = max(_enum_max(X, lam))
+    plus = bab_maximize(X, lam, sign=1, sdp=EVERYWHERE)
+    minus = bab_maximize(X, lam, sign=-1, sdp=EVERYWHERE)
+    ev = evidence_from_results(X, lam, plus, minus)
+    assert _sdp_leaves(ev.evidence), "no sdp leaf written"
+    assert _replay(ev.evidence, X, lam, ev.s) == []
+    assert float(ev.s) >= true - 1e-12
+    assert float(ev.s) <= max(plus.upper, minus.upper) + 1e-6
+    # the replay can fail: s below the largest leaf bound is rejected
+    assert _replay(ev.evidence, X, lam, ev.s - Fraction(1, 2**20))
+
+
+def test_tampered_sdp_leaves_are_rejected_with_the_rule_named():
+    import copy
+
+    from verify.convex.branch_and_bound_evidence import evidence_from_results
+
+    rng = np.random.default_rng(61)
+    X = rng.standard_normal((14, 3))
+    lam = 0.3 * rng.standard_normal(14)
+    plus = bab_maximize(X, lam, sign=1, sdp=EVERYWHERE)
+    minus = bab_maximize(X, lam, sign=-1, sdp=EVERYWHERE)
+    ev = evidence_from_results(X, lam, plus, minus)
+    leaf = _sdp_leaves(ev.evidence)[0]
+
+    def tampered(fn):
+        bad = copy.deepcopy(ev.evidence)
+        target = _sdp_leaves(bad)[0]
+        fn(target)
+        return {r for r, _ in _replay(bad, X, lam, ev.s)}
+
+    def set_rho(lf, v):
+        lf["sdp"]["rho"] = v
+
+    def negate_first(key):
+        def fn(lf):
+            vals = lf["sdp"][key]
+            if vals and isinstance(vals[0], list):
+                vals[0][0] = "-1/3"
+            else:
+                vals[0] = "-1/3"
+        return fn
+
+    assert "bab-sdp" in tampered(lambda lf: set_rho(lf, "0"))  # rho too small
+    assert "bab-sdp" in tampered(lambda lf: set_rho(lf, "-1"))
+    assert "bab-sdp" in tampered(lambda lf: lf["sdp"].update(tau=str(ev.s + 1)))
+    for key in ("t", "tx"):
+        if leaf["sdp"].get(key):
+            assert "bab-sdp" in tampered(negate_first(key))
+    lifted = [r for r in leaf["rows"] if "h" in r]
+    if lifted:
+        def shrink_h(lf):
+            r = next(r for r in lf["rows"] if "h" in r)
+            r["h"] = "0"
+        assert tampered(shrink_h) & {"bab-interval", "bab-sdp"}
+
+        def add_chord(lf):
+            r = next(r for r in lf["rows"] if "h" in r)
+            r["a"] = "1"
+        assert "unchecked-claim" in tampered(add_chord) or "bab-rows" in tampered(add_chord)
+    assert "unchecked-claim" in tampered(lambda lf: lf.update(z={"indices": [], "values": []}))

@@ -400,6 +400,7 @@ def build_certificate(
     budget: float | None = None,
     sampled: bool = False,
     full_chambers: bool = False,
+    sdp_depth: int | None = None,
 ) -> dict[str, Any]:
     """The certificate (a JSON-ready dict) of the trained network ``net`` on ``ds``.
 
@@ -411,7 +412,8 @@ def build_certificate(
     keeps the old sampled chambers (no lower bound).  Below the limit the chambers of ``X_S``
     are the evidence too when they are clearly fewer than those of ``X``
     (:func:`verify.convex.support_samples.with_support_evidence`); ``full_chambers`` keeps
-    the whole list (``"method": "chambers"``).
+    the whole list (``"method": "chambers"``); ``sdp_depth`` as in
+    :func:`verify.convex.routes.solve_binary`.
 
     ``executor`` (a dask ``Client``, :func:`verify.distributed.executor_from_options`) runs the
     per-chamber oracle and slack multipliers there; the certificate is identical.
@@ -438,7 +440,7 @@ def build_certificate(
     if solves is None:
         solves = solve_dataset(ds, solver=solver, limit=limit, executor=executor, budget=budget,
                                sampled=sampled, network=net, full_chambers=full_chambers,
-                               tolerance=tolerance)
+                               tolerance=tolerance, sdp_depth=sdp_depth)
     subs = {k: sub for k, sub, _ in iter_classes(net, ds.Y if K > 1 else ds.Y[:, 0])}
     entries = []
     steps = [1 + (len(cs.chambers) if cs.chambers is not None else 0) for cs in solves]

@@ -279,7 +279,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
                                executor=executor, budget=args.budget, sampled=args.sampled,
                                warm_start=warm_start,
                                full_chambers=getattr(args, "full_chambers", False),
-                               tolerance=tol)
+                               tolerance=tol, sdp_depth=args.sdp_depth)
     if args.output:
         W1, w2 = optimal_weights(solves, ds.n_features)
         save_model(args.output, W1, w2, bias_feature=ds.bias)
@@ -404,6 +404,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
                 limit=args.limit or DEFAULT_LIMIT, tolerance=tol, executor=executor,
                 budget=args.budget, sampled=args.sampled,
                 full_chambers=getattr(args, "full_chambers", False),
+                sdp_depth=args.sdp_depth,
             )
     except CertificateError as exc:
         print(printable(f"verify certify: {exc}"), file=sys.stderr)

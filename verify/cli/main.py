@@ -313,6 +313,11 @@ def _route_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sampled", action="store_true",
                    help="beyond --limit, use sampled chambers instead (status 'restricted', "
                    "no lower bound)")
+    p.add_argument("--sdp-depth", type=_nonnegative_int, default=None, metavar="D",
+                   help="in the branch-and-bound route's proofs, bound the nodes of depth >= D "
+                   "whose chord bound is within 2.6x of the target by a semidefinite "
+                   "relaxation (SCS; its multipliers are checked exactly); 0 turns it off "
+                   "(default 6)")
 
 
 def _full_chambers_arg(p: argparse.ArgumentParser) -> None:
@@ -344,6 +349,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if v < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
+    return v
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {v}")
     return v
 
 

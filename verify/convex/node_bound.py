@@ -43,7 +43,7 @@ from scipy.optimize import lsq_linear, nnls
 from verify.convex.local_search import _local_search
 from verify.convex.semidefinite_bound import SdpBound, semidefinite_bound
 
-__all__ = ["SETTLE", "SdpPolicy"]
+__all__ = ["DEFAULT_SDP_DEPTH", "SETTLE", "SdpPolicy", "sdp_policy"]
 
 #: A row is settled when ``h_n <= SETTLE * ||x_n||`` or ``-l_n <= SETTLE * ||x_n||``.
 SETTLE = 1e-12
@@ -300,10 +300,32 @@ class SdpPolicy:
     rows; the semidefinite bound replaces the chord's when it is smaller.
     """
 
-    depth: int = 4
-    ratio: float = 2.0
+    depth: int = 6
+    ratio: float = 2.6
     eps: float = 1e-5
     warm: bool = True  # start SCS from the parent's solution when it had one
+
+
+#: Depth from which the searches that prove a target try the semidefinite bound by default
+#: (``verify solve --sdp-depth``; 0: never).
+DEFAULT_SDP_DEPTH = 6
+
+
+def sdp_policy(depth: int | None) -> SdpPolicy | None:
+    """The policy of ``--sdp-depth``: ``None`` (the default depth), ``0`` (off) or a depth.
+
+    Examples
+    --------
+    >>> sdp_policy(0) is None, sdp_policy(8).depth
+    (True, 8)
+    """
+    if depth is None:
+        depth = DEFAULT_SDP_DEPTH
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 0:
+        from verify.errors import InputError
+
+        raise InputError(f"sdp_depth: expected an integer >= 0, received {depth!r}")
+    return SdpPolicy(depth=int(depth)) if depth else None
 
 
 def _strengthen(res: _Bound, sig: np.ndarray, XS: np.ndarray, mu: np.ndarray,

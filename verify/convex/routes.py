@@ -146,7 +146,7 @@ def solve_binary(
     X: np.ndarray, y: np.ndarray, *, solver: str | None = None, limit: int = DEFAULT_LIMIT,
     spike: bool = True, executor: Any = None, budget: float | None = None,
     sampled: bool = False, start: Any = None, warm_start: Any = None,
-    full_chambers: bool = False, tolerance: Any = None,
+    full_chambers: bool = False, tolerance: Any = None, sdp_depth: int | None = None,
 ) -> tuple[ConvexSolution, str, bool, Any]:
     """Solve one binary problem by the fastest proven route: ``(solution, method,
     orthogonal, chambers)``.
@@ -175,7 +175,9 @@ def solve_binary(
     its time counts against ``budget``, as does the time spent choosing the route (the
     separability test, the chamber count beyond the limit).  ``tolerance`` (relative gap,
     default :data:`DEFAULT_TOLERANCE`): the branch-and-bound loop ends once it has proved half
-    of it.
+    of it.  ``sdp_depth``: where that route's proving searches try the semidefinite node
+    bound (:func:`verify.convex.node_bound.sdp_policy`: ``None`` the default depth, ``0``
+    never).
     """
     from verify.geometry.chambers import enumerate_chambers
     from verify.geometry.separability import orthogonal_separability
@@ -214,6 +216,7 @@ def solve_binary(
                                       f"{why}: no lower bound")
             return dataclasses.replace(sol, message=msg), "restricted", False, None
         from verify.convex.column_generation_bab import solve_branch_and_bound
+        from verify.convex.node_bound import sdp_policy
         from verify.convex.support_samples import solve_by_samples
 
         why = f"chamber list beyond --limit {limit}"
@@ -246,7 +249,8 @@ def solve_binary(
                 budget = max(float(budget) - (time.monotonic() - t0), 0.2 * float(budget))
         gap = float(DEFAULT_TOLERANCE if tolerance is None else tolerance) / 2
         sol = solve_branch_and_bound(X, y, start=start, solver=solver, budget=budget,
-                                     executor=executor, support_limit=limit, gap=gap)
+                                     executor=executor, support_limit=limit, gap=gap,
+                                     sdp=sdp_policy(sdp_depth))
         sol = dataclasses.replace(sol, message="; ".join(m for m in (why, sol.message) if m))
         return sol, "branch-and-bound", False, None
     if (ch.complete and not full_chambers and len(ch) > SAMPLES_BELOW
@@ -300,12 +304,12 @@ def solve_dataset(
     ds: Dataset, *, solver: str | None = None, limit: int = DEFAULT_LIMIT, spike: bool = True,
     executor: Any = None, budget: float | None = None, sampled: bool = False,
     network: Any = None, warm_start: Any = None, full_chambers: bool = False,
-    tolerance: Any = None,
+    tolerance: Any = None, sdp_depth: int | None = None,
 ) -> list[ClassSolve]:
     """Solve every one-vs-all problem ``y = Y[:, k]`` (one problem for binary data).
 
-    ``budget`` (seconds, per problem), ``sampled``, ``full_chambers`` and ``tolerance`` are
-    passed to :func:`solve_binary`;
+    ``budget`` (seconds, per problem), ``sampled``, ``full_chambers``, ``tolerance`` and
+    ``sdp_depth`` are passed to :func:`solve_binary`;
     ``network`` (a :class:`verify.network.model.Network`, e.g. the one being certified) starts
     the branch-and-bound route from its own activation patterns; without it, ``warm_start``
     (see :func:`solve_binary`) may give one.
@@ -326,7 +330,8 @@ def solve_dataset(
         sol, method, orth, ch = solve_binary(ds.X, y, solver=solver, limit=limit, spike=spike,
                                              executor=executor, budget=budget, sampled=sampled,
                                              start=start, warm_start=warm_start,
-                                             full_chambers=full_chambers, tolerance=tolerance)
+                                             full_chambers=full_chambers, tolerance=tolerance,
+                                             sdp_depth=sdp_depth)
         out.append(ClassSolve(k, _json(label), y, sol, method, orth, ch))
     return out
 
