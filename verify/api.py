@@ -237,7 +237,7 @@ def solve(data: Any, *, bias: bool = False, solver: str | None = None, limit: in
         half as many: a certificate built from this solution carries them).
     sdp_depth : int, optional
         Beyond ``limit``, the depth from which the proofs try the semidefinite node bound
-        (default 6; ``0``: never).
+        (default ``0``: never; docs/branch_and_bound.md).
 
     Examples
     --------

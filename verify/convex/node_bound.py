@@ -307,12 +307,14 @@ class SdpPolicy:
 
 
 #: Depth from which the searches that prove a target try the semidefinite bound by default
-#: (``verify solve --sdp-depth``; 0: never).
-DEFAULT_SDP_DEPTH = 6
+#: (``verify solve --sdp-depth``; 0: never).  Off: on breast-cancer it made the final proof's
+#: lower bound worse (docs/branch_and_bound.md, "The semidefinite node bound").
+DEFAULT_SDP_DEPTH = 0
 
 
 def sdp_policy(depth: int | None) -> SdpPolicy | None:
-    """The policy of ``--sdp-depth``: ``None`` (the default depth), ``0`` (off) or a depth.
+    """The policy of ``--sdp-depth``: ``None`` (:data:`DEFAULT_SDP_DEPTH`), ``0`` (off) or a
+    depth (the other fields of :class:`SdpPolicy` at their defaults).
 
     Examples
     --------

@@ -176,7 +176,7 @@ def solve_binary(
     separability test, the chamber count beyond the limit).  ``tolerance`` (relative gap,
     default :data:`DEFAULT_TOLERANCE`): the branch-and-bound loop ends once it has proved half
     of it.  ``sdp_depth``: where that route's proving searches try the semidefinite node
-    bound (:func:`verify.convex.node_bound.sdp_policy`: ``None`` the default depth, ``0``
+    bound (:func:`verify.convex.node_bound.sdp_policy`: ``None`` the default, which is ``0``,
     never).
     """
     from verify.geometry.chambers import enumerate_chambers

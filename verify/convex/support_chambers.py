@@ -320,7 +320,8 @@ class SupportOracle:
     ``oracle_limit``: chambers of ``X_S`` enumerated per round for the oracle (``0``: always
     branch and bound); ``evidence_limit``: for the final evidence (``0``: always trees);
     ``sdp``: the semidefinite node bound's policy (:class:`~verify.convex.node_bound.SdpPolicy`)
-    for the searches that prove a target (never those that look for a violator).
+    for the searches that prove a target (not those that look for a violator, nor the
+    ``refine`` ones: :func:`verify.convex.tree_dual.tree_dual` reads their leaves' chords).
 
     Examples
     --------
@@ -378,7 +379,8 @@ class SupportOracle:
         t0 = time.monotonic()
         kw = dict(stop_above=stop_above, prove_below=prove_below, node_limit=node_limit,
                   executor=self.executor, refine=refine, collect=collect, explore=explore,
-                  sdp=self.sdp if prove_below is not None and stop_above is None else None)
+                  sdp=self.sdp if prove_below is not None and stop_above is None and not refine
+                  else None)
         half = None if time_limit is None else time_limit / 2
         plus = bab_maximize(self.X, lam, sign=1, time_limit=half, **kw)
         rest = None if time_limit is None else max(time_limit - (time.monotonic() - t0), 0.0)
