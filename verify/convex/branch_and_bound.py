@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from verify.convex.local_search import _interior_pattern, _local_search, objective
-from verify.convex.node_bound import SdpPolicy, _Bound, _bound_chunk
+from verify.convex.node_bound import SdpPolicy, _Bound, _bound_chunk, _sdp_chunk
 from verify.convex.semidefinite_bound import SdpBound
 from verify.errors import InputError
 
@@ -189,6 +189,8 @@ class _Node:
     sig: np.ndarray
     path: tuple[tuple[int, int], ...]  # (position in S, sign)
     res: _Bound
+    parent_sdp: SdpBound | None = None  # the parent's semidefinite bound (a warm start)
+    tried: bool = False  # the semidefinite bound was tried on this node
 
 
 def _check(X: Any, lam: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -339,14 +341,33 @@ def bab_maximize(
 
         shared = share(shared, executor)
 
-    def run(specs: list) -> list[_Bound]:
+    def run(specs: list, fn: Any = _bound_chunk) -> list:
         if executor is None:
-            return _bound_chunk(specs, shared)
+            return fn(specs, shared)
         from verify.distributed import map_chunks, n_workers, split_chunks
 
         chunks = split_chunks(specs, 2 * n_workers(executor))
-        return [r for part in map_chunks(_bound_chunk, chunks, executor, shared=shared)
-                for r in part]
+        return [r for part in map_chunks(fn, chunks, executor, shared=shared) for r in part]
+
+    def strengthen(popped: list[_Node], thr: float) -> list[_Node]:
+        """Try the semidefinite bound on the popped nodes the policy names (each once); the
+        ones it improves close or go back to the heap, the others are returned to be split."""
+        trial = [nd for nd in popped if not nd.tried and nd.res.split >= 0
+                 and len(nd.path) >= sdp.depth and nd.res.bound <= sdp.ratio * thr]
+        if not trial:
+            return popped
+        got = run([(nd.sig, nd.res, nd.parent_sdp) for nd in trial], _sdp_chunk)
+        better = set()
+        for nd, sd in zip(trial, got):
+            nd.tried, nd.parent_sdp = True, None
+            if sd is not None and sd.bound < nd.res.bound:
+                nd.res.sdp, nd.res.bound = sd, sd.bound
+                better.add(nd.id)
+                if sd.bound <= close_at():
+                    close(nd)
+                else:
+                    heapq.heappush(heap, (-sd.bound, nd.id, nd))
+        return [nd for nd in popped if nd.id not in better]
 
     heap: list[tuple[float, int, _Node]] = []
     closed: list[_Node] = []
@@ -422,22 +443,25 @@ def bab_maximize(
                 popped.append(node)
         if not popped:
             break
-        specs, meta = [], []
         thr = close_at()
+        if sdp is not None:
+            popped = strengthen(popped, thr)
+            if not popped:
+                continue
+        specs, meta = [], []
         for node in popped:
             k = node.res.split
             inherit = node.res.intervals
-            warm = (node.res.alpha, dict(zip(node.res.P.tolist(), node.res.z.tolist())), thr,
-                    node.res.sdp)
+            warm = (node.res.alpha, dict(zip(node.res.P.tolist(), node.res.z.tolist())), thr)
             for s_ in (1, -1):
                 sig = node.sig.copy()
                 sig[k] = s_
                 inh = {n: v for n, v in inherit.items() if n != k}
                 specs.append((sig, inh, warm, k))
-                meta.append((sig, node.path + ((k, s_),)))
+                meta.append((sig, node.path + ((k, s_),), node.res.sdp))
         results = run(specs)
-        for (sig, path), res in zip(meta, results):
-            take(_Node(nodes, sig, path, res))
+        for (sig, path, psd), res in zip(meta, results):
+            take(_Node(nodes, sig, path, res, psd if sdp is not None and sdp.warm else None))
             nodes += 1
     upper = max([-h[0] for h in heap] + [n.res.bound for n in closed])
     complete = not heap

@@ -126,7 +126,7 @@ def _node_bound(sig: np.ndarray, inherit: dict, XS: np.ndarray, mu: np.ndarray,
     only gained the row ``knew``); each one-sided bound whose maximiser ``+-(x_n + A^T z)``
     satisfies the new constraint is still exact and is kept, the others are recomputed.
 
-    ``warm = (alpha, z, threshold, sdp)``: the parent's multipliers (``{position: value}``, valid
+    ``warm = (alpha, z, threshold)``: the parent's multipliers (``{position: value}``, valid
     for the child: its cone has more rows and the same ``alpha`` rows); when they already give
     a bound ``<= threshold`` the node will close and the least-squares problem is skipped.
     """
@@ -295,9 +295,11 @@ def _box_lsq(M: np.ndarray, c0: np.ndarray, k: int) -> np.ndarray:
 class SdpPolicy:
     """Where the search tries the semidefinite bound (:mod:`verify.convex.semidefinite_bound`).
 
-    A node is tried when it is not terminal, not the root, its chord bound is above the
-    closing threshold but at most ``ratio`` times it, and its path has at least ``depth``
-    rows; the semidefinite bound replaces the chord's when it is smaller.
+    A node is tried once, when the best-first search takes it to be split (so only the
+    nodes that decide the anytime bound are tried): when it is not terminal, its path has at
+    least ``depth`` rows and its chord bound is at most ``ratio`` times the closing
+    threshold.  When the semidefinite bound is smaller it replaces the chord's and the node
+    closes or goes back to the queue instead of being split.
     """
 
     depth: int = 6
@@ -330,31 +332,16 @@ def sdp_policy(depth: int | None) -> SdpPolicy | None:
     return SdpPolicy(depth=int(depth)) if depth else None
 
 
-def _strengthen(res: _Bound, sig: np.ndarray, XS: np.ndarray, mu: np.ndarray,
-                warm: tuple, policy: SdpPolicy) -> _Bound:
-    """``res`` with the semidefinite bound when the policy tries it and it is smaller."""
-    thr = warm[2]
-    depth = int(np.count_nonzero(sig))
-    if (res.split < 0 or not res.bound > thr or depth < policy.depth
-            or res.bound > policy.ratio * thr):
-        return res
-    parent = warm[3] if warm is not None and len(warm) > 3 else None
-    sd = semidefinite_bound(sig, XS, mu, res, policy.eps, parent if policy.warm else None)
-    if sd is not None and sd.bound < res.bound:
-        res.sdp = sd
-        res.bound = sd.bound
-    return res
-
-
 def _bound_chunk(chunk: list, shared: tuple) -> list[_Bound]:
     """Bounds of a chunk of ``(sig, inherit, warm, knew)`` nodes (picklable, for the
-    executor); ``shared = (XS, mu, norms, policy)`` (``policy`` an :class:`SdpPolicy` or
-    ``None``)."""
-    XS, mu, norms, policy = shared
-    out = []
-    for sig, inh, warm, k in chunk:
-        res = _node_bound(sig, inh, XS, mu, norms, warm, k)
-        if policy is not None and warm is not None:
-            res = _strengthen(res, sig, XS, mu, warm, policy)
-        out.append(res)
-    return out
+    executor); ``shared = (XS, mu, norms, policy)``."""
+    XS, mu, norms, _ = shared
+    return [_node_bound(sig, inh, XS, mu, norms, warm, k) for sig, inh, warm, k in chunk]
+
+
+def _sdp_chunk(chunk: list, shared: tuple) -> list[SdpBound | None]:
+    """Semidefinite bounds of a chunk of ``(sig, chord bound, parent's semidefinite bound)``
+    nodes (picklable, for the executor); ``shared = (XS, mu, norms, policy)``."""
+    XS, mu, _, policy = shared
+    return [semidefinite_bound(sig, XS, mu, res, policy.eps, parent if policy.warm else None)
+            for sig, res, parent in chunk]
