@@ -30,7 +30,9 @@ Examples
 >>> from verify.convex.node_bound import _node_bound
 >>> chord = _node_bound(sig, {}, X, mu, np.linalg.norm(X, axis=1))
 >>> sd = semidefinite_bound(sig, X, mu, chord)
->>> bool(1.0 <= sd.bound < chord.bound)  # the true maximum is 2**0.5 - 0.5**0.5 * ... > 1
+>>> round(chord.bound, 6), round(sd.bound, 4)  # the maximum is 1/sqrt(2), at u = (1, -1)/sqrt(2)
+(1.0, 0.7071)
+>>> bool(sd.bound >= 2 ** -0.5)
 True
 """
 
