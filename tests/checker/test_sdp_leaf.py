@@ -630,3 +630,33 @@ def test_schema_v2_accepts_sdp_leaves(honest):
     bad[1]["leaf"]["rows"][0]["a"] = "1"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema)
+
+
+def test_review_huge_tau_is_a_named_failure_not_a_crash():
+    """A 401-digit tau used to raise OverflowError in the failure message (review, F1)."""
+    from fractions import Fraction as Q
+
+    from verify.checker.branch_and_bound import check_branch_and_bound
+
+    ev = {"support": [0], "trees": {
+        t: [{"leaf": {"sdp": {"tau": "1" + "0" * 400, "rho": "0"}, "rows": [{"row": 0, "h": "1"}]}}]
+        for t in "+-"}}
+    fails = []
+    check_branch_and_bound(ev, [[1]], 0, [Q(1)], Q(2), lambda r, d: fails.append((r, d)), "c")
+    sdp_fails = [d for r, d in fails if r == "bab-sdp"]  # tree "-": h on a mu < 0 row too
+    assert sdp_fails and "a number of ~1328 bits exceeds s = 2" in sdp_fails[0]
+
+
+def test_review_every_sdp_leaf_pays_a_fixed_charge():
+    """Many tiny sdp leaves exhaust the budget (review, F2: they cost Python time each)."""
+    from fractions import Fraction as Q
+
+    from verify.checker import semidefinite as sd
+
+    leaf = {"tau": Q(1), "rho": Q(1)}
+    args = ([[1]], 0, {0: Q(1)}, [], [(0, Q(1))], [], leaf, Q(4))
+    big = sd.WorkBudget(10**9)
+    assert sd.check_sdp_leaf(*args, big) is None
+    assert big.total - big.left >= sd.LEAF_UNITS  # the fixed charge and the leaf's own work
+    out = sd.check_sdp_leaf(*args, sd.WorkBudget(sd.LEAF_UNITS - 1))
+    assert out is not None and out[0] == "bab-size" and "an sdp leaf" in out[1]

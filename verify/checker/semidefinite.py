@@ -40,6 +40,7 @@ from typing import Any
 
 __all__ = [
     "FAMILIES",
+    "LEAF_UNITS",
     "MAX_SDP_DEN_BITS",
     "MAX_SDP_ENTRY_BITS",
     "MAX_SDP_ORDER",
@@ -66,8 +67,11 @@ MAX_SDP_ENTRY_BITS = 4096
 #: (~0.03 s; ~3,500 such leaves fit), ~8.8 million when it needs the 40-bit one (~0.1 s;
 #: ~1,100 fit).
 MAX_SDP_WORK = 10_000_000_000
+#: Units charged for every sdp leaf before its own work (its parsing and checks cost ~100-150
+#: microseconds of Python even when it is tiny): at most 10^6 leaves per certificate.
+LEAF_UNITS = 10_000
 #: Entry bits of the rounded matrices :func:`positive_definite` tries first, in order (a
-#: matrix whose smallest eigenvalue exceeds ``n 2^-(b+1)`` times its largest entry passes the
+#: matrix whose smallest eigenvalue exceeds about ``n 2^-(b-1)`` times its largest entry passes the
 #: ``b``-bit one: at order 57, ~0.03 s at 24 bits, ~0.08 s at 40, against ~1.3 s for the
 #: exact elimination of 212-bit entries).
 _FAST_BITS = (24, 40)
@@ -211,6 +215,14 @@ def positive_definite(A: list[list[int]], budget: WorkBudget | None = None) -> b
     if budget is not None:
         budget.charge(elimination_units(n, bits), f"order {n}, {bits}-bit entries")
     return _bareiss([row[i:] for i, row in enumerate(A)])
+
+
+def _show(q: Fraction) -> str:
+    """``q`` for a message: its float, or its size when it is beyond the float range."""
+    try:
+        return f"{float(q):.17g}"
+    except OverflowError:
+        return f"a number of ~{max(q.numerator.bit_length() - q.denominator.bit_length(), 0)} bits"
 
 
 def _common(values: Iterable[Fraction], what: str) -> tuple[list[int], int]:
@@ -363,6 +375,8 @@ def _check(XI: Sequence[Sequence[int]], xe: int, mu: Mapping[int, Fraction],
            path: Sequence[tuple[int, int]], lifted: Sequence[tuple[int, Fraction]],
            alpha: Sequence[tuple[int, Fraction]], sdp: Mapping[str, Any], s: Fraction,
            budget: WorkBudget | None) -> None:
+    if budget is not None:  # the fixed cost of a leaf, whatever its size
+        budget.charge(LEAF_UNITS, "an sdp leaf")
     d = len(XI[0]) if len(XI) else 0
     n = 1 + d + len(lifted)
     if n > MAX_SDP_ORDER:
@@ -373,8 +387,8 @@ def _check(XI: Sequence[Sequence[int]], xe: int, mu: Mapping[int, Fraction],
     hi, hd = _common((h for _, h in lifted), "h")
     bound = f["tau"] + f["rho"] * (2 + Fraction(sum(v * v for v in hi), hd * hd))
     if bound > s:
-        raise _Fail("bab-sdp", f"tau + rho (2 + sum h_j^2) = {float(bound):.17g} exceeds "
-                    f"s = {float(s):.17g}")
+        raise _Fail("bab-sdp", f"tau + rho (2 + sum h_j^2) = {_show(bound)} exceeds "
+                    f"s = {_show(s)}")
     N, _ = _assemble(XI, xe, mu, path, lifted, alpha, f, budget)
     if not positive_definite(N, budget):
         raise _Fail("bab-sdp", f"rho I - M is not positive definite (order {n})")
