@@ -317,7 +317,7 @@ def _route_args(p: argparse.ArgumentParser) -> None:
                    help="in the branch-and-bound route's proofs, bound the nodes of depth >= D "
                    "whose chord bound is within 2.6x of the target by a semidefinite "
                    "relaxation (SCS; its multipliers are checked exactly); default 0: off "
-                   "(it did not pay on breast-cancer: docs/branch_and_bound.md)")
+                   "(no gain measured on breast-cancer: docs/branch_and_bound.md)")
 
 
 def _full_chambers_arg(p: argparse.ArgumentParser) -> None:

@@ -309,8 +309,8 @@ class SdpPolicy:
 
 
 #: Depth from which the searches that prove a target try the semidefinite bound by default
-#: (``verify solve --sdp-depth``; 0: never).  Off: on breast-cancer it made the final proof's
-#: lower bound worse (docs/branch_and_bound.md, "The semidefinite node bound").
+#: (``verify solve --sdp-depth``; 0: never).  Off: on breast-cancer it did not raise the final
+#: proof's lower bound (docs/branch_and_bound.md, "the semidefinite bound").
 DEFAULT_SDP_DEPTH = 0
 
 
