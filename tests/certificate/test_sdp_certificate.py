@@ -75,7 +75,7 @@ def test_certificate_with_sdp_leaves_checks_and_tampering_fails(tmp_path):
         assert rule in rules, (rule, rules)
 
 
-def test_cli_sdp_depth(tmp_path):
+def test_cli_sdp_depth(tmp_path, capsys):
     data = _data(tmp_path, seed=5, N=24, d=3)
     model = tmp_path / "m.npz"
     cert = tmp_path / "c.json"
@@ -86,7 +86,11 @@ def test_cli_sdp_depth(tmp_path):
     assert c["method"] == "branch-and-bound"
     assert check_file(cert).valid
     assert Fraction(c["lower_bound"]["exact"]) <= Fraction(c["upper_bound"]["exact"])
+    capsys.readouterr()
     assert main(["solve", str(data), "--sdp-depth", "-1"]) == 2
+    assert "--sdp-depth: expected an integer >= 0, got -1" in capsys.readouterr().err
+    assert main(["certify", str(data), str(model), "--sdp-depth", "x"]) == 2
+    assert "--sdp-depth: expected an integer >= 0, got 'x'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("bad", [-1, 1.5, "3", True])

@@ -535,7 +535,7 @@ def _leaves(closed: list[_Node], open_: list[_Node], S: np.ndarray) -> list[BabL
                 },
                 settled=tuple(sorted(int(S[k]) for k in r.settled)),
                 sdp=None if r.sdp is None else replace(
-                    r.sdp, P=S[r.sdp.P], lifted=S[r.sdp.lifted],
+                    r.sdp, P=S[r.sdp.P], lifted=S[r.sdp.lifted], raw=None,
                     alpha={int(S[k]): v for k, v in r.sdp.alpha.items()}),
             )
         )

@@ -42,6 +42,7 @@ from scipy.optimize import lsq_linear, nnls
 
 from verify.convex.local_search import _local_search
 from verify.convex.semidefinite_bound import SdpBound, semidefinite_bound
+from verify.errors import InputError
 
 __all__ = ["DEFAULT_SDP_DEPTH", "SETTLE", "SdpPolicy", "sdp_policy"]
 
@@ -326,8 +327,6 @@ def sdp_policy(depth: int | None) -> SdpPolicy | None:
     if depth is None:
         depth = DEFAULT_SDP_DEPTH
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 0:
-        from verify.errors import InputError
-
         raise InputError(f"sdp_depth: expected an integer >= 0, received {depth!r}")
     return SdpPolicy(depth=int(depth)) if depth else None
 
