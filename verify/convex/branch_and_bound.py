@@ -512,31 +512,31 @@ def bab_maximize(
 
 def _leaves(closed: list[_Node], open_: list[_Node], S: np.ndarray) -> list[BabLeaf]:
     """The leaves as :class:`BabLeaf` (sample indices), in the tree's preorder."""
-    out = []
     items = [(n, True) for n in closed] + [(n, False) for n in open_]
     items.sort(key=lambda it: tuple(0 if s > 0 else 1 for _, s in it[0].path))
-    for node, is_closed in items:
-        r = node.res
+    return [_as_leaf(node.path, node.res, is_closed, S) for node, is_closed in items]
 
-        def sv(pos_vals: tuple) -> dict[int, float]:
-            idx, vals = pos_vals
-            return {int(S[i]): float(v) for i, v in zip(idx, vals) if v > 0}
 
-        out.append(
-            BabLeaf(
-                path=tuple((int(S[k]), int(s)) for k, s in node.path),
-                bound=float(r.bound),
-                closed=is_closed,
-                z=sv((r.P, r.z)),
-                alpha={int(S[k]): float(v) for k, v in r.alpha.items()},
-                intervals={
-                    int(S[k]): (float(lo), float(hi), sv(zl), sv(zh))
-                    for k, (lo, hi, zl, zh, *_) in r.intervals.items()
-                },
-                settled=tuple(sorted(int(S[k]) for k in r.settled)),
-                sdp=None if r.sdp is None else replace(
-                    r.sdp, P=S[r.sdp.P], lifted=S[r.sdp.lifted], raw=None,
-                    alpha={int(S[k]): v for k, v in r.sdp.alpha.items()}),
-            )
-        )
-    return out
+def _as_leaf(path: tuple[tuple[int, int], ...], r: _Bound, closed: bool,
+             S: np.ndarray) -> BabLeaf:
+    """A node (``path`` and bound ``r`` over positions into ``S``) as a :class:`BabLeaf`."""
+
+    def sv(pos_vals: tuple) -> dict[int, float]:
+        idx, vals = pos_vals
+        return {int(S[i]): float(v) for i, v in zip(idx, vals) if v > 0}
+
+    return BabLeaf(
+        path=tuple((int(S[k]), int(s)) for k, s in path),
+        bound=float(r.bound),
+        closed=closed,
+        z=sv((r.P, r.z)),
+        alpha={int(S[k]): float(v) for k, v in r.alpha.items()},
+        intervals={
+            int(S[k]): (float(lo), float(hi), sv(zl), sv(zh))
+            for k, (lo, hi, zl, zh, *_) in r.intervals.items()
+        },
+        settled=tuple(sorted(int(S[k]) for k in r.settled)),
+        sdp=None if r.sdp is None else replace(
+            r.sdp, P=S[r.sdp.P], lifted=S[r.sdp.lifted], raw=None,
+            alpha={int(S[k]): v for k, v in r.sdp.alpha.items()}),
+    )

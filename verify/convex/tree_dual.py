@@ -219,22 +219,63 @@ def _solve(leaves: list[_Leaf], active: list[int], ys: np.ndarray, XS: np.ndarra
            box: float, time_limit: float | None) -> np.ndarray | None:
     """The program over the leaves ``active`` and ``0 <= y_n lam_n <= box``: ``lam_S``, or
     ``None`` (no usable answer)."""
-    import clarabel
-
-    m, d = XS.shape[0], XS.shape[1]
-    # nonnegative rows (A x + s = b, s >= 0): y_n lam_n >= 0 and box - y_n lam_n >= 0 first
-    nn_r: list[np.ndarray] = [np.arange(m), m + np.arange(m)]
-    nn_c: list[np.ndarray] = [np.arange(m), np.arange(m)]
-    nn_v: list[np.ndarray] = [-ys, ys]
-    n_nn = 2 * m
-    soc_r: list[np.ndarray] = []
-    soc_c: list[np.ndarray] = []
-    soc_v: list[np.ndarray] = []
-    n_soc = 0
-    nvar = m
+    prog = _Program(ys, XS, box)
     for j in active:
-        leaf = leaves[j]
-        base = nvar
+        prog.add_chord(leaves[j])
+    got = prog.solve(time_limit)
+    return None if got is None else got[:XS.shape[0]]
+
+
+class _Program:
+    """``maximise y_S^T lam_S`` subject to ``0 <= y_n lam_n <= box`` and one second-order cone
+    per leaf, in Clarabel's native form (``A x + s = b``, ``s`` in the cones).  The variables
+    are ``lam_S`` first, then each leaf's own multipliers (:meth:`add_chord` and
+    :meth:`add_block` return where they start)."""
+
+    def __init__(self, ys: np.ndarray, XS: np.ndarray, box: float):
+        m = XS.shape[0]
+        self.ys, self.XS, self.m = ys, XS, m
+        # nonnegative rows: y_n lam_n >= 0 and box - y_n lam_n >= 0 first
+        self.nn_r: list[np.ndarray] = [np.arange(m), m + np.arange(m)]
+        self.nn_c: list[np.ndarray] = [np.arange(m), np.arange(m)]
+        self.nn_v: list[np.ndarray] = [-ys, ys]
+        self.nn_b: list[np.ndarray] = [np.zeros(m), np.full(m, box)]
+        self.n_nn = 2 * m
+        self.soc: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.nvar = m
+
+    def variables(self, k: int) -> int:
+        """``k`` new variables; the index of the first."""
+        base = self.nvar
+        self.nvar += k
+        return base
+
+    def nonneg(self, cols: np.ndarray, vals: np.ndarray, b: np.ndarray | None = None) -> None:
+        """Rows ``b_i - vals_i x_{cols_i} >= 0`` (one entry per row; ``b`` default 0)."""
+        k = np.arange(cols.size)
+        self.nn_r.append(self.n_nn + k)
+        self.nn_c.append(np.asarray(cols, dtype=np.int64))
+        self.nn_v.append(np.asarray(vals, dtype=np.float64))
+        self.nn_b.append(np.zeros(cols.size) if b is None else b)
+        self.n_nn += cols.size
+
+    def nonneg_rows(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
+                    b: np.ndarray) -> None:
+        """Rows ``b_r - sum vals x_cols >= 0`` given as triplets (``rows`` from 0)."""
+        self.nn_r.append(self.n_nn + rows)
+        self.nn_c.append(np.asarray(cols, dtype=np.int64))
+        self.nn_v.append(np.asarray(vals, dtype=np.float64))
+        self.nn_b.append(b)
+        self.n_nn += b.size
+
+    def block(self, blk: np.ndarray, cols: np.ndarray, b: np.ndarray) -> None:
+        """One second-order cone ``b - blk x[cols]`` (first entry the norm's bound)."""
+        self.soc.append((blk, np.asarray(cols, dtype=np.int64), b, np.nonzero(blk)))
+
+    def add_chord(self, leaf: _Leaf) -> int:
+        """A chord leaf's bound ``<= 1``; returns the index of its first multiplier."""
+        XS, m = self.XS, self.m
+        d = XS.shape[1]
         neg = leaf.neg[~leaf.fixed]  # the rows whose beta_n is a variable
         coef = leaf.coef
         if leaf.fixed.any():  # beta_n = alpha_n sign lam_n: linear in lam
@@ -242,21 +283,16 @@ def _solve(leaves: list[_Leaf], active: list[int], ys: np.ndarray, XS: np.ndarra
             coef = coef.copy()
             coef[:, at] += leaf.sign * leaf.alpha[leaf.fixed] * XS[at].T
         nb, nz = neg.size, leaf.A.shape[0]
-        nvar += nb + nz
+        base = self.variables(nb + nz)
         # beta_n - mu_n >= 0 and -beta_n >= 0 (mu_n = sign lam_n < 0), z >= 0
         if nb:
             k = np.arange(nb)
             jb = base + k
-            nn_r += [n_nn + k, n_nn + k, n_nn + nb + k]
-            nn_c += [jb, neg, jb]
-            nn_v += [-np.ones(nb), np.full(nb, leaf.sign), np.ones(nb)]
-            n_nn += 2 * nb
+            self.nonneg_rows(np.concatenate([k, k, nb + k]), np.concatenate([jb, neg, jb]),
+                             np.concatenate([-np.ones(nb), np.full(nb, leaf.sign),
+                                             np.ones(nb)]), np.zeros(2 * nb))
         if nz:
-            k = np.arange(nz)
-            nn_r.append(n_nn + k)
-            nn_c.append(base + nb + k)
-            nn_v.append(-np.ones(nz))
-            n_nn += nz
+            self.nonneg(base + nb + np.arange(nz), -np.ones(nz))
         # the cone (1 - B(lam), v(lam, beta, z)): s = b - A x, so A's rows are +B and -v
         blk = np.zeros((d + 1, m + nb + nz))
         blk[0, :m] = leaf.bcoef
@@ -265,38 +301,49 @@ def _solve(leaves: list[_Leaf], active: list[int], ys: np.ndarray, XS: np.ndarra
             blk[1:, m:m + nb] = -XS[neg].T
         if nz:
             blk[1:, m + nb:] = -leaf.A.T
-        rr, cc = np.nonzero(blk)
-        cols = np.concatenate([np.arange(m), base + np.arange(nb + nz)])
-        soc_r.append(n_soc + rr)
-        soc_c.append(cols[cc])
-        soc_v.append(blk[rr, cc])
-        n_soc += d + 1
-    A_nn = sp.csc_matrix((np.concatenate(nn_v), (np.concatenate(nn_r), np.concatenate(nn_c))),
-                         shape=(n_nn, nvar))
-    A_soc = sp.csc_matrix((np.concatenate(soc_v), (np.concatenate(soc_r),
-                                                    np.concatenate(soc_c))),
-                          shape=(n_soc, nvar))
-    A = sp.vstack([A_nn, A_soc], format="csc")
-    b = np.zeros(n_nn + n_soc)
-    b[m:2 * m] = box
-    b[n_nn::d + 1] = 1.0
-    q = np.zeros(nvar)
-    q[:m] = -ys
-    cones = [clarabel.NonnegativeConeT(n_nn)] + [clarabel.SecondOrderConeT(d + 1)] * len(active)
-    settings = clarabel.DefaultSettings()
-    settings.verbose = False
-    for k, v in _OPTIONS.items():
-        setattr(settings, k, v)
-    if time_limit is not None:
-        settings.time_limit = max(float(time_limit), 0.1)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sol = clarabel.DefaultSolver(sp.csc_matrix((nvar, nvar)), q, A, b, cones,
-                                     settings).solve()
-    if str(sol.status) not in _USABLE:
-        return None
-    x = np.asarray(sol.x)[:m]
-    return x if np.all(np.isfinite(x)) and np.any(x) else None
+        b = np.zeros(d + 1)
+        b[0] = 1.0
+        self.block(blk, np.concatenate([np.arange(m), base + np.arange(nb + nz)]), b)
+        return base
+
+    def solve(self, time_limit: float | None) -> np.ndarray | None:
+        """Clarabel's ``x`` (all variables), or ``None`` (no usable answer)."""
+        import clarabel
+
+        A_nn = sp.csc_matrix((np.concatenate(self.nn_v), (np.concatenate(self.nn_r),
+                                                           np.concatenate(self.nn_c))),
+                             shape=(self.n_nn, self.nvar))
+        rows, cols, vals, bs, cones = [], [], [], [], []
+        off = 0
+        for blk, bc, b, (rr, cc) in self.soc:
+            rows.append(off + rr)
+            cols.append(bc[cc])
+            vals.append(blk[rr, cc])
+            bs.append(b)
+            cones.append(clarabel.SecondOrderConeT(b.size))
+            off += b.size
+        A_soc = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows),
+                                                       np.concatenate(cols))),
+                              shape=(off, self.nvar))
+        A = sp.vstack([A_nn, A_soc], format="csc")
+        b = np.concatenate(self.nn_b + bs)
+        q = np.zeros(self.nvar)
+        q[:self.m] = -self.ys
+        settings = clarabel.DefaultSettings()
+        settings.verbose = False
+        for k, v in _OPTIONS.items():
+            setattr(settings, k, v)
+        if time_limit is not None:
+            settings.time_limit = max(float(time_limit), 0.1)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sol = clarabel.DefaultSolver(sp.csc_matrix((self.nvar, self.nvar)), q, A, b,
+                                         [clarabel.NonnegativeConeT(self.n_nn)] + cones,
+                                         settings).solve()
+        if str(sol.status) not in _USABLE:
+            return None
+        x = np.asarray(sol.x)
+        return x if np.all(np.isfinite(x)) and np.any(x[:self.m]) else None
 
 
 def _intervals(X: np.ndarray, path: Any, rows: np.ndarray) -> list[tuple[int, float, float]]:
