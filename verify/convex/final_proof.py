@@ -48,7 +48,10 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
     exact already).  ``trees`` (the loop's two searches for this ``lam``, kept with their
     leaves) are the first trees when they took at least half the seconds the first trees
     would get: any tree is a partition of the ball, so they need not be grown again (on
-    breast-cancer ~12 % of the proof's seconds).
+    breast-cancer ~12 % of the proof's seconds).  With a semidefinite policy (``dual.sdp``,
+    ``--sdp-depth``) and a budget, the whole proof is instead
+    :func:`verify.convex.semidefinite_dual.semidefinite_final_proof` (a partition with
+    semidefinite leaves; its dual keeps the support of ``lam``).
 
     Examples
     --------
@@ -64,6 +67,12 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
     """
     from verify.convex.tree_dual import tree_dual
 
+    if getattr(dual, "sdp", None) is not None and seconds is not None and (
+            dual.chambers(lam, dual.oracle_limit) is None):
+        from verify.convex.semidefinite_dual import semidefinite_final_proof
+
+        return semidefinite_final_proof(dual.X, y, lam, seconds=seconds,
+                                        executor=dual.executor)
     t0 = time.monotonic()
 
     def left() -> float | None:

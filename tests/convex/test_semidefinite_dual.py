@@ -1,0 +1,185 @@
+"""The final proof over a partition with semidefinite leaves (``verify.convex.semidefinite_dual``).
+
+Cross-checked against brute force in 2-D (every piece's bound from the program's multipliers is
+above the maximum over its cone on a fine grid of the circle), against the chamber route (the
+exact lower bound never exceeds ``P*``, and ``s`` is above the exact ``s(lam)`` of the chambers
+of ``X_S``), and through the trusted checker (a certificate from its evidence checks; tampered
+sdp leaves fail).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from verify.convex.bounds import exact_yT_lam
+from verify.convex.branch_and_bound import bab_maximize
+from verify.convex.branch_and_bound_evidence import evidence_from_results
+from verify.convex.final_proof import _final_proof
+from verify.convex.node_bound import SdpPolicy
+from verify.convex.semidefinite_dual import (
+    _chords,
+    _fixed_bound,
+    _Piece,
+    _program,
+    _solve_sdp,
+    _structure,
+    semidefinite_final_proof,
+)
+from verify.convex.support_chambers import SupportOracle, support_maximize
+
+
+def _labels(X):
+    return np.where(X[:, 0] + 0.5 * X[:, 1] ** 2 - 0.4 > 0, 1.0, -1.0)
+
+
+def _start(X, y, rng):
+    """A dual point of the right signs, not feasible (so the proof has work to do)."""
+    return y * rng.uniform(0.2, 1.0, size=y.size)
+
+
+def _pieces(X, y, lam, nodes=12):
+    S = np.flatnonzero(lam)
+    pos = {int(n): i for i, n in enumerate(S)}
+    x = _structure(lam[S], y[S])
+    out = []
+    for sign in (1, -1):
+        full = np.zeros(X.shape[0])
+        full[S] = x
+        tree = bab_maximize(X, full, sign=sign, prove_below=1.0, node_limit=nodes)
+        for lf in tree.leaves:
+            path = tuple((pos[n], s) for n, s in lf.path)
+            sig = np.zeros(S.size, dtype=np.int8)
+            for q, s in path:
+                sig[q] = s
+            out.append(_Piece(sign, path, sig))
+    _chords(out, X[S], x)
+    _solve_sdp(out, X[S], x, None, None)
+    return S, x, out
+
+
+def _grid_max(XS, mu, sig, n=200_001):
+    th = np.linspace(0.0, 2 * np.pi, n)
+    U = np.stack([np.cos(th), np.sin(th)], axis=1)
+    V = U @ XS.T
+    inside = np.all(sig[None, :] * V >= -1e-12, axis=1)
+    vals = np.maximum(V, 0.0) @ mu
+    return float(vals[inside].max()) if inside.any() else 0.0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_program_multipliers_bound_every_piece_2d(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((14, 2))
+    y = _labels(X)
+    lam = _start(X, y, rng)
+    S, x, pieces = _pieces(X, y, lam)
+    XS, ys = X[S], y[S]
+    assert any(p.sd is not None and p.sd.bound < p.ch.bound for p in pieces)
+    got = _program(pieces, XS, ys, x, None)
+    assert got is not None
+    xn, mults = got
+    xn = _structure(xn, ys)
+    assert np.all(ys * xn > 0)
+    checked = 0
+    for p, m in zip(pieces, mults):
+        if m is None:
+            continue
+        f = _fixed_bound(XS, p, m[0], m[1], m[2], xn)
+        if f is None:
+            continue
+        truth = _grid_max(XS, p.sign * xn, p.sig)
+        assert f.bound >= truth - 1e-9, (f.bound, truth)
+        # the program kept every piece's model <= 1 (up to the solver and eps I)
+        assert f.bound <= 1.0 + 1e-3
+        checked += 1
+    assert checked > 0
+    # the program improves on the start, scaled by its largest piece bound
+    top = max(p.bound for p in pieces)
+    assert float(ys @ xn) >= float(ys @ x) / top - 1e-6
+
+
+@pytest.mark.parametrize("seed,d", [(3, 3), (4, 3), (5, 4)])
+def test_final_proof_is_below_pstar_and_above_the_exact_s(seed, d):
+    from verify.convex.column_generation_bab import solve_branch_and_bound
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((18, d))
+    y = _labels(X)
+    ref = solve_branch_and_bound(X, y)  # the chambers of X_S: optimal, exact bounds
+    assert ref.status.value == "optimal"
+    pstar = float(ref.upper_bound)
+    lam0 = _start(X, y, rng)
+    trace: list = []
+    lam, plus, minus = semidefinite_final_proof(X, y, lam0, seconds=6.0, first_nodes=8,
+                                                split=6, trace=trace)
+    assert np.array_equal(np.flatnonzero(lam), np.flatnonzero(lam0))  # the support is kept
+    assert np.all(y * lam >= 0)
+    ev = evidence_from_results(X, lam, plus, minus)
+    lb = exact_yT_lam(y, lam) / max(Fraction(1), ev.s)
+    assert float(lb) <= pstar * (1 + 1e-9)
+    # the returned bound is the best one traced, and at least the first partition's
+    assert float(lb) >= trace[0][2] * (1 - 1e-6)
+    assert float(lb) >= max(v for *_, v in trace) * (1 - 1e-6)
+    # s covers the exact maximum over the chambers of X_S, both signs
+    exact = support_maximize(X, lam)  # (plus, minus) over every chamber of X_S
+    for res, ex in zip((plus, minus), exact):
+        assert float(ev.s) >= ex.upper - 1e-9
+        assert res.upper >= ex.upper - 1e-9
+
+
+def test_final_proof_through_the_oracle_and_the_checker(tmp_path):
+    from verify.certificate.build import build_certificate, dumps_certificate
+    from verify.checker.check import check_file
+    from verify.convex.column_generation_bab import solve_branch_and_bound
+    from verify.convex.routes import ClassSolve, optimal_weights
+    from verify.io.datasets import load_dataset
+    from verify.io.models import save_model
+    from verify.network.model import Network
+
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((24, 4))
+    y = _labels(X)
+    data = tmp_path / "d.json"
+    data.write_text(json.dumps({"X": X.tolist(), "y": [int(v) for v in y]}))
+    ds = load_dataset(data)
+    yy = ds.Y[:, 0].astype(float)
+    ref = solve_branch_and_bound(ds.X, yy, support_limit=0)
+    dual = SupportOracle(ds.X, oracle_limit=0, evidence_limit=0, sdp=SdpPolicy())
+    lam0 = ref.lam * 1.5  # infeasible: the partition must prove a scaled version
+    # through the final proof's switch: the partition is refined to (exact) chord leaves and
+    # the bound reaches P* (7.7840871 here; the chamber route's upper bound)
+    lam, plus, minus = _final_proof(dual, yy, lam0, 1.0, 1000, 5.0)
+    assert "semidefinite partition" in plus.reason
+    ev = dual.evidence(lam, plus, minus)
+    lb = exact_yT_lam(yy, lam) / max(Fraction(1), ev.s)
+    assert lb <= ref.upper_bound and float(lb) >= float(ref.upper_bound) * (1 - 1e-3)
+    # a coarse partition keeps semidefinite leaves: the certificate the checker replays
+    lam, plus, minus = semidefinite_final_proof(ds.X, yy, lam0, seconds=3.0, first_nodes=4,
+                                                split=1)
+    assert any(lf.sdp is not None for r in (plus, minus) for lf in r.leaves)
+    ev = dual.evidence(lam, plus, minus)
+    lb = exact_yT_lam(yy, lam) / max(Fraction(1), ev.s)
+    assert 0 < lb <= ref.upper_bound
+    sol = dataclasses.replace(ref, evidence=ev, lower_bound=lb, s=float(ev.s), lam=lam)
+    cs = ClassSolve(0, ds.positive_label, yy, sol, "branch-and-bound", False, None)
+    W1, w2 = optimal_weights([cs], ds.n_features)
+    save_model(tmp_path / "m.npz", W1, w2)
+    path = tmp_path / "c.cert.json"
+    cert = build_certificate(ds, Network(W1, w2), data_path=data, model_path=tmp_path / "m.npz",
+                             cert_path=path, solves=[cs])
+    leaves = [n["leaf"] for t in cert["classes"][0]["evidence"]["trees"].values() for n in t
+              if "leaf" in n and "sdp" in n["leaf"]]
+    assert leaves
+    path.write_text(dumps_certificate(cert))
+    rep = check_file(path)
+    assert rep.valid, rep.failures
+    bad = json.loads(json.dumps(cert))
+    [n["leaf"] for t in bad["classes"][0]["evidence"]["trees"].values() for n in t
+     if "leaf" in n and "sdp" in n["leaf"]][0]["sdp"]["rho"] = "0"
+    path.write_text(dumps_certificate(bad))
+    assert "bab-sdp" in {f.rule for f in check_file(path).failures}
