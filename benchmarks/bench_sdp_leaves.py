@@ -12,7 +12,13 @@ Part 2 (``--solve B``): ``solve_branch_and_bound`` on breast-cancer from the gra
 start with a budget of ``B`` seconds, with the chord alone (``--sdp-depth 0``, the default)
 and with ``--sdp-depth 6``: the exact lower and upper bounds and the relative gap.
 
-Run: ``python benchmarks/bench_sdp_leaves.py [--seconds S] [--solve B]``.
+Part 3 (``--final S``): the final proof alone, from the point where the loop of
+``solve_branch_and_bound`` (``--loop L`` seconds of budget) hands over: with the chord rounds
+only (the default), and with a semidefinite policy (half the seconds to the chord rounds, half
+to the partition with semidefinite leaves, :mod:`verify.convex.semidefinite_dual`), ``S``
+seconds each, one after the other: the exact lower bound of each.
+
+Run: ``python benchmarks/bench_sdp_leaves.py [--seconds S] [--solve B] [--final S --loop L]``.
 """
 
 from __future__ import annotations
@@ -70,10 +76,53 @@ def solve(X: np.ndarray, y: np.ndarray, budget: float) -> None:
               f"{nsdp:>10} {time.monotonic() - t0:>5.0f}", flush=True)
 
 
+class _Handover(Exception):
+    """Carries the final proof's input out of the route."""
+
+
+def final(X: np.ndarray, y: np.ndarray, seconds: float, loop: float) -> None:
+    from fractions import Fraction
+
+    import verify.convex.column_generation_bab as cg
+    from verify.convex.bounds import exact_yT_lam
+    from verify.convex.final_proof import _final_proof
+    from verify.convex.support_chambers import SupportOracle
+    from verify.network.training import warm_start
+
+    def grab(dual, y_, lam, thr, node_limit, left, trees):
+        raise _Handover(lam, thr, node_limit)
+
+    real = cg._final_proof
+    cg._final_proof = grab
+    try:
+        cg.solve_branch_and_bound(X, y, start=warm_start(X, y), budget=loop)
+        print("the loop proved its point: no final proof to compare")
+        return
+    except _Handover as h:
+        lam, thr, node_limit = h.args
+    finally:
+        cg._final_proof = real
+    print(f"\nfinal proof from the loop's point (budget {loop:g} s: |S| = "
+          f"{np.count_nonzero(lam)}, y^T lam = {float(y @ lam):.4f}), {seconds:g} s each")
+    print(f"{'proof':>14} {'LB':>8} {'s':>9} {'leaves':>13} {'sdp leaves':>10} {'s':>5}")
+    for name, pol in (("chord", None), ("chord + sdp", SdpPolicy())):
+        t0 = time.monotonic()
+        dual = SupportOracle(X, sdp=pol)
+        lam2, plus, minus = _final_proof(dual, y, lam, thr, node_limit, seconds)
+        ev = dual.evidence(lam2, plus, minus)
+        lb = exact_yT_lam(y, lam2) / max(Fraction(1), ev.s)
+        nsdp = sum(lf.sdp is not None for r in (plus, minus) for lf in r.leaves)
+        print(f"{name:>14} {float(lb):>8.4f} {float(ev.s):>9.6f} "
+              f"{f'{plus.n_leaves}+{minus.n_leaves}':>13} {nsdp:>10} "
+              f"{time.monotonic() - t0:>5.0f}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=240.0)
     ap.add_argument("--solve", type=float, default=None, metavar="BUDGET")
+    ap.add_argument("--final", type=float, default=None, metavar="SECONDS")
+    ap.add_argument("--loop", type=float, default=600.0, metavar="BUDGET")
     ap.add_argument("--skip-trees", action="store_true")
     a = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
@@ -83,6 +132,8 @@ def main() -> None:
         trees(X, y, a.seconds)
     if a.solve:
         solve(X, y, a.solve)
+    if a.final:
+        final(X, y, a.final, a.loop)
 
 
 if __name__ == "__main__":

@@ -236,8 +236,9 @@ def solve(data: Any, *, bias: bool = False, solver: str | None = None, limit: in
         default the chambers of ``X_S``, ``S = supp lambda``, replace it when they are at most
         half as many: a certificate built from this solution carries them).
     sdp_depth : int, optional
-        Beyond ``limit``, the depth from which the proofs try the semidefinite node bound
-        (default ``0``: never; docs/branch_and_bound.md).
+        Beyond ``limit``, the depth from which the proofs try the semidefinite node bound;
+        the final proof then ends on a partition with semidefinite leaves (default ``0``:
+        neither; docs/branch_and_bound.md).
 
     Examples
     --------

@@ -16,6 +16,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from verify.convex import semidefinite_dual
 from verify.convex.bounds import exact_yT_lam
 from verify.convex.branch_and_bound import bab_maximize
 from verify.convex.branch_and_bound_evidence import evidence_from_results
@@ -132,7 +133,7 @@ def test_final_proof_is_below_pstar_and_above_the_exact_s(seed, d):
         assert res.upper >= ex.upper - 1e-9
 
 
-def test_final_proof_through_the_oracle_and_the_checker(tmp_path):
+def test_final_proof_through_the_oracle_and_the_checker(tmp_path, monkeypatch):
     from verify.certificate.build import build_certificate, dumps_certificate
     from verify.checker.check import check_file
     from verify.convex.column_generation_bab import solve_branch_and_bound
@@ -151,13 +152,26 @@ def test_final_proof_through_the_oracle_and_the_checker(tmp_path):
     ref = solve_branch_and_bound(ds.X, yy, support_limit=0)
     dual = SupportOracle(ds.X, oracle_limit=0, evidence_limit=0, sdp=SdpPolicy())
     lam0 = ref.lam * 1.5  # infeasible: the partition must prove a scaled version
-    # through the final proof's switch: the partition is refined to (exact) chord leaves and
-    # the bound reaches P* (7.7840871 here; the chamber route's upper bound)
-    lam, plus, minus = _final_proof(dual, yy, lam0, 1.0, 1000, 5.0)
-    assert "semidefinite partition" in plus.reason
+    # the partition alone: refined to (exact) chord leaves, its bound reaches P* (7.7840871
+    # here; the chamber route's upper bound)
+    lam, plus, minus = semidefinite_final_proof(ds.X, yy, lam0, seconds=5.0)
     ev = dual.evidence(lam, plus, minus)
     lb = exact_yT_lam(yy, lam) / max(Fraction(1), ev.s)
     assert lb <= ref.upper_bound and float(lb) >= float(ref.upper_bound) * (1 - 1e-3)
+    # through the final proof's switch: the chord rounds, then the partition from their best
+    calls = []
+    real = semidefinite_dual.semidefinite_final_proof
+
+    def spy(*a, **k):
+        calls.append(k["seconds"])
+        return real(*a, **k)
+
+    monkeypatch.setattr(semidefinite_dual, "semidefinite_final_proof", spy)
+    lam, plus, minus = _final_proof(dual, yy, lam0, 1.0, 1000, 6.0)
+    assert len(calls) == 1 and 0 < calls[0] <= 6.0
+    ev = dual.evidence(lam, plus, minus)
+    lb2 = exact_yT_lam(yy, lam) / max(Fraction(1), ev.s)
+    assert lb2 <= ref.upper_bound and float(lb2) >= float(ref.upper_bound) * (1 - 1e-3)
     # a coarse partition keeps semidefinite leaves: the certificate the checker replays
     lam, plus, minus = semidefinite_final_proof(ds.X, yy, lam0, seconds=3.0, first_nodes=4,
                                                 split=1)

@@ -316,8 +316,9 @@ def _route_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sdp-depth", type=_nonnegative_int, default=None, metavar="D",
                    help="in the branch-and-bound route's proofs, bound the nodes of depth >= D "
                    "whose chord bound is within 2.6x of the target by a semidefinite "
-                   "relaxation (SCS; its multipliers are checked exactly); default 0: off "
-                   "(no gain measured on breast-cancer: docs/branch_and_bound.md)")
+                   "relaxation (SCS; its multipliers are checked exactly), and end the final "
+                   "proof on a partition with semidefinite leaves; default 0: off (no gain "
+                   "measured on breast-cancer at 600 s: docs/branch_and_bound.md)")
 
 
 def _full_chambers_arg(p: argparse.ArgumentParser) -> None:
