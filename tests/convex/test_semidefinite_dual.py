@@ -197,3 +197,15 @@ def test_final_proof_through_the_oracle_and_the_checker(tmp_path, monkeypatch):
      if "leaf" in n and "sdp" in n["leaf"]][0]["sdp"]["rho"] = "0"
     path.write_text(dumps_certificate(bad))
     assert "bab-sdp" in {f.rule for f in check_file(path).failures}
+
+
+def test_final_proof_with_every_leaf_bound_zero():
+    """All rows of ``X_S`` zero: every leaf's bound is 0 (``top = 0``); the final scaling must
+    not divide by it (it gave ``lam = inf`` and a LinAlgError)."""
+    X = np.zeros((5, 2))
+    y = np.array([1.0, -1.0, 1.0, -1.0, 1.0])
+    lam, plus, minus = semidefinite_final_proof(X, y, 0.5 * y, seconds=0.5)
+    assert np.all(np.isfinite(lam)) and np.all(y * lam > 0)
+    assert max(plus.upper, minus.upper) <= 1.0
+    ev = evidence_from_results(X, lam, plus, minus)
+    assert ev.s <= 1

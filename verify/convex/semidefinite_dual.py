@@ -433,6 +433,8 @@ def semidefinite_final_proof(X: Any, y: Any, lam: Any, *, seconds: float,
         x = xn
         record(x)
     _, xb, snap, top = best
+    if not top > 0:  # every leaf bound 0 (e.g. X_S = 0): any scale is proved; keep xb
+        top = 1.0
     # lam = xb / top: the chords recomputed there, the semidefinite multipliers scaled
     lam_s = xb / top
     _chords(snap, XS, lam_s)
