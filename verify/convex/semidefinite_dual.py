@@ -350,7 +350,8 @@ def semidefinite_final_proof(X: Any, y: Any, lam: Any, *, seconds: float,
                              first_nodes: int = _FIRST_NODES, trace: list | None = None
                              ) -> tuple[np.ndarray, BabResult, BabResult]:
     """Rounds of (bounds at ``lam``, split the tightest leaves, the program over the
-    partition): ``(lam, plus, minus)`` of the largest ``y^T lam / max(1, s)`` seen.
+    partition): ``(lam, plus, minus)`` of the largest ``y^T lam / s`` seen, scaled by
+    ``1 / s`` (so that ``s = 1`` and ``y^T lam`` is the lower bound).
 
     Parameters
     ----------
@@ -359,7 +360,8 @@ def semidefinite_final_proof(X: Any, y: Any, lam: Any, *, seconds: float,
     lam : array (N,)
         The starting point (``diag(y) lam >= 0``); its support ``S`` is kept.
     seconds : float
-        Wall-clock budget (a round in progress finishes its bounds first).
+        Wall-clock budget: every semidefinite solve starts before it (a batch in progress
+        and the program finish; leaves not reached keep their chord bounds, still valid).
     executor : optional
         Runs the leaves' bounds (:func:`verify.distributed.map_chunks`).
     split, first_nodes : int
@@ -396,7 +398,8 @@ def semidefinite_final_proof(X: Any, y: Any, lam: Any, *, seconds: float,
             pieces.append(_Piece(sign, path, sig))
     deadline = t0 + seconds
     _chords(pieces, XS, x)
-    _solve_sdp(pieces, XS, x, executor, None)  # the first partition, whole
+    # the first partition, tightest first; a piece the budget leaves out keeps its chord
+    _solve_sdp(pieces, XS, x, executor, deadline)
     best = None
 
     def record(x: np.ndarray) -> None:
@@ -413,7 +416,7 @@ def semidefinite_final_proof(X: Any, y: Any, lam: Any, *, seconds: float,
         pieces, new = _split(pieces, split)
         if new:
             _chords(new, XS, x)
-            _solve_sdp(new, XS, x, executor, None)
+            _solve_sdp(new, XS, x, executor, deadline)
             record(x)
         got = _program(pieces, XS, ys, x, deadline - time.monotonic())
         if got is None:
