@@ -237,3 +237,13 @@ def test_every_semidefinite_solve_is_bounded_by_the_budget(monkeypatch):
     assert all(lf.sdp is None for lf in leaves)
     ev = evidence_from_results(X, lam, plus, minus)
     assert ev.s <= 1 + Fraction(1, 10**6)
+
+
+def test_final_proof_of_a_zero_lam_is_a_clear_error():
+    """``lam = 0`` has no support to keep: an InputError that says so (was a bare
+    ``ValueError`` from ``max`` of an empty array)."""
+    from verify.errors import InputError
+
+    X = np.eye(3)
+    with pytest.raises(InputError, match="nonzero lam"):
+        semidefinite_final_proof(X, np.array([1.0, -1.0, 1.0]), np.zeros(3), seconds=1.0)

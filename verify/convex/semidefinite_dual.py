@@ -56,6 +56,7 @@ from verify.convex.branch_and_bound import BabLeaf, BabResult, bab_maximize
 from verify.convex.node_bound import _Bound, _node_bound
 from verify.convex.semidefinite_bound import SdpBound, multiplier_matrix, semidefinite_bound
 from verify.convex.tree_dual import _Leaf, _Program
+from verify.errors import InputError
 
 __all__ = ["semidefinite_final_proof"]
 
@@ -376,12 +377,19 @@ def semidefinite_final_proof(X: Any, y: Any, lam: Any, *, seconds: float,
     plus, minus : BabResult
         The partitions of ``lam`` with every leaf's bound at it (``upper`` the largest):
         the exact evidence's input.
+
+    Raises
+    ------
+    InputError
+        When ``lam`` is zero (there is no support to keep).
     """
     t0 = time.monotonic()
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     lam = np.asarray(lam, dtype=np.float64)
     S = np.flatnonzero(lam)
+    if S.size == 0:
+        raise InputError("semidefinite_final_proof needs a nonzero lam (its support is kept)")
     XS, ys = X[S], y[S]
     x = _structure(lam[S], ys)
     pieces: list[_Piece] = []
