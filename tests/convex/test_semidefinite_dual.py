@@ -18,14 +18,13 @@ import pytest
 
 from verify.convex import semidefinite_dual
 from verify.convex.bounds import exact_yT_lam
-from verify.convex.branch_and_bound import bab_maximize
 from verify.convex.branch_and_bound_evidence import evidence_from_results
 from verify.convex.final_proof import _final_proof
 from verify.convex.node_bound import SdpPolicy
 from verify.convex.semidefinite_dual import (
     _chords,
+    _first_pieces,
     _fixed_bound,
-    _Piece,
     _program,
     _solve_sdp,
     _structure,
@@ -45,19 +44,8 @@ def _start(X, y, rng):
 
 def _pieces(X, y, lam, nodes=12):
     S = np.flatnonzero(lam)
-    pos = {int(n): i for i, n in enumerate(S)}
     x = _structure(lam[S], y[S])
-    out = []
-    for sign in (1, -1):
-        full = np.zeros(X.shape[0])
-        full[S] = x
-        tree = bab_maximize(X, full, sign=sign, prove_below=1.0, node_limit=nodes)
-        for lf in tree.leaves:
-            path = tuple((pos[n], s) for n, s in lf.path)
-            sig = np.zeros(S.size, dtype=np.int8)
-            for q, s in path:
-                sig[q] = s
-            out.append(_Piece(sign, path, sig))
+    out = _first_pieces(X, S, x, nodes)
     _chords(out, X[S], x)
     _solve_sdp(out, X[S], x, None, None)
     return S, x, out

@@ -346,6 +346,24 @@ def _results(pieces: list[_Piece], S: np.ndarray, seconds: float) -> tuple[BabRe
     return out[0], out[1]
 
 
+def _first_pieces(X: np.ndarray, S: np.ndarray, x: np.ndarray, nodes: int) -> list[_Piece]:
+    """The leaves of a chord tree of ``nodes`` node bounds per sign at ``lam_S = x``, as
+    pieces (paths in positions of ``S``; bounds not yet set)."""
+    pieces: list[_Piece] = []
+    pos = {int(n): i for i, n in enumerate(S)}
+    full = np.zeros(X.shape[0])
+    full[S] = x
+    for sign in (1, -1):
+        tree = bab_maximize(X, full, sign=sign, prove_below=1.0, node_limit=nodes)
+        for lf in tree.leaves:
+            path = tuple((pos[n], s) for n, s in lf.path)
+            sig = np.zeros(S.size, dtype=np.int8)
+            for q, s in path:
+                sig[q] = s
+            pieces.append(_Piece(sign, path, sig))
+    return pieces
+
+
 def semidefinite_final_proof(X: Any, y: Any, lam: Any, *, seconds: float,
                              executor: Any = None, split: int = _SPLIT,
                              first_nodes: int = _FIRST_NODES, trace: list | None = None
@@ -392,18 +410,7 @@ def semidefinite_final_proof(X: Any, y: Any, lam: Any, *, seconds: float,
         raise InputError("semidefinite_final_proof needs a nonzero lam (its support is kept)")
     XS, ys = X[S], y[S]
     x = _structure(lam[S], ys)
-    pieces: list[_Piece] = []
-    pos = {int(n): i for i, n in enumerate(S)}
-    for sign in (1, -1):
-        full = np.zeros(X.shape[0])
-        full[S] = x
-        tree = bab_maximize(X, full, sign=sign, prove_below=1.0, node_limit=first_nodes)
-        for lf in tree.leaves:
-            path = tuple((pos[n], s) for n, s in lf.path)
-            sig = np.zeros(S.size, dtype=np.int8)
-            for q, s in path:
-                sig[q] = s
-            pieces.append(_Piece(sign, path, sig))
+    pieces = _first_pieces(X, S, x, first_nodes)
     deadline = t0 + seconds
     _chords(pieces, XS, x)
     # the first partition, tightest first; a piece the budget leaves out keeps its chord
