@@ -104,7 +104,7 @@ def final(X: np.ndarray, y: np.ndarray, seconds: float, loop: float) -> None:
         cg._final_proof = real
     print(f"\nfinal proof from the loop's point (budget {loop:g} s: |S| = "
           f"{np.count_nonzero(lam)}, y^T lam = {float(y @ lam):.4f}), {seconds:g} s each")
-    print(f"{'proof':>14} {'LB':>8} {'s':>9} {'leaves':>13} {'sdp leaves':>10} {'s':>5}")
+    print(f"{'proof':>14} {'LB':>8} {'s':>9} {'leaves':>13} {'sdp leaves':>10} {'secs':>5}")
     for name, pol in (("chord", None), ("chord + sdp", SdpPolicy())):
         t0 = time.monotonic()
         dual = SupportOracle(X, sdp=pol)
