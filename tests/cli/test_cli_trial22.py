@@ -1,0 +1,94 @@
+"""Findings of the session-22 new-user trial on real data (verify.cli.main): an output path
+that is one of the command's own input files is refused before any work (it used to be
+replaced, destroying the user's data or model; a certificate written over its own data file
+names a file that no longer holds what it hashed)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from verify.cli.main import main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+F1 = EXAMPLES / "f1.json"
+
+
+def _one_clean_line(err: str, *needles: str) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for n in needles:
+        assert n in lines[0], err
+
+
+@pytest.fixture()
+def files(tmp_path: Path) -> dict[str, Path]:
+    data = tmp_path / "data.json"
+    shutil.copy(F1, data)
+    npz = tmp_path / "data.npz"
+    import json
+
+    obj = json.loads(F1.read_text())
+    np.savez(npz, X=np.array(obj["X"], dtype=float), y=np.array(obj["y"]))
+    assert main(["solve", str(data), "-o", str(tmp_path / "net.npz")]) == 0
+    return {"data": data, "npz": npz, "model": tmp_path / "net.npz"}
+
+
+def _unchanged(paths: list[Path], argv: list[str], capsys, *needles: str) -> None:
+    before = {p: p.read_bytes() for p in paths}
+    capsys.readouterr()
+    assert main(argv) == 2
+    _one_clean_line(capsys.readouterr().err, *needles)
+    for p in paths:
+        assert p.read_bytes() == before[p], f"{p} was overwritten"
+
+
+def test_certify_output_over_its_data_refused(files, capsys):
+    d, m = files["data"], files["model"]
+    _unchanged([d, m], ["certify", str(d), str(m), "-o", str(d)], capsys,
+               "-o:", "is the data file")
+
+
+def test_certify_output_over_its_model_refused(files, capsys):
+    d, m = files["data"], files["model"]
+    _unchanged([d, m], ["certify", str(d), str(m), "-o", str(m)], capsys,
+               "-o:", "is the model file")
+
+
+def test_solve_output_over_its_data_refused(files, capsys):
+    d = files["npz"]
+    _unchanged([d], ["solve", str(d), "-o", str(d)], capsys, "-o:", "is the data file")
+
+
+def test_same_file_by_another_spelling_refused(files, capsys, monkeypatch):
+    d = files["npz"]
+    monkeypatch.chdir(d.parent)
+    _unchanged([d], ["solve", "./data.npz", "-o", str(d)], capsys, "is the data file")
+
+
+@pytest.mark.parametrize("opt", ["-o", "--record"])
+def test_train_outputs_over_the_data_refused(files, capsys, opt):
+    d = files["npz"]
+    out = {"-o": str(d.parent / "t.npz"), "--record": str(d.parent / "r.npz")}
+    out[opt] = str(d)
+    _unchanged([d], ["train", str(d), "--steps", "10", "-o", out["-o"],
+                     "--record", out["--record"]], capsys, f"{opt}:", "is the data file")
+
+
+def test_audit_and_enumerate_outputs_over_the_data_refused(files, capsys):
+    d = files["data"]
+    _unchanged([d], ["audit", str(d), "-o", str(d)], capsys, "-o:", "is the data file")
+    _unchanged([d], ["enumerate", str(d), "-o", str(d)], capsys, "-o:", "is the data file")
+    _unchanged([d], ["enumerate", str(d), "--graph", str(d)], capsys,
+               "--graph:", "is the data file")
+
+
+def test_other_outputs_still_written(files, capsys):
+    d, m = files["data"], files["model"]
+    c = d.parent / "c.json"
+    assert main(["certify", str(d), str(m), "-o", str(c)]) == 0
+    assert c.is_file()
