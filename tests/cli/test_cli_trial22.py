@@ -92,3 +92,33 @@ def test_other_outputs_still_written(files, capsys):
     c = d.parent / "c.json"
     assert main(["certify", str(d), str(m), "-o", str(c)]) == 0
     assert c.is_file()
+
+
+# ------------------------------------------------------------------ a conic solver that fails
+
+
+def _badly_scaled(tmp_path: Path) -> str:
+    # features of magnitude 1e8 and 1e-8 side by side: Clarabel fails on this (trial22)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4)) * np.array([1e8, 1e-8, 1.0, 1e8])
+    y = np.where(X[:, 0] / 1e8 + X[:, 1] * 1e8 > 0, 1, -1)
+    p = tmp_path / "magn.npz"
+    np.savez(p, X=X, y=y)
+    return str(p)
+
+
+def test_solver_failure_is_one_line_naming_the_option(tmp_path, capsys):
+    rc = main(["solve", _badly_scaled(tmp_path), "--solver", "CLARABEL"])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    # warnings are the command's own lines, not Python's "file.py:123: RuntimeWarning" + source
+    assert all(ln.startswith("verify solve: ") for ln in lines), err
+    assert ".py:" not in err, err
+    assert any(ln.startswith("verify solve: warning: CLARABEL failed with tight tolerances")
+               for ln in lines), err
+    assert lines[-1].startswith("verify solve: error: CLARABEL failed"), err
+    # cvxpy's advice names an argument the command line does not have
+    assert "verbose=True" not in err, err
+    assert "--solver" in lines[-1], err
