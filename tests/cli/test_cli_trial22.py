@@ -122,3 +122,13 @@ def test_solver_failure_is_one_line_naming_the_option(tmp_path, capsys):
     # cvxpy's advice names an argument the command line does not have
     assert "verbose=True" not in err, err
     assert "--solver" in lines[-1], err
+
+
+# ------------------------------------------------------------------ messages in plain numbers
+
+
+def test_fractional_npz_label_message_has_no_numpy_repr(tmp_path, capsys):
+    p = tmp_path / "y.npz"
+    np.savez(p, X=np.ones((3, 2)), y=np.array([0.5, 1.0, 2.0]))
+    assert main(["audit", str(p)]) == 2
+    _one_clean_line(capsys.readouterr().err, "label 0 is 0.5;")
