@@ -319,3 +319,24 @@ def test_every_collected_violator_joins_the_working_set(seed, N, d, monkeypatch)
         else:
             assert offered == []
     assert abs(values[0] - values[1]) <= 1e-6 * ref.value
+
+
+def test_budget_message_says_what_the_loop_used():
+    """trial22: 'the budget of 2 s ran out' after 1.3 s (the loop stops at its share of the
+    budget, the final proof ends early), and 'time limit 0.39 s reached' for --budget 40 (the
+    oracle's last slice): the message names the loop's share and the seconds it ran."""
+    import re
+    import time
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 6))
+    y = np.where(rng.standard_normal(60) > 0, 1.0, -1.0)
+    t0 = time.monotonic()
+    sol = solve_branch_and_bound(X, y, budget=2.0)
+    spent = time.monotonic() - t0
+    assert sol.status.value == "restricted"
+    m = re.search(r"the loop stopped after \d+ rounds at ([0-9.]+) s, its share of the "
+                  r"2 s budget \(raise --budget\)", sol.message)
+    assert m, sol.message
+    assert float(m.group(1)) <= spent
+    assert "ran out" not in sol.message and "time limit" not in sol.message

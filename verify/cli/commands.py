@@ -66,7 +66,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from verify.io.datasets import load_dataset
 
     if args.output:
-        check_writable(args.output, option="-o")
+        check_writable(args.output, option="-o", inputs={"data": args.data})
     ds = load_dataset(args.data, bias=args.bias)
     with executor_from_options(args.workers, args.scheduler) as executor:
         rep = audit(
@@ -101,7 +101,7 @@ def cmd_enumerate(args: argparse.Namespace) -> int:
                          f"(node-link JSON), got {args.graph}")
     for opt, target in (("-o", args.output), ("--graph", args.graph)):
         if target:
-            check_writable(target, option=opt)
+            check_writable(target, option=opt, inputs={"data": args.data})
     if args.graph and args.sampled:
         raise InputError("--graph needs the complete chamber list (not --sampled)")
     ds = load_dataset(args.data, bias=args.bias)
@@ -173,11 +173,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     from verify.io.models import check_model_output
     from verify.network.training import train_dataset
 
-    check_model_output(args.output, option="-o")  # before training, not after
+    # before training, not after
+    check_model_output(args.output, option="-o", inputs={"data": args.data})
     if args.record:
         if not str(args.record).endswith(".npz"):
             raise InputError(f"--record: the trajectory file must end in .npz, got {args.record}")
-        check_writable(args.record, option="--record")
+        check_writable(args.record, option="--record",
+                       inputs={"data": args.data, "-o model": args.output})
     ds = load_dataset(args.data, bias=args.bias)
     res = train_dataset(
         ds, neurons=args.neurons, steps=args.steps, lr=args.lr, init_scale=args.init_scale,
@@ -270,7 +272,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
     tol = _gap_tolerance(args.tolerance, DEFAULT_TOLERANCE)
     if args.output:
-        check_model_output(args.output, option="-o")
+        check_model_output(args.output, option="-o", inputs={"data": args.data})
     ds = load_dataset(args.data, bias=args.bias)
     from verify.distributed import executor_from_options
 
@@ -392,7 +394,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
     from verify.network.model import load_network
 
     tol = _gap_tolerance(args.tolerance, DEFAULT_TOLERANCE)
-    check_writable(args.output, option="-o")
+    check_writable(args.output, option="-o", inputs={"data": args.data, "model": args.model})
     require_checkable_model(args.model)  # before any work: the certificate names the model
     ds = load_dataset(args.data, bias=args.bias)
     net = load_network(args.model, n_features=ds.n_features, data_bias=ds.bias)

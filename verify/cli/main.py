@@ -18,6 +18,7 @@ import argparse
 import math
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -391,8 +392,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")  # under printable())
         except (AttributeError, ValueError, OSError):
             pass
+    def show(message: Warning | str, category: type[Warning], *rest: Any, **kw: Any) -> None:
+        # the library's warnings (a solver retried, MOSEK not licensed) as the command's own
+        # one-line messages, not Python's "file.py:123: RuntimeWarning" and a source line
+        print(f"verify {args.command}: warning: {printable(message)}", file=sys.stderr)
+
     try:
-        return COMMANDS[args.command](args)
+        with warnings.catch_warnings():  # the filters are kept; only the display changes
+            warnings.showwarning = show
+            return COMMANDS[args.command](args)
     except InputError as exc:
         print(f"verify {args.command}: error: {printable(exc)}", file=sys.stderr)
         return 2

@@ -116,6 +116,14 @@ def _key(pattern: np.ndarray) -> bytes:
     return np.packbits(pattern).tobytes()
 
 
+def _loop_stopped(rounds: int, t_start: float, budget: float) -> str:
+    """Why the loop stopped on time: it runs for its share of the budget (the rest is the
+    final proof's, which may end early), so the seconds it ran are named, not 'ran out'."""
+    spent = time.monotonic() - t_start
+    return (f"the loop stopped after {rounds} rounds at {spent:.1f} s, its share of the "
+            f"{budget:g} s budget (raise --budget)")
+
+
 def solve_branch_and_bound(
     X: Any,
     y: Any,
@@ -222,7 +230,7 @@ def solve_branch_and_bound(
     retried = False
     while rounds < max_rounds:
         if loop_deadline is not None and sol is not None and time.monotonic() >= loop_deadline:
-            reason = f"the budget of {budget:g} s ran out after {rounds} rounds (raise --budget)"
+            reason = _loop_stopped(rounds, t_start, budget)
             break
         rounds += 1
         if len(idle) < len(P):  # patterns added since the last solve: new, or back again
@@ -308,10 +316,13 @@ def solve_branch_and_bound(
                     fresh.append((pat, u))
         if "budget" in (plus.status, minus.status) and not fresh:
             reason = next(r.reason for r in (plus, minus) if r.status == "budget")
+            if budget is not None and reason.startswith("time limit"):
+                # the oracle's slice of the loop's share ran out, not a limit the user set
+                reason = _loop_stopped(rounds, t_start, budget)
             break
         if not fresh and loop_deadline is not None and time.monotonic() >= loop_deadline:
             # the time ran out after a proof at an in-out point (no violator to add)
-            reason = f"the budget of {budget:g} s ran out after {rounds} rounds (raise --budget)"
+            reason = _loop_stopped(rounds, t_start, budget)
             break
         if not fresh:
             reason = "the oracle's violators are already in the working set (solver accuracy)"

@@ -46,7 +46,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from verify.errors import SolverError
 from verify.status import Status
 
 __all__ = ["RestrictedData", "restricted_data", "NativeResult", "solve_restricted_clarabel"]
@@ -229,7 +228,7 @@ def solve_restricted_clarabel(
     -------
     NativeResult
     """
-    from verify.convex.solvers import CLARABEL_OPTIONS
+    from verify.convex.solvers import CLARABEL_OPTIONS, solver_failure
 
     if options is None:
         options = CLARABEL_OPTIONS
@@ -248,13 +247,13 @@ def solve_restricted_clarabel(
     raw = str(sol.status)
     if raw in _FAILED:
         if not options:
-            raise SolverError(f"CLARABEL failed: {raw}")
+            raise solver_failure("CLARABEL", raw)
         warnings.warn(f"CLARABEL failed with tight tolerances ({raw}); retrying with its "
                       "default tolerances", RuntimeWarning, stacklevel=2)
         sol = _run(prog, {})
         raw = str(sol.status)
         if raw in _FAILED:
-            raise SolverError(f"CLARABEL failed: {raw}")
+            raise solver_failure("CLARABEL", raw)
     if raw == "AlmostSolved" and options:
         looser = {k: (v * 10 if k.startswith("tol_") and k != "tol_ktratio" else v)
                   for k, v in options.items()}

@@ -41,6 +41,7 @@ __all__ = [
     "choose_solver",
     "mosek_usable",
     "solve_problem",
+    "solver_failure",
 ]
 
 class _LazyCvxpy:
@@ -208,6 +209,29 @@ def choose_solver(name: str | None = None) -> SolverChoice:
     return SolverChoice(key, dict(_OPTIONS[key]), "requested")
 
 
+#: CVXPY's advice on a failure names Python arguments (``verbose=True``), not ours
+_CVXPY_ADVICE = " Try another solver, or solve with verbose=True for more information."
+
+
+def solver_failure(name: str, reason: Any) -> SolverError:
+    """The error of a solver that failed: its reason (without CVXPY's advice to pass
+    ``verbose=True``) and the other installed solvers to try with ``--solver``.
+
+    Examples
+    --------
+    >>> str(solver_failure("CLARABEL", "InsufficientProgress"))  # doctest: +ELLIPSIS
+    'CLARABEL failed: InsufficientProgress; try another conic solver with --solver (...SCS...)'
+    """
+    text = _reason(reason)
+    others = [s for s in KNOWN_SOLVERS if s != name and _installed(s)]
+    hint = f"; try another conic solver with --solver ({', '.join(others)})" if others else ""
+    return SolverError(f"{name} failed: {text}{hint}")
+
+
+def _reason(exc: Any) -> str:
+    return str(exc).replace(_CVXPY_ADVICE, "").strip().rstrip(".")
+
+
 def solve_problem(prob: cp.Problem, choice: SolverChoice) -> Status:
     """Solve a CVXPY problem with ``choice`` and map the answer to :class:`Status`.
 
@@ -230,9 +254,10 @@ def solve_problem(prob: cp.Problem, choice: SolverChoice) -> Status:
             prob.solve(solver=choice.name, **choice.options)
     except cp.error.SolverError as exc:
         if not choice.options:
-            raise SolverError(f"{choice.name} failed: {exc}") from exc
+            raise solver_failure(choice.name, exc) from exc
         warnings.warn(
-            f"{choice.name} failed with tight tolerances ({exc}); retrying with "
+            f"{choice.name} failed with tight tolerances "
+            f"({_reason(exc)}); retrying with "
             "its default tolerances",
             RuntimeWarning,
             stacklevel=2,
@@ -241,7 +266,7 @@ def solve_problem(prob: cp.Problem, choice: SolverChoice) -> Status:
             with np.errstate(all="ignore"):
                 prob.solve(solver=choice.name)
         except cp.error.SolverError as exc2:
-            raise SolverError(f"{choice.name} failed: {exc2}") from exc2
+            raise solver_failure(choice.name, exc2) from exc2
     status = from_cvxpy(prob.status)
     if status is Status.INACCURATE and choice.name == "CLARABEL" and choice.options:
         # the tight tolerances stalled just short: retry once 10x looser (still below defaults)

@@ -349,7 +349,7 @@ def _as_labels(y: Any, source: str) -> np.ndarray:
         if not np.all(ya == np.round(ya)):
             i = int(np.flatnonzero(ya != np.round(ya))[0])
             raise InputError(
-                f"{source}: label {i} is {ya[i]!r}; numeric labels must be integers "
+                f"{source}: label {i} is {ya[i].item()!r}; numeric labels must be integers "
                 "(use strings for named classes)"
             )
         return ya.astype(np.int64)

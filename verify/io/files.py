@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from verify.errors import InputError
@@ -64,17 +65,20 @@ def write_atomic(path: str | os.PathLike[str], content: str | bytes) -> None:
             os.unlink(tmp)
 
 
-def check_writable(path: str | os.PathLike[str], *, option: str | None = None) -> Path:
+def check_writable(path: str | os.PathLike[str], *, option: str | None = None,
+                   inputs: Mapping[str, str | os.PathLike[str] | None] | None = None) -> Path:
     """``path`` as a :class:`~pathlib.Path` after checking that it can be written.
 
     Commands call this before long computations, so a wrong output path fails at once
     rather than after the work.  ``option`` (e.g. ``"--record"``) prefixes the message.
+    ``inputs`` maps a role (``"data"``, ``"model"``) to a file the command reads: an output
+    that is one of them (by any spelling or link) is refused, never replaced.
 
     Raises
     ------
     InputError
         ``"cannot write <path>: directory <folder> does not exist"`` (or: is not a
-        directory, or ``<path>`` is a directory).
+        directory, or ``<path>`` is a directory, or it is one of the ``inputs``).
 
     Examples
     --------
@@ -84,6 +88,10 @@ def check_writable(path: str | os.PathLike[str], *, option: str | None = None) -
     Traceback (most recent call last):
     ...
     verify.errors.InputError: -o: cannot write nodir/x.npz: directory nodir does not exist
+    >>> check_writable("./x.npz", option="-o", inputs={"data": "x.npz"})
+    Traceback (most recent call last):
+    ...
+    verify.errors.InputError: -o: cannot write ./x.npz: it is the data file x.npz; ...
     """
     target = Path(path)
     folder = target.parent
@@ -94,7 +102,20 @@ def check_writable(path: str | os.PathLike[str], *, option: str | None = None) -
         raise InputError(f"{pre}cannot write {path}: {folder} is not a directory")
     if target.is_dir():
         raise InputError(f"{pre}cannot write {path}: it is a directory")
+    for role, inp in (inputs or {}).items():
+        if inp is not None and _same_file(target, Path(inp)):
+            raise InputError(f"{pre}cannot write {path}: it is the {role} file {inp}; "
+                             "choose another name")
     return target
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 def _reason(exc: OSError) -> str:

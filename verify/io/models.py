@@ -493,11 +493,13 @@ def save_model(
         )
 
 
-def check_model_output(path: str | Path, *, option: str = "-o") -> Path:
+def check_model_output(path: str | Path, *, option: str = "-o",
+                       inputs: Mapping[str, str | Path | None] | None = None) -> Path:
     """Check, before any computation, that :func:`save_model` can write ``path``.
 
     The suffix must be ``.npz``, ``.safetensors``, ``.pt`` or ``.pth`` (the last two need
-    torch) and the folder must exist.
+    torch) and the folder must exist; ``inputs`` as in :func:`verify.io.files.check_writable`
+    (an input file is never overwritten).
 
     Raises
     ------
@@ -526,4 +528,4 @@ def check_model_output(path: str | Path, *, option: str = "-o") -> Path:
 
         if importlib.util.find_spec("torch") is None:
             raise InputError(f"{option}: saving a PyTorch state_dict needs torch ({TORCH_HINT})")
-    return check_writable(path, option=option)
+    return check_writable(path, option=option, inputs=inputs)
