@@ -235,3 +235,48 @@ def test_final_proof_of_a_zero_lam_is_a_clear_error():
     X = np.eye(3)
     with pytest.raises(InputError, match="nonzero lam"):
         semidefinite_final_proof(X, np.array([1.0, -1.0, 1.0]), np.zeros(3), seconds=1.0)
+
+
+def test_split_row_is_the_relaxations_largest_violation():
+    """A piece is split on the lifted row of largest ``mu_j (E t_j - (x_j^T E u)_+)`` of its
+    last SCS solution: recomputed here from the whole matrix ``Z`` (unscaled from ``t / h``),
+    not its first row; a piece with no solution falls back to the chord's row; the children
+    fix that row on both sides."""
+    from verify.convex import semidefinite_bound as sb
+
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((14, 3))
+    y = _labels(X)
+    lam = _start(X, y, rng)
+    S, x, pieces = _pieces(X, y, lam, nodes=4)
+    XS = X[S]
+    d = XS.shape[1]
+    checked = 0
+    for p in pieces:
+        if p.warm is None or p.warm.raw is None or p.warm.lifted.size == 0:
+            continue
+        _, sol, _, _, _, _, D = p.warm.raw
+        n = 1 + d + p.warm.lifted.size
+        r, c, scale = sb._lower(n)
+        Z = np.zeros((n, n))
+        Z[r, c] = sol[:r.size] / scale
+        Z[c, r] = Z[r, c]
+        Z = Z * np.outer(D, D)
+        lifted = p.warm.lifted
+        viol = p.sign * x[lifted] * (Z[0, 1 + d:] - np.maximum(XS[lifted] @ Z[0, 1:1 + d], 0))
+        free = p.sig[lifted] == 0
+        row = semidefinite_dual._violation_row(p, XS, x)
+        assert p.sig[row] == 0
+        if np.any(free & (viol > 0)):
+            assert row == int(lifted[np.flatnonzero(free)[np.argmax(viol[free])]])
+            checked += 1
+        else:
+            assert row == int(p.ch.split)
+    assert checked > 0
+    bare = dataclasses.replace(pieces[0], warm=None)
+    assert semidefinite_dual._violation_row(bare, XS, x) == int(bare.ch.split)
+    out, new = semidefinite_dual._split(pieces, 1, XS, x)
+    top = max(pieces, key=lambda p: p.bound)
+    k = semidefinite_dual._violation_row(top, XS, x)
+    assert len(new) == 2 and {c.sig[k] for c in new} == {1, -1}
+    assert all(c.path[:-1] == top.path for c in new) and len(out) == len(pieces) + 1

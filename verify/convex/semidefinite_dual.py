@@ -66,6 +66,9 @@ _FIRST_NODES = 50
 _SPLIT = 60
 #: Entries of ``lam`` kept at this fraction of the largest (with their label's sign).
 _TINY = 1e-9
+#: How a piece is split: on the row its relaxation violates most (``"violation"``) or on
+#: the chord's branching row (``"chord"``).
+_BRANCH = "violation"
 #: ``eps`` above ``K_11``'s largest eigenvalue (relative to its spread).
 _DELTA = 1e-9
 #: After a program, only the pieces whose bound is within this factor of the largest are
@@ -291,23 +294,49 @@ def _fixed_bound(XS: np.ndarray, p: _Piece, mod: _Model, w: np.ndarray, theta: f
     return replace(new, rho=rho, bound=tau + rho * _radius(p))
 
 
-def _split(pieces: list[_Piece], count: int) -> tuple[list[_Piece], list[_Piece]]:
-    """The partition with the ``count`` pieces of largest bound split on their chord's
-    branching row (terminal pieces are not split); ``(pieces, new children)``."""
+def _violation_row(p: _Piece, XS: np.ndarray, x: np.ndarray) -> int:
+    """The lifted row whose ReLU the piece's last relaxation violates most,
+    ``argmax mu_j (E t_j - (x_j^T E u)_+)`` (the first row of the SCS solution, ``mu = sign
+    x``), or the chord's branching row when there is none (no solution, no violation)."""
+    sd = p.warm
+    if sd is None or sd.raw is None or sd.lifted.size == 0:
+        return int(p.ch.split)
+    d = XS.shape[1]
+    _, sol, _, _, _, _, D = sd.raw
+    n = 1 + d + sd.lifted.size
+    first = sol[:n] / np.concatenate([[1.0], np.full(n - 1, math.sqrt(2.0))]) * D * D[0]
+    eu, et = first[1:1 + d], first[1 + d:]
+    viol = p.sign * x[sd.lifted] * (et - np.maximum(XS[sd.lifted] @ eu, 0.0))
+    free = p.sig[sd.lifted] == 0
+    if not np.any(free & (viol > 0)):
+        return int(p.ch.split)
+    return int(sd.lifted[np.flatnonzero(free)[np.argmax(viol[free])]])
+
+
+def _split(pieces: list[_Piece], count: int, XS: np.ndarray | None = None,
+           x: np.ndarray | None = None) -> tuple[list[_Piece], list[_Piece]]:
+    """The partition with the ``count`` pieces of largest bound split (terminal pieces are
+    not split); ``(pieces, new children)``.  The row is the one the piece's relaxation
+    violates most (:func:`_violation_row`, when ``XS`` and ``x`` are given and
+    :data:`_BRANCH` is ``"violation"``), else the chord's branching row."""
     order = sorted(range(len(pieces)), key=lambda i: -pieces[i].bound)
-    chosen: set[int] = set()
+    chosen: dict[int, int] = {}
     for i in order:
         if len(chosen) >= count:
             break
-        k = int(pieces[i].ch.split) if pieces[i].ch is not None else -1
-        if k >= 0 and pieces[i].sig[k] == 0:
-            chosen.add(i)
+        p = pieces[i]
+        if p.ch is None or int(p.ch.split) < 0:
+            continue
+        k = (_violation_row(p, XS, x) if _BRANCH == "violation" and XS is not None
+             else int(p.ch.split))
+        if p.sig[k] == 0:
+            chosen[i] = k
     out, new = [], []
     for i, p in enumerate(pieces):
         if i not in chosen:
             out.append(p)
             continue
-        k = int(p.ch.split)
+        k = chosen[i]
         for s in (1, -1):
             sig = p.sig.copy()
             sig[k] = s
@@ -428,7 +457,7 @@ def semidefinite_final_proof(X: Any, y: Any, lam: Any, *, seconds: float,
 
     record(x)
     while time.monotonic() < deadline:
-        pieces, new = _split(pieces, split)
+        pieces, new = _split(pieces, split, XS, x)
         if new:
             _chords(new, XS, x)
             _solve_sdp(new, XS, x, executor, deadline)
