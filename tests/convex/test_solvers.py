@@ -85,8 +85,10 @@ def test_licensed_mosek_is_preferred(monkeypatch):
 
 
 def test_unknown_and_missing_solvers(monkeypatch):
-    with pytest.raises(SolverError, match="unknown solver 'GUROBI'"):
+    with pytest.raises(SolverError, match="unknown solver 'GUROBI'") as err:
         solvers.choose_solver("GUROBI")
+    # no 'or None' (not a command-line value): the default is to leave the option out
+    assert "None" not in str(err.value) and "leave it out" in str(err.value)
     _installed(monkeypatch, ["CLARABEL"])
     with pytest.raises(SolverError, match="ECOS.*not installed"):
         solvers.choose_solver("ECOS")

@@ -193,7 +193,8 @@ def choose_solver(name: str | None = None) -> SolverChoice:
         return SolverChoice("CLARABEL", dict(CLARABEL_OPTIONS), f"{reason}; using CLARABEL")
     if not isinstance(name, str) or name.upper() not in KNOWN_SOLVERS:
         raise SolverError(
-            f"unknown solver {name!r}: expected one of {', '.join(KNOWN_SOLVERS)} or None"
+            f"unknown solver {name!r}: expected one of {', '.join(KNOWN_SOLVERS)} "
+            "(leave it out for the default)"
         )
     key = name.upper()
     if key == "MOSEK":
