@@ -50,7 +50,7 @@ import numpy as np
 
 from verify.convex.local_search import _interior_pattern, _local_search, objective
 from verify.convex.node_bound import SdpPolicy, _Bound, _bound_chunk, _sdp_chunk
-from verify.convex.semidefinite_bound import SdpBound
+from verify.convex.semidefinite_bound import SdpBound, violation_row
 from verify.errors import InputError
 
 __all__ = ["BabLeaf", "BabResult", "bab_maximize", "objective"]
@@ -335,6 +335,8 @@ def bab_maximize(
 
     if sdp is not None and not isinstance(sdp, SdpPolicy):
         raise InputError(f"sdp: expected an SdpPolicy or None, received {sdp!r}")
+    if sdp is not None and sdp.branch not in ("chord", "violation"):
+        raise InputError(f"sdp.branch: expected 'chord' or 'violation', received {sdp.branch!r}")
     shared = (XS, mu, norms, sdp)
     if executor is not None:
         from verify.distributed import share
@@ -451,6 +453,9 @@ def bab_maximize(
         specs, meta = [], []
         for node in popped:
             k = node.res.split
+            if sdp is not None and sdp.branch == "violation" and node.res.sdp is not None:
+                kv = violation_row(node.res.sdp, node.sig, XS, mu, node.res.settled)
+                k = kv if kv >= 0 else k
             inherit = node.res.intervals
             warm = (node.res.alpha, dict(zip(node.res.P.tolist(), node.res.z.tolist())), thr)
             for s_ in (1, -1):

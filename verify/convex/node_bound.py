@@ -307,6 +307,10 @@ class SdpPolicy:
     ratio: float = 2.6
     eps: float = 1e-5
     warm: bool = True  # start SCS from the parent's solution when it had one
+    #: How a node with a semidefinite solution is split: on the row the relaxation violates
+    #: most (``"violation"``, :func:`verify.convex.semidefinite_bound.violation_row`) or on
+    #: the chord's branching row (``"chord"``).
+    branch: str = "chord"
 
 
 #: Depth from which the searches that prove a target try the semidefinite bound by default

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["SdpBound", "semidefinite_bound", "multiplier_matrix"]
+__all__ = ["SdpBound", "semidefinite_bound", "multiplier_matrix", "violation_row"]
 
 #: SCS tolerance (``eps_abs = eps_rel``).  At ``1e-5`` the bound ``tau + rho R`` was within
 #: 0.0006-0.0030 of the relaxation's value on four breast-cancer leaves (order 57-59); at
@@ -326,3 +326,35 @@ def multiplier_matrix(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, sd: SdpBo
             M += sym(V, W, mult[f])
     assert M.shape == (n, n)
     return M
+
+
+def violation_row(sd: SdpBound, sig: np.ndarray, XS: np.ndarray, mu: np.ndarray,
+                  skip: Any = ()) -> int:
+    """The free lifted row whose ReLU the relaxation's solution violates most,
+    ``argmax mu_j (E t_j - (x_j^T E u)_+)`` over the first row of ``Z`` (``E`` the relaxation's
+    expectation), or ``-1`` when there is no solution or no violation (rows in ``skip``, e.g.
+    those whose sign is implied, are left out).  A branching rule: splitting that row removes
+    the largest slack of the relaxation.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> mu = np.array([1.0, 1.0, -0.5])
+    >>> sig = np.zeros(3, dtype=np.int8)
+    >>> from verify.convex.node_bound import _node_bound
+    >>> sd = semidefinite_bound(sig, X, mu, _node_bound(sig, {}, X, mu, np.linalg.norm(X, axis=1)))
+    >>> violation_row(sd, sig, X, mu) in (0, 1)
+    True
+    """
+    if sd.raw is None or sd.lifted.size == 0:
+        return -1
+    d = XS.shape[1]
+    _, sol, _, _, _, _, D = sd.raw
+    n = 1 + d + sd.lifted.size
+    first = sol[:n] / np.concatenate([[1.0], np.full(n - 1, math.sqrt(2.0))]) * D * D[0]
+    eu, et = first[1:1 + d], first[1 + d:]
+    viol = mu[sd.lifted] * (et - np.maximum(XS[sd.lifted] @ eu, 0.0))
+    ok = (sig[sd.lifted] == 0) & ~np.isin(sd.lifted, np.fromiter(skip, dtype=np.int64))
+    if not np.any(ok & (viol > 0)):
+        return -1
+    return int(sd.lifted[np.flatnonzero(ok)[np.argmax(viol[ok])]])

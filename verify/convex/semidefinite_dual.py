@@ -54,7 +54,12 @@ import numpy as np
 
 from verify.convex.branch_and_bound import BabLeaf, BabResult, bab_maximize
 from verify.convex.node_bound import _Bound, _node_bound
-from verify.convex.semidefinite_bound import SdpBound, multiplier_matrix, semidefinite_bound
+from verify.convex.semidefinite_bound import (
+    SdpBound,
+    multiplier_matrix,
+    semidefinite_bound,
+    violation_row,
+)
 from verify.convex.tree_dual import _Leaf, _Program
 from verify.errors import InputError
 
@@ -295,22 +300,12 @@ def _fixed_bound(XS: np.ndarray, p: _Piece, mod: _Model, w: np.ndarray, theta: f
 
 
 def _violation_row(p: _Piece, XS: np.ndarray, x: np.ndarray) -> int:
-    """The lifted row whose ReLU the piece's last relaxation violates most,
-    ``argmax mu_j (E t_j - (x_j^T E u)_+)`` (the first row of the SCS solution, ``mu = sign
-    x``), or the chord's branching row when there is none (no solution, no violation)."""
+    """The row to split ``p`` on: :func:`~verify.convex.semidefinite_bound.violation_row` of
+    its last SCS solution (``mu = sign x``; rows whose sign is implied left out), or the
+    chord's branching row when there is none (no solution, no violation)."""
     sd = p.warm
-    if sd is None or sd.raw is None or sd.lifted.size == 0:
-        return int(p.ch.split)
-    d = XS.shape[1]
-    _, sol, _, _, _, _, D = sd.raw
-    n = 1 + d + sd.lifted.size
-    first = sol[:n] / np.concatenate([[1.0], np.full(n - 1, math.sqrt(2.0))]) * D * D[0]
-    eu, et = first[1:1 + d], first[1 + d:]
-    viol = p.sign * x[sd.lifted] * (et - np.maximum(XS[sd.lifted] @ eu, 0.0))
-    free = p.sig[sd.lifted] == 0
-    if not np.any(free & (viol > 0)):
-        return int(p.ch.split)
-    return int(sd.lifted[np.flatnonzero(free)[np.argmax(viol[free])]])
+    k = -1 if sd is None else violation_row(sd, p.sig, XS, p.sign * x, p.ch.settled)
+    return k if k >= 0 else int(p.ch.split)
 
 
 def _split(pieces: list[_Piece], count: int, XS: np.ndarray | None = None,
