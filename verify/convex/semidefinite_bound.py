@@ -351,7 +351,7 @@ def violation_row(sd: SdpBound, sig: np.ndarray, XS: np.ndarray, mu: np.ndarray,
     d = XS.shape[1]
     _, sol, _, _, _, _, D = sd.raw
     n = 1 + d + sd.lifted.size
-    first = sol[:n] / np.concatenate([[1.0], np.full(n - 1, math.sqrt(2.0))]) * D * D[0]
+    first = sol[:n] / _lower(n)[2][:n] * D * D[0]  # column 0 of svec(Z), unscaled
     eu, et = first[1:1 + d], first[1 + d:]
     viol = mu[sd.lifted] * (et - np.maximum(XS[sd.lifted] @ eu, 0.0))
     ok = (sig[sd.lifted] == 0) & ~np.isin(sd.lifted, np.fromiter(skip, dtype=np.int64))

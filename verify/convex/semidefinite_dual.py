@@ -308,12 +308,12 @@ def _violation_row(p: _Piece, XS: np.ndarray, x: np.ndarray) -> int:
     return k if k >= 0 else int(p.ch.split)
 
 
-def _split(pieces: list[_Piece], count: int, XS: np.ndarray | None = None,
-           x: np.ndarray | None = None) -> tuple[list[_Piece], list[_Piece]]:
+def _split(pieces: list[_Piece], count: int, XS: np.ndarray, x: np.ndarray
+           ) -> tuple[list[_Piece], list[_Piece]]:
     """The partition with the ``count`` pieces of largest bound split (terminal pieces are
     not split); ``(pieces, new children)``.  The row is the one the piece's relaxation
-    violates most (:func:`_violation_row`, when ``XS`` and ``x`` are given and
-    :data:`_BRANCH` is ``"violation"``), else the chord's branching row."""
+    violates most (:func:`_violation_row`) when :data:`_BRANCH` is ``"violation"``, else
+    the chord's branching row."""
     order = sorted(range(len(pieces)), key=lambda i: -pieces[i].bound)
     chosen: dict[int, int] = {}
     for i in order:
@@ -322,8 +322,7 @@ def _split(pieces: list[_Piece], count: int, XS: np.ndarray | None = None,
         p = pieces[i]
         if p.ch is None or int(p.ch.split) < 0:
             continue
-        k = (_violation_row(p, XS, x) if _BRANCH == "violation" and XS is not None
-             else int(p.ch.split))
+        k = _violation_row(p, XS, x) if _BRANCH == "violation" else int(p.ch.split)
         if p.sig[k] == 0:
             chosen[i] = k
     out, new = [], []
