@@ -420,10 +420,11 @@ def cmd_certify(args: argparse.Namespace) -> int:
         print(printable(f"warning: {w}"))
     for c in cert["classes"]:
         print(printable(f"class {c['label']}: {verdict_text(c)}  [{c['method']}]"))
-        lb, g = c.get("lower_bound"), c.get("relative_gap")
-        if c.get("verdict") != "globally-optimal-within" and isinstance(lb, dict) and \
-                isinstance(g, dict):  # what is proven about P*, and how far from closed
-            print(printable(f"  P* >= {lb['float']:.9g} (proven), relative gap "
+        lb, ub, g = c.get("lower_bound"), c.get("upper_bound"), c.get("relative_gap")
+        if isinstance(lb, dict) and isinstance(g, dict):
+            # what is proven about P*, and how far from closed (every class, the optimal too)
+            upper = f" <= {ub['float']:.9g}" if isinstance(ub, dict) else ""
+            print(printable(f"  {lb['float']:.9g} <= P*{upper} (proven), relative gap "
                             f"{g['float']:.3g}"))
     print(printable(f"certificate written to {args.output}"))
     _outside_note(cert, args.output)
