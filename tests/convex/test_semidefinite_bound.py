@@ -274,3 +274,59 @@ def test_branching_on_the_violation_finds_the_enumeration_maximum(seed):
     assert differs
     with pytest.raises(InputError, match="sdp.branch"):
         bab_maximize(X, lam, sign=1, sdp=replace(EVERYWHERE, branch="best"))
+
+
+def test_a_time_limited_bound_is_still_valid(monkeypatch):
+    """A batch of solves that started just before a deadline ran past it (SCS ran to its
+    tolerance): ``seconds`` is now SCS's time limit.  The multipliers it stops with still give
+    a valid bound (``rho`` pays for them), and no time left means no solve."""
+    import scs
+
+    asked = []
+    real = scs.SCS
+
+    class Spy(real):
+        def __init__(self, *a, **k):
+            asked.append(k.get("time_limit_secs"))
+            super().__init__(*a, **k)
+
+    monkeypatch.setattr(scs, "SCS", Spy)
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((9, 3))
+    mu = rng.standard_normal(9)
+    P = enumerate_chambers(X).pattern_matrix()
+    norms = np.linalg.norm(X, axis=1)
+    sig = np.zeros(9, dtype=np.int8)
+    chord = _node_bound(sig, {}, X, mu, norms)
+    true = _node_max(X, mu, sig, P)
+    full = semidefinite_bound(sig, X, mu, chord)
+    short = semidefinite_bound(sig, X, mu, chord, seconds=1e-6)
+    assert asked == [None, 1e-6]
+    assert short is not None and full is not None
+    assert short.bound >= true - 1e-9 and full.bound >= true - 1e-9
+    assert semidefinite_bound(sig, X, mu, chord, seconds=0.0) is None
+    assert semidefinite_bound(sig, X, mu, chord, seconds=-1.0) is None
+    assert len(asked) == 2  # neither started SCS
+
+
+def test_a_search_gives_its_semidefinite_solves_what_is_left_of_its_time(monkeypatch):
+    """Every semidefinite solve of a search with a time limit gets the seconds left (at most
+    the limit), and none without one."""
+    from verify.convex import node_bound
+
+    seen = []
+    real = node_bound.semidefinite_bound
+
+    def spy(*a, **k):
+        seen.append(a[6] if len(a) > 6 else k.get("seconds"))
+        return real(*a, **k)
+
+    monkeypatch.setattr(node_bound, "semidefinite_bound", spy)
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((10, 3))
+    lam = rng.standard_normal(10)
+    bab_maximize(X, lam, sign=1, sdp=EVERYWHERE)
+    assert seen and all(s is None for s in seen)
+    seen.clear()
+    bab_maximize(X, lam, sign=1, sdp=EVERYWHERE, time_limit=30.0)
+    assert seen and all(s is not None and 0 < s <= 30.0 for s in seen)

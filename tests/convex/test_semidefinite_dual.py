@@ -280,3 +280,21 @@ def test_split_row_is_the_relaxations_largest_violation():
     k = semidefinite_dual._violation_row(top, XS, x)
     assert len(new) == 2 and {c.sig[k] for c in new} == {1, -1}
     assert all(c.path[:-1] == top.path for c in new) and len(out) == len(pieces) + 1
+
+
+def test_every_semidefinite_solve_gets_the_seconds_left(monkeypatch):
+    """Each solve in a batch gets SCS's time limit from the run's deadline (a batch that began
+    just before it used to run to the tolerance, past the budget)."""
+    seen = []
+    real = semidefinite_dual.semidefinite_bound
+
+    def spy(*a, **k):
+        seen.append(k.get("seconds"))
+        return real(*a, **k)
+
+    monkeypatch.setattr(semidefinite_dual, "semidefinite_bound", spy)
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((16, 3))
+    y = _labels(X)
+    semidefinite_final_proof(X, y, _start(X, y, rng), seconds=2.0, first_nodes=8, split=6)
+    assert seen and all(s is not None and s <= 2.0 for s in seen)

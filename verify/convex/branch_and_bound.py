@@ -358,7 +358,8 @@ def bab_maximize(
                  and len(nd.path) >= sdp.depth and nd.res.bound <= sdp.ratio * thr]
         if not trial:
             return popped
-        got = run([(nd.sig, nd.res, nd.parent_sdp) for nd in trial], _sdp_chunk)
+        left = None if time_limit is None else time_limit - (time.monotonic() - t0)
+        got = run([(nd.sig, nd.res, nd.parent_sdp, left) for nd in trial], _sdp_chunk)
         better = set()
         for nd, sd in zip(trial, got):
             nd.tried, nd.parent_sdp = True, None

@@ -35,13 +35,14 @@ nodes (picklable, for an executor).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import lsq_linear, nnls
 
 from verify.convex.local_search import _local_search
-from verify.convex.semidefinite_bound import SdpBound, semidefinite_bound
+from verify.convex.semidefinite_bound import SdpBound, seconds_left, semidefinite_bound
 from verify.errors import InputError
 
 __all__ = ["DEFAULT_SDP_DEPTH", "SETTLE", "SdpPolicy", "sdp_policy"]
@@ -343,8 +344,12 @@ def _bound_chunk(chunk: list, shared: tuple) -> list[_Bound]:
 
 
 def _sdp_chunk(chunk: list, shared: tuple) -> list[SdpBound | None]:
-    """Semidefinite bounds of a chunk of ``(sig, chord bound, parent's semidefinite bound)``
-    nodes (picklable, for the executor); ``shared = (XS, mu, norms, policy)``."""
+    """Semidefinite bounds of a chunk of ``(sig, chord bound, parent's semidefinite bound,
+    seconds left)`` nodes (picklable, for the executor; the seconds are counted from the
+    chunk's start, and a node started after they ran out gets ``None``); ``shared = (XS, mu,
+    norms, policy)``."""
     XS, mu, _, policy = shared
-    return [semidefinite_bound(sig, XS, mu, res, policy.eps, parent if policy.warm else None)
-            for sig, res, parent in chunk]
+    t0 = time.monotonic()
+    return [semidefinite_bound(sig, XS, mu, res, policy.eps, parent if policy.warm else None,
+                               seconds_left(left, t0))
+            for sig, res, parent, left in chunk]

@@ -39,13 +39,15 @@ True
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["SdpBound", "semidefinite_bound", "multiplier_matrix", "violation_row"]
+__all__ = ["SdpBound", "semidefinite_bound", "multiplier_matrix", "violation_row",
+           "seconds_left"]
 
 #: SCS tolerance (``eps_abs = eps_rel``).  At ``1e-5`` the bound ``tau + rho R`` was within
 #: 0.0006-0.0030 of the relaxation's value on four breast-cancer leaves (order 57-59); at
@@ -141,7 +143,8 @@ _GE = ("t", "tx", "cone", "at", "atx")
 
 
 def semidefinite_bound(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, chord,
-                       eps: float = EPS, warm: SdpBound | None = None) -> SdpBound | None:
+                       eps: float = EPS, warm: SdpBound | None = None,
+                       seconds: float | None = None) -> SdpBound | None:
     """The semidefinite bound of the node ``sig`` (positions into ``S``), from SCS.
 
     ``chord`` is the node's :class:`verify.convex.node_bound._Bound` (its ``h`` give the trace
@@ -149,8 +152,13 @@ def semidefinite_bound(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, chord,
     ``rho`` from the largest eigenvalue of ``M``), so it is an upper bound whatever SCS's
     accuracy, up to float rounding (the evidence makes it exact).  ``warm``: the parent's
     bound, whose solution starts SCS (:func:`_warm`; the same entries where they exist).
+    ``seconds``: SCS's time limit (its multipliers when it is reached still give a valid,
+    weaker bound); ``None`` when ``seconds <= 0``.
     """
     import scs
+
+    if seconds is not None and not seconds > 0:
+        return None
 
     m, d = XS.shape
     P = np.flatnonzero(sig)
@@ -197,8 +205,9 @@ def semidefinite_bound(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, chord,
     cone = {"z": Zq.shape[0], "l": n_l, "s": [n]}
     xlab, rowlab, zl = _labels(P, lifted, fneg, d, m, lower)
     try:
+        limit = {} if seconds is None else {"time_limit_secs": float(seconds)}
         solver = scs.SCS(data, cone, eps_abs=eps, eps_rel=eps, max_iters=MAX_ITERS,
-                         verbose=False)
+                         verbose=False, **limit)
         start = None if warm is None or warm.raw is None else _warm(
             warm.raw, xlab, rowlab, zl, D, Zq.shape[0], n_l, A, b)
         sol = solver.solve() if start is None else solver.solve(
@@ -224,6 +233,12 @@ def semidefinite_bound(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, chord,
     bound = tau + rho * (2.0 + float(H @ H))
     raw = (xlab, sol["x"], rowlab, sol["y"], sol["s"], zl, D)
     return SdpBound(**{**out.__dict__, "rho": rho, "bound": bound, "raw": raw})
+
+
+def seconds_left(left: float | None, t0: float) -> float | None:
+    """What is left of ``left`` seconds counted from ``t0`` (``time.monotonic()`` where the
+    chunk runs: a worker counts on its own clock), ``None`` for no limit."""
+    return None if left is None else left - (time.monotonic() - t0)
 
 
 def _labels(P: np.ndarray, lifted: np.ndarray, fneg: np.ndarray, d: int, m: int,

@@ -57,6 +57,7 @@ from verify.convex.node_bound import _Bound, _node_bound
 from verify.convex.semidefinite_bound import (
     SdpBound,
     multiplier_matrix,
+    seconds_left,
     semidefinite_bound,
     violation_row,
 )
@@ -125,8 +126,10 @@ def _sdp_chunk(chunk: list, shared: tuple) -> list[SdpBound | None]:
     """The semidefinite bound of each ``(sign, sig, chord bound, warm)`` at ``lam_S = x``
     (picklable, for an executor); ``shared = (XS, x, eps)``."""
     XS, x, eps = shared
-    return [semidefinite_bound(sig, XS, sign * x, ch, eps=eps, warm=warm)
-            for sign, sig, ch, warm in chunk]
+    t0 = time.monotonic()
+    return [semidefinite_bound(sig, XS, sign * x, ch, eps=eps, warm=warm,
+                               seconds=seconds_left(left, t0))
+            for sign, sig, ch, warm, left in chunk]
 
 
 def _chords(pieces: list[_Piece], XS: np.ndarray, x: np.ndarray) -> None:
@@ -153,7 +156,8 @@ def _solve_sdp(pieces: list[_Piece], XS: np.ndarray, x: np.ndarray, executor: An
         if deadline is not None and time.monotonic() >= deadline:
             return
         part = todo[i:i + step]
-        chunks = split_chunks([(p.sign, p.sig, p.ch, p.warm) for p in part],
+        left = None if deadline is None else deadline - time.monotonic()
+        chunks = split_chunks([(p.sign, p.sig, p.ch, p.warm, left) for p in part],
                               n_workers(executor))
         got = [r for c in map_chunks(_sdp_chunk, chunks, executor, shared=(XS, x, _EPS))
                for r in c]
