@@ -100,9 +100,13 @@ def inside_path(base: Path, rel: Any, what: str) -> Path:
     ...     print(str(exc)[:58])
     data.path '../etc/passwd' is not a file inside the certifi
     """
+    hint = f"(give --{what} FILE to check against another file)"
+    if type(rel) is not str:
+        raise InputError(f"{what}.path is {'missing' if rel is None else 'not a string'} in "
+                         f"the certificate {hint}")
     root = base.resolve()
     try:
-        parts = PurePosixPath(rel).parts if type(rel) is str else ("..",)
+        parts = PurePosixPath(rel).parts
         ok = bool(parts) and not any(c in rel for c in "\\:\x00") and not rel.startswith("/") \
             and ".." not in parts
         target = (root / rel).resolve() if ok else root
@@ -111,5 +115,5 @@ def inside_path(base: Path, rel: Any, what: str) -> Path:
         ok = False
     if not ok:
         raise InputError(f"{what}.path {rel!r} is not a file inside the certificate's folder "
-                         f"(give --{what} FILE to check against another file)")
+                         + hint)
     return target
