@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import time
 import xml.etree.ElementTree as ET
@@ -251,10 +252,16 @@ def find_certificates(directory: str | os.PathLike[str]) -> list[Path]:
 # ----------------------------------------------------------------------------- checking
 
 
+#: A missing file, as the checker says it: ``PATH: no such file``, for a file a certificate
+#: names followed by where the path came from (``(the data file CERT names; ...)``).
+_MISSING = re.compile(r": no such file(?: \(the (?:data|model) file .* names; [^()]*\))?\Z",
+                      re.S)
+
+
 def _unusable(exc: BaseException) -> Problem:
     if isinstance(exc, InputError):
         msg = str(exc)
-        rule = "missing-file" if msg.endswith("no such file") else "unusable-input"
+        rule = "missing-file" if _MISSING.search(msg) else "unusable-input"
         return Problem(rule, msg)
     first = str(exc).splitlines()[0] if str(exc) else ""
     return Problem("malformed-certificate", f"{exc.__class__.__name__}: {first}")

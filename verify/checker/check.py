@@ -347,6 +347,32 @@ def check_certificate(
     return CheckResult(not failures, total_lb, total_ub, failures, tuple(summary))
 
 
+def _shown(cert_path: str | Path, rel: str, target: Path) -> str:
+    """The file ``rel`` that a certificate names, as the user would type it: next to the
+    certificate as they spelled it (``certs/data/f1.json``), or the file's full path when that
+    spelling leads elsewhere (a certificate reached through a symlink)."""
+    typed = Path(cert_path).parent / rel
+    try:
+        if typed.resolve() == target:
+            return str(typed)
+    except (OSError, RuntimeError, ValueError):
+        pass
+    return str(target)
+
+
+def _named_by(cert_path: str | Path, what: str, given: str | Path | None,
+              read: Callable[[], _T]) -> _T:
+    """``read()``; when the file is the one the certificate names (``given`` is ``None``), an
+    error also says so and how to give another file (``--data FILE``/``--model FILE``)."""
+    try:
+        return read()
+    except InputError as exc:
+        if given is not None:
+            raise
+        raise InputError(f"{exc} (the {what} file {cert_path} names; give --{what} FILE to "
+                         "check against another file)") from None
+
+
 def check_file(cert_path: str | Path, *, data: str | Path | None = None,
                model: str | Path | None = None,
                progress: Callable[..., Any] | None = None) -> CheckResult:
@@ -375,11 +401,20 @@ def check_file(cert_path: str | Path, *, data: str | Path | None = None,
     base = p.resolve().parent
     dinfo = _get(cert, "data", dict, "certificate")
     minfo = _get(cert, "model", dict, "certificate")
-    dpath = Path(data) if data is not None else inside_path(base, dinfo.get("path"), "data")
-    mpath = Path(model) if model is not None else inside_path(base, minfo.get("path"), "model")
-    for q, what in ((dpath, "data"), (mpath, "model")):
-        if q.resolve() == p.resolve():
+    paths: dict[str, Path] = {}
+    names: dict[str, str] = {}
+    for what, given, info in (("data", data, dinfo), ("model", model, minfo)):
+        if given is not None:
+            paths[what], names[what] = Path(given), str(given)
+        else:
+            paths[what] = inside_path(base, info.get("path"), what)
+            names[what] = _shown(cert_path, info["path"], paths[what])
+        if paths[what].resolve() == p.resolve():
             raise InputError(f"{cert_path}: names itself as its {what} file")
     dmax, mmax = _budget(cert)
-    X, classes, Y = read_data(dpath, bias=_get(dinfo, "bias", bool, "data"), max_values=dmax)
-    return check_certificate(cert, X, classes, Y, read_model(mpath, mmax), progress=progress)
+    bias = _get(dinfo, "bias", bool, "data")
+    X, classes, Y = _named_by(cert_path, "data", data, lambda: read_data(
+        paths["data"], bias=bias, max_values=dmax, name=names["data"]))
+    M = _named_by(cert_path, "model", model,
+                  lambda: read_model(paths["model"], mmax, name=names["model"]))
+    return check_certificate(cert, X, classes, Y, M, progress=progress)

@@ -121,15 +121,17 @@ def _finite_matrix(X: Any, name: str) -> list[list[float]]:
 
 
 def read_data(
-    path: str | Path, *, bias: bool = False, max_values: int = MAX_VALUES
+    path: str | Path, *, bias: bool = False, max_values: int = MAX_VALUES,
+    name: str | None = None,
 ) -> tuple[list[list[float]], list[Any], list[list[int]]]:
     """Read ``.json``, ``.csv`` or ``.npz`` data: returns ``(X, classes, Y)``.
 
     ``X`` gets a constant last column 1.0 when ``bias`` is true.  At most ``max_values``
     numbers are read (64 bytes each in a text file): a larger file is refused unread.
+    Errors name the file ``name`` (default ``str(path)``), e.g. as the user would type it.
     """
     p = Path(path)
-    name = str(path)
+    name = str(path) if name is None else name
     suffix = p.suffix.lower()
     if suffix == ".json":
         obj = load_json(read_file(p, _text_bytes(max_values), name), name)
@@ -145,7 +147,7 @@ def read_data(
     elif suffix == ".csv":
         X, y = _read_csv(read_file(p, _text_bytes(max_values), name), name)
     elif suffix == ".npz":
-        arrays = read_npz(p, max_values)
+        arrays = read_npz(p, max_values, name)
         if "X" not in arrays or "y" not in arrays:
             raise InputError(f"{name}: the .npz file needs arrays 'X' and 'y'")
         (shape, flat), (yshape, yflat) = arrays["X"], arrays["y"]
@@ -212,19 +214,20 @@ def _nest(shape: tuple[int, ...], flat: list[float]) -> Any:
     return [_nest(shape[1:], flat[i * step : (i + 1) * step]) for i in range(shape[0])]
 
 
-def read_model(path: str | Path, max_values: int = MAX_VALUES
+def read_model(path: str | Path, max_values: int = MAX_VALUES, *, name: str | None = None
                ) -> tuple[Any, tuple[int, ...], Any, tuple[int, ...], bool]:
     """Read ``W1``/``w2`` from ``.npz`` or ``.safetensors``: ``(W1, shape, w2, shape, bias)``.
 
     ``W1`` and ``w2`` are nested lists of floats (``(d, m)``/``(m,)`` or ``(K, d, m)``/``(K, m)``);
-    at most ``max_values`` values are read.
+    at most ``max_values`` values are read.  Errors name the file ``name`` (default
+    ``str(path)``).
     """
     p = Path(path)
-    name = str(path)
+    name = str(path) if name is None else name
     suffix = p.suffix.lower()
     bias = False
     if suffix == ".npz":
-        arrays = read_npz(p, max_values)
+        arrays = read_npz(p, max_values, name)
         if "bias_feature" in arrays:
             bshape, bflat = arrays.pop("bias_feature")
             if bshape != () or len(bflat) != 1:
