@@ -130,6 +130,8 @@ def check_certificate(
     model: tuple[Any, tuple[int, ...], Any, tuple[int, ...], bool],
     *,
     progress: Callable[..., Any] | None = None,
+    data_name: str | None = None,
+    model_name: str | None = None,
 ) -> CheckResult:
     """Check a parsed certificate against the data ``(X, classes, Y)`` and the model
     (as returned by :func:`verify.checker.readers.read_data` /
@@ -138,6 +140,10 @@ def check_certificate(
 
     ``progress(label, total=...)``, when given, makes a bar with ``advance()`` and ``close()``
     (e.g. :func:`verify.progress.progress`); the kernel itself draws nothing.
+    ``data_name``/``model_name``, when given, are the files the data and the model were read
+    from: the failures of the rules about them (``data-hash``, ``data-classes``,
+    ``data-shape``, ``model-hash``, ``model-shape``) name them and say how to give another
+    file (``--data FILE``/``--model FILE``).
     """
     fail = _Fails()
     if _get(cert, "format", str, "certificate") != FORMAT:
@@ -154,24 +160,35 @@ def check_certificate(
     mod = _get(cert, "model", dict, "certificate")
     W1, s1, w2, s2, mbias = model
     N, d, K = len(X), len(X[0]), len(Y[0])
+    din = f" in {data_name}" if data_name is not None else ""
+    min_ = f" in {model_name}" if model_name is not None else ""
+    dfix = (" (not the certified data; give the certified data file with --data FILE)"
+            if data_name is not None else "")
+    mfix = (" (not the certified model; give the certified model file with --model FILE)"
+            if model_name is not None else "")
     if data_sha256(X, Y) != _get(data, "sha256", str, "data"):
-        fail("data-hash", "the SHA-256 of the data differs from the certificate's")
-    if _get(data, "classes", list, "data") != classes:
-        fail("data-classes", f"the data's classes {classes} differ from the certificate's")
+        fail("data-hash", f"the SHA-256 of the data{din} differs from the certificate's{dfix}")
+    cclasses = _get(data, "classes", list, "data")
+    if cclasses != classes:
+        fail("data-classes", f"the data's classes {_clip(classes)}{din} differ from the "
+             f"certificate's {_clip(cclasses)}{dfix}")
     if model_sha256(W1, s1, w2, s2) != _get(mod, "sha256", str, "model"):
-        fail("model-hash", "the SHA-256 of the model differs from the certificate's")
+        fail("model-hash", f"the SHA-256 of the model{min_} differs from the certificate's"
+             f"{mfix}")
     if data.get("n_samples") != N or data.get("n_features") != d:
-        fail("data-shape", f"the certificate states {data.get('n_samples')} x "
-             f"{data.get('n_features')} data, the file has {N} x {d}")
+        with_bias = " (the bias column included)" if _get(data, "bias", bool, "data") else ""
+        fail("data-shape", f"the certificate states {_clip(data.get('n_samples'))} x "
+             f"{_clip(data.get('n_features'))} data, the data{din} are {N} x {d}{with_bias}")
     if mod.get("shape_W1") != list(s1) or mod.get("shape_w2") != list(s2):
-        fail("model-shape", f"the certificate states shapes {mod.get('shape_W1')} and "
-             f"{mod.get('shape_w2')}, the model has {list(s1)} and {list(s2)}")
+        fail("model-shape", f"the certificate states shapes {_clip(mod.get('shape_W1'))} and "
+             f"{_clip(mod.get('shape_w2'))}, the model{min_} has {list(s1)} and {list(s2)}")
     if s1[-2] != d or (len(s1) == 2 and K != 1) or (len(s1) == 3 and s1[0] != K):
-        fail("model-shape", f"model W1 of shape {list(s1)} does not fit data with d = {d} and "
-             f"{K} one-vs-all problems")
+        fail("model-shape", f"model W1 of shape {list(s1)}{min_} does not fit the data{din} "
+             f"(d = {d}, {K} one-vs-all problems)")
         return CheckResult(False, None, None, fail.result())
     if mbias and not _get(data, "bias", bool, "data"):
-        fail("model-shape", "the model has a bias feature but the data were used without it")
+        fail("model-shape", f"the model{min_} has a bias feature but the certificate's data "
+             f"were used without it{mfix}")
     Xq = [Fraction(v) for row in X for v in row]
     flat, xden = _ints(Xq)
     if xden & (xden - 1):
@@ -347,6 +364,13 @@ def check_certificate(
     return CheckResult(not failures, total_lb, total_ub, failures, tuple(summary))
 
 
+def _clip(value: Any, width: int = 80) -> str:
+    """``repr``-like text of a value stated by a file, cut to ``width`` characters (a
+    certificate's class list or shape can be as long as the file)."""
+    text = str(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def _shown(cert_path: str | Path, rel: str, target: Path) -> str:
     """The file ``rel`` that a certificate names, as the user would type it: next to the
     certificate as they spelled it (``certs/data/f1.json``), or the file's full path when that
@@ -417,4 +441,5 @@ def check_file(cert_path: str | Path, *, data: str | Path | None = None,
         paths["data"], bias=bias, max_values=dmax, name=names["data"]))
     M = _named_by(cert_path, "model", model,
                   lambda: read_model(paths["model"], mmax, name=names["model"]))
-    return check_certificate(cert, X, classes, Y, M, progress=progress)
+    return check_certificate(cert, X, classes, Y, M, progress=progress,
+                             data_name=names["data"], model_name=names["model"])
