@@ -238,3 +238,12 @@ def test_regress_keeps_the_missing_file_rule(certs):
     Path(MODEL).mkdir()
     (problem,) = check_one(CERT).problems
     assert problem.rule == "unusable-input"
+
+
+@pytest.mark.parametrize("what", ["data", "model"])
+def test_option_naming_a_symlink_loop(certs, capsys, what):
+    """``--data LOOP`` (a symlink to itself) raised RuntimeError('Symlink loop ...') from the
+    check that a certificate does not name itself: a traceback instead of one line."""
+    os.symlink("loop.npz", "loop.npz")
+    line = _error(capsys, CERT, f"--{what}", "loop.npz")
+    assert line.startswith("verify check: error: loop.npz: "), line
