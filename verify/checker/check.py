@@ -402,8 +402,8 @@ def _named_by(cert_path: str | Path, what: str, given: str | Path | None,
     except InputError as exc:
         if given is not None:
             raise
-        raise InputError(f"{exc} (the {what} file {cert_path} names; give --{what} FILE to "
-                         "check against another file)") from None
+        raise type(exc)(f"{exc} (the {what} file {cert_path} names; give --{what} FILE to "
+                        "check against another file)") from None  # a MissingFileError stays one
 
 
 def check_file(cert_path: str | Path, *, data: str | Path | None = None,
