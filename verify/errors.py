@@ -14,11 +14,12 @@ True
 
 from __future__ import annotations
 
-from verify.checker.errors import InputError, VerifyError
+from verify.checker.errors import InputError, MissingFileError, VerifyError
 
 __all__ = [
     "VerifyError",
     "InputError",
+    "MissingFileError",
     "SolverError",
     "CertificateError",
     "EnumerationLimitError",

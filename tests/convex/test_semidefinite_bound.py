@@ -330,3 +330,35 @@ def test_a_search_gives_its_semidefinite_solves_what_is_left_of_its_time(monkeyp
     seen.clear()
     bab_maximize(X, lam, sign=1, sdp=EVERYWHERE, time_limit=30.0)
     assert seen and all(s is not None and 0 < s <= 30.0 for s in seen)
+
+
+def test_a_chunk_queued_behind_another_gets_only_what_is_left(monkeypatch, fake_clock):
+    """The search splits a batch into two chunks per worker; each chunk counted the batch's
+    seconds from its own start, so the one queued behind another got the whole budget again
+    (a 2 s search with solves that use 90% of their limit took 3.6 s).  Every solve must get
+    at most what is really left of the search's time."""
+    from verify.convex import branch_and_bound, node_bound
+    from verify.convex import semidefinite_bound as sb
+
+    clock = fake_clock
+    for mod in (branch_and_bound, node_bound, sb):
+        monkeypatch.setattr(mod, "time", clock)
+    limit, start = 2.0, clock.now
+    seen = []
+    real = node_bound.semidefinite_bound
+
+    def slow(*a, **k):
+        seconds = a[6] if len(a) > 6 else k.get("seconds")
+        seen.append((seconds, start + limit - clock.now))
+        if seconds is not None and seconds > 0:
+            clock.now += 0.9 * seconds  # a solve that uses most of its limit
+        return real(*a, **k)
+
+    monkeypatch.setattr(node_bound, "semidefinite_bound", slow)
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((14, 3))
+    lam = rng.standard_normal(14)
+    with ThreadPoolExecutor(1) as ex:  # one worker: the batch's second chunk waits
+        bab_maximize(X, lam, sign=1, sdp=EVERYWHERE, time_limit=limit, executor=ex)
+    assert len(seen) >= 2
+    assert all(s is None or s <= left + 1e-9 for s, left in seen), seen

@@ -298,3 +298,41 @@ def test_every_semidefinite_solve_gets_the_seconds_left(monkeypatch):
     y = _labels(X)
     semidefinite_final_proof(X, y, _start(X, y, rng), seconds=2.0, first_nodes=8, split=6)
     assert seen and all(s is not None and s <= 2.0 for s in seen)
+
+
+def test_a_chunk_that_waits_for_a_busy_worker_gets_only_what_is_left(monkeypatch, fake_clock):
+    """A batch is one chunk per worker; a chunk that waited (a worker busy with another task)
+    counted the batch's seconds from its own start, past the deadline.  Every solve must get at
+    most what is really left (clocks that move only when a solve is said to take time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from verify.convex import semidefinite_bound as sb
+
+    clock = fake_clock
+    for mod in (semidefinite_dual, sb):
+        monkeypatch.setattr(mod, "time", clock)
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((16, 3))
+    y = _labels(X)
+    lam = _start(X, y, rng)
+    S = np.flatnonzero(lam)
+    x = _structure(lam[S], y[S])
+    pieces = _first_pieces(X, S, x, 8)
+    _chords(pieces, X[S], x)
+    deadline = clock.now + 2.0
+    seen = []
+    real = semidefinite_dual.semidefinite_bound
+
+    def slow(*a, **k):
+        seconds = k.get("seconds")
+        seen.append((seconds, deadline - clock.now))
+        if seconds is not None and seconds > 0:
+            clock.now += 0.9 * seconds  # a solve that uses most of its limit
+        return real(*a, **k)
+
+    monkeypatch.setattr(semidefinite_dual, "semidefinite_bound", slow)
+    with ThreadPoolExecutor(1) as ex:
+        ex._max_workers = 2  # two workers as far as the batch knows, one of them busy
+        _solve_sdp(pieces, X[S], x, ex, deadline)
+    assert len(seen) >= 2
+    assert all(s is not None and s <= left + 1e-9 for s, left in seen), seen

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 import time
 import xml.etree.ElementTree as ET
@@ -44,7 +43,7 @@ from typing import Any
 from verify.certificate.messages import certificate_labels, clip, printable, with_labels
 from verify.checker.arithmetic import format_rational, parse_rational
 from verify.checker.files import inside_path
-from verify.errors import InputError
+from verify.errors import InputError, MissingFileError
 from verify.progress import progress
 
 __all__ = [
@@ -252,16 +251,12 @@ def find_certificates(directory: str | os.PathLike[str]) -> list[Path]:
 # ----------------------------------------------------------------------------- checking
 
 
-#: A missing file, as the checker says it: ``PATH: no such file``, for a file a certificate
-#: names followed by where the path came from (``(the data file CERT names; ...)``).
-_MISSING = re.compile(r": no such file(?: \(the (?:data|model) file .* names; [^()]*\))?\Z",
-                      re.S)
-
-
 def _unusable(exc: BaseException) -> Problem:
     if isinstance(exc, InputError):
         msg = str(exc)
-        rule = "missing-file" if _MISSING.search(msg) else "unusable-input"
+        # by the class, not the text: a message holds a certificate's paths (matching it
+        # with a pattern took time quadratic in a hostile data.path)
+        rule = "missing-file" if isinstance(exc, MissingFileError) else "unusable-input"
         return Problem(rule, msg)
     first = str(exc).splitlines()[0] if str(exc) else ""
     return Problem("malformed-certificate", f"{exc.__class__.__name__}: {first}")

@@ -384,6 +384,15 @@ def _shown(cert_path: str | Path, rel: str, target: Path) -> str:
     return str(target)
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` resolve to the same path; ``False`` when either cannot be
+    resolved (a symlink loop: reading it then says why, in one line)."""
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
 def _named_by(cert_path: str | Path, what: str, given: str | Path | None,
               read: Callable[[], _T]) -> _T:
     """``read()``; when the file is the one the certificate names (``given`` is ``None``), an
@@ -393,8 +402,8 @@ def _named_by(cert_path: str | Path, what: str, given: str | Path | None,
     except InputError as exc:
         if given is not None:
             raise
-        raise InputError(f"{exc} (the {what} file {cert_path} names; give --{what} FILE to "
-                         "check against another file)") from None
+        raise type(exc)(f"{exc} (the {what} file {cert_path} names; give --{what} FILE to "
+                        "check against another file)") from None  # a MissingFileError stays one
 
 
 def check_file(cert_path: str | Path, *, data: str | Path | None = None,
@@ -433,7 +442,7 @@ def check_file(cert_path: str | Path, *, data: str | Path | None = None,
         else:
             paths[what] = inside_path(base, info.get("path"), what)
             names[what] = _shown(cert_path, info["path"], paths[what])
-        if paths[what].resolve() == p.resolve():
+        if _same_file(paths[what], p):
             raise InputError(f"{cert_path}: names itself as its {what} file")
     dmax, mmax = _budget(cert)
     bias = _get(dinfo, "bias", bool, "data")

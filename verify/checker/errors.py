@@ -13,7 +13,7 @@ True
 
 from __future__ import annotations
 
-__all__ = ["VerifyError", "InputError"]
+__all__ = ["VerifyError", "InputError", "MissingFileError"]
 
 
 class VerifyError(Exception):
@@ -27,5 +27,11 @@ class InputError(VerifyError, ValueError):
     """
 
 
+class MissingFileError(InputError):
+    """A file that does not exist (``PATH: no such file``, maybe followed by where the path
+    came from): ``verify regress`` reports it as ``missing-file`` by this class, not by the
+    message's text (which holds paths from a certificate)."""
+
+
 # Their public home is verify.errors (which re-exports them): tracebacks and pickles name it.
-VerifyError.__module__ = InputError.__module__ = "verify.errors"
+VerifyError.__module__ = InputError.__module__ = MissingFileError.__module__ = "verify.errors"

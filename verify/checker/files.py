@@ -16,7 +16,7 @@ import stat
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from verify.checker.errors import InputError
+from verify.checker.errors import InputError, MissingFileError
 
 __all__ = ["read_file", "load_json", "inside_path"]
 
@@ -40,7 +40,7 @@ def read_file(path: str | Path, max_bytes: int, name: str | None = None) -> byte
                                  "check needs")
             raw = fh.read(max_bytes + 1)
     except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
+        raise MissingFileError(f"{name}: no such file") from None
     except OSError as exc:
         raise InputError(f"{name}: cannot be read ({exc.strerror or exc.__class__.__name__})"
                          ) from None

@@ -50,7 +50,7 @@ import numpy as np
 
 from verify.convex.local_search import _interior_pattern, _local_search, objective
 from verify.convex.node_bound import SdpPolicy, _Bound, _bound_chunk, _sdp_chunk
-from verify.convex.semidefinite_bound import SdpBound, violation_row
+from verify.convex.semidefinite_bound import SdpBound, solve_budget, violation_row
 from verify.errors import InputError
 
 __all__ = ["BabLeaf", "BabResult", "bab_maximize", "objective"]
@@ -358,8 +358,9 @@ def bab_maximize(
                  and len(nd.path) >= sdp.depth and nd.res.bound <= sdp.ratio * thr]
         if not trial:
             return popped
-        left = None if time_limit is None else time_limit - (time.monotonic() - t0)
-        got = run([(nd.sig, nd.res, nd.parent_sdp, left) for nd in trial], _sdp_chunk)
+        budget = solve_budget(None if time_limit is None
+                              else time_limit - (time.monotonic() - t0))
+        got = run([(nd.sig, nd.res, nd.parent_sdp, budget) for nd in trial], _sdp_chunk)
         better = set()
         for nd, sd in zip(trial, got):
             nd.tried, nd.parent_sdp = True, None

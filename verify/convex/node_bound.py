@@ -345,11 +345,11 @@ def _bound_chunk(chunk: list, shared: tuple) -> list[_Bound]:
 
 def _sdp_chunk(chunk: list, shared: tuple) -> list[SdpBound | None]:
     """Semidefinite bounds of a chunk of ``(sig, chord bound, parent's semidefinite bound,
-    seconds left)`` nodes (picklable, for the executor; the seconds are counted from the
-    chunk's start, and a node started after they ran out gets ``None``); ``shared = (XS, mu,
-    norms, policy)``."""
+    budget)`` nodes (picklable, for the executor; the budget is a
+    :func:`verify.convex.semidefinite_bound.solve_budget`, and a node started after it ran
+    out gets ``None``); ``shared = (XS, mu, norms, policy)``."""
     XS, mu, _, policy = shared
     t0 = time.monotonic()
     return [semidefinite_bound(sig, XS, mu, res, policy.eps, parent if policy.warm else None,
-                               seconds_left(left, t0))
-            for sig, res, parent, left in chunk]
+                               seconds_left(budget, t0))
+            for sig, res, parent, budget in chunk]

@@ -47,7 +47,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["SdpBound", "semidefinite_bound", "multiplier_matrix", "violation_row",
-           "seconds_left"]
+           "seconds_left", "solve_budget"]
 
 #: SCS tolerance (``eps_abs = eps_rel``).  At ``1e-5`` the bound ``tau + rho R`` was within
 #: 0.0006-0.0030 of the relaxation's value on four breast-cancer leaves (order 57-59); at
@@ -235,10 +235,52 @@ def semidefinite_bound(sig: np.ndarray, XS: np.ndarray, mu: np.ndarray, chord,
     return SdpBound(**{**out.__dict__, "rho": rho, "bound": bound, "raw": raw})
 
 
-def seconds_left(left: float | None, t0: float) -> float | None:
-    """What is left of ``left`` seconds counted from ``t0`` (``time.monotonic()`` where the
-    chunk runs: a worker counts on its own clock), ``None`` for no limit."""
-    return None if left is None else left - (time.monotonic() - t0)
+def solve_budget(left: float | None) -> tuple[float, float] | None:
+    """The time budget of a batch of solves that may run in other processes or queue there.
+
+    Parameters
+    ----------
+    left : float or None
+        Seconds left from now; ``None`` for no limit.
+
+    Returns
+    -------
+    tuple of float or None
+        ``(left, until)``: the seconds, and the wall-clock time (``time.time()``) they end at,
+        for :func:`seconds_left`; ``None`` for no limit.
+    """
+    return None if left is None else (left, time.time() + left)
+
+
+def seconds_left(budget: tuple[float, float] | None, t0: float) -> float | None:
+    """What is left of a :func:`solve_budget` in a chunk that started at ``t0``.
+
+    Parameters
+    ----------
+    budget : tuple of float or None
+        ``(left, until)`` from :func:`solve_budget`; ``None`` for no limit.
+    t0 : float
+        ``time.monotonic()`` when the chunk started, on the clock of the process running it.
+
+    Returns
+    -------
+    float or None
+        The smaller of ``left`` counted from ``t0`` and the seconds to ``until`` on the wall
+        clock: a chunk that waited in a worker's queue (a batch has two chunks per worker), or
+        a worker that started late, gets only what is really left, and a worker whose wall
+        clock is off gets no more than ``left``.  ``None`` for no limit.
+
+    Examples
+    --------
+    >>> seconds_left(None, 0.0) is None
+    True
+    >>> seconds_left((5.0, time.time() - 1.0), time.monotonic()) < 0  # queued past the end
+    True
+    """
+    if budget is None:
+        return None
+    left, until = budget
+    return min(left - (time.monotonic() - t0), until - time.time())
 
 
 def _labels(P: np.ndarray, lifted: np.ndarray, fneg: np.ndarray, d: int, m: int,

@@ -59,6 +59,7 @@ from verify.convex.semidefinite_bound import (
     multiplier_matrix,
     seconds_left,
     semidefinite_bound,
+    solve_budget,
     violation_row,
 )
 from verify.convex.tree_dual import _Leaf, _Program
@@ -123,13 +124,14 @@ def _structure(x: np.ndarray, ys: np.ndarray) -> np.ndarray:
 
 
 def _sdp_chunk(chunk: list, shared: tuple) -> list[SdpBound | None]:
-    """The semidefinite bound of each ``(sign, sig, chord bound, warm)`` at ``lam_S = x``
-    (picklable, for an executor); ``shared = (XS, x, eps)``."""
+    """The semidefinite bound of each ``(sign, sig, chord bound, warm, budget)`` at ``lam_S =
+    x`` (picklable, for an executor; ``budget`` from
+    :func:`verify.convex.semidefinite_bound.solve_budget`); ``shared = (XS, x, eps)``."""
     XS, x, eps = shared
     t0 = time.monotonic()
     return [semidefinite_bound(sig, XS, sign * x, ch, eps=eps, warm=warm,
-                               seconds=seconds_left(left, t0))
-            for sign, sig, ch, warm, left in chunk]
+                               seconds=seconds_left(budget, t0))
+            for sign, sig, ch, warm, budget in chunk]
 
 
 def _chords(pieces: list[_Piece], XS: np.ndarray, x: np.ndarray) -> None:
@@ -156,8 +158,8 @@ def _solve_sdp(pieces: list[_Piece], XS: np.ndarray, x: np.ndarray, executor: An
         if deadline is not None and time.monotonic() >= deadline:
             return
         part = todo[i:i + step]
-        left = None if deadline is None else deadline - time.monotonic()
-        chunks = split_chunks([(p.sign, p.sig, p.ch, p.warm, left) for p in part],
+        budget = solve_budget(None if deadline is None else deadline - time.monotonic())
+        chunks = split_chunks([(p.sign, p.sig, p.ch, p.warm, budget) for p in part],
                               n_workers(executor))
         got = [r for c in map_chunks(_sdp_chunk, chunks, executor, shared=(XS, x, _EPS))
                for r in c]

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from verify.errors import InputError
+from verify.errors import InputError, MissingFileError
 
 __all__ = ["write_atomic", "check_writable", "existing_file", "load_npz"]
 
@@ -128,11 +128,12 @@ def existing_file(path: str | os.PathLike[str]) -> Path:
     Raises
     ------
     InputError
-        ``"<path>: no such file"`` or ``"<path>: not a file"``.
+        ``"<path>: no such file"`` (a :class:`~verify.errors.MissingFileError`) or
+        ``"<path>: not a file"``.
     """
     p = Path(path)
     if not p.exists():
-        raise InputError(f"{path}: no such file")
+        raise MissingFileError(f"{path}: no such file")
     if not p.is_file():
         raise InputError(f"{path}: not a file")
     return p
