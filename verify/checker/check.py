@@ -176,7 +176,7 @@ def check_certificate(
         fail("model-hash", f"the SHA-256 of the model{min_} differs from the certificate's"
              f"{mfix}")
     if data.get("n_samples") != N or data.get("n_features") != d:
-        with_bias = " (the bias column included)" if _get(data, "bias", bool, "data") else ""
+        with_bias = " (the bias column included)" if data.get("bias") is True else ""
         fail("data-shape", f"the certificate states {_clip(data.get('n_samples'))} x "
              f"{_clip(data.get('n_features'))} data, the data{din} are {N} x {d}{with_bias}")
     if mod.get("shape_W1") != list(s1) or mod.get("shape_w2") != list(s2):
