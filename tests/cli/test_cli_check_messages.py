@@ -269,3 +269,20 @@ def test_regress_tells_a_missing_file_by_its_error_not_its_text(certs):
     Path("hostile.cert.json").write_text(json.dumps(cert))
     (problem,) = check_one("hostile.cert.json").problems
     assert problem.rule == "unusable-input"
+
+
+@pytest.mark.parametrize("where", ["path", "option"])
+def test_a_huge_file_name_is_shortened_in_the_message(certs, capsys, where):
+    """A hostile certificate's data.path (or a --data argument) of 200,000 characters gave a
+    one-line error of 200,152 characters: the name is now cut in the middle, both ends kept."""
+    name = "d" * 100_000 + "/" + "e" * 99_999
+    args = [CERT]
+    if where == "path":
+        obj = json.loads((certs / CERT).read_text())
+        obj["data"]["path"] = name
+        (certs / CERT).write_text(json.dumps(obj))
+    else:
+        args += ["--data", name]
+    line = _error(capsys, *args)
+    assert len(line) < 600, len(line)
+    assert "ddd...eee" in line

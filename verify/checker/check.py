@@ -40,7 +40,7 @@ from verify.checker.fields import (
     _only_keys,
     _q,
 )
-from verify.checker.files import inside_path, load_json, read_file
+from verify.checker.files import inside_path, load_json, read_file, shorten
 from verify.checker.hashes import data_sha256, model_sha256
 from verify.checker.limits import MAX_CERT_BYTES, VALUE_DIGITS, _budget
 from verify.checker.network_objective import network_objective
@@ -438,10 +438,10 @@ def check_file(cert_path: str | Path, *, data: str | Path | None = None,
     names: dict[str, str] = {}
     for what, given, info in (("data", data, dinfo), ("model", model, minfo)):
         if given is not None:
-            paths[what], names[what] = Path(given), str(given)
+            paths[what], names[what] = Path(given), shorten(str(given))
         else:
             paths[what] = inside_path(base, info.get("path"), what)
-            names[what] = _shown(cert_path, info["path"], paths[what])
+            names[what] = shorten(_shown(cert_path, info["path"], paths[what]))
         if _same_file(paths[what], p):
             raise InputError(f"{cert_path}: names itself as its {what} file")
     dmax, mmax = _budget(cert)

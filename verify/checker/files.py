@@ -18,7 +18,7 @@ from typing import Any
 
 from verify.checker.errors import InputError, MissingFileError
 
-__all__ = ["read_file", "load_json", "inside_path"]
+__all__ = ["read_file", "load_json", "inside_path", "shorten"]
 
 
 def read_file(path: str | Path, max_bytes: int, name: str | None = None) -> bytes:
@@ -87,6 +87,23 @@ def load_json(raw: bytes | str, name: str) -> Any:
                          ) from None
 
 
+def shorten(text: str, width: int = 200) -> str:
+    """``text`` cut in the middle to at most ``width`` characters (a file name from a hostile
+    certificate can be as long as the certificate; its two ends say which file it is).
+
+    Examples
+    --------
+    >>> shorten("a" * 10 + "b" * 10, 9)
+    'aaa...bbb'
+    >>> shorten("short")
+    'short'
+    """
+    if len(text) <= width:
+        return text
+    keep = max(width - 3, 2)
+    return text[: (keep + 1) // 2] + "..." + text[len(text) - keep // 2:]
+
+
 def inside_path(base: Path, rel: Any, what: str) -> Path:
     """The file ``rel`` (a certificate's ``data.path``/``model.path``) inside the folder
     ``base``: relative, POSIX, no ``..``, and resolving (symlinks followed) inside ``base``.
@@ -114,6 +131,7 @@ def inside_path(base: Path, rel: Any, what: str) -> Path:
     except (OSError, RuntimeError, ValueError):
         ok = False
     if not ok:
-        raise InputError(f"{what}.path {rel!r} is not a file inside the certificate's folder "
+        raise InputError(f"{what}.path {shorten(repr(rel))} is not a file inside the "
+                         "certificate's folder "
                          + hint)
     return target

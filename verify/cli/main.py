@@ -414,6 +414,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"verify {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the file system refused a path (too long, no permission, ...)
+        from verify.checker.files import shorten
+
+        where = exc.filename if exc.filename is not None else ""
+        why = exc.strerror or exc.__class__.__name__
+        text = f"{shorten(str(where))}: {why}" if where != "" else why
+        print(f"verify {args.command}: error: {printable(text)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # python -m verify.cli.main (as python -m verify)
