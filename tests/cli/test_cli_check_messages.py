@@ -286,3 +286,19 @@ def test_a_huge_file_name_is_shortened_in_the_message(certs, capsys, where):
     line = _error(capsys, *args)
     assert len(line) < 600, len(line)
     assert "ddd...eee" in line
+
+
+def test_regress_gives_the_hint_as_the_check_command(certs):
+    """``verify regress`` has no ``--data``/``--model``: the checker's hint is given there as
+    the command that takes it, ``'verify check CERT --data FILE'`` (missing file and
+    data-hash failures alike)."""
+    Path(MODEL).unlink()
+    (problem,) = check_one(CERT).problems
+    assert problem.rule == "missing-file"
+    assert f"give 'verify check {CERT} --model FILE'" in problem.detail
+    shutil.copy(CERTS / MODEL, MODEL)
+    obj = json.loads(Path(DATA).read_text())
+    obj["X"][0][0] += 1.0
+    Path(DATA).write_text(json.dumps(obj))
+    details = {p.rule: p.detail for p in check_one(CERT).problems}
+    assert f"'verify check {CERT} --data FILE'" in details["data-hash"]

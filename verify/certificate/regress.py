@@ -266,6 +266,14 @@ _MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError, Arith
               RecursionError)
 
 
+def _hint(detail: str, cert: Path) -> str:
+    """The checker's hint ``--data FILE``/``--model FILE`` (options of ``verify check``, not of
+    ``regress``) as the command that takes it: ``'verify check CERT --data FILE'``."""
+    for what in ("data", "model"):
+        detail = detail.replace(f"--{what} FILE", f"'verify check {cert} --{what} FILE'")
+    return detail
+
+
 def check_one(path: str | os.PathLike[str], *, name: str | None = None) -> Outcome:
     """Replay one certificate with the trusted checker against the files it names.
 
@@ -289,10 +297,12 @@ def check_one(path: str | os.PathLike[str], *, name: str | None = None) -> Outco
     try:
         res = check_file(p, progress=progress)
     except (InputError, *_MALFORMED) as exc:
-        return Outcome(label, str(p), False, problems=(_unusable(exc),),
+        prob = _unusable(exc)
+        return Outcome(label, str(p), False, problems=(Problem(prob.rule,
+                                                               _hint(prob.detail, p)),),
                        seconds=time.perf_counter() - t0)
     return Outcome(label, str(p), res.valid, res.lower_bound, res.upper_bound,
-                   tuple(Problem(f.rule, f.detail) for f in res.failures),
+                   tuple(Problem(f.rule, _hint(f.detail, p)) for f in res.failures),
                    time.perf_counter() - t0,
                    verdicts=tuple(str(c.get("verdict")) for c in res.classes))
 
