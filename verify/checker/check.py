@@ -170,18 +170,18 @@ def check_certificate(
         fail("data-hash", f"the SHA-256 of the data{din} differs from the certificate's{dfix}")
     cclasses = _get(data, "classes", list, "data")
     if cclasses != classes:
-        fail("data-classes", f"the data's classes {_clip(classes)}{din} differ from the "
-             f"certificate's {_clip(cclasses)}{dfix}")
+        fail("data-classes", f"the data's classes {_stated(classes)}{din} differ from the "
+             f"certificate's {_stated(cclasses)}{dfix}")
     if model_sha256(W1, s1, w2, s2) != _get(mod, "sha256", str, "model"):
         fail("model-hash", f"the SHA-256 of the model{min_} differs from the certificate's"
              f"{mfix}")
     if data.get("n_samples") != N or data.get("n_features") != d:
         with_bias = " (the bias column included)" if data.get("bias") is True else ""
-        fail("data-shape", f"the certificate states {_clip(data.get('n_samples'))} x "
-             f"{_clip(data.get('n_features'))} data, the data{din} are {N} x {d}{with_bias}")
+        fail("data-shape", f"the certificate states {_stated(data.get('n_samples'))} x "
+             f"{_stated(data.get('n_features'))} data, the data{din} are {N} x {d}{with_bias}")
     if mod.get("shape_W1") != list(s1) or mod.get("shape_w2") != list(s2):
-        fail("model-shape", f"the certificate states shapes {_clip(mod.get('shape_W1'))} and "
-             f"{_clip(mod.get('shape_w2'))}, the model{min_} has {list(s1)} and {list(s2)}")
+        fail("model-shape", f"the certificate states shapes {_stated(mod.get('shape_W1'))} and "
+             f"{_stated(mod.get('shape_w2'))}, the model{min_} has {list(s1)} and {list(s2)}")
     if s1[-2] != d or (len(s1) == 2 and K != 1) or (len(s1) == 3 and s1[0] != K):
         fail("model-shape", f"model W1 of shape {list(s1)}{min_} does not fit the data{din} "
              f"(d = {d}, {K} one-vs-all problems)")
@@ -364,11 +364,10 @@ def check_certificate(
     return CheckResult(not failures, total_lb, total_ub, failures, tuple(summary))
 
 
-def _clip(value: Any, width: int = 80) -> str:
-    """``repr``-like text of a value stated by a file, cut to ``width`` characters (a
-    certificate's class list or shape can be as long as the file)."""
-    text = str(value)
-    return text if len(text) <= width else text[: width - 3] + "..."
+def _stated(value: Any) -> str:
+    """A value a file states, for a message: its text cut in the middle at 80 characters
+    (a certificate's class list or shape can be as long as the file)."""
+    return shorten(str(value), 80)
 
 
 def _shown(cert_path: str | Path, rel: str, target: Path) -> str:
