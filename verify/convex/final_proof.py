@@ -46,8 +46,8 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
     program's rows are the current support; after a round that gains less than
     ``_TREE_DUAL_GAIN`` (relative) they are every sample of the first support, so that samples
     an early partition dropped can come back (on breast-cancer the narrow program took 16-23 s
-    where the wide one took 52-66 s, for the same ``y^T lam`` within 2e-5).  The rounds stop
-    when two such wide rounds in a row gain less than ``_TREE_DUAL_GAIN``, when
+    where the wide one took 52-66 s, for the same ``y^T lam`` within 2e-5 relative).  The
+    rounds stop when two such wide rounds in a row gain less than ``_TREE_DUAL_GAIN``, when
     ``seconds`` run out, or when the oracle answers from the chambers of ``X_S`` (no tree:
     exact already).  ``trees`` (the loop's two searches for this ``lam``, kept with their
     leaves) are the first trees when they took at least half the seconds the first trees
