@@ -50,7 +50,14 @@ from verify.checker.semidefinite import WorkBudget
 
 _T = TypeVar("_T")
 
-__all__ = ["check_certificate", "check_file", "verdict_detail"]
+__all__ = ["API_HINT", "CLI_HINT", "check_certificate", "check_file", "check_parsed",
+           "verdict_detail"]
+
+#: How a message says to give another data or model file, ``{what}`` standing for ``data`` or
+#: ``model``: the options of ``verify check`` ...
+CLI_HINT = "--{what} FILE"
+#: ... and the keywords of :func:`verify.check` (a library caller has no command line).
+API_HINT = "verify.check(..., {what}=FILE)"
 
 
 def verdict_detail(verdict: str, a: Fraction | None = None, b: Fraction | None = None,
@@ -132,6 +139,7 @@ def check_certificate(
     progress: Callable[..., Any] | None = None,
     data_name: str | None = None,
     model_name: str | None = None,
+    hint: str = CLI_HINT,
 ) -> CheckResult:
     """Check a parsed certificate against the data ``(X, classes, Y)`` and the model
     (as returned by :func:`verify.checker.readers.read_data` /
@@ -143,7 +151,9 @@ def check_certificate(
     ``data_name``/``model_name``, when given, are the files the data and the model were read
     from: the failures of the rules about them (``data-hash``, ``data-classes``,
     ``data-shape``, ``model-hash``, ``model-shape``) name them and say how to give another
-    file (``--data FILE``/``--model FILE``).
+    file: ``hint`` with ``{what}`` standing for ``data`` or ``model`` (by default
+    :data:`CLI_HINT`, ``--data FILE``/``--model FILE``; :data:`API_HINT` for
+    :func:`verify.check`).
     """
     fail = _Fails()
     if _get(cert, "format", str, "certificate") != FORMAT:
@@ -162,10 +172,10 @@ def check_certificate(
     N, d, K = len(X), len(X[0]), len(Y[0])
     din = f" in {data_name}" if data_name is not None else ""
     min_ = f" in {model_name}" if model_name is not None else ""
-    dfix = (" (not the certified data; give the certified data file with --data FILE)"
-            if data_name is not None else "")
-    mfix = (" (not the certified model; give the certified model file with --model FILE)"
-            if model_name is not None else "")
+    dfix = (f" (not the certified data; give the certified data file with "
+            f"{hint.format(what='data')})" if data_name is not None else "")
+    mfix = (f" (not the certified model; give the certified model file with "
+            f"{hint.format(what='model')})" if model_name is not None else "")
     if data_sha256(X, Y) != _get(data, "sha256", str, "data"):
         fail("data-hash", f"the SHA-256 of the data{din} differs from the certificate's{dfix}")
     cclasses = _get(data, "classes", list, "data")
@@ -392,17 +402,52 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _named_by(cert_path: str | Path, what: str, given: str | Path | None,
-              read: Callable[[], _T]) -> _T:
-    """``read()``; when the file is the one the certificate names (``given`` is ``None``), an
-    error also says so and how to give another file (``--data FILE``/``--model FILE``)."""
+def _named_by(origin: str | None, what: str, hint: str, read: Callable[[], _T]) -> _T:
+    """``read()``; when the file is one the certificate names (``origin``, e.g. the certificate
+    file, is who names it; ``None`` when the user gave the file), an error also says so and how
+    to give another file (``hint``, as in :func:`check_certificate`)."""
     try:
         return read()
     except InputError as exc:
-        if given is not None:
+        if origin is None:
             raise
-        raise type(exc)(f"{exc} (the {what} file {cert_path} names; give --{what} FILE to "
-                        "check against another file)") from None  # a MissingFileError stays one
+        raise type(exc)(f"{exc} (the {what} file {origin} names; give "
+                        f"{hint.format(what=what)} to check against another file)"
+                        ) from None  # a MissingFileError stays one
+
+
+def check_parsed(cert: Any, data: str | Path, model: str | Path, *,
+                 names: dict[str, str] | None = None,
+                 named_by: dict[str, str] | None = None, hint: str = CLI_HINT,
+                 progress: Callable[..., Any] | None = None) -> CheckResult:
+    """Check the parsed certificate ``cert`` against the data file ``data`` and the model file
+    ``model``, each read at most once with a size cap relative to what the certificate states.
+
+    ``names`` (``"data"``/``"model"`` -> text) is how the messages name the files (default
+    ``str(path)``; cut in the middle at 200 characters).  ``named_by`` holds, for a file the
+    certificate itself names rather than the user, who names it (the certificate file as the
+    user typed it, ``"the Certificate"``): an error reading it says so and how to give another
+    file (``hint``, as in :func:`check_certificate`).
+
+    Raises
+    ------
+    InputError
+        A missing, unreadable or malformed file, a certificate without ``data``, ``model`` or
+        ``data.bias``, a wrong format or version (exit code 2 of ``verify check``).
+    """
+    files = {"data": data, "model": model}
+    shown = {what: shorten(str((names or {}).get(what, f))) for what, f in files.items()}
+    origin = named_by or {}
+    dinfo = _get(cert, "data", dict, "certificate")
+    _get(cert, "model", dict, "certificate")
+    dmax, mmax = _budget(cert)
+    bias = _get(dinfo, "bias", bool, "data")
+    X, classes, Y = _named_by(origin.get("data"), "data", hint, lambda: read_data(
+        data, bias=bias, max_values=dmax, name=shown["data"]))
+    M = _named_by(origin.get("model"), "model", hint,
+                  lambda: read_model(model, mmax, name=shown["model"]))
+    return check_certificate(cert, X, classes, Y, M, progress=progress,
+                             data_name=shown["data"], model_name=shown["model"], hint=hint)
 
 
 def check_file(cert_path: str | Path, *, data: str | Path | None = None,
@@ -443,11 +488,7 @@ def check_file(cert_path: str | Path, *, data: str | Path | None = None,
             names[what] = shorten(_shown(cert_path, info["path"], paths[what]))
         if _same_file(paths[what], p):
             raise InputError(f"{cert_path}: names itself as its {what} file")
-    dmax, mmax = _budget(cert)
-    bias = _get(dinfo, "bias", bool, "data")
-    X, classes, Y = _named_by(cert_path, "data", data, lambda: read_data(
-        paths["data"], bias=bias, max_values=dmax, name=names["data"]))
-    M = _named_by(cert_path, "model", model,
-                  lambda: read_model(paths["model"], mmax, name=names["model"]))
-    return check_certificate(cert, X, classes, Y, M, progress=progress,
-                             data_name=names["data"], model_name=names["model"])
+    named_by = {what: str(cert_path) for what, given in (("data", data), ("model", model))
+                if given is None}
+    return check_parsed(cert, paths["data"], paths["model"], names=names, named_by=named_by,
+                        progress=progress)
