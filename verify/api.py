@@ -406,20 +406,54 @@ def check(certificate: Any, *, data: PathLike | None = None,
     """Re-check a certificate file (or a :class:`Certificate`) with the trusted checker.
 
     Returns :class:`verify.checker.result.CheckResult` (``.valid``, ``.failures``, the exact
-    ``.lower_bound`` and ``.upper_bound``).
+    ``.lower_bound`` and ``.upper_bound``).  ``data``/``model`` check against other files than
+    those the certificate names.  The failures about the data or the model name the file
+    read (a file path as given, a :class:`Certificate`'s own files by their full path) and
+    say how to give another one (``verify.check(..., data=FILE)``).
+
+    Raises
+    ------
+    InputError
+        A missing, unreadable or malformed file or certificate (as ``verify check``).
     """
-    from verify.checker.check import check_certificate, check_file
-    from verify.checker.readers import read_data, read_model
+    from verify.checker.check import check_file
 
     if not isinstance(certificate, (Certificate, str, os.PathLike)):
         raise InputError(f"expected a certificate file path or a Certificate, got "
                          f"{type(certificate).__name__}")
     if isinstance(certificate, Certificate):
-        content = json.loads(certificate.to_json())
-        X, classes, Y = read_data(data or certificate.data_path, bias=content["data"]["bias"])
-        M = read_model(model or certificate.model_path)
-        return check_certificate(content, X, classes, Y, M)
+        return _check_certificate_object(certificate, data, model)
     return check_file(certificate, data=data, model=model)
+
+
+def _check_certificate_object(cert: Certificate, data: PathLike | None,
+                              model: PathLike | None) -> CheckResult:
+    """:func:`check` of a :class:`Certificate` against its own files or ``data``/``model``:
+    the trusted checker's replay of the text :meth:`Certificate.save` writes."""
+    from verify.certificate.build import dumps_certificate
+    from verify.checker.check import API_HINT, check_parsed
+
+    if not isinstance(cert.content, dict):
+        raise InputError("check: the Certificate's content is not a certificate (expected a "
+                         f"dict, got {type(cert.content).__name__})")
+    files: dict[str, PathLike] = {}
+    named_by: dict[str, str] = {}
+    for what, given, own in (("data", data, cert.data_path), ("model", model, cert.model_path)):
+        if given is None:
+            if not isinstance(own, (str, os.PathLike)):
+                raise InputError(f"check: the Certificate names no {what} file; give "
+                                 f"{API_HINT.format(what=what)}")
+            given, named_by[what] = own, "the Certificate"
+        elif not isinstance(given, (str, os.PathLike)):
+            raise InputError(f"check: {what} must be a file path, got {type(given).__name__}")
+        files[what] = given
+    try:  # the paths are the save location's; the checker never reads them
+        content = json.loads(dumps_certificate(cert.content))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"check: the Certificate's content is not JSON ({exc})") from None
+    return check_parsed(content, os.fspath(files["data"]), os.fspath(files["model"]),
+                        names={what: os.fspath(f) for what, f in files.items()},
+                        named_by=named_by, hint=API_HINT)
 
 
 def train(data: Any, *, neurons: int, steps: int, bias: bool = False,
