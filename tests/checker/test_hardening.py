@@ -424,6 +424,26 @@ def test_member_longer_than_announced_is_not_read_past_its_size(certs, capsys):
     _one_line(err, "f1-optimal.npz")
 
 
+def test_npz_and_model_readers_take_the_name_by_keyword_only(tmp_path):
+    """``read_npz(path, max_values, name)`` took the name positionally where ``read_model``
+    makes it keyword-only: both now refuse a positional name (one convention, and a name can
+    no longer be passed where a budget is meant)."""
+    from verify.checker.arrays import read_npz
+    from verify.checker.readers import read_model
+
+    path = tmp_path / "m.npz"
+    np.savez(path, W1=np.ones((2, 3)), w2=np.ones(3))
+    for read in (read_npz, read_model):
+        with pytest.raises(TypeError):
+            read(path, 100, "shown.npz")
+    shape, flat = read_npz(path, 100, name="shown.npz")["w2"]
+    assert shape == (3,) and flat == [1.0, 1.0, 1.0]
+    path.write_text("not a zip\n")
+    for read in (read_npz, read_model):
+        with pytest.raises(InputError, match=r"^shown\.npz: not a readable \.npz file"):
+            read(path, name="shown.npz")
+
+
 def test_data_file_far_larger_than_the_certificate_states(certs, capsys):
     data = json.loads((certs / "data/f1.json").read_text())
     data["X"] += [[0.5, 0.5]] * 100_000

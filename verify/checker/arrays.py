@@ -192,7 +192,7 @@ def _c_order(vals: list[Any], shape: tuple[int, ...]) -> list[Any]:
 _ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 
 
-def read_npz(path: str | Path, max_values: int = MAX_VALUES, name: str | None = None
+def read_npz(path: str | Path, max_values: int = MAX_VALUES, *, name: str | None = None
              ) -> dict[str, tuple[tuple[int, ...], list[Any]]]:
     """All arrays of a ``.npz`` file (no pickles: object arrays are rejected), reading at most
     ``max_values`` 8-byte values in all: each member's announced size is checked before it is

@@ -147,7 +147,7 @@ def read_data(
     elif suffix == ".csv":
         X, y = _read_csv(read_file(p, _text_bytes(max_values), name), name)
     elif suffix == ".npz":
-        arrays = read_npz(p, max_values, name)
+        arrays = read_npz(p, max_values, name=name)
         if "X" not in arrays or "y" not in arrays:
             raise InputError(f"{name}: the .npz file needs arrays 'X' and 'y'")
         (shape, flat), (yshape, yflat) = arrays["X"], arrays["y"]
@@ -227,7 +227,7 @@ def read_model(path: str | Path, max_values: int = MAX_VALUES, *, name: str | No
     suffix = p.suffix.lower()
     bias = False
     if suffix == ".npz":
-        arrays = read_npz(p, max_values, name)
+        arrays = read_npz(p, max_values, name=name)
         if "bias_feature" in arrays:
             bshape, bflat = arrays.pop("bias_feature")
             if bshape != () or len(bflat) != 1:
