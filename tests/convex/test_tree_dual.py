@@ -52,29 +52,34 @@ def test_every_leaf_bound_at_most_one_proves_s_at_most_one(seed, N, d, nodes):
     assert float(y @ new) <= _p_star_on_support(X, y, S) * (1 + 1e-6)
 
 
-@pytest.mark.parametrize("iters", [None, 4, "inside"])
+@pytest.mark.parametrize("iters", [None, 1, 0, "inside"])
 def test_the_answer_is_scaled_to_every_leaf_bound_at_most_one(iters, monkeypatch):
-    """Lazy leaves (a first program over 3 leaves only) or a solver cut short (4 interior-point
-    iterations: Clarabel's MaxIterations, a usable point): the answer is scaled by its largest
-    leaf bound over *every* leaf, so s <= 1 holds by the chambers of X_S all the same."""
+    """Cutting planes run to the end, cut short after one or no linear program, or a linear
+    program whose answer lies deep inside the feasible set (half of it): the answer is scaled
+    by its largest leaf bound over *every* leaf, so s <= 1 holds by the chambers of X_S, and
+    that bound is exactly 1 (scaling up is free by homogeneity)."""
+    import scipy.optimize
+
     import verify.convex.tree_dual as td
 
-    monkeypatch.setattr(td, "_START", 3)
-    if iters == "inside":  # a solver stopped deep inside the feasible set: half its answer
-        real = td._solve
-        monkeypatch.setattr(td, "_solve", lambda *a: (lambda x: None if x is None else 0.5 * x)(
-            real(*a)))
+    if iters == "inside":
+        real = scipy.optimize.linprog
+
+        def half(*a, **k):
+            got = real(*a, **k)
+            got.x = 0.5 * got.x
+            return got
+
+        monkeypatch.setattr(scipy.optimize, "linprog", half)
     elif iters is not None:
-        monkeypatch.setattr(td, "_OPTIONS", {**td._OPTIONS, "max_iter": iters})
+        monkeypatch.setattr(td, "_ITERATIONS", iters)
     X, y, lam = _case(8, 14, 3)
     trees = [bab_maximize(X, lam, sign=s, prove_below=0.5, node_limit=60) for s in (1, -1)]
     assert sum(t.n_leaves for t in trees) > 6
     new = tree_dual(X, y, lam, trees)
-    assert new is not None  # a point cut short is still a candidate
+    assert new is not None
     assert np.all(y * new >= 0) and float(y @ new) > 0
     assert _exact_s(X, new) <= 1.0 + 1e-9
-    # and tight: the largest relaxation bound over every leaf is 1, also when the cut point
-    # lies inside the feasible set (scaling up is free by homogeneity)
     T = np.flatnonzero(lam)
     leaves, _ = td._leaves(X, y, T, T, trees)
     S = np.flatnonzero(new)
@@ -184,25 +189,25 @@ def test_the_leaf_relaxation_is_the_searchs():
 
 
 def test_a_poor_solver_point_never_makes_the_answer_worse_than_lam(monkeypatch):
-    """A solver stopped early may return a point far below the optimum; the answer is then
-    lam itself scaled to its tightest leaf: never worse than the trees already prove."""
-    import verify.convex.tree_dual as td
+    """Linear programs whose answers keep one row only (the longest x_n) are far below the
+    optimum: the answer is then lam itself scaled to its tightest leaf, never worse than the
+    trees already prove."""
+    import scipy.optimize
 
     X, y, lam = _case(8, 14, 3)
     trees = [bab_maximize(X, lam, sign=s, prove_below=0.5, node_limit=60) for s in (1, -1)]
-    real = td._solve
+    real = scipy.optimize.linprog
+    T = np.flatnonzero(lam)
+    j = int(np.argmax(np.linalg.norm(X[T], axis=1)))
 
-    def poor(*a):  # one row of the answer only: the one with the longest x_n
-        x = real(*a)
-        if x is None:
-            return None
-        keep = np.zeros_like(x)
-        S = np.flatnonzero(x)
-        j = S[np.argmax(np.linalg.norm(a[3][S], axis=1))]
-        keep[j] = x[j]
-        return keep
+    def poor(*a, **k):
+        got = real(*a, **k)
+        keep = np.zeros_like(got.x)
+        keep[j] = got.x[j]
+        got.x = keep
+        return got
 
-    monkeypatch.setattr(td, "_solve", poor)
+    monkeypatch.setattr(scipy.optimize, "linprog", poor)
     new = tree_dual(X, y, lam, trees)
     before = float(y @ lam) / max(t.upper for t in trees)
     assert float(y @ new) >= before * (1 - 1e-9)
@@ -210,28 +215,47 @@ def test_a_poor_solver_point_never_makes_the_answer_worse_than_lam(monkeypatch):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_alphas_at_a_bound_stay_fixed_and_the_program_only_restricts(seed, monkeypatch):
-    """The program keeps the alpha_n the search left at 0 or 1 (only the fractional ones are
-    variables): a restriction of the program with every alpha_n free, so its answer is never
-    better than that one's, never worse than lam scaled, and still has s <= 1 by the chambers
-    of X_S."""
+def test_every_cut_supports_its_leaf_bound(seed):
+    """A leaf's cut at x is a supporting hyperplane of its bound: equal at x, and below the
+    bound (recomputed by its own bounded least squares) at every lam of the labels' signs."""
     import verify.convex.tree_dual as td
 
     X, y, lam = _case(seed, 12, 3)
     trees = [bab_maximize(X, lam, sign=s, prove_below=1.0, node_limit=30) for s in (1, -1)]
     T = np.flatnonzero(lam)
     leaves, _ = td._leaves(X, y, T, T, trees)
-    flags = np.concatenate([leaf.fixed for leaf in leaves])
-    alphas = np.concatenate([leaf.alpha for leaf in leaves])
-    edge = (alphas <= td._ALPHA_EDGE) | (alphas >= 1 - td._ALPHA_EDGE)
-    assert np.array_equal(flags, edge) and flags.any()
-    fixed = tree_dual(X, y, lam, trees)
-    monkeypatch.setattr(td, "_FIX_ALPHA", False)
-    assert not any(leaf.fixed.any() for leaf in td._leaves(X, y, T, T, trees)[0])
-    free = tree_dual(X, y, lam, trees)
+    rng = np.random.default_rng(seed)
+    others = [y[T] * rng.uniform(0.0, 2.0, T.size) for _ in range(20)]
+    for leaf in leaves:
+        val, phi = td._cut(leaf, lam[T], X[T])
+        assert float(phi @ lam[T]) == pytest.approx(val, rel=1e-9, abs=1e-12)
+        for other in others:
+            assert float(phi @ other) <= td._bound(leaf, other, X[T]) + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_cutting_planes_meet_the_cone_program(seed):
+    """Two independent solutions of the same program over every leaf: Kelley's cutting planes
+    (HiGHS, lam alone) and the second-order cone program with each leaf's beta and z as
+    variables (Clarabel, verify.convex.leaf_program).  Same y^T lam to 1e-5 relative, and the
+    cone program's own answer, before any rescaling, has every leaf's bound <= 1."""
+    import verify.convex.tree_dual as td
+    from verify.convex.leaf_program import LeafProgram
+
+    X, y, lam = _case(seed, 12, 3)
+    trees = [bab_maximize(X, lam, sign=s, prove_below=1.0, node_limit=30) for s in (1, -1)]
+    T = np.flatnonzero(lam)
+    leaves, _ = td._leaves(X, y, T, T, trees)
+    box = td._BOX * float(np.abs(lam).max())
+    prog = LeafProgram(y[T], X[T], box)
+    for leaf in leaves:
+        prog.add_chord(leaf)
+    x = prog.solve(None)[:T.size]
+    assert max(td._bound(leaf, x, X[T]) for leaf in leaves) <= 1.0 + 1e-5
+    new = tree_dual(X, y, lam, trees)
+    assert float(y @ new) == pytest.approx(float(y[T] @ x), rel=1e-5)
     before = float(y @ lam) / max(1.0, *(t.upper for t in trees))
-    assert before * (1 - 1e-6) <= float(y @ fixed) <= float(y @ free) * (1 + 1e-6)
-    assert _exact_s(X, fixed) <= 1.0 + 1e-6
+    assert float(y @ new) >= before * (1 - 1e-9)
 
 
 @pytest.mark.parametrize("grown", [30.0, 0.0])
@@ -259,28 +283,6 @@ def test_the_final_proof_reuses_the_loops_trees_only_when_grown_long_enough(grow
     assert first_is_regrown == (grown == 0.0)
     before = float(y @ lam) / max(1.0, *(t.upper for t in given))
     assert float(y @ out) / max(1.0, plus.upper, minus.upper) >= before * (1 - 1e-12)
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_the_program_with_fixed_alphas_is_a_restriction_before_any_rescaling(seed):
-    """The restriction itself, without tree_dual's rescaling and its fallback to ``lam``
-    (which make any program, even a wrong one, pass the checks above): the solver's own
-    answer over every leaf, with the alphas at 0 or 1 fixed, has every leaf's bound with all
-    alphas free ``<= 1`` (its point is feasible for the full program), and is at least as
-    good as the trees' ``lam`` scaled (which fixing its own alphas keeps feasible)."""
-    import verify.convex.tree_dual as td
-
-    X, y, lam = _case(seed, 12, 3)
-    trees = [bab_maximize(X, lam, sign=s, prove_below=1.0, node_limit=30) for s in (1, -1)]
-    T = np.flatnonzero(lam)
-    leaves, _ = td._leaves(X, y, T, T, trees)
-    assert any(leaf.fixed.any() for leaf in leaves)
-    box = td._BOX * float(np.abs(lam).max())
-    x = td._solve(leaves, list(range(len(leaves))), y[T], X[T], box, None)
-    assert x is not None
-    assert max(td._bound(leaf, x, X[T]) for leaf in leaves) <= 1.0 + 1e-5
-    before = float(y @ lam) / max(1.0, *(t.upper for t in trees))
-    assert float(y[T] @ x) >= before * (1 - 1e-5)
 
 
 def test_the_rounds_use_the_current_support_until_one_gains_nothing(monkeypatch):

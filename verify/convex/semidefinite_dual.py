@@ -20,7 +20,7 @@ leaf's last solution ``K``, scaled by ``theta >= 0``: with ``-K_11 + eps I`` pos
 ``v`` the first row of ``M`` (linear in ``lam`` and the linear multipliers ``w``), ``R = 2 +
 sum h_j^2 >= ||z||^2`` (``eps I`` costs ``theta eps ||z||^2``).  That is a valid upper bound
 for every ``(lam, w, theta)``, and ``<= 1`` is one second-order cone: the program over the
-partition (:class:`verify.convex.tree_dual._Program`, chord leaves where the semidefinite
+partition (:class:`verify.convex.leaf_program.LeafProgram`, chord leaves where the semidefinite
 bound is not better) is an inner approximation of the dual that is exact at the leaves' last
 ``lam``, so each round's ``lam`` has bound ``<= 1`` (a valid anytime bound ``y^T lam``) and
 the rounds never lose (block coordinate ascent: re-solve the leaves at the new ``lam``, then
@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from verify.convex.branch_and_bound import BabLeaf, BabResult, bab_maximize
+from verify.convex.leaf_program import LeafProgram
 from verify.convex.node_bound import _Bound, _node_bound
 from verify.convex.semidefinite_bound import (
     SdpBound,
@@ -62,7 +63,7 @@ from verify.convex.semidefinite_bound import (
     solve_budget,
     violation_row,
 )
-from verify.convex.tree_dual import _Leaf, _Program
+from verify.convex.tree_dual import _Leaf
 from verify.errors import InputError
 
 __all__ = ["semidefinite_final_proof"]
@@ -205,7 +206,7 @@ def _model(XS: np.ndarray, p: _Piece) -> _Model:
     return _Model(F, V0, Vw, float(sd.ball) + eps * _radius(p), 2 * k + P.size, fneg, p.sign)
 
 
-def _add_model(prog: _Program, mod: _Model) -> int:
+def _add_model(prog: LeafProgram, mod: _Model) -> int:
     """``theta c0 + ||F v||^2 / theta <= 1`` as ``||(2 F v, 2 sqrt(c0) theta, theta - 1)|| <=
     theta + 1``, ``w >= 0`` on the linear families, ``mu_n <= beta_n <= 0``; returns the index
     of ``w`` (``theta`` follows it)."""
@@ -250,15 +251,14 @@ def _chord_leaf(XS: np.ndarray, p: _Piece) -> _Leaf:
     neg = np.array(sorted(ch.alpha), dtype=np.int64)
     P = np.flatnonzero(p.sig)
     A = (p.sig[P, None] * XS[P]).reshape(P.size, d)
-    return _Leaf(float(p.sign), coef, bcoef, neg, A, np.zeros(neg.size, dtype=bool),
-                 np.array([ch.alpha[int(q)] for q in neg]))
+    return _Leaf(float(p.sign), coef, bcoef, neg, A)
 
 
 def _program(pieces: list[_Piece], XS: np.ndarray, ys: np.ndarray, x: np.ndarray,
              time_limit: float | None) -> tuple[np.ndarray, list] | None:
     """The program over the partition: the new ``lam_S`` and, per piece, ``(model, w,
     theta)`` (``None`` for a chord piece), or ``None``."""
-    prog = _Program(ys, XS, _BOX * float(np.abs(x).max()))
+    prog = LeafProgram(ys, XS, _BOX * float(np.abs(x).max()))
     slots: list = []
     for p in pieces:
         if p.sd is not None and p.sd.bound < p.ch.bound:

@@ -16,24 +16,29 @@ is jointly convex in ``(lam, beta, z)`` and
 
     maximise  y^T lam   s.t.  diag(y) lam >= 0,  supp lam in S,  every leaf's bound <= 1
 
-is one second-order cone program: the largest lower bound ``y^T lam`` (with ``s(lam) <= 1``)
-that these partitions can prove.  The ``lam`` the trees were grown for, scaled by ``1 / max(1,
-s)``, is feasible, so the program never does worse; on breast-cancer (support 31, d = 30) one
-such solve raised the bound from 4.91 to 7.26 on trees of 1,273 leaves.  The answer is only a
-*candidate*: the final proof grows fresh trees for it and their exact evidence decides
+is one convex program: the largest lower bound ``y^T lam`` (with ``s(lam) <= 1``) that these
+partitions can prove.  The ``lam`` the trees were grown for, scaled by ``1 / max(1, s)``, is
+feasible, so the program never does worse.  The answer is only a *candidate*: the final proof
+grows fresh trees for it and their exact evidence decides
 (:mod:`verify.convex.branch_and_bound_evidence`), so the solver's accuracy never matters for
 rigour.  With the trees refined to every chamber of ``X_S`` the relaxation is exact and the
-program is the dual (129) over ``S``.  An ``alpha_n`` the search left at 0 or 1 stays fixed
-in the program (``beta_n = alpha_n mu_n``, linear in ``lam``); only the fractional ones are
-variables (:data:`_FIX_ALPHA`): a restriction, so its answers are feasible for the full
-program, at half the size.
+program is the dual (129) over ``S``.
 
-The program is built directly in Clarabel's native form (as :mod:`verify.convex.
-restricted_native`): variables ``(lam_S, beta_L, z_L for every leaf L)``, one second-order cone
-of size ``d + 1`` per leaf.  Each cone carries a dense ``d x |S|`` block, so the leaves are
-**lazy**: the program starts from the leaves with the largest bounds for the trees' own
-``lam`` and takes, round by round, the leaves the new ``lam`` violates (each leaf's bound at a
-given ``lam`` is one bounded least-squares problem, as in the search), until none is.
+**Cutting planes.**  By minimax a leaf's bound is the maximum over ``u`` in its cone and the
+ball of ``lam^T phi_L(u)``, ``phi_L`` linear in the chords and ``(x_n^T u)_+`` on the rows
+with ``mu_n < 0`` (:func:`_cut`); at a given ``lam`` its maximiser is the bounded least
+squares' residual, the search's own computation, and gives a supporting hyperplane.  So the
+program is a linear program in ``lam_S`` alone with infinitely many rows, and Kelley's method
+solves it (:func:`_outer_approximation`): a linear program over the cuts found so far (HiGHS,
+``|S|`` variables), every leaf's bound at its answer, the violated leaves' cuts added, until
+the outer value meets the best feasible point (the answer scaled by its largest leaf bound).
+On breast-cancer's first trees of a final proof (9,848 leaves, support 60) this took 24-31 s
+(9-11 linear programs; each round's 9,848 bounded least squares are ~2.7 s of it) for
+``y^T lam`` 8.1758, where the second-order cone program in Clarabel's native form (one cone of
+size ``d + 1`` per leaf with a dense ``d x |S|`` block, lazy leaves, the alphas the search left
+at 0 or 1 fixed to halve it) took 75-111 s for 8.064.  The cone program stays, for the
+semidefinite leaves (:mod:`verify.convex.leaf_program`); the tests compare the two on chord
+leaves.
 
 Examples
 --------
@@ -56,31 +61,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 __all__ = ["tree_dual"]
 
-#: Clarabel's tolerances for this program (a candidate only: the fresh trees decide).
-_OPTIONS = {"tol_gap_abs": 1e-7, "tol_gap_rel": 1e-7, "tol_feas": 1e-7, "max_iter": 200}
-#: Lazy leaves: the first program takes the ``_START`` leaves of largest bound (and every leaf
-#: within ``_NEAR`` of the largest), each round at most ``_ADD`` violated ones (bound above
-#: ``1 + _VIOLATED``), for at most ``_ROUNDS`` rounds.  A program over some leaves only may be
-#: unbounded (a row that no chosen leaf constrains): ``|lam_n| <= _BOX * max |lam|`` keeps it
-#: bounded (any ``lam`` is a valid candidate, so the box only limits the step).
-_START, _NEAR, _ADD, _VIOLATED, _ROUNDS, _BOX = 1500, 0.98, 1000, 1e-6, 12, 10.0
-#: Clarabel statuses whose point is used: a point cut short by the time limit is a candidate
-#: too (the answer is scaled by its largest leaf bound, and the fresh trees decide).
-_USABLE = ("Solved", "AlmostSolved", "MaxTime", "MaxIterations", "InsufficientProgress")
+#: The answer's feasibility: a leaf is violated when its bound is above ``1 + _VIOLATED``.
+#: ``|lam_n| <= _BOX * max |lam|`` keeps the first linear programs bounded (a row that no cut
+#: constrains yet; any ``lam`` is a valid candidate, so the box only limits the step).
+_VIOLATED, _BOX = 1e-6, 10.0
+#: The cutting planes (:func:`_outer_approximation`): at most ``_ITERATIONS`` linear programs;
+#: stop when the outer value is within ``_GAP`` (relative) of the best feasible point.
+_ITERATIONS, _GAP = 200, 1e-5
+#: A cut's residual below ``_NOISE`` of the terms it sums is rounding (``u = 0``); one whose
+#: cone rows are below ``-_CONE`` is outside the cone (:func:`_cut`).
+_NOISE, _CONE = 1e-12, 1e-9
 #: Entries of the answer below ``_ZERO * max |lam|`` are set to 0 (the fresh trees measure
 #: what that costs, at most ``_ZERO * sum |x_n|`` of the bound per unit of ``lam``).
 _ZERO = 1e-6
-#: In the program (not in the bounds that check its answer), a row whose ``alpha_n`` the search
-#: left at 0 or 1 (within ``_ALPHA_EDGE``) keeps it: ``beta_n = alpha_n mu_n`` is then part of
-#: the leaf's linear coefficients, and only the fractional ``alpha_n`` (~30 % of them on
-#: breast-cancer) are variables.  The program is a restriction of the full one (its answers
-#: are feasible there too), half the size: on breast-cancer 76-80 s instead of 148 s for 0.25 %
-#: less ``y^T lam`` (7.808 instead of 7.827).  ``False``: every ``alpha_n`` is a variable.
-_FIX_ALPHA, _ALPHA_EDGE = True, 1e-9
 
 
 @dataclass(frozen=True)
@@ -93,8 +89,6 @@ class _Leaf:
     bcoef: np.ndarray  # (m,)
     neg: np.ndarray  # positions into S of the rows with mu_n < 0 (beta rows)
     A: np.ndarray  # (p, d): the cone rows sigma_k x_k
-    fixed: np.ndarray  # (len(neg),) bool: alpha_n at 0 or 1 for the trees' lam (_FIX_ALPHA)
-    alpha: np.ndarray  # (len(neg),) the search's alpha_n (0 for rows outside the trees)
 
 
 def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
@@ -121,40 +115,15 @@ def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
     S = S[X[S].any(axis=1)] if S.size else S
     if S.size == 0 or T.size == 0:
         return None
-    leaves, prio = _leaves(X, y, T, S, trees)
+    leaves, _ = _leaves(X, y, T, S, trees)
     if not leaves:
         return None
-    ys = y[S]
+    ys, XS = y[S], X[S]
     box = _BOX * float(np.abs(lam).max())
-    order = np.argsort(-prio, kind="stable")
-    active = set(order[:_START].tolist()) | set(np.flatnonzero(prio >= _NEAR * prio.max()))
-    x, top = None, math.inf
-    for _ in range(_ROUNDS):
-        left = None if time_limit is None else time_limit - (time.monotonic() - t0)
-        if left is not None and left <= 0:
-            break
-        got = _solve(leaves, sorted(active), ys, X[S], box, left)
-        if got is None:
-            break
-        # the sign constraint exactly, and the interior point's tiny entries dropped (each
-        # row in the support makes the next trees larger); then every leaf's bound there
-        x = np.where(ys * got > _ZERO * float(np.abs(got).max()), got, 0.0)
-        vals = np.array([_bound(leaf, x, X[S]) for leaf in leaves])
-        top = float(vals.max())
-        bad = np.array([j for j in np.flatnonzero(vals > 1.0 + _VIOLATED) if j not in active],
-                       dtype=np.int64)
-        if bad.size == 0:  # the program's leaves are <= 1 (up to its tolerance)
-            break
-        active.update(bad[np.argsort(-vals[bad], kind="stable")[:_ADD]].tolist())
+    x0 = np.asarray(lam, dtype=np.float64)[S]
+    x = _outer_approximation(leaves, ys, XS, x0, box, time_limit, t0)
     if x is None or not x.any():
         return None
-    x = x / top if top > 0 else x  # bound exactly 1 on the tightest leaf, even when the
-    # solver was cut short inside the feasible set (there top < 1: scaling up is free)
-    # never worse than lam itself, scaled the same way (a solver cut short early can be)
-    x0 = np.asarray(lam, dtype=np.float64)[S]
-    top0 = max(_bound(leaf, x0, X[S]) for leaf in leaves)
-    if top0 > 0 and float(ys @ x0) / top0 > float(ys @ x):
-        x = x0 / top0
     out = np.zeros(X.shape[0])
     out[S] = x
     return out
@@ -193,159 +162,117 @@ def _leaves(X: np.ndarray, y: np.ndarray, T: np.ndarray, S: np.ndarray,
             own = [n for n in sorted(L.alpha) if n in pos]
             neg = np.array([pos[n] for n in own] + [pos[int(n)] for n in down],
                            dtype=np.int64)
-            alpha = np.array([L.alpha[n] for n in own] + [0.0] * down.size)
-            fixed = np.zeros(neg.size, dtype=bool)
-            if _FIX_ALPHA:
-                fixed[:len(own)] = ((alpha[:len(own)] <= _ALPHA_EDGE)
-                                    | (alpha[:len(own)] >= 1.0 - _ALPHA_EDGE))
             A = np.array([s * X[n] for n, s in L.path]).reshape(len(L.path), d)
-            out.append(_Leaf(sg, coef, bcoef, neg, A, fixed, alpha))
+            out.append(_Leaf(sg, coef, bcoef, neg, A))
             prio.append(float(L.bound))
     return out, np.array(prio)
 
 
 def _bound(leaf: _Leaf, x: np.ndarray, XS: np.ndarray) -> float:
     """The leaf's bound at ``lam_S = x`` (its best ``beta``, ``z``: bounded least squares)."""
+    return _cut(leaf, x, XS)[0]
+
+
+def _cut(leaf: _Leaf, x: np.ndarray, XS: np.ndarray) -> tuple[float, np.ndarray]:
+    """The leaf's bound at ``lam_S = x`` and its cut ``phi``: ``lam^T phi <= bound_L(lam)``
+    for every ``lam`` of the labels' signs, with equality at ``x``.
+
+    The bound is ``max`` over ``u`` in the leaf's cone and the ball of ``lam^T phi(u)``,
+    ``phi_n(u)`` = ``sign x_n^T u`` (rows fixed positive), ``sign (a_n x_n^T u + b_n)``
+    (chords), ``sign (x_n^T u)_+`` (rows with ``mu_n < 0``: the minimum over ``alpha_n`` in
+    ``[0, 1]``, by minimax); its maximiser is the bounded least squares' residual ``r / ||r||``
+    (Lemma 4), so ``phi`` there is a supporting hyperplane of the bound at ``x``.  A residual
+    at rounding level (the bound is ``bcoef @ x``, its norm part 0) gives ``u = 0``,
+    ``phi = bcoef``, also supporting; a residual outside the cone (a near-optimal least
+    squares) is replaced by the Lemma-4 maximiser for its ``beta``: a point of the cone keeps
+    the cut valid, only less tight.
+    """
+    from scipy.optimize import nnls
+
     from verify.convex.node_bound import _box_lsq
 
     c0 = leaf.coef @ x
+    k = leaf.neg.size
     mu = leaf.sign * x[leaf.neg]
     M = np.concatenate([(mu[:, None] * XS[leaf.neg]).T, leaf.A.T], axis=1)
-    w = np.maximum(_box_lsq(M, c0, leaf.neg.size), 0.0)
-    return float(leaf.bcoef @ x + np.linalg.norm(c0 + M @ w))
+    w = np.maximum(_box_lsq(M, c0, k), 0.0)
+    r = c0 + M @ w
+    nr = float(np.linalg.norm(r))
+    phi = leaf.bcoef.copy()
+    noise = _NOISE * (float(np.linalg.norm(c0)) + float(np.abs(M).sum(axis=0) @ w) + 1e-300)
+    u = r / nr if nr > noise else None  # a residual at rounding level points anywhere
+    if u is not None and leaf.A.shape[0] and float((leaf.A @ u).min()) < -_CONE:
+        # not in the cone (the box least squares is only near-optimal): the maximiser of the
+        # linear function its betas leave, by Lemma 4 (NNLS), is
+        z = nnls(leaf.A.T, -(c0 + M[:, :k] @ w[:k]))[0]
+        r2 = c0 + M[:, :k] @ w[:k] + leaf.A.T @ z
+        n2 = float(np.linalg.norm(r2))
+        u = r2 / n2 if n2 > noise else None
+    if u is not None:  # any u in the cone and the ball gives a valid cut; u = 0 too
+        phi += leaf.coef.T @ u
+        if k:
+            phi[leaf.neg] += leaf.sign * np.maximum(XS[leaf.neg] @ u, 0.0)
+    return float(leaf.bcoef @ x) + nr, phi
 
 
-def _solve(leaves: list[_Leaf], active: list[int], ys: np.ndarray, XS: np.ndarray,
-           box: float, time_limit: float | None) -> np.ndarray | None:
-    """The program over the leaves ``active`` and ``0 <= y_n lam_n <= box``: ``lam_S``, or
-    ``None`` (no usable answer)."""
-    prog = _Program(ys, XS, box)
-    for j in active:
-        prog.add_chord(leaves[j])
-    got = prog.solve(time_limit)
-    return None if got is None else got[:XS.shape[0]]
+def _sweep(leaves: list[_Leaf], which: np.ndarray, x: np.ndarray,
+           XS: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The bounds at ``x`` of the leaves ``which`` and their cuts (one row each)."""
+    got = [_cut(leaves[j], x, XS) for j in which]
+    vals = np.array([g[0] for g in got])
+    cuts = np.array([g[1] for g in got]).reshape(len(got), XS.shape[0])
+    return vals, cuts
 
 
-class _Program:
-    """``maximise y_S^T lam_S`` subject to ``0 <= y_n lam_n <= box`` and one second-order cone
-    per leaf, in Clarabel's native form (``A x + s = b``, ``s`` in the cones).  The variables
-    are ``lam_S`` first, then each leaf's own multipliers (:meth:`add_chord` and
-    :meth:`add_block` return where they start)."""
+def _outer_approximation(leaves: list[_Leaf], ys: np.ndarray, XS: np.ndarray, x0: np.ndarray,
+                         box: float, time_limit: float | None,
+                         t0: float) -> np.ndarray | None:
+    """Kelley's cutting planes for ``max y^T lam`` over every leaf's bound ``<= 1``: the best
+    point found, scaled by its largest leaf bound over *every* leaf (``None``: none).
 
-    def __init__(self, ys: np.ndarray, XS: np.ndarray, box: float):
-        m = XS.shape[0]
-        self.ys, self.XS, self.m = ys, XS, m
-        # nonnegative rows: y_n lam_n >= 0 and box - y_n lam_n >= 0 first
-        self.nn_r: list[np.ndarray] = [np.arange(m), m + np.arange(m)]
-        self.nn_c: list[np.ndarray] = [np.arange(m), np.arange(m)]
-        self.nn_v: list[np.ndarray] = [-ys, ys]
-        self.nn_b: list[np.ndarray] = [np.zeros(m), np.full(m, box)]
-        self.n_nn = 2 * m
-        self.soc: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        self.nvar = m
+    Each leaf's bound is convex and positively homogeneous in ``lam``, the maximum of
+    ``lam^T phi(u)`` over its cone (:func:`_cut`), so every cut ``phi^T lam <= 1`` holds on the
+    feasible set and the linear program over the cuts (HiGHS; ``lam`` alone, ``|S|``
+    variables, ``0 <= y_n lam_n <= box``) is an outer approximation whose value bounds the
+    program's from above.  Its answer ``x`` scaled by ``1 / max_L bound_L(x)`` is feasible;
+    the cuts at ``x`` of every violated leaf join.  Stops when the outer value is within
+    ``_GAP`` (relative) of the best feasible point, when no leaf is violated, at
+    ``_ITERATIONS`` rounds or at the time limit.
+    """
+    from scipy.optimize import linprog
 
-    def variables(self, k: int) -> int:
-        """``k`` new variables; the index of the first."""
-        base = self.nvar
-        self.nvar += k
-        return base
-
-    def nonneg(self, cols: np.ndarray, vals: np.ndarray, b: np.ndarray | None = None) -> None:
-        """Rows ``b_i - vals_i x_{cols_i} >= 0`` (one entry per row; ``b`` default 0)."""
-        k = np.arange(cols.size)
-        self.nn_r.append(self.n_nn + k)
-        self.nn_c.append(np.asarray(cols, dtype=np.int64))
-        self.nn_v.append(np.asarray(vals, dtype=np.float64))
-        self.nn_b.append(np.zeros(cols.size) if b is None else b)
-        self.n_nn += cols.size
-
-    def nonneg_rows(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
-                    b: np.ndarray) -> None:
-        """Rows ``b_r - sum vals x_cols >= 0`` given as triplets (``rows`` from 0)."""
-        self.nn_r.append(self.n_nn + rows)
-        self.nn_c.append(np.asarray(cols, dtype=np.int64))
-        self.nn_v.append(np.asarray(vals, dtype=np.float64))
-        self.nn_b.append(b)
-        self.n_nn += b.size
-
-    def block(self, blk: np.ndarray, cols: np.ndarray, b: np.ndarray) -> None:
-        """One second-order cone ``b - blk x[cols]`` (first entry the norm's bound)."""
-        self.soc.append((blk, np.asarray(cols, dtype=np.int64), b, np.nonzero(blk)))
-
-    def add_chord(self, leaf: _Leaf) -> int:
-        """A chord leaf's bound ``<= 1``; returns the index of its first multiplier."""
-        XS, m = self.XS, self.m
-        d = XS.shape[1]
-        neg = leaf.neg[~leaf.fixed]  # the rows whose beta_n is a variable
-        coef = leaf.coef
-        if leaf.fixed.any():  # beta_n = alpha_n sign lam_n: linear in lam
-            at = leaf.neg[leaf.fixed]
-            coef = coef.copy()
-            coef[:, at] += leaf.sign * leaf.alpha[leaf.fixed] * XS[at].T
-        nb, nz = neg.size, leaf.A.shape[0]
-        base = self.variables(nb + nz)
-        # beta_n - mu_n >= 0 and -beta_n >= 0 (mu_n = sign lam_n < 0), z >= 0
-        if nb:
-            k = np.arange(nb)
-            jb = base + k
-            self.nonneg_rows(np.concatenate([k, k, nb + k]), np.concatenate([jb, neg, jb]),
-                             np.concatenate([-np.ones(nb), np.full(nb, leaf.sign),
-                                             np.ones(nb)]), np.zeros(2 * nb))
-        if nz:
-            self.nonneg(base + nb + np.arange(nz), -np.ones(nz))
-        # the cone (1 - B(lam), v(lam, beta, z)): s = b - A x, so A's rows are +B and -v
-        blk = np.zeros((d + 1, m + nb + nz))
-        blk[0, :m] = leaf.bcoef
-        blk[1:, :m] = -coef
-        if nb:
-            blk[1:, m:m + nb] = -XS[neg].T
-        if nz:
-            blk[1:, m + nb:] = -leaf.A.T
-        b = np.zeros(d + 1)
-        b[0] = 1.0
-        self.block(blk, np.concatenate([np.arange(m), base + np.arange(nb + nz)]), b)
-        return base
-
-    def solve(self, time_limit: float | None) -> np.ndarray | None:
-        """Clarabel's ``x`` (all variables), or ``None`` (no usable answer)."""
-        import clarabel
-
-        A_nn = sp.csc_matrix((np.concatenate(self.nn_v), (np.concatenate(self.nn_r),
-                                                           np.concatenate(self.nn_c))),
-                             shape=(self.n_nn, self.nvar))
-        rows, cols, vals, bs, cones = [], [], [], [], []
-        off = 0
-        for blk, bc, b, (rr, cc) in self.soc:
-            rows.append(off + rr)
-            cols.append(bc[cc])
-            vals.append(blk[rr, cc])
-            bs.append(b)
-            cones.append(clarabel.SecondOrderConeT(b.size))
-            off += b.size
-        A_soc = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows),
-                                                       np.concatenate(cols))),
-                              shape=(off, self.nvar))
-        A = sp.vstack([A_nn, A_soc], format="csc")
-        b = np.concatenate(self.nn_b + bs)
-        q = np.zeros(self.nvar)
-        q[:self.m] = -self.ys
-        settings = clarabel.DefaultSettings()
-        settings.verbose = False
-        for k, v in _OPTIONS.items():
-            setattr(settings, k, v)
-        if time_limit is not None:
-            settings.time_limit = max(float(time_limit), 0.1)
-        with np.errstate(all="ignore"), warnings.catch_warnings():
+    every = np.arange(len(leaves))
+    vals, cuts = _sweep(leaves, every, x0, XS)
+    top = float(vals.max())
+    if not top > 0:
+        return None
+    best_val, best = float(ys @ x0) / top, x0 / top
+    rows = [cuts]
+    bounds = [(0.0, box) if v > 0 else (-box, 0.0) for v in ys]
+    for _ in range(_ITERATIONS):
+        left = None if time_limit is None else time_limit - (time.monotonic() - t0)
+        if left is not None and left <= 0:
+            break
+        A = np.vstack(rows)
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sol = clarabel.DefaultSolver(sp.csc_matrix((self.nvar, self.nvar)), q, A, b,
-                                         [clarabel.NonnegativeConeT(self.n_nn)] + cones,
-                                         settings).solve()
-        if str(sol.status) not in _USABLE:
-            return None
-        x = np.asarray(sol.x)
-        return x if np.all(np.isfinite(x)) and np.any(x[:self.m]) else None
-
-
+            lp = linprog(-ys, A_ub=A, b_ub=np.ones(A.shape[0]), bounds=bounds, method="highs",
+                         options={} if left is None else {"time_limit": max(left, 0.1)})
+        if lp.x is None or not np.all(np.isfinite(lp.x)):
+            break
+        outer = -float(lp.fun) if lp.status == 0 else math.inf
+        x = np.where(ys * lp.x > _ZERO * float(np.abs(lp.x).max()), lp.x, 0.0)
+        if not x.any():
+            break
+        vals, cuts = _sweep(leaves, every, x, XS)
+        top = float(vals.max())
+        if top > 0 and float(ys @ x) / top > best_val:
+            best_val, best = float(ys @ x) / top, x / top
+        bad = vals > 1.0 + _VIOLATED
+        if not bad.any() or outer <= best_val * (1.0 + _GAP):
+            break
+        rows.append(cuts[bad])
+    return best
 def _intervals(X: np.ndarray, path: Any, rows: np.ndarray) -> list[tuple[int, float, float]]:
     """``(n, l_n, h_n)``: the extreme values of ``x_n^T u`` on the leaf's cone and the ball
     (Lemma 4, with 0 included: ``l <= 0 <= h``), for the rows ``rows``."""
