@@ -227,7 +227,7 @@ def test_every_cut_supports_its_leaf_bound(seed):
     rng = np.random.default_rng(seed)
     others = [y[T] * rng.uniform(0.0, 2.0, T.size) for _ in range(20)]
     for leaf in leaves:
-        val, phi = td._cut(leaf, lam[T], X[T])
+        val, phi, _ = td._cut(leaf, lam[T], X[T])
         assert float(phi @ lam[T]) == pytest.approx(val, rel=1e-9, abs=1e-12)
         for other in others:
             assert float(phi @ other) <= td._bound(leaf, other, X[T]) + 1e-9
@@ -324,3 +324,29 @@ def test_the_rounds_use_the_current_support_until_one_gains_nothing(monkeypatch)
         assert calls[i][0] == first
         # the round before gained less than the threshold over the best before it
         assert marks[i] <= max(marks[:i]) * (1.0 + fp._TREE_DUAL_GAIN)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_screening_by_old_multipliers_changes_nothing_but_the_work(seed, monkeypatch):
+    """A leaf whose last multipliers already bound it by 1 is not solved again: the answer is
+    the one every leaf solved exactly in every round gives, to 1e-6, with fewer bounded least
+    squares."""
+    import verify.convex.tree_dual as td
+
+    X, y, lam = _case(seed, 14, 3)
+    trees = [bab_maximize(X, lam, sign=s, prove_below=0.5, node_limit=80) for s in (1, -1)]
+    calls = []
+    real = td._cut
+
+    def counted(*a):
+        calls.append(1)
+        return real(*a)
+
+    monkeypatch.setattr(td, "_cut", counted)
+    screened = tree_dual(X, y, lam, trees)
+    n_screened = len(calls)
+    calls.clear()
+    monkeypatch.setattr(td, "_screen", lambda *a: np.inf)
+    exact = tree_dual(X, y, lam, trees)
+    assert float(y @ screened) == pytest.approx(float(y @ exact), rel=1e-6)
+    assert n_screened < len(calls)

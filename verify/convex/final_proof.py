@@ -22,9 +22,9 @@ __all__: list[str] = []  # the loop's helper: nothing public
 
 #: The final proof: the first trees get ``_FIRST_TREES`` of its seconds; then at most
 #: ``_TREE_DUAL_ROUNDS`` times the dual over their leaves (:func:`verify.convex.tree_dual.
-#: tree_dual`) gives a new ``lam`` and fresh trees are grown for it, while the anytime bound
-#: grows by more than ``_TREE_DUAL_GAIN`` (relative).
-_FIRST_TREES, _TREE_DUAL_ROUNDS, _TREE_DUAL_GAIN = 0.12, 12, 1e-4
+#: tree_dual`) gives a new ``lam`` and fresh trees are grown for it; a round gains when the
+#: anytime bound grows by more than ``_TREE_DUAL_GAIN`` (relative).
+_FIRST_TREES, _TREE_DUAL_ROUNDS, _TREE_DUAL_GAIN = 0.12, 40, 1e-4
 #: Trees of the later rounds are refined (:func:`~verify.convex.branch_and_bound.bab_maximize`
 #: ``refine``) towards the target ``_REFINE * thr``, at most ``_REFINE_NODES`` nodes each when
 #: there is no budget: leaves tight for the current ``lam`` are split further, which is what
@@ -39,21 +39,24 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
     minus)`` of the largest anytime bound ``y^T lam / max(1, s)`` seen.
 
     Any ``lam`` with ``diag(y) lam >= 0`` gives a valid bound, and the best one a partition of
-    the ball can prove is one second-order cone program over its leaves
-    (:func:`verify.convex.tree_dual.tree_dual`; on breast-cancer it took the bound from 4.4 to
-    7.6 on the first trees).  Each new ``lam`` is only a candidate: fresh trees are grown for
-    it (their exact evidence decides), and they are the partition of the next round.  The
-    program's rows are the current support; after a round that gains less than
-    ``_TREE_DUAL_GAIN`` (relative) they are every sample of the first support, so that samples
-    an early partition dropped can come back (on breast-cancer the narrow program took 16-23 s
-    where the wide one took 52-66 s, for the same ``y^T lam`` within 2e-5 relative).  The
-    rounds stop when two such wide rounds in a row gain less than ``_TREE_DUAL_GAIN``, when
-    ``seconds`` run out, or when the oracle answers from the chambers of ``X_S`` (no tree:
-    exact already).  ``trees`` (the loop's two searches for this ``lam``, kept with their
-    leaves) are the first trees when they took at least half the seconds the first trees
-    would get: any tree is a partition of the ball, so they need not be grown again (on
-    breast-cancer ~12 % of the proof's seconds).  With a semidefinite policy (``dual.sdp``,
-    ``--sdp-depth``) and a budget, the whole proof is instead
+    the ball can prove is one convex program over its leaves
+    (:func:`verify.convex.tree_dual.tree_dual`, cutting planes; on breast-cancer it took the
+    bound from 5.41 to 8.18 on the first trees of a 600 s run). Each new ``lam`` is only a
+    candidate: fresh trees are grown for it (their exact evidence decides), and they are the
+    partition of the next round. The program's rows are the current support; after a round that
+    gains less than ``_TREE_DUAL_GAIN`` (relative) they are every sample of the first support,
+    so that samples an early partition dropped can come back (on breast-cancer the narrow
+    program took 16-23 s where the wide one took 52-66 s, for the same ``y^T lam`` within 2e-5
+    relative). After a round without a gain the refined trees get twice the seconds (without a
+    budget, twice the nodes) of the round before, until a round gains: the program had stopped
+    at the best ``lam`` these partitions prove, and the same ``lam``'s trees grown the same way
+    would be the same. The rounds stop when ``seconds`` run out (without a budget: when two wide
+    rounds in a row gain nothing), after ``_TREE_DUAL_ROUNDS``, or when the oracle answers from
+    the chambers of ``X_S`` (no tree: exact already). ``trees`` (the loop's two searches for
+    this ``lam``, kept with their leaves) are the first trees when they took at least half the
+    seconds the first trees would get: any tree is a partition of the ball, so they need not be
+    grown again (on breast-cancer ~12 % of the proof's seconds). With a semidefinite policy
+    (``dual.sdp``, ``--sdp-depth``) and a budget, the whole proof is instead
     :func:`verify.convex.semidefinite_dual.semidefinite_final_proof` (a partition with
     semidefinite leaves; its dual keeps the support of ``lam``).
 
@@ -98,6 +101,8 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
     # dropped may come back; back to narrow after a wide round that gains
     wide = False
     stalled = 0  # wide rounds in a row without a gain
+    grow = 1  # the refined trees get grow x their usual seconds (or nodes): doubled after a
+    # round without a gain (the same lam's trees grown again the same way would be the same)
     for _ in range(_TREE_DUAL_ROUNDS):
         rest = left()
         if not (isinstance(cur[2], BabResult) and isinstance(cur[3], BabResult)) or (
@@ -116,19 +121,21 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
             break
         p2, m2 = dual.maximize(new, prove_below=_REFINE * thr, refine=True,
                                node_limit=node_limit if rest is not None else
-                               min(node_limit, _REFINE_NODES),
+                               min(node_limit, grow * _REFINE_NODES),
                                time_limit=None if rest is None else
-                               max(min(rest, first or rest), 0.5))
+                               max(min(rest, grow * (first or rest)), 0.5))
         cur = (_estimate(y, new, p2, m2), new, p2, m2)
         gained = cur[0] > best[0] * (1.0 + _TREE_DUAL_GAIN)
         if cur[0] > best[0]:
             best = cur
         if gained:
-            stalled, wide = 0, False
-        elif not wide:
+            stalled, wide, grow = 0, False, 1
+            continue
+        grow *= 2
+        if not wide:
             wide = True
         else:
             stalled += 1
-            if stalled >= 2:
+            if stalled >= 2 and seconds is None:
                 break
     return best[1], best[2], best[3]

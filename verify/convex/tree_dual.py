@@ -104,10 +104,11 @@ def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
     ``beta_n`` when negative, so that a sample the last ``lam`` left out can come back.
     The answer is scaled by ``1 / its largest leaf bound`` (the bounds are positively
     homogeneous in ``lam``), so its relaxation is ``<= 1`` on every leaf and ``= 1`` on the
-    tightest (up to float rounding) even when ``time_limit`` cut the solver short, inside the
-    feasible set or outside it; ``None`` if there is no answer.
+    tightest (up to float rounding) even when ``time_limit`` (seconds) cut the cutting planes
+    short; ``None`` if there is no answer (also when the time runs out before every leaf is
+    bounded once).
     """
-    t0 = time.monotonic()
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     T = np.flatnonzero(lam)
@@ -115,13 +116,13 @@ def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
     S = S[X[S].any(axis=1)] if S.size else S
     if S.size == 0 or T.size == 0:
         return None
-    leaves, _ = _leaves(X, y, T, S, trees)
+    leaves, _ = _leaves(X, y, T, S, trees, deadline)
     if not leaves:
         return None
     ys, XS = y[S], X[S]
     box = _BOX * float(np.abs(lam).max())
     x0 = np.asarray(lam, dtype=np.float64)[S]
-    x = _outer_approximation(leaves, ys, XS, x0, box, time_limit, t0)
+    x = _outer_approximation(leaves, ys, XS, x0, box, deadline)
     if x is None or not x.any():
         return None
     out = np.zeros(X.shape[0])
@@ -129,9 +130,10 @@ def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
     return out
 
 
-def _leaves(X: np.ndarray, y: np.ndarray, T: np.ndarray, S: np.ndarray,
-            trees: Any) -> tuple[list[_Leaf], np.ndarray]:
-    """Every leaf's relaxation (:class:`_Leaf`) and its bound for the trees' ``lam``."""
+def _leaves(X: np.ndarray, y: np.ndarray, T: np.ndarray, S: np.ndarray, trees: Any,
+            deadline: float | None = None) -> tuple[list[_Leaf], np.ndarray]:
+    """Every leaf's relaxation (:class:`_Leaf`) and its bound for the trees' ``lam``; no
+    leaves at all when ``deadline`` (``time.monotonic()``) passes first."""
     m, d = S.size, X.shape[1]
     pos = {int(n): i for i, n in enumerate(S)}
     extra = np.setdiff1d(S, T)
@@ -146,6 +148,8 @@ def _leaves(X: np.ndarray, y: np.ndarray, T: np.ndarray, S: np.ndarray,
         up = extra[sg * y[extra] > 0]  # rows outside the trees that would be positive
         down = extra[sg * y[extra] < 0]
         for L in tree.leaves:
+            if deadline is not None and time.monotonic() > deadline:
+                return [], np.zeros(0)
             coef = np.zeros((d, m))
             bcoef = np.zeros(m)
             # rows with x_n = 0 (left out of S) contribute nothing: skipped
@@ -173,9 +177,11 @@ def _bound(leaf: _Leaf, x: np.ndarray, XS: np.ndarray) -> float:
     return _cut(leaf, x, XS)[0]
 
 
-def _cut(leaf: _Leaf, x: np.ndarray, XS: np.ndarray) -> tuple[float, np.ndarray]:
-    """The leaf's bound at ``lam_S = x`` and its cut ``phi``: ``lam^T phi <= bound_L(lam)``
-    for every ``lam`` of the labels' signs, with equality at ``x``.
+def _cut(leaf: _Leaf, x: np.ndarray, XS: np.ndarray
+         ) -> tuple[float, np.ndarray, np.ndarray]:
+    """The leaf's bound at ``lam_S = x``, its cut ``phi`` (``lam^T phi <= bound_L(lam)`` for
+    every ``lam`` of the labels' signs, with equality at ``x``) and its multipliers ``w``
+    (the ``alpha`` of the rows with ``mu_n < 0``, then ``z``).
 
     The bound is ``max`` over ``u`` in the leaf's cone and the ball of ``lam^T phi(u)``,
     ``phi_n(u)`` = ``sign x_n^T u`` (rows fixed positive), ``sign (a_n x_n^T u + b_n)``
@@ -212,21 +218,58 @@ def _cut(leaf: _Leaf, x: np.ndarray, XS: np.ndarray) -> tuple[float, np.ndarray]
         phi += leaf.coef.T @ u
         if k:
             phi[leaf.neg] += leaf.sign * np.maximum(XS[leaf.neg] @ u, 0.0)
-    return float(leaf.bcoef @ x) + nr, phi
+    return float(leaf.bcoef @ x) + nr, phi, w
 
 
-def _sweep(leaves: list[_Leaf], which: np.ndarray, x: np.ndarray,
-           XS: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The bounds at ``x`` of the leaves ``which`` and their cuts (one row each)."""
-    got = [_cut(leaves[j], x, XS) for j in which]
-    vals = np.array([g[0] for g in got])
-    cuts = np.array([g[1] for g in got]).reshape(len(got), XS.shape[0])
-    return vals, cuts
+def _screen(leaf: _Leaf, x: np.ndarray, XS: np.ndarray, w: np.ndarray) -> float:
+    """An upper bound on the leaf's bound at ``x`` from multipliers ``w`` of another point
+    (any ``alpha`` in ``[0, 1]`` and ``z >= 0`` give one, by weak duality): matrix products,
+    no least squares."""
+    k = leaf.neg.size
+    r = leaf.coef @ x + leaf.A.T @ w[k:]
+    if k:
+        r += XS[leaf.neg].T @ (w[:k] * leaf.sign * x[leaf.neg])
+    return float(leaf.bcoef @ x + np.linalg.norm(r))
+
+
+def _sweep(leaves: list[_Leaf], x: np.ndarray, XS: np.ndarray, ws: list,
+           deadline: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Every leaf's bound at ``x`` (an upper bound where screening shows it ``<= 1 +
+    _VIOLATED``, but the largest always exact), the leaves bounded exactly (the others'
+    ``ws[j]``, their last multipliers, screen them) and those leaves' cuts; ``ws`` is
+    updated.  ``None`` when ``deadline`` (``time.monotonic()``) passes first."""
+    vals = np.empty(len(leaves))
+    exact: list[int] = []
+    cuts: list[np.ndarray] = []
+    for j, leaf in enumerate(leaves):
+        if deadline is not None and j % 256 == 0 and time.monotonic() > deadline:
+            return None
+        if ws[j] is not None:
+            vals[j] = _screen(leaf, x, XS, ws[j])
+            if vals[j] <= 1.0 + _VIOLATED:
+                continue
+        vals[j], phi, ws[j] = _cut(leaf, x, XS)
+        exact.append(j)
+        cuts.append(phi)
+    # the largest bound exactly (it scales the point): screened leaves above the largest exact
+    # bound, largest first, until the next one's upper bound is below it
+    done = np.zeros(len(leaves), dtype=bool)
+    done[exact] = True
+    top = float(vals[exact].max()) if exact else -math.inf
+    for j in np.argsort(-vals, kind="stable"):
+        if vals[j] <= top:
+            break
+        if not done[j]:
+            vals[j], phi, ws[j] = _cut(leaves[j], x, XS)
+            exact.append(int(j))
+            cuts.append(phi)
+            top = max(top, float(vals[j]))
+    return (vals, np.array(exact, dtype=np.int64),
+            np.array(cuts).reshape(len(cuts), XS.shape[0]))
 
 
 def _outer_approximation(leaves: list[_Leaf], ys: np.ndarray, XS: np.ndarray, x0: np.ndarray,
-                         box: float, time_limit: float | None,
-                         t0: float) -> np.ndarray | None:
+                         box: float, deadline: float | None) -> np.ndarray | None:
     """Kelley's cutting planes for ``max y^T lam`` over every leaf's bound ``<= 1``: the best
     point found, scaled by its largest leaf bound over *every* leaf (``None``: none).
 
@@ -235,14 +278,18 @@ def _outer_approximation(leaves: list[_Leaf], ys: np.ndarray, XS: np.ndarray, x0
     feasible set and the linear program over the cuts (HiGHS; ``lam`` alone, ``|S|``
     variables, ``0 <= y_n lam_n <= box``) is an outer approximation whose value bounds the
     program's from above.  Its answer ``x`` scaled by ``1 / max_L bound_L(x)`` is feasible;
-    the cuts at ``x`` of every violated leaf join.  Stops when the outer value is within
-    ``_GAP`` (relative) of the best feasible point, when no leaf is violated, at
-    ``_ITERATIONS`` rounds or at the time limit.
+    the cuts at ``x`` of every violated leaf join.  A leaf is bounded exactly (a bounded least
+    squares) only when its last multipliers do not already show it ``<= 1 + _VIOLATED``
+    (:func:`_screen`).  Stops when the outer value is within ``_GAP`` (relative) of the best
+    feasible point, when no leaf is violated, at ``_ITERATIONS`` rounds or at the time limit.
     """
     from scipy.optimize import linprog
 
-    every = np.arange(len(leaves))
-    vals, cuts = _sweep(leaves, every, x0, XS)
+    ws: list = [None] * len(leaves)
+    got = _sweep(leaves, x0, XS, ws, deadline)
+    if got is None:
+        return None
+    vals, _, cuts = got
     top = float(vals.max())
     if not top > 0:
         return None
@@ -250,7 +297,7 @@ def _outer_approximation(leaves: list[_Leaf], ys: np.ndarray, XS: np.ndarray, x0
     rows = [cuts]
     bounds = [(0.0, box) if v > 0 else (-box, 0.0) for v in ys]
     for _ in range(_ITERATIONS):
-        left = None if time_limit is None else time_limit - (time.monotonic() - t0)
+        left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
             break
         A = np.vstack(rows)
@@ -264,15 +311,20 @@ def _outer_approximation(leaves: list[_Leaf], ys: np.ndarray, XS: np.ndarray, x0
         x = np.where(ys * lp.x > _ZERO * float(np.abs(lp.x).max()), lp.x, 0.0)
         if not x.any():
             break
-        vals, cuts = _sweep(leaves, every, x, XS)
+        got = _sweep(leaves, x, XS, ws, deadline)
+        if got is None:
+            break
+        vals, exact, cuts = got
         top = float(vals.max())
         if top > 0 and float(ys @ x) / top > best_val:
             best_val, best = float(ys @ x) / top, x / top
-        bad = vals > 1.0 + _VIOLATED
+        bad = vals[exact] > 1.0 + _VIOLATED
         if not bad.any() or outer <= best_val * (1.0 + _GAP):
             break
         rows.append(cuts[bad])
     return best
+
+
 def _intervals(X: np.ndarray, path: Any, rows: np.ndarray) -> list[tuple[int, float, float]]:
     """``(n, l_n, h_n)``: the extreme values of ``x_n^T u`` on the leaf's cone and the ball
     (Lemma 4, with 0 included: ``l <= 0 <= h``), for the rows ``rows``."""
