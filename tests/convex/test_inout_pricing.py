@@ -278,9 +278,9 @@ def test_the_final_proof_starts_from_the_best_point_priced(monkeypatch):
         bests.append(out[3])
         return out
 
-    def final(dual, y_, lam, *args):
+    def final(dual, y_, lam, *args, **kwargs):
         starts.append(lam)
-        return real_final(dual, y_, lam, *args)
+        return real_final(dual, y_, lam, *args, **kwargs)
 
     monkeypatch.setattr(cgb, "_price", price)
     monkeypatch.setattr(cgb, "_final_proof", final)
@@ -306,7 +306,7 @@ def test_the_final_proof_reuses_the_best_points_own_trees(monkeypatch):
         bests.append(out[3])
         return out
 
-    def final(dual, y_, lam, thr, node_limit, seconds, trees=None):
+    def final(dual, y_, lam, thr, node_limit, seconds, trees=None, **kwargs):
         given.append(trees)
         proving[0] = True
         return real_final(dual, y_, lam, thr, node_limit, seconds, trees)

@@ -128,7 +128,7 @@ def test_a_failing_solver_in_the_rounds_keeps_the_first_trees(monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("solver panic")
 
-    monkeypatch.setattr(td, "tree_dual", boom)
+    monkeypatch.setattr(td, "dual_over_leaves", boom)
     X, y, lam = _case(9, 12, 3)
     dual = SupportOracle(X, oracle_limit=0, evidence_limit=0)
     out, plus, minus = _final_proof(dual, y, lam, 1.0, 1000, 10.0)
@@ -227,7 +227,7 @@ def test_every_cut_supports_its_leaf_bound(seed):
     rng = np.random.default_rng(seed)
     others = [y[T] * rng.uniform(0.0, 2.0, T.size) for _ in range(20)]
     for leaf in leaves:
-        val, phi, _ = td._cut(leaf, lam[T], X[T])
+        val, phi, _, _ = td._cut(leaf, lam[T], X[T])
         assert float(phi @ lam[T]) == pytest.approx(val, rel=1e-9, abs=1e-12)
         for other in others:
             assert float(phi @ other) <= td._bound(leaf, other, X[T]) + 1e-9
@@ -294,7 +294,7 @@ def test_the_rounds_use_the_current_support_until_one_gains_nothing(monkeypatch)
     import verify.convex.tree_dual as td
 
     calls = []
-    real = td.tree_dual
+    real = td.dual_over_leaves
 
     def spy(X, y, lam, trees, *, rows=None, time_limit=None):
         out = real(X, y, lam, trees, rows=rows, time_limit=time_limit)
@@ -302,7 +302,8 @@ def test_the_rounds_use_the_current_support_until_one_gains_nothing(monkeypatch)
                       np.flatnonzero(lam).tolist()))
         return out
 
-    monkeypatch.setattr(td, "tree_dual", spy)
+    monkeypatch.setattr(td, "dual_over_leaves", spy)
+    monkeypatch.setattr(fp, "_JOIN", 0)  # no sample from outside (the test below)
     X, y, lam = _case(5, 14, 2)
     dual = SupportOracle(X, oracle_limit=0, evidence_limit=0)
     marks = []
@@ -350,3 +351,54 @@ def test_screening_by_old_multipliers_changes_nothing_but_the_work(seed, monkeyp
     exact = tree_dual(X, y, lam, trees)
     assert float(y @ screened) == pytest.approx(float(y @ exact), rel=1e-6)
     assert n_screened < len(calls)
+
+
+@pytest.mark.parametrize("seed", [5, 11])
+def test_samples_the_network_misses_join_and_the_bound_passes_p_star_of_the_first_rows(
+        seed, monkeypatch):
+    """From a lam on 5 of 16 samples (2-D), the rounds alone can at best reach P* of those 5
+    (every lam they try lives on them, or on rows the programs drop); the samples the program's
+    network misses (margin < 1) join its rows, and the bound goes past P* of the 5 towards
+    P* of all 16 (the chamber route), never above it."""
+    import verify.convex.final_proof as fp
+
+    X, y, _ = _case(seed, 16, 2)
+    T = np.arange(5)
+    lam = np.zeros(16)
+    lam[T] = y[T]
+    p_first = _p_star_on_support(X, y, T)
+    p_all = _p_star_on_support(X, y, np.arange(16))
+    assert p_first < p_all * (1 - 1e-3)
+    bounds = {}
+    for join in (0, 10):
+        monkeypatch.setattr(fp, "_JOIN", join)
+        dual = SupportOracle(X, oracle_limit=0, evidence_limit=0)
+        neurons: list = []
+        out, plus, minus = _final_proof(dual, y, lam, 1.0 + 1e-9, 10_000, None, neurons=neurons)
+        bounds[join] = float(y @ out) / max(1.0, plus.upper, minus.upper)
+        assert _exact_s(X, out) <= 1.0 + 1e-6
+        assert bounds[join] <= p_all * (1 + 1e-6)
+        assert all(abs(np.linalg.norm(n.direction) - 1.0) < 1e-9 and n.norm > 0
+                   for n in neurons)
+    assert bounds[0] <= p_first * (1 + 1e-6)
+    assert bounds[10] > p_first * (1 + 1e-3)
+
+
+@pytest.mark.parametrize("seed", [5, 11])
+def test_the_final_proofs_networks_give_the_upper_bound_when_the_loop_stops_early(
+        seed, monkeypatch):
+    """One round of the loop (the working set is far from optimal: its network is ~30 %
+    above P*), then the final proof: its programs' networks, their norms refitted over every
+    sample, give a rigorous upper bound within 1e-5 of P* (the chamber route), with the lower
+    bound; without them the upper bound stays the loop's."""
+    import verify.convex.column_generation_bab as cgb
+
+    X, y, _ = _case(seed, 16, 2)
+    p_star = _p_star_on_support(X, y, np.arange(16))
+    got = cgb.solve_branch_and_bound(X, y, max_rounds=1, support_limit=0)
+    real = cgb._final_proof
+    monkeypatch.setattr(cgb, "_final_proof", lambda *a, neurons=None, **k: real(*a, **k))
+    loop_only = cgb.solve_branch_and_bound(X, y, max_rounds=1, support_limit=0)
+    assert float(loop_only.upper_bound) > 1.2 * p_star
+    assert p_star * (1 - 1e-5) <= float(got.lower_bound) <= p_star * (1 + 1e-9)
+    assert p_star * (1 - 1e-9) <= float(got.upper_bound) <= p_star * (1 + 1e-5)

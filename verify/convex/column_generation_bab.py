@@ -340,6 +340,7 @@ def solve_branch_and_bound(
         msg = reason or "no restricted solution"
         return _failed(sol.status if sol is not None else Status.UNKNOWN, "branch-and-bound", N,
                        info, msg)
+    proof_neurons: list = []  # the final proof's networks (candidates for the upper bound)
     if not converged:
         # the final proof: the best point the oracle saw (by its anytime bound) or, when the
         # oracle never ran, the last lam; its trees (the loop's when grown long enough) and
@@ -349,11 +350,18 @@ def solve_branch_and_bound(
         left = None if deadline is None else max(
             _PROOF_SHARE * (deadline - time.monotonic()), 1.0)
         lam, plus, minus = _final_proof(dual, y, lam, thr, node_limit, left,
-                                        None if best is None else (plus, minus))
+                                        None if best is None else (plus, minus),
+                                        neurons=proof_neurons)
     ev = dual.evidence(lam, plus, minus)
     lb = exact_yT_lam(y, lam) / max(Fraction(1), ev.s)
     neurons = tuple(Neuron(n.sign, n.direction, n.norm, n.pattern) for n in sol.neurons)
     ub, neurons = _network_ub(X, y, neurons)
+    if proof_neurons:
+        # the networks of the final proof's programs (margins >= 1 on their rows): with the
+        # norms refitted over every sample, together with the loop's, a better one may come out
+        ub3, neurons3 = _network_ub(X, y, neurons + tuple(proof_neurons))
+        if ub3 is not None and (ub is None or ub3 < ub):
+            ub, neurons = ub3, neurons3
     if whole_sol is not None and whole_sol is not sol:
         # the last program was cut short (by the budget, or before its wall rows were all in):
         # its network may miss margins or leave its cones; refit (polish) the norms over its

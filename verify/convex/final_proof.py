@@ -31,33 +31,52 @@ _FIRST_TREES, _TREE_DUAL_ROUNDS, _TREE_DUAL_GAIN = 0.12, 40, 1e-4
 #: lets the next program move (on breast-cancer 7.4 -> 7.8 -> 8.1 -> 8.2, where unrefined trees
 #: stopped at 7.65).
 _REFINE, _REFINE_NODES = 0.9, 20_000
+#: The program's network (:class:`verify.convex.tree_dual.LeafNetwork`) has margins ``>= 1``
+#: on its rows; at most ``_JOIN`` samples outside them with margin below ``1 - _MISSED`` (the
+#: smallest first) are rows of the next program.  When the partition is fine enough that
+#: every cut the network uses is exact, the program's value is ``P*`` of its rows alone, and
+#: only samples that network misses can raise it (on breast-cancer a 600 s final proof stopped
+#: at 8.6187, ``P*`` of its 27 rows, its network missing 83 of the 569 samples).
+_JOIN, _MISSED = 10, 1e-6
+#: When a program gains nothing the missed samples enter the next trees' ``lam`` with
+#: ``|lam_n| = _SEED * mean |lam|`` (see :func:`_final_proof`).
+_SEED = 0.5
 
 
 def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_limit: int,
-                 seconds: float | None, trees: tuple | None = None) -> tuple[np.ndarray, Any, Any]:
+                 seconds: float | None, trees: tuple | None = None, *,
+                 neurons: list | None = None) -> tuple[np.ndarray, Any, Any]:
     """Trees for ``lam``, then better ``lam`` from the dual over their leaves: ``(lam, plus,
     minus)`` of the largest anytime bound ``y^T lam / max(1, s)`` seen.
 
     Any ``lam`` with ``diag(y) lam >= 0`` gives a valid bound, and the best one a partition of
     the ball can prove is one convex program over its leaves
     (:func:`verify.convex.tree_dual.tree_dual`, cutting planes; on breast-cancer it took the
-    bound from 5.41 to 8.18 on the first trees of a 600 s run). Each new ``lam`` is only a
+    bound from 5.41 to 8.18 on the first trees of a 600 s run).  Each new ``lam`` is only a
     candidate: fresh trees are grown for it (their exact evidence decides), and they are the
-    partition of the next round. The program's rows are the current support; after a round that
-    gains less than ``_TREE_DUAL_GAIN`` (relative) they are every sample of the first support,
-    so that samples an early partition dropped can come back (on breast-cancer the narrow
-    program took 16-23 s where the wide one took 52-66 s, for the same ``y^T lam`` within 2e-5
-    relative). After a round without a gain the refined trees get twice the seconds (without a
-    budget, twice the nodes) of the round before, until a round gains: the program had stopped
-    at the best ``lam`` these partitions prove, and the same ``lam``'s trees grown the same way
-    would be the same. The rounds stop when ``seconds`` run out (without a budget: when two wide
-    rounds in a row gain nothing), after ``_TREE_DUAL_ROUNDS``, or when the oracle answers from
-    the chambers of ``X_S`` (no tree: exact already). ``trees`` (the loop's two searches for
-    this ``lam``, kept with their leaves) are the first trees when they took at least half the
-    seconds the first trees would get: any tree is a partition of the ball, so they need not be
-    grown again (on breast-cancer ~12 % of the proof's seconds). With a semidefinite policy
-    (``dual.sdp``, ``--sdp-depth``) and a budget, the whole proof is instead
-    :func:`verify.convex.semidefinite_dual.semidefinite_final_proof` (a partition with
+    partition of the next round.  The program's rows are the current support; after a round
+    that gains less than ``_TREE_DUAL_GAIN`` (relative) they are every sample of the first
+    support, so that samples an early partition dropped can come back (on breast-cancer the
+    narrow program took 16-23 s where the wide one took 52-66 s, for the same ``y^T lam``
+    within 2e-5 relative).  After a round without a gain the refined trees get twice the
+    seconds (without a budget, twice the nodes) of the round before, until a round gains: the
+    program had stopped at the best ``lam`` these partitions prove, and the same ``lam``'s
+    trees grown the same way would be the same.  The rounds stop when ``seconds`` run out
+    (without a budget: when two wide rounds in a row gain nothing), after
+    ``_TREE_DUAL_ROUNDS``, or when the oracle answers from the chambers of ``X_S`` (no tree:
+    exact already).  Each program's network (its linear program's dual,
+    :class:`verify.convex.tree_dual.LeafNetwork`) has margins ``>= 1`` on the program's rows;
+    up to ``_JOIN`` samples outside the new support that it misses join the next program's rows
+    (a working set of samples: ``P*`` of the rows is all a partition of them can prove); when
+    the program gains nothing on its partition they also enter the ``lam`` the next trees are
+    grown for (weight ``_SEED`` of the mean), so that the partition splits on them.  Its
+    neurons are appended to ``neurons`` when a list is given: with their norms refitted over
+    every sample they may give a better network than the loop's.  ``trees`` (the loop's two
+    searches for this ``lam``, kept with their leaves) are the first trees when they took at
+    least half the seconds the first trees would get: any tree is a partition of the ball, so
+    they need not be grown again (on breast-cancer ~12 % of the proof's seconds).  With a
+    semidefinite policy (``dual.sdp``, ``--sdp-depth``) and a budget, the whole proof is
+    instead :func:`verify.convex.semidefinite_dual.semidefinite_final_proof` (a partition with
     semidefinite leaves; its dual keeps the support of ``lam``).
 
     Examples
@@ -72,7 +91,8 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
     >>> lam.round(6).tolist(), round(max(plus.upper, minus.upper), 6)  # s(2, -0.5) = 2
     ([1.0, -1.0], 1.0)
     """
-    from verify.convex.tree_dual import tree_dual
+    from verify.convex.programs import Neuron
+    from verify.convex.tree_dual import dual_over_leaves
 
     if getattr(dual, "sdp", None) is not None and seconds is not None and (
             dual.chambers(lam, dual.oracle_limit) is None):
@@ -103,19 +123,41 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
     stalled = 0  # wide rounds in a row without a gain
     grow = 1  # the refined trees get grow x their usual seconds (or nodes): doubled after a
     # round without a gain (the same lam's trees grown again the same way would be the same)
+    join = np.zeros(0, dtype=np.int64)  # samples the last program's network misses
     for _ in range(_TREE_DUAL_ROUNDS):
+        seeded = False
         rest = left()
         if not (isinstance(cur[2], BabResult) and isinstance(cur[3], BabResult)) or (
                 rest is not None and rest < 1.0):
             break
+        base = support if wide else np.flatnonzero(cur[1])
+        rows = np.union1d(base, join) if wide or join.size else None
         try:
-            new = tree_dual(dual.X, y, cur[1], (cur[2], cur[3]), rows=support if wide else None,
-                            time_limit=None if rest is None else 0.6 * rest)
+            got = dual_over_leaves(dual.X, y, cur[1], (cur[2], cur[3]), rows=rows,
+                                   time_limit=None if rest is None else 0.6 * rest)
         except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError):
-            new = None  # the solver failed on a candidate search: the best bound so far stands
+            got = None  # the solver failed on a candidate search: the best bound so far stands
+        new = None if got is None else got.lam
         if new is None:
             break
         new = exact_support(y, new)
+        if got.network is not None:
+            # the samples its network misses (margin < 1), most missed first, join the rows
+            marg = got.network.margins(dual.X, y)
+            miss = np.flatnonzero((marg < 1.0 - _MISSED) & (new == 0.0))
+            join = miss[np.argsort(marg[miss], kind="stable")][:_JOIN]
+            if join.size and float(y @ new) <= cur[0] * (1.0 + _TREE_DUAL_GAIN):
+                # the program gains nothing on this partition: it would not take them with
+                # their chords (loose on every leaf of the trees it has), so they enter the
+                # trees' support with a weight of their own and the next partition splits on
+                # them
+                new = new.copy()
+                new[join] = _SEED * float(np.abs(new[new != 0.0]).mean()) * y[join]
+                seeded = True
+            if neurons is not None:
+                neurons.extend(Neuron(int(sg), tuple(map(float, u)), float(w))
+                               for sg, u, w in zip(got.network.signs, got.network.directions,
+                                                   got.network.weights) if u.any() and w > 0)
         rest = left()
         if not new.any() or (rest is not None and rest < 0.5):
             break
@@ -130,6 +172,11 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
             best = cur
         if gained:
             stalled, wide, grow = 0, False, 1
+            continue
+        if seeded:  # the next program: on the trees that split on the new samples
+            wide, stalled = False, stalled + 1
+            if stalled >= 2 and seconds is None:
+                break
             continue
         grow *= 2
         if not wide:

@@ -62,7 +62,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["tree_dual"]
+__all__ = ["LeafDual", "LeafNetwork", "dual_over_leaves", "tree_dual"]
 
 #: The answer's feasibility: a leaf is violated when its bound is above ``1 + _VIOLATED``.
 #: ``|lam_n| <= _BOX * max |lam|`` keeps the first linear programs bounded (a row that no cut
@@ -91,11 +91,41 @@ class _Leaf:
     A: np.ndarray  # (p, d): the cone rows sigma_k x_k
 
 
+@dataclass(frozen=True)
+class LeafNetwork:
+    """The network of the cutting planes' last linear program (its dual): neuron ``k`` is
+    ``signs[k] * weights[k] * (directions[k]^T x)_+`` (``directions`` unit or zero rows)."""
+
+    signs: np.ndarray  # (k,) +1 / -1: the tree the cut came from
+    directions: np.ndarray  # (k, d)
+    weights: np.ndarray  # (k,) >= 0
+
+    def margins(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``y_n f(x_n)`` for every sample."""
+        return y * (np.maximum(X @ self.directions.T, 0.0) @ (self.signs * self.weights))
+
+
+@dataclass(frozen=True)
+class LeafDual:
+    """:func:`dual_over_leaves`' answer: ``lam`` (``None``: no usable answer) and the network
+    of the linear program's dual (``None``: none)."""
+
+    lam: np.ndarray | None
+    network: LeafNetwork | None
+
+
 def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
               rows: Any = None, time_limit: float | None = None) -> np.ndarray | None:
+    """The ``lam`` of :func:`dual_over_leaves` (``None`` when there is no usable answer)."""
+    return dual_over_leaves(X, y, lam, trees, rows=rows, time_limit=time_limit).lam
+
+
+def dual_over_leaves(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
+                     rows: Any = None, time_limit: float | None = None) -> LeafDual:
     """The ``lam`` (support in ``rows``) of largest ``y^T lam`` whose relaxation is ``<= 1`` on
     every leaf of ``trees`` (:class:`~verify.convex.branch_and_bound.BabResult` with their
-    leaves, for ``lam`` and both signs); ``None`` when the solver gives no usable answer.
+    leaves, for ``lam`` and both signs) and the network of the cutting planes' dual
+    (:class:`LeafDual`; its ``lam`` is ``None`` when there is no usable answer).
 
     The trees must be those of ``lam`` itself (their ``support`` equal to ``supp lam``), each a
     partition of the ball (any tree is, finished or not).  ``rows`` (default ``supp lam``)
@@ -105,8 +135,11 @@ def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
     The answer is scaled by ``1 / its largest leaf bound`` (the bounds are positively
     homogeneous in ``lam``), so its relaxation is ``<= 1`` on every leaf and ``= 1`` on the
     tightest (up to float rounding) even when ``time_limit`` (seconds) cut the cutting planes
-    short; ``None`` if there is no answer (also when the time runs out before every leaf is
-    bounded once).
+    short; no answer when the time runs out before every leaf is bounded once.
+
+    The network (:class:`LeafNetwork`) has the program's value and margins ``>= 1`` on the
+    rows, up to the solver's tolerance, where the cuts it uses are exact; its margins on the
+    other samples say which of them the support lacks (the final proof adds them).
     """
     deadline = None if time_limit is None else time.monotonic() + time_limit
     X = np.asarray(X, dtype=np.float64)
@@ -115,19 +148,19 @@ def tree_dual(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, *,
     S = T if rows is None else np.union1d(T, np.asarray(rows, dtype=np.int64))
     S = S[X[S].any(axis=1)] if S.size else S
     if S.size == 0 or T.size == 0:
-        return None
+        return LeafDual(None, None)
     leaves, _ = _leaves(X, y, T, S, trees, deadline)
     if not leaves:
-        return None
+        return LeafDual(None, None)
     ys, XS = y[S], X[S]
     box = _BOX * float(np.abs(lam).max())
     x0 = np.asarray(lam, dtype=np.float64)[S]
-    x = _outer_approximation(leaves, ys, XS, x0, box, deadline)
+    x, net = _outer_approximation(leaves, ys, XS, x0, box, deadline)
     if x is None or not x.any():
-        return None
+        return LeafDual(None, net)
     out = np.zeros(X.shape[0])
     out[S] = x
-    return out
+    return LeafDual(out, net)
 
 
 def _leaves(X: np.ndarray, y: np.ndarray, T: np.ndarray, S: np.ndarray, trees: Any,
@@ -178,10 +211,10 @@ def _bound(leaf: _Leaf, x: np.ndarray, XS: np.ndarray) -> float:
 
 
 def _cut(leaf: _Leaf, x: np.ndarray, XS: np.ndarray
-         ) -> tuple[float, np.ndarray, np.ndarray]:
+         ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """The leaf's bound at ``lam_S = x``, its cut ``phi`` (``lam^T phi <= bound_L(lam)`` for
-    every ``lam`` of the labels' signs, with equality at ``x``) and its multipliers ``w``
-    (the ``alpha`` of the rows with ``mu_n < 0``, then ``z``).
+    every ``lam`` of the labels' signs, with equality at ``x``), its multipliers ``w`` (the
+    ``alpha`` of the rows with ``mu_n < 0``, then ``z``) and the cut's point ``u``.
 
     The bound is ``max`` over ``u`` in the leaf's cone and the ball of ``lam^T phi(u)``,
     ``phi_n(u)`` = ``sign x_n^T u`` (rows fixed positive), ``sign (a_n x_n^T u + b_n)``
@@ -214,11 +247,12 @@ def _cut(leaf: _Leaf, x: np.ndarray, XS: np.ndarray
         r2 = c0 + M[:, :k] @ w[:k] + leaf.A.T @ z
         n2 = float(np.linalg.norm(r2))
         u = r2 / n2 if n2 > noise else None
-    if u is not None:  # any u in the cone and the ball gives a valid cut; u = 0 too
-        phi += leaf.coef.T @ u
-        if k:
-            phi[leaf.neg] += leaf.sign * np.maximum(XS[leaf.neg] @ u, 0.0)
-    return float(leaf.bcoef @ x) + nr, phi, w
+    if u is None:  # any u in the cone and the ball gives a valid cut; u = 0 too
+        u = np.zeros(XS.shape[1])
+    phi += leaf.coef.T @ u
+    if k:
+        phi[leaf.neg] += leaf.sign * np.maximum(XS[leaf.neg] @ u, 0.0)
+    return float(leaf.bcoef @ x) + nr, phi, w, u
 
 
 def _screen(leaf: _Leaf, x: np.ndarray, XS: np.ndarray, w: np.ndarray) -> float:
@@ -233,14 +267,15 @@ def _screen(leaf: _Leaf, x: np.ndarray, XS: np.ndarray, w: np.ndarray) -> float:
 
 
 def _sweep(leaves: list[_Leaf], x: np.ndarray, XS: np.ndarray, ws: list,
-           deadline: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+           deadline: float | None = None) -> tuple[np.ndarray, ...] | None:
     """Every leaf's bound at ``x`` (an upper bound where screening shows it ``<= 1 +
     _VIOLATED``, but the largest always exact), the leaves bounded exactly (the others'
-    ``ws[j]``, their last multipliers, screen them) and those leaves' cuts; ``ws`` is
-    updated.  ``None`` when ``deadline`` (``time.monotonic()``) passes first."""
+    ``ws[j]``, their last multipliers, screen them), those leaves' cuts and their points
+    ``u``; ``ws`` is updated.  ``None`` when ``deadline`` (``time.monotonic()``) passes first."""
     vals = np.empty(len(leaves))
     exact: list[int] = []
     cuts: list[np.ndarray] = []
+    us: list[np.ndarray] = []
     for j, leaf in enumerate(leaves):
         if deadline is not None and j % 256 == 0 and time.monotonic() > deadline:
             return None
@@ -248,9 +283,10 @@ def _sweep(leaves: list[_Leaf], x: np.ndarray, XS: np.ndarray, ws: list,
             vals[j] = _screen(leaf, x, XS, ws[j])
             if vals[j] <= 1.0 + _VIOLATED:
                 continue
-        vals[j], phi, ws[j] = _cut(leaf, x, XS)
+        vals[j], phi, ws[j], u = _cut(leaf, x, XS)
         exact.append(j)
         cuts.append(phi)
+        us.append(u)
     # the largest bound exactly (it scales the point): screened leaves above the largest exact
     # bound, largest first, until the next one's upper bound is below it
     done = np.zeros(len(leaves), dtype=bool)
@@ -260,18 +296,22 @@ def _sweep(leaves: list[_Leaf], x: np.ndarray, XS: np.ndarray, ws: list,
         if vals[j] <= top:
             break
         if not done[j]:
-            vals[j], phi, ws[j] = _cut(leaves[j], x, XS)
+            vals[j], phi, ws[j], u = _cut(leaves[j], x, XS)
             exact.append(int(j))
             cuts.append(phi)
+            us.append(u)
             top = max(top, float(vals[j]))
     return (vals, np.array(exact, dtype=np.int64),
-            np.array(cuts).reshape(len(cuts), XS.shape[0]))
+            np.array(cuts).reshape(len(cuts), XS.shape[0]),
+            np.array(us).reshape(len(us), XS.shape[1]))
 
 
 def _outer_approximation(leaves: list[_Leaf], ys: np.ndarray, XS: np.ndarray, x0: np.ndarray,
-                         box: float, deadline: float | None) -> np.ndarray | None:
+                         box: float, deadline: float | None
+                         ) -> tuple[np.ndarray | None, LeafNetwork | None]:
     """Kelley's cutting planes for ``max y^T lam`` over every leaf's bound ``<= 1``: the best
-    point found, scaled by its largest leaf bound over *every* leaf (``None``: none).
+    point found, scaled by its largest leaf bound over *every* leaf (``None``: none), and the
+    network of the last linear program's dual (:class:`LeafNetwork`; ``None``: none).
 
     Each leaf's bound is convex and positively homogeneous in ``lam``, the maximum of
     ``lam^T phi(u)`` over its cone (:func:`_cut`), so every cut ``phi^T lam <= 1`` holds on the
@@ -282,19 +322,26 @@ def _outer_approximation(leaves: list[_Leaf], ys: np.ndarray, XS: np.ndarray, x0
     squares) only when its last multipliers do not already show it ``<= 1 + _VIOLATED``
     (:func:`_screen`).  Stops when the outer value is within ``_GAP`` (relative) of the best
     feasible point, when no leaf is violated, at ``_ITERATIONS`` rounds or at the time limit.
+
+    The linear program's dual ``min 1^T nu`` s.t. ``y_n sum_k nu_k phi_k[n] >= 1`` on ``S``,
+    ``nu >= 0`` is a network: one neuron ``sign_k (u_k^T x)_+`` of weight ``nu_k`` per cut,
+    whose value is the program's (LP duality) and whose margins on ``S`` are at least 1 where
+    its cuts are exact (``phi_k = sign_k (X_S u_k)_+``: a leaf with every positive row fixed).
     """
     from scipy.optimize import linprog
 
     ws: list = [None] * len(leaves)
     got = _sweep(leaves, x0, XS, ws, deadline)
     if got is None:
-        return None
-    vals, _, cuts = got
+        return None, None
+    vals, exact, cuts, us = got
     top = float(vals.max())
     if not top > 0:
-        return None
+        return None, None
     best_val, best = float(ys @ x0) / top, x0 / top
-    rows = [cuts]
+    signs = np.array([leaves[j].sign for j in exact])
+    rows, points, sides = [cuts], [us], [signs]
+    net = None
     bounds = [(0.0, box) if v > 0 else (-box, 0.0) for v in ys]
     for _ in range(_ITERATIONS):
         left = None if deadline is None else deadline - time.monotonic()
@@ -308,13 +355,18 @@ def _outer_approximation(leaves: list[_Leaf], ys: np.ndarray, XS: np.ndarray, x0
         if lp.x is None or not np.all(np.isfinite(lp.x)):
             break
         outer = -float(lp.fun) if lp.status == 0 else math.inf
+        duals = getattr(getattr(lp, "ineqlin", None), "marginals", None)
+        if lp.status == 0 and duals is not None:
+            nu = -np.asarray(duals, dtype=np.float64)
+            on = np.flatnonzero(nu > _ZERO * max(float(nu.max()), 0.0))
+            net = LeafNetwork(np.concatenate(sides)[on], np.vstack(points)[on], nu[on])
         x = np.where(ys * lp.x > _ZERO * float(np.abs(lp.x).max()), lp.x, 0.0)
         if not x.any():
             break
         got = _sweep(leaves, x, XS, ws, deadline)
         if got is None:
             break
-        vals, exact, cuts = got
+        vals, exact, cuts, us = got
         top = float(vals.max())
         if top > 0 and float(ys @ x) / top > best_val:
             best_val, best = float(ys @ x) / top, x / top
@@ -322,7 +374,9 @@ def _outer_approximation(leaves: list[_Leaf], ys: np.ndarray, XS: np.ndarray, x0
         if not bad.any() or outer <= best_val * (1.0 + _GAP):
             break
         rows.append(cuts[bad])
-    return best
+        points.append(us[bad])
+        sides.append(np.array([leaves[j].sign for j in exact[bad]]))
+    return best, net
 
 
 def _intervals(X: np.ndarray, path: Any, rows: np.ndarray) -> list[tuple[int, float, float]]:
