@@ -402,3 +402,33 @@ def test_the_final_proofs_networks_give_the_upper_bound_when_the_loop_stops_earl
     assert float(loop_only.upper_bound) > 1.2 * p_star
     assert p_star * (1 - 1e-5) <= float(got.lower_bound) <= p_star * (1 + 1e-9)
     assert p_star * (1 - 1e-9) <= float(got.upper_bound) <= p_star * (1 + 1e-5)
+
+
+def test_cuts_that_do_not_separate_the_point_end_the_cutting_planes(monkeypatch):
+    """Every cut valid but none separating the linear program's point (the weakest valid cut,
+    phi = 0: every leaf's bound is >= 0): the next linear program would return the same point,
+    so the cutting planes stop after one instead of solving it again _ITERATIONS times; the
+    answer is still scaled to every leaf's bound <= 1 (s <= 1 by the chambers of X_S)."""
+    import scipy.optimize
+
+    import verify.convex.tree_dual as td
+
+    real_cut, real_lp = td._cut, scipy.optimize.linprog
+    lps = []
+
+    def weak(leaf, x, XS):
+        val, phi, w, u = real_cut(leaf, x, XS)
+        return val, np.zeros_like(phi), w, np.zeros_like(u)
+
+    def counted(*a, **k):
+        lps.append(1)
+        return real_lp(*a, **k)
+
+    monkeypatch.setattr(td, "_cut", weak)
+    monkeypatch.setattr(scipy.optimize, "linprog", counted)
+    X, y, lam = _case(8, 14, 3)
+    trees = [bab_maximize(X, lam, sign=s, prove_below=0.5, node_limit=60) for s in (1, -1)]
+    new = tree_dual(X, y, lam, trees)
+    assert len(lps) == 1
+    assert new is not None and np.all(y * new >= 0)
+    assert _exact_s(X, new) <= 1.0 + 1e-9

@@ -321,7 +321,9 @@ def _outer_approximation(leaves: list[_Leaf], ys: np.ndarray, XS: np.ndarray, x0
     the cuts at ``x`` of every violated leaf join.  A leaf is bounded exactly (a bounded least
     squares) only when its last multipliers do not already show it ``<= 1 + _VIOLATED``
     (:func:`_screen`).  Stops when the outer value is within ``_GAP`` (relative) of the best
-    feasible point, when no leaf is violated, at ``_ITERATIONS`` rounds or at the time limit.
+    feasible point, when no leaf is violated, when no violated leaf's cut separates the linear
+    program's point (the next one would return it again), at ``_ITERATIONS`` rounds or at the
+    time limit.
 
     The linear program's dual ``min 1^T nu`` s.t. ``y_n sum_k nu_k phi_k[n] >= 1`` on ``S``,
     ``nu >= 0`` is a network: one neuron ``sign_k (u_k^T x)_+`` of weight ``nu_k`` per cut,
@@ -372,6 +374,11 @@ def _outer_approximation(leaves: list[_Leaf], ys: np.ndarray, XS: np.ndarray, x0
             best_val, best = float(ys @ x) / top, x / top
         bad = vals[exact] > 1.0 + _VIOLATED
         if not bad.any() or outer <= best_val * (1.0 + _GAP):
+            break
+        if not (cuts[bad] @ lp.x > 1.0 + _VIOLATED).any():
+            # valid cuts, none separating the point (a cut from a point other than the
+            # least squares' residual, or u = 0, can be weaker than the bound at x): the next
+            # linear program would return the same point
             break
         rows.append(cuts[bad])
         points.append(us[bad])
