@@ -432,3 +432,38 @@ def test_cuts_that_do_not_separate_the_point_end_the_cutting_planes(monkeypatch)
     assert len(lps) == 1
     assert new is not None and np.all(y * new >= 0)
     assert _exact_s(X, new) <= 1.0 + 1e-9
+
+
+def test_a_sweep_past_its_deadline_bounds_no_more_leaves_exactly(monkeypatch):
+    """The last step of a sweep bounds exactly the screened leaves above the largest exact
+    bound (tightness only); once the deadline has passed it stops, and every value it returns
+    is still an upper bound on its leaf's (the point scaled by their largest stays feasible).
+    A fake clock: the deadline passes right after the first leaf."""
+    import verify.convex.tree_dual as td
+
+    X, y, lam = _case(8, 14, 3)
+    trees = [bab_maximize(X, lam, sign=s, prove_below=0.5, node_limit=60) for s in (1, -1)]
+    T = np.flatnonzero(lam)
+    leaves, _ = td._leaves(X, y, T, T, trees)
+    assert 1 < len(leaves) < 256  # the first pass looks at the clock once, at its first leaf
+    XS, ws = X[T], [None] * len(leaves)
+    vals = td._sweep(leaves, lam[T], XS, ws)[0]
+    x = lam[T] / vals.max()
+    td._sweep(leaves, x, XS, ws)  # ws: every leaf's multipliers at x itself
+    exact = np.array([td._bound(leaf, x, XS) for leaf in leaves])
+
+    class Clock:
+        calls = 0
+
+        def monotonic(self) -> float:
+            Clock.calls += 1
+            return 0.0 if Clock.calls == 1 else 10.0
+
+    cuts = []
+    real = td._cut
+    monkeypatch.setattr(td, "_cut", lambda *a: cuts.append(1) or real(*a))
+    monkeypatch.setattr(td, "time", Clock())
+    got = td._sweep(leaves, x, XS, ws, deadline=1.0)
+    assert got is not None
+    assert cuts == []  # every leaf screened below 1 + _VIOLATED, none bounded after the deadline
+    assert np.all(got[0] >= exact - 1e-12)

@@ -133,9 +133,11 @@ def dual_over_leaves(X: np.ndarray, y: np.ndarray, lam: np.ndarray, trees: Any, 
     ``[l_n, h_n]`` on the leaf's cone (Lemma 4) when its ``mu_n`` would be positive, its
     ``beta_n`` when negative, so that a sample the last ``lam`` left out can come back.
     The answer is scaled by ``1 / its largest leaf bound`` (the bounds are positively
-    homogeneous in ``lam``), so its relaxation is ``<= 1`` on every leaf and ``= 1`` on the
-    tightest (up to float rounding) even when ``time_limit`` (seconds) cut the cutting planes
-    short; no answer when the time runs out before every leaf is bounded once.
+    homogeneous in ``lam``), so its relaxation is ``<= 1`` on every leaf, even when
+    ``time_limit`` (seconds) cut the cutting planes short, and ``= 1`` on the tightest (up to
+    float rounding; possibly below when the time ran out in the sweep of that point, which
+    then scales by screened upper bounds); no answer when the time runs out before every leaf
+    is bounded once.
 
     The network (:class:`LeafNetwork`) has the program's value and margins ``>= 1`` on the
     rows, up to the solver's tolerance, where the cuts it uses are exact; its margins on the
@@ -269,9 +271,11 @@ def _screen(leaf: _Leaf, x: np.ndarray, XS: np.ndarray, w: np.ndarray) -> float:
 def _sweep(leaves: list[_Leaf], x: np.ndarray, XS: np.ndarray, ws: list,
            deadline: float | None = None) -> tuple[np.ndarray, ...] | None:
     """Every leaf's bound at ``x`` (an upper bound where screening shows it ``<= 1 +
-    _VIOLATED``, but the largest always exact), the leaves bounded exactly (the others'
-    ``ws[j]``, their last multipliers, screen them), those leaves' cuts and their points
-    ``u``; ``ws`` is updated.  ``None`` when ``deadline`` (``time.monotonic()``) passes first."""
+    _VIOLATED``, but the largest exact unless ``deadline`` passes while the screened ones
+    above the largest exact are bounded), the leaves bounded exactly (the others' ``ws[j]``,
+    their last multipliers, screen them), those leaves' cuts and their points ``u``; ``ws`` is
+    updated.  ``None`` when ``deadline`` (``time.monotonic()``) passes before every leaf has
+    a value."""
     vals = np.empty(len(leaves))
     exact: list[int] = []
     cuts: list[np.ndarray] = []
@@ -293,8 +297,8 @@ def _sweep(leaves: list[_Leaf], x: np.ndarray, XS: np.ndarray, ws: list,
     done[exact] = True
     top = float(vals[exact].max()) if exact else -math.inf
     for j in np.argsort(-vals, kind="stable"):
-        if vals[j] <= top:
-            break
+        if vals[j] <= top or (deadline is not None and time.monotonic() > deadline):
+            break  # past the deadline the screened values stand: upper bounds all the same
         if not done[j]:
             vals[j], phi, ws[j], u = _cut(leaves[j], x, XS)
             exact.append(int(j))
