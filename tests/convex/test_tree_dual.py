@@ -121,7 +121,7 @@ def test_the_final_proof_keeps_the_best_bound_and_stops_without_trees():
 
 
 def test_a_failing_solver_in_the_rounds_keeps_the_first_trees(monkeypatch):
-    """The program is only a candidate search: if Clarabel raises inside it, the final proof
+    """The program is only a candidate search: if its solver raises inside it, the final proof
     returns the first trees' lam and bound instead of a traceback."""
     import verify.convex.tree_dual as td
 

@@ -26,7 +26,8 @@ the start's patterns and phase one's); the oracle asks with in-out stabilisation
 Whatever stops the loop (rounds, the node or time budget), the last ``lam`` gets exact
 evidence from whatever tree was grown (:mod:`verify.convex.final_proof`): open leaves keep
 their bounds, so the lower bound is finite and valid, only weaker (anytime).  The upper bound
-is the exact objective of the recovered network (polished), so ``LB <= P* <= UB`` always
+is the exact objective of the recovered network (polished; after a final proof, refitted
+together with the networks of its programs when that is lower), so ``LB <= P* <= UB`` always
 holds.
 
 Examples

@@ -27,9 +27,9 @@ __all__: list[str] = []  # the loop's helper: nothing public
 _FIRST_TREES, _TREE_DUAL_ROUNDS, _TREE_DUAL_GAIN = 0.12, 40, 1e-4
 #: Trees of the later rounds are refined (:func:`~verify.convex.branch_and_bound.bab_maximize`
 #: ``refine``) towards the target ``_REFINE * thr``, at most ``_REFINE_NODES`` nodes each when
-#: there is no budget: leaves tight for the current ``lam`` are split further, which is what
-#: lets the next program move (on breast-cancer 7.4 -> 7.8 -> 8.1 -> 8.2, where unrefined trees
-#: stopped at 7.65).
+#: there is no budget (doubled after each round without a gain): leaves tight for the current
+#: ``lam`` are split further, which is what lets the next program move (on breast-cancer
+#: 7.4 -> 7.8 -> 8.1 -> 8.2, where unrefined trees stopped at 7.65).
 _REFINE, _REFINE_NODES = 0.9, 20_000
 #: The program's network (:class:`verify.convex.tree_dual.LeafNetwork`) has margins ``>= 1``
 #: on its rows; at most ``_JOIN`` samples outside them with margin below ``1 - _MISSED`` (the
@@ -61,13 +61,15 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
     within 2e-5 relative).  After a round without a gain the refined trees get twice the
     seconds (without a budget, twice the nodes) of the round before, until a round gains: the
     program had stopped at the best ``lam`` these partitions prove, and the same ``lam``'s
-    trees grown the same way would be the same.  The rounds stop when ``seconds`` run out
-    (without a budget: when two wide rounds in a row gain nothing), after
-    ``_TREE_DUAL_ROUNDS``, or when the oracle answers from the chambers of ``X_S`` (no tree:
-    exact already).  Each program's network (its linear program's dual,
-    :class:`verify.convex.tree_dual.LeafNetwork`) has margins ``>= 1`` on the program's rows;
-    up to ``_JOIN`` samples outside the new support that it misses join the next program's rows
-    (a working set of samples: ``P*`` of the rows is all a partition of them can prove); when
+    trees grown the same way would be the same (a seeded round, below, neither doubles them nor
+    widens the rows: the next program is on the trees that split on the new samples).  The
+    rounds stop when ``seconds`` run out (without a budget: at the second wide or seeded round
+    without a gain since the last gain), after ``_TREE_DUAL_ROUNDS``, or when the oracle
+    answers from the chambers of ``X_S`` (no tree: exact already).  Each program's network
+    (its linear program's dual, :class:`verify.convex.tree_dual.LeafNetwork`) has margins
+    ``>= 1`` on the program's rows; up to ``_JOIN`` samples outside the new support that it
+    misses join the next program's rows (a working set of samples: ``P*`` of the rows is all a
+    partition of them can prove); when
     the program gains nothing on its partition they also enter the ``lam`` the next trees are
     grown for (weight ``_SEED`` of the mean), so that the partition splits on them.  Its
     neurons are appended to ``neurons`` when a list is given: with their norms refitted over
@@ -120,7 +122,7 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
     # every sample of the first support (wide), so that a sample an early, coarse partition
     # dropped may come back; back to narrow after a wide round that gains
     wide = False
-    stalled = 0  # wide rounds in a row without a gain
+    stalled = 0  # wide or seeded rounds without a gain since the last gain
     grow = 1  # the refined trees get grow x their usual seconds (or nodes): doubled after a
     # round without a gain (the same lam's trees grown again the same way would be the same)
     join = np.zeros(0, dtype=np.int64)  # samples the last program's network misses

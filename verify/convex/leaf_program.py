@@ -45,7 +45,7 @@ class LeafProgram:
     """``maximise y_S^T lam_S`` subject to ``0 <= y_n lam_n <= box`` and one second-order cone
     per leaf, in Clarabel's native form (``A x + s = b``, ``s`` in the cones).  The variables
     are ``lam_S`` first, then each leaf's own multipliers (:meth:`add_chord` and
-    :meth:`add_block` return where they start)."""
+    :meth:`variables` return where they start; :meth:`block` adds a cone over them)."""
 
     def __init__(self, ys: np.ndarray, XS: np.ndarray, box: float):
         m = XS.shape[0]
