@@ -69,9 +69,10 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
     (its linear program's dual, :class:`verify.convex.tree_dual.LeafNetwork`) has margins
     ``>= 1`` on the program's rows; up to ``_JOIN`` samples outside the new support that it
     misses join the next program's rows (a working set of samples: ``P*`` of the rows is all a
-    partition of them can prove); when
-    the program gains nothing on its partition they also enter the ``lam`` the next trees are
-    grown for (weight ``_SEED`` of the mean), so that the partition splits on them.  Its
+    partition of them can prove); when the program gains nothing on its partition they also
+    enter the ``lam`` the next trees are grown for (weight ``_SEED`` of the mean), so that the
+    partition splits on them; the rounds that then climb back from that (weaker) point, each
+    gaining on the round before, keep the usual trees and rows.  Its
     neurons are appended to ``neurons`` when a list is given: with their norms refitted over
     every sample they may give a better network than the loop's.  ``trees`` (the loop's two
     searches for this ``lam``, kept with their leaves) are the first trees when they took at
@@ -126,6 +127,7 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
     grow = 1  # the refined trees get grow x their usual seconds (or nodes): doubled after a
     # round without a gain (the same lam's trees grown again the same way would be the same)
     join = np.zeros(0, dtype=np.int64)  # samples the last program's network misses
+    recovering = False  # rounds since a seed that gain on the round before
     for _ in range(_TREE_DUAL_ROUNDS):
         seeded = False
         rest = left()
@@ -168,18 +170,24 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
                                min(node_limit, grow * _REFINE_NODES),
                                time_limit=None if rest is None else
                                max(min(rest, grow * (first or rest)), 0.5))
-        cur = (_estimate(y, new, p2, m2), new, p2, m2)
+        prev, cur = cur[0], (_estimate(y, new, p2, m2), new, p2, m2)
         gained = cur[0] > best[0] * (1.0 + _TREE_DUAL_GAIN)
         if cur[0] > best[0]:
             best = cur
         if gained:
-            stalled, wide, grow = 0, False, 1
+            stalled, wide, grow, recovering = 0, False, 1, False
             continue
         if seeded:  # the next program: on the trees that split on the new samples
-            wide, stalled = False, stalled + 1
+            wide, stalled, recovering = False, stalled + 1, True
             if stalled >= 2 and seconds is None:
                 break
             continue
+        if recovering and cur[0] > prev * (1.0 + _TREE_DUAL_GAIN):
+            # climbing back from the seeded point (below the best so far): a round that gains
+            # on the round before keeps the usual trees and rows
+            wide, grow = False, 1
+            continue
+        recovering = False
         grow *= 2
         if not wide:
             wide = True
