@@ -467,3 +467,27 @@ def test_a_sweep_past_its_deadline_bounds_no_more_leaves_exactly(monkeypatch):
     assert got is not None
     assert cuts == []  # every leaf screened below 1 + _VIOLATED, none bounded after the deadline
     assert np.all(got[0] >= exact - 1e-12)
+
+
+@pytest.mark.parametrize("seed", [5, 11])
+def test_the_rounds_stop_once_the_network_classifies_every_sample(seed):
+    """With a budget the rounds go on while it lasts, except when the program gains nothing
+    and its network has margin >= 1 on every sample: lower and upper bound meet then, so the
+    proof stops (it used to spend the rest of its 30 s on 40 rounds of the same trees)."""
+    X, y, _ = _case(seed, 16, 2)
+    lam = np.zeros(16)
+    lam[:5] = y[:5]
+    p_all = _p_star_on_support(X, y, np.arange(16))
+    dual = SupportOracle(X, oracle_limit=0, evidence_limit=0)
+    calls = []
+    real = dual.maximize
+
+    def spy(lam_, **kw):
+        calls.append(1)
+        return real(lam_, **kw)
+
+    dual.maximize = spy
+    out, plus, minus = _final_proof(dual, y, lam, 1.0 + 1e-9, 10_000, 30.0)
+    lb = float(y @ out) / max(1.0, plus.upper, minus.upper)
+    assert p_all * (1 - 1e-5) <= lb <= p_all * (1 + 1e-6)
+    assert len(calls) < 15

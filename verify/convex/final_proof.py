@@ -150,6 +150,14 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
             marg = got.network.margins(dual.X, y)
             miss = np.flatnonzero((marg < 1.0 - _MISSED) & (new == 0.0))
             join = miss[np.argsort(marg[miss], kind="stable")][:_JOIN]
+            if neurons is not None:
+                neurons.extend(Neuron(int(sg), tuple(map(float, u)), float(w))
+                               for sg, u, w in zip(got.network.signs, got.network.directions,
+                                                   got.network.weights) if u.any() and w > 0)
+            if float(marg.min()) >= 1.0 - _MISSED and float(y @ new) <= cur[0] * (
+                    1.0 + _TREE_DUAL_GAIN):
+                break  # its network classifies every sample at the program's value, which
+                # the partition already proves: lower and upper bound meet, nothing is left
             if join.size and float(y @ new) <= cur[0] * (1.0 + _TREE_DUAL_GAIN):
                 # the program gains nothing on this partition: it would not take them with
                 # their chords (loose on every leaf of the trees it has), so they enter the
@@ -158,10 +166,6 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
                 new = new.copy()
                 new[join] = _SEED * float(np.abs(new[new != 0.0]).mean()) * y[join]
                 seeded = True
-            if neurons is not None:
-                neurons.extend(Neuron(int(sg), tuple(map(float, u)), float(w))
-                               for sg, u, w in zip(got.network.signs, got.network.directions,
-                                                   got.network.weights) if u.any() and w > 0)
         rest = left()
         if not new.any() or (rest is not None and rest < 0.5):
             break
