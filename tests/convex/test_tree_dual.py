@@ -304,6 +304,7 @@ def test_the_rounds_use_the_current_support_until_one_gains_nothing(monkeypatch)
 
     monkeypatch.setattr(td, "dual_over_leaves", spy)
     monkeypatch.setattr(fp, "_JOIN", 0)  # no sample from outside (the test below)
+    monkeypatch.setattr(fp, "_MISSED", -np.inf)  # nor the stop when every margin is >= 1
     X, y, lam = _case(5, 14, 2)
     dual = SupportOracle(X, oracle_limit=0, evidence_limit=0)
     marks = []
