@@ -33,7 +33,7 @@ _FIRST_TREES, _TREE_DUAL_ROUNDS, _TREE_DUAL_GAIN = 0.12, 40, 1e-4
 _REFINE, _REFINE_NODES = 0.9, 20_000
 #: The program's network (:class:`verify.convex.tree_dual.LeafNetwork`) has margins ``>= 1``
 #: on its rows; at most ``_JOIN`` samples outside them with margin below ``1 - _MISSED`` (the
-#: smallest first) are rows of the next program.  When the partition is fine enough that
+#: smallest first) are rows of the next wide program.  When the partition is fine enough that
 #: every cut the network uses is exact, the program's value is ``P*`` of its rows alone, and
 #: only samples that network misses can raise it (on breast-cancer a 600 s final proof stopped
 #: at 8.6187, ``P*`` of its 27 rows, its network missing 83 of the 569 samples).
@@ -68,7 +68,7 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
     answers from the chambers of ``X_S`` (no tree: exact already).  Each program's network
     (its linear program's dual, :class:`verify.convex.tree_dual.LeafNetwork`) has margins
     ``>= 1`` on the program's rows; up to ``_JOIN`` samples outside the new support that it
-    misses join the next program's rows (a working set of samples: ``P*`` of the rows is all a
+    misses join the next wide program's rows (a working set of samples: ``P*`` of the rows is all a
     partition of them can prove); when the program gains nothing on its partition they also
     enter the ``lam`` the next trees are grown for (weight ``_SEED`` of the mean), so that the
     partition splits on them; the rounds that then climb back from that (weaker) point, each
@@ -135,7 +135,7 @@ def _final_proof(dual: Any, y: np.ndarray, lam: np.ndarray, thr: float, node_lim
                 rest is not None and rest < 1.0):
             break
         base = support if wide else np.flatnonzero(cur[1])
-        rows = np.union1d(base, join) if wide or join.size else None
+        rows = np.union1d(base, join) if wide else None
         try:
             got = dual_over_leaves(dual.X, y, cur[1], (cur[2], cur[3]), rows=rows,
                                    time_limit=None if rest is None else 0.6 * rest)
