@@ -340,33 +340,3 @@ def test_budget_message_says_what_the_loop_used():
     assert m, sol.message
     assert float(m.group(1)) <= spent
     assert "ran out" not in sol.message and "time limit" not in sol.message
-
-
-def test_the_route_runs_on_one_blas_thread_and_restores_it(monkeypatch):
-    """Small products and least squares only oversubscribe the cores with BLAS threads (on
-    breast-cancer LB 8.4296 with two, 8.6187 with one): the route limits numpy's and scipy's
-    BLAS to one thread while it runs, and gives the caller's setting back."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    import verify.convex.column_generation_bab as cgb
-
-    def blas_threads() -> list[int]:
-        return [i["num_threads"] for i in threadpoolctl.threadpool_info()
-                if i["user_api"] == "blas"]
-
-    seen = []
-    real = cgb._final_proof
-
-    def spy(*args, **kwargs):
-        seen.append(blas_threads())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(cgb, "_final_proof", spy)
-    rng = np.random.default_rng(3)
-    X = rng.standard_normal((16, 2))
-    y = np.where(X[:, 0] * X[:, 1] > 0, 1.0, -1.0)
-    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
-        before = blas_threads()
-        cgb.solve_branch_and_bound(X, y, max_rounds=1, support_limit=0)
-        after = blas_threads()
-    assert seen and all(n == 1 for n in seen[0])
-    assert after == before

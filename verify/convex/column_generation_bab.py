@@ -45,7 +45,6 @@ True
 
 from __future__ import annotations
 
-import functools
 import time
 from fractions import Fraction
 from typing import Any
@@ -126,29 +125,6 @@ def _loop_stopped(rounds: int, t_start: float, budget: float) -> str:
             f"{budget:g} s budget (raise --budget)")
 
 
-def _one_blas_thread(fn: Any) -> Any:
-    """Run ``fn`` with the BLAS libraries (numpy's and scipy's OpenBLAS) on one thread.
-
-    The route's numerical work is many small products and least squares (node bounds, the
-    leaves' cuts), where BLAS threads only oversubscribe the cores that Clarabel's own threads
-    use: on breast-cancer, ``verify solve --budget 600`` gave LB 8.4296 with the default two
-    BLAS threads and 8.6187 with one (the same loop; the final proof made fewer rounds).
-    Without :mod:`threadpoolctl` (a dependency) ``fn`` runs as it is.
-    """
-
-    @functools.wraps(fn)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # pragma: no cover - a dependency
-            return fn(*args, **kwargs)
-        with threadpool_limits(limits=1, user_api="blas"):
-            return fn(*args, **kwargs)
-
-    return run
-
-
-@_one_blas_thread
 def solve_branch_and_bound(
     X: Any,
     y: Any,
